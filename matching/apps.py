@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MatchingConfig(AppConfig):
+    name = "matching"
+    verbose_name = "Matching"
+    default_auto_field = "django.db.models.BigAutoField"

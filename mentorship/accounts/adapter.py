@@ -1,0 +1,51 @@
+"""allauth hooks: sign-up is limited to institutional email domains (everyone else comes in by
+invitation), and every new account gets a faculty profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def signup_domains() -> set[str]:
+    from programs.models import Institution
+
+    domains = {d.lower() for d in settings.MENTORSHIP_SIGNUP_DOMAINS}
+    for listed in Institution.objects.exclude(email_domains=[]).values_list(
+        "email_domains", flat=True
+    ):
+        domains.update(d.lower() for d in listed)
+    return domains
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email: str) -> str:
+        email = super().clean_email(email).lower()
+        domain = email.rsplit("@", 1)[-1]
+        allowed = signup_domains()
+        if domain not in allowed:
+            listed = ", ".join(sorted(allowed)) or "your institution's domain"
+            raise forms.ValidationError(
+                f"Sign-up is open to institutional addresses ({listed}). "
+                "If you were invited, use the link in your invitation email instead."
+            )
+        return email
+
+    def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            from programs.services.people import profile_ensure
+
+            profile_ensure(user=user)
+        return user
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        from mentorship.middleware import remember_time_zone
+        from programs.services.people import profile_ensure
+
+        remember_time_zone(request, profile_ensure(user=request.user).time_zone)
+        return super().get_login_redirect_url(request)

@@ -1,0 +1,1 @@
+"""Settings modules: `local` (default, embedded services), `test`, and `production`."""

@@ -1,0 +1,19 @@
+"""Test settings: the database and broker still come from the environment (CI uses PostgreSQL
+and Redis); everything else is made fast and deterministic."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+MENTORSHIP_REQUIRE_MFA_FOR_STAFF = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SITE_URL = env("SITE_URL", default="http://testserver")
+LOGGING = {"version": 1, "disable_existing_loggers": False}

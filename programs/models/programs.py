@@ -1,0 +1,157 @@
+"""Programs, their intake cohorts, and people's roles in them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from .people import FacultyProfile
+from .reference import Institution
+
+
+class MeetingCadence(models.IntegerChoices):
+    """Days between meetings. Programs in the literature range from monthly to twice a year."""
+
+    MONTHLY = 30, "Monthly"
+    SIX_WEEKLY = 42, "Every six weeks"
+    BIMONTHLY = 61, "Every two months"
+    QUARTERLY = 91, "Every three months"
+    TWICE_A_YEAR = 182, "Twice a year"
+
+
+class MentoringModel(models.TextChoices):
+    ONE_TO_ONE = "one_to_one", "Traditional one-to-one"
+    PEER = "peer", "Peer mentoring"
+    FACILITATED_GROUP = (
+        "facilitated_group",
+        "Facilitated peer group (3–5 with a senior facilitator)",
+    )
+    PEER_GROUP = "peer_group", "Peer “mastermind” group"
+    MOSAIC = "mosaic", "Mosaic (a board of mentors, one per need)"
+
+
+class Program(models.Model):
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="programs")
+    name = models.CharField(max_length=160)
+    description = models.TextField(blank=True, max_length=4000)
+    meeting_cadence_days = models.PositiveSmallIntegerField(
+        choices=MeetingCadence.choices, default=MeetingCadence.MONTHLY
+    )
+    review_cadence_months = models.PositiveSmallIntegerField(
+        default=6, help_text="How often each pair answers a relationship review after the pilot."
+    )
+    pilot_length_days = models.PositiveSmallIntegerField(
+        default=90, help_text="The trial period an assigned pair has before both commit."
+    )
+    allowed_models = models.JSONField(default=list)
+    max_pending_requests = models.PositiveSmallIntegerField(
+        default=3, help_text="How many mentor requests a mentee may have waiting at once."
+    )
+    request_expiry_days = models.PositiveSmallIntegerField(default=14)
+    reassessment_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Ask mentees to redo their self-evaluation this often."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "name"], name="programs_program_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("programs:detail", args=[self.pk])
+
+    @property
+    def allowed_model_labels(self) -> list[str]:
+        labels = dict(MentoringModel.choices)
+        return [labels[m] for m in self.allowed_models if m in labels]
+
+
+class Cohort(models.Model):
+    """An intake cycle of a program (e.g. "2026–27 new faculty")."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(max_length=120)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-starts_on", "name")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "name"], name="programs_cohort_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gt=models.F("starts_on")),
+                name="programs_cohort_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    MENTEE = "mentee", "Mentee"
+    MENTOR = "mentor", "Mentor"
+    BOTH = "both", "Mentee and mentor"
+    DIRECTOR = "director", "Program director"
+
+
+MENTEE_ROLES = (Role.MENTEE, Role.BOTH)
+MENTOR_ROLES = (Role.MENTOR, Role.BOTH)
+
+
+class MembershipStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+
+
+class Membership(models.Model):
+    """A person's role in one program. One row per person and program."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(FacultyProfile, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    cohort = models.ForeignKey(
+        Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
+    )
+    mentor_capacity = models.PositiveSmallIntegerField(
+        default=2, help_text="How many mentees this mentor takes at once in this program."
+    )
+    status = models.CharField(
+        max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.ACTIVE
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("program", "role")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "person"], name="programs_membership_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mentor_capacity__lte=20), name="programs_membership_capacity_max"
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "role", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.get_role_display()} in {self.program}"
+
+    @property
+    def is_mentee(self) -> bool:
+        return self.role in MENTEE_ROLES
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.role in MENTOR_ROLES
+
+    @property
+    def is_director(self) -> bool:
+        return self.role == Role.DIRECTOR

@@ -1,0 +1,86 @@
+"""Reading programs and their members."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from programs.models import Cohort, Invitation, Membership, MembershipStatus, Program, Role
+
+
+def programs_with_counts(programs: QuerySet[Program]) -> QuerySet[Program]:
+    return programs.annotate(
+        mentee_count=Count(
+            "memberships", filter=Q(memberships__role__in=[Role.MENTEE, Role.BOTH]), distinct=True
+        ),
+        mentor_count=Count(
+            "memberships", filter=Q(memberships__role__in=[Role.MENTOR, Role.BOTH]), distinct=True
+        ),
+        director_count=Count(
+            "memberships", filter=Q(memberships__role=Role.DIRECTOR), distinct=True
+        ),
+        cohort_count=Count("cohorts", distinct=True),
+    ).order_by("name")
+
+
+def memberships_of_person(*, person_id: int) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(person_id=person_id)
+        .select_related("program__institution", "cohort")
+        .order_by("program__name")
+    )
+
+
+def program_members(
+    *,
+    program: Program,
+    role: str | None = None,
+    search: str = "",
+    cohort_id: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Membership]:
+    members = Membership.objects.filter(program=program).select_related(
+        "person__user",
+        "person__department",
+        "person__rank",
+        "person__stream",
+        "cohort",
+    )
+    if role == "mentees":
+        members = members.filter(role__in=[Role.MENTEE, Role.BOTH])
+    elif role == "mentors":
+        members = members.filter(role__in=[Role.MENTOR, Role.BOTH])
+    elif role in Role.values:
+        members = members.filter(role=role)
+    if status in MembershipStatus.values:
+        members = members.filter(status=status)
+    if cohort_id:
+        members = members.filter(cohort_id=cohort_id)
+    for word in search.split()[:5]:
+        members = members.filter(
+            Q(person__given_name__icontains=word)
+            | Q(person__family_name__icontains=word)
+            | Q(person__user__email__icontains=word)
+            | Q(person__department__name__icontains=word)
+        )
+    return members.order_by("person__family_name", "person__given_name", "pk")
+
+
+def program_directors(*, program: Program) -> QuerySet[Membership]:
+    return program_members(program=program, role=Role.DIRECTOR)
+
+
+def program_cohorts(*, program: Program) -> QuerySet[Cohort]:
+    return (
+        Cohort.objects.filter(program=program)
+        .annotate(member_count=Count("memberships"))
+        .order_by("-starts_on", "name")
+    )
+
+
+def open_invitations(*, program: Program | None = None) -> QuerySet[Invitation]:
+    invitations = Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    ).select_related("person", "program", "invited_by")
+    if program is not None:
+        invitations = invitations.filter(program=program)
+    return invitations.order_by("-created_at")

@@ -1,0 +1,217 @@
+"""Programs, cohorts, memberships and directors."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from programs.models import (
+    Cohort,
+    FacultyProfile,
+    Institution,
+    MeetingCadence,
+    Membership,
+    MembershipStatus,
+    MentoringModel,
+    Program,
+    Role,
+)
+
+from .audit import audit_record
+
+PROGRAM_FIELDS = (
+    "name",
+    "description",
+    "meeting_cadence_days",
+    "review_cadence_months",
+    "pilot_length_days",
+    "allowed_models",
+    "max_pending_requests",
+    "request_expiry_days",
+    "reassessment_months",
+    "is_active",
+)
+
+
+@transaction.atomic
+def program_create(
+    *,
+    institution: Institution,
+    name: str,
+    description: str = "",
+    meeting_cadence_days: int = MeetingCadence.MONTHLY,
+    review_cadence_months: int = 6,
+    pilot_length_days: int = 90,
+    allowed_models: list[str] | None = None,
+    by: Any,
+    **extra: Any,
+) -> Program:
+    if Program.objects.filter(institution=institution, name__iexact=name).exists():
+        raise ValidationError({"name": f"{institution} already has a program called “{name}”."})
+    program = Program.objects.create(
+        institution=institution,
+        name=name,
+        description=description,
+        meeting_cadence_days=meeting_cadence_days,
+        review_cadence_months=review_cadence_months,
+        pilot_length_days=pilot_length_days,
+        allowed_models=allowed_models or [MentoringModel.ONE_TO_ONE],
+        **extra,
+    )
+    audit_record(actor=by, verb="program.create", target=program, program=program)
+    return program
+
+
+@transaction.atomic
+def program_update(*, program: Program, by: Any, **fields: Any) -> Program:
+    unknown = set(fields) - set(PROGRAM_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown program fields: {sorted(unknown)}")
+    name = fields.get("name")
+    if (
+        name
+        and Program.objects.filter(institution=program.institution, name__iexact=name)
+        .exclude(pk=program.pk)
+        .exists()
+    ):
+        raise ValidationError({"name": f"There is already a program called “{name}”."})
+    for field, value in fields.items():
+        setattr(program, field, value)
+    program.save(update_fields=list(fields))
+    audit_record(
+        actor=by, verb="program.update", target=program, program=program, fields=sorted(fields)
+    )
+    return program
+
+
+@transaction.atomic
+def cohort_create(
+    *, program: Program, name: str, starts_on: date, ends_on: date, by: Any
+) -> Cohort:
+    _validate_cohort(program=program, name=name, starts_on=starts_on, ends_on=ends_on)
+    cohort = Cohort.objects.create(program=program, name=name, starts_on=starts_on, ends_on=ends_on)
+    audit_record(actor=by, verb="cohort.create", target=cohort, program=program)
+    return cohort
+
+
+@transaction.atomic
+def cohort_update(*, cohort: Cohort, name: str, starts_on: date, ends_on: date, by: Any) -> Cohort:
+    _validate_cohort(
+        program=cohort.program, name=name, starts_on=starts_on, ends_on=ends_on, pk=cohort.pk
+    )
+    cohort.name, cohort.starts_on, cohort.ends_on = name, starts_on, ends_on
+    cohort.save(update_fields=["name", "starts_on", "ends_on"])
+    audit_record(actor=by, verb="cohort.update", target=cohort, program=cohort.program)
+    return cohort
+
+
+def _validate_cohort(
+    *, program: Program, name: str, starts_on: date, ends_on: date, pk: int | None = None
+) -> None:
+    if ends_on <= starts_on:
+        raise ValidationError({"ends_on": "The cohort must end after it starts."})
+    clash = Cohort.objects.filter(program=program, name__iexact=name).exclude(pk=pk)
+    if clash.exists():
+        raise ValidationError({"name": f"This program already has a cohort called “{name}”."})
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    program: Program,
+    person: FacultyProfile,
+    role: str,
+    cohort: Cohort | None = None,
+    mentor_capacity: int = 2,
+    by: Any,
+) -> Membership:
+    """Add a person to a program, or change the role of someone already in it."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role “{role}”."})
+    if cohort is not None and cohort.program_id != program.pk:
+        raise ValidationError({"cohort": "That cohort belongs to another program."})
+    try:
+        with transaction.atomic():
+            membership, created = Membership.objects.get_or_create(
+                program=program,
+                person=person,
+                defaults={"role": role, "cohort": cohort, "mentor_capacity": mentor_capacity},
+            )
+    except IntegrityError:  # a concurrent add of the same person won the race
+        membership, created = Membership.objects.get(program=program, person=person), False
+    if not created and (membership.role != role or (cohort and membership.cohort_id != cohort.pk)):
+        membership.role = role
+        membership.cohort = cohort or membership.cohort
+        membership.save(update_fields=["role", "cohort"])
+    audit_record(
+        actor=by,
+        verb="membership.add" if created else "membership.change",
+        target=membership,
+        program=program,
+        role=role,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_update(
+    *,
+    membership: Membership,
+    role: str,
+    cohort: Cohort | None,
+    mentor_capacity: int,
+    status: str,
+    by: Any,
+) -> Membership:
+    if cohort is not None and cohort.program_id != membership.program_id:
+        raise ValidationError({"cohort": "That cohort belongs to another program."})
+    if status not in MembershipStatus.values:
+        raise ValidationError({"status": f"Unknown status “{status}”."})
+    if membership.role == Role.DIRECTOR and role != Role.DIRECTOR:
+        _ensure_another_director(membership)
+    membership.role = role
+    membership.cohort = cohort
+    membership.mentor_capacity = mentor_capacity
+    membership.status = status
+    membership.save(update_fields=["role", "cohort", "mentor_capacity", "status"])
+    audit_record(actor=by, verb="membership.update", target=membership, program=membership.program)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by: Any) -> None:
+    if membership.role == Role.DIRECTOR:
+        _ensure_another_director(membership)
+    audit_record(
+        actor=by,
+        verb="membership.remove",
+        target=membership,
+        program=membership.program,
+        person_id=membership.person_id,
+    )
+    membership.delete()
+
+
+def _ensure_another_director(membership: Membership) -> None:
+    others = Membership.objects.filter(program=membership.program_id, role=Role.DIRECTOR).exclude(
+        pk=membership.pk
+    )
+    if not others.exists():
+        raise ValidationError(
+            "A program needs at least one director. Appoint another director first."
+        )
+
+
+@transaction.atomic
+def director_appoint(*, program: Program, person: FacultyProfile, by: Any) -> Membership:
+    existing = Membership.objects.filter(program=program, person=person).first()
+    if existing is not None and existing.role != Role.DIRECTOR:
+        raise ValidationError(
+            f"{person.display_name} takes part in this program as "
+            f"{existing.get_role_display().lower()}. A director oversees pairs and sees "
+            "confidential concerns, so remove that role before appointing them."
+        )
+    return membership_add(program=program, person=person, role=Role.DIRECTOR, by=by)

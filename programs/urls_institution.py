@@ -1,0 +1,17 @@
+from django.urls import path
+
+from .views import institution
+
+app_name = "institution"
+
+urlpatterns = [
+    path("", institution.institution_home, name="home"),
+    path("programs/new/", institution.program_new, name="program_new"),
+    path("invite/", institution.invite, name="invite"),
+    path(
+        "invitations/<int:pk>/<str:action>/",
+        institution.invitation_action,
+        name="invitation_action",
+    ),
+    path("people/", institution.people, name="people"),
+]

@@ -1,0 +1,37 @@
+"""The home page, one per role: faculty see their programs and next steps, directors their
+programs' state, admins every program."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from programs.access import programs_visible_to, roles_for
+from programs.selectors.home import next_steps_for
+from programs.selectors.programs import memberships_of_person, programs_with_counts
+from programs.services.people import profile_ensure
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    roles = roles_for(request.user)
+    profile = profile_ensure(user=request.user)
+    memberships = list(memberships_of_person(person_id=profile.pk))
+    directed = []
+    if roles.director_of:
+        directed = list(
+            programs_with_counts(programs_visible_to(request.user)).filter(pk__in=roles.director_of)
+        )
+    all_programs = []
+    if roles.is_admin:
+        all_programs = list(programs_with_counts(programs_visible_to(request.user)))
+    return render(
+        request,
+        "home.html",
+        {
+            "profile": profile,
+            "memberships": [m for m in memberships if not m.is_director],
+            "directed_programs": directed,
+            "all_programs": all_programs,
+            "next_steps": next_steps_for(profile=profile, memberships=memberships),
+        },
+    )

@@ -1,0 +1,130 @@
+"""Institution admin pages: programs, directors, inviting faculty, the faculty directory."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from programs.access import profiles_visible_to, programs_visible_to, require_admin
+from programs.forms import InviteForm, ProgramCreateForm, apply_errors
+from programs.models import Department, Invitation, Program
+from programs.selectors.people import faculty_directory
+from programs.selectors.programs import open_invitations, programs_with_counts
+from programs.services.invitations import (
+    InvitationError,
+    faculty_invite,
+    invitation_resend,
+    invitation_revoke,
+)
+from programs.services.programs import program_create
+
+PEOPLE_PER_PAGE = 50
+
+
+def institution_home(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    return render(
+        request,
+        "institution/home.html",
+        {
+            "programs": programs_with_counts(programs_visible_to(request.user)),
+            "invitations": open_invitations()[:10],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def program_new(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    form = ProgramCreateForm(request.POST or None, instance=Program())
+    if request.method == "POST" and form.is_valid():
+        try:
+            program = program_create(by=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, f"Created {program.name}. Next, appoint its directors.")
+            return redirect("programs:directors", pk=program.pk)
+    return render(request, "institution/program_new.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        department = data.get("department")
+        try:
+            result = faculty_invite(
+                email=data["email"],
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                institution=department.institution if department else None,
+                department=department,
+                program=data.get("program"),
+                role=data.get("role") or None,
+                message=data.get("message", ""),
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            if result.created:
+                messages.success(request, f"Invitation sent to {data['email']}.")
+            else:
+                messages.info(
+                    request,
+                    f"{result.person.display_name} already has an account"
+                    + (" and was added to the program." if result.membership else "."),
+                )
+            return redirect("institution:invite")
+    return render(
+        request,
+        "institution/invite.html",
+        {"form": form, "invitations": open_invitations()[:50]},
+    )
+
+
+@require_POST
+def invitation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    require_admin(request.user)
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        if action == "resend":
+            invitation_resend(invitation=invitation, by=request.user)
+            messages.success(request, f"A new invitation link was sent to {invitation.email}.")
+        elif action == "revoke":
+            invitation_revoke(invitation=invitation, by=request.user)
+            messages.success(request, f"The invitation for {invitation.email} was withdrawn.")
+        else:
+            raise InvitationError("Unknown action.")
+    except InvitationError as e:
+        messages.error(request, str(e))
+    return redirect("institution:invite")
+
+
+def people(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    search = request.GET.get("q", "").strip()[:100]
+    department_id = request.GET.get("department") or None
+    profiles = faculty_directory(
+        profiles=profiles_visible_to(request.user),
+        search=search,
+        department_id=int(department_id) if department_id and department_id.isdigit() else None,
+    )
+    page = Paginator(profiles, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "institution/people.html",
+        {
+            "page": page,
+            "q": search,
+            "department_id": department_id,
+            "departments": Department.objects.order_by("name"),
+        },
+    )

@@ -1,0 +1,29 @@
+"""Accepting an invitation: set a password and sign in. Reachable without signing in."""
+
+from __future__ import annotations
+
+from allauth.account.utils import perform_login
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from programs.forms import SetPasswordForm
+from programs.services.invitations import InvitationError, invitation_accept, invitation_from_token
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = invitation_from_token(token)
+    except InvitationError as e:
+        return render(request, "invitations/invalid.html", {"reason": str(e)}, status=410)
+    form = SetPasswordForm(request.POST or None, user=invitation.person.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(invitation=invitation, password=form.cleaned_data["password1"])
+        except InvitationError as e:
+            return render(request, "invitations/invalid.html", {"reason": str(e)}, status=410)
+        return perform_login(request, user, email_verification="none", redirect_url="/")
+    return render(request, "invitations/accept.html", {"invitation": invitation, "form": form})

@@ -1,0 +1,235 @@
+"""Program pages: what members see, and what directors manage (settings, cohorts, members)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from programs.access import (
+    can_direct,
+    get_membership_for_director,
+    get_program_for_director,
+    get_program_for_user,
+    programs_visible_to,
+)
+from programs.forms import (
+    AddMemberForm,
+    AppointDirectorForm,
+    CohortForm,
+    MembershipForm,
+    ProgramForm,
+    apply_errors,
+)
+from programs.models import Cohort, MembershipStatus, Role
+from programs.selectors.programs import (
+    open_invitations,
+    program_cohorts,
+    program_directors,
+    program_members,
+    programs_with_counts,
+)
+from programs.services.invitations import faculty_invite
+from programs.services.programs import (
+    cohort_create,
+    cohort_update,
+    director_appoint,
+    membership_remove,
+    membership_update,
+    program_update,
+)
+
+MEMBERS_PER_PAGE = 50
+
+
+def program_list(request: HttpRequest) -> HttpResponse:
+    programs = programs_with_counts(programs_visible_to(request.user))
+    return render(request, "programs/program_list.html", {"programs": programs})
+
+
+def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_user(request.user, pk)
+    membership = program.memberships.filter(person__user=request.user).first()
+    return render(
+        request,
+        "programs/program_detail.html",
+        {
+            "program": program,
+            "membership": membership,
+            "can_direct": can_direct(request.user, program),
+            "directors": program_directors(program=program),
+            "cohorts": program_cohorts(program=program),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def program_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    form = ProgramForm(request.POST or None, instance=program)
+    if request.method == "POST" and form.is_valid():
+        try:
+            program_update(program=program, by=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, "Program settings saved.")
+            return redirect("programs:detail", pk=program.pk)
+    return render(request, "programs/program_settings.html", {"program": program, "form": form})
+
+
+def member_list(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    role = request.GET.get("role", "")
+    search = request.GET.get("q", "").strip()[:100]
+    status = request.GET.get("status", "")
+    cohort_id = _int_or_none(request.GET.get("cohort"))
+    members = program_members(
+        program=program, role=role, search=search, cohort_id=cohort_id, status=status
+    )
+    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "programs/member_list.html",
+        {
+            "program": program,
+            "page": page,
+            "filters": {"role": role, "q": search, "status": status, "cohort": cohort_id},
+            "roles": Role.choices,
+            "statuses": MembershipStatus.choices,
+            "cohorts": Cohort.objects.filter(program=program),
+            "add_form": AddMemberForm(program=program),
+            "invitations": open_invitations(program=program)[:20],
+        },
+    )
+
+
+@require_POST
+def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    form = AddMemberForm(request.POST, program=program)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = faculty_invite(
+                email=data["email"],
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                institution=program.institution,
+                program=program,
+                role=data["role"],
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            if result.created:
+                messages.success(
+                    request, f"Invited {data['email']} and added them to {program.name}."
+                )
+            else:
+                messages.success(request, f"Added {result.person.display_name} to {program.name}.")
+            if data.get("cohort") and result.membership:
+                membership_update(
+                    membership=result.membership,
+                    role=result.membership.role,
+                    cohort=data["cohort"],
+                    mentor_capacity=result.membership.mentor_capacity,
+                    status=result.membership.status,
+                    by=request.user,
+                )
+            return redirect("programs:members", pk=program.pk)
+    return render(
+        request,
+        "programs/member_add.html",
+        {"program": program, "add_form": form},
+        status=400,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    membership = get_membership_for_director(request.user, program, member_pk)
+    form = MembershipForm(request.POST or None, instance=membership, program=program)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership_update(membership=membership, by=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            membership.refresh_from_db()
+            apply_errors(form, e)
+        else:
+            messages.success(request, f"Saved {membership.person.display_name}'s membership.")
+            return redirect("programs:members", pk=program.pk)
+    return render(
+        request,
+        "programs/member_edit.html",
+        {"program": program, "membership": membership, "form": form},
+    )
+
+
+@require_POST
+def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    membership = get_membership_for_director(request.user, program, member_pk)
+    try:
+        membership_remove(membership=membership, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, f"Removed {membership.person.display_name} from {program.name}.")
+    return redirect("programs:members", pk=program.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def directors(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    form = AppointDirectorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = director_appoint(
+                program=program, person=form.cleaned_data["email"], by=request.user
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request, f"{membership.person.display_name} is now a director of {program.name}."
+            )
+            return redirect("programs:directors", pk=program.pk)
+    return render(
+        request,
+        "programs/directors.html",
+        {"program": program, "form": form, "directors": program_directors(program=program)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cohort_edit(request: HttpRequest, pk: int, cohort_pk: int | None = None) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    cohort = get_object_or_404(Cohort, pk=cohort_pk, program=program) if cohort_pk else None
+    form = CohortForm(request.POST or None, instance=cohort)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if cohort is None:
+                cohort = cohort_create(program=program, by=request.user, **form.cleaned_data)
+            else:
+                cohort = cohort_update(cohort=cohort, by=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, f"Cohort “{cohort.name}” saved.")
+            return redirect("programs:detail", pk=program.pk)
+    return render(
+        request, "programs/cohort_form.html", {"program": program, "cohort": cohort, "form": form}
+    )
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

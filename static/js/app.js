@@ -1,0 +1,51 @@
+// Small progressive enhancements; every page works without JavaScript.
+(function () {
+  "use strict";
+
+  // Move focus to the error summary so keyboard and screen-reader users hear what went wrong.
+  function focusErrorSummary(root) {
+    var summary = (root || document).querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); }
+  }
+
+  // Live character counts for fields with a maxlength.
+  function attachCounters(root) {
+    (root || document).querySelectorAll("textarea[maxlength], input[data-count][maxlength]").forEach(function (field) {
+      if (field.dataset.counterAttached) { return; }
+      field.dataset.counterAttached = "1";
+      var counter = document.createElement("div");
+      counter.className = "helptext char-count";
+      counter.id = field.id + "_count";
+      counter.setAttribute("aria-live", "polite");
+      field.insertAdjacentElement("afterend", counter);
+      var describedBy = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      describedBy.push(counter.id);
+      field.setAttribute("aria-describedby", describedBy.join(" "));
+      function update() {
+        var max = parseInt(field.getAttribute("maxlength"), 10);
+        var left = max - field.value.length;
+        counter.textContent = left >= 0
+          ? left + " of " + max + " characters left"
+          : (-left) + " characters over the " + max + " limit";
+        counter.classList.toggle("over", left < 0);
+      }
+      field.addEventListener("input", update);
+      update();
+    });
+  }
+
+  // Confirm destructive actions named in data-confirm.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    focusErrorSummary(document);
+    attachCounters(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    attachCounters(event.target);
+  });
+  window.mentorship = { attachCounters: attachCounters, focusErrorSummary: focusErrorSummary };
+})();

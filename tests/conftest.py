@@ -1,0 +1,98 @@
+"""The shared cast every permission test uses:
+
+- `mentee` and `mentor`: members of program A;
+- `director`: directs program A; `other_director`: directs program B;
+- `admin`: an institution admin; `outsider`: a faculty member in no program.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from programs.models import Role
+from tests.factories import MembershipFactory, ProgramFactory, person
+
+# Live-server browser tests call the ORM from Playwright's event loop thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def program(db):
+    return ProgramFactory(name="Program A")
+
+
+@pytest.fixture
+def other_program(db):
+    return ProgramFactory(name="Program B")
+
+
+@pytest.fixture
+def mentee(program):
+    profile = person("mentee@northbridge.test", given_name="Maya", family_name="Mentee")
+    MembershipFactory(program=program, person=profile, role=Role.MENTEE)
+    return profile.user
+
+
+@pytest.fixture
+def mentor(program):
+    profile = person(
+        "mentor@northbridge.test",
+        given_name="Robert",
+        family_name="Mentor",
+        year_joined_faculty=2005,
+    )
+    MembershipFactory(program=program, person=profile, role=Role.MENTOR, mentor_capacity=3)
+    return profile.user
+
+
+@pytest.fixture
+def director(program):
+    profile = person("director@northbridge.test", given_name="Helen", family_name="Director")
+    MembershipFactory(program=program, person=profile, role=Role.DIRECTOR)
+    return profile.user
+
+
+@pytest.fixture
+def other_director(other_program):
+    profile = person("other.director@northbridge.test", given_name="Otto", family_name="Other")
+    MembershipFactory(program=other_program, person=profile, role=Role.DIRECTOR)
+    return profile.user
+
+
+@pytest.fixture
+def admin(db):
+    profile = person("admin@northbridge.test", given_name="Aisha", family_name="Admin")
+    profile.user.is_institution_admin = True
+    profile.user.save(update_fields=["is_institution_admin"])
+    return profile.user
+
+
+@pytest.fixture
+def outsider(db):
+    return person("outsider@northbridge.test", given_name="Oskar", family_name="Outsider").user
+
+
+@pytest.fixture
+def cast(mentee, mentor, director, other_director, admin, outsider):
+    return {
+        "mentee": mentee,
+        "mentor": mentor,
+        "director": director,
+        "other_director": other_director,
+        "admin": admin,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def client_for(db) -> Callable[[object], Client]:
+    def make(user: object) -> Client:
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
