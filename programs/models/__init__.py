@@ -1,5 +1,19 @@
 """The programs app's models, one module per aggregate."""
 
+from .assessments import (
+    MAX_GOALS_PER_HORIZON,
+    AssessmentShare,
+    AssessmentStatus,
+    Goal,
+    GoalHorizon,
+    GoalStatus,
+    LocationPreference,
+    MentoringNeed,
+    MentorOffer,
+    MentorTraining,
+    NeedPriority,
+    SelfAssessment,
+)
 from .audit import AuditEvent
 from .people import FacultyProfile, Gender, Invitation
 from .programs import (
@@ -27,11 +41,14 @@ from .reference import (
 )
 
 __all__ = [
+    "MAX_GOALS_PER_HORIZON",
     "MENTEE_ROLES",
     "MENTOR_ROLES",
     "MENTOR_ROLE_HELP",
     "AcademicRank",
     "AcademicStream",
+    "AssessmentShare",
+    "AssessmentStatus",
     "AuditEvent",
     "Cohort",
     "CommunicationMode",
@@ -39,15 +56,24 @@ __all__ = [
     "Division",
     "FacultyProfile",
     "Gender",
+    "Goal",
+    "GoalHorizon",
+    "GoalStatus",
     "Institution",
     "Invitation",
+    "LocationPreference",
     "MeetingCadence",
     "Membership",
     "MembershipStatus",
+    "MentorOffer",
     "MentorRole",
+    "MentorTraining",
     "MentoringModel",
+    "MentoringNeed",
     "NeedArea",
+    "NeedPriority",
     "Program",
     "Role",
+    "SelfAssessment",
     "Topic",
 ]
