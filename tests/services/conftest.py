@@ -1,0 +1,154 @@
+"""Service tests: real PostgreSQL, real Redis and a real Celery worker process.
+
+The worker is a separate process, so it cannot see the test's transaction: these tests use
+`django_db(transaction=True)` and point the worker at pytest's test database by URL. Locally,
+without PostgreSQL and Redis, they are skipped; CI sets MENTORSHIP_REQUIRE_SERVICES=1 so they
+fail instead."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from mentorship.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = os.environ.get("MENTORSHIP_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.services)
+
+
+def services_missing() -> str | None:
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        return "CELERY_BROKER_URL is not Redis"
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "DATABASE_URL is not PostgreSQL"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _require_services() -> None:
+    reason = services_missing()
+    if reason and REQUIRED:
+        pytest.fail(f"Service tests are required here but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or "5432"
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+@dataclass
+class Worker:
+    queue: str
+    mail_dir: Path
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    def start(self, *extra: str) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "mentorship.settings.test",
+            "DATABASE_URL": test_database_url(),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            # django-environ drops one leading slash of the path.
+            "EMAIL_URL": f"filemail:///{self.mail_dir}",
+        }
+        self.log = self.mail_dir.parent / f"worker-{self.queue}.log"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mentorship",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--queues",
+                self.queue,
+                "--hostname",
+                f"{self.queue}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                *extra,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+    def emails(self) -> list[str]:
+        return [p.read_text() for p in sorted(self.mail_dir.glob("*.log"))]
+
+
+@contextmanager
+def real_queue(queue: str) -> Iterator[None]:
+    """Publish to Redis for real (the test settings run tasks eagerly otherwise)."""
+    eager, default_queue = app.conf.task_always_eager, app.conf.task_default_queue
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = eager
+        app.conf.task_default_queue = default_queue
+
+
+@pytest.fixture
+def worker(tmp_path: Path, transactional_db: None) -> Iterator[Worker]:
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    w = Worker(queue=f"test-{uuid.uuid4().hex[:10]}", mail_dir=mail_dir)
+    with real_queue(w.queue):
+        yield w
+    w.stop()
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_delete(w.queue)
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float = 60, what: str = "") -> None:
+    """Poll an external process's effect (a worker has no callback to wait on)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")

@@ -1,0 +1,30 @@
+"""A real Celery worker consumes tasks from a real Redis and sees the real database."""
+
+from __future__ import annotations
+
+import pytest
+
+from programs.models import Invitation, Role
+from programs.services.invitations import faculty_invite
+from tests.services.conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_real_worker_sends_an_invitation_queued_through_redis(worker, program, admin):
+    worker.start("--pool", "solo")
+    faculty_invite(
+        email="worker.test@northbridge.test",
+        given_name="Wren",
+        family_name="Worker",
+        program=program,
+        role=Role.MENTEE,
+        by=admin,
+    )
+    wait_for(lambda: worker.emails(), what="the invitation email")
+    (email,) = worker.emails()
+    assert "To: worker.test@northbridge.test" in email
+    assert program.name in email
+    invitation = Invitation.objects.get(email="worker.test@northbridge.test")
+    assert invitation.sent_at is not None
+    assert invitation.send_count == 1
