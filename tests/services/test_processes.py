@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.conftest import ROOT, worker_database_url, wait_for
+from tests.services.conftest import ROOT, wait_for, worker_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +46,7 @@ def free_port() -> int:
 
 
 def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         argv,
         cwd=ROOT,
         env=env,
