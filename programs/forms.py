@@ -22,6 +22,7 @@ from .models import (
     Institution,
     Membership,
     MentoringModel,
+    NeedArea,
     Program,
     Role,
 )
@@ -404,3 +405,39 @@ class SetPasswordForm(forms.Form):
             except ValidationError as e:
                 self.add_error("password1", e)
         return data
+
+
+REFERENCE_KINDS: dict[str, tuple[type[forms.ModelForm], str, str]] = {}
+
+
+class ReferenceRowForm(PlainTextMixin, forms.ModelForm):
+    """One row of an institution's reference list (a rank, a stream, a need area)."""
+
+
+def _reference_form(model: type, fields: list[str]) -> type[forms.ModelForm]:
+    return forms.modelform_factory(model, form=ReferenceRowForm, fields=fields)
+
+
+REFERENCE_KINDS.update(
+    {
+        "ranks": (
+            _reference_form(AcademicRank, ["name", "order", "is_active"]),
+            "Academic ranks",
+            "Ordered from the most junior (1) to the most senior; matching uses the order.",
+        ),
+        "streams": (
+            _reference_form(AcademicStream, ["name", "order", "is_active"]),
+            "Academic streams",
+            "The career streams faculty belong to.",
+        ),
+        "need-areas": (
+            _reference_form(
+                NeedArea,
+                ["name", "slug", "description", "institution_specific", "order", "is_active"],
+            ),
+            "Mentoring need areas",
+            "The areas mentees choose in the self-evaluation and mentors offer. Mark areas that "
+            "need someone who knows this institution (sponsorship, promotion) as institution-specific.",
+        ),
+    }
+)

@@ -15,3 +15,7 @@ urlpatterns = [
     ),
     path("people/", institution.people, name="people"),
 ]
+urlpatterns += [
+    path("reference/", institution.reference_data, name="reference_home"),
+    path("reference/<slug:kind>/", institution.reference_data, name="reference"),
+]

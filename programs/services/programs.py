@@ -215,3 +215,12 @@ def director_appoint(*, program: Program, person: FacultyProfile, by: Any) -> Me
             "confidential concerns, so remove that role before appointing them."
         )
     return membership_add(program=program, person=person, role=Role.DIRECTOR, by=by)
+
+
+@transaction.atomic
+def reference_data_save(*, formset: Any, kind: str, by: Any) -> int:
+    """Save an edited list of reference rows (ranks, streams, need areas); returns how many changed."""
+    saved = formset.save()
+    for row in saved:
+        audit_record(actor=by, verb=f"reference.{kind}.save", target=row, name=str(row))
+    return len(saved)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.forms import modelformset_factory
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.access import profiles_visible_to, programs_visible_to, require_admin
-from programs.forms import InviteForm, ProgramCreateForm, apply_errors
+from programs.forms import REFERENCE_KINDS, InviteForm, ProgramCreateForm, apply_errors
 from programs.models import Department, Invitation, Program
 from programs.selectors.people import faculty_directory
 from programs.selectors.programs import open_invitations, programs_with_counts
@@ -20,7 +21,7 @@ from programs.services.invitations import (
     invitation_resend,
     invitation_revoke,
 )
-from programs.services.programs import program_create
+from programs.services.programs import program_create, reference_data_save
 
 PEOPLE_PER_PAGE = 50
 
@@ -126,5 +127,33 @@ def people(request: HttpRequest) -> HttpResponse:
             "q": search,
             "department_id": department_id,
             "departments": Department.objects.order_by("name"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reference_data(request: HttpRequest, kind: str = "ranks") -> HttpResponse:
+    """Ranks, streams and need areas are the institution's own vocabulary: rename, reorder,
+    retire (never delete — profiles and self-evaluations point at them) or add."""
+    require_admin(request.user)
+    if kind not in REFERENCE_KINDS:
+        raise Http404("No such list.")
+    form_class, title, help_text = REFERENCE_KINDS[kind]
+    model = form_class._meta.model
+    formset_class = modelformset_factory(model, form=form_class, extra=1, can_delete=False)
+    formset = formset_class(request.POST or None, queryset=model.objects.order_by("order", "name"))
+    if request.method == "POST" and formset.is_valid():
+        changed = reference_data_save(formset=formset, kind=kind, by=request.user)
+        messages.success(request, f"{title}: saved {changed} change{'s' if changed != 1 else ''}.")
+        return redirect("institution:reference", kind=kind)
+    return render(
+        request,
+        "institution/reference.html",
+        {
+            "formset": formset,
+            "kind": kind,
+            "title": title,
+            "help_text": help_text,
+            "kinds": [(k, v[1]) for k, v in REFERENCE_KINDS.items()],
         },
     )
