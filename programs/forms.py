@@ -29,6 +29,7 @@ from .models import (
 from .services.people import MAX_TOPICS, topics_parse
 from .validators import (
     available_time_zones,
+    validate_email_domain,
     validate_plain_text,
     validate_time_zone,
     validate_year_joined,
@@ -418,8 +419,48 @@ def _reference_form(model: type, fields: list[str]) -> type[forms.ModelForm]:
     return forms.modelform_factory(model, form=ReferenceRowForm, fields=fields)
 
 
+class InstitutionRowForm(ReferenceRowForm):
+    email_domains_text = forms.CharField(
+        label="Sign-up email domains",
+        required=False,
+        max_length=500,
+        help_text="Comma-separated, e.g. med.example.edu. People with these addresses may sign up.",
+    )
+
+    class Meta:
+        model = Institution
+        fields = ["name", "short_name", "is_home"]
+        labels = {"is_home": "Runs this installation"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("email_domains_text", ", ".join(self.instance.email_domains or []))
+
+    def clean_email_domains_text(self) -> list[str]:
+        domains = [
+            d.strip().lower().lstrip("@")
+            for d in self.cleaned_data["email_domains_text"].split(",")
+        ]
+        domains = [d for d in domains if d]
+        for domain in domains:
+            try:
+                validate_email_domain(domain)
+            except ValidationError as e:
+                raise ValidationError(e.messages[0]) from None
+        return domains
+
+    def save(self, commit: bool = True) -> Institution:
+        self.instance.email_domains = self.cleaned_data["email_domains_text"]
+        return super().save(commit=commit)
+
+
 REFERENCE_KINDS.update(
     {
+        "institutions": (
+            InstitutionRowForm,
+            "Institutions",
+            "Your institution and its partners (where outside mentors work).",
+        ),
         "ranks": (
             _reference_form(AcademicRank, ["name", "order", "is_active"]),
             "Academic ranks",

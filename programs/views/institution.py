@@ -141,7 +141,8 @@ def reference_data(request: HttpRequest, kind: str = "ranks") -> HttpResponse:
     form_class, title, help_text = REFERENCE_KINDS[kind]
     model = form_class._meta.model
     formset_class = modelformset_factory(model, form=form_class, extra=1, can_delete=False)
-    formset = formset_class(request.POST or None, queryset=model.objects.order_by("order", "name"))
+    ordering = ("order", "name") if hasattr(model, "order") else ("name",)
+    formset = formset_class(request.POST or None, queryset=model.objects.order_by(*ordering))
     if request.method == "POST" and formset.is_valid():
         changed = reference_data_save(formset=formset, kind=kind, by=request.user)
         messages.success(request, f"{title}: saved {changed} change{'s' if changed != 1 else ''}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from programs.models import AcademicRank, NeedArea
+from programs.models import AcademicRank, Institution, NeedArea
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,32 @@ def test_only_admins_edit_reference_data(client_for, cast, who):
 
 def test_an_unknown_list_is_not_found(client_for, admin):
     assert client_for(admin).get("/institution/reference/bananas/").status_code == 404
+
+
+def test_an_admin_adds_a_partner_institution_with_its_domain(client_for, admin):
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "0",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "form-0-name": "Lakeside University Health",
+        "form-0-short_name": "Lakeside",
+        "form-0-email_domains_text": "@Lakeside.test, lakeside-health.test",
+    }
+    response = client_for(admin).post(reverse("institution:reference", args=["institutions"]), data)
+    assert response.status_code == 302
+    lakeside = Institution.objects.get(name="Lakeside University Health")
+    assert lakeside.email_domains == ["lakeside.test", "lakeside-health.test"]
+
+
+def test_a_bad_domain_is_explained(client_for, admin):
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "0",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "form-0-name": "Lakeside",
+        "form-0-email_domains_text": "https://lakeside",
+    }
+    response = client_for(admin).post(reverse("institution:reference", args=["institutions"]), data)
+    assert "is not an email domain" in response.content.decode()
