@@ -19,6 +19,7 @@ urlpatterns = [
     path("me/profile/", people.profile_edit, name="profile_edit"),
     path("people/<int:pk>/", people.profile_detail, name="profile_detail"),
     path("programs/", include("programs.urls")),
+    path("", include("mentorship.notifications.urls")),
     path("institution/", include("programs.urls_institution")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -13,8 +13,10 @@ from django.template.loader import render_to_string
 
 def build_email(*, to: str, template: str, context: Mapping[str, Any]) -> EmailMultiAlternatives:
     ctx = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}/subject.txt", ctx).split())
-    text = render_to_string(f"emails/{template}/body.txt", ctx)
+    subject = " ".join(
+        render_to_string(f"emails/{template}/subject.txt", ctx, using="text").split()
+    )
+    text = render_to_string(f"emails/{template}/body.txt", ctx, using="text")
     html = render_to_string(f"emails/{template}/body.html", ctx)
     message = EmailMultiAlternatives(
         subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body=text, to=[to]

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "mentorship.accounts",
+    "mentorship.notifications",
     "programs",
     "matching",
 ]
@@ -74,7 +75,15 @@ TEMPLATES = [
                 "mentorship.context_processors.navigation",
             ],
         },
-    }
+    },
+    {
+        # Plain-text emails must not be HTML-escaped ("Tuesday's" stays "Tuesday's").
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 FORM_RENDERER = "mentorship.forms.AccessibleFormRenderer"
 
@@ -184,6 +193,14 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "deliver-pending-notifications": {
+        "task": "mentorship.notifications.tasks.sweep_pending",
+        "schedule": 60,
+    },
+    "plan-digests": {
+        "task": "mentorship.notifications.tasks.plan_digests",
+        "schedule": 15 * 60,
+    },
     "sweep-unsent-invitations": {
         "task": "programs.tasks.sweep_unsent_invitations",
         "schedule": 10 * 60,

@@ -18,3 +18,6 @@ STORAGES = {
 }
 SITE_URL = env("SITE_URL", default="http://testserver")
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Email templates for the test-only notification kind used by the ledger's own tests.
+for _engine in TEMPLATES:  # noqa: F405
+    _engine["DIRS"] = [*_engine["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405

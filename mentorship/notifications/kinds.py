@@ -1,0 +1,77 @@
+"""The kinds of notification the app sends, and what is allowed for each.
+
+Each kind has templates under `templates/emails/<kind>/` and a context builder registered by the
+domain code (see `register`), which also decides, at sending time, whether the notification still
+applies (a meeting that was cancelled, a relationship that ended) — returning None drops it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from .models import Notification
+
+
+class Kind(models.TextChoices):
+    RELATIONSHIP_STARTED = "relationship_started", "A new mentoring relationship"
+    RELATIONSHIP_ENDED = "relationship_ended", "A relationship was ended"
+    MEETING_UPCOMING = "meeting_upcoming", "Upcoming meeting reminders"
+    AGENDA_PREPARE = "agenda_prepare", "Reminders to prepare an agenda"
+    MEETING_LOG = "meeting_log", "Nudges to log a meeting or confirm its recap"
+    CHECKIN_OVERDUE = "checkin_overdue", "Overdue check-in nudges"
+    ACTION_ITEM_OVERDUE = "action_item_overdue", "Overdue action items"
+    PILOT_ENDING = "pilot_ending", "Pilot period ending"
+    REVIEW_REQUEST = "review_request", "Relationship review requests"
+    MENTOR_REQUEST = "mentor_request", "Mentor requests and answers"
+    MATCH_PUBLISHED = "match_published", "New matches"
+    QUIET_RELATIONSHIP = "quiet_relationship", "Quiet relationships (directors)"
+    AT_RISK = "at_risk", "Relationships at risk (directors)"
+    CONCERN_ALERT = "concern_alert", "Confidential concerns (directors)"
+    BOUNCE_ALERT = "bounce_alert", "Undeliverable email (directors)"
+    DIGEST = "digest", "Digest of notifications"
+
+
+class Delivery(models.TextChoices):
+    IMMEDIATE = "immediate", "As it happens"
+    DAILY = "daily", "Daily digest"
+    WEEKLY = "weekly", "Weekly digest (Mondays)"
+    OFF = "off", "Off"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    mandatory: bool = False  # cannot be switched off (a director must hear about concerns)
+    directors_only: bool = False
+    digestible: bool = True
+
+
+SPECS: dict[str, KindSpec] = {
+    Kind.CONCERN_ALERT: KindSpec(mandatory=True, directors_only=True, digestible=False),
+    Kind.QUIET_RELATIONSHIP: KindSpec(directors_only=True),
+    Kind.AT_RISK: KindSpec(directors_only=True),
+    Kind.BOUNCE_ALERT: KindSpec(directors_only=True),
+    Kind.RELATIONSHIP_ENDED: KindSpec(digestible=False),
+    Kind.DIGEST: KindSpec(digestible=False),
+}
+
+
+def spec(kind: str) -> KindSpec:
+    return SPECS.get(kind, KindSpec())
+
+
+ContextBuilder = Callable[["Notification"], dict[str, Any] | None]
+BUILDERS: dict[str, ContextBuilder] = {}
+
+
+def register(kind: str) -> Callable[[ContextBuilder], ContextBuilder]:
+    """Register the function that turns a planned notification into its email's context."""
+
+    def decorator(builder: ContextBuilder) -> ContextBuilder:
+        BUILDERS[kind] = builder
+        return builder
+
+    return decorator

@@ -1,0 +1,115 @@
+"""The send ledger and people's notification preferences.
+
+Every email the app sends is first planned as a `Notification` row whose unique key is
+(recipient, kind, subject, cycle): planning the same reminder twice — beat firing twice, a task
+redelivered, two workers racing — finds the existing row and sends nothing new. Rows stay in
+PostgreSQL until sent, so a broker outage only delays them: the periodic sweep re-queues them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .kinds import Delivery, Kind
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    IN_DIGEST = "in_digest", "Waiting for the digest"
+    DIGESTED = "digested", "Sent in a digest"
+    SKIPPED = "skipped", "Not sent (switched off or no longer relevant)"
+    BOUNCED = "bounced", "Undeliverable"
+    FAILED = "failed", "Failed after retries"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    subject = models.CharField(
+        max_length=80, help_text="What it is about, e.g. 'meeting:42' or 'relationship:7'."
+    )
+    cycle = models.CharField(
+        max_length=40, help_text="Which occurrence, e.g. '24h' or '2026-11' or 'review-3'."
+    )
+    program = models.ForeignKey(
+        "programs.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    due_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a delivery task was last queued for it."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject", "cycle"],
+                name="notifications_one_per_cycle",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["recipient", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} [{self.cycle}] → {self.recipient_id}"
+
+
+class Preference(models.Model):
+    """A person's choice for one kind; no row means 'as it happens'."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notifications_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.delivery}"
+
+
+class QuietHours(models.Model):
+    """Hours (in the person's own time zone) when nothing is emailed; held until they end."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiet_hours"
+    )
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.starts}–{self.ends}"
+
+
+class Bounce(models.Model):
+    """A permanent delivery failure: the address is not emailed again until it changes."""
+
+    email = models.EmailField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="bounces"
+    )
+    code = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-at",)
+
+    def __str__(self) -> str:
+        return f"{self.email} bounced ({self.code})"

@@ -1,0 +1,44 @@
+"""Celery tasks for the send ledger: thin adapters around the services."""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+
+from mentorship.queue import enqueue
+
+from .services import (
+    MAX_ATTEMPTS,
+    TransientDeliveryError,
+    digests_to_plan,
+    notification_deliver,
+    notifications_to_queue,
+)
+
+
+def backoff(retries: int) -> int:
+    """Exponential backoff with full jitter: 30 s, 60 s, 120 s … capped at 30 minutes."""
+    return random.randint(1, min(30 * 2**retries, 1800))
+
+
+@shared_task(bind=True, max_retries=MAX_ATTEMPTS)
+def deliver(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return notification_deliver(notification_id=notification_id)
+    except TransientDeliveryError as e:
+        raise self.retry(exc=e, countdown=backoff(self.request.retries)) from e
+
+
+@shared_task
+def sweep_pending() -> int:
+    """Queue every pending, due notification without a recent task (a lost task included)."""
+    ids = notifications_to_queue()
+    for notification_id in ids:
+        enqueue(deliver, notification_id)
+    return len(ids)
+
+
+@shared_task
+def plan_digests() -> int:
+    return digests_to_plan()

@@ -1,0 +1,61 @@
+"""A person's notification preferences, and the one-click unsubscribe link in every email."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from programs.access import roles_for
+
+from .forms import PreferencesForm, kinds_for
+from .kinds import Delivery, Kind, spec
+from .models import Preference, QuietHours
+from .services import preference_set, quiet_hours_set, unsubscribe_from_token
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    kinds = kinds_for(is_privileged=roles_for(request.user).is_privileged)
+    current = dict(Preference.objects.filter(user=request.user).values_list("kind", "delivery"))
+    quiet = QuietHours.objects.filter(user=request.user).first()
+    initial = {"quiet_starts": quiet.starts, "quiet_ends": quiet.ends} if quiet else {}
+    form = PreferencesForm(request.POST or None, kinds=kinds, current=current, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        for kind, delivery in form.deliveries().items():
+            preference_set(user=request.user, kind=kind, delivery=delivery)
+        quiet_hours_set(
+            user=request.user,
+            starts=form.cleaned_data.get("quiet_starts"),
+            ends=form.cleaned_data.get("quiet_ends"),
+        )
+        messages.success(request, "Your notification choices are saved.")
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})
+
+
+# The mail client's one-click POST (RFC 8058) carries no CSRF token; the signed token is the
+# credential, and it can only switch one kind of email off.
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user, kind = unsubscribe_from_token(token)
+    except (signing.BadSignature, LookupError):
+        return render(request, "notifications/unsubscribe_invalid.html", status=400)
+    label = Kind(kind).label
+    if spec(kind).mandatory:
+        return render(
+            request, "notifications/unsubscribe.html", {"label": label, "mandatory": True}
+        )
+    done = request.method == "POST"
+    if done:
+        preference_set(user=user, kind=kind, delivery=Delivery.OFF)
+    return render(
+        request, "notifications/unsubscribe.html", {"label": label, "done": done, "token": token}
+    )
