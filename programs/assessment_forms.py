@@ -77,6 +77,7 @@ class StepForm(forms.Form):
 
     def __init__(self, *args: Any, assessment: SelfAssessment, **kwargs: Any) -> None:
         self.assessment = assessment
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         for name in self.fields:
             if hasattr(assessment, name) and name not in self.initial:
@@ -367,6 +368,7 @@ class ShareForm(forms.Form):
     )
 
     def __init__(self, *args: Any, mentors: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["mentor"].queryset = mentors
         self.fields["mentor"].label_from_instance = lambda p: (
@@ -453,6 +455,7 @@ class MentorOfferForm(forms.ModelForm):
         areas: Iterable[NeedArea],
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.memberships = memberships
         self.fields["need_areas"].queryset = NeedArea.objects.filter(is_active=True)
@@ -509,6 +512,10 @@ class MentorOfferForm(forms.ModelForm):
 
 
 class TrainingForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     class Meta:
         model = MentorTraining
         fields = ["name", "completed_on"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
+
+from django.apps import apps
 
 from programs.models import (
     AssessmentStatus,
@@ -32,6 +35,13 @@ REFLECTIONS = {
     "valued_qualities": "Timeliness and discretion.",
     "elevator_pitch": "I am an assistant professor building a program.",
 }
+
+
+def ensure_reference_data() -> None:
+    """Re-create the need areas, ranks and streams seeded by migration 0002 when a transactional
+    (browser) test has flushed them."""
+    if not NeedArea.objects.exists():
+        importlib.import_module("programs.migrations.0002_reference_data").seed(apps, None)
 
 
 def goal(horizon: str, text: str, **extra: Any) -> dict[str, Any]:

@@ -250,7 +250,8 @@ def step_view(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
                 form.add_error(None, too_many_goals_message(horizon))
                 fresh = assessment_with_parts(pk=saved.pk)
                 return _render_step(request, fresh, step, form, status=400)
-            return redirect(f"{here}?add={horizon}#goals-{horizon}")
+            # No #fragment: a fragment target stops the browser honouring autofocus.
+            return redirect(f"{here}?add={horizon}")
     if remove is not None:
         messages.success(request, "The goal was removed.")
         return redirect(here)

@@ -226,5 +226,12 @@
     form.requestSubmit();
   });
 
-  restore();
+  // After htmx has processed the page (on DOMContentLoaded; its listener was added first), so the
+  // autosave a restore triggers is heard. Deferred scripts run while readyState is "interactive",
+  // before DOMContentLoaded.
+  if (document.readyState === "complete") {
+    restore();
+  } else {
+    document.addEventListener("DOMContentLoaded", restore);
+  }
 })();
