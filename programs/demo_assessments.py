@@ -180,7 +180,7 @@ def seed_assessments(*, builder_seed: int = 11) -> None:
     for person in mentors:
         if person.pk % 5 == 4 and person != demo_mentor:
             continue  # has not described their offer yet
-        _offer(person, rng, areas)
+        _offer(person, rng, areas, demo=person == demo_mentor)
 
 
 def _fill(template: str, person: FacultyProfile) -> str:
@@ -364,8 +364,10 @@ def _demo_mentee_versions(
         assessment_share(assessment=latest, mentor=mentor, by=person.user)
 
 
-def _offer(person: FacultyProfile, rng: random.Random, areas: list[NeedArea]) -> None:
-    paused = rng.random() < 0.15
+def _offer(
+    person: FacultyProfile, rng: random.Random, areas: list[NeedArea], *, demo: bool = False
+) -> None:
+    paused = rng.random() < 0.15 and not demo
     mentor_offer_update(
         person=person,
         offer=OfferData(
@@ -376,8 +378,8 @@ def _offer(person: FacultyProfile, rng: random.Random, areas: list[NeedArea]) ->
             if paused
             else None,
             mentors_remotely=rng.random() < 0.7,
-            years_mentoring=rng.randint(2, 25),
-            prior_mentees=rng.randint(1, 30),
+            years_mentoring=18 if demo else rng.randint(2, 25),
+            prior_mentees=14 if demo else rng.randint(1, 30),
             notes=rng.choice(OFFER_NOTES),
         ),
         by=person.user,

@@ -25,6 +25,8 @@
   var loginUrl = form.getAttribute("data-login-url");
   var loginPath = new URL(loginUrl, window.location.href).pathname;
   var SKIP = { csrfmiddlewaretoken: 1, revision: 1, editor: 1, action: 1, overwrite_revision: 1 };
+  // Private reflections should not sit on a shared computer for ever: older copies are dropped.
+  var BACKUP_DAYS = 14;
   var submitting = false;
   var lastInputAt = 0;
   var requestStartedAt = 0;
@@ -112,7 +114,8 @@
       if (!raw) { return; }
       var saved;
       try { saved = JSON.parse(raw); } catch (e) { store.removeItem(storageKey(name)); return; }
-      if (same(saved.v, valueOf(name))) { store.removeItem(storageKey(name)); return; }
+      var tooOld = Date.now() - (saved.t || 0) > BACKUP_DAYS * 24 * 3600 * 1000;
+      if (tooOld || same(saved.v, valueOf(name))) { store.removeItem(storageKey(name)); return; }
       apply(name, saved.v);
       restored = true;
       if (saved.r !== "" && (revision === null || Number(saved.r) < revision)) { revision = Number(saved.r); }
@@ -184,6 +187,8 @@
     if (state === "conflict") {
       // The panel shows both versions; the choice is made there, so this copy has done its job.
       clearBackup();
+      say("Not saved: this step was changed in another tab. Choose which version to keep above.",
+        "autosave-error");
       var panel = document.querySelector("[data-conflict]");
       if (panel) { panel.focus(); }
     }

@@ -278,3 +278,40 @@ def test_others_get_a_404_for_the_self_evaluation_and_the_offer(
     ):
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 404, path
+
+
+def test_sharing_printing_and_the_directors_pages_are_accessible(
+    page, context, live_server, login, mentee, mentor, director, program, axe
+):
+    version = submitted(mentee.profile, mission="Kept between us")
+    login(mentee)
+    page.goto(f"{live_server.url}/self-evaluations/{version.pk}/")
+    page.get_by_role("link", name="Share with a mentor").click()
+    axe(page, context="on the sharing page")
+    page.get_by_label("Share this version with").select_option(label="Robert Mentor")
+    page.get_by_role("button", name="Share version 1").click()
+    expect(page.get_by_role("status")).to_contain_text("now shared with Robert Mentor")
+    page.goto(f"{live_server.url}/self-evaluations/{version.pk}/print/")
+    axe(page, context="on the printable view")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Print")).to_be_hidden()
+    expect(page.get_by_text("Kept between us")).to_be_visible()
+
+    context.clear_cookies()
+    login(mentor)
+    page.emulate_media(media="screen")
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Maya Mentee — version 1").click()
+    expect(page.get_by_text("Kept between us")).to_be_visible()
+
+    context.clear_cookies()
+    login(director)
+    page.goto(f"{live_server.url}/programs/{program.pk}/members/")
+    axe(page, context="on the member list with self-evaluation status")
+    page.get_by_role("link", name="Mentoring needs").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Mentoring needs")
+    axe(page, context="on the program's needs summary")
+    page.get_by_role("link", name="Maya Mentee").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Maya Mentee: mentoring needs")
+    expect(page.get_by_text("Kept between us")).to_have_count(0)
+    axe(page, context="on a director's view of one version")
