@@ -7,6 +7,7 @@ reflection prints as the characters typed."""
 from __future__ import annotations
 
 import io
+from datetime import date
 from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -39,6 +40,11 @@ def _fonts() -> tuple[str, str]:
     return "Helvetica", "Helvetica-Bold"
 
 
+def _date(value: date, *, month: str = "%b") -> str:
+    """“3 Nov 2026” on every platform (strftime's %-d is not portable)."""
+    return f"{value.day} {value.strftime(month)} {value.year}"
+
+
 def _text(value: str) -> str:
     """User text made safe for reportlab's paragraph markup, keeping line breaks."""
     return escape(value).replace("\n", "<br/>")
@@ -58,7 +64,7 @@ def assessment_pdf(*, assessment: SelfAssessment) -> bytes:
 
     person = assessment.person
     submitted = (
-        timezone.localtime(assessment.submitted_at).strftime("%-d %B %Y")
+        _date(timezone.localtime(assessment.submitted_at), month="%B")
         if assessment.submitted_at
         else "not submitted (draft)"
     )
@@ -90,9 +96,7 @@ def assessment_pdf(*, assessment: SelfAssessment) -> bytes:
                 data = [
                     [
                         Paragraph(_text(g.text), body),
-                        Paragraph(
-                            g.target_date.strftime("%-d %b %Y") if g.target_date else "—", body
-                        ),
+                        Paragraph(_date(g.target_date) if g.target_date else "—", body),
                         Paragraph(_text(g.get_status_display()), body),
                     ]
                     for g in rows

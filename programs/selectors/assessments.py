@@ -135,12 +135,6 @@ class AssessmentState:
     def completed(self) -> bool:
         return self.latest_pk is not None
 
-    @property
-    def label(self) -> str:
-        if self.completed:
-            return f"Completed v{self.latest_version}"
-        return "Draft" if self.draft_pk else "Not started"
-
 
 def assessment_states(*, person_ids: Iterable[int]) -> dict[int, AssessmentState]:
     """Per person: latest submitted version and draft, in one query."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
@@ -89,12 +90,17 @@ def self_evaluation_step(
         return NextStep(
             title="Time to update your self-evaluation",
             detail=f"Your program asks for a new version regularly; version "
-            f"{state.latest_version} is from {timezone.localtime(state.latest_submitted_at):%-d %B %Y}. A new "
+            f"{state.latest_version} is from {_long_date(state.latest_submitted_at)}. A new "
             "version starts as a copy, so only what changed needs updating.",
             url=hub,
             action="Start a new version",
         )
     return None
+
+
+def _long_date(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%B %Y}"
 
 
 def profile_gaps(profile: FacultyProfile) -> list[str]:
