@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
     path("me/profile/", people.profile_edit, name="profile_edit"),
+    path("", include("programs.urls_assessments")),
     path("people/<int:pk>/", people.profile_detail, name="profile_detail"),
     path("programs/", include("programs.urls")),
     path("", include("mentorship.notifications.urls")),

@@ -18,7 +18,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import MENTEE_ROLES, MENTOR_ROLES, FacultyProfile, Membership, Program, Role
+from .models import (
+    MENTEE_ROLES,
+    MENTOR_ROLES,
+    AssessmentShare,
+    AssessmentStatus,
+    FacultyProfile,
+    Membership,
+    Program,
+    Role,
+    SelfAssessment,
+)
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -162,3 +172,67 @@ def get_profile_for_user(user: AnyUser, pk: int) -> FacultyProfile:
 def can_see_equity_fields(user: AnyUser, profile: FacultyProfile) -> bool:
     """Self-described gender is only for the person and aggregate reports, never shown to others."""
     return user.is_authenticated and profile.user_id == user.pk
+
+
+# --- Self-evaluations -----------------------------------------------------------------------
+
+OWNER, SHARED, STRUCTURED = "owner", "shared", "structured"
+
+
+@dataclass(frozen=True)
+class AssessmentAccess:
+    """A self-evaluation version and how much of it the user may see: the owner and mentors it is
+    shared with see it whole; directors of the person's programs see only its structured parts."""
+
+    assessment: SelfAssessment
+    level: str
+
+    @property
+    def is_owner(self) -> bool:
+        return self.level == OWNER
+
+    @property
+    def sees_reflections(self) -> bool:
+        return self.level in (OWNER, SHARED)
+
+
+def get_own_assessment(user: AnyUser, pk: int) -> SelfAssessment:
+    """One of the user's own versions or their draft; anyone else's is a 404."""
+    if not user.is_authenticated:
+        raise Http404("No such self-evaluation.")
+    try:
+        return SelfAssessment.objects.select_related("person").get(pk=pk, person__user=user)
+    except SelfAssessment.DoesNotExist:
+        raise Http404("No such self-evaluation.") from None
+
+
+def get_assessment_for_user(user: AnyUser, pk: int) -> AssessmentAccess:
+    """Drafts are the owner's alone. A submitted version is also open to mentors it is actively
+    shared with (whole), and to directors of the person's programs and admins (structured parts
+    only). Everyone else gets a 404."""
+    if not user.is_authenticated:
+        raise Http404("No such self-evaluation.")
+    assessment = SelfAssessment.objects.filter(pk=pk).only("id", "person_id", "status").first()
+    if assessment is None:
+        raise Http404("No such self-evaluation.")
+    profile_id = FacultyProfile.objects.filter(user=user).values_list("pk", flat=True).first()
+    if profile_id is not None and assessment.person_id == profile_id:
+        return AssessmentAccess(assessment, OWNER)
+    if assessment.status != AssessmentStatus.SUBMITTED:
+        raise Http404("No such self-evaluation.")
+    if (
+        profile_id is not None
+        and AssessmentShare.objects.filter(
+            assessment=assessment, shared_with_id=profile_id, revoked_at__isnull=True
+        ).exists()
+    ):
+        return AssessmentAccess(assessment, SHARED)
+    roles = roles_for(user)
+    if roles.is_admin or (
+        roles.director_of
+        and Membership.objects.filter(
+            person_id=assessment.person_id, program_id__in=roles.director_of
+        ).exists()
+    ):
+        return AssessmentAccess(assessment, STRUCTURED)
+    raise Http404("No such self-evaluation.")

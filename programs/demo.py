@@ -15,6 +15,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from .demo_assessments import seed_assessments
 from .models import (
     AcademicRank,
     AcademicStream,
@@ -472,6 +473,8 @@ def seed_demo() -> DemoResult:
     mid_career = [p for p in seniors if p.rank and p.rank.order == 3]
     for person in mid_career[:18]:
         _member(peer_program, person, Role.BOTH, admin)
+
+    seed_assessments()
 
     result.faculty = FacultyProfile.objects.count()
     result.logins = [

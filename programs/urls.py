@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .views import assessments as assessment_views
 from .views import programs as program_views
 
 app_name = "programs"
@@ -17,6 +18,7 @@ urlpatterns = [
         name="member_remove",
     ),
     path("<int:pk>/directors/", program_views.directors, name="directors"),
+    path("<int:pk>/needs/", assessment_views.program_needs, name="needs"),
     path("<int:pk>/cohorts/new/", program_views.cohort_edit, name="cohort_new"),
     path("<int:pk>/cohorts/<int:cohort_pk>/", program_views.cohort_edit, name="cohort_edit"),
 ]

@@ -7,6 +7,7 @@ dated version. Goals belong to a version; a goal carried into the next version k
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.db import models
 from django.db.models import Q
@@ -41,6 +42,9 @@ class SelfAssessment(models.Model):
     )
     # Optimistic concurrency for autosave: every save must name the revision it started from.
     revision = models.PositiveIntegerField(default=0)
+    # A random token per open page of the form. A stale revision from the page that wrote last is
+    # its own in-flight autosave racing its next one, not a second tab, so it is not a conflict.
+    last_editor = models.CharField(max_length=32, blank=True)
     current_step = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -211,6 +215,12 @@ class MentorOffer(models.Model):
 
     def __str__(self) -> str:
         return f"Mentor offer of {self.person}"
+
+    def is_accepting(self, today: date) -> bool:
+        """Open to new mentees today: accepting, or paused until a date that has passed."""
+        if self.accepting:
+            return True
+        return self.paused_until is not None and self.paused_until <= today
 
 
 class MentorTraining(models.Model):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.urls import reverse
+from django.utils import timezone
 
-from programs.models import FacultyProfile, Membership
+from programs.models import FacultyProfile, Membership, MentorOffer
+
+from .assessments import assessment_state, reassessment_due
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,23 @@ def next_steps_for(*, profile: FacultyProfile, memberships: list[Membership]) ->
                 action="Edit profile",
             )
         )
+    if any(m.is_mentee for m in memberships):
+        step = self_evaluation_step(profile=profile, memberships=memberships)
+        if step is not None:
+            steps.append(step)
+    if (
+        any(m.is_mentor for m in memberships)
+        and not MentorOffer.objects.filter(person=profile).exists()
+    ):
+        steps.append(
+            NextStep(
+                title="Tell mentees what you offer",
+                detail="The need areas you can help with, the mentor roles you are glad to play, "
+                "how many mentees you can take and whether you mentor remotely.",
+                url=reverse("assessments:mentor_offer"),
+                action="Describe what you offer",
+            )
+        )
     if not memberships:
         steps.append(
             NextStep(
@@ -40,6 +61,46 @@ def next_steps_for(*, profile: FacultyProfile, memberships: list[Membership]) ->
             )
         )
     return steps
+
+
+def self_evaluation_step(
+    *, profile: FacultyProfile, memberships: list[Membership]
+) -> NextStep | None:
+    """Start, continue, or redo (when a program asks for it) the self-evaluation."""
+    state = assessment_state(person=profile)
+    hub = reverse("assessments:hub")
+    if state.draft_pk is not None:
+        return NextStep(
+            title="Continue your self-evaluation",
+            detail="Your draft is saved; pick up where you stopped.",
+            url=hub,
+            action="Continue",
+        )
+    if not state.completed:
+        return NextStep(
+            title="Start your self-evaluation",
+            detail="Eight short sections on your goals, strengths, challenges and mentoring "
+            "needs. It comes first: your program uses your needs to find you mentors.",
+            url=hub,
+            action="Start your self-evaluation",
+        )
+    programs = [m.program for m in memberships if m.is_mentee]
+    due = reassessment_due(state=state, programs=programs)
+    if due is not None:
+        return NextStep(
+            title="Time to update your self-evaluation",
+            detail=f"Your program asks for a new version regularly; version "
+            f"{state.latest_version} is from {_long_date(state.latest_submitted_at)}. A new "
+            "version starts as a copy, so only what changed needs updating.",
+            url=hub,
+            action="Start a new version",
+        )
+    return None
+
+
+def _long_date(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%B %Y}"
 
 
 def profile_gaps(profile: FacultyProfile) -> list[str]:

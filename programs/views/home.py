@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from programs.access import programs_visible_to, roles_for
+from programs.selectors.assessments import shared_with_me
 from programs.selectors.home import next_steps_for
 from programs.selectors.programs import memberships_of_person, programs_with_counts
 from programs.services.people import profile_ensure
@@ -33,5 +34,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "directed_programs": directed,
             "all_programs": all_programs,
             "next_steps": next_steps_for(profile=profile, memberships=memberships),
+            "shared_with_me": list(shared_with_me(person=profile)) if roles.mentor_in else [],
         },
     )

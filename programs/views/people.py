@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from mentorship.middleware import remember_time_zone
 from programs.access import can_see_equity_fields, get_profile_for_user, programs_visible_to
 from programs.forms import ProfileForm, apply_errors
+from programs.selectors.assessments import ROLE_LABELS, mentor_offer_for
 from programs.selectors.people import profile_with_topics
 from programs.selectors.programs import memberships_of_person
 from programs.services.people import profile_ensure, profile_update
@@ -41,6 +43,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
     profile = get_profile_for_user(request.user, pk)
     profile = profile_with_topics(profile_id=profile.pk)
+    offer = mentor_offer_for(person=profile)
     return render(
         request,
         "people/profile_detail.html",
@@ -51,5 +54,11 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "show_equity_fields": can_see_equity_fields(request.user, profile),
             "is_self": profile.user_id == request.user.pk,
+            "offer": offer,
+            "offer_accepting": offer.is_accepting(timezone.localdate()) if offer else False,
+            "trainings": list(profile.mentor_trainings.all()) if offer else [],
+            "offer_roles": [ROLE_LABELS[r] for r in offer.roles_offered if r in ROLE_LABELS]
+            if offer
+            else [],
         },
     )

@@ -25,6 +25,7 @@ from programs.forms import (
     apply_errors,
 )
 from programs.models import Cohort, MembershipStatus, Role
+from programs.selectors.assessments import AssessmentState, assessment_states
 from programs.selectors.programs import (
     open_invitations,
     program_cohorts,
@@ -91,6 +92,9 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
         program=program, role=role, search=search, cohort_id=cohort_id, status=status
     )
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    states = assessment_states(person_ids=[m.person_id for m in page])
+    for m in page:
+        m.assessment_state = states.get(m.person_id, AssessmentState())
     return render(
         request,
         "programs/member_list.html",

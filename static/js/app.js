@@ -8,9 +8,10 @@
     if (summary) { summary.focus(); }
   }
 
-  // Live character counts for fields with a maxlength.
+  // Live character counts for fields with a maxlength, or a soft data-maxlength (a limit the
+  // server enforces without the browser cutting pasted text).
   function attachCounters(root) {
-    (root || document).querySelectorAll("textarea[maxlength], input[data-count][maxlength]").forEach(function (field) {
+    (root || document).querySelectorAll("textarea[maxlength], textarea[data-maxlength], input[data-count][maxlength], input[data-count][data-maxlength]").forEach(function (field) {
       if (field.dataset.counterAttached) { return; }
       field.dataset.counterAttached = "1";
       var counter = document.createElement("div");
@@ -22,7 +23,7 @@
       describedBy.push(counter.id);
       field.setAttribute("aria-describedby", describedBy.join(" "));
       function update() {
-        var max = parseInt(field.getAttribute("maxlength"), 10);
+        var max = parseInt(field.getAttribute("maxlength") || field.getAttribute("data-maxlength"), 10);
         var left = max - field.value.length;
         counter.textContent = left >= 0
           ? left + " of " + max + " characters left"
