@@ -14,10 +14,20 @@ import pytest
 from django.test import Client
 
 from programs.models import Role
+from tests.assessment_factories import ensure_reference_data
 from tests.factories import MembershipFactory, ProgramFactory, person
 
 # Live-server browser tests call the ORM from Playwright's event loop thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Transactional (browser and service) tests end with a flush, which also empties the ranks,
+    streams and need areas seeded by migration 0002; put them back for every database test."""
+    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+        ensure_reference_data()
 
 
 @pytest.fixture
