@@ -7,7 +7,13 @@ import smtplib
 from celery import shared_task
 
 from mentorship.queue import enqueue
+from programs.services.concerns import concern_alert_directors
 from programs.services.invitations import invitation_send, invitations_unsent
+from programs.services.relationships import (
+    member_notify_departure,
+    relationship_notify_ended,
+    relationship_notify_started,
+)
 
 TRANSIENT_EMAIL_ERRORS = (
     smtplib.SMTPServerDisconnected,
@@ -36,3 +42,34 @@ def sweep_unsent_invitations() -> int:
     for invitation_id in ids:
         enqueue(send_invitation, invitation_id)
     return len(ids)
+
+
+# --- Relationships (ids only; each service call is idempotent) ---------------------------------
+
+EMAIL_TASK = {
+    "autoretry_for": TRANSIENT_EMAIL_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 60 * 30,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(**EMAIL_TASK)
+def send_relationship_started(relationship_id: int) -> int:
+    return relationship_notify_started(relationship_id=relationship_id)
+
+
+@shared_task(**EMAIL_TASK)
+def send_relationship_ended(relationship_id: int) -> int:
+    return relationship_notify_ended(relationship_id=relationship_id)
+
+
+@shared_task(**EMAIL_TASK)
+def send_group_departure(member_id: int) -> int:
+    return member_notify_departure(member_id=member_id)
+
+
+@shared_task(**EMAIL_TASK)
+def send_concern_alert(concern_id: int) -> int:
+    return concern_alert_directors(concern_id=concern_id)
