@@ -167,8 +167,9 @@ def agreement_save(
     revision: int,
     by: Any,
 ) -> AgreementVersion:
-    from .relationships import _require_member, require_open
+    from .relationships import _require_member, lock_relationship, require_open
 
+    relationship = lock_relationship(relationship)
     require_open(relationship)
     member = _require_member(relationship, by)
     agreement = Agreement.objects.select_for_update().get(relationship=relationship)
@@ -210,8 +211,9 @@ def agreement_save(
 @transaction.atomic
 def agreement_confirm(*, relationship: Relationship, revision: int, by: Any) -> AgreementVersion:
     """Confirm the wording the person has in front of them (named by the agreement's revision)."""
-    from .relationships import _require_member, require_open
+    from .relationships import _require_member, lock_relationship, require_open
 
+    relationship = lock_relationship(relationship)
     require_open(relationship)
     member = _require_member(relationship, by)
     agreement = Agreement.objects.select_for_update().get(relationship=relationship)

@@ -38,7 +38,7 @@ from programs.models import (
 from programs.validators import validate_time_zone
 
 from .audit import audit_record
-from .relationships import _require_member, require_open
+from .relationships import _require_member, lock_relationship, require_open
 
 MIN_MINUTES, MAX_MINUTES = 10, 8 * 60
 
@@ -118,6 +118,7 @@ def meeting_schedule(
     by: Any,
 ) -> Meeting:
     """Schedule an upcoming meeting, or (with `already_held`) log one that took place."""
+    relationship = lock_relationship(relationship)
     require_open(relationship)
     _require_member(relationship, by)
     _check_slot(
@@ -329,6 +330,7 @@ def action_item_create(
     goal: Goal | None = None,
     by: Any,
 ) -> ActionItem:
+    relationship = lock_relationship(relationship)
     require_open(relationship)
     member = _require_member(relationship, by)
     title = " ".join(title.split())
@@ -437,6 +439,7 @@ def checkin_log(
     by: Any,
 ) -> Meeting:
     """An asynchronous exchange (an email thread, a message) worth keeping on the record."""
+    relationship = lock_relationship(relationship)
     require_open(relationship)
     member = _require_member(relationship, by)
     if occurred_at > timezone.now():

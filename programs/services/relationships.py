@@ -237,7 +237,9 @@ def relationship_create(
     return relationship
 
 
-def _lock(relationship: Relationship) -> Relationship:
+def lock_relationship(relationship: Relationship) -> Relationship:
+    """A fresh copy of the relationship, locked for the rest of the transaction: writes to one
+    relationship queue up instead of deciding on a stale stage."""
     return (
         Relationship.objects.select_for_update().select_related("program").get(pk=relationship.pk)
     )
@@ -266,7 +268,7 @@ def require_open(relationship: Relationship) -> None:
 @transaction.atomic
 def relationship_confirm_pilot(*, relationship: Relationship, by: Any) -> Relationship:
     """One party says "let's continue". When every member has, the pilot becomes active."""
-    relationship = _lock(relationship)
+    relationship = lock_relationship(relationship)
     if relationship.stage != RelationshipStage.PILOT:
         raise ValidationError("This relationship is past its pilot period.")
     member = _require_member(relationship, by)
@@ -308,7 +310,7 @@ def relationship_end(
 ) -> Relationship:
     """End a relationship, no fault and no reason owed. In a group that can carry on, the
     person leaves instead. The reason, if any, is for the program's directors only."""
-    relationship = _lock(relationship)
+    relationship = lock_relationship(relationship)
     require_open(relationship)
     reason = (reason_for_directors or "").strip()
     member = _active_member(relationship, by)
@@ -351,7 +353,7 @@ def relationship_conclude(*, relationship: Relationship, by: Any) -> Relationshi
     """Conclude a relationship that met its goals — a celebrated outcome, not an ending. One
     party proposes (the stage becomes "concluding"), another confirms. Directors conclude at once
     (e.g. at the end of a cohort)."""
-    relationship = _lock(relationship)
+    relationship = lock_relationship(relationship)
     require_open(relationship)
     member = _active_member(relationship, by)
     is_director = member is None and can_direct(by, relationship.program_id)
@@ -384,7 +386,7 @@ def relationship_conclude(*, relationship: Relationship, by: Any) -> Relationshi
 @transaction.atomic
 def relationship_keep_going(*, relationship: Relationship, by: Any) -> Relationship:
     """Withdraw a proposal to conclude: back to active."""
-    relationship = _lock(relationship)
+    relationship = lock_relationship(relationship)
     if relationship.stage != RelationshipStage.CONCLUDING:
         raise ValidationError("Nobody has proposed concluding this relationship.")
     _require_member(relationship, by)
@@ -403,7 +405,7 @@ def relationship_mark_alumni(
 ) -> Relationship:
     """After a relationship closes, each member may say they would like to stay in touch; when
     all of them do, it becomes an alumni relationship (a lasting collegial friendship)."""
-    relationship = _lock(relationship)
+    relationship = lock_relationship(relationship)
     if relationship.is_open:
         raise ValidationError("A relationship becomes alumni once it has concluded or ended.")
     member = _require_member(relationship, by)

@@ -84,9 +84,7 @@ def assert_no_axe_violations(page: Any, *, context: str = "") -> None:
     """Run axe-core on the current page; fail with a readable list of violations."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     violations = result["violations"]
     details = "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} — "

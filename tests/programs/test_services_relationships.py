@@ -32,13 +32,7 @@ from programs.services.relationships import (
     relationship_notify_started,
 )
 from tests.factories import MembershipFactory, person
-from tests.relationship_fixtures import (  # noqa: F401 - fixtures
-    group,
-    make_relationship,
-    pair,
-    program_mentee,
-    program_mentor,
-)
+from tests.relationship_fixtures import make_relationship, program_mentee, program_mentor
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -57,7 +51,8 @@ def test_it_creates_a_pair_in_its_pilot_with_a_draft_agreement(mentee, mentor, d
     sides = {m.person.user: m.side for m in relationship.members.all()}
     assert sides == {mentee: MemberSide.MENTEE, mentor: MemberSide.MENTOR}
     version = Agreement.objects.get(relationship=relationship).versions.get()
-    assert version.number == 1 and version.confirmed_at is None
+    assert version.number == 1
+    assert version.confirmed_at is None
     assert version.cadence_days == program.meeting_cadence_days
     assert AuditEvent.objects.filter(verb="relationship.create").exists()
 
@@ -224,7 +219,8 @@ def test_an_ended_relationship_can_become_alumni_too(pair, mentee, mentor):
     relationship_mark_alumni(relationship=pair, by=mentee)
     relationship_mark_alumni(relationship=pair, by=mentor)
     pair.refresh_from_db()
-    assert pair.is_alumni and pair.outcome == RelationshipOutcome.ENDED_EARLY
+    assert pair.is_alumni
+    assert pair.outcome == RelationshipOutcome.ENDED_EARLY
 
 
 def test_an_open_relationship_cannot_be_alumni(pair, mentee):
@@ -294,7 +290,8 @@ def test_a_group_member_leaves_and_the_group_carries_on(group, django_capture_on
     group.refresh_from_db()
     leaver.refresh_from_db()
     assert group.is_open
-    assert leaver.left_at is not None and leaver.left_reason == "busy"
+    assert leaver.left_at is not None
+    assert leaver.left_reason == "busy"
     assert len(mail.outbox) == 3  # two remaining mentees and the facilitator
     assert all("busy" not in m.body for m in mail.outbox)
 
@@ -333,7 +330,8 @@ def test_a_mentee_adds_an_outside_mentor_by_invitation(
     assert relationship.is_remote
     outside = relationship.members.get(side=MemberSide.MENTOR).person
     assert outside.user.email == "ada.lovelace@elsewhere.example"
-    assert outside.institution is None and outside.location == "Elsewhere University"
+    assert outside.institution is None
+    assert outside.location == "Elsewhere University"
     assert not outside.memberships.exists()  # not in the program's mentor pool
     assert Invitation.objects.filter(person=outside).exists()
     recipients = [m.to[0] for m in mail.outbox]
