@@ -473,6 +473,10 @@ def seed_demo() -> DemoResult:
     for person in mid_career[:18]:
         _member(peer_program, person, Role.BOTH, admin)
 
+    from .demo_relationships import seed_relationships
+
+    seed_relationships(admin=admin.user)
+
     result.faculty = FacultyProfile.objects.count()
     result.logins = [
         DemoLogin("Institution admin", admin.user.email, "all programs, invitations, reports"),

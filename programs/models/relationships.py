@@ -16,7 +16,7 @@ from django.db.models import Q
 
 from .assessments import Goal
 from .people import FacultyProfile
-from .programs import Cohort, Program
+from .programs import Cohort, MeetingCadence, Program
 from .reference import NeedArea
 
 LONG_TEXT = 3000
@@ -243,7 +243,7 @@ class AgreementVersion(models.Model):
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveSmallIntegerField()
-    cadence_days = models.PositiveSmallIntegerField()
+    cadence_days = models.PositiveSmallIntegerField(choices=MeetingCadence.choices)
     modes = models.JSONField(default=list)
     mentee_commitments = models.JSONField(default=list, blank=True)
     draft_notice_days = models.PositiveSmallIntegerField(default=7)

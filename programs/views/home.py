@@ -9,6 +9,7 @@ from django.shortcuts import render
 from programs.access import programs_visible_to, roles_for
 from programs.selectors.home import next_steps_for
 from programs.selectors.programs import memberships_of_person, programs_with_counts
+from programs.selectors.relationships import relationship_counts
 from programs.services.people import profile_ensure
 
 
@@ -21,6 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
         directed = list(
             programs_with_counts(programs_visible_to(request.user)).filter(pk__in=roles.director_of)
         )
+    counts = relationship_counts(profile)
     all_programs = []
     if roles.is_admin:
         all_programs = list(programs_with_counts(programs_visible_to(request.user)))
@@ -32,6 +34,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "memberships": [m for m in memberships if not m.is_director],
             "directed_programs": directed,
             "all_programs": all_programs,
-            "next_steps": next_steps_for(profile=profile, memberships=memberships),
+            "next_steps": next_steps_for(
+                profile=profile,
+                memberships=memberships,
+                has_relationships=bool(counts["receiving"] or counts["guiding"]),
+            ),
+            "relationship_counts": counts,
         },
     )
