@@ -315,6 +315,19 @@ class MeetingForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         }
 
 
+def attach_errors(request: Any, form: forms.BaseForm, error: ValidationError) -> None:
+    """Field errors go on the form; errors about the whole action ("this meeting was
+    cancelled") go to the page's message area, which shows even where the form is hidden."""
+    from django.contrib import messages
+
+    from .forms import apply_errors
+
+    if hasattr(error, "error_dict"):
+        apply_errors(form, error)
+    else:
+        messages.error(request, " ".join(error.messages))
+
+
 SERVICE_TO_FORM_FIELD = {"starts_at": "on", "ends_at": "ends", "occurred_on": "occurred_on"}
 
 

@@ -37,7 +37,7 @@ PER_PAGE = 50
 @require_http_methods(["GET", "POST"])
 def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
-    form = ConcernForm(request.POST or None)
+    form = ConcernForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             concern = concern_raise(relationship=relationship, by=request.user, **form.cleaned_data)

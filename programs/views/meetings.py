@@ -27,6 +27,7 @@ from programs.forms_relationships import (
     NotesForm,
     PrivateNoteForm,
     RecapForm,
+    attach_errors,
     service_errors_for_meeting,
 )
 from programs.models import AgendaItem, CalendarFeed, Meeting, MeetingStatus, MemberSide
@@ -73,7 +74,9 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
         initial["mode"] = "video"
     if "on" in request.GET:
         initial["on"] = request.GET["on"]
-    form = MeetingForm(request.POST or None, time_zone=zone, initial=initial)
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None, time_zone=zone, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             meeting = meeting_schedule(
@@ -115,7 +118,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     zone = _viewer_zone(request)
     local = timezone.localtime(meeting.starts_at)
     form = MeetingForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         time_zone=zone,
         allow_past=False,
         initial={
@@ -236,7 +239,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             agenda_item_add(meeting=meeting, by=request.user, **form.cleaned_data)
         except ValidationError as e:
-            apply_errors(form, e)
+            attach_errors(request, form, e)
         else:
             messages.success(request, f"Added to the agenda: {form.cleaned_data['topic']}.")
             return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#agenda")
@@ -285,7 +288,7 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
                 request, meeting, notes_form=form, notes_conflict=conflict, status=409
             )
         except ValidationError as e:
-            apply_errors(form, e)
+            attach_errors(request, form, e)
         else:
             messages.success(request, "Shared notes saved.")
             return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#notes")
@@ -300,7 +303,7 @@ def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             private_note_save(meeting=meeting, text=form.cleaned_data["text"], by=request.user)
         except ValidationError as e:
-            apply_errors(form, e)
+            attach_errors(request, form, e)
         else:
             messages.success(request, "Your private notes are saved. Only you can see them.")
             return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#private")
@@ -315,7 +318,7 @@ def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             meeting_log(meeting=meeting, by=request.user, **form.cleaned_data)
         except ValidationError as e:
-            apply_errors(form, e)
+            attach_errors(request, form, e)
         else:
             messages.success(request, "Meeting logged.")
             return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#log")
@@ -330,7 +333,7 @@ def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             recap_write(meeting=meeting, text=form.cleaned_data["text"], by=request.user)
         except ValidationError as e:
-            apply_errors(form, e)
+            attach_errors(request, form, e)
         else:
             messages.success(request, "Recap saved. The others are asked to confirm it.")
             return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#recap")

@@ -30,6 +30,7 @@ from programs.forms_relationships import (
     EndForm,
     OutsideMentorForm,
     RelationshipForm,
+    attach_errors,
 )
 from programs.models import (
     MENTEE_ROLES,
@@ -191,7 +192,9 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
         initial = {f: getattr(current, f) for f in AGREEMENT_FIELDS} if current else {}
         initial["goals"] = [g.pk for g in current.goals.all()] if current else []
         initial["revision"] = state.revision
-        form = AgreementForm(request.POST or None, initial=initial, goals=goals)
+        form = AgreementForm(
+            request.POST if request.method == "POST" else None, initial=initial, goals=goals
+        )
         if request.method == "POST" and form.is_valid():
             data = {f: form.cleaned_data[f] for f in AGREEMENT_FIELDS}
             try:
@@ -293,7 +296,8 @@ def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not relationship.is_open:
         messages.info(request, "This relationship has already ended.")
         return redirect(relationship)
-    form = EndForm(request.POST or None)
+    # Every field is optional, so an empty POST is still a submission.
+    form = EndForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             relationship_end(
@@ -393,8 +397,8 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST, members=[m.person for m in members], goals=mentee_goals(relationship)
     )
     meeting = None
-    meeting_id = _int(request.POST.get("meeting"))
-    if meeting_id:
+    if request.POST.get("meeting"):
+        meeting_id = _int(request.POST.get("meeting"))
         meeting = get_object_or_404(Meeting, pk=meeting_id, relationship=relationship)
     if form.is_valid():
         try:
@@ -405,7 +409,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as e:
-            apply_errors(form, e)
+            attach_errors(request, form, e)
         else:
             messages.success(request, f"Action added: {form.cleaned_data['title']}.")
             return redirect(meeting or relationship)
@@ -433,7 +437,7 @@ def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
-    form = CheckinForm(request.POST or None)
+    form = CheckinForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # A check-in has a date, not a time: noon in the logger's zone keeps it on that day.
@@ -497,7 +501,12 @@ def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
 def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     mentees, mentors = program_members_for_pairing(program=program)
-    form = RelationshipForm(request.POST or None, mentees=mentees, mentors=mentors, program=program)
+    form = RelationshipForm(
+        request.POST if request.method == "POST" else None,
+        mentees=mentees,
+        mentors=mentors,
+        program=program,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -557,7 +566,9 @@ def outside_mentor_new(request: HttpRequest) -> HttpResponse:
     if not programs.exists():
         raise PermissionDenied("You need to be a mentee in a program to add a mentor.")
     form = OutsideMentorForm(
-        request.POST or None, programs=programs, initial={"program": programs.first()}
+        request.POST if request.method == "POST" else None,
+        programs=programs,
+        initial={"program": programs.first()},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
