@@ -84,7 +84,8 @@ def submitted_assessment(
         roles_wanted=list(roles),
     )
     for slug in needs:
-        MentoringNeed.objects.create(assessment=assessment, area=NeedArea.objects.get(slug=slug))
+        area, _ = NeedArea.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
+        MentoringNeed.objects.create(assessment=assessment, area=area)
     for order, text in enumerate(goals):
         Goal.objects.create(assessment=assessment, horizon="short", text=text, order=order)
     return assessment
@@ -110,6 +111,17 @@ def upcoming_meeting(relationship: Relationship, *, days_ahead: int = 7, **field
         time_zone="America/Toronto",
         **fields,
     )
+
+
+@pytest.fixture
+def reference_data(db) -> None:
+    """Ranks, streams and need areas as the data migration seeds them. Transactional (browser)
+    tests flush the database after each test, taking migration-seeded rows with it."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("programs.migrations.0002_reference_data").seed(apps, None)
 
 
 @pytest.fixture

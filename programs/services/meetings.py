@@ -54,6 +54,11 @@ class NotesConflict(Exception):
         self.updated_by = updated_by
 
 
+def _text(value: str) -> str:
+    """Browsers send CRLF from text areas; store plain newlines."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _lock(meeting: Meeting) -> Meeting:
     return (
         Meeting.objects.select_for_update()
@@ -229,7 +234,7 @@ def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: Any)
             current_revision=meeting.notes_revision,
             updated_by=updated_by.display_name if updated_by else "Someone",
         )
-    meeting.shared_notes = text.strip()
+    meeting.shared_notes = _text(text)
     meeting.notes_revision += 1
     meeting.notes_updated_by = member.person
     meeting.notes_updated_at = timezone.now()
@@ -278,7 +283,7 @@ def meeting_log(
 def private_note_save(*, meeting: Meeting, text: str, by: Any) -> PrivateNote:
     member = _require_member(meeting.relationship, by)
     note, _ = PrivateNote.objects.update_or_create(
-        meeting=meeting, author=member.person, defaults={"text": text.strip()}
+        meeting=meeting, author=member.person, defaults={"text": _text(text)}
     )
     return note  # not audited: even the fact of a private note is the author's own business
 
@@ -300,7 +305,7 @@ def agenda_item_add(
         meeting=meeting,
         topic=topic[:200],
         goal=goal,
-        analysis=analysis.strip(),
+        analysis=_text(analysis),
         order=order,
         added_by=member.person,
     )
@@ -392,7 +397,7 @@ def recap_write(*, meeting: Meeting, text: str, by: Any) -> Recap:
     member = _writable(meeting, by)
     if meeting.starts_at > timezone.now():
         raise ValidationError("Write the recap once the meeting has taken place.")
-    text = text.strip()
+    text = _text(text)
     if not text:
         raise ValidationError({"text": "Write a few lines on what you agreed."})
     recap = Recap.objects.filter(meeting=meeting).first()
@@ -448,7 +453,7 @@ def checkin_log(
         raise ValidationError({"occurred_on": "That is before the relationship started."})
     if mode not in CommunicationMode.values:
         raise ValidationError({"mode": "Choose how you were in touch."})
-    summary = summary.strip()
+    summary = _text(summary)
     if not summary:
         raise ValidationError({"summary": "Write a line or two on what you exchanged."})
     meeting = Meeting.objects.create(

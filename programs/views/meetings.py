@@ -420,7 +420,7 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "create":
             created = calendar_feed_create(person=profile, by=request.user)
-            new_url = absolute_url(reverse("calendar_feed", args=[created.token]))
+            new_url = request.build_absolute_uri(reverse("calendar_feed", args=[created.token]))
             messages.success(
                 request, "Your calendar address is ready. Any earlier address no longer works."
             )
