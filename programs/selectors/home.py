@@ -69,6 +69,14 @@ def relationship_step(step: RelationshipStep) -> NextStep:
             url=reverse("relationship_agreement", args=[r.pk]),
             action="Open the agreement",
         )
+    if step.kind == "review":
+        return NextStep(
+            title="Review your mentoring agreement",
+            detail="Its review date has come. Revisit it together: keep it with a new review "
+            "date, or propose changes.",
+            url=reverse("relationship_agreement", args=[r.pk]),
+            action="Review the agreement",
+        )
     if step.kind == "pilot":
         return NextStep(
             title="Decide after the pilot",

@@ -572,8 +572,8 @@ class RelationshipStep:
 
 
 def next_steps_in_relationships(person: FacultyProfile) -> list[RelationshipStep]:
-    """Agreement to confirm, pilot decision due, agenda to prepare, meeting to log, recap to
-    confirm — one query each."""
+    """Agreement to confirm or review, pilot decision due, agenda to prepare, meeting to log,
+    recap to confirm — one query each."""
     now, today = timezone.now(), timezone.localdate()
     memberships = RelationshipMember.objects.filter(person=person, left_at__isnull=True)
     mine = memberships.filter(relationship__stage__in=OPEN_STAGES).values("relationship")
@@ -585,6 +585,18 @@ def next_steps_in_relationships(person: FacultyProfile) -> list[RelationshipStep
         .select_related("agreement__relationship")
     ):
         steps.append(RelationshipStep("agreement", version.agreement.relationship))
+
+    # The agreement in force has reached its review date and nobody has proposed a new one.
+    for version in (
+        AgreementVersion.objects.filter(
+            agreement__relationship__in=mine, confirmed_at__isnull=False, review_on__lte=today
+        )
+        .exclude(agreement__versions__number__gt=F("number"))
+        .select_related("agreement__relationship")
+    ):
+        steps.append(
+            RelationshipStep("review", version.agreement.relationship, when=version.review_on)
+        )
 
     for member in memberships.filter(
         relationship__stage=RelationshipStage.PILOT,

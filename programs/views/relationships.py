@@ -241,6 +241,9 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "history": agreement_history(relationship) if "history" in request.GET else None,
             "i_confirmed": me.person_id in state.confirmed_by,
+            "review_due": state.pending is None
+            and state.in_force is not None
+            and state.in_force.review_on <= timezone.localdate(),
             "waiting_for": [
                 m for m in members if state.pending and m.person_id not in state.confirmed_by
             ],

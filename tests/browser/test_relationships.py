@@ -20,7 +20,7 @@ def switch_to(context, login, user) -> None:
 
 
 def test_a_director_creates_a_relationship(
-    page, live_server, login, director, mentee, mentor, program, axe
+    page, live_server, login, director, mentee, mentor, program, reference_data, axe
 ):
     login(director)
     page.goto(f"{live_server.url}/programs/{program.pk}/relationships/")

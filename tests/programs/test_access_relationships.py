@@ -15,7 +15,7 @@ from programs.access import (
     get_profile_for_user,
     relationships_visible_to,
 )
-from programs.models import ActionItem, AgendaItem, Concern, MemberSide, PrivateNote
+from programs.models import ActionItem, AgendaItem, Concern, Meeting, MemberSide, PrivateNote
 from programs.services.concerns import concern_raise
 from programs.services.meetings import calendar_feed_create, private_note_save
 from programs.services.relationships import relationship_end
@@ -159,10 +159,19 @@ def test_pages_require_sign_in(client, pair):
 # --- Writes: the same rules on POST, and nothing changes ----------------------------------------
 
 
-def _member_posts(pair, meeting, item):
+def _member_posts(pair, meeting, item, agenda_item):
+    future = {"on": "2030-01-10", "starts": "09:00", "ends": "10:00", "mode": "video"}
     return [
-        (reverse("pilot_confirm", args=[pair.pk]), {}),
+        (reverse("meeting_new", args=[pair.pk]), future),
+        (reverse("meeting_edit", args=[meeting.pk]), future),
+        (
+            reverse("checkin_new", args=[pair.pk]),
+            {"occurred_on": "2026-01-01", "mode": "email", "summary": "x"},
+        ),
+        (reverse("concern_new", args=[pair.pk]), {"category": "other", "text": "x"}),
+        (reverse("agenda_remove", args=[meeting.pk, agenda_item.pk]), {}),
         (reverse("agreement_confirm", args=[pair.pk]), {"revision": "0"}),
+        (reverse("pilot_confirm", args=[pair.pk]), {}),
         (reverse("relationship_alumni", args=[pair.pk]), {"stays_in_touch": "1"}),
         (reverse("relationship_keep_going", args=[pair.pk]), {}),
         (reverse("action_item_add", args=[pair.pk]), {"title": "x", "owner": "1"}),
@@ -184,17 +193,20 @@ def _member_posts(pair, meeting, item):
 def test_non_members_cannot_write(cast, pair, client_for, who, status):
     meeting = past_meeting(pair)
     item = ActionItem.objects.create(relationship=pair, owner=cast["mentee"].profile, title="t")
+    agenda_item = AgendaItem.objects.create(meeting=meeting, topic="Kept", order=1)
     client = client_for(cast[who])
-    for url, data in _member_posts(pair, meeting, item):
+    for url, data in _member_posts(pair, meeting, item, agenda_item):
         assert client.post(url, data).status_code == status, url
     meeting.refresh_from_db()
     item.refresh_from_db()
     assert meeting.shared_notes == ""
     assert meeting.status == "held"
     assert item.status == "open"
-    assert not AgendaItem.objects.exists()
+    assert list(AgendaItem.objects.values_list("topic", flat=True)) == ["Kept"]
     assert not PrivateNote.objects.exists()
     assert ActionItem.objects.count() == 1
+    assert Meeting.objects.count() == 1
+    assert not Concern.objects.exists()
 
 
 @pytest.mark.parametrize(("who", "status"), [("other_director", 404), ("outsider", 404)])

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from programs.models import ActionItem, AgendaItem, MentorOffer, RelationshipKind
+from programs.models import ActionItem, AgendaItem, Agreement, MentorOffer, RelationshipKind
 from programs.services.agreements import agreement_confirm
 from programs.services.meetings import recap_write
 from tests.relationship_fixtures import (
@@ -173,8 +173,6 @@ def test_the_mentor_dashboard_lists_groups_and_quiet_relationships(group, mentor
 
 
 def test_home_lists_relationship_next_steps(pair, mentee, mentor, client_for):
-    from programs.models import Agreement
-
     upcoming_meeting(pair, days_ahead=3)  # no agenda yet
     meeting = past_meeting(pair, days_ago=2)
     recap_write(meeting=meeting, text="Recap", by=mentor)
@@ -218,3 +216,20 @@ def test_an_outside_mentor_is_not_told_to_join_a_program(mentee, program, client
     titles = [s.title for s in client_for(outside).get(reverse("home")).context["next_steps"]]
     assert "Join a program" not in titles
     assert not MentorOffer.objects.filter(person__user=outside).exists()
+
+
+def test_home_asks_to_review_an_agreement_whose_date_has_come(pair, mentee, mentor, client_for):
+    import time_machine
+
+    from programs.models import AgreementVersion
+
+    revision = Agreement.objects.get(relationship=pair).revision
+    for user in (mentee, mentor):
+        agreement_confirm(relationship=pair, revision=revision, by=user)
+    review_on = AgreementVersion.objects.get(agreement__relationship=pair).review_on
+    with time_machine.travel(review_on + timedelta(days=1)):
+        client = client_for(mentee)
+        titles = [s.title for s in client.get(reverse("home")).context["next_steps"]]
+        assert "Review your mentoring agreement" in titles
+        page = client.get(reverse("relationship_agreement", args=[pair.pk])).content.decode()
+        assert "Time to review this agreement" in page
