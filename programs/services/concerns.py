@@ -60,7 +60,7 @@ def concern_raise(*, relationship: Relationship, category: str, text: str, by: A
 
 def _lock(concern: Concern) -> Concern:
     return (
-        Concern.objects.select_for_update()
+        Concern.objects.select_for_update(of=("self",))
         .select_related("relationship__program")
         .get(pk=concern.pk)
     )
@@ -157,7 +157,7 @@ def concern_alert_directors(*, concern_id: int) -> int:
     """Email the program's directors that a concern is waiting — never its text, never to
     anyone in the relationship. Idempotent."""
     concern = (
-        Concern.objects.select_for_update()
+        Concern.objects.select_for_update(of=("self",))
         .select_related("relationship__program")
         .filter(pk=concern_id)
         .first()

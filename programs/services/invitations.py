@@ -155,8 +155,9 @@ def _queue_invitation(invitation: Invitation) -> None:
 @transaction.atomic
 def invitation_send(*, invitation_id: int) -> bool:
     """Email the invitation unless it was already sent with its current link. Idempotent."""
+    # Lock only the invitation row: PostgreSQL cannot lock the nullable side of the outer joins.
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("person", "program", "invited_by__profile")
         .filter(pk=invitation_id)
         .first()

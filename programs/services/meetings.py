@@ -61,7 +61,7 @@ def _text(value: str) -> str:
 
 def _lock(meeting: Meeting) -> Meeting:
     return (
-        Meeting.objects.select_for_update()
+        Meeting.objects.select_for_update(of=("self",))
         .select_related("relationship__program")
         .get(pk=meeting.pk)
     )
@@ -370,7 +370,7 @@ def action_item_create(
 @transaction.atomic
 def action_item_set_status(*, item: ActionItem, status: str, by: Any) -> ActionItem:
     item = (
-        ActionItem.objects.select_for_update()
+        ActionItem.objects.select_for_update(of=("self",))
         .select_related("relationship__program")
         .get(pk=item.pk)
     )

@@ -239,9 +239,13 @@ def relationship_create(
 
 def lock_relationship(relationship: Relationship) -> Relationship:
     """A fresh copy of the relationship, locked for the rest of the transaction: writes to one
-    relationship queue up instead of deciding on a stale stage."""
+    relationship queue up instead of deciding on a stale stage. Only the relationship's own row is
+    locked (`of=self`), never the program it joins — other pairs in the program carry on; and
+    PostgreSQL refuses FOR UPDATE across the nullable side of an outer join anyway."""
     return (
-        Relationship.objects.select_for_update().select_related("program").get(pk=relationship.pk)
+        Relationship.objects.select_for_update(of=("self",))
+        .select_related("program")
+        .get(pk=relationship.pk)
     )
 
 
@@ -505,7 +509,7 @@ def relationship_notify_started(*, relationship_id: int) -> int:
     """Welcome each member who has not been welcomed yet. People still holding an unaccepted
     invitation get the invitation instead (it explains the relationship)."""
     relationship = (
-        Relationship.objects.select_for_update()
+        Relationship.objects.select_for_update(of=("self",))
         .select_related("program", "focus_area")
         .filter(pk=relationship_id)
         .first()
@@ -545,7 +549,7 @@ def relationship_notify_started(*, relationship_id: int) -> int:
 def relationship_notify_ended(*, relationship_id: int) -> int:
     """The neutral notice to everyone but the person who ended it. Never carries the reason."""
     relationship = (
-        Relationship.objects.select_for_update()
+        Relationship.objects.select_for_update(of=("self",))
         .select_related("program")
         .filter(pk=relationship_id, stage=RelationshipStage.ENDED)
         .first()
@@ -583,7 +587,7 @@ def relationship_notify_ended(*, relationship_id: int) -> int:
 def member_notify_departure(*, member_id: int) -> int:
     """Tell a group that someone has moved on — the same neutral words, no reason."""
     member = (
-        RelationshipMember.objects.select_for_update()
+        RelationshipMember.objects.select_for_update(of=("self",))
         .select_related("person", "relationship__program")
         .filter(pk=member_id, left_at__isnull=False)
         .first()
