@@ -161,6 +161,8 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = programs
+        if len(programs) == 1:  # nothing to choose
+            self.fields["program"].widget = forms.HiddenInput()
 
 
 class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):

@@ -566,7 +566,7 @@ def outside_mentor_new(request: HttpRequest) -> HttpResponse:
         memberships__person=profile,
         memberships__role__in=MENTEE_ROLES,
     ).distinct()
-    if not programs.exists():
+    if not programs:
         raise PermissionDenied("You need to be a mentee in a program to add a mentor.")
     form = OutsideMentorForm(
         request.POST if request.method == "POST" else None,
@@ -601,7 +601,7 @@ def outside_mentor_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "relationships/outside_mentor_form.html",
-        {"form": form, "single_program": programs.count() == 1},
+        {"form": form},
         status=400 if request.method == "POST" else 200,
     )
 
