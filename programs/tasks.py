@@ -7,10 +7,11 @@ import smtplib
 from celery import shared_task
 
 from mentorship.queue import enqueue
-from programs.services.concerns import concern_alert_directors
+from programs.services.concerns import concern_alert_directors, concerns_unalerted
 from programs.services.invitations import invitation_send, invitations_unsent
 from programs.services.relationships import (
     member_notify_departure,
+    notices_pending,
     relationship_notify_ended,
     relationship_notify_started,
 )
@@ -73,3 +74,19 @@ def send_group_departure(member_id: int) -> int:
 @shared_task(**EMAIL_TASK)
 def send_concern_alert(concern_id: int) -> int:
     return concern_alert_directors(concern_id=concern_id)
+
+
+@shared_task
+def sweep_relationship_notices() -> int:
+    """Queue relationship notices and concern alerts whose task never ran. Each task is
+    idempotent, so one that was merely slow is not sent twice."""
+    pending = notices_pending()
+    jobs = [
+        *((send_relationship_started, pk) for pk in pending["started"]),
+        *((send_relationship_ended, pk) for pk in pending["ended"]),
+        *((send_group_departure, pk) for pk in pending["departures"]),
+        *((send_concern_alert, pk) for pk in concerns_unalerted()),
+    ]
+    for task, pk in jobs:
+        enqueue(task, pk)
+    return len(jobs)

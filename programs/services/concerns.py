@@ -6,6 +6,7 @@ resolve it with notes, and every view is logged in the append-only audit log."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -180,3 +181,13 @@ def concern_alert_directors(*, concern_id: int) -> int:
     concern.directors_alerted_at = timezone.now()
     concern.save(update_fields=["directors_alerted_at"])
     return len(recipients)
+
+
+def concerns_unalerted(*, older_than: timedelta = timedelta(minutes=10)) -> list[int]:
+    """Concerns whose alert never went out (e.g. the broker was down)."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Concern.objects.filter(
+            directors_alerted_at__isnull=True, created_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )

@@ -217,8 +217,15 @@ def relationship_create(
         source=source,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
+    # Without `notify`, nobody is owed a welcome: mark it so the sweep does not send one later.
+    welcomed_at = None if notify else timezone.now()
     RelationshipMember.objects.bulk_create(
-        [RelationshipMember(relationship=relationship, person=p, side=side) for p, side in sides]
+        [
+            RelationshipMember(
+                relationship=relationship, person=p, side=side, welcomed_at=welcomed_at
+            )
+            for p, side in sides
+        ]
     )
     agreement_start(relationship=relationship)
     audit_record(
@@ -613,6 +620,30 @@ def member_notify_departure(*, member_id: int) -> int:
     member.departure_notified_at = timezone.now()
     member.save(update_fields=["departure_notified_at"])
     return sent
+
+
+def notices_pending(*, older_than: timedelta = timedelta(minutes=10)) -> dict[str, list[int]]:
+    """Ids whose notice task never ran (e.g. the broker was down when it was queued). Recent
+    ones are left alone: their task is probably still on its way."""
+    cutoff = timezone.now() - older_than
+    started = (
+        Relationship.objects.filter(
+            stage__in=OPEN_STAGES,
+            created_at__lt=cutoff,
+            members__welcomed_at__isnull=True,
+            members__left_at__isnull=True,
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    ended = Relationship.objects.filter(
+        stage=RelationshipStage.ENDED, end_notified_at__isnull=True, ended_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    departures = RelationshipMember.objects.filter(
+        left_at__lt=cutoff, departure_notified_at__isnull=True
+    ).values_list("pk", flat=True)
+    return {"started": list(started), "ended": list(ended), "departures": list(departures)}
 
 
 def rematch_path(relationship: Relationship) -> str:

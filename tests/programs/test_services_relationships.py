@@ -68,9 +68,12 @@ def test_it_welcomes_both_parties_after_commit(
     assert all("Program A" in m.subject for m in mail.outbox)
 
 
-def test_welcome_is_idempotent(pair):
-    assert relationship_notify_started(relationship_id=pair.pk) == 2
-    assert relationship_notify_started(relationship_id=pair.pk) == 0
+def test_welcome_is_idempotent(mentee, mentor, director, program):
+    relationship = make_relationship(
+        program=program, mentees=[mentee], mentors=[mentor], by=director, notify=True
+    )
+    assert relationship_notify_started(relationship_id=relationship.pk) == 2
+    assert relationship_notify_started(relationship_id=relationship.pk) == 0
     assert len(mail.outbox) == 2
 
 
@@ -384,3 +387,38 @@ def test_memberships_are_checked_in_the_relationships_own_program(
     with pytest.raises(ValidationError, match="is not a mentor in Program B"):
         make_relationship(program=other_program, mentees=[mentee], mentors=[mentor], by=director)
     assert Relationship.objects.count() == 0
+
+
+def test_the_sweep_sends_notices_whose_task_never_ran(mentee, mentor, director, program):
+    import time_machine
+    from django.utils import timezone as tz
+
+    from programs.services.concerns import concern_raise
+    from programs.tasks import sweep_relationship_notices
+
+    # Queued while "the broker was down": the services enqueue on commit, which the test's
+    # transaction never reaches, so nothing was sent.
+    relationship = make_relationship(
+        program=program, mentees=[mentee], mentors=[mentor], by=director, notify=True
+    )
+    concern_raise(relationship=relationship, category="other", text="t", by=mentee)
+    assert not mail.outbox
+    assert sweep_relationship_notices() == 0  # too recent: the task may still be on its way
+    with time_machine.travel(tz.now() + timedelta(minutes=15)):
+        assert sweep_relationship_notices() == 2
+        assert sorted(m.to[0] for m in mail.outbox) == sorted(
+            [mentee.email, mentor.email, director.email]
+        )
+        assert sweep_relationship_notices() == 0
+
+
+def test_without_notify_nobody_is_owed_a_welcome(mentee, mentor, director, program):
+    import time_machine
+    from django.utils import timezone as tz
+
+    from programs.tasks import sweep_relationship_notices
+
+    make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
+    with time_machine.travel(tz.now() + timedelta(hours=1)):
+        assert sweep_relationship_notices() == 0
+    assert not mail.outbox
