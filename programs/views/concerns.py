@@ -19,7 +19,7 @@ from programs.access import (
 )
 from programs.forms import apply_errors
 from programs.forms_relationships import ConcernForm, ConcernNoteForm, ConcernResolveForm
-from programs.models import ConcernStatus
+from programs.models import Concern, ConcernStatus
 from programs.selectors.relationships import relationship_members
 from programs.services.concerns import (
     concern_acknowledge,
@@ -73,9 +73,15 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_concern(
-    request, concern, *, is_director, note_form=None, resolve_form=None, status=200
-):  # type: ignore[no-untyped-def]
-    context = {
+    request: HttpRequest,
+    concern: Concern,
+    *,
+    is_director: bool,
+    note_form: ConcernNoteForm | None = None,
+    resolve_form: ConcernResolveForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context: dict[str, object] = {
         "concern": concern,
         "program": concern.relationship.program,
         "relationship": concern.relationship,

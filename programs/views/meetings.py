@@ -59,6 +59,7 @@ from programs.services.people import profile_ensure
 
 
 def _viewer_zone(request: HttpRequest) -> str:
+    """The zone the middleware activated for this viewer (their profile's)."""
     return timezone.get_current_timezone_name()
 
 
