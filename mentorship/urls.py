@@ -22,6 +22,7 @@ urlpatterns = [
     path("programs/", include("programs.urls")),
     path("", include("mentorship.notifications.urls")),
     path("institution/", include("programs.urls_institution")),
+    path("", include("programs.urls_relationships")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -23,9 +23,14 @@ from .models import (
     MENTOR_ROLES,
     AssessmentShare,
     AssessmentStatus,
+    Concern,
     FacultyProfile,
+    Meeting,
     Membership,
+    PrivateNote,
     Program,
+    Relationship,
+    RelationshipMember,
     Role,
     SelfAssessment,
 )
@@ -143,14 +148,15 @@ def get_membership_for_director(user: AnyUser, program: Program, pk: int) -> Mem
 
 def profiles_visible_to(user: AnyUser) -> QuerySet[FacultyProfile]:
     """Profiles the user may open: their own; everyone in programs they direct; the mentors of
-    programs they are a mentee in (to choose from); admins see everyone."""
+    programs they are a mentee in (to choose from); the people they share a relationship with;
+    admins see everyone."""
     roles = roles_for(user)
     profiles = FacultyProfile.objects.all()
     if roles.is_admin:
         return profiles
     if not user.is_authenticated:
         return profiles.none()
-    visible = Q(user=user)
+    visible = Q(user=user) | Q(pk__in=_people_sharing_a_relationship_with(user))
     if roles.director_of:
         visible |= Q(memberships__program__in=roles.director_of)
     if roles.mentee_in:
@@ -236,3 +242,177 @@ def get_assessment_for_user(user: AnyUser, pk: int) -> AssessmentAccess:
     ):
         return AssessmentAccess(assessment, STRUCTURED)
     raise Http404("No such self-evaluation.")
+
+
+# --- Relationships ----------------------------------------------------------------------------
+#
+# Members see their relationships (including ended ones, read-only); someone who left a group no
+# longer sees it. Directors of the relationship's program (and admins) see the director view:
+# dates, stages and counts, never meeting content. Confidential material — private notes,
+# concerns, ended reasons — is only ever read through the helpers further below.
+
+
+def _my_memberships(user: AnyUser) -> QuerySet[RelationshipMember]:
+    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)
+
+
+def _people_sharing_a_relationship_with(user: AnyUser) -> QuerySet[RelationshipMember]:
+    mine = _my_memberships(user).values("relationship")
+    return RelationshipMember.objects.filter(relationship__in=mine).values("person")
+
+
+def relationships_of_member(user: AnyUser) -> QuerySet[Relationship]:
+    """Relationships the user takes part in (not those they only oversee as a director)."""
+    if not user.is_authenticated:
+        return Relationship.objects.none()
+    return Relationship.objects.filter(pk__in=_my_memberships(user).values("relationship"))
+
+
+def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
+    roles = roles_for(user)
+    relationships = Relationship.objects.all()
+    if roles.is_admin:
+        return relationships
+    if not user.is_authenticated:
+        return relationships.none()
+    visible = Q(pk__in=_my_memberships(user).values("relationship"))
+    if roles.director_of:
+        visible |= Q(program__in=roles.director_of)
+    return relationships.filter(visible)
+
+
+def get_relationship_for_user(user: AnyUser, pk: int, *, write: bool = False) -> Relationship:
+    """The relationship with `viewer_member` (the user's active membership, or None) and
+    `viewer_is_director` set. `write=True` requires the user to take part in it: directors get
+    403 on the members' actions, everyone else who may not see it gets 404."""
+    relationship = (
+        relationships_visible_to(user)
+        .select_related("program__institution", "focus_area", "cohort")
+        .filter(pk=pk)
+        .first()
+    )
+    if relationship is None:
+        raise Http404("No such relationship.")
+    relationship.viewer_member = (  # type: ignore[attr-defined]
+        RelationshipMember.objects.select_related("person")
+        .filter(relationship=relationship, person__user=user, left_at__isnull=True)
+        .first()
+    )
+    relationship.viewer_is_director = can_direct(user, relationship.program_id)  # type: ignore[attr-defined]
+    if write and relationship.viewer_member is None:  # type: ignore[attr-defined]
+        raise PermissionDenied("Only the people in this relationship can do this.")
+    return relationship
+
+
+def get_relationship_for_director(user: AnyUser, pk: int) -> Relationship:
+    relationship = get_relationship_for_user(user, pk)
+    if not relationship.viewer_is_director:  # type: ignore[attr-defined]
+        raise PermissionDenied("Only the program's directors can do this.")
+    return relationship
+
+
+def get_meeting_for_user(user: AnyUser, pk: int) -> Meeting:
+    """A meeting of a relationship the user takes part in. Directors know meetings exist (they
+    see the dates) but not what was said: 403. Everyone else: 404."""
+    meeting = (
+        Meeting.objects.select_related("relationship__program", "relationship__focus_area")
+        .filter(pk=pk, relationship__in=_my_memberships(user).values("relationship"))
+        .first()
+    )
+    if meeting is not None:
+        meeting.relationship.viewer_member = (  # type: ignore[attr-defined]
+            _my_memberships(user)
+            .select_related("person")
+            .filter(relationship=meeting.relationship_id)
+            .first()
+        )
+        meeting.relationship.viewer_is_director = False  # type: ignore[attr-defined]
+        return meeting
+    if relationships_visible_to(user).filter(meetings__pk=pk).exists():
+        raise PermissionDenied("Meeting notes are for the people in the relationship only.")
+    raise Http404("No such meeting.")
+
+
+# --- Confidential material: read only through these --------------------------------------------
+
+
+def private_note_of(user: AnyUser, meeting: Meeting) -> PrivateNote | None:
+    """The user's own private note on a meeting. There is no way to read anyone else's."""
+    if not user.is_authenticated:
+        return None
+    return PrivateNote.objects.filter(meeting=meeting, author__user=user).first()
+
+
+def can_see_ended_reason(user: AnyUser, relationship: Relationship) -> bool:
+    """Directors of the program see why a relationship ended; its members never do, even if
+    they also happen to be directors or admins."""
+    if not can_direct(user, relationship.program_id):
+        return False
+    return not RelationshipMember.objects.filter(
+        relationship=relationship, person__user=user
+    ).exists()
+
+
+def concerns_visible_to(user: AnyUser) -> QuerySet[Concern]:
+    """Concerns the user raised, plus — for directors and admins — the concerns of programs they
+    oversee, except any about a relationship they are or were part of. The other party of a
+    relationship therefore never sees a concern, whatever their other roles."""
+    roles = roles_for(user)
+    if not user.is_authenticated:
+        return Concern.objects.none()
+    visible = Q(raised_by__user=user)
+    part_of = RelationshipMember.objects.filter(person__user=user).values("relationship")
+    if roles.is_admin:
+        visible |= ~Q(relationship__in=part_of)
+    elif roles.director_of:
+        visible |= Q(relationship__program__in=roles.director_of) & ~Q(relationship__in=part_of)
+    return Concern.objects.filter(visible)
+
+
+def concerns_for_director(user: AnyUser) -> QuerySet[Concern]:
+    """Only the oversight part of `concerns_visible_to` (not the user's own concerns)."""
+    return concerns_visible_to(user).exclude(raised_by__user=user)
+
+
+def get_concern_for_user(user: AnyUser, pk: int) -> Concern:
+    """The raiser may follow their own concern's status; directors see and act on it."""
+    concern = (
+        concerns_visible_to(user)
+        .select_related("relationship__program", "raised_by__user")
+        .filter(pk=pk)
+        .first()
+    )
+    if concern is None:
+        raise Http404("No such concern.")
+    return concern
+
+
+def get_concern_for_director(user: AnyUser, pk: int) -> Concern:
+    concern = get_concern_for_user(user, pk)
+    if not concerns_for_director(user).filter(pk=concern.pk).exists():
+        raise PermissionDenied("Only the program's directors can act on a concern.")
+    return concern
+
+
+def concern_alert_recipients(concern: Concern) -> list[FacultyProfile]:
+    """Who is told a concern was raised: the program's directors (never anyone in the
+    relationship). A program without directors falls back to the institution admins."""
+    part_of = RelationshipMember.objects.filter(relationship=concern.relationship_id).values(
+        "person"
+    )
+    directors = list(
+        FacultyProfile.objects.select_related("user")
+        .filter(
+            memberships__program=concern.relationship.program_id,
+            memberships__role=Role.DIRECTOR,
+            user__is_active=True,
+        )
+        .exclude(pk__in=part_of)
+    )
+    if directors:
+        return directors
+    return list(
+        FacultyProfile.objects.select_related("user")
+        .filter(user__is_institution_admin=True, user__is_active=True)
+        .exclude(pk__in=part_of)
+    )

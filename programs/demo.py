@@ -475,6 +475,9 @@ def seed_demo() -> DemoResult:
         _member(peer_program, person, Role.BOTH, admin)
 
     seed_assessments()
+    from .demo_relationships import seed_relationships
+
+    seed_relationships(admin=admin.user)
 
     result.faculty = FacultyProfile.objects.count()
     result.logins = [

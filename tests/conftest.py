@@ -17,6 +17,9 @@ from programs.models import Role
 from tests.assessment_factories import ensure_reference_data
 from tests.factories import MembershipFactory, ProgramFactory, person
 
+# Relationship fixtures (pair, group) live in their own module; helpers are imported directly.
+pytest_plugins = ["tests.relationship_fixtures"]
+
 # Live-server browser tests call the ORM from Playwright's event loop thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from programs.models import FacultyProfile, Membership, MentorOffer
+from programs.selectors.relationships import RelationshipStep, next_steps_in_relationships
 
 from .assessments import assessment_state, reassessment_due
 
@@ -21,8 +22,13 @@ class NextStep:
     action: str
 
 
-def next_steps_for(*, profile: FacultyProfile, memberships: list[Membership]) -> list[NextStep]:
-    steps: list[NextStep] = []
+def next_steps_for(
+    *,
+    profile: FacultyProfile,
+    memberships: list[Membership],
+    has_relationships: bool = False,
+) -> list[NextStep]:
+    steps: list[NextStep] = [relationship_step(s) for s in next_steps_in_relationships(profile)]
     missing = profile_gaps(profile)
     if missing:
         steps.append(
@@ -50,7 +56,7 @@ def next_steps_for(*, profile: FacultyProfile, memberships: list[Membership]) ->
                 action="Describe what you offer",
             )
         )
-    if not memberships:
+    if not memberships and not has_relationships:
         steps.append(
             NextStep(
                 title="Join a program",
@@ -113,3 +119,50 @@ def profile_gaps(profile: FacultyProfile) -> list[str]:
         (profile.communication_modes, "how you like to communicate"),
     ]
     return [label for present, label in checks if not present]
+
+
+def relationship_step(step: RelationshipStep) -> NextStep:
+    r = step.relationship
+    if step.kind == "agreement":
+        return NextStep(
+            title="Confirm your mentoring agreement",
+            detail="Read the agreement and confirm it, or propose changes.",
+            url=reverse("relationship_agreement", args=[r.pk]),
+            action="Open the agreement",
+        )
+    if step.kind == "review":
+        return NextStep(
+            title="Review your mentoring agreement",
+            detail="Its review date has come. Revisit it together: keep it with a new review "
+            "date, or propose changes.",
+            url=reverse("relationship_agreement", args=[r.pk]),
+            action="Review the agreement",
+        )
+    if step.kind == "pilot":
+        return NextStep(
+            title="Decide after the pilot",
+            detail=f"The pilot period ends on {step.when:%d %B %Y}. Continue, or end it without "
+            "blame.",
+            url=reverse("relationship_detail", args=[r.pk]),
+            action="Decide",
+        )
+    if step.kind == "agenda":
+        return NextStep(
+            title="Prepare your agenda",
+            detail="A meeting is coming up and has no agenda yet. Bring your topics and goals.",
+            url=reverse("meeting_detail", args=[step.meeting.pk]),  # type: ignore[union-attr]
+            action="Prepare the agenda",
+        )
+    if step.kind == "log":
+        return NextStep(
+            title="Log your meeting",
+            detail="Record what you covered, the action items and a short recap.",
+            url=reverse("meeting_detail", args=[step.meeting.pk]),  # type: ignore[union-attr]
+            action="Log the meeting",
+        )
+    return NextStep(
+        title="Confirm a meeting recap",
+        detail="Reiterate and review: check the recap of your last meeting and confirm it.",
+        url=reverse("meeting_detail", args=[step.meeting.pk]) + "#recap",  # type: ignore[union-attr]
+        action="Read the recap",
+    )

@@ -10,6 +10,7 @@ from programs.access import programs_visible_to, roles_for
 from programs.selectors.assessments import shared_with_me
 from programs.selectors.home import next_steps_for
 from programs.selectors.programs import memberships_of_person, programs_with_counts
+from programs.selectors.relationships import relationship_counts
 from programs.services.people import profile_ensure
 
 
@@ -22,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         directed = list(
             programs_with_counts(programs_visible_to(request.user)).filter(pk__in=roles.director_of)
         )
+    counts = relationship_counts(profile)
     all_programs = []
     if roles.is_admin:
         all_programs = list(programs_with_counts(programs_visible_to(request.user)))
@@ -33,7 +35,12 @@ def home(request: HttpRequest) -> HttpResponse:
             "memberships": [m for m in memberships if not m.is_director],
             "directed_programs": directed,
             "all_programs": all_programs,
-            "next_steps": next_steps_for(profile=profile, memberships=memberships),
             "shared_with_me": list(shared_with_me(person=profile)) if roles.mentor_in else [],
+            "next_steps": next_steps_for(
+                profile=profile,
+                memberships=memberships,
+                has_relationships=bool(counts["receiving"] or counts["guiding"]),
+            ),
+            "relationship_counts": counts,
         },
     )

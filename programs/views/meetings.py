@@ -1,0 +1,439 @@
+"""Meeting pages: scheduling, the meeting itself (agenda, checklist, shared and private notes,
+action items, recap), `.ics` invites, and each person's private calendar feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from programs import ics
+from programs.access import get_meeting_for_user, get_relationship_for_user, private_note_of
+from programs.emails import absolute_url
+from programs.forms import apply_errors
+from programs.forms_relationships import (
+    ActionItemForm,
+    AgendaItemForm,
+    MeetingForm,
+    MeetingLogForm,
+    NotesForm,
+    PrivateNoteForm,
+    RecapForm,
+    attach_errors,
+    service_errors_for_meeting,
+)
+from programs.models import AgendaItem, CalendarFeed, Meeting, MeetingStatus, MemberSide
+from programs.selectors.relationships import (
+    agenda_of,
+    calendar_meetings_for,
+    carry_over_for,
+    mentee_goals,
+    recap_of,
+    relationship_members,
+)
+from programs.services.meetings import (
+    NotesConflict,
+    agenda_item_add,
+    agenda_item_remove,
+    calendar_feed_create,
+    calendar_feed_lookup,
+    calendar_feed_revoke,
+    meeting_cancel,
+    meeting_log,
+    meeting_reschedule,
+    meeting_schedule,
+    meeting_update_notes,
+    private_note_save,
+    recap_confirm,
+    recap_write,
+)
+from programs.services.people import profile_ensure
+
+
+def _viewer_zone(request: HttpRequest) -> str:
+    """The zone the middleware activated for this viewer (their profile's)."""
+    return timezone.get_current_timezone_name()
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk, write=True)
+    if not relationship.is_open:
+        messages.info(request, "This relationship has ended, so no new meetings can be added.")
+        return redirect(relationship)
+    zone = _viewer_zone(request)
+    initial: dict[str, Any] = {"starts": "09:00", "ends": "10:00"}
+    if relationship.is_remote:
+        initial["mode"] = "video"
+    if "on" in request.GET:
+        initial["on"] = request.GET["on"]
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None, time_zone=zone, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = meeting_schedule(
+                relationship=relationship,
+                already_held=form.cleaned_data.get("already_held", False),
+                by=request.user,
+                **form.service_kwargs(),
+            )
+        except ValidationError as e:
+            apply_errors(form, service_errors_for_meeting(e))
+        else:
+            if meeting.status == MeetingStatus.HELD:
+                messages.success(request, "Past meeting logged. Add notes, actions and a recap.")
+            else:
+                messages.success(request, "Meeting scheduled. Add it to your calendar below.")
+            return redirect(meeting)
+    members = relationship_members(relationship)
+    return render(
+        request,
+        "meetings/meeting_form.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "form": form,
+            "others": [m for m in members if m.person.user_id != request.user.pk],
+            "meeting": None,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    relationship = meeting.relationship
+    if meeting.status != MeetingStatus.SCHEDULED or not relationship.is_open:
+        messages.info(request, "Only an upcoming meeting can be changed.")
+        return redirect(meeting)
+    zone = _viewer_zone(request)
+    local = timezone.localtime(meeting.starts_at)
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None,
+        time_zone=zone,
+        allow_past=False,
+        initial={
+            "on": local.date(),
+            "starts": local.time(),
+            "ends": timezone.localtime(meeting.ends_at).time(),
+            "mode": meeting.mode,
+            "location": meeting.location,
+            "video_url": meeting.video_url,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting_reschedule(meeting=meeting, by=request.user, **form.service_kwargs())
+        except ValidationError as e:
+            apply_errors(form, service_errors_for_meeting(e))
+        else:
+            messages.success(request, "Meeting changed. Calendars pick up the new time.")
+            return redirect(meeting)
+    members = relationship_members(relationship)
+    return render(
+        request,
+        "meetings/meeting_form.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "form": form,
+            "meeting": meeting,
+            "others": [m for m in members if m.person.user_id != request.user.pk],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    try:
+        meeting_cancel(meeting=meeting, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, "Meeting cancelled.")
+    return redirect(meeting.relationship)
+
+
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_meeting(request, get_meeting_for_user(request.user, pk))
+
+
+def render_meeting(
+    request: HttpRequest,
+    meeting: Meeting,
+    *,
+    status: int = 200,
+    **forms: Any,
+) -> HttpResponse:
+    """The meeting page; POST handlers re-render it with their bound form on errors."""
+    relationship = meeting.relationship
+    members = relationship_members(relationship)
+    me = next(m for m in members if m.person.user_id == request.user.pk)
+    goals = mentee_goals(relationship)
+    note = private_note_of(request.user, meeting)
+    recap = recap_of(meeting)
+    now = timezone.now()
+    has_started = meeting.starts_at <= now
+    writable = relationship.is_open and meeting.status != MeetingStatus.CANCELLED
+    viewer_zone = _viewer_zone(request)
+    context = {
+        "meeting": meeting,
+        "relationship": relationship,
+        "program": relationship.program,
+        "me": me,
+        "members": members,
+        "other_zones": [
+            m for m in members if m.person_id != me.person_id and m.person.time_zone != viewer_zone
+        ],
+        "viewer_zone": viewer_zone,
+        "agenda": list(agenda_of(meeting)),
+        "carry_over": carry_over_for(meeting) if not meeting.is_check_in else None,
+        "items": list(
+            meeting.action_items.select_related("owner", "goal").order_by("status", "due_on")
+        ),
+        "recap": recap,
+        "has_started": has_started,
+        "writable": writable,
+        "is_mentee_side": me.side in (MemberSide.MENTEE, MemberSide.PEER),
+        "agenda_form": forms.get("agenda_form") or AgendaItemForm(goals=goals),
+        "notes_form": forms.get("notes_form")
+        or NotesForm(initial={"text": meeting.shared_notes, "revision": meeting.notes_revision}),
+        "notes_conflict": forms.get("notes_conflict"),
+        "private_form": forms.get("private_form")
+        or PrivateNoteForm(initial={"text": note.text if note else ""}),
+        "private_saved_at": note.updated_at if note else None,
+        "action_form": forms.get("action_form")
+        or ActionItemForm(
+            members=[m.person for m in members], goals=goals, initial={"owner": me.person_id}
+        ),
+        "log_form": forms.get("log_form")
+        or MeetingLogForm(
+            initial={"checklist": meeting.checklist, "next_meeting_on": meeting.next_meeting_on}
+        ),
+        "recap_form": forms.get("recap_form")
+        or RecapForm(initial={"text": recap.text if recap else ""}),
+    }
+    return render(request, "meetings/meeting_detail.html", context, status=status)
+
+
+def _member_meeting(request: HttpRequest, pk: int) -> Meeting:
+    return get_meeting_for_user(request.user, pk)
+
+
+@require_POST
+def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _member_meeting(request, pk)
+    form = AgendaItemForm(request.POST, goals=mentee_goals(meeting.relationship))
+    if form.is_valid():
+        try:
+            agenda_item_add(meeting=meeting, by=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            attach_errors(request, form, e)
+        else:
+            messages.success(request, f"Added to the agenda: {form.cleaned_data['topic']}.")
+            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#agenda")
+    return render_meeting(request, meeting, agenda_form=form, status=400)
+
+
+@require_POST
+def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    meeting = _member_meeting(request, pk)
+    item = get_object_or_404(AgendaItem, pk=item_pk, meeting=meeting)
+    try:
+        agenda_item_remove(item=item, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, f"Removed “{item.topic}” from the agenda.")
+    return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#agenda")
+
+
+@require_POST
+def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _member_meeting(request, pk)
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        try:
+            meeting_update_notes(
+                meeting=meeting,
+                revision=form.cleaned_data["revision"],
+                text=form.cleaned_data["text"],
+                by=request.user,
+            )
+        except NotesConflict as conflict:
+            # Keep what this person typed in the box; show the saved text beside it; let the
+            # next save go through against the revision they have now seen.
+            data = form.data.copy()
+            data["revision"] = str(conflict.current_revision)
+            form = NotesForm(data)
+            form.is_valid()
+            form.add_error(
+                "text",
+                f"{conflict.updated_by} saved the notes while you were editing. Your text is "
+                "still here; their version is shown next to it. Merge what you need, then save.",
+            )
+            meeting.refresh_from_db()
+            return render_meeting(
+                request, meeting, notes_form=form, notes_conflict=conflict, status=409
+            )
+        except ValidationError as e:
+            attach_errors(request, form, e)
+        else:
+            messages.success(request, "Shared notes saved.")
+            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#notes")
+    return render_meeting(request, meeting, notes_form=form, status=400)
+
+
+@require_POST
+def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _member_meeting(request, pk)
+    form = PrivateNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            private_note_save(meeting=meeting, text=form.cleaned_data["text"], by=request.user)
+        except ValidationError as e:
+            attach_errors(request, form, e)
+        else:
+            messages.success(request, "Your private notes are saved. Only you can see them.")
+            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#private")
+    return render_meeting(request, meeting, private_form=form, status=400)
+
+
+@require_POST
+def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _member_meeting(request, pk)
+    form = MeetingLogForm(request.POST)
+    if form.is_valid():
+        try:
+            meeting_log(meeting=meeting, by=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            attach_errors(request, form, e)
+        else:
+            messages.success(request, "Meeting logged.")
+            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#log")
+    return render_meeting(request, meeting, log_form=form, status=400)
+
+
+@require_POST
+def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _member_meeting(request, pk)
+    form = RecapForm(request.POST)
+    if form.is_valid():
+        try:
+            recap_write(meeting=meeting, text=form.cleaned_data["text"], by=request.user)
+        except ValidationError as e:
+            attach_errors(request, form, e)
+        else:
+            messages.success(request, "Recap saved. The others are asked to confirm it.")
+            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#recap")
+    return render_meeting(request, meeting, recap_form=form, status=400)
+
+
+@require_POST
+def recap_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _member_meeting(request, pk)
+    try:
+        recap_confirm(meeting=meeting, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, "You confirmed the recap.")
+    return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#recap")
+
+
+# --- Calendars ---------------------------------------------------------------------------------
+
+
+def _event(meeting: Meeting) -> ics.Event:
+    members = getattr(meeting.relationship, "active_members", None)
+    if members is None:
+        members = relationship_members(meeting.relationship)
+    names = " & ".join(m.person.display_name for m in members)
+    program = meeting.relationship.program.name
+    where = meeting.location or meeting.video_url or meeting.get_mode_display()
+    url = absolute_url(reverse("meeting_detail", args=[meeting.pk]))
+    description = (
+        f"Mentoring meeting in {program} ({meeting.get_mode_display().lower()}).\n"
+        f"Agenda and notes: {url}"
+    )
+    if meeting.video_url:
+        description += f"\nVideo link: {meeting.video_url}"
+    return ics.Event(
+        uid=f"meeting-{meeting.pk}@{absolute_url('').split('://', 1)[-1]}",
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        summary=f"Mentoring: {names}",
+        description=description,
+        location=where,
+        url=url,
+        sequence=meeting.sequence,
+        cancelled=meeting.status == MeetingStatus.CANCELLED,
+    )
+
+
+def _ics_response(body: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    if meeting.is_check_in:
+        raise Http404("A check-in is not a calendar event.")
+    body = ics.calendar([_event(meeting)], method="PUBLISH")
+    return _ics_response(body, f"mentoring-meeting-{meeting.pk}.ics")
+
+
+@login_not_required
+@never_cache
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The token is the credential: calendar apps cannot sign in. Unknown tokens get 404."""
+    feed = calendar_feed_lookup(token)
+    if feed is None:
+        raise Http404("No such calendar.")
+    events = [_event(m) for m in calendar_meetings_for(feed.person)]
+    body = ics.calendar(events, name="Mentoring meetings")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    profile = profile_ensure(user=request.user)
+    new_url = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            created = calendar_feed_create(person=profile, by=request.user)
+            new_url = request.build_absolute_uri(reverse("calendar_feed", args=[created.token]))
+            messages.success(
+                request, "Your calendar address is ready. Any earlier address no longer works."
+            )
+        elif action == "revoke":
+            calendar_feed_revoke(person=profile, by=request.user)
+            messages.success(request, "Your calendar address is switched off.")
+            return redirect("calendar_settings")
+        else:
+            raise PermissionDenied
+    feed = CalendarFeed.objects.filter(person=profile).first()
+    return render(
+        request,
+        "meetings/calendar_settings.html",
+        {"feed": feed, "new_url": new_url},
+    )

@@ -1,0 +1,619 @@
+"""Relationship pages: a relationship (members' view or directors' view), its agreement, the
+pilot decision, concluding and no-fault ending, action items, check-ins, a director's "new
+relationship" and list, and a mentee's "add an outside mentor"."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from programs.access import (
+    can_see_ended_reason,
+    concerns_for_director,
+    concerns_visible_to,
+    get_program_for_director,
+    get_relationship_for_user,
+)
+from programs.forms import apply_errors
+from programs.forms_relationships import (
+    ActionItemForm,
+    AgreementForm,
+    CheckinForm,
+    EndForm,
+    OutsideMentorForm,
+    RelationshipForm,
+    attach_errors,
+)
+from programs.models import (
+    MENTEE_ROLES,
+    STAGE_LITERATURE,
+    ActionItem,
+    ActionItemStatus,
+    Meeting,
+    MeetingStatus,
+    Program,
+    Relationship,
+    RelationshipSource,
+    RelationshipStage,
+)
+from programs.selectors.relationships import (
+    action_items_of,
+    agreement_history,
+    agreement_state,
+    is_quiet,
+    meetings_of,
+    mentee_goals,
+    program_members_for_pairing,
+    relationship_goal_progress,
+    relationship_members,
+    relationships_for_director,
+    with_activity,
+)
+from programs.services.agreements import (
+    AGREEMENT_FIELDS,
+    AgreementConflict,
+    agreement_changes,
+    agreement_confirm,
+    agreement_save,
+)
+from programs.services.meetings import action_item_create, action_item_set_status, checkin_log
+from programs.services.people import profile_ensure
+from programs.services.relationships import (
+    outside_mentor_invite,
+    relationship_conclude,
+    relationship_confirm_pilot,
+    relationship_create,
+    relationship_end,
+    relationship_keep_going,
+    relationship_mark_alumni,
+    rematch_path,
+)
+
+PER_PAGE = 50
+
+
+# --- One relationship --------------------------------------------------------------------------
+
+
+def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk)
+    if relationship.viewer_member is None:  # type: ignore[attr-defined]
+        return _director_view(request, relationship)
+    return _member_view(request, relationship)
+
+
+def _member_view(
+    request: HttpRequest,
+    relationship: Relationship,
+    *,
+    action_form: ActionItemForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    me = relationship.viewer_member  # type: ignore[attr-defined]
+    members = relationship_members(relationship)
+    goals = mentee_goals(relationship)
+    meetings = list(meetings_of(relationship))
+    now = timezone.now()
+    upcoming = sorted(
+        (m for m in meetings if m.status == MeetingStatus.SCHEDULED and m.starts_at > now),
+        key=lambda m: m.starts_at,
+    )
+    past = [m for m in meetings if m not in upcoming]
+    items = list(action_items_of(relationship))
+    # Only the viewer's own concerns: the other party's never appear here, in any form.
+    my_concerns = concerns_visible_to(request.user).filter(
+        relationship=relationship, raised_by=me.person
+    )
+    return render(
+        request,
+        "relationships/relationship_detail.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "me": me,
+            "members": members,
+            "others": [m for m in members if m.person_id != me.person_id],
+            "agreement": agreement_state(relationship),
+            "upcoming": upcoming,
+            "past": past,
+            "open_items": [i for i in items if i.status == ActionItemStatus.OPEN],
+            "closed_items": [i for i in items if i.status != ActionItemStatus.OPEN],
+            "goals": relationship_goal_progress(relationship),
+            "my_concerns": my_concerns,
+            "action_form": action_form
+            or ActionItemForm(
+                members=[m.person for m in members],
+                goals=goals,
+                initial={"owner": me.person_id},
+            ),
+            "pilot_waiting": [m for m in members if m.pilot_confirmed_at is None],
+            "rematch_url": rematch_path(relationship),
+        },
+        status=status,
+    )
+
+
+def _director_view(request: HttpRequest, relationship: Relationship) -> HttpResponse:
+    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text."""
+    relationship = with_activity(Relationship.objects.filter(pk=relationship.pk)).get()
+    meetings = list(
+        Meeting.objects.filter(relationship=relationship)
+        .select_related("recap")
+        .order_by("-starts_at")
+    )
+    items = ActionItem.objects.filter(relationship=relationship)
+    return render(
+        request,
+        "relationships/relationship_director.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "members": relationship_members(relationship),
+            "agreement": agreement_state(relationship),
+            "meetings": meetings,
+            "item_counts": {
+                "open": items.filter(status=ActionItemStatus.OPEN).count(),
+                "done": items.filter(status=ActionItemStatus.DONE).count(),
+            },
+            "show_ended_reason": can_see_ended_reason(request.user, relationship),
+            "concerns": concerns_for_director(request.user)
+            .filter(relationship=relationship)
+            .select_related("raised_by"),
+            "stage_literature": STAGE_LITERATURE,
+            "quiet": is_quiet(relationship),
+        },
+    )
+
+
+# --- Agreement ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def agreement(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk)
+    me = relationship.viewer_member  # type: ignore[attr-defined]
+    if me is None:
+        raise PermissionDenied("The agreement is between the people in the relationship.")
+    state = agreement_state(relationship)
+    current = state.current
+    goals = mentee_goals(relationship)
+    editing = relationship.is_open and (request.method == "POST" or "edit" in request.GET)
+    form = None
+    status = 200
+    if editing:
+        initial = {f: getattr(current, f) for f in AGREEMENT_FIELDS} if current else {}
+        initial["goals"] = [g.pk for g in current.goals.all()] if current else []
+        initial["revision"] = state.revision
+        form = AgreementForm(
+            request.POST if request.method == "POST" else None, initial=initial, goals=goals
+        )
+        if request.method == "POST" and form.is_valid():
+            data = {f: form.cleaned_data[f] for f in AGREEMENT_FIELDS}
+            try:
+                agreement_save(
+                    relationship=relationship,
+                    data=data,
+                    goals=form.cleaned_data["goals"],
+                    revision=form.cleaned_data["revision"],
+                    by=request.user,
+                )
+            except AgreementConflict as e:
+                form.add_error(None, e)
+                state = agreement_state(relationship)  # show what the other person saved
+                form.data = form.data.copy()
+                form.data["revision"] = str(state.revision)
+                status = 409
+            except ValidationError as e:
+                apply_errors(form, e)
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    "Agreement saved. Confirm it when you are happy with the wording; the others "
+                    "in the relationship confirm it too.",
+                )
+                return redirect("relationship_agreement", pk=relationship.pk)
+        elif request.method == "POST":
+            status = 400
+    changes = []
+    if state.pending is not None and state.in_force is not None:
+        changes = agreement_changes(state.in_force, state.pending)
+    members = relationship_members(relationship)
+    return render(
+        request,
+        "relationships/agreement.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "me": me,
+            "members": members,
+            "state": state,
+            "version": state.current,
+            "changes": changes,
+            "form": form,
+            "history": agreement_history(relationship) if "history" in request.GET else None,
+            "i_confirmed": me.person_id in state.confirmed_by,
+            "review_due": state.pending is None
+            and state.in_force is not None
+            and state.in_force.review_on <= timezone.localdate(),
+            "waiting_for": [
+                m for m in members if state.pending and m.person_id not in state.confirmed_by
+            ],
+        },
+        status=status,
+    )
+
+
+@require_POST
+def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk, write=True)
+    try:
+        version = agreement_confirm(
+            relationship=relationship,
+            revision=_int(request.POST.get("revision")),
+            by=request.user,
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        if version.confirmed_at:
+            messages.success(request, "Everyone has confirmed: the agreement is in force.")
+        else:
+            messages.success(request, "You confirmed the agreement. Waiting for the others.")
+    return redirect("relationship_agreement", pk=relationship.pk)
+
+
+# --- Stage changes -----------------------------------------------------------------------------
+
+
+@require_POST
+def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk, write=True)
+    try:
+        relationship = relationship_confirm_pilot(relationship=relationship, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        if relationship.stage == RelationshipStage.ACTIVE:
+            messages.success(request, "You both chose to continue: the pilot is over.")
+        else:
+            messages.success(request, "You chose to continue. Waiting for the others.")
+    return redirect(relationship)
+
+
+@require_http_methods(["GET", "POST"])
+def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step two of the two-click ending: an optional reason for directors, then "End"."""
+    relationship = get_relationship_for_user(request.user, pk)
+    me = relationship.viewer_member  # type: ignore[attr-defined]
+    if me is None and not relationship.viewer_is_director:  # type: ignore[attr-defined]
+        raise PermissionDenied
+    if not relationship.is_open:
+        messages.info(request, "This relationship has already ended.")
+        return redirect(relationship)
+    # Every field is optional, so an empty POST is still a submission.
+    form = EndForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            relationship_end(
+                relationship=relationship,
+                by=request.user,
+                reason_for_directors=form.cleaned_data["reason_for_directors"],
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            relationship.refresh_from_db()
+            if me is not None and relationship.is_open:  # left a group that carries on
+                messages.success(request, "You have left the group. Thank you for taking part.")
+                return redirect("mentee_board")
+            messages.success(
+                request,
+                "The relationship has ended. The others received a short, kind notice with no "
+                "reason given.",
+            )
+            return redirect(relationship)
+    members = relationship_members(relationship)
+    return render(
+        request,
+        "relationships/end.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "me": me,
+            "others": [m for m in members if me is None or m.person_id != me.person_id],
+            "form": form,
+            "leaving_group": relationship.is_group and me is not None,
+        },
+    )
+
+
+@require_POST
+def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk)
+    if relationship.viewer_member is None and not relationship.viewer_is_director:  # type: ignore[attr-defined]
+        raise PermissionDenied
+    try:
+        relationship = relationship_conclude(relationship=relationship, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        if relationship.stage == RelationshipStage.CONCLUDED:
+            messages.success(
+                request, "Congratulations — the relationship has concluded with its goals met."
+            )
+        else:
+            messages.success(
+                request, "You proposed concluding. When another member confirms, it concludes."
+            )
+    return redirect(relationship)
+
+
+@require_POST
+def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk, write=True)
+    try:
+        relationship_keep_going(relationship=relationship, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, "The relationship carries on.")
+    return redirect(relationship)
+
+
+@require_POST
+def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk, write=True)
+    stays = request.POST.get("stays_in_touch") == "1"
+    try:
+        relationship = relationship_mark_alumni(
+            relationship=relationship, by=request.user, stays_in_touch=stays
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        if relationship.is_alumni:
+            messages.success(request, "You are alumni of this relationship: colleagues for good.")
+        elif stays:
+            messages.success(request, "Noted: you would like to stay in touch.")
+        else:
+            messages.success(request, "Noted.")
+    return redirect(relationship)
+
+
+# --- Action items and check-ins ----------------------------------------------------------------
+
+
+@require_POST
+def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk, write=True)
+    members = relationship_members(relationship)
+    form = ActionItemForm(
+        request.POST, members=[m.person for m in members], goals=mentee_goals(relationship)
+    )
+    meeting = None
+    if request.POST.get("meeting"):
+        meeting_id = _int(request.POST.get("meeting"))
+        meeting = get_object_or_404(Meeting, pk=meeting_id, relationship=relationship)
+    if form.is_valid():
+        try:
+            action_item_create(
+                relationship=relationship,
+                meeting=meeting,
+                by=request.user,
+                **form.cleaned_data,
+            )
+        except ValidationError as e:
+            attach_errors(request, form, e)
+        else:
+            messages.success(request, f"Action added: {form.cleaned_data['title']}.")
+            return redirect(meeting or relationship)
+    if meeting is not None:
+        from .meetings import render_meeting
+
+        meeting.relationship = relationship
+        return render_meeting(request, meeting, action_form=form, status=400)
+    return _member_view(request, relationship, action_form=form, status=400)
+
+
+@require_POST
+def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk, write=True)
+    item = get_object_or_404(ActionItem, pk=item_pk, relationship=relationship)
+    try:
+        action_item_set_status(item=item, status=request.POST.get("status", ""), by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
+    return redirect(request.POST.get("next") if _safe_next(request) else relationship)
+
+
+@require_http_methods(["GET", "POST"])
+def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_user(request.user, pk, write=True)
+    form = CheckinForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        # A check-in has a date, not a time: noon in the logger's zone keeps it on that day.
+        occurred_at = timezone.make_aware(datetime.combine(data["occurred_on"], time(12)))
+        if data["occurred_on"] == timezone.localdate():
+            occurred_at = timezone.now()
+        try:
+            checkin_log(
+                relationship=relationship,
+                occurred_at=occurred_at,
+                mode=data["mode"],
+                summary=data["summary"],
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, "Check-in logged.")
+            return redirect(relationship)
+    return render(
+        request,
+        "relationships/checkin_form.html",
+        {"relationship": relationship, "program": relationship.program, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Directors: the program's relationships ----------------------------------------------------
+
+
+def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    stage = request.GET.get("stage", "")
+    quiet = request.GET.get("quiet") == "1"
+    search = request.GET.get("q", "").strip()[:100]
+    relationships = relationships_for_director(
+        program=program,
+        director_concerns=concerns_for_director(request.user),
+        stage=stage,
+        quiet_only=quiet,
+        search=search,
+    )
+    page = Paginator(relationships, PER_PAGE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for r in page:
+        r.quiet = is_quiet(r, today)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "relationships/program_relationships.html",
+        {
+            "program": program,
+            "page": page,
+            "filters": {"stage": stage, "quiet": quiet, "q": search},
+            "stages": RelationshipStage.choices,
+            "stage_literature": STAGE_LITERATURE,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    mentees, mentors = program_members_for_pairing(program=program)
+    form = RelationshipForm(
+        request.POST if request.method == "POST" else None,
+        mentees=mentees,
+        mentors=mentors,
+        program=program,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            relationship = relationship_create(
+                program=program,
+                kind=data["kind"],
+                mentees=list(data["mentees"]),
+                mentors=list(data["mentors"]),
+                facilitator=data["facilitator"],
+                focus_area=data["focus_area"],
+                roles=data["roles"],
+                is_remote=data["is_remote"],
+                started_on=data["started_on"],
+                source=RelationshipSource.MANUAL,
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, "Relationship created. Everyone in it has been told.")
+            _warn_over_capacity(request, relationship)
+            return redirect(relationship)
+    return render(
+        request,
+        "relationships/relationship_new.html",
+        {"program": program, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _warn_over_capacity(request: HttpRequest, relationship: Relationship) -> None:
+    from programs.selectors.relationships import mentor_dashboard_for
+
+    for member in relationship_members(relationship):
+        if member.side not in ("mentor", "facilitator"):
+            continue
+        for load in mentor_dashboard_for(member.person).loads:
+            if load.membership.program_id == relationship.program_id and load.over:
+                messages.warning(
+                    request,
+                    f"{member.person.display_name} now has {load.current} mentees in this "
+                    f"program, above their capacity of {load.membership.mentor_capacity}.",
+                )
+
+
+# --- Mentees: add an outside mentor ------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def outside_mentor_new(request: HttpRequest) -> HttpResponse:
+    profile = profile_ensure(user=request.user)
+    programs = Program.objects.filter(
+        is_active=True,
+        memberships__person=profile,
+        memberships__role__in=MENTEE_ROLES,
+    ).distinct()
+    if not programs:
+        raise PermissionDenied("You need to be a mentee in a program to add a mentor.")
+    form = OutsideMentorForm(
+        request.POST if request.method == "POST" else None,
+        programs=programs,
+        initial={"program": programs.first()},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            relationship = outside_mentor_invite(
+                program=data["program"],
+                mentee=profile,
+                email=data["email"],
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                organisation=data["organisation"],
+                focus_area=data["focus_area"],
+                roles=data["roles"],
+                is_remote=data["is_remote"],
+                message=data["message"],
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request,
+                f"{data['given_name']} {data['family_name']} is on your board. We emailed them "
+                "an invitation.",
+            )
+            return redirect(relationship)
+    return render(
+        request,
+        "relationships/outside_mentor_form.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return -1
+
+
+def _safe_next(request: HttpRequest) -> bool:
+    return url_has_allowed_host_and_scheme(
+        request.POST.get("next", ""), allowed_hosts={request.get_host()}
+    )
