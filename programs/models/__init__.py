@@ -74,6 +74,17 @@ from .relationships import (
     RelationshipSource,
     RelationshipStage,
 )
+from .reviews import (
+    ItemPolarity,
+    RelationshipRisk,
+    ReviewAnswer,
+    ReviewChoice,
+    ReviewInstrument,
+    ReviewItem,
+    ReviewRequest,
+    ReviewResponse,
+    RiskReason,
+)
 
 __all__ = [
     "CLOSED_STAGES",
@@ -117,6 +128,7 @@ __all__ = [
     "GoalStatus",
     "Institution",
     "Invitation",
+    "ItemPolarity",
     "LocationPreference",
     "Meeting",
     "MeetingCadence",
@@ -140,8 +152,16 @@ __all__ = [
     "RelationshipKind",
     "RelationshipMember",
     "RelationshipOutcome",
+    "RelationshipRisk",
     "RelationshipSource",
     "RelationshipStage",
+    "ReviewAnswer",
+    "ReviewChoice",
+    "ReviewInstrument",
+    "ReviewItem",
+    "ReviewRequest",
+    "ReviewResponse",
+    "RiskReason",
     "Role",
     "SelfAssessment",
     "Topic",

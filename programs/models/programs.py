@@ -50,6 +50,18 @@ class Program(models.Model):
     reassessment_months = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Ask mentees to redo their self-evaluation this often."
     )
+    review_risk_threshold = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=3,
+        help_text="A review scoring below this (on a 1–5 scale) flags the relationship at risk.",
+    )
+    review_drop_threshold = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=1,
+        help_text="A fall of this much since the previous review flags the relationship at risk.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
