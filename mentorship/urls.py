@@ -21,6 +21,7 @@ urlpatterns = [
     path("people/<int:pk>/", people.profile_detail, name="profile_detail"),
     path("programs/", include("programs.urls")),
     path("", include("mentorship.notifications.urls")),
+    path("", include("matching.urls")),
     path("institution/", include("programs.urls_institution")),
     path("", include("programs.urls_relationships")),
     path("django-admin/", admin.site.urls),

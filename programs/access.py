@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from matching.models import MatchRun, MatchSuggestion, MentorRequest
+
 from .models import (
     MENTEE_ROLES,
     MENTOR_ROLES,
@@ -161,6 +163,9 @@ def profiles_visible_to(user: AnyUser) -> QuerySet[FacultyProfile]:
         visible |= Q(memberships__program__in=roles.director_of)
     if roles.mentee_in:
         visible |= Q(memberships__program__in=roles.mentee_in, memberships__role__in=MENTOR_ROLES)
+    if roles.mentor_in:
+        # A mentor may look at whoever asked them to mentor them.
+        visible |= Q(mentor_requests_sent__mentor__user=user)
     return profiles.filter(visible).distinct()
 
 
@@ -416,3 +421,81 @@ def concern_alert_recipients(concern: Concern) -> list[FacultyProfile]:
         .filter(user__is_institution_admin=True, user__is_active=True)
         .exclude(pk__in=part_of)
     )
+
+
+# --- Matching -----------------------------------------------------------------------------------
+
+
+def get_mentee_membership(user: AnyUser, program_pk: int) -> Membership:
+    """The user's mentee membership in a program: the key to its mentor shortlist."""
+    program = get_program_for_user(user, program_pk)
+    membership = (
+        Membership.objects.select_related("program", "person", "cohort")
+        .filter(program=program, person__user=user, role__in=MENTEE_ROLES)
+        .first()
+    )
+    if membership is None:
+        raise Http404("You are not a mentee in this program.")
+    return membership
+
+
+def mentor_requests_visible_to(user: AnyUser) -> QuerySet[MentorRequest]:
+    """The two people in a request see it; directors of its program see it for oversight."""
+    roles = roles_for(user)
+    requests = MentorRequest.objects.all()
+    if roles.is_admin:
+        return requests
+    if not user.is_authenticated:
+        return requests.none()
+    visible = Q(mentee__user=user) | Q(mentor__user=user)
+    if roles.director_of:
+        visible |= Q(program__in=roles.director_of)
+    return requests.filter(visible)
+
+
+def get_request_for_user(user: AnyUser, pk: int) -> MentorRequest:
+    request = (
+        mentor_requests_visible_to(user)
+        .select_related("program", "mentee__user", "mentor__user", "focus_area")
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None:
+        raise Http404("No such request.")
+    return request
+
+
+def get_request_for_mentor(user: AnyUser, pk: int) -> MentorRequest:
+    request = get_request_for_user(user, pk)
+    if request.mentor.user_id != user.pk:
+        raise PermissionDenied("Only the mentor who was asked can answer.")
+    return request
+
+
+def get_request_for_mentee(user: AnyUser, pk: int) -> MentorRequest:
+    request = get_request_for_user(user, pk)
+    if request.mentee.user_id != user.pk:
+        raise PermissionDenied("Only the mentee who asked can withdraw.")
+    return request
+
+
+def get_match_run_for_director(user: AnyUser, program: Program, pk: int) -> MatchRun:
+    if not can_direct(user, program):
+        raise PermissionDenied("Only the program's directors can do this.")
+    run = MatchRun.objects.filter(pk=pk, program=program).select_related("cohort").first()
+    if run is None:
+        raise Http404("No such proposal.")
+    return run
+
+
+def get_suggestion_for_director(user: AnyUser, run: MatchRun, pk: int) -> MatchSuggestion:
+    if not can_direct(user, run.program_id):
+        raise PermissionDenied("Only the program's directors can do this.")
+    suggestion = (
+        MatchSuggestion.objects.select_related("mentee", "mentor", "run__program")
+        .filter(pk=pk, run=run)
+        .first()
+    )
+    if suggestion is None:
+        raise Http404("No such suggestion.")
+    return suggestion

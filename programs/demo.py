@@ -478,6 +478,9 @@ def seed_demo() -> DemoResult:
     from .demo_relationships import seed_relationships
 
     seed_relationships(admin=admin.user)
+    from matching.demo import seed_matching
+
+    seed_matching(admin=admin.user, mentor_email=f"mentor@{DOMAIN}")
 
     result.faculty = FacultyProfile.objects.count()
     result.logins = [

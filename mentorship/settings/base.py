@@ -201,6 +201,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "mentorship.notifications.tasks.plan_digests",
         "schedule": 15 * 60,
     },
+    "expire-mentor-requests": {
+        "task": "matching.tasks.expire_requests",
+        "schedule": 60 * 60,
+    },
     "sweep-unsent-invitations": {
         "task": "programs.tasks.sweep_unsent_invitations",
         "schedule": 10 * 60,

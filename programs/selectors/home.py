@@ -29,6 +29,7 @@ def next_steps_for(
     has_relationships: bool = False,
 ) -> list[NextStep]:
     steps: list[NextStep] = [relationship_step(s) for s in next_steps_in_relationships(profile)]
+    steps.extend(matching_steps(profile=profile, memberships=memberships))
     missing = profile_gaps(profile)
     if missing:
         steps.append(
@@ -165,4 +166,49 @@ def relationship_step(step: RelationshipStep) -> NextStep:
         detail="Reiterate and review: check the recap of your last meeting and confirm it.",
         url=reverse("meeting_detail", args=[step.meeting.pk]) + "#recap",  # type: ignore[union-attr]
         action="Read the recap",
+    )
+
+
+def matching_steps(*, profile: FacultyProfile, memberships: list[Membership]) -> list[NextStep]:
+    """Requests waiting for this mentor's answer, and programs where a mentee has no mentor."""
+    from matching.models import MentorRequest, RequestStatus
+
+    steps = []
+    waiting = MentorRequest.objects.filter(mentor=profile, status=RequestStatus.PENDING).count()
+    if waiting:
+        steps.append(
+            NextStep(
+                title=f"{waiting} mentee{'s' if waiting != 1 else ''} asked you to mentor them",
+                detail="Accept, or decline kindly — no reason is needed.",
+                url=reverse("matching:my_requests"),
+                action="Answer requests",
+            )
+        )
+    mentee_programs = [m.program for m in memberships if m.is_mentee and m.status == "active"]
+    if mentee_programs:
+        with_mentor = programs_with_a_mentor(profile)
+        for program in mentee_programs:
+            if program.pk not in with_mentor:
+                steps.append(
+                    NextStep(
+                        title=f"Find a mentor in {program.name}",
+                        detail="Your shortlist ranks mentors by fit, with the reasons.",
+                        url=reverse("matching:shortlist", args=[program.pk]),
+                        action="See your shortlist",
+                    )
+                )
+    return steps
+
+
+def programs_with_a_mentor(profile: FacultyProfile) -> set[int]:
+    from programs.models import Relationship
+    from programs.models.relationships import OPEN_STAGES, RECEIVING_SIDES
+
+    return set(
+        Relationship.objects.filter(
+            stage__in=OPEN_STAGES,
+            members__person=profile,
+            members__side__in=RECEIVING_SIDES,
+            members__left_at__isnull=True,
+        ).values_list("program_id", flat=True)
     )

@@ -647,6 +647,5 @@ def notices_pending(*, older_than: timedelta = timedelta(minutes=10)) -> dict[st
 
 
 def rematch_path(relationship: Relationship) -> str:
-    """Where a mentee goes to find another mentor. Until the matching pages exist this is the
-    program page; the matching issue replaces it."""
-    return reverse("programs:detail", args=[relationship.program_id])
+    """Where a mentee goes to find another mentor: their shortlist in the program."""
+    return reverse("matching:shortlist", args=[relationship.program_id])

@@ -1,0 +1,211 @@
+"""Forms of the matching pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from matching.models import PairRuleKind, RunMode
+from matching.scoring import CRITERIA, DEFAULT_WEIGHTS
+from matching.services import DECLINE_DEFAULT
+from programs.forms import PlainTextMixin
+from programs.models import (
+    MENTEE_ROLES,
+    MENTOR_ROLES,
+    Cohort,
+    FacultyProfile,
+    MentoringModel,
+    MentorRole,
+    NeedArea,
+    Program,
+)
+
+CRITERION_HELP = {
+    "needs": "How many of the mentee's need areas (weighted by their priority) the mentor offers.",
+    "roles": "How many of the mentor roles the mentee wants the mentor is willing to play.",
+    "interests": "Shared expertise and interests.",
+    "career_stage": "A mentor about half a generation ahead scores best; peers for peer mentoring.",
+    "experience": "Years of mentoring, prior mentees and mentor training.",
+    "communication": "Whether they like to communicate the same way.",
+    "time_zone": "Overlap of working hours, when the pair would be remote.",
+    "locality": "Same institution for institution-specific needs (sponsorship, promotion), and "
+    "the mentee's own preference for local or remote.",
+}
+CRITERION_LABELS = {
+    "needs": "Need areas covered",
+    "roles": "Mentor roles offered",
+    "interests": "Shared interests",
+    "career_stage": "Career stage",
+    "experience": "Mentoring experience",
+    "communication": "Communication style",
+    "time_zone": "Time zones",
+    "locality": "Local or remote",
+}
+MODEL_TO_RUN = {
+    MentoringModel.ONE_TO_ONE: RunMode.ONE_TO_ONE,
+    MentoringModel.MOSAIC: RunMode.MOSAIC,
+    MentoringModel.PEER: RunMode.PEER,
+    MentoringModel.FACILITATED_GROUP: RunMode.PEER_GROUPS,
+}
+
+
+class RequestForm(PlainTextMixin, forms.Form):
+    focus_area = forms.ModelChoiceField(
+        label="What you would like their help with",
+        queryset=NeedArea.objects.filter(is_active=True),
+        required=False,
+        empty_label="General mentoring",
+    )
+    message = forms.CharField(
+        label="Your message",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
+        help_text="Introduce yourself in a few lines: where you are in your career, what you hope "
+        "to work on together, and how often you would like to meet. Mentors answer more readily "
+        "when they know what you ask of them.",
+    )
+
+
+class AnswerForm(PlainTextMixin, forms.Form):
+    message = forms.CharField(
+        label="A note to the mentee (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+    )
+
+
+class DeclineForm(AnswerForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["message"].initial = DECLINE_DEFAULT
+        self.fields[
+            "message"
+        ].help_text = "No reason is needed. This kind default is sent unless you change it."
+
+
+class WeightsForm(forms.Form):
+    def __init__(self, *args: Any, weights: dict[str, float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in CRITERIA:
+            self.fields[name] = forms.DecimalField(
+                label=CRITERION_LABELS[name],
+                min_value=0,
+                max_value=10,
+                decimal_places=1,
+                initial=weights.get(name, DEFAULT_WEIGHTS[name]),
+                help_text=f"{CRITERION_HELP[name]} Default {DEFAULT_WEIGHTS[name]:g}.",
+                widget=forms.NumberInput(attrs={"step": "0.5"}),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        values = [data.get(name) for name in CRITERIA]
+        if all(v is not None for v in values) and not any(values):
+            raise ValidationError(
+                "At least one weight must be above zero, or every mentor would score the same."
+            )
+        return data
+
+    def weights(self) -> dict[str, float]:
+        return {name: float(self.cleaned_data[name]) for name in CRITERIA}
+
+
+class RunForm(forms.Form):
+    mode = forms.ChoiceField(label="How to match", widget=forms.RadioSelect)
+    cohort = forms.ModelChoiceField(
+        queryset=Cohort.objects.none(), required=False, empty_label="Every active mentee"
+    )
+    maximise_matched_first = forms.BooleanField(
+        label="Match as many mentees as possible first",
+        required=False,
+        help_text="Otherwise the total fit is maximised, which may leave a hard-to-place mentee "
+        "unmatched when matching them would lower the fit of others.",
+    )
+    areas = forms.ModelMultipleChoiceField(
+        label="Need areas for each mentee's board (mosaic only)",
+        queryset=NeedArea.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = [MODEL_TO_RUN[m] for m in program.allowed_models if m in MODEL_TO_RUN]
+        self.fields["mode"].choices = [(m.value, m.label) for m in RunMode if m in allowed] or [
+            (RunMode.ONE_TO_ONE.value, RunMode.ONE_TO_ONE.label)
+        ]
+        self.fields["mode"].initial = self.fields["mode"].choices[0][0]
+        self.fields["cohort"].queryset = Cohort.objects.filter(program=program)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("mode") == RunMode.MOSAIC and not data.get("areas"):
+            self.add_error("areas", "Choose the need areas each board should cover (two to four).")
+        return data
+
+
+def _people(program: Program, roles: tuple[str, ...]) -> Any:
+    return FacultyProfile.objects.filter(
+        memberships__program=program, memberships__role__in=roles
+    ).order_by("family_name", "given_name")
+
+
+class PairRuleForm(forms.Form):
+    mentee = forms.ModelChoiceField(queryset=FacultyProfile.objects.none())
+    mentor = forms.ModelChoiceField(queryset=FacultyProfile.objects.none())
+    kind = forms.ChoiceField(label="Rule", choices=PairRuleKind.choices)
+    note = forms.CharField(label="Note for directors (optional)", required=False, max_length=300)
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mentee"].queryset = _people(program, MENTEE_ROLES)
+        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("mentee") and data.get("mentee") == data.get("mentor"):
+            self.add_error("mentor", "Choose someone other than the mentee.")
+        return data
+
+
+class ChooseMenteeForm(forms.Form):
+    mentee = forms.ModelChoiceField(queryset=FacultyProfile.objects.none(), label="Mentee")
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mentee"].queryset = _people(program, MENTEE_ROLES)
+
+
+class AssignForm(forms.Form):
+    mentor = forms.ModelChoiceField(
+        queryset=FacultyProfile.objects.none(), widget=forms.HiddenInput
+    )
+    focus_area = forms.ModelChoiceField(
+        queryset=NeedArea.objects.filter(is_active=True), required=False, label="Focus need area"
+    )
+    roles = forms.MultipleChoiceField(
+        label="Mentor roles this relationship is for",
+        choices=MentorRole.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    override_capacity = forms.BooleanField(
+        label="Assign even though this mentor is at capacity",
+        required=False,
+        help_text="Only with the mentor's agreement; it is recorded in the audit log.",
+    )
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)
+
+
+class ChangeMentorForm(forms.Form):
+    mentor = forms.ModelChoiceField(queryset=FacultyProfile.objects.none(), label="Another mentor")
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)

@@ -1,0 +1,52 @@
+"""Email content for mentor requests, built at sending time from the ledger row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from matching.models import MentorRequest
+from mentorship.notifications.kinds import Kind, register
+from mentorship.notifications.models import Notification
+from programs.emails import absolute_url
+
+SUMMARIES = {
+    "received": "{mentee} asks you to mentor them",
+    "accepted": "{mentor} accepted your request",
+    "declined": "{mentor} answered your request",
+    "expired": "Your request to {mentor} has closed",
+    "filled": "{mentee}'s request to you has closed",
+}
+
+
+@register(Kind.MENTOR_REQUEST)
+def mentor_request_context(n: Notification) -> dict[str, Any] | None:
+    request = (
+        MentorRequest.objects.select_related(
+            "program", "mentee__user", "mentor__user", "focus_area", "relationship"
+        )
+        .filter(pk=n.data.get("request"))
+        .first()
+    )
+    event = n.data.get("event")
+    # Only the two people in the request ever hear about it.
+    if request is None or n.recipient_id not in (request.mentee.user_id, request.mentor.user_id):
+        return None
+    if event == "received" and request.status != "pending":
+        return None  # withdrawn or answered before the email went out
+    if event == "received":
+        url = reverse("matching:request_detail", args=[request.pk])
+    elif event == "accepted" and request.relationship_id:
+        url = request.relationship.get_absolute_url()
+    elif event == "filled":
+        url = reverse("matching:my_requests")
+    else:
+        url = reverse("matching:shortlist", args=[request.program_id])
+    names = {"mentee": request.mentee.display_name, "mentor": request.mentor.display_name}
+    return {
+        "request": request,
+        "event": event,
+        "url": absolute_url(url),
+        "summary": SUMMARIES.get(event, "A mentor request changed").format(**names),
+    }

@@ -1,0 +1,310 @@
+"""Solving one bulk-matching run: read the cohort, score, solve exactly, explain, and build the
+suggestions and summary the director reviews. No writes here (`services` stores the result)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from matching.explanations import explain_pairs
+from matching.models import MatchRun, MatchSuggestion, RunMode
+from matching.scoring import StageMode, score_mosaic, score_pairs
+from matching.solvers import assign_mosaic, assign_with_capacities, form_peer_groups, pair_peers
+from matching.sources import Problem, load_problem
+from programs.models import FacultyProfile
+
+Progress = Callable[[int, str], None]
+
+
+@dataclass
+class Outcome:
+    suggestions: list[MatchSuggestion] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def solve_run(run: MatchRun, *, progress: Progress) -> Outcome:
+    started = time.perf_counter()
+    progress(5, "Reading the cohort…")
+    solver = {
+        RunMode.ONE_TO_ONE: _one_to_one,
+        RunMode.MOSAIC: _mosaic,
+        RunMode.PEER: _peers,
+        RunMode.PEER_GROUPS: _groups,
+    }[RunMode(run.mode)]
+    outcome = solver(run, progress)
+    outcome.summary["seconds"] = round(time.perf_counter() - started, 2)
+    _name_unmatched(outcome.summary)
+    return outcome
+
+
+def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
+    problem = load_problem(program=run.program, cohort=run.cohort)
+    summary = _counts(problem)
+    if not _can_run(problem, summary):
+        return Outcome(summary=summary)
+    progress(30, f"Scoring {summary['mentees']} × {summary['mentors']} pairs…")
+    scored = score_pairs(problem.features, run.weights)
+    progress(55, "Finding the assignment with the highest total fit…")
+    pins = _pins(problem, scored.eligible, summary)
+    result = assign_with_capacities(
+        scored.scores,
+        scored.eligible,
+        problem.features.mentor_capacity,
+        pins=pins,
+        maximise_matched_first=run.maximise_matched_first,
+    )
+    progress(80, "Explaining each suggestion…")
+    pairs = result.pairs()
+    breakdowns = explain_pairs(problem, pairs, run.weights)
+    pinned = set(pins)
+    suggestions = [
+        MatchSuggestion(
+            run=run,
+            mentee_id=problem.mentee_ids[i],
+            mentor_id=problem.mentor_ids[j],
+            score=float(scored.scores[i, j]),
+            breakdown=breakdown,
+            is_pinned=(i, j) in pinned,
+        )
+        for (i, j), breakdown in zip(pairs, breakdowns, strict=True)
+    ]
+    summary.update(
+        matched=len(pairs),
+        total_score=round(result.total, 1),
+        mean_score=round(result.total / len(pairs), 1) if pairs else None,
+        proven_optimal=result.proven_optimal,
+        unmatched=_unmatched(problem, result.unmatched),
+    )
+    return Outcome(suggestions, summary)
+
+
+def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
+    problem = load_problem(program=run.program, cohort=run.cohort)
+    summary = _counts(problem)
+    areas = list(run.areas.order_by("order", "name"))
+    summary["areas"] = [a.name for a in areas]
+    if not _can_run(problem, summary):
+        return Outcome(summary=summary)
+    labels = list(problem.features.area_labels)
+    seats = np.array([labels.index(a.slug) for a in areas if a.slug in labels], dtype=np.int64)
+    mentee_areas = np.tile(seats, (problem.features.n_mentees, 1))
+    progress(
+        30, f"Scoring {summary['mentees']} × {len(seats)} seats × {summary['mentors']} mentors…"
+    )
+    area_scores, eligible = score_mosaic(problem.features, mentee_areas, run.weights)
+    progress(55, "Finding the boards with the highest total fit…")
+    result = assign_mosaic(
+        area_scores,
+        eligible,
+        problem.features.mentor_capacity,
+        mentee_areas,
+        maximise_matched_first=run.maximise_matched_first,
+    )
+    progress(80, "Explaining each suggestion…")
+    pairs = list(zip(result.mentee.tolist(), result.mentor.tolist(), strict=True))
+    breakdowns = explain_pairs(problem, pairs, run.weights)
+    by_slug = {a.slug: a for a in areas}
+    suggestions = [
+        MatchSuggestion(
+            run=run,
+            mentee_id=problem.mentee_ids[i],
+            mentor_id=problem.mentor_ids[j],
+            area=by_slug[labels[int(area)]],
+            score=float(score),
+            breakdown=breakdown,
+        )
+        for (i, j), area, score, breakdown in zip(
+            pairs, result.area, result.scores, breakdowns, strict=True
+        )
+    ]
+    unfilled = {}
+    for (i, seat), reason in result.unfilled.items():
+        unfilled.setdefault(i, []).append(f"{areas[seat].name}: {reason}")
+    summary.update(
+        matched=len({i for i, _ in pairs}),
+        seats_filled=len(pairs),
+        seats=int(len(seats) * problem.features.n_mentees),
+        total_score=round(result.total, 1),
+        mean_score=round(result.total / len(pairs), 1) if pairs else None,
+        proven_optimal=result.proven_optimal,
+        unmatched=[
+            {"person": problem.mentee_ids[i], "reason": "; ".join(reasons)}
+            for i, reasons in sorted(unfilled.items())
+        ],
+    )
+    return Outcome(suggestions, summary)
+
+
+def _peers(run: MatchRun, progress: Progress) -> Outcome:
+    problem = load_problem(program=run.program, cohort=run.cohort, peers=True)
+    summary = _counts(problem)
+    summary["mentors"] = summary["mentees"]
+    if summary["mentees"] < 2:
+        summary["message"] = "Peer pairs need at least two mentees in the cohort."
+        summary["unmatched"] = _unmatched(
+            problem, dict.fromkeys(range(summary["mentees"]), "no_eligible_peer")
+        )
+        return Outcome(summary=summary)
+    progress(30, f"Scoring {summary['mentees']} peers against each other…")
+    scored = score_pairs(problem.features, run.weights, mode=StageMode.PEER)
+    progress(55, "Pairing peers for the highest total fit…")
+    result = pair_peers(scored.scores, scored.eligible)
+    progress(80, "Explaining each pair…")
+    breakdowns = explain_pairs(problem, result.pairs, run.weights, mode=StageMode.PEER)
+    suggestions = [
+        MatchSuggestion(
+            run=run,
+            mentee_id=problem.mentee_ids[a],
+            mentor_id=problem.mentor_ids[b],
+            score=float(weight),
+            breakdown=breakdown,
+        )
+        for (a, b), weight, breakdown in zip(result.pairs, result.weights, breakdowns, strict=True)
+    ]
+    summary.update(
+        matched=2 * len(result.pairs),
+        total_score=round(result.total, 1),
+        mean_score=round(result.total / len(result.pairs), 1) if result.pairs else None,
+        proven_optimal=True,
+        unmatched=_unmatched(problem, result.unpaired),
+    )
+    return Outcome(suggestions, summary)
+
+
+def _groups(run: MatchRun, progress: Progress) -> Outcome:
+    peers = load_problem(program=run.program, cohort=run.cohort, peers=True)
+    summary = _counts(peers)
+    progress(25, "Scoring mentees against each other…")
+    peer_scores = score_pairs(peers.features, run.weights, mode=StageMode.PEER)
+    facilitators = load_problem(program=run.program, cohort=run.cohort)
+    summary["mentors"] = len(facilitators.mentor_ids)
+    progress(45, "Scoring facilitators…")
+    if facilitators.mentor_ids and facilitators.mentee_ids == peers.mentee_ids:
+        facilitator_scored = score_pairs(facilitators.features, run.weights)
+        facilitator_scores, facilitator_eligible = (
+            facilitator_scored.scores,
+            facilitator_scored.eligible,
+        )
+        capacity = facilitators.features.mentor_capacity
+    else:
+        facilitator_scores = np.zeros((len(peers.mentee_ids), 0), np.float32)
+        facilitator_eligible = np.zeros((len(peers.mentee_ids), 0), bool)
+        capacity = np.zeros(0, np.int64)
+    progress(60, "Forming groups of 3–5…")
+    result = form_peer_groups(
+        peer_scores.scores,
+        peer_scores.eligible,
+        facilitator_scores,
+        capacity,
+        facilitator_eligible=facilitator_eligible,
+    )
+    progress(80, "Explaining each group…")
+    suggestions = []
+    for number, (members, facilitator) in enumerate(
+        zip(result.groups, result.facilitators, strict=True), start=1
+    ):
+        mentor_id = facilitators.mentor_ids[facilitator] if facilitator >= 0 else None
+        pairs = [(i, facilitator) for i in members] if facilitator >= 0 else []
+        breakdowns = (
+            explain_pairs(facilitators, pairs, run.weights) if pairs else [[]] * len(members)
+        )
+        for i, breakdown in zip(members, breakdowns, strict=True):
+            suggestions.append(
+                MatchSuggestion(
+                    run=run,
+                    mentee_id=peers.mentee_ids[i],
+                    mentor_id=mentor_id,
+                    group=number,
+                    score=float(result.affinity[number - 1]),
+                    breakdown=breakdown,
+                )
+            )
+    summary.update(
+        groups=len(result.groups),
+        matched=sum(len(g) for g in result.groups),
+        unfacilitated=len(result.unfacilitated),
+        mean_score=round(float(np.mean(result.affinity)), 1) if result.affinity else None,
+        proven_optimal=False,
+        heuristic=True,
+        unmatched=_unmatched(peers, result.leftovers),
+    )
+    return Outcome(suggestions, summary)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _counts(problem: Problem) -> dict[str, Any]:
+    f = problem.features
+    return {
+        "mentees": f.n_mentees,
+        "mentors": f.n_mentors,
+        "places": int(f.mentor_capacity.sum()) if f.n_mentors else 0,
+        "without_self_evaluation": len(problem.without_self_evaluation),
+        "warnings": [],
+    }
+
+
+def _can_run(problem: Problem, summary: dict[str, Any]) -> bool:
+    if not problem.mentee_ids:
+        summary["message"] = "There are no active mentees in this cohort."
+        summary["unmatched"] = []
+        return False
+    if not problem.mentor_ids or summary["places"] == 0:
+        summary["message"] = (
+            "No mentor in this program has a place free, so nobody could be matched. Add mentors, "
+            "raise capacities or un-pause mentors, then run again."
+        )
+        summary["unmatched"] = [
+            {"person": pk, "reason": "no mentor has a place free"} for pk in problem.mentee_ids
+        ]
+        return False
+    if summary["places"] < summary["mentees"]:
+        summary["warnings"].append(
+            f"There are {summary['mentees']} mentees but only {summary['places']} places with "
+            "mentors: some mentees will stay unmatched (listed below with the reason)."
+        )
+    return True
+
+
+def _pins(problem: Problem, eligible: np.ndarray, summary: dict[str, Any]) -> list[tuple[int, int]]:
+    mentee_index, mentor_index = problem.mentee_index(), problem.mentor_index()
+    pins, used = [], np.zeros(len(problem.mentor_ids), np.int64)
+    for mentee, mentor in problem.pins:
+        i, j = mentee_index.get(mentee), mentor_index.get(mentor)
+        if i is None or j is None:
+            continue
+        if not eligible[i, j] or used[j] >= problem.features.mentor_capacity[j]:
+            summary["warnings"].append(
+                f"A pinned pair could not be kept (mentee {mentee}, mentor {mentor}): the pair is "
+                "excluded or the mentor has no place left."
+            )
+            continue
+        used[j] += 1
+        pins.append((i, j))
+    return pins
+
+
+def _unmatched(problem: Problem, reasons: dict[int, str]) -> list[dict[str, Any]]:
+    return [
+        {"person": problem.mentee_ids[i], "reason": reason} for i, reason in sorted(reasons.items())
+    ]
+
+
+def _name_unmatched(summary: dict[str, Any]) -> None:
+    from matching.services import unmatched_reason_words
+
+    people = {row["person"] for row in summary.get("unmatched", [])}
+    names = {
+        p.pk: p.display_name
+        for p in FacultyProfile.objects.filter(pk__in=people).select_related("user")
+    }
+    for row in summary.get("unmatched", []):
+        row["name"] = names.get(row["person"], "")
+        row["reason"] = "; ".join(
+            unmatched_reason_words(part) for part in row["reason"].split("; ")
+        )

@@ -1,0 +1,352 @@
+"""Reads for the matching pages: shortlists, request inboxes, proposals and the fairness view."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from matching.explanations import explain_pairs
+from matching.models import (
+    MatchRun,
+    MatchSuggestion,
+    MentorMark,
+    MentorRequest,
+    PairRule,
+    RequestStatus,
+    ShortlistMark,
+    SuggestionStatus,
+)
+from matching.scoring import excluded_mentors, score_pairs
+from matching.services import EXCLUSION_WORDS, program_weights
+from matching.sources import load_problem
+from programs.models import (
+    MENTEE_ROLES,
+    FacultyProfile,
+    Gender,
+    Membership,
+    MembershipStatus,
+    Program,
+    Relationship,
+)
+from programs.models.relationships import GUIDING_SIDES, OPEN_STAGES, RECEIVING_SIDES
+
+SMALL_CELL = 5  # groups smaller than this are not reported, so nobody can be singled out
+ROTATION_BAND = 3.0  # mentors within this many points share a band whose order rotates weekly
+
+
+@dataclass
+class ShortlistEntry:
+    mentor: FacultyProfile
+    score: float
+    breakdown: list[dict[str, Any]]
+    mark: str | None = None
+    request: MentorRequest | None = None
+
+
+@dataclass
+class Shortlist:
+    entries: list[ShortlistEntry]
+    hidden: list[ShortlistEntry]
+    pending: list[MentorRequest]
+    answered: list[MentorRequest]
+    has_self_evaluation: bool
+    unavailable: int = 0
+
+
+def _rotation_key(mentee_id: int, mentor_id: int) -> str:
+    """A weekly-changing tie-break, so mentees with similar needs do not all see the same star
+    at the top (users ask for this; see USERS-ASK 9)."""
+    year, week, _ = timezone.localdate().isocalendar()
+    return hashlib.sha256(f"{mentee_id}:{mentor_id}:{year}-{week}".encode()).hexdigest()
+
+
+def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
+    program, mentee = membership.program, membership.person
+    problem = load_problem(program=program, mentee_ids=[mentee.pk])
+    weights = program_weights(program)
+    requests = list(
+        MentorRequest.objects.filter(program=program, mentee=mentee)
+        .select_related("mentor__user", "focus_area")
+        .order_by("-created_at")
+    )
+    pending = [r for r in requests if r.status == RequestStatus.PENDING]
+    if not problem.mentee_ids or not problem.mentor_ids:
+        return Shortlist([], [], pending, _answered(requests), not problem.without_self_evaluation)
+    scored = score_pairs(problem.features, weights)
+    already = _current_mentor_ids(program, mentee)
+    order = [j for j in np.flatnonzero(scored.eligible[0]) if problem.mentor_ids[j] not in already]
+    order.sort(
+        key=lambda j: (
+            -int(scored.scores[0, j] // ROTATION_BAND),
+            _rotation_key(mentee.pk, problem.mentor_ids[j]),
+        )
+    )
+    marks = dict(
+        MentorMark.objects.filter(program=program, mentee=mentee).values_list("mentor_id", "mark")
+    )
+    hidden_js = [j for j in order if marks.get(problem.mentor_ids[j]) == ShortlistMark.HIDDEN]
+    shown_js = [j for j in order if marks.get(problem.mentor_ids[j]) != ShortlistMark.HIDDEN]
+    # Bookmarked mentors stay on the list even beyond its length.
+    chosen = [
+        j
+        for k, j in enumerate(shown_js)
+        if k < limit or marks.get(problem.mentor_ids[j]) == ShortlistMark.BOOKMARK
+    ]
+    people = FacultyProfile.objects.select_related(
+        "user", "institution", "department", "rank", "stream"
+    ).in_bulk([problem.mentor_ids[j] for j in chosen + hidden_js])
+    breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)
+    by_mentor = {r.mentor_id: r for r in pending}
+
+    def entry(j: int, breakdown: list[dict[str, Any]]) -> ShortlistEntry:
+        pk = problem.mentor_ids[j]
+        return ShortlistEntry(
+            mentor=people[pk],
+            score=round(float(scored.scores[0, j])),
+            breakdown=breakdown,
+            mark=marks.get(pk),
+            request=by_mentor.get(pk),
+        )
+
+    return Shortlist(
+        entries=[entry(j, b) for j, b in zip(chosen, breakdowns, strict=True)],
+        hidden=[entry(j, []) for j in hidden_js],
+        pending=pending,
+        answered=_answered(requests),
+        has_self_evaluation=not problem.without_self_evaluation,
+        unavailable=int((~scored.eligible[0]).sum()),
+    )
+
+
+def _answered(requests: list[MentorRequest]) -> list[MentorRequest]:
+    return [r for r in requests if r.status != RequestStatus.PENDING][:10]
+
+
+def _current_mentor_ids(program: Program, mentee: FacultyProfile) -> set[int]:
+    relationships = Relationship.objects.filter(
+        program=program,
+        stage__in=OPEN_STAGES,
+        members__person=mentee,
+        members__side__in=RECEIVING_SIDES,
+    )
+    return set(
+        relationships.filter(members__side__in=GUIDING_SIDES).values_list(
+            "members__person_id", flat=True
+        )
+    )
+
+
+def requests_received(person: FacultyProfile) -> QuerySet[MentorRequest]:
+    return (
+        MentorRequest.objects.filter(mentor=person)
+        .select_related(
+            "program", "mentee__user", "mentee__rank", "mentee__department", "focus_area"
+        )
+        .order_by("status", "-created_at")
+    )
+
+
+def requests_sent(person: FacultyProfile) -> QuerySet[MentorRequest]:
+    return (
+        MentorRequest.objects.filter(mentee=person)
+        .select_related("program", "mentor__user", "focus_area")
+        .order_by("-created_at")
+    )
+
+
+def waiting_requests(program: Program) -> QuerySet[MentorRequest]:
+    """Requests still waiting, oldest first: directors follow up on unresponsive mentors."""
+    return (
+        MentorRequest.objects.filter(program=program, status=RequestStatus.PENDING)
+        .select_related("mentee__user", "mentor__user")
+        .order_by("created_at")
+    )
+
+
+def runs_of(program: Program) -> QuerySet[MatchRun]:
+    return (
+        MatchRun.objects.filter(program=program)
+        .select_related("cohort", "created_by__profile")
+        .annotate(
+            proposed=Count("suggestions", filter=Q(suggestions__status=SuggestionStatus.PROPOSED))
+        )
+        .order_by("-created_at")
+    )
+
+
+def run_suggestions(run: MatchRun) -> QuerySet[MatchSuggestion]:
+    return (
+        MatchSuggestion.objects.filter(run=run)
+        .select_related("mentee__user", "mentee__rank", "mentor__user", "mentor__rank", "area")
+        .order_by("group", "mentee__family_name", "mentee__given_name", "pk")
+    )
+
+
+def pair_rules_of(program: Program) -> QuerySet[PairRule]:
+    return PairRule.objects.filter(program=program).select_related("mentee", "mentor")
+
+
+@dataclass
+class MentorOption:
+    mentor: FacultyProfile
+    score: float | None
+    excluded: list[str] = field(default_factory=list)
+    breakdown: list[dict[str, Any]] = field(default_factory=list)
+    load: str = ""
+
+    @property
+    def only_full(self) -> bool:
+        """Excluded only because the mentor is at capacity: a director may still override."""
+        return self.excluded == ["no_capacity"]
+
+    @property
+    def excluded_words(self) -> list[str]:
+        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]
+
+
+def mentor_options(
+    *, program: Program, mentee: FacultyProfile, explain: bool = True
+) -> list[MentorOption]:
+    """Every mentor of the program for one mentee: score, explanation, and why any is excluded.
+    For the director's manual assignment and for changing a suggestion."""
+    problem = load_problem(program=program, mentee_ids=[mentee.pk])
+    if not problem.mentee_ids or not problem.mentor_ids:
+        return []
+    weights = program_weights(program)
+    scored = score_pairs(problem.features, weights)
+    excluded = excluded_mentors(problem.features, 0)
+    people = FacultyProfile.objects.select_related("user", "rank", "department").in_bulk(
+        problem.mentor_ids
+    )
+    capacity = dict(
+        Membership.objects.filter(program=program, person_id__in=problem.mentor_ids).values_list(
+            "person_id", "mentor_capacity"
+        )
+    )
+    eligible = [j for j in range(len(problem.mentor_ids)) if j not in excluded]
+    breakdowns = (
+        dict(
+            zip(eligible, explain_pairs(problem, [(0, j) for j in eligible], weights), strict=True)
+        )
+        if explain
+        else {}
+    )
+    options = []
+    for j, pk in enumerate(problem.mentor_ids):
+        free = int(problem.features.mentor_capacity[j])
+        options.append(
+            MentorOption(
+                mentor=people[pk],
+                score=None if j in excluded else round(float(scored.scores[0, j]), 1),
+                excluded=excluded.get(j, []),
+                breakdown=breakdowns.get(j, []),
+                load=f"{capacity.get(pk, 0) - free} of {capacity.get(pk, 0)} places taken",
+            )
+        )
+    options.sort(key=lambda o: (o.score is None, -(o.score or 0), o.mentor.display_name))
+    return options
+
+
+# --- fairness -------------------------------------------------------------------------------
+
+
+@dataclass
+class FairnessRow:
+    group: str
+    people: int | None  # None = fewer than SMALL_CELL, suppressed
+    matched: int | None
+    rate: float | None
+    mean_score: float | None
+
+
+@dataclass
+class FairnessTable:
+    dimension: str
+    rows: list[FairnessRow]
+
+
+def fairness(*, program: Program, run: MatchRun | None = None) -> list[FairnessTable]:
+    """Match rate and mean fit by rank, stream and (aggregate) gender for the program's active
+    mentees — from a proposal when given, else from current relationships. Cells under five
+    people are suppressed."""
+    mentees = list(
+        Membership.objects.filter(
+            program=program, role__in=MENTEE_ROLES, status=MembershipStatus.ACTIVE
+        )
+        .select_related("person__rank", "person__stream")
+        .values("person_id", "person__rank__name", "person__stream__name", "person__gender")
+    )
+    scores = _scores_by_mentee(program, run, [m["person_id"] for m in mentees])
+    genders = dict(Gender.choices)
+    tables = []
+    for dimension, key, label in (
+        ("Academic rank", "person__rank__name", lambda v: v or "Not given"),
+        ("Academic stream", "person__stream__name", lambda v: v or "Not given"),
+        ("Gender", "person__gender", lambda v: genders.get(v, "Not given") if v else "Not given"),
+    ):
+        groups: dict[str, list[int]] = defaultdict(list)
+        for m in mentees:
+            groups[label(m[key])].append(m["person_id"])
+        rows = [_fairness_row(name, people, scores) for name, people in sorted(groups.items())]
+        tables.append(FairnessTable(dimension, rows))
+    return tables
+
+
+def _fairness_row(name: str, people: list[int], scores: dict[int, float]) -> FairnessRow:
+    if len(people) < SMALL_CELL:
+        return FairnessRow(name, None, None, None, None)
+    matched = [scores[p] for p in people if p in scores]
+    return FairnessRow(
+        group=name,
+        people=len(people),
+        matched=len(matched),
+        rate=round(100 * len(matched) / len(people)),
+        mean_score=round(sum(matched) / len(matched), 1) if matched else None,
+    )
+
+
+def _scores_by_mentee(
+    program: Program, run: MatchRun | None, mentee_ids: list[int]
+) -> dict[int, float]:
+    """Each matched mentee's best fit score: in the proposal, or of their current mentors."""
+    if run is not None:
+        rows = run.suggestions.filter(status=SuggestionStatus.PROPOSED).values_list(
+            "mentee_id", "score"
+        )
+        best: dict[int, float] = {}
+        for mentee, score in rows:
+            best[mentee] = max(score, best.get(mentee, 0.0))
+        return best
+    pairs = (
+        Relationship.objects.filter(program=program, stage__in=OPEN_STAGES)
+        .filter(members__side__in=RECEIVING_SIDES, members__person__in=mentee_ids)
+        .values_list("pk", "members__person_id")
+    )
+    matched = {person for _, person in pairs}
+    if not matched:
+        return {}
+    problem = load_problem(program=program, mentee_ids=matched, ignore_availability=True)
+    scored = score_pairs(problem.features, program_weights(program))
+    mentors_of: dict[int, set[int]] = defaultdict(set)
+    relationship_ids = {pk for pk, _ in pairs}
+    guides = Relationship.objects.filter(
+        pk__in=relationship_ids, members__side__in=GUIDING_SIDES
+    ).values_list("pk", "members__person_id")
+    guide_by_relationship = defaultdict(set)
+    for pk, person in guides:
+        guide_by_relationship[pk].add(person)
+    for pk, person in pairs:
+        mentors_of[person] |= guide_by_relationship[pk]
+    row, column = problem.mentee_index(), problem.mentor_index()
+    found: dict[int, float] = {}
+    for person, mentors in mentors_of.items():
+        values = [float(scored.scores[row[person], column[m]]) for m in mentors if m in column]
+        # A mentor outside the program (an outside mentor) has no score; they still count.
+        found[person] = max(values) if values else 0.0
+    return found

@@ -1,0 +1,99 @@
+"""Real-browser matching flows: a mentee asks a mentor from the shortlist and the mentor
+accepts; a director proposes matches, watches progress, edits a suggestion and publishes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from matching.models import MatchRun
+from matching.services import match_run_execute
+from programs.models import Relationship, RelationshipSource
+from tests.matching.conftest import offer
+from tests.relationship_fixtures import program_mentee, program_mentor, submitted_assessment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_mentee_asks_a_mentor_who_accepts(page, live_server, login, program, mentee, mentor, axe):
+    submitted_assessment(mentee, needs=("research", "promotion"), roles=("sponsor", "coach"))
+    offer(mentor)
+    login(mentee)
+    page.goto(f"{live_server.url}/programs/{program.pk}/mentors/")
+    expect(page.get_by_role("heading", name="Find a mentor")).to_be_visible()
+    card = page.locator(f"#mentor-{mentor.profile.pk}")
+    card.get_by_text("Why this score?").click()
+    expect(card.get_by_text("Covers 2 of your 2 need areas")).to_be_visible()
+    axe(page, context="on the shortlist")
+
+    card.get_by_role("link", name=re.compile("Ask Robert to mentor you")).click()
+    page.get_by_label("What you would like their help with").select_option(label="Research")
+    page.get_by_label("Your message").fill(
+        "I am preparing my first R01 and would value your advice."
+    )
+    axe(page, context="on the request form")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_text("Your request is on its way to Robert Mentor")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Waiting for an answer"))).to_be_visible()
+
+    page.context.clear_cookies()
+    login(mentor)
+    page.goto(f"{live_server.url}/me/requests/")
+    axe(page, context="on the mentor's requests")
+    page.get_by_role("link", name="Read and answer").click()
+    expect(page.get_by_text("I am preparing my first R01")).to_be_visible()
+    axe(page, context="on the request page")
+    page.get_by_label("A note to the mentee (optional)").first.fill(
+        "Happy to. Let's meet next week."
+    )
+    page.get_by_role("button", name="Accept and start a pilot").click()
+    expect(page.get_by_text("You are now mentoring Maya Mentee")).to_be_visible()
+    relationship = Relationship.objects.get()
+    assert relationship.source == RelationshipSource.REQUEST
+    assert relationship.focus_area.slug == "research"
+
+
+def test_a_director_proposes_edits_and_publishes(
+    page, live_server, login, program, director, monkeypatch, axe
+):
+    # No worker runs in this test: the job stays queued until the test runs it, so the page
+    # shows its progress bar and picks up the result by polling.
+    monkeypatch.setattr("matching.services.enqueue_on_commit", lambda *args, **kwargs: None)
+    mentors = [program_mentor(program, capacity=2) for _ in range(3)]
+    for m in mentors:
+        offer(m)
+    for _ in range(4):
+        submitted_assessment(program_mentee(program), needs=("research",))
+    login(director)
+    page.goto(f"{live_server.url}/programs/{program.pk}/matching/")
+    axe(page, context="on the matching hub")
+    page.get_by_label("One mentor per mentee (up to each mentor's capacity)").check()
+    page.get_by_role("button", name="Propose matches").click()
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    expect(page.get_by_text("Waiting for a worker")).to_be_visible()
+    axe(page, context="on a running proposal")
+
+    match_run_execute(run_id=MatchRun.objects.get().pk)
+    expect(page.get_by_role("heading", name="Summary")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("Proven optimal")).to_be_visible()
+    axe(page, context="on a finished proposal")
+
+    run = MatchRun.objects.get()
+    first = run.suggestions.order_by("pk").first()
+    row = page.locator(f"#suggestion-{first.pk}")
+    row.get_by_text("Change mentor").click()
+    load = {m.profile.pk: run.suggestions.filter(mentor=m.profile).count() for m in mentors}
+    other = next(m for m in mentors if m.profile.pk != first.mentor_id and load[m.profile.pk] < 2)
+    row.get_by_label(re.compile("Another mentor for")).select_option(str(other.profile.pk))
+    row.get_by_role("button", name="Use this mentor").click()
+    expect(page.get_by_text(f"is now proposed with {other.profile.display_name}")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=re.compile(r"Publish 4 pairings")).click()
+    expect(page.get_by_text("Published: 4 relationships start their pilot")).to_be_visible()
+    assert Relationship.objects.filter(source=RelationshipSource.MATCH_RUN).count() == 4
+    assert Relationship.objects.filter(
+        members__person=other.profile, members__side="mentor"
+    ).exists()

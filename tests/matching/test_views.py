@@ -1,0 +1,252 @@
+"""Matching pages: who may open them, what they show, and their query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from matching.models import MatchRun, MentorRequest, RunMode
+from matching.services import match_run_execute, match_run_start, request_send
+from programs.models import Relationship
+from tests.matching.conftest import offer
+from tests.relationship_fixtures import program_mentee, program_mentor
+from tests.utils import count_queries
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def proposal(program, director, ready_mentee, ready_mentor):
+    run = match_run_start(program=program, mode=RunMode.ONE_TO_ONE, by=director)
+    match_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+@pytest.fixture
+def mentor_request(program, ready_mentee, ready_mentor):
+    return request_send(
+        program=program,
+        mentee=ready_mentee.profile,
+        mentor=ready_mentor.profile,
+        message="Would you mentor me on my first R01? <b>please</b>",
+        by=ready_mentee,
+    )
+
+
+DIRECTOR_PAGES = [
+    "matching:hub",
+    "matching:weights",
+    "matching:rules",
+    "matching:assign",
+    "matching:fairness",
+]
+
+
+@pytest.mark.parametrize("name", DIRECTOR_PAGES)
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("director", 200),
+        ("admin", 200),
+        ("mentee", 403),
+        ("mentor", 403),
+        ("other_director", 404),
+        ("outsider", 404),
+    ],
+)
+def test_director_pages(client_for, cast, program, name, who, status):
+    assert client_for(cast[who]).get(reverse(name, args=[program.pk])).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("director", 200), ("mentee", 403), ("other_director", 404), ("outsider", 404)],
+)
+def test_a_proposal_is_for_its_programs_directors(client_for, cast, program, proposal, who, status):
+    url = reverse("matching:run", args=[program.pk, proposal.pk])
+    assert client_for(cast[who]).get(url).status_code == status
+
+
+def test_a_proposal_of_another_program_is_not_found_by_id(
+    client_for, other_director, other_program, proposal
+):
+    url = reverse("matching:run", args=[other_program.pk, proposal.pk])
+    assert client_for(other_director).get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("mentee", 200), ("mentor", 404), ("director", 404), ("outsider", 404)]
+)
+def test_the_shortlist_is_for_mentees_of_the_program(client_for, cast, program, who, status):
+    assert (
+        client_for(cast[who]).get(reverse("matching:shortlist", args=[program.pk])).status_code
+        == status
+    )
+
+
+def test_the_shortlist_ranks_and_explains(client_for, program, ready_mentee, ready_mentor):
+    html = (
+        client_for(ready_mentee)
+        .get(reverse("matching:shortlist", args=[program.pk]))
+        .content.decode()
+    )
+    assert ready_mentor.profile.display_name in html
+    assert "Covers 2 of your 2 need areas" in html
+    assert "Why this score?" in html
+
+
+def test_the_shortlist_query_count_does_not_grow(client_for, program, ready_mentee, ready_mentor):
+    client = client_for(ready_mentee)
+    url = reverse("matching:shortlist", args=[program.pk])
+    client.get(url)
+    few = count_queries(lambda: client.get(url))
+    for _ in range(12):
+        offer(program_mentor(program))
+    assert count_queries(lambda: client.get(url)) == few
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("mentor", 200),
+        ("mentee", 200),
+        ("director", 200),
+        ("other_director", 404),
+        ("outsider", 404),
+    ],
+)
+def test_a_request_is_seen_by_its_two_people_and_the_directors(
+    client_for, cast, mentor_request, who, status
+):
+    url = reverse("matching:request_detail", args=[mentor_request.pk])
+    assert client_for(cast[who]).get(url).status_code == status
+
+
+def test_only_the_mentor_can_answer(client_for, cast, mentor_request):
+    url = reverse("matching:request_detail", args=[mentor_request.pk])
+    for who in ("mentee", "director"):
+        response = client_for(cast[who]).post(url, {"action": "accept", "accept-message": ""})
+        assert response.status_code == 403
+    assert MentorRequest.objects.get().status == "pending"
+
+
+def test_the_request_message_is_shown_escaped(client_for, mentor, mentor_request):
+    html = (
+        client_for(mentor)
+        .get(reverse("matching:request_detail", args=[mentor_request.pk]))
+        .content.decode()
+    )
+    assert "&lt;b&gt;please&lt;/b&gt;" in html
+
+
+def test_accepting_from_the_page_opens_the_relationship(client_for, mentor, mentor_request):
+    url = reverse("matching:request_detail", args=[mentor_request.pk])
+    response = client_for(mentor).post(url, {"action": "accept", "accept-message": "Glad to!"})
+    relationship = Relationship.objects.get()
+    assert response["Location"] == relationship.get_absolute_url()
+
+
+def test_a_request_form_keeps_the_message_on_error(client_for, program, ready_mentee, ready_mentor):
+    program.max_pending_requests = 1
+    program.save()
+    other = program_mentor(program)
+    offer(other)
+    client = client_for(ready_mentee)
+    client.post(
+        reverse("matching:request_new", args=[program.pk, ready_mentor.profile.pk]),
+        {"message": "First"},
+    )
+    response = client.post(
+        reverse("matching:request_new", args=[program.pk, other.profile.pk]),
+        {"message": "Second, kept"},
+    )
+    html = response.content.decode()
+    assert "1 requests waiting at once" in html
+    assert "Second, kept" in html
+
+
+def test_a_mentee_cannot_request_someone_who_is_not_a_mentor_here(
+    client_for, program, ready_mentee, director
+):
+    url = reverse("matching:request_new", args=[program.pk, director.profile.pk])
+    assert client_for(ready_mentee).get(url).status_code == 404
+
+
+def test_all_zero_weights_are_explained_on_the_page(client_for, director, program):
+    data = dict.fromkeys(
+        [
+            "needs",
+            "roles",
+            "interests",
+            "career_stage",
+            "experience",
+            "communication",
+            "time_zone",
+            "locality",
+        ],
+        "0",
+    )
+    html = (
+        client_for(director)
+        .post(reverse("matching:weights", args=[program.pk]), data)
+        .content.decode()
+    )
+    assert "At least one weight must be above zero" in html
+
+
+def test_the_run_page_shows_suggestions_and_the_unmatched(client_for, director, program, proposal):
+    program_mentee(program, given_name="Una", family_name="Matched")
+    html = (
+        client_for(director)
+        .get(reverse("matching:run", args=[program.pk, proposal.pk]))
+        .content.decode()
+    )
+    assert "Proven optimal" in html
+    assert "Publish 1 pairing" in html
+
+
+def test_progress_polling_refreshes_the_page_when_done(client_for, director, program, proposal):
+    response = client_for(director).get(
+        reverse("matching:run_progress", args=[program.pk, proposal.pk])
+    )
+    assert response["HX-Refresh"] == "true"
+
+
+def test_a_queued_run_shows_a_progress_bar(client_for, director, program, monkeypatch):
+    monkeypatch.setattr("matching.services.enqueue_on_commit", lambda *a, **k: None)
+    run = match_run_start(program=program, mode=RunMode.ONE_TO_ONE, by=director)
+    html = (
+        client_for(director)
+        .get(reverse("matching:run", args=[program.pk, run.pk]))
+        .content.decode()
+    )
+    assert "<progress" in html
+    assert "Waiting for a worker" in html
+    assert MatchRun.objects.get().status == "queued"
+
+
+def test_manual_assignment_lists_exclusions(client_for, director, program, mentee, mentor):
+    mentee.profile.reports_to = mentor.profile
+    mentee.profile.save()
+    url = reverse("matching:assign", args=[program.pk]) + f"?mentee={mentee.profile.pk}"
+    html = client_for(director).get(url).content.decode()
+    assert "Excluded" in html
+    assert "reporting line" in html
+
+
+def test_the_fairness_view_suppresses_small_groups(client_for, director, program, mentee):
+    html = (
+        client_for(director).get(reverse("matching:fairness", args=[program.pk])).content.decode()
+    )
+    assert "fewer than 5 people — not shown" in html
+
+
+def test_hub_query_count_does_not_grow(client_for, director, program, ready_mentee, ready_mentor):
+    client = client_for(director)
+    url = reverse("matching:hub", args=[program.pk])
+    client.get(url)
+    few = count_queries(lambda: client.get(url))
+    for _ in range(5):
+        match_run_start(program=program, mode=RunMode.ONE_TO_ONE, by=director)
+    assert count_queries(lambda: client.get(url)) == few
