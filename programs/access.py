@@ -24,6 +24,7 @@ from .models import (
     AssessmentShare,
     AssessmentStatus,
     Concern,
+    DirectorNote,
     FacultyProfile,
     Meeting,
     Membership,
@@ -416,3 +417,11 @@ def concern_alert_recipients(concern: Concern) -> list[FacultyProfile]:
         .filter(user__is_institution_admin=True, user__is_active=True)
         .exclude(pk__in=part_of)
     )
+
+
+def director_notes_visible_to(user: AnyUser, relationship: Relationship) -> QuerySet[DirectorNote]:
+    """Directors' confidential notes on a relationship: for the program's directors and admins
+    who are not (and were not) in it. Everyone else — the pair above all — gets nothing."""
+    if not can_see_ended_reason(user, relationship):
+        return DirectorNote.objects.none()
+    return DirectorNote.objects.filter(relationship=relationship).select_related("author__profile")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import concerns, dashboards, meetings, relationships
+from .views import concerns, dashboards, meetings, oversight, relationships
 
 urlpatterns = [
     # Dashboards
@@ -14,8 +14,15 @@ urlpatterns = [
     # Directors, per program
     path(
         "programs/<int:pk>/relationships/",
-        relationships.program_relationships,
+        oversight.program_relationships,
         name="program_relationships",
+    ),
+    path("programs/<int:pk>/dashboard/", oversight.program_dashboard, name="program_dashboard"),
+    path("programs/<int:pk>/mentors/", oversight.mentor_recognition_view, name="mentor_recognition"),
+    path(
+        "programs/<int:pk>/mentors/export.csv",
+        oversight.mentor_recognition_csv,
+        name="mentor_recognition_csv",
     ),
     path(
         "programs/<int:pk>/relationships/new/",
@@ -34,6 +41,21 @@ urlpatterns = [
         name="agreement_confirm",
     ),
     path("relationships/<int:pk>/pilot/", relationships.pilot_confirm, name="pilot_confirm"),
+    path(
+        "relationships/<int:pk>/reassign/",
+        oversight.relationship_reassign_view,
+        name="relationship_reassign",
+    ),
+    path(
+        "relationships/<int:pk>/extend-pilot/",
+        oversight.relationship_extend_pilot_view,
+        name="relationship_extend_pilot",
+    ),
+    path(
+        "relationships/<int:pk>/director-notes/",
+        oversight.director_note_view,
+        name="director_note_add",
+    ),
     path(
         "relationships/<int:pk>/end/", relationships.relationship_end_view, name="relationship_end"
     ),

@@ -223,6 +223,20 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Uploads --------------------------------------------------------------------------------
+# Roster files are the only uploads. Anything over the limit is refused by the first handler
+# before it is stored; small files stay in memory, larger ones go to a temporary file.
+MENTORSHIP_MAX_UPLOAD_BYTES = env.int("MENTORSHIP_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "mentorship.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Ordinary form posts (not files) never need more than this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
