@@ -32,7 +32,9 @@ from .models import (
     Program,
     Relationship,
     RelationshipMember,
+    ReportExport,
     Role,
+    RosterImport,
     SelfAssessment,
 )
 
@@ -425,3 +427,31 @@ def director_notes_visible_to(user: AnyUser, relationship: Relationship) -> Quer
     if not can_see_ended_reason(user, relationship):
         return DirectorNote.objects.none()
     return DirectorNote.objects.filter(relationship=relationship).select_related("author__profile")
+
+
+def get_roster_import_for_user(user: AnyUser, pk: int, program: Program | None) -> RosterImport:
+    """A roster upload is its uploader's draft: nobody else opens or confirms it, and one
+    uploaded for a program is reachable only through that program's pages."""
+    roster = (
+        RosterImport.objects.filter(pk=pk, uploaded_by_id=getattr(user, "pk", None))
+        .filter(program=program)
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if roster is None:
+        raise Http404("No such roster import.")
+    return roster
+
+
+def get_report_export_for_user(user: AnyUser, program: Program, pk: int) -> ReportExport:
+    """An export of `program` that this user requested, while they still direct the program.
+    Everyone else — other directors' and other programs' job ids included — gets a 404."""
+    if not can_direct(user, program):
+        raise Http404("No such export.")
+    export = ReportExport.objects.filter(
+        pk=pk, program=program, requested_by_id=getattr(user, "pk", None)
+    ).first()
+    if export is None:
+        raise Http404("No such export.")
+    return export

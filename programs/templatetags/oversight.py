@@ -26,3 +26,9 @@ def with_query(context: dict[str, Any], **changes: Any) -> str:
         else:
             query[key] = str(value)
     return "?" + query.urlencode()
+
+
+@register.filter
+def row_cells(row: Any, columns: list[str]) -> list[dict[str, Any]]:
+    """A roster row's cells in column order, with their errors and changes."""
+    return row.cells(columns)
