@@ -109,7 +109,9 @@ def with_quiet(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
     )
     relationships = relationships.annotate(
         last_met_at=last_met,
-        cadence_days=Coalesce(agreed_cadence, F("program__meeting_cadence_days")),
+        cadence_days=Coalesce(
+            agreed_cadence, F("program__meeting_cadence_days"), output_field=IntegerField()
+        ),
     )
     silent = Q()
     for days in _cadences():
@@ -611,6 +613,7 @@ def filter_choices(*, program: Program) -> FilterChoices:
         .annotate(kind=Value("cohort", output_field=CharField()))
         .values_list("kind", "pk", "name"),
     ]
+    parts = [part.order_by() for part in parts]
     rows = parts[0].union(*parts[1:], all=True)
     found: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for kind, pk, name in rows:
@@ -657,9 +660,10 @@ def mentor_recognition(*, program: Program, sort: str = "total") -> QuerySet[Mem
     """One row per mentor of the program: current and total mentees, meetings held in their
     relationships, the mean review score given by their mentees with the number of responses
     (so the page can suppress small numbers), and mentor training completed."""
+    # Used two levels down (inside each aggregate's subquery), hence the doubled OuterRef.
     guided = RelationshipMember.objects.filter(
-        person=OuterRef("person"),
-        relationship__program=OuterRef("program"),
+        person=OuterRef(OuterRef("person")),
+        relationship__program=OuterRef(OuterRef("program")),
         side__in=GUIDING_SIDES,
     )
     current = guided.filter(relationship__stage__in=OPEN_STAGES, left_at__isnull=True)

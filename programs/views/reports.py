@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from programs.access import get_program_for_director, get_report_export_for_user
 from programs.forms_oversight import ExportForm, ReportPeriodForm
-from programs.models import ExportFormat, ExportStatus, ReportExport
+from programs.models import ExportFormat, ExportStatus, Program, ReportExport
 from programs.report_files import CONTENT_TYPES
 from programs.reports import build_report
 from programs.selectors.reports import report_data
@@ -47,9 +47,14 @@ def program_reports(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@reauthentication_required
 def report_export(request: HttpRequest, pk: int) -> HttpResponse:
+    # Access first: only the program's directors are ever asked to re-authenticate.
     program = get_program_for_director(request.user, pk)
+    return _export(request, program)
+
+
+@reauthentication_required
+def _export(request: HttpRequest, program: Program) -> HttpResponse:
     form = ExportForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid period and format, then export again.")
