@@ -430,15 +430,22 @@ def director_notes_visible_to(user: AnyUser, relationship: Relationship) -> Quer
 
 
 def get_roster_import_for_user(user: AnyUser, pk: int, program: Program | None) -> RosterImport:
-    """A roster upload is its uploader's draft: nobody else opens or confirms it, and one
-    uploaded for a program is reachable only through that program's pages."""
+    """A roster upload is its uploader's draft: nobody else opens or confirms it. One uploaded
+    on a program's pages (`program` given) is reachable only through that program's pages; one
+    uploaded on the institution's pages (`program` None) only through those."""
     roster = (
-        RosterImport.objects.filter(pk=pk, uploaded_by_id=getattr(user, "pk", None))
-        .filter(program=program)
+        RosterImport.objects.select_related("program")
+        .filter(pk=pk, uploaded_by_id=getattr(user, "pk", None))
         .first()
         if user.is_authenticated
         else None
     )
+    if roster is not None:
+        scope = roster.summary.get("scope", "institution")
+        if program is not None and (scope != "program" or roster.program_id != program.pk):
+            roster = None
+        elif program is None and scope != "institution":
+            roster = None
     if roster is None:
         raise Http404("No such roster import.")
     return roster

@@ -363,11 +363,13 @@ def roster_import_create(
     file_sha256: str,
     program: Program | None,
     by: Any,
+    scope: str = "institution",
 ) -> RosterImport:
-    """Keep the parsed rows so that confirming needs no second upload."""
+    """Keep the parsed rows so that confirming needs no second upload. `scope` says whose
+    pages it belongs to: the institution's (admins) or its program's (directors)."""
     if program is not None and not can_direct(by, program):
         raise ValidationError("Only the program's directors can import its roster.")
-    if program is None and not roles_for(by).is_admin:
+    if scope == "institution" and not roles_for(by).is_admin:
         raise ValidationError("Only institution admins can import the faculty roster.")
     roster = RosterImport.objects.create(
         program=program,
@@ -375,7 +377,12 @@ def roster_import_create(
         file_name=file_name[:255],
         file_sha256=file_sha256,
         rows=parsed.rows,
-        summary={"columns": parsed.columns, "ignored": parsed.ignored, "kind": parsed.kind},
+        summary={
+            "columns": parsed.columns,
+            "ignored": parsed.ignored,
+            "kind": parsed.kind,
+            "scope": scope,
+        },
     )
     audit_record(
         actor=by,

@@ -44,13 +44,13 @@ def _upload(request: HttpRequest, program: Program | None) -> HttpResponse:
     programs = None if program is not None else programs_visible_to(request.user)
     form = RosterUploadForm(programs=programs)
     status = 200
+    refused = ""
     if request.method == "POST":
+        request.POST  # noqa: B018 - parse the upload now, so the size handler has run
         if upload_was_too_large(request):
-            form = RosterUploadForm(programs=programs)
-            form.add_error(
-                None,
+            refused = (
                 f"The file is larger than {_max_mb()} MB, so it was not read. A roster of "
-                "faculty is far smaller: check that you chose the right file, or split it.",
+                "faculty is far smaller: check that you chose the right file, or split it."
             )
             status = 413
         else:
@@ -70,6 +70,7 @@ def _upload(request: HttpRequest, program: Program | None) -> HttpResponse:
                         file_name=upload.name,
                         file_sha256=hashlib.sha256(data).hexdigest(),
                         program=target,
+                        scope="program" if program is not None else "institution",
                         by=request.user,
                     )
                 except RosterFileError as e:
@@ -87,6 +88,7 @@ def _upload(request: HttpRequest, program: Program | None) -> HttpResponse:
             "form": form,
             "columns": LABELS,
             "max_mb": _max_mb(),
+            "refused": refused,
         },
         status=status,
     )
