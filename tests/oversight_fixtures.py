@@ -16,7 +16,12 @@ from programs.models import (
     ReviewResponse,
     RiskReason,
 )
-from tests.relationship_fixtures import make_relationship, past_meeting, program_mentee, program_mentor
+from tests.relationship_fixtures import (
+    make_relationship,
+    past_meeting,
+    program_mentee,
+    program_mentor,
+)
 
 
 def instrument() -> ReviewInstrument:
@@ -25,7 +30,12 @@ def instrument() -> ReviewInstrument:
 
 
 def answered_review(
-    relationship: Relationship, respondent: Any, *, score: str = "4.0", choice: str = "continue", cycle: int = 0
+    relationship: Relationship,
+    respondent: Any,
+    *,
+    score: str = "4.0",
+    choice: str = "continue",
+    cycle: int = 0,
 ) -> ReviewResponse:
     profile = getattr(respondent, "profile", respondent)
     today = timezone.localdate()
@@ -43,7 +53,9 @@ def answered_review(
     )
 
 
-def flag_at_risk(relationship: Relationship, review: ReviewResponse | None = None) -> RelationshipRisk:
+def flag_at_risk(
+    relationship: Relationship, review: ReviewResponse | None = None
+) -> RelationshipRisk:
     return RelationshipRisk.objects.create(
         relationship=relationship, reason=RiskReason.LOW_SCORE, review=review
     )
