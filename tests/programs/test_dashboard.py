@@ -151,16 +151,27 @@ def test_the_table_filters_to_at_risk_and_shows_the_latest_review(program, direc
     assert "COMMENT-SECRET" not in body
 
 
-def test_the_table_filters_by_mentor_and_rank(program, director):
+def test_the_table_filters_by_mentor_and_by_the_mentees_rank(program, director):
+    from programs.models import AcademicRank, Concern
+
     pairs = populate(program, director, 3)
     mentor_id = pairs[1].members.get(side="mentor").person_id
     rows = relationships_table(
         program=program,
         filters=TableFilters(mentor=mentor_id),
-        director_concerns=(Relationship.objects.none() and None)
-        or __import__("programs.models", fromlist=["Concern"]).Concern.objects.none(),
+        director_concerns=Concern.objects.none(),
     )
     assert [r.pk for r in rows] == [pairs[1].pk]
+    senior = AcademicRank.objects.order_by("-order").first()
+    pairs[2].members.get(side="mentee").person.__class__.objects.filter(
+        pk=pairs[2].members.get(side="mentee").person_id
+    ).update(rank=senior)
+    rows = relationships_table(
+        program=program,
+        filters=TableFilters(rank=senior.pk),
+        director_concerns=Concern.objects.none(),
+    )
+    assert [r.pk for r in rows] == [pairs[2].pk]
 
 
 def test_a_director_cannot_filter_another_programs_table(
