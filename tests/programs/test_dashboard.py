@@ -152,7 +152,7 @@ def test_the_table_filters_to_at_risk_and_shows_the_latest_review(program, direc
 
 
 def test_the_table_filters_by_mentor_and_by_the_mentees_rank(program, director):
-    from programs.models import AcademicRank, Concern
+    from programs.models import AcademicRank
 
     pairs = populate(program, director, 3)
     mentor_id = pairs[1].members.get(side="mentor").person_id
