@@ -442,7 +442,9 @@ def get_roster_import_for_user(user: AnyUser, pk: int, program: Program | None) 
     )
     if roster is not None:
         scope = roster.summary.get("scope", "institution")
-        if (program is not None and (scope != "program" or roster.program_id != program.pk)) or (program is None and scope != "institution"):
+        if (program is not None and (scope != "program" or roster.program_id != program.pk)) or (
+            program is None and scope != "institution"
+        ):
             roster = None
     if roster is None:
         raise Http404("No such roster import.")

@@ -113,12 +113,20 @@ def with_quiet(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
             agreed_cadence, F("program__meeting_cadence_days"), output_field=IntegerField()
         ),
     )
+    # "Not met since the cutoff" as NOT EXISTS, so the meetings subquery is not repeated in
+    # every branch (PostgreSQL would run, and JIT-compile, each copy).
     silent = Q()
     for days in _cadences():
         cutoff = now - dt.timedelta(days=days)
-        silent |= Q(cadence_days=days) & (
-            Q(last_met_at__lt=cutoff) | Q(last_met_at__isnull=True, started_on__lt=cutoff.date())
+        met_since = Exists(
+            Meeting.objects.filter(
+                relationship=OuterRef("pk"),
+                status__in=MET_STATUSES,
+                starts_at__gte=cutoff,
+                starts_at__lte=now,
+            )
         )
+        silent |= Q(cadence_days=days, started_on__lt=cutoff.date()) & ~Q(met_since)
     return relationships.annotate(
         is_quiet=Case(
             When(Q(stage__in=OPEN_STAGES) & silent, then=Value(True)),
@@ -210,6 +218,14 @@ class Waiting:
         return max(0, (timezone.localdate() - self.since).days)
 
 
+@dataclass(frozen=True)
+class FullMentor:
+    person_id: int
+    name: str
+    load: int
+    mentor_capacity: int
+
+
 @dataclass
 class Dashboard:
     program: Program
@@ -217,7 +233,7 @@ class Dashboard:
     mentees_total: int
     unmatched_total: int
     waiting: list[Waiting]
-    mentors_full: list[Membership]
+    mentors_full: list[FullMentor]
     mentors_full_total: int
     by_stage: list[tuple[str, str, int]]
     open_total: int
@@ -287,14 +303,17 @@ def dashboard_for(
         for m in waiting_rows
     ]
     waiting.sort(key=lambda w: w.since)
-    # 3. Mentors at or over capacity.
-    full = list(
-        memberships.filter(role__in=MENTOR_ROLES)
+    # 3. Mentors at or over capacity (plain tuples: there may be hundreds).
+    full = [
+        FullMentor(person_id, f"{given} {family}".strip(), load, capacity)
+        for person_id, given, family, load, capacity in memberships.filter(role__in=MENTOR_ROLES)
         .annotate(load=_guiding_load())
         .filter(load__gte=F("mentor_capacity"))
-        .select_related("person")
-        .order_by("-load", "person__family_name")
-    )
+        .order_by("-load", "person__family_name", "pk")
+        .values_list(
+            "person_id", "person__given_name", "person__family_name", "load", "mentor_capacity"
+        )
+    ]
     # 4. Every relationship's stage, dates, quiet, risk and concerns (small columns only).
     rows = list(
         with_signals(
@@ -387,13 +406,16 @@ def stages_over_time(rows: list[tuple[Any, ...]], months: list[dt.date]) -> dict
     a pair's current stage is used for closed ones."""
     series: dict[str, list[int]] = {"Open": [], "Concluded": [], "Ended early": []}
     labels = []
+    dated = [
+        (stage, started_on, timezone.localtime(ended_at).date() if ended_at else None)
+        for stage, started_on, ended_at, *_ in rows
+    ]
     for start in months:
         end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
         open_n = concluded = ended = 0
-        for stage, started_on, ended_at, *_ in rows:
+        for stage, started_on, ended_on in dated:
             if started_on > end:
                 continue
-            ended_on = timezone.localtime(ended_at).date() if ended_at else None
             if ended_on is None or ended_on > end:
                 open_n += 1
             elif stage == RelationshipStage.CONCLUDED:

@@ -28,7 +28,9 @@ def test_a_director_filters_to_at_risk_relationships_and_reassigns_one(
 ):
     pairs = populate(program, director, 4)  # the first and the fourth are at risk
     new_mentor = program_mentor(program, "new.mentor@northbridge.test")
-    FacultyProfile.objects.filter(user=new_mentor).update(given_name="Nadia", family_name="Newmentor")
+    FacultyProfile.objects.filter(user=new_mentor).update(
+        given_name="Nadia", family_name="Newmentor"
+    )
     login(director)
     page.goto(f"{live_server.url}/programs/{program.pk}/dashboard/")
     expect(page.get_by_role("heading", name=re.compile("dashboard"))).to_be_visible()
