@@ -115,9 +115,10 @@ def seed() -> None:
         program = Program.objects.create(
             institution=institution, name=PROGRAM, allowed_models=["one_to_one"]
         )
+        unusable = "!"  # Django's marker for "no usable password"
         users = User.objects.bulk_create(
-            [User(email=f"bench{i}@bench.test", password="!") for i in range(FACULTY)]
-            + [User(email=DIRECTOR_EMAIL, password="!")],
+            [User(email=f"bench{i}@bench.test", password=unusable) for i in range(FACULTY)]
+            + [User(email=DIRECTOR_EMAIL, password=unusable)],
             batch_size=2000,
         )
         genders = ["woman", "man", "woman", "man", "non_binary", ""]
@@ -156,7 +157,7 @@ def seed() -> None:
             ["pilot"] * 3 + ["active"] * 12 + ["concluding"] + ["concluded"] * 2 + ["ended"] * 2
         )
         relationships = []
-        for i in range(RELATIONSHIPS):
+        for _ in range(RELATIONSHIPS):
             started_on = today - timedelta(days=rng.randint(10, 480))
             stage = rng.choice(stages)
             ended_at = None
@@ -349,7 +350,7 @@ def load_test(seconds: int, connections: int, workers: int) -> None:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 - loopback
                 break
             except OSError:
                 time.sleep(0.2)
