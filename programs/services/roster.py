@@ -432,7 +432,11 @@ def plan_for(roster: RosterImport, *, by: Any) -> RosterPlan:
 def roster_apply(*, roster: RosterImport, by: Any) -> dict[str, int]:
     """Apply a checked roster: all rows or none. Returns how many people were created and
     updated. Raises ValidationError if any row has an error now."""
-    roster = RosterImport.objects.select_for_update().select_related("program").get(pk=roster.pk)
+    roster = (
+        RosterImport.objects.select_for_update(of=("self",))
+        .select_related("program")
+        .get(pk=roster.pk)
+    )
     if roster.status == RosterImportStatus.APPLIED:
         raise ValidationError("This roster has already been imported.")
     program = roster.program
