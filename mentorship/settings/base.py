@@ -96,12 +96,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded run has a web process and a worker writing the same file.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
-    # PostgreSQL's JIT compiler pays off for long analytical queries, not for a web app's short
-    # ones: on the directors' dashboard (a few correlated subqueries over thousands of rows) it
-    # spent ~150 ms compiling a query that runs in 30 ms. Turned off per connection.
-    if not env.bool("DATABASE_PG_JIT", default=False):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# PostgreSQL's JIT compiler pays off for long analytical queries, not for a web app's short
+# ones: on the directors' dashboard (a few correlated subqueries over thousands of rows) it
+# spent ~150 ms compiling a query that runs in 30 ms. Turned off per connection.
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql") and not env.bool(
+    "DATABASE_PG_JIT", default=False
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -228,6 +229,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# The directors' dashboard is cached this many seconds per program and viewer (0 = never).
+MENTORSHIP_DASHBOARD_CACHE_SECONDS = env.int("MENTORSHIP_DASHBOARD_CACHE_SECONDS", default=60)
 
 # --- Uploads --------------------------------------------------------------------------------
 # Roster files are the only uploads. Anything over the limit is refused by the first handler

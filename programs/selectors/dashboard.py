@@ -244,6 +244,7 @@ class Dashboard:
     reviews_done: int
     assessments_done: int
     charts: dict[str, Any] = field(default_factory=dict)
+    computed_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
     def review_rate(self) -> int | None:

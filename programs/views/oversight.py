@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -70,11 +72,27 @@ def _int(value: str | None) -> int | None:
 # --- Dashboard -----------------------------------------------------------------------------------
 
 
-def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    program = get_program_for_director(request.user, pk)
+def _dashboard(request: HttpRequest, program: Program) -> Any:
+    """The dashboard's figures, kept for a minute per program and viewer (the concern count
+    depends on who looks). Aggregating a large program takes ~100 ms of database time; caching
+    lets many directors reload it at once. `?refresh=1` recomputes."""
+    seconds = settings.MENTORSHIP_DASHBOARD_CACHE_SECONDS
+    key = f"oversight:dashboard:{program.pk}:{request.user.pk}"
+    if seconds and request.GET.get("refresh") != "1":
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
     dashboard = dashboard_for(
         program=program, director_concerns=concerns_for_director(request.user)
     )
+    if seconds:
+        cache.set(key, dashboard, seconds)
+    return dashboard
+
+
+def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    dashboard = _dashboard(request, program)
     c = dashboard.charts
     match = c["match"]
     return render(

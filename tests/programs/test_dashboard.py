@@ -422,3 +422,24 @@ def test_risk_flags_on_closed_relationships_do_not_count(pair, director, program
     )
     d = client_for(director).get(reverse("program_dashboard", args=[program.pk])).context["d"]
     assert d.at_risk_total == 0
+
+
+def test_the_dashboard_is_cached_briefly_and_can_be_refreshed(
+    program, director, client_for, settings
+):
+    from django.core.cache import cache
+
+    settings.MENTORSHIP_DASHBOARD_CACHE_SECONDS = 60
+    client = client_for(director)
+    url = reverse("program_dashboard", args=[program.pk])
+    client.get(url)  # stores the time zone in the session
+    cache.clear()
+    with CaptureQueriesContext(connection) as computed:
+        client.get(url)
+    populate(program, director, 2)
+    with CaptureQueriesContext(connection) as cached:
+        response = client.get(url)
+    assert len(cached) < len(computed)
+    assert response.context["d"].open_total == 0
+    assert client.get(url + "?refresh=1").context["d"].open_total == 2
+    cache.clear()
