@@ -48,7 +48,6 @@ from programs.selectors.relationships import (
     action_items_of,
     agreement_history,
     agreement_state,
-    is_quiet,
     meetings_of,
     mentee_goals,
     program_members_for_pairing,
@@ -145,6 +144,7 @@ def director_view(
 ) -> HttpResponse:
     """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
     plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
+    from programs.selectors.dashboard import with_quiet
     from programs.views.oversight import director_tools
 
     relationship = with_activity(
@@ -174,7 +174,10 @@ def director_view(
             .filter(relationship=relationship)
             .select_related("raised_by"),
             "stage_literature": STAGE_LITERATURE,
-            "quiet": is_quiet(relationship),
+            # The same rule as the dashboard and the table (the agreed cadence).
+            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
+            .values_list("is_quiet", flat=True)
+            .get(),
             **director_tools(request, relationship, **forms),
         },
         status=status,
