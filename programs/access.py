@@ -26,6 +26,7 @@ from .models import (
     AssessmentShare,
     AssessmentStatus,
     Concern,
+    DirectorNote,
     FacultyProfile,
     Meeting,
     Membership,
@@ -33,7 +34,9 @@ from .models import (
     Program,
     Relationship,
     RelationshipMember,
+    ReportExport,
     Role,
+    RosterImport,
     SelfAssessment,
 )
 
@@ -499,3 +502,45 @@ def get_suggestion_for_director(user: AnyUser, run: MatchRun, pk: int) -> MatchS
     if suggestion is None:
         raise Http404("No such suggestion.")
     return suggestion
+
+def director_notes_visible_to(user: AnyUser, relationship: Relationship) -> QuerySet[DirectorNote]:
+    """Directors' confidential notes on a relationship: for the program's directors and admins
+    who are not (and were not) in it. Everyone else — the pair above all — gets nothing."""
+    if not can_see_ended_reason(user, relationship):
+        return DirectorNote.objects.none()
+    return DirectorNote.objects.filter(relationship=relationship).select_related("author__profile")
+
+
+def get_roster_import_for_user(user: AnyUser, pk: int, program: Program | None) -> RosterImport:
+    """A roster upload is its uploader's draft: nobody else opens or confirms it. One uploaded
+    on a program's pages (`program` given) is reachable only through that program's pages; one
+    uploaded on the institution's pages (`program` None) only through those."""
+    roster = (
+        RosterImport.objects.select_related("program")
+        .filter(pk=pk, uploaded_by_id=getattr(user, "pk", None))
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if roster is not None:
+        scope = roster.summary.get("scope", "institution")
+        if (program is not None and (scope != "program" or roster.program_id != program.pk)) or (
+            program is None and scope != "institution"
+        ):
+            roster = None
+    if roster is None:
+        raise Http404("No such roster import.")
+    return roster
+
+
+def get_report_export_for_user(user: AnyUser, program: Program, pk: int) -> ReportExport:
+    """An export of `program` that this user requested, while they still direct the program.
+    Everyone else — other directors' and other programs' job ids included — gets a 404."""
+    if not can_direct(user, program):
+        raise Http404("No such export.")
+    export = ReportExport.objects.filter(
+        pk=pk, program=program, requested_by_id=getattr(user, "pk", None)
+    ).first()
+    if export is None:
+        raise Http404("No such export.")
+    return export

@@ -481,6 +481,9 @@ def seed_demo() -> DemoResult:
     from matching.demo import seed_matching
 
     seed_matching(admin=admin.user, mentor_email=f"mentor@{DOMAIN}")
+    from .demo_reviews import seed_reviews
+
+    seed_reviews()
 
     result.faculty = FacultyProfile.objects.count()
     result.logins = [

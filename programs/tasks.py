@@ -90,3 +90,15 @@ def sweep_relationship_notices() -> int:
     for task, pk in jobs:
         enqueue(task, pk)
     return len(jobs)
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+
+@shared_task(
+    autoretry_for=(ConnectionError, TimeoutError), retry_backoff=10, max_retries=3, acks_late=True
+)
+def run_report_export(export_id: int) -> bool:
+    from programs.services.reports import report_export_run
+
+    return report_export_run(export_id=export_id)

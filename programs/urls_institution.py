@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import institution
+from .views import institution, roster
 
 app_name = "institution"
 
@@ -14,6 +14,9 @@ urlpatterns = [
         name="invitation_action",
     ),
     path("people/", institution.people, name="people"),
+    path("roster/", roster.institution_roster, name="roster"),
+    path("roster/<int:pk>/", roster.institution_roster_preview, name="roster_preview"),
+    path("roster/<int:pk>/confirm/", roster.institution_roster_confirm, name="roster_confirm"),
 ]
 urlpatterns += [
     path("reference/", institution.reference_data, name="reference_home"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import concerns, dashboards, meetings, relationships
+from .views import concerns, dashboards, meetings, oversight, relationships, reports, roster
 
 urlpatterns = [
     # Dashboards
@@ -14,13 +14,45 @@ urlpatterns = [
     # Directors, per program
     path(
         "programs/<int:pk>/relationships/",
-        relationships.program_relationships,
+        oversight.program_relationships,
         name="program_relationships",
+    ),
+    path("programs/<int:pk>/dashboard/", oversight.program_dashboard, name="program_dashboard"),
+    path(
+        "programs/<int:pk>/recognition/", oversight.mentor_recognition_view, name="mentor_recognition"
+    ),
+    path(
+        "programs/<int:pk>/recognition/export.csv",
+        oversight.mentor_recognition_csv,
+        name="mentor_recognition_csv",
     ),
     path(
         "programs/<int:pk>/relationships/new/",
         relationships.relationship_new,
         name="relationship_new",
+    ),
+    path("programs/<int:pk>/roster/", roster.program_roster, name="program_roster"),
+    path(
+        "programs/<int:pk>/roster/<int:roster_pk>/",
+        roster.program_roster_preview,
+        name="program_roster_preview",
+    ),
+    path(
+        "programs/<int:pk>/roster/<int:roster_pk>/confirm/",
+        roster.program_roster_confirm,
+        name="program_roster_confirm",
+    ),
+    path("programs/<int:pk>/reports/", reports.program_reports, name="program_reports"),
+    path("programs/<int:pk>/reports/export/", reports.report_export, name="report_export"),
+    path(
+        "programs/<int:pk>/reports/exports/<int:export_pk>/",
+        reports.report_export_status,
+        name="report_export_status",
+    ),
+    path(
+        "programs/<int:pk>/reports/exports/<int:export_pk>/download/",
+        reports.report_export_download,
+        name="report_export_download",
     ),
     path("programs/<int:pk>/concerns/", concerns.program_concerns, name="program_concerns"),
     # One relationship
@@ -34,6 +66,21 @@ urlpatterns = [
         name="agreement_confirm",
     ),
     path("relationships/<int:pk>/pilot/", relationships.pilot_confirm, name="pilot_confirm"),
+    path(
+        "relationships/<int:pk>/reassign/",
+        oversight.relationship_reassign_view,
+        name="relationship_reassign",
+    ),
+    path(
+        "relationships/<int:pk>/extend-pilot/",
+        oversight.relationship_extend_pilot_view,
+        name="relationship_extend_pilot",
+    ),
+    path(
+        "relationships/<int:pk>/director-notes/",
+        oversight.director_note_view,
+        name="director_note_add",
+    ),
     path(
         "relationships/<int:pk>/end/", relationships.relationship_end_view, name="relationship_end"
     ),

@@ -17,6 +17,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SITE_URL = env("SITE_URL", default="http://testserver")
+# Pages are measured uncached (query counts); the caching has its own test.
+MENTORSHIP_DASHBOARD_CACHE_SECONDS = env.int("MENTORSHIP_DASHBOARD_CACHE_SECONDS", default=0)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Email templates for the test-only notification kind used by the ledger's own tests.
 for _engine in TEMPLATES:  # noqa: F405

@@ -27,6 +27,16 @@ from .meetings import (
     PrivateNote,
     Recap,
 )
+from .oversight import (
+    DirectorNote,
+    DirectorNoteKind,
+    ExportFormat,
+    ExportKind,
+    ExportStatus,
+    ReportExport,
+    RosterImport,
+    RosterImportStatus,
+)
 from .people import FacultyProfile, Gender, Invitation
 from .programs import (
     MENTEE_ROLES,
@@ -120,7 +130,12 @@ __all__ = [
     "ConcernNote",
     "ConcernStatus",
     "Department",
+    "DirectorNote",
+    "DirectorNoteKind",
     "Division",
+    "ExportFormat",
+    "ExportKind",
+    "ExportStatus",
     "FacultyProfile",
     "Gender",
     "Goal",
@@ -155,6 +170,7 @@ __all__ = [
     "RelationshipRisk",
     "RelationshipSource",
     "RelationshipStage",
+    "ReportExport",
     "ReviewAnswer",
     "ReviewChoice",
     "ReviewInstrument",
@@ -163,6 +179,8 @@ __all__ = [
     "ReviewResponse",
     "RiskReason",
     "Role",
+    "RosterImport",
+    "RosterImportStatus",
     "SelfAssessment",
     "Topic",
 ]

@@ -28,6 +28,8 @@ from programs.models import (
     MENTOR_ROLES,
     OPEN_STAGES,
     Cohort,
+    DirectorNote,
+    DirectorNoteKind,
     FacultyProfile,
     Institution,
     Membership,
@@ -649,3 +651,166 @@ def notices_pending(*, older_than: timedelta = timedelta(minutes=10)) -> dict[st
 def rematch_path(relationship: Relationship) -> str:
     """Where a mentee goes to find another mentor: their shortlist in the program."""
     return reverse("matching:shortlist", args=[relationship.program_id])
+
+
+# --- Directors: reassign, extend a pilot, brokered conversations --------------------------------
+
+
+def _require_director(relationship: Relationship, by: Any) -> None:
+    if not can_direct(by, relationship.program_id):
+        raise ValidationError("Only the program's directors can do this.")
+
+
+@transaction.atomic
+def relationship_reassign(
+    *,
+    relationship: Relationship,
+    outgoing: FacultyProfile,
+    incoming: FacultyProfile,
+    by: Any,
+    reason_for_directors: str = "",
+) -> Relationship:
+    """Replace a mentor (or facilitator): the outgoing person's participation ends without
+    fault, the incoming one joins on the same side, and the relationship starts a fresh pilot
+    period, because an assigned pair needs one before committing (DOMAIN point 4). Meetings and
+    action items stay with the relationship. The reason is for directors only."""
+    relationship = lock_relationship(relationship)
+    _require_director(relationship, by)
+    require_open(relationship)
+    leaving = (
+        RelationshipMember.objects.select_for_update(of=("self",))
+        .filter(relationship=relationship, person=outgoing, left_at__isnull=True)
+        .first()
+    )
+    if leaving is None or leaving.side not in (MemberSide.MENTOR, MemberSide.FACILITATOR):
+        raise ValidationError(
+            {"outgoing": "Choose the mentor or facilitator who is leaving this relationship."}
+        )
+    if incoming.pk == outgoing.pk:
+        raise ValidationError({"incoming": "Choose a different mentor."})
+    if RelationshipMember.objects.filter(
+        relationship=relationship, person=incoming, left_at__isnull=True
+    ).exists():
+        raise ValidationError(
+            {"incoming": f"{incoming.display_name} is already in this relationship."}
+        )
+    membership = Membership.objects.filter(program=relationship.program, person=incoming).first()
+    if membership is None or membership.role not in MENTOR_ROLES:
+        raise ValidationError(
+            {"incoming": f"{incoming.display_name} is not a mentor in {relationship.program.name}."}
+        )
+    mentees = [
+        m.person
+        for m in RelationshipMember.objects.select_related("person").filter(
+            relationship=relationship, left_at__isnull=True
+        )
+        if m.pk != leaving.pk
+    ]
+    sides = [(p, MemberSide.MENTEE) for p in mentees] + [(incoming, leaving.side)]
+    try:
+        _check_reporting_lines(sides)
+    except ValidationError as e:
+        raise ValidationError({"incoming": e.message_dict["mentors"]}) from None
+    now = timezone.now()
+    leaving.left_at = now
+    leaving.left_reason = (reason_for_directors or "").strip()
+    # The remaining people are told by the new mentor's welcome, not by a departure notice.
+    leaving.departure_notified_at = now
+    leaving.save(update_fields=["left_at", "left_reason", "departure_notified_at"])
+    previous = RelationshipMember.objects.filter(relationship=relationship, person=incoming).first()
+    if previous is not None:  # someone who left earlier comes back
+        previous.left_at = None
+        previous.side = leaving.side
+        previous.welcomed_at = None
+        previous.pilot_confirmed_at = None
+        previous.save(update_fields=["left_at", "side", "welcomed_at", "pilot_confirmed_at"])
+    else:
+        RelationshipMember.objects.create(
+            relationship=relationship, person=incoming, side=leaving.side
+        )
+    # Everyone still in it confirms the new pilot again, and is welcomed (by email, after
+    # commit) to the relationship with its new mentor.
+    RelationshipMember.objects.filter(relationship=relationship, left_at__isnull=True).update(
+        pilot_confirmed_at=None, welcomed_at=None
+    )
+    today = timezone.localdate()
+    relationship.stage = RelationshipStage.PILOT
+    relationship.concluding_proposed_by = None
+    relationship.pilot_ends_on = max(
+        today + timedelta(days=relationship.program.pilot_length_days),
+        relationship.started_on + timedelta(days=1),
+    )
+    relationship.save(update_fields=["stage", "concluding_proposed_by", "pilot_ends_on"])
+    # The reason is deliberately not copied into the audit log.
+    audit_record(
+        actor=by,
+        verb="relationship.reassign",
+        target=relationship,
+        program=relationship.program,
+        outgoing=outgoing.pk,
+        incoming=incoming.pk,
+        gave_reason=bool(leaving.left_reason),
+    )
+    from programs.tasks import send_relationship_started
+
+    enqueue_on_commit(send_relationship_started, relationship.pk)
+    return relationship
+
+
+MAX_PILOT_DAYS = 365
+
+
+@transaction.atomic
+def relationship_extend_pilot(*, relationship: Relationship, until: date, by: Any) -> Relationship:
+    """Give a pair more time to decide (e.g. after a long leave). Only while in the pilot."""
+    relationship = lock_relationship(relationship)
+    _require_director(relationship, by)
+    if relationship.stage != RelationshipStage.PILOT:
+        raise ValidationError("Only a relationship in its pilot period can have it extended.")
+    current = relationship.pilot_ends_on or relationship.started_on
+    if until <= max(current, timezone.localdate()):
+        raise ValidationError(
+            {"until": f"Choose a date after {max(current, timezone.localdate()):%-d %B %Y}."}
+        )
+    if (until - relationship.started_on).days > MAX_PILOT_DAYS:
+        raise ValidationError(
+            {"until": f"A pilot lasts at most {MAX_PILOT_DAYS} days from the start."}
+        )
+    previous = relationship.pilot_ends_on
+    relationship.pilot_ends_on = until
+    relationship.save(update_fields=["pilot_ends_on"])
+    audit_record(
+        actor=by,
+        verb="relationship.extend_pilot",
+        target=relationship,
+        program=relationship.program,
+        previous=previous.isoformat() if previous else None,
+        until=until.isoformat(),
+    )
+    return relationship
+
+
+@transaction.atomic
+def director_note_add(
+    *, relationship: Relationship, text: str, held_on: date, by: Any, kind: str = "brokered"
+) -> DirectorNote:
+    """Record a confidential note, e.g. a conversation the director brokered with the pair.
+    Directors who are themselves in the relationship cannot write (or read) these."""
+    _require_director(relationship, by)
+    if RelationshipMember.objects.filter(relationship=relationship, person__user=by).exists():
+        raise ValidationError("You take part in this relationship, so you cannot keep notes on it.")
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationError({"text": "Write what was discussed and agreed."})
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": "The conversation cannot be in the future."})
+    if kind not in DirectorNoteKind.values:
+        raise ValidationError({"kind": "Unknown kind of note."})
+    note = DirectorNote.objects.create(
+        relationship=relationship, kind=kind, held_on=held_on, text=text, author=by
+    )
+    # The text stays out of the audit log, like concern text.
+    audit_record(
+        actor=by, verb="director_note.add", target=relationship, program=relationship.program
+    )
+    return note

@@ -5,10 +5,10 @@ relationship" and list, and a mentee's "add an outside mentor"."""
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -48,13 +48,11 @@ from programs.selectors.relationships import (
     action_items_of,
     agreement_history,
     agreement_state,
-    is_quiet,
     meetings_of,
     mentee_goals,
     program_members_for_pairing,
     relationship_goal_progress,
     relationship_members,
-    relationships_for_director,
     with_activity,
 )
 from programs.services.agreements import (
@@ -86,7 +84,7 @@ PER_PAGE = 50
 def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk)
     if relationship.viewer_member is None:  # type: ignore[attr-defined]
-        return _director_view(request, relationship)
+        return director_view(request, relationship)
     return _member_view(request, relationship)
 
 
@@ -141,9 +139,17 @@ def _member_view(
     )
 
 
-def _director_view(request: HttpRequest, relationship: Relationship) -> HttpResponse:
-    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text."""
-    relationship = with_activity(Relationship.objects.filter(pk=relationship.pk)).get()
+def director_view(
+    request: HttpRequest, relationship: Relationship, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
+    plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
+    from programs.selectors.dashboard import with_quiet
+    from programs.views.oversight import director_tools
+
+    relationship = with_activity(
+        Relationship.objects.filter(pk=relationship.pk).select_related("program", "cohort")
+    ).get()
     meetings = list(
         Meeting.objects.filter(relationship=relationship)
         .select_related("recap")
@@ -168,8 +174,13 @@ def _director_view(request: HttpRequest, relationship: Relationship) -> HttpResp
             .filter(relationship=relationship)
             .select_related("raised_by"),
             "stage_literature": STAGE_LITERATURE,
-            "quiet": is_quiet(relationship),
+            # The same rule as the dashboard and the table (the agreed cadence).
+            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
+            .values_list("is_quiet", flat=True)
+            .get(),
+            **director_tools(request, relationship, **forms),
         },
+        status=status,
     )
 
 
@@ -469,35 +480,6 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- Directors: the program's relationships ----------------------------------------------------
-
-
-def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
-    program = get_program_for_director(request.user, pk)
-    stage = request.GET.get("stage", "")
-    quiet = request.GET.get("quiet") == "1"
-    search = request.GET.get("q", "").strip()[:100]
-    relationships = relationships_for_director(
-        program=program,
-        director_concerns=concerns_for_director(request.user),
-        stage=stage,
-        quiet_only=quiet,
-        search=search,
-    )
-    page = Paginator(relationships, PER_PAGE).get_page(request.GET.get("page"))
-    today = timezone.localdate()
-    for r in page:
-        r.quiet = is_quiet(r, today)  # type: ignore[attr-defined]
-    return render(
-        request,
-        "relationships/program_relationships.html",
-        {
-            "program": program,
-            "page": page,
-            "filters": {"stage": stage, "quiet": quiet, "q": search},
-            "stages": RelationshipStage.choices,
-            "stage_literature": STAGE_LITERATURE,
-        },
-    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -165,7 +165,11 @@ def test_career_stage_prefers_half_a_generation_ahead():
     mentee = MenteeInput(id=1, career_years=5)
     mentors = [MentorInput(id=10 + y, career_years=5 + y) for y in (-2, 0, 3, 8, 12, 15, 25, 35)]
     stage = dict(
-        zip((-2, 0, 3, 8, 12, 15, 25, 35), _criterion(_one(mentee, mentors), "career_stage"))
+        zip(
+            (-2, 0, 3, 8, 12, 15, 25, 35),
+            _criterion(_one(mentee, mentors), "career_stage"),
+            strict=True,
+        )
     )
     assert stage[12] == stage[8] == stage[15] == 1
     assert 0 < stage[3] < 1
@@ -278,7 +282,7 @@ def test_mosaic_seats_need_a_mentor_who_offers_the_area():
 def _exclusion_case(**mentor_kwargs):
     mentee = MenteeInput(id=1, institution="Home", authority_ids=[50])
     mentor = MentorInput(id=mentor_kwargs.pop("id", 2), institution="Home", **mentor_kwargs)
-    return _one(mentee, [mentor], excluded_pairs=mentor_kwargs and [] or [])
+    return _one(mentee, [mentor], excluded_pairs=(mentor_kwargs and []) or [])
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,228 @@
+"""The rows behind a program report, fetched with a fixed number of queries (nine) as plain
+tuples — never model instances — so that a program of thousands stays light in memory.
+
+Only what reports may contain is read: no note, reflection, concern, ended reason or review
+comment is ever selected here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+from django.db.models import Count, Exists, Max, OuterRef
+from django.utils import timezone
+
+from programs.models import (
+    GUIDING_SIDES,
+    RECEIVING_SIDES,
+    AssessmentStatus,
+    Gender,
+    Goal,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    MentorTraining,
+    Program,
+    Relationship,
+    RelationshipMember,
+    RelationshipRisk,
+    ReviewRequest,
+    ReviewResponse,
+    Role,
+    SelfAssessment,
+)
+from programs.reports import Person, RelationshipRow, ReportData, ReviewRow
+
+MET = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
+GENDER_LABELS = dict(Gender.choices)
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(end, dt.time.max, tzinfo=tz),
+    )
+
+
+def _local_date(value: dt.datetime | None) -> dt.date | None:
+    return timezone.localtime(value).date() if value else None
+
+
+def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData:
+    since, until = _bounds(start, end)
+    people = [
+        Person(
+            id=pid,
+            name=f"{given} {family}".strip() or "(no name)",
+            role=role,
+            joined_on=_local_date(joined),  # type: ignore[arg-type]
+            cohort=cohort or "",
+            cohort_start=cohort_start,
+            department=department or "",
+            rank=rank or "",
+            stream=stream or "",
+            gender=GENDER_LABELS.get(gender, "") if gender else "",
+            capacity=capacity,
+        )
+        for (
+            pid,
+            given,
+            family,
+            role,
+            joined,
+            cohort,
+            cohort_start,
+            department,
+            rank,
+            stream,
+            gender,
+            capacity,
+        ) in Membership.objects.filter(program=program)
+        .exclude(role=Role.DIRECTOR)
+        .values_list(
+            "person_id",
+            "person__given_name",
+            "person__family_name",
+            "role",
+            "joined_at",
+            "cohort__name",
+            "cohort__starts_on",
+            "person__department__name",
+            "person__rank__name",
+            "person__stream__name",
+            "person__gender",
+            "mentor_capacity",
+        )
+        .iterator(chunk_size=2000)
+    ]
+    members: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    names: dict[int, str] = {}
+    for rid, pid, side, given, family in (
+        RelationshipMember.objects.filter(relationship__program=program, left_at__isnull=True)
+        .values_list(
+            "relationship_id", "person_id", "side", "person__given_name", "person__family_name"
+        )
+        .iterator(chunk_size=2000)
+    ):
+        names[pid] = f"{given} {family}".strip()
+        members[rid][1 if side in GUIDING_SIDES else 0].append(pid)
+    relationships = [
+        RelationshipRow(
+            id=rid,
+            kind=kind,
+            stage=stage,
+            started_on=started_on,
+            ended_on=_local_date(ended_at),
+            mentees=tuple(members[rid][0]),
+            guides=tuple(members[rid][1]),
+            at_risk=at_risk,
+        )
+        for rid, kind, stage, started_on, ended_at, at_risk in Relationship.objects.filter(
+            program=program
+        )
+        .annotate(
+            at_risk=Exists(
+                RelationshipRisk.objects.filter(
+                    relationship=OuterRef("pk"), cleared_at__isnull=True
+                )
+            )
+        )
+        .values_list("pk", "kind", "stage", "started_on", "ended_at", "at_risk")
+        .iterator(chunk_size=2000)
+    ]
+    meetings: dict[int, Counter[str]] = defaultdict(Counter)
+    last_met: dict[int, dt.date] = {}
+    for rid, mode, n, last in (
+        Meeting.objects.filter(
+            relationship__program=program,
+            status__in=MET,
+            starts_at__gte=since,
+            starts_at__lte=min(until, timezone.now()),
+        )
+        .values("relationship_id", "mode")
+        .annotate(n=Count("pk"), last=Max("starts_at"))
+        .values_list("relationship_id", "mode", "n", "last")
+        .order_by()
+    ):
+        meetings[rid][mode] += n
+        day = _local_date(last)
+        if day and (rid not in last_met or day > last_met[rid]):
+            last_met[rid] = day
+    receiving = RelationshipMember.objects.filter(
+        relationship=OuterRef("request__relationship"),
+        person=OuterRef("request__respondent"),
+        side__in=RECEIVING_SIDES,
+    )
+    reviews = [
+        ReviewRow(
+            relationship_id=rid,
+            respondent_id=pid,
+            side="mentee" if is_mentee else "mentor",
+            score=float(score) if score is not None else None,
+            choice=choice,
+        )
+        for rid, pid, score, choice, is_mentee in ReviewResponse.objects.filter(
+            request__relationship__program=program,
+            submitted_at__gte=since,
+            submitted_at__lte=until,
+        )
+        .annotate(is_mentee=Exists(receiving))
+        .values_list(
+            "request__relationship_id", "request__respondent_id", "score", "choice", "is_mentee"
+        )
+        .iterator(chunk_size=2000)
+    ]
+    requests: dict[int, tuple[int, int]] = {}
+    for pid, n, done in (
+        ReviewRequest.objects.filter(
+            relationship__program=program, opens_on__gte=start, opens_on__lte=end
+        )
+        .values("respondent_id")
+        .annotate(n=Count("pk"), done=Count("completed_at"))
+        .values_list("respondent_id", "n", "done")
+        .order_by()
+    ):
+        requests[pid] = (n, done)
+    newer = SelfAssessment.objects.filter(
+        person=OuterRef("assessment__person"),
+        status=AssessmentStatus.SUBMITTED,
+        version__gt=OuterRef("assessment__version"),
+    )
+    goal_statuses: dict[int, Counter[str]] = defaultdict(Counter)
+    for pid, status, n in (
+        Goal.objects.filter(
+            assessment__status=AssessmentStatus.SUBMITTED,
+            assessment__person__in=Membership.objects.filter(program=program).values("person"),
+        )
+        .exclude(Exists(newer))
+        .values("assessment__person_id", "status")
+        .annotate(n=Count("pk"))
+        .values_list("assessment__person_id", "status", "n")
+        .order_by()
+    ):
+        goal_statuses[pid][status] += n
+    trainings = dict(
+        MentorTraining.objects.filter(
+            person__in=Membership.objects.filter(program=program).values("person"),
+            completed_on__lte=end,
+        )
+        .values("person_id")
+        .annotate(n=Count("pk"))
+        .values_list("person_id", "n")
+        .order_by()
+    )
+    return ReportData(
+        program=program.name,
+        start=start,
+        end=end,
+        people=people,
+        relationships=relationships,
+        names=names,
+        meetings=dict(meetings),
+        last_met=last_met,
+        reviews=reviews,
+        review_requests=requests,
+        goal_statuses=dict(goal_statuses),
+        trainings=trainings,
+    )

@@ -1,0 +1,408 @@
+"""Directors' oversight pages: the program dashboard, the relationships table, mentor
+recognition, and the director's actions on one relationship (reassign, extend the pilot,
+record a brokered conversation; ending reuses the ordinary ending page)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from programs import charts
+from programs.access import (
+    can_see_ended_reason,
+    concerns_for_director,
+    director_notes_visible_to,
+    get_program_for_director,
+    get_relationship_for_director,
+)
+from programs.forms import apply_errors
+from programs.forms_oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
+from programs.models import (
+    GUIDING_SIDES,
+    MENTOR_ROLES,
+    STAGE_LITERATURE,
+    FacultyProfile,
+    Program,
+    Relationship,
+    RelationshipStage,
+    ReviewChoice,
+    RiskReason,
+)
+from programs.reports import neutralise
+from programs.selectors.dashboard import (
+    MIN_REVIEWS_FOR_MEAN,
+    RECOGNITION_SORTS,
+    SORTS,
+    TableFilters,
+    dashboard_for,
+    filter_choices,
+    mentor_name,
+    mentor_recognition,
+    relationships_table,
+)
+from programs.services.audit import audit_record
+from programs.services.relationships import (
+    director_note_add,
+    relationship_extend_pilot,
+    relationship_reassign,
+)
+
+PER_PAGE = 50
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- Dashboard -----------------------------------------------------------------------------------
+
+
+def _dashboard(request: HttpRequest, program: Program) -> Any:
+    """The dashboard's figures, kept for a minute per program and viewer (the concern count
+    depends on who looks). Aggregating a large program takes ~100 ms of database time; caching
+    lets many directors reload it at once. `?refresh=1` recomputes."""
+    seconds = settings.MENTORSHIP_DASHBOARD_CACHE_SECONDS
+    key = f"oversight:dashboard:{program.pk}:{request.user.pk}"
+    if seconds and request.GET.get("refresh") != "1":
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    dashboard = dashboard_for(
+        program=program, director_concerns=concerns_for_director(request.user)
+    )
+    if seconds:
+        cache.set(key, dashboard, seconds)
+    return dashboard
+
+
+def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    dashboard = _dashboard(request, program)
+    c = dashboard.charts
+    match = c["match"]
+    return render(
+        request,
+        "oversight/dashboard.html",
+        {
+            "program": program,
+            "d": dashboard,
+            "meetings_svg": charts.bar_chart(
+                title="Meetings held per month, last 12 months",
+                labels=[label for label, _ in c["meetings"]],
+                values=[n for _, n in c["meetings"]],
+            ),
+            "stages_svg": charts.line_chart(
+                title="Relationships open, concluded and ended early, at the end of each month",
+                labels=c["stages"]["labels"],
+                series=c["stages"]["series"],
+            ),
+            "stage_rows": list(
+                zip(
+                    c["stages"]["labels"],
+                    *c["stages"]["series"].values(),
+                    strict=True,
+                )
+            ),
+            "scores_svg": charts.bar_chart(
+                title="Relationship review scores (1 = poor, 5 = healthy)",
+                labels=[label for label, _ in c["scores"]],
+                values=[n for _, n in c["scores"]],
+            ),
+            "match_svg": charts.bar_chart(
+                title="Share of mentees matched with a mentor, by group (%)",
+                labels=[g.group for g in match],
+                values=[g.rate for g in match],
+                unit="%",
+            ),
+        },
+    )
+
+
+# --- The relationships table ---------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest) -> TableFilters:
+    q = request.GET
+    sort = q.get("sort", "started")
+    return TableFilters(
+        stage=q.get("stage", "")
+        if q.get("stage", "") in {"open", *RelationshipStage.values}
+        else "",
+        at_risk=q.get("at_risk") == "1",
+        quiet=q.get("quiet") == "1",
+        department=_int(q.get("department")),
+        rank=_int(q.get("rank")),
+        stream=_int(q.get("stream")),
+        cohort=_int(q.get("cohort")),
+        mentor=_int(q.get("mentor")),
+        mentor_name=q.get("mentor_name", "").strip()[:100],
+        sort=sort if sort in SORTS else "started",
+    )
+
+
+SORT_LABELS = {
+    "started": "Newest first",
+    "-started": "Oldest first",
+    "last_met": "Longest since last met",
+    "-last_met": "Most recently met",
+    "next_meeting": "Next meeting soonest",
+    "score": "Lowest review score",
+    "-score": "Highest review score",
+    "stage": "Stage",
+    "mentee": "Mentee name",
+}
+
+
+def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    filters = _filters(request)
+    relationships = relationships_table(
+        program=program, filters=filters, director_concerns=concerns_for_director(request.user)
+    )
+    page = Paginator(relationships, PER_PAGE).get_page(request.GET.get("page"))
+    for r in page:
+        r.mentees = [m for m in r.active_members if m.side not in GUIDING_SIDES]  # type: ignore[attr-defined]
+        r.guides = [m for m in r.active_members if m.side in GUIDING_SIDES]  # type: ignore[attr-defined]
+    return render(
+        request,
+        "oversight/relationships.html",
+        {
+            "program": program,
+            "page": page,
+            "filters": filters,
+            "choices": filter_choices(program=program),
+            "mentor_filter_name": mentor_name(program=program, person_id=filters.mentor),
+            "stages": RelationshipStage.choices,
+            "stage_literature": STAGE_LITERATURE,
+            "sorts": SORT_LABELS,
+            "choice_labels": dict(ReviewChoice.choices),
+            "risk_labels": dict(RiskReason.choices),
+        },
+    )
+
+
+# --- Mentor recognition --------------------------------------------------------------------------
+
+RECOGNITION_COLUMNS = [
+    "Mentor",
+    "Department",
+    "Rank",
+    "Current mentees",
+    "Mentees in total",
+    "Meetings held",
+    "Mean review score from mentees",
+    "Reviews from mentees",
+    "Mentor trainings completed",
+    "Latest training",
+]
+
+
+def _recognition_score(m: Any) -> str:
+    if m.review_count < MIN_REVIEWS_FOR_MEAN:
+        return f"fewer than {MIN_REVIEWS_FOR_MEAN} reviews"
+    return f"{m.mean_score:.1f}"
+
+
+def mentor_recognition_view(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    sort = request.GET.get("sort", "total")
+    sort = sort if sort in RECOGNITION_SORTS else "total"
+    page = Paginator(mentor_recognition(program=program, sort=sort), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    for m in page:
+        m.score_text = _recognition_score(m)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "oversight/mentor_recognition.html",
+        {"program": program, "page": page, "sort": sort, "min_reviews": MIN_REVIEWS_FOR_MEAN},
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def mentor_recognition_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The recognition table as CSV, streamed row by row; recorded in the audit log. Access is
+    checked before asking for the password again, so nobody else is ever asked."""
+    program = get_program_for_director(request.user, pk)
+    return _recognition_csv(request, program)
+
+
+@reauthentication_required
+def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpResponse:
+    audit_record(
+        actor=request.user,
+        verb="report.export",
+        target=program,
+        program=program,
+        kind="mentor_recognition",
+        format="csv",
+    )
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(RECOGNITION_COLUMNS)
+        for m in mentor_recognition(program=program, sort="name").iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    neutralise(v)
+                    for v in (
+                        m.person.display_name,
+                        m.person.department.name if m.person.department else "",
+                        m.person.rank.name if m.person.rank else "",
+                        m.current_mentees,
+                        m.total_mentees,
+                        m.meetings_held,
+                        _recognition_score(m),
+                        m.review_count,
+                        m.trainings,
+                        m.last_training_on.isoformat() if m.last_training_on else "",
+                    )
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = (
+        f'attachment; filename="mentor-recognition-{program.pk}-{stamp}.csv"'
+    )
+    return response
+
+
+# --- Director actions on one relationship --------------------------------------------------------
+
+
+def director_tools(
+    request: HttpRequest,
+    relationship: Relationship,
+    *,
+    reassign_form: ReassignForm | None = None,
+    pilot_form: ExtendPilotForm | None = None,
+    note_form: DirectorNoteForm | None = None,
+) -> dict[str, Any]:
+    """The forms and the confidential notes of the director's relationship page."""
+    notes = list(director_notes_visible_to(request.user, relationship))
+    if notes:
+        audit_record(
+            actor=request.user,
+            verb="director_note.view",
+            target=relationship,
+            program=relationship.program,
+        )
+    return {
+        "director_notes": notes,
+        "reassign_form": reassign_form or _reassign_form(relationship),
+        "pilot_form": pilot_form or ExtendPilotForm(initial={"until": relationship.pilot_ends_on}),
+        "note_form": note_form or DirectorNoteForm(),
+        "can_keep_notes": can_see_ended_reason(request.user, relationship),
+    }
+
+
+def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm:
+    current = relationship.members.filter(left_at__isnull=True)
+    outgoing = FacultyProfile.objects.filter(
+        relationship_memberships__in=current.filter(side__in=GUIDING_SIDES)
+    ).order_by("family_name")
+    incoming = (
+        FacultyProfile.objects.filter(
+            memberships__program=relationship.program_id, memberships__role__in=MENTOR_ROLES
+        )
+        .exclude(pk__in=current.values("person"))
+        .order_by("family_name", "given_name")
+    )
+    return ReassignForm(data, outgoing=outgoing, incoming=incoming)
+
+
+def _back(relationship: Relationship) -> HttpResponse:
+    return redirect("relationship_detail", pk=relationship.pk)
+
+
+def _render_director(
+    request: HttpRequest, relationship: Relationship, **forms: Any
+) -> HttpResponse:
+    from programs.views.relationships import director_view
+
+    return director_view(request, relationship, status=400, **forms)
+
+
+@require_POST
+def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_director(request.user, pk)
+    form = _reassign_form(relationship, request.POST)
+    if form.is_valid():
+        try:
+            relationship_reassign(
+                relationship=relationship,
+                outgoing=form.cleaned_data["outgoing"],
+                incoming=form.cleaned_data["incoming"],
+                reason_for_directors=form.cleaned_data["reason_for_directors"],
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request,
+                f"{form.cleaned_data['incoming'].display_name} now mentors in this relationship, "
+                "which starts a new pilot period. Everyone in it has been told; no reason was "
+                "given.",
+            )
+            return _back(relationship)
+    return _render_director(request, relationship, reassign_form=form)
+
+
+@require_POST
+def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_director(request.user, pk)
+    form = ExtendPilotForm(request.POST)
+    if form.is_valid():
+        try:
+            relationship_extend_pilot(
+                relationship=relationship, until=form.cleaned_data["until"], by=request.user
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request, f"The pilot now runs until {form.cleaned_data['until']:%-d %B %Y}."
+            )
+            return _back(relationship)
+    return _render_director(request, relationship, pilot_form=form)
+
+
+@require_POST
+def director_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_director(request.user, pk)
+    form = DirectorNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            director_note_add(
+                relationship=relationship,
+                text=form.cleaned_data["text"],
+                held_on=form.cleaned_data["held_on"],
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, "Note saved. Only the program's directors can read it.")
+            return _back(relationship)
+    return _render_director(request, relationship, note_form=form)

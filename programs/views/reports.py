@@ -1,0 +1,103 @@
+"""Program reports: choose a period, read the summary, export CSV, XLSX or PDF.
+
+Exports need a recent re-authentication (allauth asks for the password again and then replays
+the request), are recorded in the audit log, and run as a background job; the page polls the
+job with htmx and offers the download when it is ready. Downloads check access again."""
+
+from __future__ import annotations
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from programs.access import get_program_for_director, get_report_export_for_user
+from programs.forms_oversight import ExportForm, ReportPeriodForm
+from programs.models import ExportFormat, ExportStatus, Program, ReportExport
+from programs.report_files import CONTENT_TYPES
+from programs.reports import build_report
+from programs.selectors.reports import report_data
+from programs.services.reports import report_export_record_download, report_export_start
+
+
+@require_GET
+def program_reports(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    form = ReportPeriodForm(request.GET if "start" in request.GET else None)
+    start, end = form.period()
+    report = build_report(report_data(program=program, start=start, end=end))
+    summary = [s for s in report.sections if not all(t.appendix for t in s.tables)]
+    exports = ReportExport.objects.filter(program=program, requested_by=request.user)[:5]
+    return render(
+        request,
+        "oversight/reports.html",
+        {
+            "program": program,
+            "form": form,
+            "start": start,
+            "end": end,
+            "report": report,
+            "sections": summary,
+            "formats": ExportFormat.choices,
+            "exports": exports,
+        },
+    )
+
+
+@require_POST
+def report_export(request: HttpRequest, pk: int) -> HttpResponse:
+    # Access first: only the program's directors are ever asked to re-authenticate.
+    program = get_program_for_director(request.user, pk)
+    return _export(request, program)
+
+
+@reauthentication_required
+def _export(request: HttpRequest, program: Program) -> HttpResponse:
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid period and format, then export again.")
+        return redirect("program_reports", pk=program.pk)
+    try:
+        export = report_export_start(
+            program=program,
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            format=form.cleaned_data["format"],
+            by=request.user,
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect("program_reports", pk=program.pk)
+    return redirect("report_export_status", pk=program.pk, export_pk=export.pk)
+
+
+@require_GET
+def report_export_status(request: HttpRequest, pk: int, export_pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    export = get_report_export_for_user(request.user, program, export_pk)
+    template = (
+        "oversight/_export_status.html"
+        if request.headers.get("HX-Request")
+        else "oversight/export_status.html"
+    )
+    return render(request, template, {"program": program, "export": export})
+
+
+@require_GET
+def report_export_download(request: HttpRequest, pk: int, export_pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    export = get_report_export_for_user(request.user, program, export_pk)
+    if export.status != ExportStatus.READY or not export.file:
+        messages.info(request, "That export is not ready yet.")
+        return redirect("report_export_status", pk=program.pk, export_pk=export.pk)
+    report_export_record_download(export=export, by=request.user)
+    response = FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=export.file_name,
+        content_type=CONTENT_TYPES[export.format],
+    )
+    response["Cache-Control"] = "no-store"
+    return response
