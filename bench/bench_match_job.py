@@ -181,9 +181,7 @@ def seed(n_mentees: int, n_mentors: int, seed_value: int) -> tuple[object, objec
         ],
         batch_size=10000,
     )
-    director_user = user_model.objects.create_user(
-        email="director@bench.test", password=None
-    )
+    director_user = user_model.objects.create_user(email="director@bench.test", password=None)
     director = FacultyProfile.objects.create(
         user=director_user, given_name="Dee", family_name="Rector"
     )

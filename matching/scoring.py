@@ -551,6 +551,7 @@ def _add_place_terms(
         block += gathered
     if w["locality"]:
         same = p.mentee_institution[rows][:, None] == p.mentor_institution[None, :]
-        np.multiply(same, (p.locality_same[rows] - p.locality_remote[rows]) * w["locality"],
-                    out=gathered)
+        np.multiply(
+            same, (p.locality_same[rows] - p.locality_remote[rows]) * w["locality"], out=gathered
+        )
         block += gathered

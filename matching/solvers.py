@@ -2,7 +2,9 @@
 
 Pure functions of numpy arrays: no database, no features. Every solver respects capacities,
 never uses an ineligible pair, and reports who was left out and why instead of raising on hard
-inputs (no mentors, more mentees than places, empty cohorts).
+inputs (no mentors, more mentees than places, empty cohorts). Weights never reach this module:
+all-zero or negative weights are refused upstream by ``scoring.validate_weights`` (ValueError),
+before any score exists. Invalid pins and non-finite scores are caller errors (ValueError).
 
 How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic`):
 
@@ -32,7 +34,7 @@ heuristic, and only its facilitator assignment is exact.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numba
@@ -175,12 +177,12 @@ def assign_with_capacities(
     n, m = scores.shape
     eligible = _as_mask(eligible, scores.shape)
     caps = _capacities(capacities, m)
-    _check_scores(scores, eligible)
     pin_rows, pin_cols = _apply_pins(pins, eligible, caps)
     seat_open = np.ones((n, 1), bool)
     seat_open[pin_rows, 0] = False
-    solution = _solve_seats(scores[:, None, :], eligible[:, None, :], caps, seat_open,
-                            maximise_matched_first)
+    solution = _solve_seats(
+        scores[:, None, :], eligible[:, None, :], caps, seat_open, maximise_matched_first
+    )
     mentee = np.concatenate([pin_rows, solution.seat_mentee])
     mentor = np.concatenate([pin_cols, solution.seat_mentor])
     order = np.argsort(mentee, kind="stable")
@@ -193,8 +195,9 @@ def assign_with_capacities(
         scores=chosen,
         total=float(chosen.sum(dtype=np.float64)),
         total_units=int(quantise(chosen).sum()),
-        unmatched=_unmatched_mentees(eligible, caps + np.bincount(pin_cols, minlength=m), load,
-                                     mentee),
+        unmatched=_unmatched_mentees(
+            eligible, caps + np.bincount(pin_cols, minlength=m), load, mentee
+        ),
         proven_optimal=solution.proven,
         rounds=solution.rounds,
         pruned_pairs=solution.pruned_pairs,
@@ -292,7 +295,6 @@ def assign_mosaic(
     areas = np.asarray(mentee_areas, dtype=np.int64).reshape(n, seats)
     caps = _capacities(capacities, m)
     seat_open = areas >= 0
-    _check_scores(area_scores, mask & seat_open[:, :, None])
     pinned = _apply_mosaic_pins(pins, mask, caps, seat_open)
     # A pinned mentor may not take a second seat on the same board.
     banned = np.zeros((n, m), bool)
@@ -315,8 +317,15 @@ def assign_mosaic(
         scores=chosen,
         total=float(chosen.sum(dtype=np.float64)),
         total_units=int(quantise(chosen).sum()),
-        unfilled=_unfilled_seats(mask, areas >= 0, caps + np.bincount(pinned[:, 2], minlength=m),
-                                 load, mentee, seat, mentor),
+        unfilled=_unfilled_seats(
+            mask,
+            areas >= 0,
+            caps + np.bincount(pinned[:, 2], minlength=m),
+            load,
+            mentee,
+            seat,
+            mentor,
+        ),
         proven_optimal=solution.proven,
         rounds=solution.rounds,
         pruned_pairs=solution.pruned_pairs,
@@ -363,19 +372,35 @@ def _unfilled_seats(
     filled[mentee, seat] = True
     on_board = np.zeros((seat_used.shape[0], len(caps_total)), bool)
     on_board[mentee, mentor] = True
-    room = load < caps_total
-    reasons: dict[tuple[int, int], str] = {}
-    for i, s in zip(*np.nonzero(seat_used & ~filled), strict=True):
-        candidates = eligible[i, s]
-        if not candidates.any():
-            reasons[(int(i), int(s))] = NO_ELIGIBLE_MENTOR
-        elif not (candidates & room).any():
-            reasons[(int(i), int(s))] = CAPACITY_EXHAUSTED
-        elif not (candidates & room & ~on_board[i]).any():
-            reasons[(int(i), int(s))] = ALREADY_ON_BOARD
-        else:
-            reasons[(int(i), int(s))] = ZERO_SCORE_ONLY
-    return reasons
+    open_i, open_s = np.nonzero(seat_used & ~filled)
+    codes = _seat_reason_codes(
+        np.ascontiguousarray(eligible), open_i, open_s, load < caps_total, on_board
+    )
+    names = (NO_ELIGIBLE_MENTOR, CAPACITY_EXHAUSTED, ALREADY_ON_BOARD, ZERO_SCORE_ONLY)
+    return {
+        (int(i), int(s)): names[c]
+        for i, s, c in zip(open_i.tolist(), open_s.tolist(), codes.tolist(), strict=True)
+    }
+
+
+@numba.njit(cache=True, nogil=True)
+def _seat_reason_codes(eligible, open_i, open_s, room, on_board):  # pragma: no cover
+    """Per open seat: 0 no eligible mentor, 1 all eligible full, 2 the rest already on the
+    board, 3 a mentor with room exists (so the seat only loses on score)."""
+    codes = np.empty(len(open_i), np.int64)
+    for k in range(len(open_i)):
+        i, s = open_i[k], open_s[k]
+        code = 0
+        for j in range(eligible.shape[2]):
+            if eligible[i, s, j]:
+                code = max(code, 1)
+                if room[j]:
+                    code = max(code, 2)
+                    if not on_board[i, j]:
+                        code = 3
+                        break
+        codes[k] = code
+    return codes
 
 
 # --- The exact seat solver shared by both ---------------------------------------------------------
@@ -404,7 +429,7 @@ def _solve_seats(
     mentor -> seat -> sink; with several, mentor -> (mentee, mentor) -> seat -> sink, where the
     middle node has capacity 1 so that a mentor fills at most one seat per board.
     """
-    n, seats, m = scores.shape
+    n, seats, _m = scores.shape
     col_open = caps > 0
     values = _mentor_major(scores, eligible, seat_open, col_open)
     bonus = 0
@@ -443,22 +468,30 @@ def _mentor_major(
     """
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(np.float64)
-    return _quantise_mentor_major(
+    values, bad = _quantise_mentor_major(
         np.ascontiguousarray(scores),
         np.ascontiguousarray(eligible, dtype=np.bool_),
         np.ascontiguousarray(seat_open, dtype=np.bool_),
         np.ascontiguousarray(col_open, dtype=np.bool_),
         64,
     )
+    if bad:
+        raise ValueError(f"scores of eligible pairs must be finite and within ±{MAX_ABS_SCORE:g}")
+    return values
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # pragma: no cover
+    """Returns the mentor-major int32 values and whether any usable score was not finite or
+    out of range (checked here because this pass reads every score anyway)."""
     n, seats, m = scores.shape
     out = np.empty((m, n, seats), np.int32)
+    n_bands = (m + tile - 1) // tile
+    bad = np.zeros(max(n_bands, 1), np.bool_)
+    limit = MAX_ABS_SCORE * SCORE_SCALE
     # Tiles keep both the rows read and the rows written in cache during the transpose;
     # threads take disjoint bands of mentors.
-    for band in numba.prange((m + tile - 1) // tile):
+    for band in numba.prange(n_bands):
         j0 = band * tile
         j1 = min(j0 + tile, m)
         for i0 in range(0, n, tile):
@@ -468,10 +501,13 @@ def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # prag
                     for s in range(seats):
                         if eligible[i, s, j] and seat_open[i, s] and col_open[j]:
                             value = np.float64(scores[i, s, j]) * SCORE_SCALE
+                            if not np.abs(value) <= limit:  # also catches NaN
+                                bad[band] = True
+                                value = 0.0
                             out[j, i, s] = np.int32(np.rint(value))
                         else:
                             out[j, i, s] = _MISSING
-    return out
+    return out, bad.any()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -688,8 +724,19 @@ class _SeatNetwork:
         arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
         arc_seat_all[first : first + arc_kind_len] = arc_seat
         arc_mentor_all[first : first + arc_kind_len] = arc_mentor
-        return cls(flow, m, n, seats, bonus, seat_base, pair_mentor, pair_mentee,
-                   m + np.arange(n_pair), arc_seat_all, arc_mentor_all)
+        return cls(
+            flow,
+            m,
+            n,
+            seats,
+            bonus,
+            seat_base,
+            pair_mentor,
+            pair_mentee,
+            m + np.arange(n_pair),
+            arc_seat_all,
+            arc_mentor_all,
+        )
 
     def violations(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pruned (mentor, mentee) pairs with a negative reduced cost, worst first per mentor.
@@ -728,8 +775,9 @@ class _SeatNetwork:
         self.pair_mentor = np.concatenate([self.pair_mentor, mentors])
         self.pair_mentee = np.concatenate([self.pair_mentee, mentees])
         self.pair_node = np.concatenate([self.pair_node, nodes])
-        self.flow.add_arcs(mentors, nodes, np.ones(len(nodes), np.int64),
-                           np.zeros(len(nodes), np.int64))
+        self.flow.add_arcs(
+            mentors, nodes, np.ones(len(nodes), np.int64), np.zeros(len(nodes), np.int64)
+        )
         arc_mentor, arc_seat = _pair_seat_arcs(values, mentors, mentees)
         pair_of_arc = np.repeat(nodes, _seat_arc_counts(values, mentors, mentees))
         q = values[arc_mentor, arc_seat // seats, arc_seat % seats].astype(np.int64) + self.bonus
@@ -755,7 +803,14 @@ class _ArcList:
     def __init__(self) -> None:
         self.blocks: list[tuple[np.ndarray, ...]] = []
 
-    def add(self, tails, heads, capacity, cost, flow) -> None:
+    def add(
+        self,
+        tails: np.ndarray,
+        heads: np.ndarray | int,
+        capacity: np.ndarray | int,
+        cost: np.ndarray | int,
+        flow: np.ndarray | int,
+    ) -> None:
         tails = np.asarray(tails, np.int64)
         size = len(tails)
         self.blocks.append(
@@ -806,7 +861,9 @@ def _pair_index(
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _worst_violations(values, bonus, pot_mentor, pot_seat, indptr, known, per_mentor):  # pragma: no cover
+def _worst_violations(
+    values, bonus, pot_mentor, pot_seat, indptr, known, per_mentor
+):  # pragma: no cover
     """Per mentor, up to ``per_mentor`` mentees (not in ``known``) with the largest positive
     ``q + bonus - pot_mentor + pot_seat`` over their seats: pairs whose reduced cost is
     negative. One pass over the whole matrix, mentors split across threads (each writes only
@@ -900,8 +957,7 @@ def pair_peers(scores: np.ndarray, eligible: np.ndarray) -> PeerPairing:
         for i in range(n)
         if i not in paired
     }
-    return PeerPairing(pairs=pairs, weights=weights, total=float(weights.sum()),
-                       unpaired=unpaired)
+    return PeerPairing(pairs=pairs, weights=weights, total=float(weights.sum()), unpaired=unpaired)
 
 
 def _max_weight_matching(
@@ -1024,7 +1080,7 @@ def _peer_affinity(scores: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray
 def _greedy_groups(
     affinity: np.ndarray, compatible: np.ndarray, min_size: int, max_size: int
 ) -> tuple[list[list[int]], dict[int, str]]:
-    n = affinity.shape[0]
+    affinity.shape[0]
     degree = compatible.sum(axis=1)
     leftovers = dict.fromkeys(np.flatnonzero(degree < min_size - 1).tolist(), NO_COMPATIBLE_GROUP)
     placeable = np.flatnonzero(degree >= min_size - 1)
@@ -1098,11 +1154,20 @@ def _improve_groups(
     return groups
 
 
-def _try_moves(groups, a, b, affinity, fits, min_size, max_size) -> bool:
+def _try_moves(
+    groups: list[list[int]],
+    a: int,
+    b: int,
+    affinity: np.ndarray,
+    fits: Callable[[int, Sequence[int]], bool],
+    min_size: int,
+    max_size: int,
+) -> bool:
     improved = False
     for person in list(groups[a]):
-        # Moving out of a group that is too small is always allowed: it may be dissolved.
-        if len(groups[b]) >= max_size or (min_size <= len(groups[a]) <= min_size):
+        # A group at its minimum cannot give anyone away; one already below it may (it will be
+        # dissolved anyway unless it grows back).
+        if len(groups[b]) >= max_size or len(groups[a]) == min_size:
             break
         if not fits(person, groups[b]):
             continue
@@ -1115,7 +1180,13 @@ def _try_moves(groups, a, b, affinity, fits, min_size, max_size) -> bool:
     return improved
 
 
-def _try_swaps(groups, a, b, affinity, fits) -> bool:
+def _try_swaps(
+    groups: list[list[int]],
+    a: int,
+    b: int,
+    affinity: np.ndarray,
+    fits: Callable[[int, Sequence[int]], bool],
+) -> bool:
     improved = False
     for x in list(groups[a]):
         for y in list(groups[b]):
@@ -1154,8 +1225,9 @@ def _assign_facilitators(
     )
     group_scores = np.array([scores[g].mean(axis=0) for g in groups]).reshape(len(groups), n_fac)
     group_ok = np.array([mask[g].all(axis=0) for g in groups], bool).reshape(len(groups), n_fac)
-    result = assign_with_capacities(group_scores, group_ok, facilitator_capacity,
-                                    maximise_matched_first=True)
+    result = assign_with_capacities(
+        group_scores, group_ok, facilitator_capacity, maximise_matched_first=True
+    )
     facilitators = [-1] * len(groups)
     for g, f in result.pairs():
         facilitators[g] = f
@@ -1204,8 +1276,7 @@ class _FlowNetwork:
         excess = supply.astype(np.int64).copy()
         np.subtract.at(excess, tails, flow)
         np.add.at(excess, heads, flow)
-        return cls(n_nodes, tails, heads, capacity, cost, flow.copy(), pot.astype(np.int64),
-                   excess)
+        return cls(n_nodes, tails, heads, capacity, cost, flow.copy(), pot.astype(np.int64), excess)
 
     def add_nodes(self, count: int, pot: np.ndarray) -> np.ndarray:
         """Append ``count`` nodes with the given potentials; returns their indices."""

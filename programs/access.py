@@ -503,6 +503,7 @@ def get_suggestion_for_director(user: AnyUser, run: MatchRun, pk: int) -> MatchS
         raise Http404("No such suggestion.")
     return suggestion
 
+
 def director_notes_visible_to(user: AnyUser, relationship: Relationship) -> QuerySet[DirectorNote]:
     """Directors' confidential notes on a relationship: for the program's directors and admins
     who are not (and were not) in it. Everyone else — the pair above all — gets nothing."""

@@ -19,7 +19,9 @@ urlpatterns = [
     ),
     path("programs/<int:pk>/dashboard/", oversight.program_dashboard, name="program_dashboard"),
     path(
-        "programs/<int:pk>/recognition/", oversight.mentor_recognition_view, name="mentor_recognition"
+        "programs/<int:pk>/recognition/",
+        oversight.mentor_recognition_view,
+        name="mentor_recognition",
     ),
     path(
         "programs/<int:pk>/recognition/export.csv",

@@ -25,7 +25,7 @@ def test_a_mentee_asks_a_mentor_who_accepts(page, live_server, login, program, m
     expect(page.get_by_role("heading", name="Find a mentor")).to_be_visible()
     card = page.locator(f"#mentor-{mentor.profile.pk}")
     card.get_by_text("Why this score?").click()
-    expect(card.get_by_text("Covers 2 of your 2 need areas")).to_be_visible()
+    expect(card.get_by_text("Covers all 2 of your need areas")).to_be_visible()
     axe(page, context="on the shortlist")
 
     card.get_by_role("link", name=re.compile("Ask Robert to mentor you")).click()

@@ -25,8 +25,8 @@ def test_the_breakdown_explains_and_adds_up(program, ready_mentee, ready_mentor)
     problem = load_problem(program=program)
     (breakdown,) = explain_pairs(problem, [(0, 0)])
     sentences = {item["criterion"]: item["sentence"] for item in breakdown}
-    assert sentences["needs"] == "Covers 2 of your 2 need areas (Research, Promotion)."
-    assert "Shares 2 interests: Health equity, Qualitative methods." == sentences["interests"]
+    assert sentences["needs"] == "Covers all 2 of your need areas (Research and Promotion)."
+    assert sentences["interests"] == "Shares 2 interests: Health equity and Qualitative methods."
     assert sentences["communication"] == "Prefers video, as you do."
     assert "about half a generation" in sentences["career_stage"]
     assert sentences["locality"].startswith("Same institution — good for Promotion")

@@ -92,7 +92,7 @@ def test_the_shortlist_ranks_and_explains(client_for, program, ready_mentee, rea
         .content.decode()
     )
     assert ready_mentor.profile.display_name in html
-    assert "Covers 2 of your 2 need areas" in html
+    assert "Covers all 2 of your need areas" in html
     assert "Why this score?" in html
 
 
