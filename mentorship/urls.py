@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("mentorship.notifications.urls")),
     path("institution/", include("programs.urls_institution")),
     path("", include("programs.urls_relationships")),
+    path("", include("programs.urls_reviews")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

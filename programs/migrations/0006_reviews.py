@@ -6,125 +6,328 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0005_relationships'),
+        ("programs", "0005_relationships"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='program',
-            name='review_drop_threshold',
-            field=models.DecimalField(decimal_places=1, default=1, help_text='A fall of this much since the previous review flags the relationship at risk.', max_digits=3),
+            model_name="program",
+            name="review_drop_threshold",
+            field=models.DecimalField(
+                decimal_places=1,
+                default=1,
+                help_text="A fall of this much since the previous review flags the relationship at risk.",
+                max_digits=3,
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='review_risk_threshold',
-            field=models.DecimalField(decimal_places=1, default=3, help_text='A review scoring below this (on a 1–5 scale) flags the relationship at risk.', max_digits=3),
+            model_name="program",
+            name="review_risk_threshold",
+            field=models.DecimalField(
+                decimal_places=1,
+                default=3,
+                help_text="A review scoring below this (on a 1–5 scale) flags the relationship at risk.",
+                max_digits=3,
+            ),
         ),
         migrations.CreateModel(
-            name='ReviewInstrument',
+            name="ReviewInstrument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=160)),
-                ('description', models.TextField(blank=True, max_length=2000)),
-                ('source', models.CharField(blank=True, help_text='Citation or licence of a validated instrument.', max_length=300)),
-                ('scale_min', models.PositiveSmallIntegerField(default=1)),
-                ('scale_max', models.PositiveSmallIntegerField(default=5)),
-                ('scale_labels', models.JSONField(blank=True, default=list, help_text='One label per scale point, lowest first.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('program', models.ForeignKey(blank=True, help_text='Empty for instruments shipped with the app and available to every program.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='review_instruments', to='programs.program')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=160)),
+                ("description", models.TextField(blank=True, max_length=2000)),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True,
+                        help_text="Citation or licence of a validated instrument.",
+                        max_length=300,
+                    ),
+                ),
+                ("scale_min", models.PositiveSmallIntegerField(default=1)),
+                ("scale_max", models.PositiveSmallIntegerField(default=5)),
+                (
+                    "scale_labels",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="One label per scale point, lowest first.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "program",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for instruments shipped with the app and available to every program.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_instruments",
+                        to="programs.program",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('name',),
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='ReviewItem',
+            name="ReviewItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('construct', models.CharField(help_text='What it measures, e.g. reciprocity or communication.', max_length=40)),
-                ('text', models.CharField(max_length=300)),
-                ('polarity', models.CharField(choices=[('strength', 'A sign of a healthy relationship'), ('warning', 'A warning sign (agreeing lowers the score)')], default='strength', max_length=10)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='programs.reviewinstrument')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "construct",
+                    models.CharField(
+                        help_text="What it measures, e.g. reciprocity or communication.",
+                        max_length=40,
+                    ),
+                ),
+                ("text", models.CharField(max_length=300)),
+                (
+                    "polarity",
+                    models.CharField(
+                        choices=[
+                            ("strength", "A sign of a healthy relationship"),
+                            ("warning", "A warning sign (agreeing lowers the score)"),
+                        ],
+                        default="strength",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="programs.reviewinstrument",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('instrument', 'order', 'pk'),
+                "ordering": ("instrument", "order", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='ReviewRequest',
+            name="ReviewRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle', models.PositiveSmallIntegerField()),
-                ('opens_on', models.DateField()),
-                ('closes_on', models.DateField(help_text='After this date the link no longer accepts answers.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programs.reviewinstrument')),
-                ('relationship', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_requests', to='programs.relationship')),
-                ('respondent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_requests', to='programs.facultyprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle", models.PositiveSmallIntegerField()),
+                ("opens_on", models.DateField()),
+                (
+                    "closes_on",
+                    models.DateField(
+                        help_text="After this date the link no longer accepts answers."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programs.reviewinstrument",
+                    ),
+                ),
+                (
+                    "relationship",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_requests",
+                        to="programs.relationship",
+                    ),
+                ),
+                (
+                    "respondent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_requests",
+                        to="programs.facultyprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-opens_on',),
+                "ordering": ("-opens_on",),
             },
         ),
         migrations.CreateModel(
-            name='ReviewResponse',
+            name="ReviewResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('submitted_at', models.DateTimeField(auto_now_add=True)),
-                ('choice', models.CharField(choices=[('continue', 'Continue as we are'), ('adjust', 'Continue, but revisit our agreement'), ('end', 'End the relationship (no fault)')], max_length=10)),
-                ('score', models.DecimalField(blank=True, decimal_places=2, help_text="Mean of the answered items on the instrument's scale, warning signs reversed.", max_digits=4, null=True)),
-                ('comment_for_directors', models.TextField(blank=True, max_length=3000)),
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='response', to='programs.reviewrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "choice",
+                    models.CharField(
+                        choices=[
+                            ("continue", "Continue as we are"),
+                            ("adjust", "Continue, but revisit our agreement"),
+                            ("end", "End the relationship (no fault)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "score",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Mean of the answered items on the instrument's scale, warning signs reversed.",
+                        max_digits=4,
+                        null=True,
+                    ),
+                ),
+                ("comment_for_directors", models.TextField(blank=True, max_length=3000)),
+                (
+                    "request",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="response",
+                        to="programs.reviewrequest",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReviewAnswer',
+            name="ReviewAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.PositiveSmallIntegerField(blank=True, help_text='Empty = not sure.', null=True)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='programs.reviewitem')),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='programs.reviewresponse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "value",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Empty = not sure.", null=True
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="answers",
+                        to="programs.reviewitem",
+                    ),
+                ),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="programs.reviewresponse",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RelationshipRisk',
+            name="RelationshipRisk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('low_score', "Review scores below the program's threshold"), ('sharp_drop', 'Review scores dropped sharply'), ('wants_to_end', 'A party chose to end in a review')], max_length=20)),
-                ('flagged_at', models.DateTimeField(auto_now_add=True)),
-                ('cleared_at', models.DateTimeField(blank=True, null=True)),
-                ('cleared_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('relationship', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risks', to='programs.relationship')),
-                ('review', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='programs.reviewresponse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("low_score", "Review scores below the program's threshold"),
+                            ("sharp_drop", "Review scores dropped sharply"),
+                            ("wants_to_end", "A party chose to end in a review"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("flagged_at", models.DateTimeField(auto_now_add=True)),
+                ("cleared_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cleared_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "relationship",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risks",
+                        to="programs.relationship",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="programs.reviewresponse",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-flagged_at',),
+                "ordering": ("-flagged_at",),
             },
         ),
         migrations.AddConstraint(
-            model_name='reviewinstrument',
-            constraint=models.CheckConstraint(condition=models.Q(('scale_max__gt', models.F('scale_min'))), name='programs_instrument_scale'),
+            model_name="reviewinstrument",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("scale_max__gt", models.F("scale_min"))),
+                name="programs_instrument_scale",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reviewrequest',
-            index=models.Index(fields=['completed_at', 'closes_on'], name='programs_re_complet_140f8f_idx'),
+            model_name="reviewrequest",
+            index=models.Index(
+                fields=["completed_at", "closes_on"], name="programs_re_complet_140f8f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewrequest',
-            constraint=models.UniqueConstraint(fields=('relationship', 'respondent', 'cycle'), name='programs_review_once_a_cycle'),
+            model_name="reviewrequest",
+            constraint=models.UniqueConstraint(
+                fields=("relationship", "respondent", "cycle"), name="programs_review_once_a_cycle"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewanswer',
-            constraint=models.UniqueConstraint(fields=('response', 'item'), name='programs_answer_unique'),
+            model_name="reviewanswer",
+            constraint=models.UniqueConstraint(
+                fields=("response", "item"), name="programs_answer_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='relationshiprisk',
-            index=models.Index(fields=['relationship', 'cleared_at'], name='programs_re_relatio_422eff_idx'),
+            model_name="relationshiprisk",
+            index=models.Index(
+                fields=["relationship", "cleared_at"], name="programs_re_relatio_422eff_idx"
+            ),
         ),
     ]

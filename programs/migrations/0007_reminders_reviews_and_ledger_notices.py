@@ -7,76 +7,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0006_reviews'),
+        ("programs", "0006_reviews"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='concern',
-            name='directors_alerted_at',
+            model_name="concern",
+            name="directors_alerted_at",
         ),
         migrations.RemoveField(
-            model_name='relationship',
-            name='end_notified_at',
+            model_name="relationship",
+            name="end_notified_at",
         ),
         migrations.RemoveField(
-            model_name='relationshipmember',
-            name='departure_notified_at',
+            model_name="relationshipmember",
+            name="departure_notified_at",
         ),
         migrations.RemoveField(
-            model_name='relationshipmember',
-            name='welcomed_at',
+            model_name="relationshipmember",
+            name="welcomed_at",
         ),
         migrations.AddField(
-            model_name='program',
-            name='agenda_reminder_days',
-            field=models.PositiveSmallIntegerField(default=2, help_text='Ask the mentee to prepare an agenda this many days before a meeting.'),
+            model_name="program",
+            name="agenda_reminder_days",
+            field=models.PositiveSmallIntegerField(
+                default=2,
+                help_text="Ask the mentee to prepare an agenda this many days before a meeting.",
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='checkin_grace_days',
-            field=models.PositiveSmallIntegerField(default=14, help_text='Days allowed past the agreed meeting rhythm before a friendly check-in nudge. After a second missed cycle the relationship is flagged to directors as quiet.'),
+            model_name="program",
+            name="checkin_grace_days",
+            field=models.PositiveSmallIntegerField(
+                default=14,
+                help_text="Days allowed past the agreed meeting rhythm before a friendly check-in nudge. After a second missed cycle the relationship is flagged to directors as quiet.",
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='log_reminder_days',
-            field=models.PositiveSmallIntegerField(default=2, help_text='Ask the pair to log a meeting or confirm its recap this many days after it, if nobody has.'),
+            model_name="program",
+            name="log_reminder_days",
+            field=models.PositiveSmallIntegerField(
+                default=2,
+                help_text="Ask the pair to log a meeting or confirm its recap this many days after it, if nobody has.",
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='pilot_reminder_days',
-            field=models.PositiveSmallIntegerField(default=7, help_text='Remind the pair this many days before their pilot period ends.'),
+            model_name="program",
+            name="pilot_reminder_days",
+            field=models.PositiveSmallIntegerField(
+                default=7,
+                help_text="Remind the pair this many days before their pilot period ends.",
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='review_instrument',
-            field=models.ForeignKey(blank=True, help_text='The relationship review this program uses; empty means the shipped default.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='programs.reviewinstrument'),
+            model_name="program",
+            name="review_instrument",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The relationship review this program uses; empty means the shipped default.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="programs.reviewinstrument",
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='upcoming_reminder_hours',
-            field=models.PositiveSmallIntegerField(default=24, help_text='Remind everyone in a relationship this many hours before a meeting.'),
+            model_name="program",
+            name="upcoming_reminder_hours",
+            field=models.PositiveSmallIntegerField(
+                default=24,
+                help_text="Remind everyone in a relationship this many hours before a meeting.",
+            ),
         ),
         migrations.AddField(
-            model_name='relationship',
-            name='quiet_since',
+            model_name="relationship",
+            name="quiet_since",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='relationshiprisk',
-            name='cleared_note',
-            field=models.TextField(blank=True, help_text='What the director found or did (directors only).', max_length=3000),
+            model_name="relationshiprisk",
+            name="cleared_note",
+            field=models.TextField(
+                blank=True,
+                help_text="What the director found or did (directors only).",
+                max_length=3000,
+            ),
         ),
         migrations.AddField(
-            model_name='reviewrequest',
-            name='token_nonce',
+            model_name="reviewrequest",
+            name="token_nonce",
             field=models.CharField(default=programs.models.reviews.new_token_nonce, max_length=16),
         ),
         migrations.AddIndex(
-            model_name='meeting',
-            index=models.Index(fields=['status', 'starts_at'], name='programs_me_status_e65ca5_idx'),
+            model_name="meeting",
+            index=models.Index(
+                fields=["status", "starts_at"], name="programs_me_status_e65ca5_idx"
+            ),
         ),
     ]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.access import (
     can_see_ended_reason,
+    can_see_review_answers,
     concerns_for_director,
     concerns_visible_to,
     get_program_for_director,
@@ -57,6 +58,7 @@ from programs.selectors.relationships import (
     relationships_for_director,
     with_activity,
 )
+from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.agreements import (
     AGREEMENT_FIELDS,
     AgreementConflict,
@@ -150,6 +152,7 @@ def _director_view(request: HttpRequest, relationship: Relationship) -> HttpResp
         .order_by("-starts_at")
     )
     items = ActionItem.objects.filter(relationship=relationship)
+    signal = latest_review_signal([relationship.pk]).get(relationship.pk, ReviewSignal())
     return render(
         request,
         "relationships/relationship_director.html",
@@ -169,6 +172,10 @@ def _director_view(request: HttpRequest, relationship: Relationship) -> HttpResp
             .select_related("raised_by"),
             "stage_literature": STAGE_LITERATURE,
             "quiet": is_quiet(relationship),
+            # Directors who are themselves in the relationship see no review results.
+            "show_reviews": can_see_review_answers(request.user, relationship),
+            "review_signal": signal,
+            "at_risk": signal.at_risk,
         },
     )
 

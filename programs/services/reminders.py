@@ -1,0 +1,641 @@
+"""The due-work sweep: everything reminders and reviews owe people, derived from the database.
+
+Beat runs `due_work_sweep` every few minutes. It reads what is due in a fixed number of
+set-based queries — however many relationships and meetings there are — and plans ledger rows
+(`notifications_plan_many`, which ignores rows planned before); `sweep_pending` then sends them
+when they fall due. Because nothing lives only in the broker, Redis being down or emptied merely
+delays reminders: the next sweep after it returns finds and sends them.
+
+Kinds, subjects and cycle keys (the ledger's unique key is recipient + kind + subject + cycle):
+
+| kind                | subject          | cycle                       | to                        |
+|---------------------|------------------|-----------------------------|---------------------------|
+| meeting_upcoming    | meeting:<id>     | upcoming:s<sequence>        | every member              |
+| agenda_prepare      | meeting:<id>     | agenda:s<sequence>          | mentees / peers           |
+| meeting_log         | meeting:<id>     | log / confirm               | members (confirm: not the writer) |
+| checkin_overdue     | relationship:<id>| overdue:<anchor>:<n>        | every member, cycles 1–2  |
+| quiet_relationship  | relationship:<id>| quiet:<anchor>              | the program's directors   |
+| action_item_overdue | action:<id>      | due:<due date>              | the item's owner          |
+| pilot_ending        | relationship:<id>| pilot:<pilot end>           | every member              |
+| review_request      | review:<id>      | request                     | the respondent            |
+| review_chase        | review:<id>      | chase-1 / chase-2           | the respondent            |
+
+A meeting's sequence changes when it is rescheduled, so a moved meeting is reminded again and
+the reminder for its old time is dropped at sending time by its context builder."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.models import Notification
+from mentorship.notifications.services import Planned, notifications_plan_many
+from programs.models import (
+    OPEN_STAGES,
+    RECEIVING_SIDES,
+    ActionItem,
+    ActionItemStatus,
+    AgendaItem,
+    AgreementVersion,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    Program,
+    Relationship,
+    RelationshipMember,
+    RelationshipStage,
+    ReviewInstrument,
+    ReviewRequest,
+    Role,
+)
+from programs.reminders import (
+    NUDGED_CYCLES,
+    QUIET_AFTER_CYCLES,
+    agenda_nudge_at,
+    chase_days,
+    current_review,
+    log_nudge_at,
+    missed_cycle_day,
+    missed_cycles,
+    morning_of,
+    upcoming_reminder_at,
+)
+
+# Plan rows this far ahead of their due time, so that `sweep_pending` (every minute) sends them
+# on the minute; the sweep itself may run every few minutes.
+LOOKAHEAD = timedelta(hours=1)
+# Nudges about the past stop being useful after a while (and must not flood people the first
+# time the sweep runs over old data): meetings to log, action items overdue.
+LOG_STALE_DAYS = 14
+ACTION_STALE_DAYS = 14
+SWEEP_LOCK = 6_006_006  # PostgreSQL advisory lock: one sweep at a time, even if beat fires twice
+MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
+SWEPT_KINDS = (
+    Kind.MEETING_UPCOMING,
+    Kind.AGENDA_PREPARE,
+    Kind.MEETING_LOG,
+    Kind.CHECKIN_OVERDUE,
+    Kind.ACTION_ITEM_OVERDUE,
+    Kind.PILOT_ENDING,
+    Kind.REVIEW_REQUEST,
+    Kind.REVIEW_CHASE,
+)
+
+
+@dataclass
+class SweepResult:
+    planned: dict[str, int] = field(default_factory=dict)  # new ledger rows offered, by kind
+    review_requests: int = 0
+    quiet_flagged: int = 0
+    quiet_cleared: int = 0
+    skipped: bool = False  # another sweep held the lock
+
+    @property
+    def total(self) -> int:
+        return sum(self.planned.values())
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    upcoming_hours: int
+    agenda_days: int
+    log_days: int
+    grace_days: int
+    pilot_days: int
+    cadence_days: int
+    review_months: int
+    instrument_id: int | None
+
+
+@dataclass(frozen=True)
+class Member:
+    person_id: int
+    user_id: int
+    time_zone: str
+    side: str
+
+
+# --- The sweep ---------------------------------------------------------------------------------
+
+
+def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
+    now = now or timezone.now()
+    result = SweepResult()
+    with transaction.atomic():
+        if not _lock():
+            result.skipped = True
+            return result
+        rules = _program_rules()
+        planned: list[Planned] = []
+        planned += _meeting_reminders(now, rules)
+        planned += _log_nudges(now, rules)
+        planned += _action_items(now)
+        relationships = _open_relationships(now)
+        members = _members_of_open_relationships()
+        directors = _directors_by_program()
+        planned += _checkins(now, rules, relationships, members, directors, result)
+        planned += _pilot_endings(now, rules, relationships, members)
+        result.review_requests = _open_reviews(now, rules, relationships, members)
+        planned += _review_notices(now)
+        fresh = _not_planned_before(planned)
+        # One statement on PostgreSQL (no batch limit), so the query count stays fixed.
+        notifications_plan_many(fresh, batch_size=_batch())
+        for p in fresh:
+            result.planned[p.kind] = result.planned.get(p.kind, 0) + 1
+    return result
+
+
+def _lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK])
+        return bool(cursor.fetchone()[0])
+
+
+def _batch() -> int | None:
+    return None if connection.vendor == "postgresql" else 500
+
+
+def _program_rules() -> dict[int, ProgramRules]:
+    active = set(ReviewInstrument.objects.filter(is_active=True).values_list("pk", flat=True))
+    return {
+        row[0]: ProgramRules(*row[1:8], row[8] if row[8] in active else None)
+        for row in Program.objects.values_list(
+            "pk",
+            "upcoming_reminder_hours",
+            "agenda_reminder_days",
+            "log_reminder_days",
+            "checkin_grace_days",
+            "pilot_reminder_days",
+            "meeting_cadence_days",
+            "review_cadence_months",
+            "review_instrument_id",
+        )
+    }
+
+
+def _directors_by_program() -> dict[int, set[int]]:
+    directors: dict[int, set[int]] = defaultdict(set)
+    for program_id, user_id in Membership.objects.filter(
+        role=Role.DIRECTOR, person__user__is_active=True
+    ).values_list("program_id", "person__user_id"):
+        directors[program_id].add(user_id)
+    return directors
+
+
+def _not_planned_before(planned: list[Planned]) -> list[Planned]:
+    """Drop rows the ledger already holds (one query), so a steady-state sweep writes nothing.
+    Rows planned by a racing sweep in between are still caught by the unique key."""
+    if not planned:
+        return []
+    earliest: dict[str, datetime] = {}
+    for p in planned:
+        due = p.due_at or timezone.now()
+        if p.kind not in earliest or due < earliest[p.kind]:
+            earliest[p.kind] = due
+    condition = Q()
+    for kind, due in earliest.items():
+        # Quiet hours only ever move a row's due time later, never earlier.
+        condition |= Q(kind=kind, due_at__gte=due - timedelta(minutes=1))
+    existing = set(
+        Notification.objects.filter(condition).values_list(
+            "recipient_id", "kind", "subject", "cycle"
+        )
+    )
+    seen: set[tuple[int, str, str, str]] = set()
+    fresh = []
+    for p in planned:
+        key = (p.recipient_id, p.kind, p.subject, p.cycle)
+        if key not in existing and key not in seen:
+            seen.add(key)
+            fresh.append(p)
+    return fresh
+
+
+# --- Meetings ----------------------------------------------------------------------------------
+
+MEMBER_FIELDS = (
+    "relationship__members__person_id",
+    "relationship__members__person__user_id",
+    "relationship__members__person__time_zone",
+    "relationship__members__side",
+    "relationship__members__left_at",
+)
+
+
+def _meeting_reminders(now: datetime, rules: dict[int, ProgramRules]) -> list[Planned]:
+    """Upcoming meeting (everyone) and prepare-the-agenda (mentees) reminders."""
+    if not rules:
+        return []
+    reach = max(max(r.upcoming_hours * 3600, r.agenda_days * 86400) for r in rules.values())
+    window = Q(status=MeetingStatus.SCHEDULED, starts_at__gt=now)
+    window &= Q(starts_at__lte=now + timedelta(seconds=reach) + LOOKAHEAD)
+    window &= Q(relationship__stage__in=OPEN_STAGES)
+    with_agenda = set(
+        AgendaItem.objects.filter(meeting__in=Meeting.objects.filter(window).values("pk"))
+        .values_list("meeting_id", flat=True)
+        .distinct()
+    )
+    rows = Meeting.objects.filter(window).values_list(
+        "pk", "starts_at", "sequence", "relationship__program_id", *MEMBER_FIELDS
+    )
+    horizon = now + LOOKAHEAD
+    planned = []
+    for pk, starts_at, sequence, program_id, _person, user_id, _tz, side, left_at in rows:
+        if left_at is not None or user_id is None:
+            continue
+        rule = rules[program_id]
+        subject = f"meeting:{pk}"
+        due = upcoming_reminder_at(starts_at, rule.upcoming_hours)
+        if due <= horizon:
+            planned.append(
+                Planned(
+                    user_id,
+                    Kind.MEETING_UPCOMING,
+                    subject,
+                    f"upcoming:s{sequence}",
+                    due,
+                    program_id,
+                )
+            )
+        due = agenda_nudge_at(starts_at, rule.agenda_days)
+        if side in RECEIVING_SIDES and pk not in with_agenda and due <= horizon:
+            planned.append(
+                Planned(
+                    user_id, Kind.AGENDA_PREPARE, subject, f"agenda:s{sequence}", due, program_id
+                )
+            )
+    return planned
+
+
+def _log_nudges(now: datetime, rules: dict[int, ProgramRules]) -> list[Planned]:
+    """Log the meeting / write its recap (nobody did), or confirm the recap someone wrote."""
+    if not rules:
+        return []
+    shortest = min(r.log_days for r in rules.values())
+    rows = Meeting.objects.filter(
+        status__in=[MeetingStatus.SCHEDULED, MeetingStatus.HELD],
+        starts_at__gte=now - timedelta(days=LOG_STALE_DAYS + 1),
+        starts_at__lte=now - timedelta(days=shortest) + LOOKAHEAD,
+        relationship__stage__in=OPEN_STAGES,
+    ).values_list(
+        "pk",
+        "starts_at",
+        "duration_minutes",
+        "relationship__program_id",
+        "recap__written_by_id",
+        "recap__confirmed_at",
+        *MEMBER_FIELDS,
+    )
+    horizon, stale = now + LOOKAHEAD, now - timedelta(days=LOG_STALE_DAYS)
+    planned = []
+    for (
+        pk,
+        starts_at,
+        minutes,
+        program_id,
+        writer,
+        confirmed,
+        person,
+        user_id,
+        _tz,
+        _side,
+        left_at,
+    ) in rows:
+        if left_at is not None or user_id is None or confirmed is not None:
+            continue
+        due = log_nudge_at(starts_at + timedelta(minutes=minutes), rules[program_id].log_days)
+        if not stale <= due <= horizon:
+            continue
+        if writer is None:
+            planned.append(
+                Planned(user_id, Kind.MEETING_LOG, f"meeting:{pk}", "log", due, program_id)
+            )
+        elif writer != person:
+            planned.append(
+                Planned(user_id, Kind.MEETING_LOG, f"meeting:{pk}", "confirm", due, program_id)
+            )
+    return planned
+
+
+def _action_items(now: datetime) -> list[Planned]:
+    """The morning after an item's due date, in its owner's zone."""
+    today = now.date()
+    rows = ActionItem.objects.filter(
+        status=ActionItemStatus.OPEN,
+        due_on__gte=today - timedelta(days=ACTION_STALE_DAYS + 1),
+        due_on__lte=today,
+        relationship__stage__in=OPEN_STAGES,
+    ).values_list("pk", "due_on", "owner__user_id", "owner__time_zone", "relationship__program_id")
+    planned = []
+    for pk, due_on, user_id, tz, program_id in rows:
+        due = morning_of(due_on + timedelta(days=1), tz)
+        if due <= now + LOOKAHEAD:
+            planned.append(
+                Planned(
+                    user_id,
+                    Kind.ACTION_ITEM_OVERDUE,
+                    f"action:{pk}",
+                    f"due:{due_on.isoformat()}",
+                    due,
+                    program_id,
+                )
+            )
+    return planned
+
+
+# --- Relationships -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenRelationship:
+    pk: int
+    program_id: int
+    stage: str
+    started_on: date
+    pilot_ends_on: date | None
+    quiet_since: date | None
+    last_met: date | None
+    agreed_cadence: int | None
+    has_upcoming: bool
+
+
+def _open_relationships(now: datetime) -> list[OpenRelationship]:
+    """Every open relationship with its last meeting, agreed cadence and whether a meeting is
+    booked — one query, the per-relationship parts as correlated subqueries on indexes."""
+    meetings = Meeting.objects.filter(relationship=OuterRef("pk"))
+    last_met = (
+        meetings.filter(status__in=MET_STATUSES, starts_at__lte=now)
+        .order_by("-starts_at")
+        .values("starts_at")[:1]
+    )
+    in_force = (
+        AgreementVersion.objects.filter(
+            agreement__relationship=OuterRef("pk"), confirmed_at__isnull=False
+        )
+        .order_by("-number")
+        .values("cadence_days")[:1]
+    )
+    rows = (
+        Relationship.objects.filter(stage__in=OPEN_STAGES)
+        .annotate(
+            last_met_at=Subquery(last_met),
+            agreed_cadence=Subquery(in_force),
+            has_upcoming=Exists(meetings.filter(status=MeetingStatus.SCHEDULED, starts_at__gt=now)),
+        )
+        .order_by()
+        .values_list(
+            "pk",
+            "program_id",
+            "stage",
+            "started_on",
+            "pilot_ends_on",
+            "quiet_since",
+            "last_met_at",
+            "agreed_cadence",
+            "has_upcoming",
+        )
+    )
+    return [
+        OpenRelationship(
+            pk,
+            program,
+            stage,
+            started,
+            pilot,
+            quiet,
+            met.date() if met else None,
+            cadence,
+            upcoming,
+        )
+        for pk, program, stage, started, pilot, quiet, met, cadence, upcoming in rows
+    ]
+
+
+def _members_of_open_relationships() -> dict[int, list[Member]]:
+    members: dict[int, list[Member]] = defaultdict(list)
+    for relationship_id, person_id, user_id, tz, side in RelationshipMember.objects.filter(
+        left_at__isnull=True, relationship__stage__in=OPEN_STAGES
+    ).values_list("relationship_id", "person_id", "person__user_id", "person__time_zone", "side"):
+        members[relationship_id].append(Member(person_id, user_id, tz, side))
+    return members
+
+
+def checkin_anchor(relationship: OpenRelationship) -> date:
+    return relationship.last_met or relationship.started_on
+
+
+def _checkins(
+    now: datetime,
+    rules: dict[int, ProgramRules],
+    relationships: list[OpenRelationship],
+    members: dict[int, list[Member]],
+    directors: dict[int, set[int]],
+    result: SweepResult,
+) -> list[Planned]:
+    """A friendly nudge to everyone for the first and second missed cycle (unless a meeting is
+    booked); at the second, the relationship is flagged quiet and its directors are told."""
+    today, horizon = now.date(), now + LOOKAHEAD
+    planned: list[Planned] = []
+    to_flag: list[int] = []
+    to_clear: list[int] = []
+    for r in relationships:
+        rule = rules[r.program_id]
+        cadence = r.agreed_cadence or rule.cadence_days
+        anchor = checkin_anchor(r)
+        missed = missed_cycles(
+            anchor=anchor, cadence_days=cadence, grace_days=rule.grace_days, today=today
+        )
+        if missed >= QUIET_AFTER_CYCLES and r.quiet_since is None:
+            to_flag.append(r.pk)
+            people = {m.user_id for m in members.get(r.pk, ())}
+            flagged_day = missed_cycle_day(
+                anchor=anchor,
+                cadence_days=cadence,
+                grace_days=rule.grace_days,
+                cycle=QUIET_AFTER_CYCLES,
+            )
+            planned += [
+                Planned(
+                    user_id,
+                    Kind.QUIET_RELATIONSHIP,
+                    f"relationship:{r.pk}",
+                    f"quiet:{anchor.isoformat()}",
+                    morning_of(flagged_day, "UTC", 0),
+                    r.program_id,
+                )
+                for user_id in sorted(directors.get(r.program_id, set()) - people)
+            ]
+        elif missed < QUIET_AFTER_CYCLES and r.quiet_since is not None:
+            to_clear.append(r.pk)
+        # Look one day ahead too: a zone east of UTC reaches the next morning first.
+        ahead = missed_cycles(
+            anchor=anchor,
+            cadence_days=cadence,
+            grace_days=rule.grace_days,
+            today=today + timedelta(days=1),
+        )
+        cycle = ahead if 1 <= ahead <= NUDGED_CYCLES else 0
+        if cycle == 0 or r.has_upcoming:
+            continue
+        day = missed_cycle_day(
+            anchor=anchor, cadence_days=cadence, grace_days=rule.grace_days, cycle=cycle
+        )
+        for m in members.get(r.pk, ()):
+            due = morning_of(day, m.time_zone)
+            if due <= horizon:
+                planned.append(
+                    Planned(
+                        m.user_id,
+                        Kind.CHECKIN_OVERDUE,
+                        f"relationship:{r.pk}",
+                        f"overdue:{anchor.isoformat()}:{cycle}",
+                        due,
+                        r.program_id,
+                    )
+                )
+    result.quiet_flagged = _update_in_chunks(to_flag, quiet_since=today)
+    result.quiet_cleared = _update_in_chunks(to_clear, quiet_since=None)
+    # A relationship that closed is no longer "quiet".
+    result.quiet_cleared += (
+        Relationship.objects.filter(quiet_since__isnull=False)
+        .exclude(stage__in=OPEN_STAGES)
+        .update(quiet_since=None)
+    )
+    return planned
+
+
+def _update_in_chunks(ids: list[int], **values: Any) -> int:
+    """One UPDATE on PostgreSQL; SQLite (the local demo) limits a statement's parameters."""
+    size = len(ids) if connection.vendor == "postgresql" else 500
+    done = 0
+    for start in range(0, len(ids), max(size, 1)):
+        done += Relationship.objects.filter(pk__in=ids[start : start + size]).update(**values)
+    return done
+
+
+def _pilot_endings(
+    now: datetime,
+    rules: dict[int, ProgramRules],
+    relationships: list[OpenRelationship],
+    members: dict[int, list[Member]],
+) -> list[Planned]:
+    today, horizon = now.date(), now + LOOKAHEAD
+    planned = []
+    for r in relationships:
+        if r.stage != RelationshipStage.PILOT or r.pilot_ends_on is None or r.pilot_ends_on < today:
+            continue
+        day = r.pilot_ends_on - timedelta(days=rules[r.program_id].pilot_days)
+        if day > today + timedelta(days=1):
+            continue
+        for m in members.get(r.pk, ()):
+            due = morning_of(day, m.time_zone)
+            if due <= horizon:
+                planned.append(
+                    Planned(
+                        m.user_id,
+                        Kind.PILOT_ENDING,
+                        f"relationship:{r.pk}",
+                        f"pilot:{r.pilot_ends_on.isoformat()}",
+                        due,
+                        r.program_id,
+                    )
+                )
+    return planned
+
+
+# --- Reviews -----------------------------------------------------------------------------------
+
+
+def _open_reviews(
+    now: datetime,
+    rules: dict[int, ProgramRules],
+    relationships: list[OpenRelationship],
+    members: dict[int, list[Member]],
+) -> int:
+    """Create each party's request for the review whose window is open (end of pilot, then every
+    review cadence). Returns how many were new."""
+    today = now.date()
+    default_id = _default_instrument_id()
+    wanted = []
+    for r in relationships:
+        rule = rules[r.program_id]
+        window = current_review(
+            pilot_ends_on=r.pilot_ends_on,
+            started_on=r.started_on,
+            cadence_months=rule.review_months,
+            today=today,
+        )
+        if window is None:
+            continue
+        for m in members.get(r.pk, ()):
+            wanted.append(
+                ReviewRequest(
+                    relationship_id=r.pk,
+                    respondent_id=m.person_id,
+                    instrument_id=rule.instrument_id or default_id,
+                    cycle=window.cycle,
+                    opens_on=window.opens_on,
+                    closes_on=window.closes_on,
+                )
+            )
+    if not wanted:
+        return 0
+    existing = set(
+        ReviewRequest.objects.filter(closes_on__gte=today - timedelta(days=1)).values_list(
+            "relationship_id", "respondent_id", "cycle"
+        )
+    )
+    new = [w for w in wanted if (w.relationship_id, w.respondent_id, w.cycle) not in existing]
+    ReviewRequest.objects.bulk_create(new, batch_size=_batch(), ignore_conflicts=True)
+    return len(new)
+
+
+def _default_instrument_id() -> int:
+    from programs.services.reviews import default_instrument
+
+    return default_instrument().pk
+
+
+def _review_notices(now: datetime) -> list[Planned]:
+    """The request on the morning its window opens, then two chases a week apart."""
+    today, horizon = now.date(), now + LOOKAHEAD
+    rows = ReviewRequest.objects.filter(
+        completed_at__isnull=True,
+        opens_on__lte=today + timedelta(days=1),
+        closes_on__gte=today,
+        relationship__stage__in=OPEN_STAGES,
+    ).values_list(
+        "pk",
+        "opens_on",
+        "closes_on",
+        "created_at",
+        "relationship__program_id",
+        "respondent__user_id",
+        "respondent__time_zone",
+    )
+    planned = []
+    for pk, opens_on, closes_on, created_at, program_id, user_id, tz in rows:
+        subject = f"review:{pk}"
+        due = morning_of(opens_on, tz)
+        if due <= horizon:
+            planned.append(
+                Planned(user_id, Kind.REVIEW_REQUEST, subject, "request", due, program_id)
+            )
+        # Chases count from when the person was first asked, even if that was late.
+        start = max(opens_on, created_at.date())
+        for n, day in enumerate(chase_days(start), start=1):
+            due = morning_of(day, tz)
+            if day <= closes_on and due <= horizon:
+                planned.append(
+                    Planned(user_id, Kind.REVIEW_CHASE, subject, f"chase-{n}", due, program_id)
+                )
+    return planned
