@@ -219,6 +219,17 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return data
 
 
+DEFAULTED_FIELDS = (
+    "upcoming_reminder_hours",
+    "agenda_reminder_days",
+    "log_reminder_days",
+    "checkin_grace_days",
+    "pilot_reminder_days",
+    "review_risk_threshold",
+    "review_drop_threshold",
+)
+
+
 class ProgramForm(PlainTextMixin, forms.ModelForm):
     allowed_models = forms.MultipleChoiceField(
         label="Mentoring models this program offers",
@@ -286,12 +297,11 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             ("pilot_reminder_days", 1, 30),
         ):
             self.fields[name].min_value, self.fields[name].max_value = low, high
-        self.fields[
-            "review_risk_threshold"
-        ].help_text = "On a 1–5 scale, whatever the instrument's own scale (5 = healthiest)."
-        self.fields[
-            "review_drop_threshold"
-        ].help_text = "Compared with the same person's previous review, on the 1–5 scale."
+        for name in DEFAULTED_FIELDS:
+            self.fields[name].required = False
+        risk, drop = self.fields["review_risk_threshold"], self.fields["review_drop_threshold"]
+        risk.help_text = "On a 1–5 scale, whatever the instrument's own scale (5 = healthiest)."
+        drop.help_text = "Compared with the same person's previous review, on the 1–5 scale."
         for name in (
             "review_cadence_months",
             "pilot_length_days",
@@ -308,6 +318,10 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # Left empty (or not sent by an older form): keep the current value or the default.
+        for name in DEFAULTED_FIELDS:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = getattr(self.instance, name)
         for name, low, high in (("review_risk_threshold", 1, 5), ("review_drop_threshold", 0.5, 4)):
             value = data.get(name)
             if value is not None and not low <= value <= high:

@@ -225,16 +225,19 @@ class CycleResults:
     def label(self) -> str:
         return "End of pilot" if self.cycle == 0 else f"Review {self.cycle}"
 
-    def rows(self, people: list[FacultyProfile]) -> list[tuple[ReviewItem, list[int | str | None]]]:
-        """Each item with each person's answer ('' where they did not answer)."""
-        return [
+    columns: list[PartyReview | None] = field(default_factory=list)  # one per person
+    rows: list[tuple[ReviewItem, list[int | str | None]]] = field(default_factory=list)
+
+    def lay_out(self, people: list[FacultyProfile]) -> None:
+        """Columns in the order of `people`; each item with each person's answer ('' where
+        they did not answer, None for "not sure")."""
+        self.columns = [self.parties.get(p.pk) for p in people]
+        self.rows = [
             (
                 item,
                 [
-                    self.parties[p.pk].answers.get(item.pk)
-                    if p.pk in self.parties and self.parties[p.pk].response
-                    else ""
-                    for p in people
+                    c.answers.get(item.pk) if c is not None and c.response is not None else ""
+                    for c in self.columns
                 ],
             )
             for item in self.items

@@ -24,7 +24,9 @@ from programs.review_scores import (
 
 def test_no_cycle_is_missed_within_cadence_plus_grace():
     anchor = date(2026, 1, 1)
-    assert missed_cycles(anchor=anchor, cadence_days=30, grace_days=14, today=date(2026, 2, 13)) == 0
+    assert (
+        missed_cycles(anchor=anchor, cadence_days=30, grace_days=14, today=date(2026, 2, 13)) == 0
+    )
 
 
 def test_the_first_cycle_is_missed_once_cadence_and_grace_have_passed():
@@ -144,9 +146,9 @@ def test_risk_rules():
     assert risk_reasons(score=Decimal("2.9"), previous=None, choice="continue", **rules) == [
         "low_score"
     ]
-    assert risk_reasons(score=Decimal("3.5"), previous=Decimal("4.5"), choice="adjust", **rules) == [
-        "sharp_drop"
-    ]
+    assert risk_reasons(
+        score=Decimal("3.5"), previous=Decimal("4.5"), choice="adjust", **rules
+    ) == ["sharp_drop"]
     assert risk_reasons(score=Decimal("4.5"), previous=Decimal("4.6"), choice="end", **rules) == [
         "wants_to_end"
     ]

@@ -5,7 +5,7 @@ Toronto (Berlin changes on 29 March), so local times in emails can be checked ac
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
@@ -68,9 +68,7 @@ def pair_since(mentee, mentor, director, program, zones):
 
     def make(started_on: date, *, pilot: bool = False) -> Relationship:
         with at(datetime.combine(started_on, time(12), tzinfo=UTC)):
-            r = make_relationship(
-                program=program, mentees=[mentee], mentors=[mentor], by=director
-            )
+            r = make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
         if not pilot:
             r.pilot_ends_on = None
         r.started_on = started_on
