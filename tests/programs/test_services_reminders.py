@@ -176,7 +176,8 @@ def test_nobody_logged_the_meeting_both_are_nudged_after_two_days(pair_since):
     assert Kind.MEETING_LOG not in sweep(datetime(2026, 3, 4, 12, 0, tzinfo=UTC))
     sweep(datetime(2026, 3, 4, 15, 0, tzinfo=UTC))
     rows = planned(Kind.MEETING_LOG)
-    assert len(rows) == 2 and {n.cycle for n in rows} == {"log"}
+    assert len(rows) == 2
+    assert {n.cycle for n in rows} == {"log"}
 
 
 def test_a_written_recap_is_confirmed_by_the_other_party(pair_since, mentee, mentor):

@@ -338,7 +338,7 @@ def test_the_history_shows_both_parties_side_by_side(pair, mentee, mentor):
     statuses = [c.status if c else None for c in cycle.columns]
     people = [p.user for p in history.people]
     assert dict(zip(people, statuses, strict=True)) == {mentee: "answered", mentor: "waiting"}
-    first_item, values = cycle.rows[0]
+    _first_item, values = cycle.rows[0]
     assert values[people.index(mentee)] == 4
     assert values[people.index(mentor)] == ""
 
@@ -350,7 +350,8 @@ def test_signals_and_rates_take_a_fixed_number_of_queries(pair, mentee, mentor, 
         signals = latest_review_signal([pair])
     assert len(queries) == 3
     signal = signals[pair.pk]
-    assert signal.at_risk and (signal.answered, signal.requested) == (1, 2)
+    assert signal.at_risk
+    assert (signal.answered, signal.requested) == (1, 2)
     with CaptureQueriesContext(connection) as queries:
         rates = completion_rates(program)
     assert len(queries) == 1
