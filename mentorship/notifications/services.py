@@ -147,6 +147,11 @@ def notifications_to_queue(*, now: datetime | None = None, limit: int = 5000) ->
     return ids
 
 
+def notifications_release(ids: list[int]) -> None:
+    """Their task could not be queued: make them due for the next sweep straight away."""
+    Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(queued_at=None)
+
+
 # --- preferences ------------------------------------------------------------------------------
 
 
@@ -322,7 +327,12 @@ def _message(n: Notification, context: dict[str, Any]) -> Any:
     }
     message = build_email(to=n.recipient.email, template=n.kind, context=ctx)
     message.extra_headers.update(
-        {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        {
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Which ledger row this is: support can trace an email, tests can count duplicates.
+            "X-Mentorship-Notification": str(n.pk),
+        }
     )
     return message
 
