@@ -478,6 +478,9 @@ def seed_demo() -> DemoResult:
     from .demo_relationships import seed_relationships
 
     seed_relationships(admin=admin.user)
+    from .demo_reviews import seed_reviews
+
+    seed_reviews()
 
     result.faculty = FacultyProfile.objects.count()
     result.logins = [

@@ -8,6 +8,7 @@ arrives at the start of their working day whatever their zone, also across dayli
 from __future__ import annotations
 
 import calendar
+import functools
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +28,7 @@ def zone(name: str | None) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
+@functools.lru_cache(maxsize=65536)
 def morning_of(day: date, tz_name: str | None, hour: int = REMINDER_HOUR) -> datetime:
     """`hour`:00 on `day` in the zone, as UTC. A wall-clock time skipped by a daylight-saving
     jump is read as the equivalent later instant (zoneinfo's fold=0 rule)."""
@@ -102,6 +104,7 @@ def review_window(
     return ReviewWindow(cycle, opens, opens + timedelta(days=REVIEW_OPEN_DAYS))
 
 
+@functools.lru_cache(maxsize=65536)
 def current_review(
     *, pilot_ends_on: date | None, started_on: date, cadence_months: int, today: date
 ) -> ReviewWindow | None:

@@ -24,11 +24,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.bulk import insert_ignoring_conflicts
 from mentorship.queue import enqueue_on_commit
 from programs.emails import absolute_url, build_email
 
@@ -86,8 +87,29 @@ def notification_plan(
 
 
 def notifications_plan_many(rows: Iterable[Planned], *, batch_size: int | None = 2000) -> int:
-    """Plan many notifications in bulk, ignoring those already planned; returns rows offered."""
+    """Plan many notifications in bulk, ignoring those already planned; returns rows offered.
+
+    On PostgreSQL all rows go in one statement whatever their number (see `mentorship.bulk`),
+    so a sweep's query count does not grow with the work it finds."""
     now = timezone.now()
+    rows = list(rows)
+    if connection.vendor == "postgresql":
+        return insert_ignoring_conflicts(
+            Notification,
+            ["recipient", "kind", "subject", "cycle", "due_at", "program", "data"],
+            [
+                (
+                    r.recipient_id,
+                    r.kind,
+                    r.subject,
+                    r.cycle,
+                    r.due_at or now,
+                    r.program_id,
+                    r.data or {},
+                )
+                for r in rows
+            ],
+        )
     objects = [
         Notification(
             recipient_id=r.recipient_id,

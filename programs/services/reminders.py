@@ -28,12 +28,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from mentorship.bulk import fetch_rows, insert_ignoring_conflicts
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
 from mentorship.notifications.services import Planned, notifications_plan_many
@@ -55,6 +56,7 @@ from programs.models import (
     ReviewRequest,
     Role,
 )
+from programs.models.reviews import new_token_nonce
 from programs.reminders import (
     NUDGED_CYCLES,
     QUIET_AFTER_CYCLES,
@@ -114,8 +116,7 @@ class ProgramRules:
     instrument_id: int | None
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     person_id: int
     user_id: int
     time_zone: str
@@ -157,7 +158,12 @@ def _lock() -> bool:
         return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK])
-        return bool(cursor.fetchone()[0])
+        if not cursor.fetchone()[0]:
+            return False
+        # These are big but simple scans; compiling them (PostgreSQL's JIT) costs more than it
+        # saves.
+        cursor.execute("SET LOCAL jit = off")
+    return True
 
 
 def _batch() -> int | None:
@@ -244,8 +250,10 @@ def _meeting_reminders(now: datetime, rules: dict[int, ProgramRules]) -> list[Pl
         .values_list("meeting_id", flat=True)
         .distinct()
     )
-    rows = Meeting.objects.filter(window).values_list(
-        "pk", "starts_at", "sequence", "relationship__program_id", *MEMBER_FIELDS
+    rows = fetch_rows(
+        Meeting.objects.filter(window)
+        .order_by()
+        .values_list("pk", "starts_at", "sequence", "relationship__program_id", *MEMBER_FIELDS)
     )
     horizon = now + LOOKAHEAD
     planned = []
@@ -281,19 +289,23 @@ def _log_nudges(now: datetime, rules: dict[int, ProgramRules]) -> list[Planned]:
     if not rules:
         return []
     shortest = min(r.log_days for r in rules.values())
-    rows = Meeting.objects.filter(
-        status__in=[MeetingStatus.SCHEDULED, MeetingStatus.HELD],
-        starts_at__gte=now - timedelta(days=LOG_STALE_DAYS + 1),
-        starts_at__lte=now - timedelta(days=shortest) + LOOKAHEAD,
-        relationship__stage__in=OPEN_STAGES,
-    ).values_list(
-        "pk",
-        "starts_at",
-        "duration_minutes",
-        "relationship__program_id",
-        "recap__written_by_id",
-        "recap__confirmed_at",
-        *MEMBER_FIELDS,
+    rows = fetch_rows(
+        Meeting.objects.filter(
+            status__in=[MeetingStatus.SCHEDULED, MeetingStatus.HELD],
+            starts_at__gte=now - timedelta(days=LOG_STALE_DAYS + 1),
+            starts_at__lte=now - timedelta(days=shortest) + LOOKAHEAD,
+            relationship__stage__in=OPEN_STAGES,
+        )
+        .order_by()
+        .values_list(
+            "pk",
+            "starts_at",
+            "duration_minutes",
+            "relationship__program_id",
+            "recap__written_by_id",
+            "recap__confirmed_at",
+            *MEMBER_FIELDS,
+        )
     )
     horizon, stale = now + LOOKAHEAD, now - timedelta(days=LOG_STALE_DAYS)
     planned = []
@@ -329,12 +341,18 @@ def _log_nudges(now: datetime, rules: dict[int, ProgramRules]) -> list[Planned]:
 def _action_items(now: datetime) -> list[Planned]:
     """The morning after an item's due date, in its owner's zone."""
     today = now.date()
-    rows = ActionItem.objects.filter(
-        status=ActionItemStatus.OPEN,
-        due_on__gte=today - timedelta(days=ACTION_STALE_DAYS + 1),
-        due_on__lte=today,
-        relationship__stage__in=OPEN_STAGES,
-    ).values_list("pk", "due_on", "owner__user_id", "owner__time_zone", "relationship__program_id")
+    rows = fetch_rows(
+        ActionItem.objects.filter(
+            status=ActionItemStatus.OPEN,
+            due_on__gte=today - timedelta(days=ACTION_STALE_DAYS + 1),
+            due_on__lte=today,
+            relationship__stage__in=OPEN_STAGES,
+        )
+        .order_by()
+        .values_list(
+            "pk", "due_on", "owner__user_id", "owner__time_zone", "relationship__program_id"
+        )
+    )
     planned = []
     for pk, due_on, user_id, tz, program_id in rows:
         due = morning_of(due_on + timedelta(days=1), tz)
@@ -355,8 +373,7 @@ def _action_items(now: datetime) -> list[Planned]:
 # --- Relationships -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OpenRelationship:
+class OpenRelationship(NamedTuple):
     pk: int
     program_id: int
     stage: str
@@ -370,61 +387,59 @@ class OpenRelationship:
 
 def _open_relationships(now: datetime) -> list[OpenRelationship]:
     """Every open relationship with its last meeting, agreed cadence and whether a meeting is
-    booked — one query, the per-relationship parts as correlated subqueries on indexes."""
-    meetings = Meeting.objects.filter(relationship=OuterRef("pk"))
-    last_met = (
-        meetings.filter(status__in=MET_STATUSES, starts_at__lte=now)
-        .order_by("-starts_at")
-        .values("starts_at")[:1]
-    )
-    in_force = (
-        AgreementVersion.objects.filter(
-            agreement__relationship=OuterRef("pk"), confirmed_at__isnull=False
+    booked: three queries — the relationships, one GROUP BY over meetings, the confirmed
+    agreement versions — joined here by id."""
+    meetings: dict[int, tuple[datetime | None, int]] = {
+        relationship_id: (last, upcoming)
+        for relationship_id, last, upcoming in fetch_rows(
+            Meeting.objects.order_by()
+            .values("relationship_id")
+            .annotate(
+                last=Max("starts_at", filter=Q(status__in=MET_STATUSES, starts_at__lte=now)),
+                upcoming=Count("pk", filter=Q(status=MeetingStatus.SCHEDULED, starts_at__gt=now)),
+            )
+            .values_list("relationship_id", "last", "upcoming")
         )
-        .order_by("-number")
-        .values("cadence_days")[:1]
-    )
-    rows = (
-        Relationship.objects.filter(stage__in=OPEN_STAGES)
-        .annotate(
-            last_met_at=Subquery(last_met),
-            agreed_cadence=Subquery(in_force),
-            has_upcoming=Exists(meetings.filter(status=MeetingStatus.SCHEDULED, starts_at__gt=now)),
-        )
+    }
+    cadence: dict[int, tuple[int, int]] = {}
+    for relationship_id, number, days in fetch_rows(
+        AgreementVersion.objects.filter(confirmed_at__isnull=False)
         .order_by()
-        .values_list(
-            "pk",
-            "program_id",
-            "stage",
-            "started_on",
-            "pilot_ends_on",
-            "quiet_since",
-            "last_met_at",
-            "agreed_cadence",
-            "has_upcoming",
+        .values_list("agreement__relationship_id", "number", "cadence_days")
+    ):
+        if relationship_id not in cadence or number > cadence[relationship_id][0]:
+            cadence[relationship_id] = (number, days)
+    result = []
+    for pk, program, stage, started, pilot, quiet in fetch_rows(
+        Relationship.objects.filter(stage__in=OPEN_STAGES)
+        .order_by()
+        .values_list("pk", "program_id", "stage", "started_on", "pilot_ends_on", "quiet_since")
+    ):
+        last, upcoming = meetings.get(pk, (None, 0))
+        agreed = cadence.get(pk)
+        result.append(
+            OpenRelationship(
+                pk,
+                program,
+                stage,
+                started,
+                pilot,
+                quiet,
+                last.date() if last else None,
+                agreed[1] if agreed else None,
+                upcoming > 0,
+            )
         )
-    )
-    return [
-        OpenRelationship(
-            pk,
-            program,
-            stage,
-            started,
-            pilot,
-            quiet,
-            met.date() if met else None,
-            cadence,
-            upcoming,
-        )
-        for pk, program, stage, started, pilot, quiet, met, cadence, upcoming in rows
-    ]
+    return result
 
 
 def _members_of_open_relationships() -> dict[int, list[Member]]:
     members: dict[int, list[Member]] = defaultdict(list)
-    for relationship_id, person_id, user_id, tz, side in RelationshipMember.objects.filter(
-        left_at__isnull=True, relationship__stage__in=OPEN_STAGES
-    ).values_list("relationship_id", "person_id", "person__user_id", "person__time_zone", "side"):
+    for relationship_id, person_id, user_id, tz, side in fetch_rows(
+        RelationshipMember.objects.filter(left_at__isnull=True, relationship__stage__in=OPEN_STAGES)
+        .order_by()
+        .values_list("relationship_id", "person_id", "person__user_id", "person__time_zone", "side")
+    ):
         members[relationship_id].append(Member(person_id, user_id, tz, side))
     return members
 
@@ -565,7 +580,14 @@ def _open_reviews(
     review cadence). Returns how many were new."""
     today = now.date()
     default_id = _default_instrument_id()
-    wanted = []
+    existing = set(
+        fetch_rows(
+            ReviewRequest.objects.filter(closes_on__gte=today - timedelta(days=1))
+            .order_by()
+            .values_list("relationship_id", "respondent_id", "cycle")
+        )
+    )
+    new = []
     for r in relationships:
         rule = rules[r.program_id]
         window = current_review(
@@ -577,26 +599,32 @@ def _open_reviews(
         if window is None:
             continue
         for m in members.get(r.pk, ()):
-            wanted.append(
-                ReviewRequest(
-                    relationship_id=r.pk,
-                    respondent_id=m.person_id,
-                    instrument_id=rule.instrument_id or default_id,
-                    cycle=window.cycle,
-                    opens_on=window.opens_on,
-                    closes_on=window.closes_on,
+            if (r.pk, m.person_id, window.cycle) in existing:
+                continue
+            new.append(
+                (
+                    r.pk,
+                    m.person_id,
+                    rule.instrument_id or default_id,
+                    window.cycle,
+                    window.opens_on,
+                    window.closes_on,
+                    new_token_nonce(),
                 )
             )
-    if not wanted:
-        return 0
-    existing = set(
-        ReviewRequest.objects.filter(closes_on__gte=today - timedelta(days=1)).values_list(
-            "relationship_id", "respondent_id", "cycle"
-        )
+    return insert_ignoring_conflicts(
+        ReviewRequest,
+        [
+            "relationship",
+            "respondent",
+            "instrument",
+            "cycle",
+            "opens_on",
+            "closes_on",
+            "token_nonce",
+        ],
+        new,
     )
-    new = [w for w in wanted if (w.relationship_id, w.respondent_id, w.cycle) not in existing]
-    ReviewRequest.objects.bulk_create(new, batch_size=_batch(), ignore_conflicts=True)
-    return len(new)
 
 
 def _default_instrument_id() -> int:
@@ -608,19 +636,23 @@ def _default_instrument_id() -> int:
 def _review_notices(now: datetime) -> list[Planned]:
     """The request on the morning its window opens, then two chases a week apart."""
     today, horizon = now.date(), now + LOOKAHEAD
-    rows = ReviewRequest.objects.filter(
-        completed_at__isnull=True,
-        opens_on__lte=today + timedelta(days=1),
-        closes_on__gte=today,
-        relationship__stage__in=OPEN_STAGES,
-    ).values_list(
-        "pk",
-        "opens_on",
-        "closes_on",
-        "created_at",
-        "relationship__program_id",
-        "respondent__user_id",
-        "respondent__time_zone",
+    rows = fetch_rows(
+        ReviewRequest.objects.filter(
+            completed_at__isnull=True,
+            opens_on__lte=today + timedelta(days=1),
+            closes_on__gte=today,
+            relationship__stage__in=OPEN_STAGES,
+        )
+        .order_by()
+        .values_list(
+            "pk",
+            "opens_on",
+            "closes_on",
+            "created_at",
+            "relationship__program_id",
+            "respondent__user_id",
+            "respondent__time_zone",
+        )
     )
     planned = []
     for pk, opens_on, closes_on, created_at, program_id, user_id, tz in rows:
