@@ -213,6 +213,7 @@ def seed_relationships(
         ),
     )
     relationships, members, agreements, versions, meetings, items = [], [], [], [], [], []
+    recaps = []
     for i in range(count):
         rid = rel0 + i
         program = program_ids[i % len(program_ids)]
@@ -322,6 +323,11 @@ def seed_relationships(
         meetings,
     )
     copier.copy(
+        "programs_recap",
+        ["meeting_id", "written_by_id", "text", "written_at", "confirmed_by_id", "confirmed_at"],
+        recaps,
+    )
+    copier.copy(
         "programs_actionitem",
         ["id", "relationship_id", "owner_id", "title", "due_on", "status", "created_at"],
         items,
@@ -335,6 +341,7 @@ def seed_relationships(
             "programs_agreement",
             "programs_agreementversion",
             "programs_meeting",
+            "programs_recap",
             "programs_actionitem",
         ]
     )
@@ -357,10 +364,12 @@ def measure(label: str) -> tuple[float, int, dict[str, int]]:
         result = due_work_sweep(now=NOW)
         elapsed = time.perf_counter() - started
     planned = dict(sorted(result.planned.items()))
+    backlog = f", {result.backlog:,} left for the next sweep" if result.backlog else ""
     print(
-        f"  {label:<7} {elapsed:6.2f} s  {len(queries):3d} queries  planned {result.total:>7,} "
+        f"  {label:<7} {elapsed:6.2f} s (finding {result.seconds_reading:5.2f} s)  "
+        f"{len(queries):3d} queries  planned {result.total:>7,} "
         f"notifications, opened {result.review_requests:>6,} reviews, flagged "
-        f"{result.quiet_flagged:>5,} quiet"
+        f"{result.quiet_flagged:>5,} quiet{backlog}"
     )
     return elapsed, len(queries), planned
 
@@ -388,6 +397,10 @@ def main() -> int:
     if not args.keep:
         recreate_database(url)
     setup_django(url)
+    if args.keep:
+        from django.core.management import call_command as migrate
+
+        migrate("migrate", verbosity=0)
     from django.core.management import call_command
     from django.db import connection
 

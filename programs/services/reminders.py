@@ -25,13 +25,16 @@ the reminder for its old time is dropped at sending time by its context builder.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from mentorship.bulk import fetch_rows, insert_ignoring_conflicts
@@ -77,6 +80,16 @@ LOOKAHEAD = timedelta(hours=1)
 # time the sweep runs over old data): meetings to log, action items overdue.
 LOG_STALE_DAYS = 14
 ACTION_STALE_DAYS = 14
+# At most this many ledger rows per sweep (a few seconds of writing); a backlog is planned over
+# the next sweeps, the time-critical kinds first.
+MAX_PLANNED_PER_SWEEP = 25_000
+URGENCY = {
+    Kind.MEETING_UPCOMING: 0,
+    Kind.AGENDA_PREPARE: 1,
+    Kind.QUIET_RELATIONSHIP: 2,
+    Kind.REVIEW_REQUEST: 3,
+    Kind.PILOT_ENDING: 4,
+}
 SWEEP_LOCK = 6_006_006  # PostgreSQL advisory lock: one sweep at a time, even if beat fires twice
 MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 SWEPT_KINDS = (
@@ -98,6 +111,9 @@ class SweepResult:
     quiet_flagged: int = 0
     quiet_cleared: int = 0
     skipped: bool = False  # another sweep held the lock
+    backlog: int = 0  # due rows left for the next sweep (over MAX_PLANNED_PER_SWEEP)
+    seconds_reading: float = 0.0  # finding what is due (everything before writing)
+    seconds: float = 0.0  # the whole sweep, writing and committing included
 
     @property
     def total(self) -> int:
@@ -129,6 +145,7 @@ class Member(NamedTuple):
 def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
+    started = time.perf_counter()
     with transaction.atomic():
         if not _lock():
             result.skipped = True
@@ -139,17 +156,28 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
         planned += _log_nudges(now, rules)
         planned += _action_items(now)
         relationships = _open_relationships(now)
-        members = _members_of_open_relationships()
+        members = _members_of(_needing_members(now, rules, relationships))
         directors = _directors_by_program()
         planned += _checkins(now, rules, relationships, members, directors, result)
         planned += _pilot_endings(now, rules, relationships, members)
         result.review_requests = _open_reviews(now, rules, relationships, members)
         planned += _review_notices(now)
         fresh = _not_planned_before(planned)
+        if len(fresh) > MAX_PLANNED_PER_SWEEP:
+            # A backlog (the first sweep over old data, a long outage): plan the most urgent
+            # part now; the rest is found again by the next sweep, minutes later. Quiet alerts
+            # go with the flag this sweep sets, so they are never held back.
+            fresh.sort(key=lambda p: (URGENCY.get(p.kind, 9), p.due_at))
+            kept = [p for p in fresh if p.kind == Kind.QUIET_RELATIONSHIP]
+            rest = [p for p in fresh if p.kind != Kind.QUIET_RELATIONSHIP]
+            result.backlog = max(len(rest) - MAX_PLANNED_PER_SWEEP, 0)
+            fresh = kept + rest[:MAX_PLANNED_PER_SWEEP]
+        result.seconds_reading = time.perf_counter() - started
         # One statement on PostgreSQL (no batch limit), so the query count stays fixed.
         notifications_plan_many(fresh, batch_size=_batch())
         for p in fresh:
             result.planned[p.kind] = result.planned.get(p.kind, 0) + 1
+    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -195,6 +223,16 @@ def _directors_by_program() -> dict[int, set[int]]:
     ).values_list("program_id", "person__user_id"):
         directors[program_id].add(user_id)
     return directors
+
+
+def _planned(kind: str, prefix: str, cycle: str | None = None, pk: str = "pk") -> Exists:
+    """Whether the ledger already holds `kind` for this object (and cycle), for any recipient:
+    a thing's recipients are always planned together, in one statement. Uses the ledger's
+    (subject, kind) index."""
+    rows = Notification.objects.filter(
+        kind=kind, subject=Concat(Value(prefix), Cast(OuterRef(pk), CharField()))
+    )
+    return Exists(rows.filter(cycle=cycle) if cycle is not None else rows)
 
 
 def _not_planned_before(planned: list[Planned]) -> list[Planned]:
@@ -296,6 +334,13 @@ def _log_nudges(now: datetime, rules: dict[int, ProgramRules]) -> list[Planned]:
             starts_at__lte=now - timedelta(days=shortest) + LOOKAHEAD,
             relationship__stage__in=OPEN_STAGES,
         )
+        # Already asked (the ledger holds it): the sweep need not look again.
+        .filter(
+            Q(recap__isnull=True, recap__confirmed_at__isnull=True)
+            & ~_planned(Kind.MEETING_LOG, "meeting:", "log")
+            | Q(recap__isnull=False, recap__confirmed_at__isnull=True)
+            & ~_planned(Kind.MEETING_LOG, "meeting:", "confirm")
+        )
         .order_by()
         .values_list(
             "pk",
@@ -348,6 +393,7 @@ def _action_items(now: datetime) -> list[Planned]:
             due_on__lte=today,
             relationship__stage__in=OPEN_STAGES,
         )
+        .exclude(_planned(Kind.ACTION_ITEM_OVERDUE, "action:"))
         .order_by()
         .values_list(
             "pk", "due_on", "owner__user_id", "owner__time_zone", "relationship__program_id"
@@ -433,14 +479,65 @@ def _open_relationships(now: datetime) -> list[OpenRelationship]:
     return result
 
 
-def _members_of_open_relationships() -> dict[int, list[Member]]:
+def _needing_members(
+    now: datetime, rules: dict[int, ProgramRules], relationships: list[OpenRelationship]
+) -> list[int]:
+    """The relationships whose members the sweep may write to: a check-in cycle missed (or
+    the quiet flag about to change), the pilot ending, a review window open. Most need
+    nothing, so only these members are read."""
+    today, tomorrow = now.date(), now.date() + timedelta(days=1)
+    needed = []
+    for r in relationships:
+        rule = rules[r.program_id]
+        missed = missed_cycles(
+            anchor=checkin_anchor(r),
+            cadence_days=r.agreed_cadence or rule.cadence_days,
+            grace_days=rule.grace_days,
+            today=tomorrow,
+        )
+        if (
+            (missed and not r.has_upcoming)
+            or (missed >= QUIET_AFTER_CYCLES) != (r.quiet_since is not None)
+            or (
+                r.stage == RelationshipStage.PILOT
+                and r.pilot_ends_on is not None
+                and r.pilot_ends_on >= today
+                and r.pilot_ends_on - timedelta(days=rule.pilot_days) <= tomorrow
+            )
+            or current_review(
+                pilot_ends_on=r.pilot_ends_on,
+                started_on=r.started_on,
+                cadence_months=rule.review_months,
+                today=today,
+            )
+            is not None
+        ):
+            needed.append(r.pk)
+    return needed
+
+
+def _members_of(relationship_ids: list[int]) -> dict[int, list[Member]]:
+    """Active members of these relationships: on PostgreSQL the ids go as one array."""
     members: dict[int, list[Member]] = defaultdict(list)
+    if not relationship_ids:
+        return members
+    rows = RelationshipMember.objects.filter(left_at__isnull=True)
+    if connection.vendor == "postgresql":
+        rows = rows.filter(
+            relationship_id__in=RawSQL("SELECT unnest(%s::bigint[])", [relationship_ids])
+        )
+    elif len(relationship_ids) <= 500:
+        rows = rows.filter(relationship_id__in=relationship_ids)
+    else:  # SQLite (the local demo) caps a statement's parameters; it is small anyway
+        rows = rows.filter(relationship__stage__in=OPEN_STAGES)
+    wanted = set(relationship_ids)
     for relationship_id, person_id, user_id, tz, side in fetch_rows(
-        RelationshipMember.objects.filter(left_at__isnull=True, relationship__stage__in=OPEN_STAGES)
-        .order_by()
-        .values_list("relationship_id", "person_id", "person__user_id", "person__time_zone", "side")
+        rows.order_by().values_list(
+            "relationship_id", "person_id", "person__user_id", "person__time_zone", "side"
+        )
     ):
-        members[relationship_id].append(Member(person_id, user_id, tz, side))
+        if relationship_id in wanted:
+            members[relationship_id].append(Member(person_id, user_id, tz, side))
     return members
 
 
@@ -643,6 +740,12 @@ def _review_notices(now: datetime) -> list[Planned]:
             closes_on__gte=today,
             relationship__stage__in=OPEN_STAGES,
         )
+        .annotate(
+            asked=_planned(Kind.REVIEW_REQUEST, "review:", "request"),
+            chased_1=_planned(Kind.REVIEW_CHASE, "review:", "chase-1"),
+            chased_2=_planned(Kind.REVIEW_CHASE, "review:", "chase-2"),
+        )
+        .exclude(asked=True, chased_2=True)
         .order_by()
         .values_list(
             "pk",
@@ -652,13 +755,16 @@ def _review_notices(now: datetime) -> list[Planned]:
             "relationship__program_id",
             "respondent__user_id",
             "respondent__time_zone",
+            "asked",
+            "chased_1",
+            "chased_2",
         )
     )
     planned = []
-    for pk, opens_on, closes_on, created_at, program_id, user_id, tz in rows:
+    for pk, opens_on, closes_on, created_at, program_id, user_id, tz, *done in rows:
         subject = f"review:{pk}"
         due = morning_of(opens_on, tz)
-        if due <= horizon:
+        if not done[0] and due <= horizon:
             planned.append(
                 Planned(user_id, Kind.REVIEW_REQUEST, subject, "request", due, program_id)
             )
@@ -666,7 +772,7 @@ def _review_notices(now: datetime) -> list[Planned]:
         start = max(opens_on, created_at.date())
         for n, day in enumerate(chase_days(start), start=1):
             due = morning_of(day, tz)
-            if day <= closes_on and due <= horizon:
+            if not done[n] and day <= closes_on and due <= horizon:
                 planned.append(
                     Planned(user_id, Kind.REVIEW_CHASE, subject, f"chase-{n}", due, program_id)
                 )

@@ -358,3 +358,20 @@ def test_the_number_of_queries_does_not_grow_with_relationships(program, directo
         result = due_work_sweep()
     assert result.planned[Kind.MEETING_UPCOMING] == 18
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_a_backlog_is_planned_over_several_sweeps_most_urgent_first(pair_since, monkeypatch):
+    from programs.services import reminders
+
+    r = pair_since(date(2026, 1, 1))
+    meeting(r, datetime(2026, 3, 17, 14, 0, tzinfo=UTC))
+    monkeypatch.setattr(reminders, "MAX_PLANNED_PER_SWEEP", 2)
+    with at(datetime(2026, 3, 16, 15, 0, tzinfo=UTC)):
+        first = due_work_sweep()
+        assert first.backlog > 0
+        # The time-critical kind first; the quiet alert always goes with its flag.
+        assert set(first.planned) == {Kind.MEETING_UPCOMING, Kind.QUIET_RELATIONSHIP}
+        while due_work_sweep().backlog:
+            pass
+    assert planned(Kind.AGENDA_PREPARE)
+    assert planned(Kind.QUIET_RELATIONSHIP)
