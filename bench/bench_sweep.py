@@ -253,9 +253,11 @@ def seed_relationships(
             hour = rng.choice([13, 15, 17, 19])
             at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
             status = "check_in" if k % 5 == 4 else "held"
-            meetings.append(
-                (meeting0 + len(meetings), rid, at.isoformat(), 60, "UTC", status, stamp, "[]")
-            )
+            mid = meeting0 + len(meetings)
+            meetings.append((mid, rid, at.isoformat(), 60, "UTC", status, stamp, "[]"))
+            # Most pairs write and confirm a recap within a couple of days.
+            if status == "held" and at < NOW - timedelta(days=2) and rng.random() < 0.8:
+                recaps.append((mid, mentee, "We agreed next steps.", stamp, mentor, stamp))
         for _ in range(future):
             at = NOW + timedelta(hours=rng.randint(2, 24 * 30))
             meetings.append(
