@@ -10,7 +10,7 @@ empty ledger (it plans everything due and opens the reviews whose window is open
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_issue6_bench .venv/bin/python bench/bench_sweep.py
 
 Options: --relationships 100000 --meetings-per 10 --small 10000 --keep (reuse the seeded DB).
-PASS means the sweep at the full size took at most 5 s (both runs)."""
+PASS means every sweep at the full size (first, backlog, steady) took at most 5 s."""
 
 from __future__ import annotations
 
@@ -354,6 +354,20 @@ def seed_relationships(
 # --- Measuring ---------------------------------------------------------------------------------
 
 
+def measure_all() -> tuple[tuple[float, int, dict[str, int]], ...]:
+    """The first sweep on an empty ledger, the sweeps that plan its backlog, then a steady one."""
+    first = measure("first")
+    drains = []
+    while _backlog[0]:
+        drains.append(measure("backlog"))
+    steady = measure("steady")
+    worst_drain = max(drains, default=(0.0, 0, {}))
+    return first, worst_drain, steady
+
+
+_backlog = [0]
+
+
 def measure(label: str) -> tuple[float, int, dict[str, int]]:
     import time_machine
     from django.db import connection
@@ -366,6 +380,7 @@ def measure(label: str) -> tuple[float, int, dict[str, int]]:
         result = due_work_sweep(now=NOW)
         elapsed = time.perf_counter() - started
     planned = dict(sorted(result.planned.items()))
+    _backlog[0] = result.backlog
     backlog = f", {result.backlog:,} left for the next sweep" if result.backlog else ""
     print(
         f"  {label:<7} {elapsed:6.2f} s (finding {result.seconds_reading:5.2f} s)  "
@@ -419,7 +434,7 @@ def main() -> int:
         print(f"Seeded {counts()} in {time.perf_counter() - started:.0f} s")
         clear_planned()
         print(f"Sweep at {counts()}:")
-        results.append(("small", measure("first"), measure("steady")))
+        results.append(("small", *measure_all()))
         started = time.perf_counter()
         seed_relationships(
             copier, program_ids, args.relationships - args.small, args.meetings_per, rng
@@ -427,19 +442,21 @@ def main() -> int:
         print(f"Grew to {counts()} in {time.perf_counter() - started:.0f} s")
     clear_planned()
     print(f"Sweep at {counts()}:")
-    results.append(("full", measure("first"), measure("steady")))
-    (_, (first_t, first_q, _), (steady_t, steady_q, _)) = results[-1]
+    results.append(("full", *measure_all()))
+    (_, (first_t, first_q, _), (drain_t, _, _), (steady_t, steady_q, _)) = results[-1]
     if len(results) == 2:
-        (_, (_, small_first_q, _), (_, small_steady_q, _)) = results[0]
+        (_, (_, small_first_q, _), _, (_, small_steady_q, _)) = results[0]
         same = small_first_q == first_q and small_steady_q == steady_q
         print(
             f"Queries: {small_first_q}/{small_steady_q} at {args.small:,} relationships, "
             f"{first_q}/{steady_q} at {args.relationships:,} — "
             + ("the same." if same else "DIFFERENT.")
         )
-    ok = max(first_t, steady_t) <= LIMIT_SECONDS
+    slowest = max(first_t, drain_t, steady_t)
+    ok = slowest <= LIMIT_SECONDS
     print(
-        f"{'PASS' if ok else 'FAIL'}: slowest sweep {max(first_t, steady_t):.2f} s (limit {LIMIT_SECONDS:.0f} s)"
+        f"{'PASS' if ok else 'FAIL'}: slowest sweep {slowest:.2f} s at "
+        f"{args.relationships:,} relationships (limit {LIMIT_SECONDS:.0f} s)"
     )
     return 0 if ok else 1
 

@@ -15,7 +15,7 @@ email itself. Times are written in the recipient's own time zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.urls import reverse
@@ -368,23 +368,36 @@ def pilot_ending(n: Notification) -> dict[str, Any] | None:
 
 
 @register(Kind.QUIET_RELATIONSHIP)
-def quiet_relationship(n: Notification) -> dict[str, Any] | None:
-    relationship = Relationship.objects.select_related("program").filter(pk=_id(n)).first()
-    if relationship is None or not relationship.is_open or relationship.quiet_since is None:
-        return None
-    if not _is_director_outside(n, relationship):
-        return None
-    from programs.selectors.relationships import last_met_on
+def quiet_relationships(n: Notification) -> dict[str, Any] | None:
+    """The pairs of one program the sweep flagged quiet on one day — still quiet, and not
+    ones the director is part of."""
+    from programs.selectors.relationships import active_members
 
-    members = _members(relationship.pk)
-    names = _names(members)
+    program_id = _id(n)
+    if not can_direct(n.recipient, program_id):
+        return None
+    day = date.fromisoformat(n.cycle.split(":", 1)[1])
+    mine = RelationshipMember.objects.filter(person__user=n.recipient_id).values("relationship")
+    quiet = list(
+        Relationship.objects.filter(program=program_id, stage__in=OPEN_STAGES, quiet_since=day)
+        .exclude(pk__in=mine)
+        .prefetch_related(active_members())
+        .order_by("started_on", "pk")
+    )
+    if not quiet:
+        return None
+    pairs = [
+        {"names": _names(r.active_members), "url": _url("relationship_detail", r.pk)}  # type: ignore[attr-defined]
+        for r in quiet[:25]
+    ]
+    count = len(quiet)
     return {
-        "names": names,
-        "last_met": last_met_on(relationship),
-        "started_on": relationship.started_on,
-        "url": _url("relationship_detail", relationship.pk),
-        "list_url": _url("program_relationships", relationship.program_id) + "?quiet=1",
-        "summary": f"{names} have gone quiet",
+        "pairs": pairs,
+        "count": count,
+        "more": count - len(pairs),
+        "list_url": _url("program_relationships", program_id) + "?quiet=1",
+        "url": _url("program_relationships", program_id) + "?quiet=1",
+        "summary": f"{count} relationship{'s' if count != 1 else ''} went quiet",
     }
 
 

@@ -14,7 +14,7 @@ Kinds, subjects and cycle keys (the ledger's unique key is recipient + kind + su
 | agenda_prepare      | meeting:<id>     | agenda:s<sequence>          | mentees / peers           |
 | meeting_log         | meeting:<id>     | log / confirm               | members (confirm: not the writer) |
 | checkin_overdue     | relationship:<id>| overdue:<anchor>:<n>        | every member, cycles 1–2  |
-| quiet_relationship  | relationship:<id>| quiet:<anchor>              | the program's directors   |
+| quiet_relationship  | program:<id>     | quiet:<day>                 | the program's directors (one a day, listing the pairs) |
 | action_item_overdue | action:<id>      | due:<due date>              | the item's owner          |
 | pilot_ending        | relationship:<id>| pilot:<pilot end>           | every member              |
 | review_request      | review:<id>      | request                     | the respondent            |
@@ -82,7 +82,7 @@ LOG_STALE_DAYS = 14
 ACTION_STALE_DAYS = 14
 # At most this many ledger rows per sweep (a few seconds of writing); a backlog is planned over
 # the next sweeps, the time-critical kinds first.
-MAX_PLANNED_PER_SWEEP = 25_000
+MAX_PLANNED_PER_SWEEP = 10_000
 URGENCY = {
     Kind.MEETING_UPCOMING: 0,
     Kind.AGENDA_PREPARE: 1,
@@ -166,7 +166,7 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
         if len(fresh) > MAX_PLANNED_PER_SWEEP:
             # A backlog (the first sweep over old data, a long outage): plan the most urgent
             # part now; the rest is found again by the next sweep, minutes later. Quiet alerts
-            # go with the flag this sweep sets, so they are never held back.
+            # (one per director and day) go with the flags this sweep sets: never held back.
             fresh.sort(key=lambda p: (URGENCY.get(p.kind, 9), p.due_at))
             kept = [p for p in fresh if p.kind == Kind.QUIET_RELATIONSHIP]
             rest = [p for p in fresh if p.kind != Kind.QUIET_RELATIONSHIP]
@@ -216,12 +216,13 @@ def _program_rules() -> dict[int, ProgramRules]:
     }
 
 
-def _directors_by_program() -> dict[int, set[int]]:
-    directors: dict[int, set[int]] = defaultdict(set)
-    for program_id, user_id in Membership.objects.filter(
+def _directors_by_program() -> dict[int, set[tuple[int, str]]]:
+    """Each program's directors as (user id, time zone)."""
+    directors: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for program_id, user_id, tz in Membership.objects.filter(
         role=Role.DIRECTOR, person__user__is_active=True
-    ).values_list("program_id", "person__user_id"):
-        directors[program_id].add(user_id)
+    ).values_list("program_id", "person__user_id", "person__time_zone"):
+        directors[program_id].add((user_id, tz))
     return directors
 
 
@@ -497,7 +498,6 @@ def _needing_members(
         )
         if (
             (missed and not r.has_upcoming)
-            or (missed >= QUIET_AFTER_CYCLES) != (r.quiet_since is not None)
             or (
                 r.stage == RelationshipStage.PILOT
                 and r.pilot_ends_on is not None
@@ -550,7 +550,7 @@ def _checkins(
     rules: dict[int, ProgramRules],
     relationships: list[OpenRelationship],
     members: dict[int, list[Member]],
-    directors: dict[int, set[int]],
+    directors: dict[int, set[tuple[int, str]]],
     result: SweepResult,
 ) -> list[Planned]:
     """A friendly nudge to everyone for the first and second missed cycle (unless a meeting is
@@ -559,6 +559,7 @@ def _checkins(
     planned: list[Planned] = []
     to_flag: list[int] = []
     to_clear: list[int] = []
+    flagged_programs: set[int] = set()
     for r in relationships:
         rule = rules[r.program_id]
         cadence = r.agreed_cadence or rule.cadence_days
@@ -568,24 +569,7 @@ def _checkins(
         )
         if missed >= QUIET_AFTER_CYCLES and r.quiet_since is None:
             to_flag.append(r.pk)
-            people = {m.user_id for m in members.get(r.pk, ())}
-            flagged_day = missed_cycle_day(
-                anchor=anchor,
-                cadence_days=cadence,
-                grace_days=rule.grace_days,
-                cycle=QUIET_AFTER_CYCLES,
-            )
-            planned += [
-                Planned(
-                    user_id,
-                    Kind.QUIET_RELATIONSHIP,
-                    f"relationship:{r.pk}",
-                    f"quiet:{anchor.isoformat()}",
-                    morning_of(flagged_day, "UTC", 0),
-                    r.program_id,
-                )
-                for user_id in sorted(directors.get(r.program_id, set()) - people)
-            ]
+            flagged_programs.add(r.program_id)
         elif missed < QUIET_AFTER_CYCLES and r.quiet_since is not None:
             to_clear.append(r.pk)
         # Look one day ahead too: a zone east of UTC reaches the next morning first.
@@ -614,6 +598,20 @@ def _checkins(
                         r.program_id,
                     )
                 )
+    # Directors get one email per program and day listing the pairs that went quiet (the first
+    # sweep over old data may flag hundreds), on the morning of that day in their own zone.
+    for program_id in sorted(flagged_programs):
+        for user_id, tz in sorted(directors.get(program_id, ())):
+            planned.append(
+                Planned(
+                    user_id,
+                    Kind.QUIET_RELATIONSHIP,
+                    f"program:{program_id}",
+                    f"quiet:{today.isoformat()}",
+                    morning_of(today, tz),
+                    program_id,
+                )
+            )
     result.quiet_flagged = _update_in_chunks(to_flag, quiet_since=today)
     result.quiet_cleared = _update_in_chunks(to_clear, quiet_since=None)
     # A relationship that closed is no longer "quiet".
