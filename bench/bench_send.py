@@ -178,12 +178,22 @@ def seed(pairs: int) -> None:
 def main() -> int:
     args = parse()
     url = os.environ.get("BENCH_SEND_DATABASE_URL", DEFAULT_URL)
-    from bench.bench_sweep import recreate_database
     from bench.smtp_sink import SmtpSink
 
     workdir = tempfile.mkdtemp(prefix="bench-send-")
     redis, broker = start_redis(workdir)
     sink = SmtpSink().start()
+    try:
+        return run(args, url, workdir, broker, sink)
+    finally:
+        sink.stop()
+        redis.terminate()
+        redis.wait(timeout=10)
+
+
+def run(args: argparse.Namespace, url: str, workdir: str, broker: str, sink) -> int:  # type: ignore[no-untyped-def]
+    from bench.bench_sweep import recreate_database
+
     os.environ.update(
         {
             "DATABASE_URL": url,
@@ -217,67 +227,63 @@ def main() -> int:
     print(f"Planned {len(ids):,} meeting reminders; Redis {broker}; SMTP sink on port {sink.port}")
     print("(2 shared cores here: other load skews these figures)")
     results = []
-    try:
-        for workers in args.workers:
-            Notification.objects.update(
-                status=Status.PENDING, sent_at=None, queued_at=timezone.now(), attempts=0
-            )
-            before = sink.count
-            with app.producer_or_acquire() as producer:
-                for pk in ids:
-                    deliver.apply_async(args=[pk], producer=producer)
-            log = Path(workdir) / f"worker-{workers}.log"
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "mentorship",
-                    "worker",
-                    "--loglevel",
-                    "WARNING",
-                    "--concurrency",
-                    str(workers),
-                    "--queues",
-                    "bench-send",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "--hostname",
-                    f"bench{workers}@%h",
-                ],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            started = time.monotonic()
-            try:
-                while Notification.objects.filter(status=Status.PENDING).exists():
-                    if worker.poll() is not None:
-                        raise RuntimeError(f"worker exited: see {log}")
-                    if time.monotonic() - started > 1800:
-                        raise RuntimeError("timed out")
-                    time.sleep(0.5)
-            finally:
-                os.killpg(worker.pid, signal.SIGTERM)
-                worker.wait(timeout=60)
-            sent = Notification.objects.filter(status=Status.SENT)
-            first = sent.order_by("sent_at").values_list("sent_at", flat=True).first()
-            last = sent.order_by("-sent_at").values_list("sent_at", flat=True).first()
-            span = (last - first).total_seconds()
-            rate = (sent.count() - 1) / span if span else float("inf")
-            received = sink.count - before
-            results.append((workers, rate))
-            print(
-                f"  {workers} worker process{'es' if workers > 1 else ''}: {sent.count():,} sent in "
-                f"{span:6.1f} s = {rate:6.1f} emails/s (sink received {received:,})"
-            )
-    finally:
-        sink.stop()
-        redis.terminate()
+    for workers in args.workers:
+        Notification.objects.update(
+            status=Status.PENDING, sent_at=None, queued_at=timezone.now(), attempts=0
+        )
+        before = sink.count
+        with app.producer_or_acquire() as producer:
+            for pk in ids:
+                deliver.apply_async(args=[pk], producer=producer)
+        log = Path(workdir) / f"worker-{workers}.log"
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mentorship",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                str(workers),
+                "--queues",
+                "bench-send",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--hostname",
+                f"bench{workers}@%h",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started = time.monotonic()
+        try:
+            while Notification.objects.filter(status=Status.PENDING).exists():
+                if worker.poll() is not None:
+                    raise RuntimeError(f"worker exited: see {log}")
+                if time.monotonic() - started > 1800:
+                    raise RuntimeError("timed out")
+                time.sleep(0.5)
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
+        sent = Notification.objects.filter(status=Status.SENT)
+        first = sent.order_by("sent_at").values_list("sent_at", flat=True).first()
+        last = sent.order_by("-sent_at").values_list("sent_at", flat=True).first()
+        span = (last - first).total_seconds()
+        rate = (sent.count() - 1) / span if span else float("inf")
+        received = sink.count - before
+        results.append((workers, rate))
+        print(
+            f"  {workers} worker process{'es' if workers > 1 else ''}: {sent.count():,} sent in "
+            f"{span:6.1f} s = {rate:6.1f} emails/s (sink received {received:,})"
+        )
     base = results[0][1]
     print("Scaling: " + ", ".join(f"{w}× → {r / base:.2f}×" for w, r in results))
     return 0

@@ -119,9 +119,8 @@ class Copier:
             n += 1
         buffer.seek(0)
         with self.connection.cursor() as c:
-            c.copy_expert(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)", buffer
-            )
+            quoted = ", ".join(f'"{name}"' for name in columns)
+            c.copy_expert(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT text)", buffer)
         return n
 
     def next_id(self, table: str) -> int:
