@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_group_departure_and_review_chase_kinds'),
-        ('programs', '0008_default_review_instrument'),
+        ("notifications", "0002_group_departure_and_review_chase_kinds"),
+        ("programs", "0008_default_review_instrument"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['subject', 'kind'], name='notificatio_subject_7888f4_idx'),
+            model_name="notification",
+            index=models.Index(fields=["subject", "kind"], name="notificatio_subject_7888f4_idx"),
         ),
     ]
