@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("institution/", include("programs.urls_institution")),
     path("", include("programs.urls_relationships")),
+    path("", include("programs.urls_reviews")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

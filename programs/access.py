@@ -35,6 +35,7 @@ from .models import (
     Relationship,
     RelationshipMember,
     ReportExport,
+    ReviewInstrument,
     Role,
     RosterImport,
     SelfAssessment,
@@ -545,3 +546,37 @@ def get_report_export_for_user(user: AnyUser, program: Program, pk: int) -> Repo
     if export is None:
         raise Http404("No such export.")
     return export
+
+
+# --- Relationship reviews ------------------------------------------------------------------------
+#
+# Each party's answers are theirs and the directors': never the other party's — not even whether
+# they answered. Directors who are themselves in a relationship see its reviews as a member would
+# (not at all), like ended reasons and concerns.
+
+
+def can_see_review_answers(user: AnyUser, relationship: Relationship) -> bool:
+    return can_see_ended_reason(user, relationship)
+
+
+def get_relationship_for_review_results(user: AnyUser, pk: int) -> Relationship:
+    """The relationship, for its directors' review results. Members (who know it exists) get
+    403; everyone else 404."""
+    relationship = get_relationship_for_user(user, pk)
+    if not can_see_review_answers(user, relationship):
+        raise PermissionDenied("Review answers are for the program's directors only.")
+    return relationship
+
+
+def get_instrument_for_director(user: AnyUser, program: Program, pk: int) -> ReviewInstrument:
+    """One of the program's own instruments or one shipped with the app."""
+    if not can_direct(user, program):
+        raise PermissionDenied("Only the program's directors can do this.")
+    instrument = (
+        ReviewInstrument.objects.filter(pk=pk)
+        .filter(Q(program=program) | Q(program__isnull=True))
+        .first()
+    )
+    if instrument is None:
+        raise Http404("No such review instrument.")
+    return instrument

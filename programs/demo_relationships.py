@@ -20,11 +20,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from mentorship.notifications.models import Notification, Status
+
 from .models import (
     ActionItem,
     ActionItemStatus,
     AssessmentStatus,
-    Concern,
     FacultyProfile,
     Goal,
     Meeting,
@@ -33,7 +34,6 @@ from .models import (
     Program,
     Relationship,
     RelationshipKind,
-    RelationshipMember,
     RelationshipSource,
     Role,
     SelfAssessment,
@@ -221,12 +221,11 @@ def _demo_assessment(person: FacultyProfile) -> SelfAssessment:
     return assessment
 
 
-def _quiet_notifications(relationship: Relationship) -> None:
-    """Seeding must not email anyone: mark the ending notices as already handled."""
-    now = timezone.now()
-    Relationship.objects.filter(pk=relationship.pk).update(end_notified_at=now)
-    RelationshipMember.objects.filter(relationship=relationship).update(
-        welcomed_at=now, departure_notified_at=now
+def _quiet_notifications(since: datetime) -> None:
+    """Seeding must not email anyone: the ledger rows the services planned while seeding (the
+    ending notice, the concern alert) are marked as handled."""
+    Notification.objects.filter(status=Status.PENDING, created_at__gte=since).update(
+        status=Status.SKIPPED, last_error="Demo data: not sent."
     )
 
 
@@ -235,6 +234,7 @@ def seed_relationships(*, admin: Any) -> int:
     program = Program.objects.filter(name=JUNIOR_PROGRAM).first()
     if program is None or Relationship.objects.filter(program=program).exists():
         return 0
+    started = timezone.now()
     rng = random.Random(5)
     today = timezone.localdate()
     profiles = {
@@ -514,12 +514,10 @@ def seed_relationships(*, admin: Any) -> int:
             "confrontation but I need advice.",
             by=raiser,
         )
-        Concern.objects.filter(pk=concern.pk).update(directors_alerted_at=timezone.now())
         if director is not None:
             concern_acknowledge(concern=concern, by=director.user)
 
-    for relationship in created:
-        _quiet_notifications(relationship)
+    _quiet_notifications(started)
     return len(created)
 
 

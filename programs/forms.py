@@ -219,6 +219,17 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return data
 
 
+DEFAULTED_FIELDS = (
+    "upcoming_reminder_hours",
+    "agenda_reminder_days",
+    "log_reminder_days",
+    "checkin_grace_days",
+    "pilot_reminder_days",
+    "review_risk_threshold",
+    "review_drop_threshold",
+)
+
+
 class ProgramForm(PlainTextMixin, forms.ModelForm):
     allowed_models = forms.MultipleChoiceField(
         label="Mentoring models this program offers",
@@ -239,6 +250,13 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             "max_pending_requests",
             "request_expiry_days",
             "reassessment_months",
+            "upcoming_reminder_hours",
+            "agenda_reminder_days",
+            "log_reminder_days",
+            "checkin_grace_days",
+            "pilot_reminder_days",
+            "review_risk_threshold",
+            "review_drop_threshold",
         ]
         labels = {
             "meeting_cadence_days": "Default meeting cadence",
@@ -247,6 +265,13 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             "max_pending_requests": "Pending mentor requests allowed per mentee",
             "request_expiry_days": "Mentor requests expire after (days)",
             "reassessment_months": "Ask for a new self-evaluation every (months)",
+            "upcoming_reminder_hours": "Meeting reminder (hours before)",
+            "agenda_reminder_days": "Agenda reminder to the mentee (days before)",
+            "log_reminder_days": "Log-the-meeting nudge (days after, if nobody did)",
+            "checkin_grace_days": "Grace period before a check-in nudge (days)",
+            "pilot_reminder_days": "Pilot-ending reminder (days before)",
+            "review_risk_threshold": "Flag a relationship at risk when a review scores below",
+            "review_drop_threshold": "… or when a person's score drops by at least",
         }
         help_texts = {
             "meeting_cadence_days": "Prefilled in each pair's agreement; pairs may agree another.",
@@ -264,14 +289,44 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
         self.fields["max_pending_requests"].max_value = 10
         self.fields["request_expiry_days"].min_value = 1
         self.fields["request_expiry_days"].max_value = 90
+        for name, low, high in (
+            ("upcoming_reminder_hours", 1, 168),
+            ("agenda_reminder_days", 1, 14),
+            ("log_reminder_days", 1, 14),
+            ("checkin_grace_days", 0, 60),
+            ("pilot_reminder_days", 1, 30),
+        ):
+            self.fields[name].min_value, self.fields[name].max_value = low, high
+        for name in DEFAULTED_FIELDS:
+            self.fields[name].required = False
+        risk, drop = self.fields["review_risk_threshold"], self.fields["review_drop_threshold"]
+        risk.help_text = "On a 1–5 scale, whatever the instrument's own scale (5 = healthiest)."
+        drop.help_text = "Compared with the same person's previous review, on the 1–5 scale."
         for name in (
             "review_cadence_months",
             "pilot_length_days",
             "max_pending_requests",
             "request_expiry_days",
+            "upcoming_reminder_hours",
+            "agenda_reminder_days",
+            "log_reminder_days",
+            "checkin_grace_days",
+            "pilot_reminder_days",
         ):
             field = self.fields[name]
             field.validators.append(_range_validator(field.min_value, field.max_value))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Left empty (or not sent by an older form): keep the current value or the default.
+        for name in DEFAULTED_FIELDS:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = getattr(self.instance, name)
+        for name, low, high in (("review_risk_threshold", 1, 5), ("review_drop_threshold", 0.5, 4)):
+            value = data.get(name)
+            if value is not None and not low <= value <= high:
+                self.add_error(name, f"Enter a number from {low} to {high}.")
+        return data
 
 
 def _range_validator(low: int, high: int) -> Any:

@@ -7,14 +7,8 @@ import smtplib
 from celery import shared_task
 
 from mentorship.queue import enqueue
-from programs.services.concerns import concern_alert_directors, concerns_unalerted
 from programs.services.invitations import invitation_send, invitations_unsent
-from programs.services.relationships import (
-    member_notify_departure,
-    notices_pending,
-    relationship_notify_ended,
-    relationship_notify_started,
-)
+from programs.services.reminders import due_work_sweep
 
 TRANSIENT_EMAIL_ERRORS = (
     smtplib.SMTPServerDisconnected,
@@ -45,51 +39,20 @@ def sweep_unsent_invitations() -> int:
     return len(ids)
 
 
-# --- Relationships (ids only; each service call is idempotent) ---------------------------------
-
-EMAIL_TASK = {
-    "autoretry_for": TRANSIENT_EMAIL_ERRORS,
-    "retry_backoff": 30,
-    "retry_backoff_max": 60 * 30,
-    "retry_jitter": True,
-    "max_retries": 6,
-}
-
-
-@shared_task(**EMAIL_TASK)
-def send_relationship_started(relationship_id: int) -> int:
-    return relationship_notify_started(relationship_id=relationship_id)
-
-
-@shared_task(**EMAIL_TASK)
-def send_relationship_ended(relationship_id: int) -> int:
-    return relationship_notify_ended(relationship_id=relationship_id)
-
-
-@shared_task(**EMAIL_TASK)
-def send_group_departure(member_id: int) -> int:
-    return member_notify_departure(member_id=member_id)
-
-
-@shared_task(**EMAIL_TASK)
-def send_concern_alert(concern_id: int) -> int:
-    return concern_alert_directors(concern_id=concern_id)
+# --- Reminders and reviews ----------------------------------------------------------------------
 
 
 @shared_task
-def sweep_relationship_notices() -> int:
-    """Queue relationship notices and concern alerts whose task never ran. Each task is
-    idempotent, so one that was merely slow is not sent twice."""
-    pending = notices_pending()
-    jobs = [
-        *((send_relationship_started, pk) for pk in pending["started"]),
-        *((send_relationship_ended, pk) for pk in pending["ended"]),
-        *((send_group_departure, pk) for pk in pending["departures"]),
-        *((send_concern_alert, pk) for pk in concerns_unalerted()),
-    ]
-    for task, pk in jobs:
-        enqueue(task, pk)
-    return len(jobs)
+def sweep_due_work() -> dict[str, int]:
+    """Plan every reminder, review request and chase that is due (see services.reminders);
+    `mentorship.notifications.tasks.sweep_pending` then sends them."""
+    result = due_work_sweep()
+    return {
+        **result.planned,
+        "review_requests": result.review_requests,
+        "quiet_flagged": result.quiet_flagged,
+        "quiet_cleared": result.quiet_cleared,
+    }
 
 
 # --- Reports ------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import assessments as assessment_views
+from .views import bounces as bounce_views
 from .views import programs as program_views
 
 app_name = "programs"
@@ -18,6 +19,12 @@ urlpatterns = [
         name="member_remove",
     ),
     path("<int:pk>/directors/", program_views.directors, name="directors"),
+    path("<int:pk>/bounces/", bounce_views.bounces, name="bounces"),
+    path(
+        "<int:pk>/bounces/<int:bounce_pk>/clear/",
+        bounce_views.bounce_clear_view,
+        name="bounce_clear",
+    ),
     path("<int:pk>/needs/", assessment_views.program_needs, name="needs"),
     path("<int:pk>/cohorts/new/", program_views.cohort_edit, name="cohort_new"),
     path("<int:pk>/cohorts/<int:cohort_pk>/", program_views.cohort_edit, name="cohort_edit"),

@@ -13,8 +13,11 @@ from programs.models import (
     GoalStatus,
     LocationPreference,
     NeedArea,
+    ReviewInstrument,
+    ReviewItem,
     SelfAssessment,
 )
+from programs.reviews_default import ensure_default_instrument
 from programs.services.assessments import (
     assessment_autosave,
     assessment_start_draft,
@@ -38,10 +41,11 @@ REFLECTIONS = {
 
 
 def ensure_reference_data() -> None:
-    """Re-create the need areas, ranks and streams seeded by migration 0002 when a transactional
-    (browser) test has flushed them."""
+    """Re-create the need areas, ranks and streams seeded by migration 0002, and the default review
+    instrument of migration 0008, when a transactional (browser) test has flushed them."""
     if not NeedArea.objects.exists():
         importlib.import_module("programs.migrations.0002_reference_data").seed(apps, None)
+    ensure_default_instrument(ReviewInstrument, ReviewItem)
 
 
 def goal(horizon: str, text: str, **extra: Any) -> dict[str, Any]:

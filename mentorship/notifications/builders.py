@@ -27,6 +27,6 @@ def bounce_alert(n: Notification) -> dict[str, Any] | None:
         "bounce": bounce,
         "person_name": name,
         "email": bounce.email,
-        "url": absolute_url(reverse("programs:members", args=[n.program_id])),
+        "url": absolute_url(reverse("programs:bounces", args=[n.program_id])),
         "summary": f"Emails to {name} cannot be delivered",
     }

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 class Kind(models.TextChoices):
     RELATIONSHIP_STARTED = "relationship_started", "A new mentoring relationship"
     RELATIONSHIP_ENDED = "relationship_ended", "A relationship was ended"
+    GROUP_DEPARTURE = "group_departure", "Someone moved on from your group"
     MEETING_UPCOMING = "meeting_upcoming", "Upcoming meeting reminders"
     AGENDA_PREPARE = "agenda_prepare", "Reminders to prepare an agenda"
     MEETING_LOG = "meeting_log", "Nudges to log a meeting or confirm its recap"
@@ -26,6 +27,7 @@ class Kind(models.TextChoices):
     ACTION_ITEM_OVERDUE = "action_item_overdue", "Overdue action items"
     PILOT_ENDING = "pilot_ending", "Pilot period ending"
     REVIEW_REQUEST = "review_request", "Relationship review requests"
+    REVIEW_CHASE = "review_chase", "Reminders about unanswered reviews"
     MENTOR_REQUEST = "mentor_request", "Mentor requests and answers"
     MATCH_PUBLISHED = "match_published", "New matches"
     QUIET_RELATIONSHIP = "quiet_relationship", "Quiet relationships (directors)"

@@ -59,6 +59,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["recipient", "status"]),
+            # "Has this thing's notification been planned?" — the sweeps ask it in SQL.
+            models.Index(fields=["subject", "kind"]),
         ]
 
     def __str__(self) -> str:

@@ -24,11 +24,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.bulk import insert_ignoring_conflicts
+from mentorship.queue import enqueue_on_commit
 from programs.emails import absolute_url, build_email
 
 from .kinds import BUILDERS, Delivery, Kind, register, spec
@@ -84,9 +86,30 @@ def notification_plan(
         return None
 
 
-def notifications_plan_many(rows: Iterable[Planned], *, batch_size: int = 2000) -> int:
-    """Plan many notifications in bulk, ignoring those already planned; returns rows offered."""
+def notifications_plan_many(rows: Iterable[Planned], *, batch_size: int | None = 2000) -> int:
+    """Plan many notifications in bulk, ignoring those already planned; returns rows offered.
+
+    On PostgreSQL all rows go in one statement whatever their number (see `mentorship.bulk`),
+    so a sweep's query count does not grow with the work it finds."""
     now = timezone.now()
+    rows = list(rows)
+    if connection.vendor == "postgresql":
+        return insert_ignoring_conflicts(
+            Notification,
+            ["recipient", "kind", "subject", "cycle", "due_at", "program", "data"],
+            [
+                (
+                    r.recipient_id,
+                    r.kind,
+                    r.subject,
+                    r.cycle,
+                    r.due_at or now,
+                    r.program_id,
+                    r.data or {},
+                )
+                for r in rows
+            ],
+        )
     objects = [
         Notification(
             recipient_id=r.recipient_id,
@@ -103,6 +126,34 @@ def notifications_plan_many(rows: Iterable[Planned], *, batch_size: int = 2000) 
     return len(objects)
 
 
+def notifications_send_soon(rows: Iterable[Planned]) -> list[int]:
+    """Plan notifications inside the caller's transaction and queue their delivery after it
+    commits. The rows commit (or roll back) with the change they announce; if the broker is
+    down, `sweep_pending` sends them later. Returns the ids of rows not planned before."""
+    from .tasks import deliver  # the tasks module imports this one
+
+    now = timezone.now()
+    ids = []
+    for r in rows:
+        try:
+            with transaction.atomic():
+                n = Notification.objects.create(
+                    recipient_id=r.recipient_id,
+                    kind=r.kind,
+                    subject=r.subject,
+                    cycle=r.cycle,
+                    due_at=r.due_at or now,
+                    program_id=r.program_id,
+                    data=r.data or {},
+                )
+        except IntegrityError:
+            continue  # this occurrence was planned before
+        ids.append(n.pk)
+        if n.due_at <= now:
+            enqueue_on_commit(deliver, n.pk)
+    return ids
+
+
 def notifications_to_queue(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
     """Pending, due rows that have no recent delivery task — including any whose task was lost
     because the broker was down or emptied. Marks them queued."""
@@ -116,6 +167,11 @@ def notifications_to_queue(*, now: datetime | None = None, limit: int = 5000) ->
         )
         Notification.objects.filter(pk__in=ids).update(queued_at=now)
     return ids
+
+
+def notifications_release(ids: list[int]) -> None:
+    """Their task could not be queued: make them due for the next sweep straight away."""
+    Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(queued_at=None)
 
 
 # --- preferences ------------------------------------------------------------------------------
@@ -293,7 +349,12 @@ def _message(n: Notification, context: dict[str, Any]) -> Any:
     }
     message = build_email(to=n.recipient.email, template=n.kind, context=ctx)
     message.extra_headers.update(
-        {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        {
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Which ledger row this is: support can trace an email, tests can count duplicates.
+            "X-Mentorship-Notification": str(n.pk),
+        }
     )
     return message
 
@@ -313,11 +374,11 @@ def _first_refusal(error: smtplib.SMTPRecipientsRefused) -> tuple[int | None, st
 def _bounce_or_retry(n: Notification, code: int | None, message: Any) -> str:
     text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
     if code is not None and 500 <= code < 600:
-        Bounce.objects.create(
+        bounce = Bounce.objects.create(
             email=n.recipient.email, user=n.recipient, code=code, message=text[:300]
         )
         _finish(n, Status.BOUNCED, f"{code} {text}")
-        _plan_bounce_alerts(n)
+        _plan_bounce_alerts(n, bounce)
         return "bounced"
     # 4xx: the server asks us to try later.
     n.last_error = f"{code} {text}"[:300]
@@ -325,7 +386,7 @@ def _bounce_or_retry(n: Notification, code: int | None, message: Any) -> str:
     raise TransientDeliveryError(n.last_error)
 
 
-def _plan_bounce_alerts(n: Notification) -> None:
+def _plan_bounce_alerts(n: Notification, bounce: Bounce) -> None:
     """Tell the directors of the recipient's programs that their email is undeliverable."""
     from programs.models import Membership, Role
 
@@ -342,7 +403,8 @@ def _plan_bounce_alerts(n: Notification) -> None:
             recipient_id=user_id,
             kind=Kind.BOUNCE_ALERT,
             subject=f"user:{n.recipient_id}",
-            cycle=f"bounce:{n.recipient.email}",
+            # Per bounce: an address cleared by a director that bounces again is reported again.
+            cycle=f"bounce:{bounce.pk}",
             program_id=program_id,
         )
         for user_id, program_id in director_ids

@@ -13,6 +13,7 @@ from .services import (
     TransientDeliveryError,
     digests_to_plan,
     notification_deliver,
+    notifications_release,
     notifications_to_queue,
 )
 
@@ -32,10 +33,15 @@ def deliver(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
 
 @shared_task
 def sweep_pending() -> int:
-    """Queue every pending, due notification without a recent task (a lost task included)."""
+    """Queue every pending, due notification without a recent task (a lost task included).
+
+    If the broker refuses one, it is down: stop there (instead of waiting on it thousands of
+    times) and release the rest, so the next sweep after it returns queues them at once."""
     ids = notifications_to_queue()
-    for notification_id in ids:
-        enqueue(deliver, notification_id)
+    for i, notification_id in enumerate(ids):
+        if not enqueue(deliver, notification_id):
+            notifications_release(ids[i:])
+            return i
     return len(ids)
 
 

@@ -216,6 +216,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "programs.tasks.sweep_unsent_invitations",
         "schedule": 10 * 60,
     },
+    # Reminders, review requests and chases are derived from the database each time, so a
+    # missed run (Redis down, beat restarted) loses nothing; the ledger's key makes a repeated
+    # or concurrent run harmless.
+    "sweep-due-work": {
+        "task": "programs.tasks.sweep_due_work",
+        "schedule": 5 * 60,
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -54,7 +54,6 @@ class Concern(models.Model):
         max_length=5000,
         help_text="What was done. The person who raised the concern sees this.",
     )
-    directors_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)

@@ -70,7 +70,11 @@ class Meeting(models.Model):
 
     class Meta:
         ordering = ("-starts_at",)
-        indexes = [models.Index(fields=["relationship", "status", "starts_at"])]
+        indexes = [
+            models.Index(fields=["relationship", "status", "starts_at"]),
+            # The reminders sweep looks for meetings by time across all relationships.
+            models.Index(fields=["status", "starts_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"Meeting {self.pk} of relationship {self.relationship_id} at {self.starts_at:%Y-%m-%d %H:%M}Z"

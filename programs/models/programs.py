@@ -62,6 +62,34 @@ class Program(models.Model):
         default=1,
         help_text="A fall of this much since the previous review flags the relationship at risk.",
     )
+    # Reminders (issue 6): when each nudge is due. Times are shown in each recipient's own zone.
+    upcoming_reminder_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="Remind everyone in a relationship this many hours before a meeting."
+    )
+    agenda_reminder_days = models.PositiveSmallIntegerField(
+        default=2, help_text="Ask the mentee to prepare an agenda this many days before a meeting."
+    )
+    log_reminder_days = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="Ask the pair to log a meeting or confirm its recap this many days after it, "
+        "if nobody has.",
+    )
+    checkin_grace_days = models.PositiveSmallIntegerField(
+        default=14,
+        help_text="Days allowed past the agreed meeting rhythm before a friendly check-in nudge. "
+        "After a second missed cycle the relationship is flagged to directors as quiet.",
+    )
+    pilot_reminder_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Remind the pair this many days before their pilot period ends."
+    )
+    review_instrument = models.ForeignKey(
+        "programs.ReviewInstrument",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The relationship review this program uses; empty means the shipped default.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -111,8 +111,9 @@ class Relationship(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Idempotency markers for the notification tasks.
-    end_notified_at = models.DateTimeField(null=True, blank=True)
+    # Set by the reminders sweep when a second agreed meeting cycle passes with no meeting or
+    # check-in logged; cleared as soon as one is. Dashboards filter on it ("gone quiet").
+    quiet_since = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ("-started_on", "-pk")
@@ -176,8 +177,6 @@ class RelationshipMember(models.Model):
     left_reason = models.TextField(blank=True, max_length=LONG_TEXT)  # directors only
     pilot_confirmed_at = models.DateTimeField(null=True, blank=True)
     stays_in_touch = models.BooleanField(default=False)
-    welcomed_at = models.DateTimeField(null=True, blank=True)
-    departure_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("relationship", "side", "pk")

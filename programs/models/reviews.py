@@ -8,6 +8,8 @@ scores are always "higher is healthier"."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -80,6 +82,10 @@ class ReviewChoice(models.TextChoices):
     END = "end", "End the relationship (no fault)"
 
 
+def new_token_nonce() -> str:
+    return secrets.token_hex(8)
+
+
 class ReviewRequest(models.Model):
     """One party's review of one relationship for one cycle (0 = end of the pilot, then 1, 2 …)."""
 
@@ -95,6 +101,8 @@ class ReviewRequest(models.Model):
     closes_on = models.DateField(help_text="After this date the link no longer accepts answers.")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Part of the signed link in the email: a new nonce invalidates links sent before.
+    token_nonce = models.CharField(max_length=16, default=new_token_nonce)
 
     class Meta:
         ordering = ("-opens_on",)
@@ -160,6 +168,9 @@ class RelationshipRisk(models.Model):
     cleared_at = models.DateTimeField(null=True, blank=True)
     cleared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cleared_note = models.TextField(
+        blank=True, max_length=3000, help_text="What the director found or did (directors only)."
     )
 
     class Meta:

@@ -9,7 +9,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -39,11 +49,11 @@ from programs.models import (
     Recap,
     Relationship,
     RelationshipMember,
+    RelationshipRisk,
     RelationshipStage,
     SelfAssessment,
 )
 
-QUIET_AFTER_DAYS = 90  # "quiet for months": no meeting or check-in for about a quarter
 MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 
 
@@ -104,10 +114,23 @@ def latest_submitted_assessment(person: FacultyProfile) -> SelfAssessment | None
 
 
 def is_quiet(relationship: Relationship, today: date | None = None) -> bool:
-    today = today or timezone.localdate()
-    last = relationship.last_met_at  # type: ignore[attr-defined]
-    since = timezone.localtime(last).date() if last else relationship.started_on
-    return relationship.is_open and (today - since).days > QUIET_AFTER_DAYS
+    """Gone quiet: two agreed meeting cycles (plus the program's grace period) passed with no
+    meeting or check-in. The reminders sweep decides it and stores `quiet_since`, so lists can
+    filter on it cheaply (`quiet_since__isnull=False`); see `services.reminders`."""
+    return relationship.is_open and relationship.quiet_since is not None
+
+
+def last_met_on(relationship: Relationship) -> date | None:
+    """The day (UTC) of the last meeting or check-in that took place."""
+    last = (
+        Meeting.objects.filter(
+            relationship=relationship, status__in=MET_STATUSES, starts_at__lte=timezone.now()
+        )
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    return last.date() if last else None
 
 
 # --- The mentee's board ------------------------------------------------------------------------
@@ -362,17 +385,17 @@ def relationships_for_director(
             director_concerns.filter(relationship=OuterRef("pk")).exclude(
                 status=ConcernStatus.RESOLVED
             )
-        )
+        ),
+        at_risk=Exists(
+            RelationshipRisk.objects.filter(relationship=OuterRef("pk"), cleared_at__isnull=True)
+        ),
     )
     if stage in RelationshipStage.values:
         relationships = relationships.filter(stage=stage)
     elif stage == "open":
         relationships = relationships.filter(stage__in=OPEN_STAGES)
     if quiet_only:
-        cutoff = timezone.now() - timedelta(days=QUIET_AFTER_DAYS)
-        relationships = relationships.filter(stage__in=OPEN_STAGES).filter(
-            Q(last_met_at__lt=cutoff) | Q(last_met_at__isnull=True, started_on__lt=cutoff.date())
-        )
+        relationships = relationships.filter(stage__in=OPEN_STAGES, quiet_since__isnull=False)
     for word in search.split()[:5]:
         relationships = relationships.filter(
             pk__in=RelationshipMember.objects.filter(

@@ -6,18 +6,16 @@ resolve it with notes, and every view is logged in the append-only audit log."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 
-from mentorship.queue import enqueue_on_commit
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import concern_alert_recipients
-from programs.emails import absolute_url, send_email
 from programs.models import (
     AuditEvent,
     Concern,
@@ -53,9 +51,17 @@ def concern_raise(*, relationship: Relationship, category: str, text: str, by: A
         relationship=relationship, raised_by=member.person, category=category, text=text
     )
     audit_record(actor=by, verb="concern.raise", target=concern, program=relationship.program)
-    from programs.tasks import send_concern_alert
-
-    enqueue_on_commit(send_concern_alert, concern.pk)
+    # Planned with the concern, sent after commit; the email names nobody and quotes nothing.
+    notifications_send_soon(
+        Planned(
+            recipient_id=person.user_id,
+            kind=Kind.CONCERN_ALERT,
+            subject=f"concern:{concern.pk}",
+            cycle="alert",
+            program_id=relationship.program_id,
+        )
+        for person in concern_alert_recipients(concern)
+    )
     return concern
 
 
@@ -151,43 +157,3 @@ def concern_views(*, concern: Concern) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         verb=VIEW_VERB, object_type=Concern._meta.label_lower, object_id=str(concern.pk)
     ).select_related("actor__profile")
-
-
-@transaction.atomic
-def concern_alert_directors(*, concern_id: int) -> int:
-    """Email the program's directors that a concern is waiting — never its text, never to
-    anyone in the relationship. Idempotent."""
-    concern = (
-        Concern.objects.select_for_update(of=("self",))
-        .select_related("relationship__program")
-        .filter(pk=concern_id)
-        .first()
-    )
-    if concern is None or concern.directors_alerted_at is not None:
-        return 0
-    recipients = concern_alert_recipients(concern)
-    url = absolute_url(reverse("concern_detail", args=[concern.pk]))
-    for person in recipients:
-        send_email(
-            to=person.user.email,
-            template="concern_alert",
-            context={
-                "program": concern.relationship.program,
-                "person": person,
-                "concern": concern,
-                "url": url,
-            },
-        )
-    concern.directors_alerted_at = timezone.now()
-    concern.save(update_fields=["directors_alerted_at"])
-    return len(recipients)
-
-
-def concerns_unalerted(*, older_than: timedelta = timedelta(minutes=10)) -> list[int]:
-    """Concerns whose alert never went out (e.g. the broker was down)."""
-    cutoff = timezone.now() - older_than
-    return list(
-        Concern.objects.filter(
-            directors_alerted_at__isnull=True, created_at__lt=cutoff
-        ).values_list("pk", flat=True)
-    )

@@ -32,6 +32,13 @@ PROGRAM_FIELDS = (
     "max_pending_requests",
     "request_expiry_days",
     "reassessment_months",
+    "upcoming_reminder_hours",
+    "agenda_reminder_days",
+    "log_reminder_days",
+    "checkin_grace_days",
+    "pilot_reminder_days",
+    "review_risk_threshold",
+    "review_drop_threshold",
     "is_active",
 )
 

@@ -19,9 +19,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from mentorship.queue import enqueue_on_commit
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import can_direct
-from programs.emails import absolute_url, send_email
 from programs.models import (
     GROUP_SIZE,
     MENTEE_ROLES,
@@ -219,15 +219,8 @@ def relationship_create(
         source=source,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
-    # Without `notify`, nobody is owed a welcome: mark it so the sweep does not send one later.
-    welcomed_at = None if notify else timezone.now()
     RelationshipMember.objects.bulk_create(
-        [
-            RelationshipMember(
-                relationship=relationship, person=p, side=side, welcomed_at=welcomed_at
-            )
-            for p, side in sides
-        ]
+        [RelationshipMember(relationship=relationship, person=p, side=side) for p, side in sides]
     )
     agreement_start(relationship=relationship)
     audit_record(
@@ -240,9 +233,12 @@ def relationship_create(
         people=[p.pk for p in everyone],
     )
     if notify:
-        from programs.tasks import send_relationship_started
-
-        enqueue_on_commit(send_relationship_started, relationship.pk)
+        _notify_members(
+            relationship,
+            [p.user_id for p, _ in sides],
+            kind=Kind.RELATIONSHIP_STARTED,
+            cycle="started",
+        )
     return relationship
 
 
@@ -336,9 +332,12 @@ def relationship_end(
         audit_record(
             actor=by, verb="relationship.leave", target=relationship, program=relationship.program
         )
-        from programs.tasks import send_group_departure
-
-        enqueue_on_commit(send_group_departure, member.pk)
+        others = RelationshipMember.objects.filter(
+            relationship=relationship, left_at__isnull=True
+        ).values_list("person__user_id", flat=True)
+        _notify_members(
+            relationship, list(others), kind=Kind.GROUP_DEPARTURE, cycle=f"left:{member.pk}"
+        )
         return relationship
     relationship.stage = RelationshipStage.ENDED
     relationship.outcome = RelationshipOutcome.ENDED_EARLY
@@ -355,9 +354,14 @@ def relationship_end(
         by_side=member.side if member else "director",
         gave_reason=bool(reason),
     )
-    from programs.tasks import send_relationship_ended
-
-    enqueue_on_commit(send_relationship_ended, relationship.pk)
+    # Everyone but the person who ended it hears, in neutral words and without the reason.
+    told = RelationshipMember.objects.filter(relationship=relationship, left_at__isnull=True)
+    _notify_members(
+        relationship,
+        [u for u in told.values_list("person__user_id", flat=True) if u != getattr(by, "pk", None)],
+        kind=Kind.RELATIONSHIP_ENDED,
+        cycle="ended",
+    )
     return relationship
 
 
@@ -503,149 +507,24 @@ def outside_mentor_invite(
     )
 
 
-# --- Notices (called by Celery tasks with ids; idempotent) -------------------------------------
+# --- Notices ------------------------------------------------------------------------------------
 
 
-def _member_names(members: Iterable[RelationshipMember], *, but: int | None = None) -> str:
-    names = [m.person.display_name for m in members if m.person_id != but]
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-@transaction.atomic
-def relationship_notify_started(*, relationship_id: int) -> int:
-    """Welcome each member who has not been welcomed yet. People still holding an unaccepted
-    invitation get the invitation instead (it explains the relationship)."""
-    relationship = (
-        Relationship.objects.select_for_update(of=("self",))
-        .select_related("program", "focus_area")
-        .filter(pk=relationship_id)
-        .first()
-    )
-    if relationship is None or not relationship.is_open:
-        return 0
-    members = list(
-        RelationshipMember.objects.select_related("person__user").filter(
-            relationship=relationship, left_at__isnull=True
+def _notify_members(
+    relationship: Relationship, user_ids: Iterable[int], *, kind: str, cycle: str
+) -> None:
+    """Plan the emails in this transaction (the ledger's unique key makes each one happen once)
+    and send them after commit. What they say is decided at sending time (`programs.notices`)."""
+    notifications_send_soon(
+        Planned(
+            recipient_id=user_id,
+            kind=kind,
+            subject=f"relationship:{relationship.pk}",
+            cycle=cycle,
+            program_id=relationship.program_id,
         )
+        for user_id in user_ids
     )
-    sent = 0
-    url = absolute_url(reverse("relationship_detail", args=[relationship.pk]))
-    for member in members:
-        if member.welcomed_at is not None:
-            continue
-        if member.person.user.has_usable_password():
-            send_email(
-                to=member.person.user.email,
-                template="relationship_started",
-                context={
-                    "program": relationship.program,
-                    "relationship": relationship,
-                    "person": member.person,
-                    "side": member.get_side_display().lower(),
-                    "others": _member_names(members, but=member.person_id),
-                    "url": url,
-                },
-            )
-            sent += 1
-        member.welcomed_at = timezone.now()
-        member.save(update_fields=["welcomed_at"])
-    return sent
-
-
-@transaction.atomic
-def relationship_notify_ended(*, relationship_id: int) -> int:
-    """The neutral notice to everyone but the person who ended it. Never carries the reason."""
-    relationship = (
-        Relationship.objects.select_for_update(of=("self",))
-        .select_related("program")
-        .filter(pk=relationship_id, stage=RelationshipStage.ENDED)
-        .first()
-    )
-    if relationship is None or relationship.end_notified_at is not None:
-        return 0
-    members = list(
-        RelationshipMember.objects.select_related("person__user").filter(
-            relationship=relationship, left_at__isnull=True
-        )
-    )
-    sent = 0
-    for member in members:
-        if member.person.user_id == relationship.ended_by_id:
-            continue
-        send_email(
-            to=member.person.user.email,
-            template="relationship_ended",
-            context={
-                "program": relationship.program,
-                "person": member.person,
-                "others": _member_names(members, but=member.person_id),
-                "is_mentee": member.side in (MemberSide.MENTEE, MemberSide.PEER),
-                "url": absolute_url(reverse("relationship_detail", args=[relationship.pk])),
-                "rematch_url": absolute_url(rematch_path(relationship)),
-            },
-        )
-        sent += 1
-    relationship.end_notified_at = timezone.now()
-    relationship.save(update_fields=["end_notified_at"])
-    return sent
-
-
-@transaction.atomic
-def member_notify_departure(*, member_id: int) -> int:
-    """Tell a group that someone has moved on — the same neutral words, no reason."""
-    member = (
-        RelationshipMember.objects.select_for_update(of=("self",))
-        .select_related("person", "relationship__program")
-        .filter(pk=member_id, left_at__isnull=False)
-        .first()
-    )
-    if member is None or member.departure_notified_at is not None:
-        return 0
-    others = RelationshipMember.objects.select_related("person__user").filter(
-        relationship=member.relationship_id, left_at__isnull=True
-    )
-    sent = 0
-    for other in others:
-        send_email(
-            to=other.person.user.email,
-            template="group_departure",
-            context={
-                "program": member.relationship.program,
-                "person": other.person,
-                "leaver": member.person,
-                "url": absolute_url(reverse("relationship_detail", args=[member.relationship_id])),
-            },
-        )
-        sent += 1
-    member.departure_notified_at = timezone.now()
-    member.save(update_fields=["departure_notified_at"])
-    return sent
-
-
-def notices_pending(*, older_than: timedelta = timedelta(minutes=10)) -> dict[str, list[int]]:
-    """Ids whose notice task never ran (e.g. the broker was down when it was queued). Recent
-    ones are left alone: their task is probably still on its way."""
-    cutoff = timezone.now() - older_than
-    started = (
-        Relationship.objects.filter(
-            stage__in=OPEN_STAGES,
-            created_at__lt=cutoff,
-            members__welcomed_at__isnull=True,
-            members__left_at__isnull=True,
-        )
-        .order_by()
-        .values_list("pk", flat=True)
-        .distinct()
-    )
-    ended = Relationship.objects.filter(
-        stage=RelationshipStage.ENDED, end_notified_at__isnull=True, ended_at__lt=cutoff
-    ).values_list("pk", flat=True)
-    departures = RelationshipMember.objects.filter(
-        left_at__lt=cutoff, departure_notified_at__isnull=True
-    ).values_list("pk", flat=True)
-    return {"started": list(started), "ended": list(ended), "departures": list(departures)}
 
 
 def rematch_path(relationship: Relationship) -> str:
@@ -714,25 +593,20 @@ def relationship_reassign(
     now = timezone.now()
     leaving.left_at = now
     leaving.left_reason = (reason_for_directors or "").strip()
-    # The remaining people are told by the new mentor's welcome, not by a departure notice.
-    leaving.departure_notified_at = now
-    leaving.save(update_fields=["left_at", "left_reason", "departure_notified_at"])
+    leaving.save(update_fields=["left_at", "left_reason"])
     previous = RelationshipMember.objects.filter(relationship=relationship, person=incoming).first()
     if previous is not None:  # someone who left earlier comes back
         previous.left_at = None
         previous.side = leaving.side
-        previous.welcomed_at = None
         previous.pilot_confirmed_at = None
-        previous.save(update_fields=["left_at", "side", "welcomed_at", "pilot_confirmed_at"])
+        previous.save(update_fields=["left_at", "side", "pilot_confirmed_at"])
     else:
         RelationshipMember.objects.create(
             relationship=relationship, person=incoming, side=leaving.side
         )
-    # Everyone still in it confirms the new pilot again, and is welcomed (by email, after
-    # commit) to the relationship with its new mentor.
-    RelationshipMember.objects.filter(relationship=relationship, left_at__isnull=True).update(
-        pilot_confirmed_at=None, welcomed_at=None
-    )
+    # Everyone still in it confirms the new pilot again.
+    remaining = RelationshipMember.objects.filter(relationship=relationship, left_at__isnull=True)
+    remaining.update(pilot_confirmed_at=None)
     today = timezone.localdate()
     relationship.stage = RelationshipStage.PILOT
     relationship.concluding_proposed_by = None
@@ -751,9 +625,14 @@ def relationship_reassign(
         incoming=incoming.pk,
         gave_reason=bool(leaving.left_reason),
     )
-    from programs.tasks import send_relationship_started
-
-    enqueue_on_commit(send_relationship_started, relationship.pk)
+    # The remaining people are told by a welcome to the relationship with its new mentor, not by
+    # a departure notice; each reassignment is its own occurrence in the ledger.
+    _notify_members(
+        relationship,
+        remaining.values_list("person__user_id", flat=True),
+        kind=Kind.RELATIONSHIP_STARTED,
+        cycle=f"reassigned-{incoming.pk}-{now:%Y%m%dT%H%M%S}",
+    )
     return relationship
 
 

@@ -33,6 +33,8 @@ from programs.selectors.programs import (
     program_members,
     programs_with_counts,
 )
+from programs.selectors.reviews import at_risk_relationships
+from programs.services.bounces import bounces_for_program
 from programs.services.invitations import faculty_invite
 from programs.services.programs import (
     cohort_create,
@@ -54,13 +56,15 @@ def program_list(request: HttpRequest) -> HttpResponse:
 def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, pk)
     membership = program.memberships.filter(person__user=request.user).first()
+    directs = can_direct(request.user, program)
     return render(
         request,
         "programs/program_detail.html",
         {
             "program": program,
             "membership": membership,
-            "can_direct": can_direct(request.user, program),
+            "can_direct": directs,
+            "at_risk_count": at_risk_relationships(program=program).count() if directs else 0,
             "directors": program_directors(program=program),
             "cohorts": program_cohorts(program=program),
         },
@@ -107,6 +111,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
             "cohorts": Cohort.objects.filter(program=program),
             "add_form": AddMemberForm(program=program),
             "invitations": open_invitations(program=program)[:20],
+            "bounce_count": bounces_for_program(program=program).count(),
         },
     )
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.access import (
     can_see_ended_reason,
+    can_see_review_answers,
     concerns_for_director,
     concerns_visible_to,
     get_program_for_director,
@@ -55,6 +56,7 @@ from programs.selectors.relationships import (
     relationship_members,
     with_activity,
 )
+from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.agreements import (
     AGREEMENT_FIELDS,
     AgreementConflict,
@@ -156,6 +158,7 @@ def director_view(
         .order_by("-starts_at")
     )
     items = ActionItem.objects.filter(relationship=relationship)
+    signal = latest_review_signal([relationship.pk]).get(relationship.pk, ReviewSignal())
     return render(
         request,
         "relationships/relationship_director.html",
@@ -178,6 +181,10 @@ def director_view(
             "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
             .values_list("is_quiet", flat=True)
             .get(),
+            # Directors who are themselves in the relationship see no review results.
+            "show_reviews": can_see_review_answers(request.user, relationship),
+            "review_signal": signal,
+            "at_risk": signal.at_risk,
             **director_tools(request, relationship, **forms),
         },
         status=status,

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_dashboard_is_lively_and_seeding_is_idempotent():
     seed_demo()
     responses, risks = ReviewResponse.objects.count(), RelationshipRisk.objects.count()
-    assert responses > 20
-    assert risks >= 2
+    assert responses >= 10
+    assert risks >= 1
     seed_demo()
     assert ReviewResponse.objects.count() == responses
     assert RelationshipRisk.objects.count() == risks

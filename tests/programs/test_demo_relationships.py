@@ -68,3 +68,21 @@ def test_the_demo_relationships_are_realistic_and_idempotent():
     seed_demo()
     assert Relationship.objects.count() == first
     assert Concern.objects.count() == 1
+
+
+def test_the_demo_has_reviews_a_pair_at_risk_a_quiet_pair_and_a_ledger():
+    from mentorship.notifications.models import Notification, Status
+    from programs.models import RelationshipRisk, ReviewRequest, ReviewResponse
+
+    seed_demo()
+    answers = ReviewResponse.objects.count()
+    assert answers >= 8
+    assert RelationshipRisk.objects.filter(cleared_at__isnull=True).exists()
+    assert Relationship.objects.filter(quiet_since__isnull=False).exists()
+    assert Notification.objects.exists()
+    assert not Notification.objects.filter(status=Status.PENDING).exists()  # nobody emailed
+    assert ReviewRequest.objects.filter(
+        respondent__user__email="mentee@northbridge.example", completed_at__isnull=True
+    ).exists()
+    seed_demo()
+    assert ReviewResponse.objects.count() == answers

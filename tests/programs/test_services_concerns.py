@@ -6,10 +6,12 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from programs.models import AuditEvent, ConcernStatus, Relationship
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.models import Notification
+from mentorship.notifications.services import notification_deliver
+from programs.models import AuditEvent, Concern, ConcernStatus, Relationship
 from programs.services.concerns import (
     concern_acknowledge,
-    concern_alert_directors,
     concern_note_add,
     concern_raise,
     concern_record_view,
@@ -44,17 +46,43 @@ def test_directors_are_alerted_without_the_text(
         assert mentor.profile.display_name not in body
 
 
-def test_the_alert_is_sent_once(pair, mentee):
-    concern = concern_raise(relationship=pair, category="credit", text=TEXT, by=mentee)
-    assert concern_alert_directors(concern_id=concern.pk) == 1
-    assert concern_alert_directors(concern_id=concern.pk) == 0
+def _deliver_all() -> None:
+    for pk in Notification.objects.values_list("pk", flat=True):
+        notification_deliver(notification_id=pk)
+
+
+def test_the_alert_is_sent_once(pair, mentee, director):
+    concern_raise(relationship=pair, category="credit", text=TEXT, by=mentee)
+    (n,) = Notification.objects.filter(kind=Kind.CONCERN_ALERT)
+    assert (n.recipient, n.subject) == (director, f"concern:{Concern.objects.get().pk}")
+    assert notification_deliver(notification_id=n.pk) == "sent"
+    assert notification_deliver(notification_id=n.pk).startswith("not pending")
+    assert len(mail.outbox) == 1
 
 
 def test_a_program_without_directors_alerts_the_admins(pair, mentee, director, admin):
     director.profile.memberships.all().delete()
-    concern = concern_raise(relationship=pair, category="other", text=TEXT, by=mentee)
-    concern_alert_directors(concern_id=concern.pk)
+    concern_raise(relationship=pair, category="other", text=TEXT, by=mentee)
+    _deliver_all()
     assert [m.to for m in mail.outbox] == [[admin.email]]
+
+
+def test_a_director_removed_before_sending_is_not_alerted(pair, mentee, director):
+    concern_raise(relationship=pair, category="other", text=TEXT, by=mentee)
+    director.profile.memberships.all().delete()
+    _deliver_all()
+    assert mail.outbox == []
+
+
+def test_the_alert_has_an_unsubscribe_free_footer_and_names_the_program(
+    pair, mentee, director, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        concern_raise(relationship=pair, category="credit", text=TEXT, by=mentee)
+    message = mail.outbox[0]
+    assert "Program A" in message.subject
+    assert "Program directors always receive these emails" in message.body
+    assert "/me/notifications/" in message.body
 
 
 def test_a_concern_may_be_raised_after_the_relationship_ended(pair, mentee, mentor):

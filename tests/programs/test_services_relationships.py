@@ -8,6 +8,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.models import Notification
+from mentorship.notifications.services import notification_deliver
 from programs.models import (
     Agreement,
     AuditEvent,
@@ -28,8 +31,6 @@ from programs.services.relationships import (
     relationship_end,
     relationship_keep_going,
     relationship_mark_alumni,
-    relationship_notify_ended,
-    relationship_notify_started,
 )
 from tests.factories import MembershipFactory, person
 from tests.relationship_fixtures import make_relationship, program_mentee, program_mentor
@@ -68,13 +69,18 @@ def test_it_welcomes_both_parties_after_commit(
     assert all("Program A" in m.subject for m in mail.outbox)
 
 
-def test_welcome_is_idempotent(mentee, mentor, director, program):
+def test_welcome_is_planned_once_per_member_in_the_ledger(mentee, mentor, director, program):
     relationship = make_relationship(
         program=program, mentees=[mentee], mentors=[mentor], by=director, notify=True
     )
-    assert relationship_notify_started(relationship_id=relationship.pk) == 2
-    assert relationship_notify_started(relationship_id=relationship.pk) == 0
+    welcomes = Notification.objects.filter(kind=Kind.RELATIONSHIP_STARTED)
+    assert sorted(welcomes.values_list("recipient", flat=True)) == sorted([mentee.pk, mentor.pk])
+    for n in welcomes:
+        assert notification_deliver(notification_id=n.pk) == "sent"
+        assert notification_deliver(notification_id=n.pk).startswith("not pending")
     assert len(mail.outbox) == 2
+    assert relationship.pk  # subject of each row
+    assert set(welcomes.values_list("subject", flat=True)) == {f"relationship:{relationship.pk}"}
 
 
 def test_it_refuses_self_pairing(mentee, director, program):
@@ -268,10 +274,13 @@ def test_a_mentee_told_of_an_ending_is_offered_a_rematch(
     assert f"/programs/{pair.program_id}/" in mail.outbox[0].body
 
 
-def test_the_ending_notice_is_sent_once(pair, mentee):
+def test_the_ending_notice_is_sent_once(pair, mentee, mentor):
     relationship_end(relationship=pair, by=mentee)
-    assert relationship_notify_ended(relationship_id=pair.pk) == 1
-    assert relationship_notify_ended(relationship_id=pair.pk) == 0
+    (n,) = Notification.objects.filter(kind=Kind.RELATIONSHIP_ENDED)
+    assert n.recipient == mentor  # never the person who ended it
+    assert notification_deliver(notification_id=n.pk) == "sent"
+    assert notification_deliver(notification_id=n.pk).startswith("not pending")
+    assert len(mail.outbox) == 1
 
 
 def test_an_ended_relationship_cannot_be_ended_again(pair, mentee, mentor):
@@ -389,36 +398,26 @@ def test_memberships_are_checked_in_the_relationships_own_program(
     assert Relationship.objects.count() == 0
 
 
-def test_the_sweep_sends_notices_whose_task_never_ran(mentee, mentor, director, program):
-    import time_machine
-    from django.utils import timezone as tz
-
+def test_notices_whose_task_never_ran_are_sent_by_the_ledger_sweep(
+    mentee, mentor, director, program
+):
+    from mentorship.notifications.tasks import sweep_pending
     from programs.services.concerns import concern_raise
-    from programs.tasks import sweep_relationship_notices
 
     # Queued while "the broker was down": the services enqueue on commit, which the test's
-    # transaction never reaches, so nothing was sent.
+    # transaction never reaches, so nothing was sent — but the ledger rows were planned with it.
     relationship = make_relationship(
         program=program, mentees=[mentee], mentors=[mentor], by=director, notify=True
     )
     concern_raise(relationship=relationship, category="other", text="t", by=mentee)
     assert not mail.outbox
-    assert sweep_relationship_notices() == 0  # too recent: the task may still be on its way
-    with time_machine.travel(tz.now() + timedelta(minutes=15)):
-        assert sweep_relationship_notices() == 2
-        assert sorted(m.to[0] for m in mail.outbox) == sorted(
-            [mentee.email, mentor.email, director.email]
-        )
-        assert sweep_relationship_notices() == 0
+    assert sweep_pending() == 3  # two welcomes and the directors' alert
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [mentee.email, mentor.email, director.email]
+    )
+    assert sweep_pending() == 0
 
 
 def test_without_notify_nobody_is_owed_a_welcome(mentee, mentor, director, program):
-    import time_machine
-    from django.utils import timezone as tz
-
-    from programs.tasks import sweep_relationship_notices
-
     make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
-    with time_machine.travel(tz.now() + timedelta(hours=1)):
-        assert sweep_relationship_notices() == 0
-    assert not mail.outbox
+    assert not Notification.objects.exists()

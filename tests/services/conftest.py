@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -68,7 +69,8 @@ class Worker:
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
-    def start(self, *extra: str) -> None:
+    def start(self, *extra: str, env: dict[str, str] | None = None) -> None:
+        overrides = env or {}
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "mentorship.settings.test",
@@ -77,6 +79,7 @@ class Worker:
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,
             # django-environ drops one leading slash of the path.
             "EMAIL_URL": f"filemail:///{self.mail_dir}",
+            **overrides,
         }
         self.log = self.mail_dir.parent / f"worker-{self.queue}.log"
         self.process = subprocess.Popen(
@@ -152,3 +155,85 @@ def wait_for(condition: Callable[[], bool], *, timeout: float = 60, what: str = 
             return
         time.sleep(0.2)
     raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Publish to another broker (e.g. a throwaway Redis a test can stop and start)."""
+    conf = app.conf
+    saved = (conf.broker_url, conf.broker_write_url, conf.broker_read_url)
+
+    def use(write: str, read: str | None, main: str) -> None:
+        conf.broker_url, conf.broker_write_url, conf.broker_read_url = main, write, read
+        app._pool = None  # type: ignore[attr-defined]
+        app.amqp._producer_pool = None
+
+    use(url, url, url)
+    try:
+        yield
+    finally:
+        use(saved[1], saved[2], saved[0])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ThrowawayRedis:
+    """A Redis server of the test's own, on a free port, that it may stop, freeze and restart
+    (never the shared one)."""
+
+    port: int
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for(self._answers, timeout=15, what="the throwaway Redis")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
+    redis = ThrowawayRedis(port=free_port(), workdir=tmp_path)
+    redis.start()
+    yield redis
+    redis.stop()

@@ -25,6 +25,12 @@ def test_a_real_worker_sends_an_invitation_queued_through_redis(worker, program,
     (email,) = worker.emails()
     assert "To: worker.test@northbridge.test" in email
     assert program.name in email
+    # The worker writes the email before it commits `sent_at`: wait for the commit too.
+    wait_for(
+        lambda: Invitation.objects.filter(
+            email="worker.test@northbridge.test", sent_at__isnull=False
+        ).exists(),
+        what="the invitation marked sent",
+    )
     invitation = Invitation.objects.get(email="worker.test@northbridge.test")
-    assert invitation.sent_at is not None
     assert invitation.send_count == 1

@@ -1,0 +1,469 @@
+"""What each of the programs app's emails says, decided when it is sent.
+
+Every email goes through the send ledger (`mentorship.notifications`). A builder here turns a
+planned row into its template context — or returns None when the email no longer applies (the
+meeting moved or was cancelled, the relationship ended, someone already did the thing, the
+recipient is no longer allowed to know). Access is re-checked here, at sending time:
+
+- the ending notice never carries the reason, and never goes to the person who ended it;
+- concern alerts go only to `access.concern_alert_recipients` and name nobody and nothing;
+- review emails go only to the respondent; at-risk and quiet alerts only to directors who are
+  not in the relationship, and never quote anyone's answers or comments.
+
+Each context has a `summary` and a `url` for the digest list; summaries are as discreet as the
+email itself. Times are written in the recipient's own time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils import dateformat, timezone
+
+from mentorship.notifications.kinds import Kind, register
+from mentorship.notifications.models import Notification
+from programs.access import can_direct, concern_alert_recipients
+from programs.emails import absolute_url
+from programs.models import (
+    OPEN_STAGES,
+    RECEIVING_SIDES,
+    ActionItem,
+    ActionItemStatus,
+    Concern,
+    Meeting,
+    MeetingStatus,
+    MemberSide,
+    Recap,
+    Relationship,
+    RelationshipMember,
+    RelationshipRisk,
+    RelationshipStage,
+    ReviewRequest,
+)
+from programs.reminders import zone
+
+
+def _id(n: Notification) -> int:
+    return int(n.subject.split(":", 1)[1])
+
+
+def _url(name: str, *args: Any) -> str:
+    return absolute_url(reverse(name, args=args))
+
+
+def _names(members: list[RelationshipMember], *, but_user: int | None = None) -> str:
+    names = [m.person.display_name for m in members if m.person.user_id != but_user]
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _members(relationship_id: int) -> list[RelationshipMember]:
+    return list(
+        RelationshipMember.objects.select_related("person__user")
+        .filter(relationship=relationship_id, left_at__isnull=True)
+        .order_by("side", "person__family_name")
+    )
+
+
+def _me(members: list[RelationshipMember], n: Notification) -> RelationshipMember | None:
+    return next((m for m in members if m.person.user_id == n.recipient_id), None)
+
+
+def local_time(moment: datetime, tz_name: str) -> str:
+    """ "Tuesday 24 November 2026, 09:00 EST (America/Toronto)": the recipient's wall clock."""
+    local = timezone.localtime(moment, zone(tz_name))
+    return f"{dateformat.format(local, 'l j F Y, H:i')} {local.tzname()} ({local.tzinfo})"
+
+
+def local_date(moment: datetime, tz_name: str) -> str:
+    return dateformat.format(timezone.localtime(moment, zone(tz_name)), "l j F Y")
+
+
+def _is_director_outside(n: Notification, relationship: Relationship) -> bool:
+    """Directors hear about a relationship only if they are not part of it themselves."""
+    if not can_direct(n.recipient, relationship.program_id):
+        return False
+    return not RelationshipMember.objects.filter(
+        relationship=relationship, person__user=n.recipient_id
+    ).exists()
+
+
+# --- Relationship notices (issue 5) ----------------------------------------------------------
+
+
+@register(Kind.RELATIONSHIP_STARTED)
+def relationship_started(n: Notification) -> dict[str, Any] | None:
+    relationship = (
+        Relationship.objects.select_related("program", "focus_area").filter(pk=_id(n)).first()
+    )
+    if relationship is None or not relationship.is_open:
+        return None
+    members = _members(relationship.pk)
+    me = _me(members, n)
+    # Someone still holding an unaccepted invitation got the invitation, which explains it.
+    if me is None or not n.recipient.has_usable_password():
+        return None
+    others = _names(members, but_user=n.recipient_id)
+    return {
+        "relationship": relationship,
+        "person": me.person,
+        "side": me.get_side_display().lower(),
+        "others": others,
+        "url": _url("relationship_detail", relationship.pk),
+        "summary": f"A new mentoring relationship with {others}",
+    }
+
+
+@register(Kind.RELATIONSHIP_ENDED)
+def relationship_ended(n: Notification) -> dict[str, Any] | None:
+    """Neutral and kind; never the reason, never to the person who ended it."""
+    relationship = Relationship.objects.filter(pk=_id(n), stage=RelationshipStage.ENDED).first()
+    if relationship is None or relationship.ended_by_id == n.recipient_id:
+        return None
+    members = _members(relationship.pk)
+    me = _me(members, n)
+    if me is None:
+        return None
+    from programs.services.relationships import rematch_path
+
+    others = _names(members, but_user=n.recipient_id)
+    return {
+        "person": me.person,
+        "others": others,
+        "is_mentee": me.side in RECEIVING_SIDES,
+        "url": _url("relationship_detail", relationship.pk),
+        "rematch_url": absolute_url(rematch_path(relationship)),
+        "summary": f"Your mentoring relationship with {others} has come to a close",
+    }
+
+
+@register(Kind.GROUP_DEPARTURE)
+def group_departure(n: Notification) -> dict[str, Any] | None:
+    leaver_id = int(n.cycle.split(":", 1)[1])
+    leaver = (
+        RelationshipMember.objects.select_related("person", "relationship")
+        .filter(pk=leaver_id, relationship=_id(n), left_at__isnull=False)
+        .first()
+    )
+    if leaver is None or not leaver.relationship.is_open:
+        return None
+    me = _me(_members(leaver.relationship_id), n)
+    if me is None:
+        return None
+    return {
+        "person": me.person,
+        "leaver": leaver.person,
+        "url": _url("relationship_detail", leaver.relationship_id),
+        "summary": f"{leaver.person.display_name} has moved on from your mentoring group",
+    }
+
+
+@register(Kind.CONCERN_ALERT)
+def concern_alert(n: Notification) -> dict[str, Any] | None:
+    """Who raised it, about whom and what it says stay in the app, where viewing is logged."""
+    concern = Concern.objects.select_related("relationship__program").filter(pk=_id(n)).first()
+    if concern is None:
+        return None
+    recipient = next(
+        (p for p in concern_alert_recipients(concern) if p.user_id == n.recipient_id), None
+    )
+    if recipient is None:
+        return None
+    return {
+        "person": recipient,
+        "url": _url("concern_detail", concern.pk),
+        "summary": "A confidential concern needs your attention",
+    }
+
+
+# --- Meeting reminders -------------------------------------------------------------------------
+
+
+def _meeting(n: Notification) -> Meeting | None:
+    meeting = (
+        Meeting.objects.select_related("relationship__program")
+        .filter(pk=_id(n), relationship__stage__in=OPEN_STAGES)
+        .first()
+    )
+    return meeting
+
+
+def _sequence(n: Notification) -> int:
+    return int(n.cycle.rsplit(":s", 1)[1])
+
+
+def _upcoming_context(n: Notification, *, agenda: bool) -> dict[str, Any] | None:
+    meeting = _meeting(n)
+    if (
+        meeting is None
+        or meeting.status != MeetingStatus.SCHEDULED
+        or meeting.sequence != _sequence(n)
+        or meeting.starts_at <= timezone.now()
+    ):
+        return None  # moved (a new reminder follows), cancelled, held or already begun
+    members = _members(meeting.relationship_id)
+    me = _me(members, n)
+    if me is None:
+        return None
+    agenda_count = meeting.agenda_items.count()
+    if agenda and (agenda_count or me.side not in RECEIVING_SIDES):
+        return None  # the agenda is there already
+    others = _names(members, but_user=n.recipient_id)
+    when = local_time(meeting.starts_at, me.person.time_zone)
+    return {
+        "person": me.person,
+        "meeting": meeting,
+        "others": others,
+        "when": when,
+        "agenda_count": agenda_count,
+        "url": _url("meeting_detail", meeting.pk),
+        "ics_url": _url("meeting_ics", meeting.pk),
+        "summary": (
+            f"Prepare an agenda for your meeting with {others} on {when}"
+            if agenda
+            else f"Meeting with {others} on {when}"
+        ),
+    }
+
+
+@register(Kind.MEETING_UPCOMING)
+def meeting_upcoming(n: Notification) -> dict[str, Any] | None:
+    return _upcoming_context(n, agenda=False)
+
+
+@register(Kind.AGENDA_PREPARE)
+def agenda_prepare(n: Notification) -> dict[str, Any] | None:
+    return _upcoming_context(n, agenda=True)
+
+
+@register(Kind.MEETING_LOG)
+def meeting_log(n: Notification) -> dict[str, Any] | None:
+    meeting = _meeting(n)
+    if meeting is None or meeting.status not in (MeetingStatus.SCHEDULED, MeetingStatus.HELD):
+        return None
+    members = _members(meeting.relationship_id)
+    me = _me(members, n)
+    if me is None:
+        return None
+    recap = Recap.objects.filter(meeting=meeting).first()
+    confirm = n.cycle == "confirm"
+    if confirm and (recap is None or recap.confirmed_at or recap.written_by_id == me.person_id):
+        return None
+    if not confirm and recap is not None:
+        return None  # someone logged it and wrote the recap meanwhile
+    others = _names(members, but_user=n.recipient_id)
+    when = local_date(meeting.starts_at, me.person.time_zone)
+    return {
+        "person": me.person,
+        "meeting": meeting,
+        "others": others,
+        "when": when,
+        "confirm": confirm,
+        "not_marked_held": meeting.status == MeetingStatus.SCHEDULED,
+        "url": _url("meeting_detail", meeting.pk),
+        "summary": (
+            f"Confirm the recap of your meeting with {others} on {when}"
+            if confirm
+            else f"Log your meeting with {others} on {when}"
+        ),
+    }
+
+
+# --- Check-ins, action items, pilot ------------------------------------------------------------
+
+
+@register(Kind.CHECKIN_OVERDUE)
+def checkin_overdue(n: Notification) -> dict[str, Any] | None:
+    from programs.selectors.relationships import last_met_on
+
+    relationship = Relationship.objects.select_related("program").filter(pk=_id(n)).first()
+    if relationship is None or not relationship.is_open:
+        return None
+    _, anchor, cycle = n.cycle.split(":")
+    met = last_met_on(relationship)
+    if (met or relationship.started_on).isoformat() != anchor:
+        return None  # they have met since
+    if relationship.meetings.filter(
+        status=MeetingStatus.SCHEDULED, starts_at__gt=timezone.now()
+    ).exists():
+        return None  # and a meeting is booked
+    members = _members(relationship.pk)
+    me = _me(members, n)
+    if me is None:
+        return None
+    others = _names(members, but_user=n.recipient_id)
+    return {
+        "person": me.person,
+        "relationship": relationship,
+        "others": others,
+        "last_met": met,
+        "second": cycle == "2",
+        "url": _url("meeting_new", relationship.pk),
+        "checkin_url": _url("checkin_new", relationship.pk),
+        "relationship_url": _url("relationship_detail", relationship.pk),
+        "summary": f"Time to check in with {others}",
+    }
+
+
+@register(Kind.ACTION_ITEM_OVERDUE)
+def action_item_overdue(n: Notification) -> dict[str, Any] | None:
+    item = (
+        ActionItem.objects.select_related("relationship__program", "owner")
+        .filter(pk=_id(n), status=ActionItemStatus.OPEN, owner__user=n.recipient_id)
+        .first()
+    )
+    if item is None or not item.relationship.is_open or item.due_on is None:
+        return None
+    if n.cycle != f"due:{item.due_on.isoformat()}":
+        return None
+    if not RelationshipMember.objects.filter(
+        relationship=item.relationship_id, person=item.owner_id, left_at__isnull=True
+    ).exists():
+        return None
+    return {
+        "person": item.owner,
+        "item": item,
+        "due": dateformat.format(item.due_on, "l j F"),
+        "url": _url("relationship_detail", item.relationship_id) + "#actions-h",
+        "summary": f"“{item.title}” was due on {dateformat.format(item.due_on, 'j F')}",
+    }
+
+
+@register(Kind.PILOT_ENDING)
+def pilot_ending(n: Notification) -> dict[str, Any] | None:
+    relationship = Relationship.objects.select_related("program").filter(pk=_id(n)).first()
+    if (
+        relationship is None
+        or relationship.stage != RelationshipStage.PILOT
+        or relationship.pilot_ends_on is None
+        or n.cycle != f"pilot:{relationship.pilot_ends_on.isoformat()}"
+    ):
+        return None
+    members = _members(relationship.pk)
+    me = _me(members, n)
+    if me is None:
+        return None
+    from programs.services.reviews import review_url
+
+    review = ReviewRequest.objects.filter(
+        relationship=relationship, respondent=me.person, cycle=0, completed_at__isnull=True
+    ).first()
+    others = _names(members, but_user=n.recipient_id)
+    return {
+        "person": me.person,
+        "relationship": relationship,
+        "others": others,
+        "ends_on": dateformat.format(relationship.pilot_ends_on, "l j F Y"),
+        "confirmed": me.pilot_confirmed_at is not None,
+        "review_url": review_url(review) if review else "",
+        "url": _url("relationship_detail", relationship.pk),
+        "summary": f"The pilot period with {others} ends on "
+        f"{dateformat.format(relationship.pilot_ends_on, 'j F')}",
+    }
+
+
+# --- Directors ---------------------------------------------------------------------------------
+
+
+@register(Kind.QUIET_RELATIONSHIP)
+def quiet_relationships(n: Notification) -> dict[str, Any] | None:
+    """The pairs of one program the sweep flagged quiet on one day — still quiet, and not
+    ones the director is part of."""
+    from programs.selectors.relationships import active_members
+
+    program_id = _id(n)
+    if not can_direct(n.recipient, program_id):
+        return None
+    day = date.fromisoformat(n.cycle.split(":", 1)[1])
+    mine = RelationshipMember.objects.filter(person__user=n.recipient_id).values("relationship")
+    quiet = list(
+        Relationship.objects.filter(program=program_id, stage__in=OPEN_STAGES, quiet_since=day)
+        .exclude(pk__in=mine)
+        .prefetch_related(active_members())
+        .order_by("started_on", "pk")
+    )
+    if not quiet:
+        return None
+    pairs = [
+        {"names": _names(r.active_members), "url": _url("relationship_detail", r.pk)}  # type: ignore[attr-defined]
+        for r in quiet[:25]
+    ]
+    count = len(quiet)
+    return {
+        "pairs": pairs,
+        "count": count,
+        "more": count - len(pairs),
+        "list_url": _url("program_relationships", program_id) + "?quiet=1",
+        "url": _url("program_relationships", program_id) + "?quiet=1",
+        "summary": f"{count} relationship{'s' if count != 1 else ''} went quiet",
+    }
+
+
+@register(Kind.AT_RISK)
+def at_risk(n: Notification) -> dict[str, Any] | None:
+    response_id = int(n.cycle.split(":", 1)[1])
+    risks = list(
+        RelationshipRisk.objects.select_related("relationship__program").filter(
+            relationship=_id(n), review=response_id, cleared_at__isnull=True
+        )
+    )
+    if not risks or not risks[0].relationship.is_open:
+        return None
+    relationship = risks[0].relationship
+    if not _is_director_outside(n, relationship):
+        return None
+    names = _names(_members(relationship.pk))
+    return {
+        "names": names,
+        "reasons": [r.get_reason_display() for r in risks],
+        "url": _url("review_results", relationship.pk),
+        "summary": f"{names}: flagged at risk by a relationship review",
+    }
+
+
+# --- Reviews -----------------------------------------------------------------------------------
+
+
+def _review_context(n: Notification, *, chase: bool) -> dict[str, Any] | None:
+    request = (
+        ReviewRequest.objects.select_related("relationship__program", "respondent")
+        .filter(pk=_id(n), respondent__user=n.recipient_id, completed_at__isnull=True)
+        .first()
+    )
+    if (
+        request is None
+        or not request.relationship.is_open
+        or request.closes_on < timezone.localdate()
+    ):
+        return None
+    members = _members(request.relationship_id)
+    me = _me(members, n)
+    if me is None:
+        return None
+    from programs.services.reviews import review_url
+
+    others = _names(members, but_user=n.recipient_id)
+    closes = dateformat.format(request.closes_on, "l j F")
+    return {
+        "person": me.person,
+        "request": request,
+        "others": others,
+        "pilot": request.cycle == 0,
+        "chase": chase,
+        "closes_on": closes,
+        "url": review_url(request),
+        "summary": f"Your review of the relationship with {others} (open until {closes})",
+        "mentor_side": me.side in (MemberSide.MENTOR, MemberSide.FACILITATOR),
+    }
+
+
+@register(Kind.REVIEW_REQUEST)
+def review_request(n: Notification) -> dict[str, Any] | None:
+    return _review_context(n, chase=False)
+
+
+@register(Kind.REVIEW_CHASE)
+def review_chase(n: Notification) -> dict[str, Any] | None:
+    return _review_context(n, chase=True)

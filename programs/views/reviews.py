@@ -1,0 +1,297 @@
+"""Relationship review pages: answering from the emailed link, one's own reviews, and the
+directors' results, risks, completion rates and instruments; also undeliverable emails."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from programs.access import (
+    get_instrument_for_director,
+    get_program_for_director,
+    get_relationship_for_review_results,
+)
+from programs.forms import apply_errors
+from programs.forms_reviews import InstrumentForm, ItemFormSet, ReviewForm, RiskClearForm
+from programs.models import (
+    FacultyProfile,
+    ReviewChoice,
+    ReviewInstrument,
+    ReviewRequest,
+)
+from programs.selectors.relationships import relationship_members
+from programs.selectors.reviews import (
+    answered_reviews_of,
+    at_risk_relationships,
+    completion_rates,
+    latest_review_signal,
+    open_reviews_for,
+    review_history,
+)
+from programs.services.reviews import (
+    ReviewLinkProblem,
+    instrument_copy,
+    instrument_for,
+    instrument_in_use,
+    instrument_save,
+    open_risks,
+    program_instrument_choose,
+    review_request_for_link,
+    review_submit,
+    review_token,
+    risk_clear,
+)
+
+LINK_STATUS = {
+    ReviewLinkProblem.INVALID: 404,
+    ReviewLinkProblem.WRONG_PERSON: 403,
+    ReviewLinkProblem.ANSWERED: 200,
+    ReviewLinkProblem.EXPIRED: 410,
+    ReviewLinkProblem.NOT_OPEN: 200,
+    ReviewLinkProblem.ENDED: 410,
+}
+
+
+# --- Answering ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def review_answer(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        review = review_request_for_link(token=token, user=request.user)
+    except ReviewLinkProblem as problem:
+        return render(
+            request,
+            "reviews/link_problem.html",
+            {"reason": problem.reason, "review": problem.request},
+            status=LINK_STATUS[problem.reason],
+        )
+    instrument = review.instrument
+    items = list(instrument.items.all())
+    form = ReviewForm(request.POST or None, instrument=instrument, items=items)
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = review_submit(
+                request=review,
+                answers=form.answers(),
+                choice=form.cleaned_data["choice"],
+                comment_for_directors=form.cleaned_data["comment_for_directors"],
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            return redirect("review_done", pk=response.request_id)
+    members = relationship_members(review.relationship)
+    return render(
+        request,
+        "reviews/answer.html",
+        {
+            "review": review,
+            "relationship": review.relationship,
+            "program": review.relationship.program,
+            "instrument": instrument,
+            "others": [m for m in members if m.person_id != review.respondent_id],
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def review_done(request: HttpRequest, pk: int) -> HttpResponse:
+    review = (
+        ReviewRequest.objects.select_related("relationship__program", "response")
+        .filter(pk=pk, respondent__user=request.user, completed_at__isnull=False)
+        .first()
+    )
+    if review is None:
+        raise Http404("No such review.")
+    return render(
+        request,
+        "reviews/done.html",
+        {
+            "review": review,
+            "relationship": review.relationship,
+            "program": review.relationship.program,
+            "choice": review.response.choice,
+            "END": ReviewChoice.END,
+            "ADJUST": ReviewChoice.ADJUST,
+        },
+    )
+
+
+def my_reviews(request: HttpRequest) -> HttpResponse:
+    person = FacultyProfile.objects.filter(user=request.user).first()
+    pending = list(open_reviews_for(person)) if person else []
+    for r in pending:
+        r.token = review_token(r)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "reviews/mine.html",
+        {"pending": pending, "answered": answered_reviews_of(person)[:20] if person else []},
+    )
+
+
+# --- Directors ---------------------------------------------------------------------------------
+
+
+def program_reviews(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    at_risk = list(at_risk_relationships(program=program))
+    signals = latest_review_signal(at_risk)
+    for r in at_risk:
+        r.signal = signals.get(r.pk)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "reviews/program_reviews.html",
+        {
+            "program": program,
+            "at_risk": at_risk,
+            "rates": completion_rates(program),
+            "instrument": instrument_for(program),
+        },
+    )
+
+
+def review_results(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_review_results(request.user, pk)
+    return _results(request, relationship, RiskClearForm())
+
+
+def _results(
+    request: HttpRequest, relationship, form: RiskClearForm, status: int = 200
+) -> HttpResponse:  # type: ignore[no-untyped-def]
+    history = review_history(relationship)
+    return render(
+        request,
+        "reviews/results.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "history": history,
+            "members": relationship_members(relationship),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def risk_clear_view(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = get_relationship_for_review_results(request.user, pk)
+    form = RiskClearForm(request.POST)
+    risk = open_risks(relationship).first()
+    if risk is None:
+        messages.info(request, "This relationship is not flagged at risk any more.")
+        return redirect("review_results", pk=relationship.pk)
+    if form.is_valid():
+        try:
+            risk_clear(risk=risk, note=form.cleaned_data["note"], by=request.user)
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, "The risk flag is cleared; your note is kept.")
+            return redirect("review_results", pk=relationship.pk)
+    return _results(request, relationship, form, status=400)
+
+
+# --- Instruments -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def instruments(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    available = list(
+        ReviewInstrument.objects.filter(is_active=True)
+        .filter(Q(program=program) | Q(program__isnull=True))
+        .prefetch_related("items")
+        .order_by("name")
+    )
+    in_use = instrument_for(program)
+    if request.method == "POST":
+        chosen = next((i for i in available if str(i.pk) == request.POST.get("instrument")), None)
+        if chosen is None:
+            messages.error(request, "Choose one of the instruments listed.")
+        else:
+            program_instrument_choose(program=program, instrument=chosen, by=request.user)
+            messages.success(request, f"Reviews opened from now on use “{chosen.name}”.")
+            return redirect("review_instruments", pk=program.pk)
+    return render(
+        request,
+        "reviews/instruments.html",
+        {"program": program, "instruments": available, "in_use": in_use},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def instrument_edit(
+    request: HttpRequest, pk: int, instrument_pk: int | None = None
+) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    instrument = (
+        get_instrument_for_director(request.user, program, instrument_pk) if instrument_pk else None
+    )
+    read_only = instrument is not None and (
+        instrument.program_id is None or instrument_in_use(instrument)
+    )
+    initial_items = (
+        [
+            {"text": i.text, "construct": i.construct, "polarity": i.polarity}
+            for i in instrument.items.all()
+        ]
+        if instrument
+        else []
+    )
+    form = InstrumentForm(
+        request.POST if request.method == "POST" and not read_only else None,
+        instance=instrument or ReviewInstrument(program=program),
+    )
+    items = ItemFormSet(
+        request.POST if request.method == "POST" and not read_only else None,
+        initial=initial_items,
+        prefix="items",
+    )
+    if request.method == "POST" and not read_only and form.is_valid() and items.is_valid():
+        try:
+            saved = instrument_save(
+                program=program,
+                instrument=instrument,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                source=form.cleaned_data["source"],
+                scale_max=form.cleaned_data["scale_max"],
+                scale_labels=form.labels(),
+                items=items.items(),
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, f"“{saved.name}” saved.")
+            return redirect("review_instrument_edit", pk=program.pk, instrument_pk=saved.pk)
+    return render(
+        request,
+        "reviews/instrument_form.html",
+        {
+            "program": program,
+            "instrument": instrument,
+            "form": form,
+            "items": items,
+            "read_only": read_only,
+            "shipped": instrument is not None and instrument.program_id is None,
+        },
+        status=400 if request.method == "POST" and not read_only else 200,
+    )
+
+
+@require_POST
+def instrument_copy_view(request: HttpRequest, pk: int, instrument_pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    instrument = get_instrument_for_director(request.user, program, instrument_pk)
+    copy = instrument_copy(instrument=instrument, program=program, by=request.user)
+    messages.success(request, f"Copied. Change “{copy.name}” as you need, then choose it.")
+    return redirect("review_instrument_edit", pk=program.pk, instrument_pk=copy.pk)
