@@ -114,17 +114,6 @@ def upcoming_meeting(relationship: Relationship, *, days_ahead: int = 7, **field
 
 
 @pytest.fixture
-def reference_data(db) -> None:
-    """Ranks, streams and need areas as the data migration seeds them. Transactional (browser)
-    tests flush the database after each test, taking migration-seeded rows with it."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("programs.migrations.0002_reference_data").seed(apps, None)
-
-
-@pytest.fixture
 def pair(mentee, mentor, director, program) -> Relationship:
     """A one-to-one relationship between the cast's mentee and mentor in program A, started a
     month ago."""

@@ -30,6 +30,7 @@ def next_steps_for(
 ) -> list[NextStep]:
     steps: list[NextStep] = [relationship_step(s) for s in next_steps_in_relationships(profile)]
     steps.extend(matching_steps(profile=profile, memberships=memberships))
+    steps.extend(review_steps(profile=profile))
     missing = profile_gaps(profile)
     if missing:
         steps.append(
@@ -212,3 +213,22 @@ def programs_with_a_mentor(profile: FacultyProfile) -> set[int]:
             members__left_at__isnull=True,
         ).values_list("program_id", flat=True)
     )
+
+
+def review_steps(*, profile: FacultyProfile) -> list[NextStep]:
+    """Relationship reviews waiting for this person's answer."""
+    from programs.selectors.reviews import open_reviews_for
+
+    waiting = list(open_reviews_for(profile)[:5])
+    if not waiting:
+        return []
+    closes = min(r.closes_on for r in waiting)
+    return [
+        NextStep(
+            title=f"{len(waiting)} relationship review{'s' if len(waiting) != 1 else ''} to answer",
+            detail=f"A few questions on how your mentoring is going; your answers are never shown "
+            f"to the other person. Open until {closes:%-d %B}.",
+            url=reverse("my_reviews"),
+            action="Answer",
+        )
+    ]

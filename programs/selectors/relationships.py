@@ -53,6 +53,7 @@ from programs.models import (
     RelationshipStage,
     SelfAssessment,
 )
+from programs.selectors.assessments import latest_submitted_assessment
 
 MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 
@@ -101,15 +102,6 @@ def active_members() -> Prefetch:
         .select_related("person__rank", "person__institution")
         .order_by("side", "person__family_name"),
         to_attr="active_members",
-    )
-
-
-def latest_submitted_assessment(person: FacultyProfile) -> SelfAssessment | None:
-    """The person's most recent submitted self-evaluation (read-only use of issue 3's model)."""
-    return (
-        SelfAssessment.objects.filter(person=person, status=AssessmentStatus.SUBMITTED)
-        .order_by("-version")
-        .first()
     )
 
 

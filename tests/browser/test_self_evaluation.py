@@ -10,16 +10,10 @@ from playwright.sync_api import expect
 
 from programs.models import AssessmentStatus, MentorOffer, MentorTraining, SelfAssessment
 from programs.services.assessments import assessment_start_draft
-from tests.assessment_factories import draft, ensure_reference_data, submitted
+from tests.assessment_factories import draft, submitted
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    """An earlier transactional test's flush also removed the need areas seeded by migrations."""
-    ensure_reference_data()
 
 
 def saved_after(page, action) -> None:

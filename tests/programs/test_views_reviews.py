@@ -333,3 +333,31 @@ def test_bounces_of_other_programs_are_hidden(
     url = reverse("programs:bounce_clear", args=[other_program.pk, bounce.pk])
     assert client_for(other_director).post(url).status_code == 404
     assert client_for(mentee).get(reverse("programs:bounces", args=[program.pk])).status_code == 403
+
+
+def test_the_home_page_points_to_a_waiting_review(client_for, mentee, program):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from programs.models import ReviewRequest
+    from programs.services.reviews import instrument_for
+    from tests.factories import person as make_person
+    from tests.relationship_fixtures import make_relationship
+
+    mentor_profile = make_person()
+    from programs.models import Membership, Role
+
+    Membership.objects.create(program=program, person=mentor_profile, role=Role.MENTOR)
+    relationship = make_relationship(program=program, mentees=[mentee], mentors=[mentor_profile])
+    today = timezone.localdate()
+    ReviewRequest.objects.create(
+        relationship=relationship,
+        respondent=mentee.profile,
+        instrument=instrument_for(program),
+        cycle=0,
+        opens_on=today,
+        closes_on=today + timedelta(days=14),
+    )
+    html = client_for(mentee).get("/").content.decode()
+    assert "1 relationship review to answer" in html
