@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from programs.models import Cohort, Invitation, Membership, MembershipStatus, Program, Role
 
@@ -84,3 +85,74 @@ def open_invitations(*, program: Program | None = None) -> QuerySet[Invitation]:
     if program is not None:
         invitations = invitations.filter(program=program)
     return invitations.order_by("-created_at")
+
+
+def programs_needing_attention(programs: QuerySet[Program]) -> QuerySet[Program]:
+    """What a director should look at first, per program, in one query: open concerns,
+    relationships at risk or flagged quiet, and mentees with no open relationship."""
+    from programs.models import (
+        Concern,
+        ConcernStatus,
+        Relationship,
+        RelationshipMember,
+        RelationshipRisk,
+    )
+    from programs.models.relationships import OPEN_STAGES, RECEIVING_SIDES
+
+    def count(queryset: QuerySet) -> Subquery:
+        return Subquery(
+            queryset.order_by()
+            .values("program_id")
+            .annotate(n=Count("pk", distinct=True))
+            .values("n"),
+            output_field=IntegerField(),
+        )
+
+    matched = RelationshipMember.objects.filter(
+        relationship__program=OuterRef("program_id"),
+        relationship__stage__in=OPEN_STAGES,
+        side__in=RECEIVING_SIDES,
+        left_at__isnull=True,
+        person=OuterRef("person_id"),
+    )
+    return programs.annotate(
+        open_concerns=Coalesce(
+            count(
+                Concern.objects.filter(
+                    relationship__program=OuterRef("pk"),
+                    status__in=[ConcernStatus.OPEN, ConcernStatus.ACKNOWLEDGED],
+                ).annotate(program_id=F("relationship__program_id"))
+            ),
+            0,
+        ),
+        at_risk=Coalesce(
+            count(
+                Relationship.objects.filter(
+                    program=OuterRef("pk"),
+                    stage__in=OPEN_STAGES,
+                    pk__in=RelationshipRisk.objects.filter(cleared_at__isnull=True).values(
+                        "relationship_id"
+                    ),
+                )
+            ),
+            0,
+        ),
+        quiet=Coalesce(
+            count(
+                Relationship.objects.filter(
+                    program=OuterRef("pk"), stage__in=OPEN_STAGES, quiet_since__isnull=False
+                )
+            ),
+            0,
+        ),
+        without_mentor=Coalesce(
+            count(
+                Membership.objects.filter(
+                    program=OuterRef("pk"),
+                    role__in=[Role.MENTEE, Role.BOTH],
+                    status=MembershipStatus.ACTIVE,
+                ).exclude(Exists(matched))
+            ),
+            0,
+        ),
+    )

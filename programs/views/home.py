@@ -9,7 +9,11 @@ from django.shortcuts import render
 from programs.access import programs_visible_to, roles_for
 from programs.selectors.assessments import shared_with_me
 from programs.selectors.home import next_steps_for
-from programs.selectors.programs import memberships_of_person, programs_with_counts
+from programs.selectors.programs import (
+    memberships_of_person,
+    programs_needing_attention,
+    programs_with_counts,
+)
 from programs.selectors.relationships import relationship_counts
 from programs.services.people import profile_ensure
 
@@ -21,7 +25,11 @@ def home(request: HttpRequest) -> HttpResponse:
     directed = []
     if roles.director_of:
         directed = list(
-            programs_with_counts(programs_visible_to(request.user)).filter(pk__in=roles.director_of)
+            programs_needing_attention(
+                programs_with_counts(programs_visible_to(request.user)).filter(
+                    pk__in=roles.director_of
+                )
+            )
         )
     counts = relationship_counts(profile)
     all_programs = []

@@ -114,3 +114,8 @@ def test_home_pages_by_role(client_for, cast):
     outsider_home = client_for(cast["outsider"]).get("/").content.decode()
     assert "not in a mentorship program yet" in outsider_home
     assert "All programs" not in outsider_home
+
+
+def test_a_directors_home_shows_what_needs_attention(client_for, director, program, mentee):
+    html = client_for(director).get("/").content.decode()
+    assert "1</span> mentee without a mentor" in html
