@@ -54,8 +54,9 @@ def solve_run(run: MatchRun, *, progress: Progress) -> Outcome:
 
 
 def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
-    problem = load_problem(program=run.program, cohort=run.cohort)
-    summary = _counts(problem)
+    waiting, already = _waiting_mentees(run)
+    problem = load_problem(program=run.program, cohort=run.cohort, mentee_ids=waiting)
+    summary = _counts(problem, already_matched=already)
     if not _can_run(problem, summary):
         return Outcome(summary=summary)
     progress(30, f"Scoring {summary['mentees']} × {summary['mentors']} pairs…")
@@ -97,6 +98,7 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
 def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
     problem = load_problem(program=run.program, cohort=run.cohort)
     summary = _counts(problem)
+    covered = _covered_areas(run)
     areas = list(run.areas.order_by("order", "name"))
     summary["areas"] = [a.name for a in areas]
     if not _can_run(problem, summary):
@@ -104,10 +106,19 @@ def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
     labels = list(problem.features.area_labels)
     seats = np.array([labels.index(a.slug) for a in areas if a.slug in labels], dtype=np.int64)
     mentee_areas = np.tile(seats, (problem.features.n_mentees, 1))
+    # A seat whose need area already has a mentor on this mentee's board stays empty.
+    for i, pk in enumerate(problem.mentee_ids):
+        for seat, area in enumerate(seats):
+            if (pk, labels[int(area)]) in covered:
+                mentee_areas[i, seat] = -1
     progress(
         30, f"Scoring {summary['mentees']} × {len(seats)} seats × {summary['mentors']} mentors…"
     )
     area_scores, eligible = score_mosaic(problem.features, mentee_areas, run.weights)
+    rows, columns = problem.mentee_index(), problem.mentor_index()
+    for mentee, mentor in _current_pairs(run):
+        if mentee in rows and mentor in columns:
+            eligible[rows[mentee], :, columns[mentor]] = False  # already on this board
     progress(55, "Finding the boards with the highest total fit…")
     result = assign_mosaic(
         area_scores,
@@ -152,8 +163,9 @@ def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
 
 
 def _peers(run: MatchRun, progress: Progress) -> Outcome:
-    problem = load_problem(program=run.program, cohort=run.cohort, peers=True)
-    summary = _counts(problem)
+    waiting, already = _waiting_mentees(run)
+    problem = load_problem(program=run.program, cohort=run.cohort, mentee_ids=waiting, peers=True)
+    summary = _counts(problem, already_matched=already)
     summary["mentors"] = summary["mentees"]
     if summary["mentees"] < 2:
         summary["message"] = "Peer pairs need at least two mentees in the cohort."
@@ -188,11 +200,12 @@ def _peers(run: MatchRun, progress: Progress) -> Outcome:
 
 
 def _groups(run: MatchRun, progress: Progress) -> Outcome:
-    peers = load_problem(program=run.program, cohort=run.cohort, peers=True)
-    summary = _counts(peers)
+    waiting, already = _waiting_mentees(run)
+    peers = load_problem(program=run.program, cohort=run.cohort, mentee_ids=waiting, peers=True)
+    summary = _counts(peers, already_matched=already)
     progress(25, "Scoring mentees against each other…")
     peer_scores = score_pairs(peers.features, run.weights, mode=StageMode.PEER)
-    facilitators = load_problem(program=run.program, cohort=run.cohort)
+    facilitators = load_problem(program=run.program, cohort=run.cohort, mentee_ids=waiting)
     summary["mentors"] = len(facilitators.mentor_ids)
     progress(45, "Scoring facilitators…")
     if facilitators.mentor_ids and facilitators.mentee_ids == peers.mentee_ids:
@@ -250,9 +263,72 @@ def _groups(run: MatchRun, progress: Progress) -> Outcome:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _counts(problem: Problem) -> dict[str, Any]:
+def _waiting_mentees(run: MatchRun) -> tuple[list[int], int]:
+    """Active mentees of the cohort with no open relationship in the program yet (an intake
+    run matches those who wait; a board grows through mosaic runs), and how many were left out."""
+    from programs.models import MENTEE_ROLES, MembershipStatus, RelationshipMember
+    from programs.models.relationships import OPEN_STAGES, RECEIVING_SIDES
+
+    members = run.program.memberships.filter(role__in=MENTEE_ROLES, status=MembershipStatus.ACTIVE)
+    if run.cohort_id:
+        members = members.filter(cohort_id=run.cohort_id)
+    everyone = list(members.values_list("person_id", flat=True))
+    matched = set(
+        RelationshipMember.objects.filter(
+            person_id__in=everyone,
+            side__in=RECEIVING_SIDES,
+            left_at__isnull=True,
+            relationship__program=run.program,
+            relationship__stage__in=OPEN_STAGES,
+        ).values_list("person_id", flat=True)
+    )
+    return [pk for pk in everyone if pk not in matched], len(matched)
+
+
+def _covered_areas(run: MatchRun) -> set[tuple[int, str]]:
+    """(mentee, need-area slug) pairs that already have an open relationship in the program."""
+    from programs.models import RelationshipMember
+    from programs.models.relationships import OPEN_STAGES, RECEIVING_SIDES
+
+    return set(
+        RelationshipMember.objects.filter(
+            side__in=RECEIVING_SIDES,
+            left_at__isnull=True,
+            relationship__program=run.program,
+            relationship__stage__in=OPEN_STAGES,
+            relationship__focus_area__isnull=False,
+        ).values_list("person_id", "relationship__focus_area__slug")
+    )
+
+
+def _current_pairs(run: MatchRun) -> set[tuple[int, int]]:
+    """(mentee, mentor) pairs with an open relationship in the program."""
+    from programs.models import RelationshipMember
+    from programs.models.relationships import GUIDING_SIDES, OPEN_STAGES, RECEIVING_SIDES
+
+    members = RelationshipMember.objects.filter(
+        left_at__isnull=True,
+        relationship__program=run.program,
+        relationship__stage__in=OPEN_STAGES,
+    ).values_list("relationship_id", "person_id", "side")
+    receiving, guiding = {}, {}
+    for relationship, person, side in members:
+        if side in RECEIVING_SIDES:
+            receiving.setdefault(relationship, []).append(person)
+        elif side in GUIDING_SIDES:
+            guiding.setdefault(relationship, []).append(person)
+    return {
+        (mentee, mentor)
+        for relationship, mentees in receiving.items()
+        for mentee in mentees
+        for mentor in guiding.get(relationship, [])
+    }
+
+
+def _counts(problem: Problem, *, already_matched: int = 0) -> dict[str, Any]:
     f = problem.features
     return {
+        "already_matched": already_matched,
         "mentees": f.n_mentees,
         "mentors": f.n_mentors,
         "places": int(f.mentor_capacity.sum()) if f.n_mentors else 0,

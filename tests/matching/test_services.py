@@ -354,3 +354,28 @@ def test_request_decline_keeps_status_when_already_answered(program, ready_mente
     with pytest.raises(MatchingError, match="already declined"):
         request_decline(request=request, by=ready_mentor)
     assert MentorRequest.objects.get().status == RequestStatus.DECLINED
+
+
+def test_an_intake_run_leaves_out_mentees_who_already_have_a_mentor(
+    program, director, ready_mentee, ready_mentor
+):
+    make_relationship(program=program, mentees=[ready_mentee], mentors=[ready_mentor])
+    newcomer = program_mentee(program)
+    proposal = run(program, director)
+    assert proposal.summary["already_matched"] == 1
+    assert [s.mentee_id for s in proposal.suggestions.all()] == [newcomer.profile.pk]
+
+
+def test_a_mosaic_run_skips_areas_already_covered(program, director, ready_mentee, ready_mentor):
+    research = NeedArea.objects.get(slug="research")
+    promotion = NeedArea.objects.get(slug="promotion")
+    make_relationship(
+        program=program, mentees=[ready_mentee], mentors=[ready_mentor], focus_area=research
+    )
+    newcomer = program_mentor(program)
+    offer(newcomer, areas=("research", "promotion"))
+    proposal = run(program, director, mode=RunMode.MOSAIC, areas=[research, promotion])
+    # The promotion seat goes to someone not already on the board.
+    assert [(s.area.slug, s.mentor_id) for s in proposal.suggestions.all()] == [
+        ("promotion", newcomer.profile.pk)
+    ]
