@@ -707,6 +707,11 @@ def _open_reviews(
                     new_token_nonce(),
                 )
             )
+    # A backlog of reviews (the first sweep over old data) is opened over several sweeps, those
+    # whose window closes soonest first, like the notification backlog above: each sweep stays
+    # short, and the rest are found again minutes later.
+    new.sort(key=lambda row: row[5])
+    new = new[:MAX_PLANNED_PER_SWEEP]
     return insert_ignoring_conflicts(
         ReviewRequest,
         [
