@@ -3,6 +3,7 @@ action items, recap), `.ics` invites, and each person's private calendar feed.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -232,19 +233,41 @@ def _member_meeting(request: HttpRequest, pk: int) -> Meeting:
     return get_meeting_for_user(request.user, pk)
 
 
-@require_POST
-def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
-    form = AgendaItemForm(request.POST, goals=mentee_goals(meeting.relationship))
+def _save_form(
+    request: HttpRequest,
+    meeting: Meeting,
+    form: Any,
+    *,
+    save: Callable[[dict[str, Any]], Any],
+    success: str,
+    anchor: str,
+    form_key: str,
+) -> HttpResponse:
+    """The shape every form on the meeting page shares: validate, call the service, show its
+    errors on the form (keeping what was typed) or confirm and go back to that section."""
     if form.is_valid():
         try:
-            agenda_item_add(meeting=meeting, by=request.user, **form.cleaned_data)
+            save(form.cleaned_data)
         except ValidationError as e:
             attach_errors(request, form, e)
         else:
-            messages.success(request, f"Added to the agenda: {form.cleaned_data['topic']}.")
-            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#agenda")
-    return render_meeting(request, meeting, agenda_form=form, status=400)
+            messages.success(request, success.format(**form.cleaned_data))
+            return redirect(reverse("meeting_detail", args=[meeting.pk]) + anchor)
+    return render_meeting(request, meeting, status=400, **{form_key: form})
+
+
+@require_POST
+def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _member_meeting(request, pk)
+    return _save_form(
+        request,
+        meeting,
+        AgendaItemForm(request.POST, goals=mentee_goals(meeting.relationship)),
+        save=lambda data: agenda_item_add(meeting=meeting, by=request.user, **data),
+        success="Added to the agenda: {topic}.",
+        anchor="#agenda",
+        form_key="agenda_form",
+    )
 
 
 @require_POST
@@ -299,46 +322,43 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
-    form = PrivateNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            private_note_save(meeting=meeting, text=form.cleaned_data["text"], by=request.user)
-        except ValidationError as e:
-            attach_errors(request, form, e)
-        else:
-            messages.success(request, "Your private notes are saved. Only you can see them.")
-            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#private")
-    return render_meeting(request, meeting, private_form=form, status=400)
+    return _save_form(
+        request,
+        meeting,
+        PrivateNoteForm(request.POST),
+        save=lambda data: private_note_save(meeting=meeting, text=data["text"], by=request.user),
+        success="Your private notes are saved. Only you can see them.",
+        anchor="#private",
+        form_key="private_form",
+    )
 
 
 @require_POST
 def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
-    form = MeetingLogForm(request.POST)
-    if form.is_valid():
-        try:
-            meeting_log(meeting=meeting, by=request.user, **form.cleaned_data)
-        except ValidationError as e:
-            attach_errors(request, form, e)
-        else:
-            messages.success(request, "Meeting logged.")
-            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#log")
-    return render_meeting(request, meeting, log_form=form, status=400)
+    return _save_form(
+        request,
+        meeting,
+        MeetingLogForm(request.POST),
+        save=lambda data: meeting_log(meeting=meeting, by=request.user, **data),
+        success="Meeting logged.",
+        anchor="#log",
+        form_key="log_form",
+    )
 
 
 @require_POST
 def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
-    form = RecapForm(request.POST)
-    if form.is_valid():
-        try:
-            recap_write(meeting=meeting, text=form.cleaned_data["text"], by=request.user)
-        except ValidationError as e:
-            attach_errors(request, form, e)
-        else:
-            messages.success(request, "Recap saved. The others are asked to confirm it.")
-            return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#recap")
-    return render_meeting(request, meeting, recap_form=form, status=400)
+    return _save_form(
+        request,
+        meeting,
+        RecapForm(request.POST),
+        save=lambda data: recap_write(meeting=meeting, text=data["text"], by=request.user),
+        success="Recap saved. The others are asked to confirm it.",
+        anchor="#recap",
+        form_key="recap_form",
+    )
 
 
 @require_POST
