@@ -4,7 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=mentorship.settings.production
+    DJANGO_SETTINGS_MODULE=mentorship.settings.production \
+    NUMBA_CACHE_DIR=/home/mentorship/.cache/numba
 
 WORKDIR /app
 RUN useradd --create-home --uid 10001 mentorship
