@@ -37,7 +37,7 @@ from matching.models import (
 from matching.scoring import exclusion_reasons, score_pairs, validate_weights
 from matching.sources import load_problem
 from mentorship.notifications.kinds import Kind
-from mentorship.notifications.services import notification_plan
+from mentorship.notifications.services import Planned, notifications_send_soon
 from mentorship.queue import enqueue_on_commit
 from programs.models import (
     MENTEE_ROLES,
@@ -398,17 +398,19 @@ def requests_expire() -> int:
 
 
 def _notify_request(request: MentorRequest, event: str, *, recipient: FacultyProfile) -> None:
-    notification_plan(
-        recipient=recipient.user,
-        kind=Kind.MENTOR_REQUEST,
-        subject=f"request:{request.pk}",
-        cycle=event,
-        program=request.program,
-        data={"request": request.pk, "event": event},
+    """Planned in this transaction, delivered after commit (the ledger's shared path)."""
+    notifications_send_soon(
+        [
+            Planned(
+                recipient_id=recipient.user_id,
+                kind=Kind.MENTOR_REQUEST,
+                subject=f"request:{request.pk}",
+                cycle=event,
+                program_id=request.program_id,
+                data={"request": request.pk, "event": event},
+            )
+        ]
     )
-    from mentorship.notifications.tasks import sweep_pending
-
-    enqueue_on_commit(sweep_pending)
 
 
 # --- manual assignment ----------------------------------------------------------------------
