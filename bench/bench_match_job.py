@@ -260,9 +260,9 @@ def main() -> int:
         )
 
         # Warm the numba kernels once (compilation is cached per machine, not per run).
-        from matching.features import synthetic_problem
-        from matching.scoring import score_pairs
-        from matching.solvers import assign_with_capacities
+        from matching.engine.features import synthetic_problem
+        from matching.engine.scoring import score_pairs
+        from matching.engine.solvers import assign_with_capacities
 
         warm = synthetic_problem(50, 20, seed=1)
         warm_scores = score_pairs(warm)

@@ -32,9 +32,9 @@ from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from matching.features import board_areas, synthetic_problem
-from matching.scoring import score_mosaic, score_pairs
-from matching.solvers import (
+from matching.engine.features import board_areas, synthetic_problem
+from matching.engine.scoring import score_mosaic, score_pairs
+from matching.engine.solvers import (
     assign_mosaic,
     assign_with_capacities,
     extract_candidates,

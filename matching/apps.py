@@ -7,4 +7,4 @@ class MatchingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import notifications  # noqa: F401 - registers the email context builders
+        from matching import notifications  # noqa: F401 - registers the email context builders

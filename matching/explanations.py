@@ -1,4 +1,4 @@
-"""Breakdowns for pages and stored suggestions: `matching.explain` with the database's names.
+"""Breakdowns for pages and stored suggestions: `matching.engine.explain` with the database's names.
 
 The pure explainer speaks in the feature labels; the database's labels are slugs and topic ids,
 so the features are relabelled (a shallow copy: the arrays are shared) before explaining."""
@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from matching import explain
-from matching.scoring import StageMode
+from matching.engine import explain
+from matching.engine.scoring import StageMode
 
 LABELS = {
     "needs": "Need areas",

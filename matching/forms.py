@@ -7,10 +7,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from matching.engine.scoring import CRITERIA, DEFAULT_WEIGHTS
 from matching.models import PairRuleKind, RunMode
-from matching.scoring import CRITERIA, DEFAULT_WEIGHTS
 from matching.services import DECLINE_DEFAULT
-from programs.forms import PlainTextMixin
+from programs.forms.programs import PlainTextMixin
 from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,

@@ -7,9 +7,9 @@ from typing import Any
 from django.urls import reverse
 
 from matching.models import MentorRequest
+from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind, register
 from mentorship.notifications.models import Notification
-from programs.emails import absolute_url
 
 SUMMARIES = {
     "received": "{mentee} asks you to mentor them",

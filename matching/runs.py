@@ -10,10 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from matching.engine.scoring import StageMode, score_mosaic, score_pairs
+from matching.engine.solvers import (
+    assign_mosaic,
+    assign_with_capacities,
+    form_peer_groups,
+    pair_peers,
+)
 from matching.explanations import explain_pairs
 from matching.models import MatchRun, MatchSuggestion, RunMode
-from matching.scoring import StageMode, score_mosaic, score_pairs
-from matching.solvers import assign_mosaic, assign_with_capacities, form_peer_groups, pair_peers
 from matching.sources import Problem, load_problem
 from programs.models import FacultyProfile
 

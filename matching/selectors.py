@@ -11,6 +11,7 @@ import numpy as np
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from matching.engine.scoring import excluded_mentors, score_pairs
 from matching.explanations import explain_pairs
 from matching.models import (
     MatchRun,
@@ -22,7 +23,6 @@ from matching.models import (
     ShortlistMark,
     SuggestionStatus,
 )
-from matching.scoring import excluded_mentors, score_pairs
 from matching.services import EXCLUSION_WORDS, program_weights
 from matching.sources import load_problem
 from programs.models import (

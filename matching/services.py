@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from matching.engine.features import ExclusionReason
+from matching.engine.scoring import exclusion_reasons, score_pairs, validate_weights
 from matching.explanations import explain_pairs
-from matching.features import ExclusionReason
 from matching.models import (
     ConflictOfInterest,
     MatchRun,
@@ -34,7 +35,6 @@ from matching.models import (
     ShortlistMark,
     SuggestionStatus,
 )
-from matching.scoring import exclusion_reasons, score_pairs, validate_weights
 from matching.sources import load_problem
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon

@@ -15,7 +15,13 @@ from datetime import date, datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from matching.features import Locality, MatchingFeatures, MenteeInput, MentorInput, build_features
+from matching.engine.features import (
+    Locality,
+    MatchingFeatures,
+    MenteeInput,
+    MentorInput,
+    build_features,
+)
 from matching.models import ConflictOfInterest, PairRule, PairRuleKind
 from programs.models import (
     MENTEE_ROLES,

@@ -64,7 +64,7 @@ from programs.access import (
     get_request_for_user,
     get_suggestion_for_director,
 )
-from programs.forms import apply_errors
+from programs.forms.programs import apply_errors
 from programs.models import MENTOR_ROLES, FacultyProfile, Membership
 from programs.services.people import profile_ensure
 

@@ -19,8 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from matching.models import MatchRun, MatchSuggestion, MentorRequest
-
-from .models import (
+from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,
     AssessmentShare,

@@ -7,4 +7,4 @@ class ProgramsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import notices  # noqa: F401 - registers the email context builders
+        from programs import notices  # noqa: F401 - registers the email context builders

@@ -21,10 +21,11 @@ from typing import Any
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind, register
 from mentorship.notifications.models import Notification
 from programs.access import can_direct, concern_alert_recipients
-from programs.emails import absolute_url
+from programs.domain.reminders import zone
 from programs.models import (
     OPEN_STAGES,
     RECEIVING_SIDES,
@@ -41,7 +42,6 @@ from programs.models import (
     RelationshipStage,
     ReviewRequest,
 )
-from programs.reminders import zone
 
 
 def _id(n: Notification) -> int:

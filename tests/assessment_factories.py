@@ -7,6 +7,7 @@ from typing import Any
 
 from django.apps import apps
 
+from programs.domain.review_instrument import ensure_default_instrument
 from programs.models import (
     AssessmentStatus,
     FacultyProfile,
@@ -17,7 +18,6 @@ from programs.models import (
     ReviewItem,
     SelfAssessment,
 )
-from programs.reviews_default import ensure_default_instrument
 from programs.services.assessments import (
     assessment_autosave,
     assessment_start_draft,

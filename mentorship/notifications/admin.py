@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Bounce, Notification
+from mentorship.notifications.models import Bounce, Notification
 
 
 @admin.register(Notification)

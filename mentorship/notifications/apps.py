@@ -8,4 +8,4 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import builders, services  # noqa: F401 - registers the context builders
+        from mentorship.notifications import builders, services  # noqa: F401 - registers the context builders

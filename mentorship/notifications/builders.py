@@ -7,10 +7,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from programs.emails import absolute_url
-
-from .kinds import Kind, register
-from .models import Bounce, Notification
+from mentorship.emails import absolute_url
+from mentorship.notifications.kinds import Kind, register
+from mentorship.notifications.models import Bounce, Notification
 
 User = get_user_model()
 

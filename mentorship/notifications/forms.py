@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from .kinds import Delivery, Kind, spec
+from mentorship.notifications.kinds import Delivery, Kind, spec
 
 HIDDEN_KINDS = {Kind.DIGEST}
 

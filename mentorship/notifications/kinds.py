@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 
 if TYPE_CHECKING:
-    from .models import Notification
+    from mentorship.notifications.models import Notification
 
 
 class Kind(models.TextChoices):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .kinds import Delivery, Kind
+from mentorship.notifications.kinds import Delivery, Kind
 
 
 class Status(models.TextChoices):

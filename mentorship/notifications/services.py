@@ -30,11 +30,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentorship.bulk import insert_ignoring_conflicts
+from mentorship.emails import absolute_url, build_email
+from mentorship.notifications.kinds import BUILDERS, Delivery, Kind, register, spec
+from mentorship.notifications.models import Bounce, Notification, Preference, QuietHours, Status
 from mentorship.queue import enqueue_on_commit
-from programs.emails import absolute_url, build_email
-
-from .kinds import BUILDERS, Delivery, Kind, register, spec
-from .models import Bounce, Notification, Preference, QuietHours, Status
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -130,7 +129,7 @@ def notifications_send_soon(rows: Iterable[Planned]) -> list[int]:
     """Plan notifications inside the caller's transaction and queue their delivery after it
     commits. The rows commit (or roll back) with the change they announce; if the broker is
     down, `sweep_pending` sends them later. Returns the ids of rows not planned before."""
-    from .tasks import deliver  # the tasks module imports this one
+    from mentorship.notifications.tasks import deliver  # the tasks module imports this one
 
     now = timezone.now()
     ids = []

@@ -6,9 +6,7 @@ import random
 
 from celery import shared_task
 
-from mentorship.queue import enqueue
-
-from .services import (
+from mentorship.notifications.services import (
     MAX_ATTEMPTS,
     TransientDeliveryError,
     digests_to_plan,
@@ -16,6 +14,7 @@ from .services import (
     notifications_release,
     notifications_to_queue,
 )
+from mentorship.queue import enqueue
 
 
 def backoff(retries: int) -> int:

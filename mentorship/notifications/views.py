@@ -10,12 +10,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from mentorship.notifications.forms import PreferencesForm, kinds_for
+from mentorship.notifications.kinds import Delivery, Kind, spec
+from mentorship.notifications.models import Preference, QuietHours
+from mentorship.notifications.services import (
+    preference_set,
+    quiet_hours_set,
+    unsubscribe_from_token,
+)
 from programs.access import roles_for
-
-from .forms import PreferencesForm, kinds_for
-from .kinds import Delivery, Kind, spec
-from .models import Preference, QuietHours
-from .services import preference_set, quiet_hours_set, unsubscribe_from_token
 
 
 @require_http_methods(["GET", "POST"])

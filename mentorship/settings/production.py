@@ -3,8 +3,8 @@ TOTP required for directors and admins, a cache shared by all web processes."""
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import env
+from mentorship.settings.base import *  # noqa: F403
+from mentorship.settings.base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")

@@ -1,8 +1,8 @@
 """Test settings: the database and broker still come from the environment (CI uses PostgreSQL
 and Redis); everything else is made fast and deterministic."""
 
-from .base import *  # noqa: F403
-from .base import env
+from mentorship.settings.base import *  # noqa: F403
+from mentorship.settings.base import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,10 +1,10 @@
-"""Ship the default relationship review (see programs/reviews_default.py)."""
+"""Ship the default relationship review (see programs/domain/review_instrument.py)."""
 
 from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from programs.reviews_default import ensure_default_instrument
+    from programs.domain.review_instrument import ensure_default_instrument
 
     ensure_default_instrument(
         apps.get_model("programs", "ReviewInstrument"), apps.get_model("programs", "ReviewItem")
@@ -12,7 +12,7 @@ def seed(apps, schema_editor):
 
 
 def unseed(apps, schema_editor):
-    from programs.reviews_default import DEFAULT_INSTRUMENT_NAME
+    from programs.domain.review_instrument import DEFAULT_INSTRUMENT_NAME
 
     apps.get_model("programs", "ReviewInstrument").objects.filter(
         program__isnull=True, name=DEFAULT_INSTRUMENT_NAME

@@ -1,6 +1,6 @@
 """The programs app's models, one module per aggregate."""
 
-from .assessments import (
+from programs.models.assessments import (
     MAX_GOALS_PER_HORIZON,
     AssessmentShare,
     AssessmentStatus,
@@ -14,9 +14,9 @@ from .assessments import (
     NeedPriority,
     SelfAssessment,
 )
-from .audit import AuditEvent
-from .concerns import Concern, ConcernCategory, ConcernNote, ConcernStatus
-from .meetings import (
+from programs.models.audit import AuditEvent
+from programs.models.concerns import Concern, ConcernCategory, ConcernNote, ConcernStatus
+from programs.models.meetings import (
     ActionItem,
     ActionItemStatus,
     AgendaItem,
@@ -27,7 +27,7 @@ from .meetings import (
     PrivateNote,
     Recap,
 )
-from .oversight import (
+from programs.models.oversight import (
     DirectorNote,
     DirectorNoteKind,
     ExportFormat,
@@ -37,8 +37,8 @@ from .oversight import (
     RosterImport,
     RosterImportStatus,
 )
-from .people import FacultyProfile, Gender, Invitation
-from .programs import (
+from programs.models.people import FacultyProfile, Gender, Invitation
+from programs.models.programs import (
     MENTEE_ROLES,
     MENTOR_ROLES,
     Cohort,
@@ -49,7 +49,7 @@ from .programs import (
     Program,
     Role,
 )
-from .reference import (
+from programs.models.reference import (
     MENTOR_ROLE_HELP,
     AcademicRank,
     AcademicStream,
@@ -61,7 +61,7 @@ from .reference import (
     NeedArea,
     Topic,
 )
-from .relationships import (
+from programs.models.relationships import (
     CLOSED_STAGES,
     DEFAULT_CONFIDENTIALITY,
     DEFAULT_CREDIT,
@@ -84,7 +84,7 @@ from .relationships import (
     RelationshipSource,
     RelationshipStage,
 )
-from .reviews import (
+from programs.models.reviews import (
     ItemPolarity,
     RelationshipRisk,
     ReviewAnswer,

@@ -12,8 +12,8 @@ from datetime import date
 from django.db import models
 from django.db.models import Q
 
-from .people import FacultyProfile
-from .reference import NeedArea
+from programs.models.people import FacultyProfile
+from programs.models.reference import NeedArea
 
 SHORT_TEXT = 1000
 LONG_TEXT = 3000

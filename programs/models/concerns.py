@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .people import FacultyProfile
-from .relationships import Relationship
+from programs.models.people import FacultyProfile
+from programs.models.relationships import Relationship
 
 
 class ConcernCategory(models.TextChoices):

@@ -8,10 +8,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .assessments import Goal
-from .people import FacultyProfile
-from .reference import CommunicationMode
-from .relationships import Relationship
+from programs.models.assessments import Goal
+from programs.models.people import FacultyProfile
+from programs.models.reference import CommunicationMode
+from programs.models.relationships import Relationship
 
 NOTES_TEXT = 10000
 

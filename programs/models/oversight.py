@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .programs import Program
-from .relationships import Relationship
+from programs.models.programs import Program
+from programs.models.relationships import Relationship
 
 
 class DirectorNoteKind(models.TextChoices):

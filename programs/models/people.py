@@ -6,7 +6,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .reference import AcademicRank, AcademicStream, Department, Division, Institution, Topic
+from programs.models.reference import (
+    AcademicRank,
+    AcademicStream,
+    Department,
+    Division,
+    Institution,
+    Topic,
+)
 
 
 class Gender(models.TextChoices):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from .people import FacultyProfile
-from .reference import Institution
+from programs.models.people import FacultyProfile
+from programs.models.reference import Institution
 
 
 class MeetingCadence(models.IntegerChoices):

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .assessments import Goal
-from .people import FacultyProfile
-from .programs import Cohort, MeetingCadence, Program
-from .reference import NeedArea
+from programs.models.assessments import Goal
+from programs.models.people import FacultyProfile
+from programs.models.programs import Cohort, MeetingCadence, Program
+from programs.models.reference import NeedArea
 
 LONG_TEXT = 3000
 
@@ -148,7 +148,7 @@ class Relationship(models.Model):
 
     @property
     def role_labels(self) -> list[str]:
-        from .reference import MentorRole
+        from programs.models.reference import MentorRole
 
         labels = dict(MentorRole.choices)
         return [labels[r] for r in self.roles if r in labels]

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .people import FacultyProfile
-from .programs import Program
-from .relationships import Relationship
+from programs.models.people import FacultyProfile
+from programs.models.programs import Program
+from programs.models.relationships import Relationship
 
 
 class ItemPolarity(models.TextChoices):

@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from programs.assessment_sections import SECTIONS, TEXT_FIELDS, label_for, section_of
+from programs.domain.assessment_sections import SECTIONS, TEXT_FIELDS, label_for, section_of
 from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,

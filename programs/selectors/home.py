@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from programs.models import FacultyProfile, Membership, MentorOffer
+from programs.selectors.assessments import assessment_state, reassessment_due
 from programs.selectors.relationships import RelationshipStep, next_steps_in_relationships
-
-from .assessments import assessment_state, reassessment_due
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
+from programs.exports.reports import Person, RelationshipRow, ReportData, ReviewRow
 from programs.models import (
     GUIDING_SIDES,
     RECEIVING_SIDES,
@@ -31,7 +32,6 @@ from programs.models import (
     Role,
     SelfAssessment,
 )
-from programs.reports import Person, RelationshipRow, ReportData, ReviewRow
 
 MET = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 GENDER_LABELS = dict(Gender.choices)

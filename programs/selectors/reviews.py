@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from programs.domain.review_scores import on_five_point_scale
 from programs.models import (
     OPEN_STAGES,
     FacultyProfile,
@@ -32,7 +33,6 @@ from programs.models import (
     ReviewResponse,
     RiskReason,
 )
-from programs.review_scores import on_five_point_scale
 
 # --- For dashboards ----------------------------------------------------------------------------
 

@@ -30,8 +30,7 @@ from programs.models import (
     Relationship,
     RelationshipMember,
 )
-
-from .audit import audit_record
+from programs.services.audit import audit_record
 
 AGREEMENT_FIELDS = (
     "cadence_days",
@@ -167,7 +166,7 @@ def agreement_save(
     revision: int,
     by: Any,
 ) -> AgreementVersion:
-    from .relationships import _require_member, lock_relationship, require_open
+    from programs.services.relationships import _require_member, lock_relationship, require_open
 
     relationship = lock_relationship(relationship)
     require_open(relationship)
@@ -211,7 +210,7 @@ def agreement_save(
 @transaction.atomic
 def agreement_confirm(*, relationship: Relationship, revision: int, by: Any) -> AgreementVersion:
     """Confirm the wording the person has in front of them (named by the agreement's revision)."""
-    from .relationships import _require_member, lock_relationship, require_open
+    from programs.services.relationships import _require_member, lock_relationship, require_open
 
     relationship = lock_relationship(relationship)
     require_open(relationship)

@@ -42,8 +42,7 @@ from programs.models import (
     SelfAssessment,
 )
 from programs.selectors.assessments import mentors_to_share_with
-
-from .audit import audit_record
+from programs.services.audit import audit_record
 
 # The reflections and their length limits, read from the model so there is one source of truth.
 TEXT_LIMITS: dict[str, int] = {

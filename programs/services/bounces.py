@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from mentorship.notifications.models import Bounce
 from programs.models import FacultyProfile, Program
-
-from .audit import audit_record
+from programs.services.audit import audit_record
 
 
 def bounces_for_program(*, program: Program) -> QuerySet[Bounce]:

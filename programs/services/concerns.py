@@ -25,8 +25,7 @@ from programs.models import (
     Relationship,
     RelationshipMember,
 )
-
-from .audit import audit_record
+from programs.services.audit import audit_record
 
 VIEW_VERB = "concern.view"
 

@@ -16,13 +16,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.emails import absolute_url, send_email
 from mentorship.queue import enqueue_on_commit
-from programs.emails import absolute_url, send_email
 from programs.models import FacultyProfile, Institution, Invitation, Membership, Program, Role
-
-from .audit import audit_record
-from .people import faculty_create
-from .programs import membership_add
+from programs.services.audit import audit_record
+from programs.services.people import faculty_create
+from programs.services.programs import membership_add
 
 User = get_user_model()
 

@@ -35,10 +35,9 @@ from programs.models import (
     Relationship,
     RelationshipMember,
 )
+from programs.services.audit import audit_record
+from programs.services.relationships import _require_member, lock_relationship, require_open
 from programs.validators import validate_time_zone
-
-from .audit import audit_record
-from .relationships import _require_member, lock_relationship, require_open
 
 MIN_MINUTES, MAX_MINUTES = 10, 8 * 60
 

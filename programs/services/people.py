@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from programs.models import FacultyProfile, Institution, Topic
-
-from .audit import audit_record
+from programs.services.audit import audit_record
 
 User = get_user_model()
 

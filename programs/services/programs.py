@@ -19,8 +19,7 @@ from programs.models import (
     Program,
     Role,
 )
-
-from .audit import audit_record
+from programs.services.audit import audit_record
 
 PROGRAM_FIELDS = (
     "name",

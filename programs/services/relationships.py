@@ -44,11 +44,10 @@ from programs.models import (
     RelationshipSource,
     RelationshipStage,
 )
-
-from .agreements import agreement_start
-from .audit import audit_record
-from .invitations import faculty_invite
-from .people import reporting_chain
+from programs.services.agreements import agreement_start
+from programs.services.audit import audit_record
+from programs.services.invitations import faculty_invite
+from programs.services.people import reporting_chain
 
 User = get_user_model()
 

@@ -41,6 +41,18 @@ from mentorship.bulk import fetch_rows, insert_ignoring_conflicts
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
 from mentorship.notifications.services import Planned, notifications_plan_many
+from programs.domain.reminders import (
+    NUDGED_CYCLES,
+    QUIET_AFTER_CYCLES,
+    agenda_nudge_at,
+    chase_days,
+    current_review,
+    log_nudge_at,
+    missed_cycle_day,
+    missed_cycles,
+    morning_of,
+    upcoming_reminder_at,
+)
 from programs.models import (
     OPEN_STAGES,
     RECEIVING_SIDES,
@@ -60,18 +72,6 @@ from programs.models import (
     Role,
 )
 from programs.models.reviews import new_token_nonce
-from programs.reminders import (
-    NUDGED_CYCLES,
-    QUIET_AFTER_CYCLES,
-    agenda_nudge_at,
-    chase_days,
-    current_review,
-    log_nudge_at,
-    missed_cycle_day,
-    missed_cycles,
-    morning_of,
-    upcoming_reminder_at,
-)
 
 # Plan rows this far ahead of their due time, so that `sweep_pending` (every minute) sends them
 # on the minute; the sweep itself may run every few minutes.

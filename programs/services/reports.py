@@ -17,12 +17,11 @@ from django.utils.text import slugify
 
 from mentorship.queue import enqueue_on_commit
 from programs.access import can_direct
+from programs.exports.files import write_csv, write_pdf, write_xlsx
+from programs.exports.reports import build_report
 from programs.models import ExportFormat, ExportStatus, Program, ReportExport
-from programs.report_files import write_csv, write_pdf, write_xlsx
-from programs.reports import build_report
 from programs.selectors.reports import report_data
-
-from .audit import audit_record
+from programs.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,12 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import can_direct
-from programs.emails import absolute_url
+from programs.domain.review_instrument import ensure_default_instrument
+from programs.domain.review_scores import Answer, on_five_point_scale, response_score, risk_reasons
 from programs.models import (
     ItemPolarity,
     Membership,
@@ -41,10 +43,7 @@ from programs.models import (
     ReviewResponse,
     Role,
 )
-from programs.review_scores import Answer, on_five_point_scale, response_score, risk_reasons
-from programs.reviews_default import ensure_default_instrument
-
-from .audit import audit_record
+from programs.services.audit import audit_record
 
 LINK_SALT = "programs.reviews.link"
 MIN_SCALE, MAX_SCALE = 3, 10

@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from programs.access import can_direct, roles_for
+from programs.domain.roster import LABELS, ParsedRoster
 from programs.models import (
     AcademicRank,
     AcademicStream,
@@ -33,11 +34,9 @@ from programs.models import (
     RosterImport,
     RosterImportStatus,
 )
-from programs.roster import LABELS, ParsedRoster
-
-from .audit import audit_record
-from .invitations import faculty_invite
-from .programs import membership_add
+from programs.services.audit import audit_record
+from programs.services.invitations import faculty_invite
+from programs.services.programs import membership_add
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 ACTION_LABELS = {

@@ -26,7 +26,9 @@ from programs.access import (
     get_own_assessment,
     get_program_for_director,
 )
-from programs.assessment_forms import (
+from programs.domain.assessment_sections import SECTIONS, label_for
+from programs.exports.assessment_pdf import assessment_pdf
+from programs.forms.assessments import (
     REQUIRED_STEPS,
     STEP_BY_SLUG,
     STEPS,
@@ -36,9 +38,7 @@ from programs.assessment_forms import (
     Step,
     StepForm,
 )
-from programs.assessment_pdf import assessment_pdf
-from programs.assessment_sections import SECTIONS, label_for
-from programs.forms import apply_errors
+from programs.forms.programs import apply_errors
 from programs.models import (
     MAX_GOALS_PER_HORIZON,
     AssessmentShare,

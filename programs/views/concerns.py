@@ -17,8 +17,8 @@ from programs.access import (
     get_program_for_director,
     get_relationship_for_user,
 )
-from programs.forms import apply_errors
-from programs.forms_relationships import ConcernForm, ConcernNoteForm, ConcernResolveForm
+from programs.forms.programs import apply_errors
+from programs.forms.relationships import ConcernForm, ConcernNoteForm, ConcernResolveForm
 from programs.models import Concern, ConcernStatus
 from programs.selectors.relationships import relationship_members
 from programs.services.concerns import (

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.access import profiles_visible_to, programs_visible_to, require_admin
-from programs.forms import REFERENCE_KINDS, InviteForm, ProgramCreateForm, apply_errors
+from programs.forms.programs import REFERENCE_KINDS, InviteForm, ProgramCreateForm, apply_errors
 from programs.models import Department, Invitation, Program
 from programs.selectors.people import faculty_directory
 from programs.selectors.programs import open_invitations, programs_with_counts

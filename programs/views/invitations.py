@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from programs.forms import SetPasswordForm
+from programs.forms.programs import SetPasswordForm
 from programs.services.invitations import InvitationError, invitation_accept, invitation_from_token
 
 

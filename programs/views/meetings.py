@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from programs import ics
+from mentorship.emails import absolute_url
 from programs.access import get_meeting_for_user, get_relationship_for_user, private_note_of
-from programs.emails import absolute_url
-from programs.forms import apply_errors
-from programs.forms_relationships import (
+from programs.exports import ics
+from programs.forms.programs import apply_errors
+from programs.forms.relationships import (
     ActionItemForm,
     AgendaItemForm,
     MeetingForm,

@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from programs.assessment_forms import MentorOfferForm, TrainingForm
-from programs.forms import apply_errors
+from programs.forms.assessments import MentorOfferForm, TrainingForm
+from programs.forms.programs import apply_errors
 from programs.models import FacultyProfile, MentorOffer, MentorTraining, NeedArea
 from programs.selectors.assessments import mentor_memberships, mentor_offer_for
 from programs.selectors.people import profile_with_topics

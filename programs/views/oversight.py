@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from programs import charts
+from mentorship import charts
 from programs.access import (
     can_see_ended_reason,
     concerns_for_director,
@@ -27,8 +27,9 @@ from programs.access import (
     get_program_for_director,
     get_relationship_for_director,
 )
-from programs.forms import apply_errors
-from programs.forms_oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
+from programs.exports.reports import neutralise
+from programs.forms.oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
+from programs.forms.programs import apply_errors
 from programs.models import (
     GUIDING_SIDES,
     MENTOR_ROLES,
@@ -40,7 +41,6 @@ from programs.models import (
     ReviewChoice,
     RiskReason,
 )
-from programs.reports import neutralise
 from programs.selectors.dashboard import (
     MIN_REVIEWS_FOR_MEAN,
     RECOGNITION_SORTS,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from mentorship.middleware import remember_time_zone
 from programs.access import can_see_equity_fields, get_profile_for_user, programs_visible_to
-from programs.forms import ProfileForm, apply_errors
+from programs.forms.programs import ProfileForm, apply_errors
 from programs.selectors.assessments import ROLE_LABELS, mentor_offer_for
 from programs.selectors.people import profile_with_topics
 from programs.selectors.programs import memberships_of_person

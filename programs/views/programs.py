@@ -16,7 +16,7 @@ from programs.access import (
     get_program_for_user,
     programs_visible_to,
 )
-from programs.forms import (
+from programs.forms.programs import (
     AddMemberForm,
     AppointDirectorForm,
     CohortForm,

@@ -23,8 +23,8 @@ from programs.access import (
     get_program_for_director,
     get_relationship_for_user,
 )
-from programs.forms import apply_errors
-from programs.forms_relationships import (
+from programs.forms.programs import apply_errors
+from programs.forms.relationships import (
     ActionItemForm,
     AgreementForm,
     CheckinForm,
@@ -435,7 +435,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Action added: {form.cleaned_data['title']}.")
             return redirect(meeting or relationship)
     if meeting is not None:
-        from .meetings import render_meeting
+        from programs.views.meetings import render_meeting
 
         meeting.relationship = relationship
         return render_meeting(request, meeting, action_form=form, status=400)

@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from programs.access import get_program_for_director, get_report_export_for_user
-from programs.forms_oversight import ExportForm, ReportPeriodForm
+from programs.exports.files import CONTENT_TYPES
+from programs.exports.reports import build_report
+from programs.forms.oversight import ExportForm, ReportPeriodForm
 from programs.models import ExportFormat, ExportStatus, Program, ReportExport
-from programs.report_files import CONTENT_TYPES
-from programs.reports import build_report
 from programs.selectors.reports import report_data
 from programs.services.reports import report_export_record_download, report_export_start
 

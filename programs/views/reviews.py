@@ -15,8 +15,8 @@ from programs.access import (
     get_program_for_director,
     get_relationship_for_review_results,
 )
-from programs.forms import apply_errors
-from programs.forms_reviews import InstrumentForm, ItemFormSet, ReviewForm, RiskClearForm
+from programs.forms.programs import apply_errors
+from programs.forms.reviews import InstrumentForm, ItemFormSet, ReviewForm, RiskClearForm
 from programs.models import (
     FacultyProfile,
     ReviewChoice,

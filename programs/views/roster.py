@@ -22,9 +22,9 @@ from programs.access import (
     programs_visible_to,
     require_admin,
 )
-from programs.forms_oversight import RosterUploadForm
+from programs.domain.roster import LABELS, RosterFileError, read_roster
+from programs.forms.oversight import RosterUploadForm
 from programs.models import Program, RosterImportStatus
-from programs.roster import LABELS, RosterFileError, read_roster
 from programs.services.roster import (
     ERROR,
     plan_for,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from matching.engine.scoring import score_pairs
 from matching.explanations import explain_pairs
-from matching.scoring import score_pairs
 from matching.sources import load_problem
 from programs.services.people import topics_get_or_create
 

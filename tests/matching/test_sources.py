@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from matching.engine.scoring import exclusion_reasons, score_pairs
 from matching.models import ConflictOfInterest, PairRule, PairRuleKind
-from matching.scoring import exclusion_reasons, score_pairs
 from matching.sources import load_problem
 from programs.models import Department, Division, Role
 from tests.factories import MembershipFactory, person

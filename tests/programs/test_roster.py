@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from programs.domain.roster import RosterFileError, read_roster, sniff
 from programs.models import (
     AcademicRank,
     AcademicStream,
@@ -20,7 +21,6 @@ from programs.models import (
     Membership,
     RosterImport,
 )
-from programs.roster import RosterFileError, read_roster, sniff
 from programs.services.roster import roster_apply, roster_import_create, roster_plan
 from tests.factories import InstitutionFactory, person
 

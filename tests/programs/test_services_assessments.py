@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from programs.assessment_sections import TEXT_FIELDS
+from programs.domain.assessment_sections import TEXT_FIELDS
 from programs.models import (
     AssessmentShare,
     AssessmentStatus,

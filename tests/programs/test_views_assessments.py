@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from programs.assessment_forms import STEPS
+from programs.forms.assessments import STEPS
 from programs.models import (
     AssessmentStatus,
     Goal,

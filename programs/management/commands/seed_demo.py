@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from programs.demo import DEMO_PASSWORD, seed_demo
+from programs.demo.institution import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,625 @@
+"""The program report: pure aggregation over rows already fetched from the database.
+
+Nothing here touches the database, so the formulas, the small-cell suppression and the
+neutralising of spreadsheet formulas can be tested (and timed) on their own. The rows come from
+`programs.selectors.reports.report_data`; the files are written by `programs.exports.files`.
+
+What a report never contains: private notes, private reflections, concern text, ended reasons,
+review comments, and anyone's gender next to their name (gender appears only in aggregates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SMALL_CELL = 5
+SUPPRESSED = "fewer than 5"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- Safety of cells -----------------------------------------------------------------------------
+
+
+def neutralise(value: Any) -> Any:
+    """Stop a spreadsheet from treating text as a formula (CSV/formula injection): text that
+    begins with = + - @, a tab or a carriage return gets a leading apostrophe. Numbers, dates
+    and empty values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def suppressed_groups(sizes: dict[str, int], minimum: int = SMALL_CELL) -> set[str]:
+    """Groups to hide: every group under `minimum` people, plus — when exactly one group is
+    hidden and the total is shown elsewhere — the next smallest, so that the hidden one cannot
+    be worked out by subtraction (complementary suppression)."""
+    hidden = {g for g, n in sizes.items() if 0 < n < minimum}
+    if len(hidden) == 1:
+        visible = sorted((n, g) for g, n in sizes.items() if g not in hidden and n > 0)
+        if visible:
+            hidden.add(visible[0][1])
+    return hidden
+
+
+# --- Input rows ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    role: str  # mentee, mentor, both
+    joined_on: dt.date
+    cohort: str = ""
+    cohort_start: dt.date | None = None
+    department: str = ""
+    rank: str = ""
+    stream: str = ""
+    gender: str = ""  # a label; only ever used in aggregates
+    capacity: int = 0
+
+    @property
+    def is_mentee(self) -> bool:
+        return self.role in ("mentee", "both")
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.role in ("mentor", "both")
+
+    @property
+    def waiting_from(self) -> dt.date:
+        """Time to match counts from joining, or from the cohort's start if that is later."""
+        if self.cohort_start and self.cohort_start > self.joined_on:
+            return self.cohort_start
+        return self.joined_on
+
+
+@dataclass(frozen=True)
+class RelationshipRow:
+    id: int
+    kind: str
+    stage: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    mentees: tuple[int, ...]
+    guides: tuple[int, ...]
+    at_risk: bool = False
+
+    def open_on(self, day: dt.date) -> bool:
+        return self.started_on <= day and (self.ended_on is None or self.ended_on > day)
+
+    def active_during(self, start: dt.date, end: dt.date) -> bool:
+        return self.started_on <= end and (self.ended_on is None or self.ended_on >= start)
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    relationship_id: int
+    respondent_id: int
+    side: str  # "mentee" (receiving) or "mentor" (guiding)
+    score: float | None
+    choice: str
+
+
+@dataclass
+class ReportData:
+    program: str
+    start: dt.date
+    end: dt.date
+    people: list[Person]
+    relationships: list[RelationshipRow]
+    names: dict[int, str] = field(default_factory=dict)  # everyone in a relationship
+    meetings: dict[int, Counter[str]] = field(default_factory=dict)  # relationship -> mode counts
+    last_met: dict[int, dt.date] = field(default_factory=dict)
+    reviews: list[ReviewRow] = field(default_factory=list)
+    review_requests: dict[int, tuple[int, int]] = field(default_factory=dict)  # person -> (n, done)
+    goal_statuses: dict[int, Counter[str]] = field(default_factory=dict)  # mentee -> status counts
+    trainings: dict[int, int] = field(default_factory=dict)
+
+
+# --- Output --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: Iterable[Sequence[Any]]
+    note: str = ""
+    appendix: bool = False  # long lists: in CSV and XLSX, not in the PDF
+
+
+@dataclass
+class Section:
+    title: str
+    tables: list[Table]
+
+
+@dataclass
+class Report:
+    title: str
+    program: str
+    start: dt.date
+    end: dt.date
+    sections: list[Section]
+
+    @property
+    def period(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "—"
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.0f}" if values else "—"
+
+
+def _mean(values: list[float], digits: int = 1) -> str:
+    return f"{statistics.fmean(values):.{digits}f}" if values else "—"
+
+
+MODE_LABELS = {
+    "in_person": "In person",
+    "video": "Video call",
+    "phone": "Phone",
+    "email": "Email",
+    "messaging": "Messaging",
+}
+GOAL_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "achieved": "Achieved",
+    "set_aside": "Set aside",
+}
+CHOICE_LABELS = {
+    "continue": "Continue as we are",
+    "adjust": "Continue, but revisit the agreement",
+    "end": "End the relationship",
+}
+KIND_LABELS = {
+    "one_to_one": "One-to-one",
+    "peer": "Peer pair",
+    "facilitated_group": "Facilitated group",
+    "peer_group": "Peer group",
+}
+STAGE_LABELS = {
+    "pilot": "Pilot",
+    "active": "Active",
+    "concluding": "Concluding",
+    "concluded": "Concluded",
+    "ended": "Ended early",
+}
+
+
+class _Facts:
+    """Derived facts shared by several sections, computed once."""
+
+    def __init__(self, data: ReportData) -> None:
+        self.data = data
+        start, end = data.start, data.end
+        self.mentees = [p for p in data.people if p.is_mentee and p.joined_on <= end]
+        self.mentors = [p for p in data.people if p.is_mentor and p.joined_on <= end]
+        self.started_by_end = [r for r in data.relationships if r.started_on <= end]
+        self.active = [r for r in data.relationships if r.active_during(start, end)]
+        first: dict[int, dt.date] = {}
+        for r in self.started_by_end:
+            for person_id in r.mentees:
+                if person_id not in first or r.started_on < first[person_id]:
+                    first[person_id] = r.started_on
+        self.first_match = first
+        self.active_mentees = {pid for r in self.active for pid in r.mentees}
+        self.meetings_of = {
+            r.id: sum(data.meetings.get(r.id, Counter()).values()) for r in self.active
+        }
+        per_mentee: dict[int, int] = defaultdict(int)
+        for r in self.active:
+            for pid in r.mentees:
+                per_mentee[pid] += self.meetings_of[r.id]
+        self.meetings_per_mentee = per_mentee
+        scores: dict[int, list[float]] = defaultdict(list)
+        for review in data.reviews:
+            if review.side == "mentee" and review.score is not None:
+                scores[review.respondent_id].append(review.score)
+        self.mentee_scores = scores
+
+    def days_to_match(self, person: Person) -> int | None:
+        first = self.first_match.get(person.id)
+        if first is None:
+            return None
+        return max(0, (first - person.waiting_from).days)
+
+
+def build_report(data: ReportData) -> Report:
+    facts = _Facts(data)
+    sections = [
+        _participation(facts),
+        _matching(facts),
+        _meetings(facts),
+        _goals(facts),
+        _reviews(facts),
+        _endings(facts),
+        _mentor_load(facts),
+        _equity(facts),
+        _appendices(facts),
+    ]
+    return Report(
+        title=f"Program report: {data.program}",
+        program=data.program,
+        start=data.start,
+        end=data.end,
+        sections=sections,
+    )
+
+
+def _participation(f: _Facts) -> Section:
+    d = f.data
+    roles = Counter(p.role for p in d.people if p.joined_on <= d.end)
+    joined = Counter(p.role for p in d.people if d.start <= p.joined_on <= d.end)
+    rows = [
+        [label, roles.get(role, 0), joined.get(role, 0)]
+        for role, label in (("mentee", "Mentees"), ("mentor", "Mentors"), ("both", "Both"))
+    ]
+    with_mentor = sum(1 for p in f.mentees if p.id in f.active_mentees)
+    return Section(
+        "Participation",
+        [
+            Table(
+                "People in the program at the end of the period",
+                ["Role", "People", "Joined during the period"],
+                rows,
+            ),
+            Table(
+                "Mentees with a mentor during the period",
+                ["Mentees", "With at least one relationship", "Share"],
+                [[len(f.mentees), with_mentor, _pct(with_mentor, len(f.mentees))]],
+            ),
+        ],
+    )
+
+
+def _matching(f: _Facts) -> Section:
+    d = f.data
+    matched = [p for p in f.mentees if p.id in f.first_match]
+    in_period = [
+        days
+        for p in f.mentees
+        if (first := f.first_match.get(p.id))
+        and d.start <= first <= d.end
+        and (days := f.days_to_match(p)) is not None
+    ]
+    started = Counter(r.kind for r in d.relationships if d.start <= r.started_on <= d.end)
+    return Section(
+        "Matching",
+        [
+            Table(
+                "Match rate",
+                ["Mentees", "Ever matched by the end of the period", "Match rate"],
+                [[len(f.mentees), len(matched), _pct(len(matched), len(f.mentees))]],
+            ),
+            Table(
+                "Time to match (first relationship started during the period)",
+                ["Mentees matched", "Median days", "Mean days", "Longest (days)"],
+                [
+                    [
+                        len(in_period),
+                        _median(in_period),
+                        _mean(in_period, 0),
+                        max(in_period) if in_period else "—",
+                    ]
+                ],
+                note="Counted from joining the program, or from the cohort's start if later, "
+                "to the start of the first relationship.",
+            ),
+            Table(
+                "Relationships started during the period",
+                ["Kind", "Relationships"],
+                [[KIND_LABELS.get(k, k), n] for k, n in sorted(started.items())] or [["—", 0]],
+            ),
+        ],
+    )
+
+
+def _meetings(f: _Facts) -> Section:
+    d = f.data
+    modes: Counter[str] = Counter()
+    for r in f.active:
+        modes.update(d.meetings.get(r.id, Counter()))
+    total = sum(modes.values())
+    counts = list(f.meetings_of.values())
+    never = sum(1 for n in counts if n == 0)
+    return Section(
+        "Meetings",
+        [
+            Table(
+                "Meetings and check-ins held during the period",
+                [
+                    "Meetings",
+                    "Relationships active",
+                    "Mean per relationship",
+                    "Median per relationship",
+                    "Relationships with none",
+                ],
+                [[total, len(f.active), _mean(counts), _median(counts), never]],
+            ),
+            Table(
+                "How they met",
+                ["Mode", "Meetings", "Share"],
+                [[MODE_LABELS.get(m, m), n, _pct(n, total)] for m, n in modes.most_common()]
+                or [["—", 0, "—"]],
+            ),
+        ],
+    )
+
+
+def _goals(f: _Facts) -> Section:
+    statuses: Counter[str] = Counter()
+    people = 0
+    for p in f.mentees:
+        counts = f.data.goal_statuses.get(p.id)
+        if counts:
+            people += 1
+            statuses.update(counts)
+    total = sum(statuses.values())
+    return Section(
+        "Goals progress",
+        [
+            Table(
+                "Goals in mentees' latest self-evaluations",
+                ["Status", "Goals", "Share"],
+                [
+                    [label, statuses.get(k, 0), _pct(statuses.get(k, 0), total)]
+                    for k, label in GOAL_LABELS.items()
+                ],
+                note=f"{people} mentees have a submitted self-evaluation with goals. Counts only: "
+                "the goals' wording stays private.",
+            )
+        ],
+    )
+
+
+def _reviews(f: _Facts) -> Section:
+    d = f.data
+    sent = sum(n for n, _ in d.review_requests.values())
+    done = sum(k for _, k in d.review_requests.values())
+    rows = []
+    for side, label in (("mentee", "Mentees"), ("mentor", "Mentors")):
+        reviews = [r for r in d.reviews if r.side == side]
+        people = {r.respondent_id for r in reviews}
+        scores = [r.score for r in reviews if r.score is not None]
+        if 0 < len(people) < SMALL_CELL:
+            rows.append([label, SUPPRESSED, SUPPRESSED])
+        else:
+            rows.append([label, len(reviews), _mean(scores)])
+    choices = Counter(r.choice for r in d.reviews)
+    return Section(
+        "Relationship reviews",
+        [
+            Table(
+                "Reviews requested and answered",
+                ["Requested", "Answered", "Response rate"],
+                [[sent, done, _pct(done, sent)]],
+            ),
+            Table("Scores (1 = poor, 5 = healthy)", ["Answered by", "Reviews", "Mean score"], rows),
+            Table(
+                "What the parties chose",
+                ["Choice", "Reviews"],
+                [[label, choices.get(k, 0)] for k, label in CHOICE_LABELS.items()],
+            ),
+        ],
+    )
+
+
+def _endings(f: _Facts) -> Section:
+    d = f.data
+    closed = [
+        r
+        for r in d.relationships
+        if r.ended_on and d.start <= r.ended_on <= d.end and r.stage in ("concluded", "ended")
+    ]
+    rows = []
+    for stage, label in (
+        ("concluded", "Concluded, goals met"),
+        ("ended", "Ended early (no fault)"),
+    ):
+        group = [r for r in closed if r.stage == stage]
+        months = [((r.ended_on or r.started_on) - r.started_on).days / 30.4 for r in group]
+        rows.append([label, len(group), _median(months)])
+    return Section(
+        "Endings",
+        [
+            Table(
+                "Relationships that closed during the period",
+                ["Outcome", "Relationships", "Median length (months)"],
+                rows,
+                note="Why a relationship ended is confidential and never part of a report.",
+            )
+        ],
+    )
+
+
+def _mentor_load(f: _Facts) -> Section:
+    end = f.data.end
+    load: Counter[int] = Counter()
+    for r in f.data.relationships:
+        if r.open_on(end):
+            for pid in r.guides:
+                load[pid] += 1
+    buckets: Counter[str] = Counter()
+    full = over = 0
+    for p in f.mentors:
+        n = load.get(p.id, 0)
+        buckets["4 or more" if n >= 4 else str(n)] += 1
+        if p.capacity and n >= p.capacity:
+            full += 1
+        if p.capacity and n > p.capacity:
+            over += 1
+    return Section(
+        "Mentor load",
+        [
+            Table(
+                "Mentors by number of current mentees at the end of the period",
+                ["Current mentees", "Mentors"],
+                [[k, buckets.get(k, 0)] for k in ("0", "1", "2", "3", "4 or more")],
+            ),
+            Table(
+                "Capacity",
+                ["Mentors", "At or over capacity", "Over capacity"],
+                [[len(f.mentors), full, over]],
+            ),
+        ],
+    )
+
+
+EQUITY_DIMENSIONS: dict[str, Callable[[Person], str]] = {
+    "Gender": lambda p: p.gender or "Not stated",
+    "Rank": lambda p: p.rank or "Not recorded",
+    "Stream": lambda p: p.stream or "Not recorded",
+}
+
+
+def equity_rows(f: _Facts, key: Callable[[Person], str]) -> list[list[Any]]:
+    groups: dict[str, list[Person]] = defaultdict(list)
+    for p in f.mentees:
+        groups[key(p)].append(p)
+    hidden = suppressed_groups({g: len(ps) for g, ps in groups.items()})
+    rows = []
+    for group in sorted(groups):
+        people = groups[group]
+        if group in hidden:
+            rows.append([group, SUPPRESSED, "—", "—", "—", "—"])
+            continue
+        matched = sum(1 for p in people if p.id in f.active_mentees)
+        days = [d for p in people if (d := f.days_to_match(p)) is not None]
+        meetings = [f.meetings_per_mentee.get(p.id, 0) for p in people if p.id in f.active_mentees]
+        respondents = [p for p in people if f.mentee_scores.get(p.id)]
+        if len(respondents) >= SMALL_CELL:
+            score = _mean([s for p in respondents for s in f.mentee_scores[p.id]])
+        else:
+            score = SUPPRESSED if respondents else "—"
+        rows.append(
+            [
+                group,
+                len(people),
+                _pct(matched, len(people)),
+                _median(days) if len(days) >= SMALL_CELL else (SUPPRESSED if days else "—"),
+                _mean(meetings)
+                if len(meetings) >= SMALL_CELL
+                else (SUPPRESSED if meetings else "—"),
+                score,
+            ]
+        )
+    return rows
+
+
+def _equity(f: _Facts) -> Section:
+    columns = [
+        "Group",
+        "Mentees",
+        "With a mentor during the period",
+        "Median days to match",
+        "Meetings per matched mentee",
+        "Mean review score from mentees",
+    ]
+    return Section(
+        "Equity of access to mentoring",
+        [
+            Table(
+                f"By {dimension.lower()}",
+                columns,
+                equity_rows(f, key),
+                note="Groups of fewer than 5 people are not shown, nor is the next smallest when "
+                "only one is hidden, so that no one can be identified.",
+            )
+            for dimension, key in EQUITY_DIMENSIONS.items()
+        ],
+    )
+
+
+def _appendices(f: _Facts) -> Section:
+    d = f.data
+
+    def participants() -> Iterator[list[Any]]:
+        for p in sorted(d.people, key=lambda p: p.name.casefold()):
+            if p.joined_on > d.end:
+                continue
+            first = f.first_match.get(p.id)
+            sent, done = d.review_requests.get(p.id, (0, 0))
+            yield [
+                p.name,
+                {"mentee": "Mentee", "mentor": "Mentor", "both": "Both"}.get(p.role, p.role),
+                p.department,
+                p.rank,
+                p.stream,
+                p.cohort,
+                p.joined_on,
+                ("yes" if first else "no") if p.is_mentee else "",
+                first or "",
+                f.meetings_per_mentee.get(p.id, 0) if p.is_mentee else "",
+                sent,
+                done,
+                d.trainings.get(p.id, 0) if p.is_mentor else "",
+            ]
+
+    def relationships() -> Iterator[list[Any]]:
+        for r in sorted(f.active, key=lambda r: (r.started_on, r.id)):
+            yield [
+                r.id,
+                KIND_LABELS.get(r.kind, r.kind),
+                STAGE_LABELS.get(r.stage, r.stage),
+                r.started_on,
+                r.ended_on or "",
+                "; ".join(d.names.get(pid, "") for pid in r.mentees),
+                "; ".join(d.names.get(pid, "") for pid in r.guides),
+                f.meetings_of.get(r.id, 0),
+                d.last_met.get(r.id, ""),
+                "yes" if r.at_risk else "",
+            ]
+
+    return Section(
+        "Lists",
+        [
+            Table(
+                "Participants",
+                [
+                    "Name",
+                    "Role",
+                    "Department",
+                    "Rank",
+                    "Stream",
+                    "Cohort",
+                    "Joined",
+                    "Matched",
+                    "First matched on",
+                    "Meetings in the period",
+                    "Reviews requested",
+                    "Reviews answered",
+                    "Mentor trainings",
+                ],
+                participants(),
+                appendix=True,
+            ),
+            Table(
+                "Relationships active during the period",
+                [
+                    "Id",
+                    "Kind",
+                    "Stage",
+                    "Started",
+                    "Closed",
+                    "Mentees or peers",
+                    "Mentors or facilitator",
+                    "Meetings in the period",
+                    "Last met",
+                    "At risk",
+                ],
+                relationships(),
+                appendix=True,
+            ),
+        ],
+    )

@@ -1,0 +1,122 @@
+"""Forms of the directors' and admins' oversight pages: director actions on a relationship,
+roster upload, and the report period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from programs.forms.programs import PlainTextMixin
+from programs.forms.relationships import DATE, PersonChoiceField, UniqueIdsMixin
+from programs.models import ExportFormat, FacultyProfile, Program
+
+
+class ReassignForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
+    id_prefix = "reassign"
+
+    outgoing = PersonChoiceField(queryset=FacultyProfile.objects.none(), label="Mentor leaving")
+    incoming = PersonChoiceField(
+        queryset=FacultyProfile.objects.none(),
+        label="New mentor",
+        help_text="Mentors of this program. Anyone in a mentee's reporting line is refused.",
+    )
+    reason_for_directors = forms.CharField(
+        label="Note for the program directors (optional)",
+        required=False,
+        max_length=3000,
+        help_text="Only directors see this. Nobody in the relationship does.",
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 3000}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        outgoing: QuerySet[FacultyProfile],
+        incoming: QuerySet[FacultyProfile],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outgoing"].queryset = outgoing
+        self.fields["incoming"].queryset = incoming
+        if outgoing.count() == 1:
+            self.fields["outgoing"].initial = outgoing.first()
+
+
+class ExtendPilotForm(UniqueIdsMixin, forms.Form):
+    id_prefix = "pilot"
+
+    until = forms.DateField(label="New end of the pilot", widget=DATE)
+
+
+class DirectorNoteForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
+    id_prefix = "note"
+
+    held_on = forms.DateField(label="Date of the conversation", widget=DATE)
+    text = forms.CharField(
+        label="What was discussed and agreed",
+        max_length=5000,
+        help_text="Confidential: only this program's directors read it. It is never shown to "
+        "the people in the relationship or included in any export.",
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"held_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Roster file (CSV or Excel .xlsx, at most 5 MB)",
+        help_text="One row per person. Columns: email, given name, family name, department, "
+        "division, rank, stream, reporting line email, role in program, and optionally cohort.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
+        required=False,
+        label="Program for the “role in program” column (optional)",
+        empty_label="No program: update faculty records only",
+    )
+
+    def __init__(self, *args: Any, programs: QuerySet[Program] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if programs is None:
+            del self.fields["program"]
+        else:
+            self.fields["program"].queryset = programs
+
+
+def _first_of_year() -> dt.date:
+    return timezone.localdate().replace(month=1, day=1)
+
+
+class ReportPeriodForm(forms.Form):
+    start = forms.DateField(label="From", widget=DATE)
+    end = forms.DateField(label="To", widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"start": _first_of_year(), "end": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end of the period must be on or after its start.")
+        if start and end and (end - start).days > 366 * 10:
+            self.add_error("start", "Choose a period of at most ten years.")
+        return data
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        return _first_of_year(), timezone.localdate()
+
+
+class ExportForm(ReportPeriodForm):
+    format = forms.ChoiceField(choices=ExportFormat.choices, widget=forms.HiddenInput)

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from programs.views import institution, roster
+
+app_name = "institution"
+
+urlpatterns = [
+    path("", institution.institution_home, name="home"),
+    path("programs/new/", institution.program_new, name="program_new"),
+    path("invite/", institution.invite, name="invite"),
+    path(
+        "invitations/<int:pk>/<str:action>/",
+        institution.invitation_action,
+        name="invitation_action",
+    ),
+    path("people/", institution.people, name="people"),
+    path("roster/", roster.institution_roster, name="roster"),
+    path("roster/<int:pk>/", roster.institution_roster_preview, name="roster_preview"),
+    path("roster/<int:pk>/confirm/", roster.institution_roster_confirm, name="roster_confirm"),
+]
+urlpatterns += [
+    path("reference/", institution.reference_data, name="reference_home"),
+    path("reference/<slug:kind>/", institution.reference_data, name="reference"),
+]

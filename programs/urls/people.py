@@ -1,0 +1,12 @@
+"""URLs of the home page, a person's own profile, others' profiles and invitation links."""
+
+from django.urls import path
+
+from programs.views import home, invitations, people
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("invitations/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
+    path("me/profile/", people.profile_edit, name="profile_edit"),
+    path("people/<int:pk>/", people.profile_detail, name="profile_detail"),
+]

@@ -1,0 +1,29 @@
+"""The demo institution's self-evaluations and mentor offers."""
+
+from __future__ import annotations
+
+import pytest
+
+from programs.demo.institution import seed_demo
+from programs.models import AssessmentStatus, MentorOffer, SelfAssessment
+from programs.selectors.assessments import assessments_to_compare, compare_assessments
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_self_evaluations_and_offers_and_seeding_twice_changes_nothing():
+    seed_demo()
+    counts = (SelfAssessment.objects.count(), MentorOffer.objects.count())
+    mentee = SelfAssessment.objects.filter(person__user__email="mentee@northbridge.example")
+    assert list(mentee.values_list("version", "status")) == [
+        (2, AssessmentStatus.SUBMITTED),
+        (1, AssessmentStatus.SUBMITTED),
+    ]
+    v2, v1 = mentee
+    loaded = assessments_to_compare(person=v1.person, pks=[v1.pk, v2.pk])
+    assert compare_assessments(loaded[v1.pk], loaded[v2.pk]).change_count >= 5
+    assert SelfAssessment.objects.filter(status=AssessmentStatus.DRAFT).exists()
+    assert MentorOffer.objects.filter(person__user__email="mentor@northbridge.example").exists()
+
+    seed_demo()
+    assert (SelfAssessment.objects.count(), MentorOffer.objects.count()) == counts
