@@ -39,6 +39,7 @@ from programs.models import (
     ReviewRequest,
     Role,
     RosterImport,
+    RosterScope,
     SelfAssessment,
 )
 
@@ -611,10 +612,11 @@ def get_roster_import_for_user(user: AnyUser, pk: int, program: Program | None) 
         else None
     )
     if roster is not None:
-        scope = roster.summary.get("scope", "institution")
-        if (program is not None and (scope != "program" or roster.program_id != program.pk)) or (
-            program is None and scope != "institution"
-        ):
+        if program is not None:
+            belongs = roster.scope == RosterScope.PROGRAM and roster.program_id == program.pk
+        else:
+            belongs = roster.scope == RosterScope.INSTITUTION
+        if not belongs:
             roster = None
     if roster is None:
         raise Http404("No such roster import.")
