@@ -237,12 +237,7 @@ def get_assessment_for_user(user: AnyUser, pk: int) -> AssessmentAccess:
         return AssessmentAccess(assessment, OWNER)
     if assessment.status != AssessmentStatus.SUBMITTED:
         raise Http404("No such self-evaluation.")
-    if (
-        profile_id is not None
-        and AssessmentShare.objects.filter(
-            assessment=assessment, shared_with_id=profile_id, revoked_at__isnull=True
-        ).exists()
-    ):
+    if versions_readable_by(user).filter(pk=assessment.pk).exists():
         return AssessmentAccess(assessment, SHARED)
     roles = roles_for(user)
     if roles.is_admin or (
