@@ -638,10 +638,6 @@ def get_report_export_for_user(user: AnyUser, program: Program, pk: int) -> Repo
 # (not at all), like ended reasons and concerns.
 
 
-def can_see_review_answers(user: AnyUser, relationship: Relationship) -> bool:
-    return can_see_ended_reason(user, relationship)
-
-
 def get_relationship_for_review_results(user: AnyUser, pk: int) -> RelationshipAccess:
     """The relationship, for its directors' review results. Members (who know it exists) get
     403; everyone else 404."""

@@ -723,6 +723,13 @@ def test_counts_and_badges_leave_out_what_the_viewer_may_not_know(world, clients
         assert detail.context["at_risk_count"] == at_risk, viewer
         inbox = client.get(reverse("program_concerns", args=[a]))
         assert len(list(inbox.context["page"])) == concerns, viewer
+    # The per-relationship answer and the per-query gate agree, for everyone.
+    from programs.access import relationship_access, relationships_overseen_by
+
+    for viewer, user in world.users.items():
+        overseen = set(relationships_overseen_by(user).values_list("pk", flat=True))
+        for r in world.rel.values():
+            assert relationship_access(user, r).oversees == (r.pk in overseen), (viewer, r)
     # Maya's own view counts only her own concerns, on her own relationship pages.
     page = clients["robert"].get(reverse("relationship_detail", args=[world.rel["R1"].pk]))
     assert list(page.context["my_concerns"]) == []
@@ -735,7 +742,6 @@ EMAILS_NOT_PLANTED = {
     Kind.MATCH_PUBLISHED: "names the new mentor only (matching's own tests)",
     Kind.BOUNCE_ALERT: "names an undeliverable address only",
     Kind.DIGEST: "re-renders the kinds above, each through its own builder",
-    Kind.MENTOR_REQUEST: "the request's message is the mentee's own, to the mentor she asked",
 }
 
 
@@ -803,6 +809,16 @@ def _planted_notifications(world: World) -> list[Notification]:
             Notification(recipient=maya, kind=k, subject=s, cycle=c, due_at=now, program=r.program)
             for k, s, c in planted
         ]
+    for event in ("received", "accepted", "declined", "filled"):
+        rows.append(
+            Notification(
+                recipient=maya,
+                kind=Kind.MENTOR_REQUEST,
+                subject=f"request:{world.ids['request']}",
+                cycle=event,
+                due_at=now,
+            )
+        )
     day = timezone.localdate().isoformat()
     Relationship.objects.filter(pk__in=[r.pk for r in world.rel.values()]).update(
         quiet_since=timezone.localdate()
@@ -853,6 +869,7 @@ def test_no_email_carries_private_material_to_anyone_it_is_not_for(world, db):
     assert rendered[Kind.RELATIONSHIP_ENDED] == {"robert", "dora"}
     assert {"maya", "robert"} <= rendered[Kind.MEETING_UPCOMING]
     assert rendered[Kind.REVIEW_REQUEST] == {"maya"}
+    assert rendered[Kind.MENTOR_REQUEST] == {"gina", "robert"}
     assert not problems, "\n".join(problems)
 
 
