@@ -48,4 +48,6 @@ def broker_reachable() -> bool:
 def readyz(request: HttpRequest) -> HttpResponse:
     checks = {"database": database_reachable(), "broker": broker_reachable()}
     body = "".join(f"{name}: {'ok' if ok else 'unreachable'}\n" for name, ok in checks.items())
-    return HttpResponse(body, content_type="text/plain", status=200 if all(checks.values()) else 503)
+    return HttpResponse(
+        body, content_type="text/plain", status=200 if all(checks.values()) else 503
+    )

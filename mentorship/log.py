@@ -29,7 +29,9 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 task_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("task_id", default=None)
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [request=%(request_id)s task=%(task_id)s] %(message)s"
+TEXT_FORMAT = (
+    "%(asctime)s %(levelname)s %(name)s [request=%(request_id)s task=%(task_id)s] %(message)s"
+)
 
 access_logger = logging.getLogger("mentorship.request")
 

@@ -55,9 +55,7 @@ def test_readiness_is_503_when_the_database_is_down(client, broker_up, monkeypat
 @pytest.mark.django_db
 def test_readiness_is_503_when_the_broker_is_down(client, monkeypatch):
     # Port 9 (discard) is closed on any sane host: the connection is refused at once.
-    monkeypatch.setattr(
-        app, "connection_for_write", lambda: Connection("redis://127.0.0.1:9/0")
-    )
+    monkeypatch.setattr(app, "connection_for_write", lambda: Connection("redis://127.0.0.1:9/0"))
     response = client.get(reverse("readyz"))
     assert response.status_code == 503
     assert response.content.decode() == "database: ok\nbroker: unreachable\n"
