@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from matching.forms import (
     AnswerForm,
@@ -406,10 +407,9 @@ def run_progress(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     """Polled by htmx while the job runs; once finished, asks the page to reload."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
-    response = render(request, "matching/_progress.html", {"program": program, "run": run})
     if run.is_finished:
-        response["HX-Refresh"] = "true"
-    return response
+        return HttpResponseClientRefresh()
+    return render(request, "matching/_progress.html", {"program": program, "run": run})
 
 
 @require_POST

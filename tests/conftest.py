@@ -62,6 +62,16 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"clock: moved to {shifted_clock(value):%Y-%m-%d %H:%M} UTC (ticking)" if value else None
 
 
+@pytest.fixture
+def midday():
+    """The clock frozen at noon UTC today, when every zone from UTC−11 to UTC+11 shares UTC's date:
+    for tests that compare a date taken in UTC with the app's "today" in the viewer's zone. List
+    it before the fixtures that create rows, so they are made at that time too."""
+    noon = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(12), tzinfo=dt.UTC)
+    with time_machine.travel(noon, tick=False) as traveller:
+        yield traveller
+
+
 @pytest.fixture(autouse=True)
 def reference_data(request):
     """Transactional (browser and service) tests end with a flush, which also empties the ranks,

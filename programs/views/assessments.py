@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from programs.access import (
     get_assessment_for_user,
@@ -323,8 +324,7 @@ def _conflict_response(
         _conflict_context(assessment, step, conflict, gone=gone),
         status=409,
     )
-    response["HX-Retarget"] = "#autosave-conflict"
-    response["HX-Reswap"] = "innerHTML"
+    reswap(retarget(response, "#autosave-conflict"), "innerHTML")
     response["X-Autosave"] = "conflict"
     return response
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from programs.access import get_program_for_director, get_report_export_for_user
 from programs.exports.files import CONTENT_TYPES
@@ -73,15 +74,15 @@ def _export(request: HttpRequest, program: Program) -> HttpResponse:
     return redirect("report_export_status", pk=program.pk, export_pk=export.pk)
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails  # set by django_htmx's middleware
+
+
 @require_GET
-def report_export_status(request: HttpRequest, pk: int, export_pk: int) -> HttpResponse:
+def report_export_status(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     export = get_report_export_for_user(request.user, program, export_pk)
-    template = (
-        "oversight/_export_status.html"
-        if request.headers.get("HX-Request")
-        else "oversight/export_status.html"
-    )
+    template = "oversight/_export_status.html" if request.htmx else "oversight/export_status.html"
     return render(request, template, {"program": program, "export": export})
 
 
