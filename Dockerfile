@@ -15,11 +15,14 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-droid-fallback fonts-nanum \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 mentorship
-COPY pyproject.toml constraints.txt README.md ./
+# The runtime lock pins every package with its hashes (`./dev lock` regenerates it).
+COPY constraints-runtime.txt ./
+RUN pip install --no-cache-dir --require-hashes -r constraints-runtime.txt
+COPY pyproject.toml README.md ./
 COPY mentorship ./mentorship
 COPY programs ./programs
 COPY matching ./matching
-RUN pip install --no-cache-dir -c constraints.txt .
+RUN pip install --no-cache-dir --no-deps .
 COPY manage.py ./
 COPY templates ./templates
 COPY static ./static

@@ -17,7 +17,7 @@ from matching.engine.solvers import (
     form_peer_groups,
     pair_peers,
 )
-from matching.explanations import explain_pairs
+from matching.explanations import explain_pairs, unmatched_reason_words
 from matching.models import MatchRun, MatchSuggestion, RunMode
 from matching.sources import Problem, load_problem
 from programs.models import FacultyProfile
@@ -389,7 +389,6 @@ def _unmatched(problem: Problem, reasons: dict[int, str]) -> list[dict[str, Any]
 
 
 def _name_unmatched(summary: dict[str, Any]) -> None:
-    from matching.services import unmatched_reason_words
 
     people = {row["person"] for row in summary.get("unmatched", [])}
     names = {

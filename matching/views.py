@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from matching.explanations import unmatched_reason_words
 from matching.forms import (
     AnswerForm,
     AssignForm,
@@ -52,7 +53,6 @@ from matching.services import (
     suggestion_change_mentor,
     suggestion_remove,
     suggestion_restore,
-    unmatched_reason_words,
     weights_update,
 )
 from programs.access import (

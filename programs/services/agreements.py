@@ -31,6 +31,8 @@ from programs.models import (
     RelationshipMember,
 )
 from programs.services.audit import audit_record
+from programs.services.guards import lock_relationship, require_open
+from programs.services.guards import require_member as _require_member
 
 AGREEMENT_FIELDS = (
     "cadence_days",
@@ -166,7 +168,6 @@ def agreement_save(
     revision: int,
     by: Any,
 ) -> AgreementVersion:
-    from programs.services.relationships import _require_member, lock_relationship, require_open
 
     relationship = lock_relationship(relationship)
     require_open(relationship)
@@ -210,7 +211,6 @@ def agreement_save(
 @transaction.atomic
 def agreement_confirm(*, relationship: Relationship, revision: int, by: Any) -> AgreementVersion:
     """Confirm the wording the person has in front of them (named by the agreement's revision)."""
-    from programs.services.relationships import _require_member, lock_relationship, require_open
 
     relationship = lock_relationship(relationship)
     require_open(relationship)

@@ -36,7 +36,8 @@ from programs.models import (
     RelationshipMember,
 )
 from programs.services.audit import audit_record
-from programs.services.relationships import _require_member, lock_relationship, require_open
+from programs.services.guards import lock_relationship, require_open
+from programs.services.guards import require_member as _require_member
 from programs.validators import validate_time_zone
 
 MIN_MINUTES, MAX_MINUTES = 10, 8 * 60

@@ -46,12 +46,13 @@ from programs.models import (
 )
 from programs.services.agreements import agreement_start
 from programs.services.audit import audit_record
+from programs.services.guards import active_member as _active_member
+from programs.services.guards import lock_relationship, require_open
+from programs.services.guards import require_member as _require_member
 from programs.services.invitations import faculty_invite
 from programs.services.people import reporting_chain
 
 User = get_user_model()
-
-CLOSED_MESSAGE = "This relationship has ended, so it can no longer be changed."
 
 
 def _unique(people: Iterable[FacultyProfile]) -> list[FacultyProfile]:
@@ -239,38 +240,6 @@ def relationship_create(
             cycle="started",
         )
     return relationship
-
-
-def lock_relationship(relationship: Relationship) -> Relationship:
-    """A fresh copy of the relationship, locked for the rest of the transaction: writes to one
-    relationship queue up instead of deciding on a stale stage. Only the relationship's own row is
-    locked (`of=self`), never the program it joins — other pairs in the program carry on; and
-    PostgreSQL refuses FOR UPDATE across the nullable side of an outer join anyway."""
-    return (
-        Relationship.objects.select_for_update(of=("self",))
-        .select_related("program")
-        .get(pk=relationship.pk)
-    )
-
-
-def _active_member(relationship: Relationship, by: Any) -> RelationshipMember | None:
-    return (
-        RelationshipMember.objects.select_related("person")
-        .filter(relationship=relationship, person__user=by, left_at__isnull=True)
-        .first()
-    )
-
-
-def _require_member(relationship: Relationship, by: Any) -> RelationshipMember:
-    member = _active_member(relationship, by)
-    if member is None:
-        raise ValidationError("Only the people in this relationship can do this.")
-    return member
-
-
-def require_open(relationship: Relationship) -> None:
-    if not relationship.is_open:
-        raise ValidationError(CLOSED_MESSAGE)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 """Directors' oversight pages: the program dashboard, the relationships table, mentor
-recognition, and the director's actions on one relationship (reassign, extend the pilot,
-record a brokered conversation; ending reuses the ordinary ending page)."""
+recognition, and the director's page of one relationship with its actions (reassign, extend the
+pilot, record a brokered conversation; ending reuses the ordinary ending page)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from mentorship import charts
 from programs.access import (
     can_see_ended_reason,
+    can_see_review_answers,
     concerns_for_director,
     director_notes_visible_to,
     get_program_for_director,
@@ -34,7 +35,10 @@ from programs.models import (
     GUIDING_SIDES,
     MENTOR_ROLES,
     STAGE_LITERATURE,
+    ActionItem,
+    ActionItemStatus,
     FacultyProfile,
+    Meeting,
     Program,
     Relationship,
     RelationshipStage,
@@ -51,7 +55,10 @@ from programs.selectors.dashboard import (
     mentor_name,
     mentor_recognition,
     relationships_table,
+    with_quiet,
 )
+from programs.selectors.relationships import agreement_state, relationship_members, with_activity
+from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.audit import audit_record
 from programs.services.relationships import (
     director_note_add,
@@ -331,6 +338,53 @@ def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm
     return ReassignForm(data, outgoing=outgoing, incoming=incoming)
 
 
+def director_view(
+    request: HttpRequest, relationship: Relationship, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
+    plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
+    relationship = with_activity(
+        Relationship.objects.filter(pk=relationship.pk).select_related("program", "cohort")
+    ).get()
+    meetings = list(
+        Meeting.objects.filter(relationship=relationship)
+        .select_related("recap")
+        .order_by("-starts_at")
+    )
+    items = ActionItem.objects.filter(relationship=relationship)
+    signal = latest_review_signal([relationship.pk]).get(relationship.pk, ReviewSignal())
+    return render(
+        request,
+        "relationships/relationship_director.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "members": relationship_members(relationship),
+            "agreement": agreement_state(relationship),
+            "meetings": meetings,
+            "item_counts": {
+                "open": items.filter(status=ActionItemStatus.OPEN).count(),
+                "done": items.filter(status=ActionItemStatus.DONE).count(),
+            },
+            "show_ended_reason": can_see_ended_reason(request.user, relationship),
+            "concerns": concerns_for_director(request.user)
+            .filter(relationship=relationship)
+            .select_related("raised_by"),
+            "stage_literature": STAGE_LITERATURE,
+            # The same rule as the dashboard and the table (the agreed cadence).
+            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
+            .values_list("is_quiet", flat=True)
+            .get(),
+            # Directors who are themselves in the relationship see no review results.
+            "show_reviews": can_see_review_answers(request.user, relationship),
+            "review_signal": signal,
+            "at_risk": signal.at_risk,
+            **director_tools(request, relationship, **forms),
+        },
+        status=status,
+    )
+
+
 def _back(relationship: Relationship) -> HttpResponse:
     return redirect("relationship_detail", pk=relationship.pk)
 
@@ -338,8 +392,6 @@ def _back(relationship: Relationship) -> HttpResponse:
 def _render_director(
     request: HttpRequest, relationship: Relationship, **forms: Any
 ) -> HttpResponse:
-    from programs.views.relationships import director_view
-
     return director_view(request, relationship, status=400, **forms)
 
 

@@ -5,7 +5,6 @@ relationship" and list, and a mentee's "add an outside mentor"."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,9 +15,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.access import (
-    can_see_ended_reason,
-    can_see_review_answers,
-    concerns_for_director,
     concerns_visible_to,
     get_program_for_director,
     get_relationship_for_user,
@@ -35,7 +31,6 @@ from programs.forms.relationships import (
 )
 from programs.models import (
     MENTEE_ROLES,
-    STAGE_LITERATURE,
     ActionItem,
     ActionItemStatus,
     Meeting,
@@ -54,9 +49,7 @@ from programs.selectors.relationships import (
     program_members_for_pairing,
     relationship_goal_progress,
     relationship_members,
-    with_activity,
 )
-from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.agreements import (
     AGREEMENT_FIELDS,
     AgreementConflict,
@@ -76,6 +69,7 @@ from programs.services.relationships import (
     relationship_mark_alumni,
     rematch_path,
 )
+from programs.views.oversight import director_view
 
 PER_PAGE = 50
 
@@ -136,56 +130,6 @@ def _member_view(
             ),
             "pilot_waiting": [m for m in members if m.pilot_confirmed_at is None],
             "rematch_url": rematch_path(relationship),
-        },
-        status=status,
-    )
-
-
-def director_view(
-    request: HttpRequest, relationship: Relationship, *, status: int = 200, **forms: Any
-) -> HttpResponse:
-    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
-    plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
-    from programs.selectors.dashboard import with_quiet
-    from programs.views.oversight import director_tools
-
-    relationship = with_activity(
-        Relationship.objects.filter(pk=relationship.pk).select_related("program", "cohort")
-    ).get()
-    meetings = list(
-        Meeting.objects.filter(relationship=relationship)
-        .select_related("recap")
-        .order_by("-starts_at")
-    )
-    items = ActionItem.objects.filter(relationship=relationship)
-    signal = latest_review_signal([relationship.pk]).get(relationship.pk, ReviewSignal())
-    return render(
-        request,
-        "relationships/relationship_director.html",
-        {
-            "relationship": relationship,
-            "program": relationship.program,
-            "members": relationship_members(relationship),
-            "agreement": agreement_state(relationship),
-            "meetings": meetings,
-            "item_counts": {
-                "open": items.filter(status=ActionItemStatus.OPEN).count(),
-                "done": items.filter(status=ActionItemStatus.DONE).count(),
-            },
-            "show_ended_reason": can_see_ended_reason(request.user, relationship),
-            "concerns": concerns_for_director(request.user)
-            .filter(relationship=relationship)
-            .select_related("raised_by"),
-            "stage_literature": STAGE_LITERATURE,
-            # The same rule as the dashboard and the table (the agreed cadence).
-            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
-            .values_list("is_quiet", flat=True)
-            .get(),
-            # Directors who are themselves in the relationship see no review results.
-            "show_reviews": can_see_review_answers(request.user, relationship),
-            "review_signal": signal,
-            "at_risk": signal.at_risk,
-            **director_tools(request, relationship, **forms),
         },
         status=status,
     )
