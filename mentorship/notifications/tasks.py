@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 from celery import shared_task
@@ -15,6 +16,8 @@ from mentorship.notifications.services import (
     notifications_to_queue,
 )
 from mentorship.queue import enqueue
+
+logger = logging.getLogger(__name__)
 
 
 def backoff(retries: int) -> int:
@@ -40,7 +43,15 @@ def sweep_pending() -> int:
     for i, notification_id in enumerate(ids):
         if not enqueue(deliver, notification_id):
             notifications_release(ids[i:])
+            logger.warning(
+                "Pending sweep: %d due, %d queued; the broker refused the rest (%d released "
+                "for the next sweep)",
+                len(ids),
+                i,
+                len(ids) - i,
+            )
             return i
+    logger.info("Pending sweep: %d due, %d queued", len(ids), len(ids))
     return len(ids)
 
 

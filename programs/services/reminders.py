@@ -25,6 +25,7 @@ the reminder for its old time is dropped at sending time by its context builder.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -104,6 +105,9 @@ SWEPT_KINDS = (
 )
 
 
+logger = logging.getLogger(__name__)
+
+
 @dataclass
 class SweepResult:
     planned: dict[str, int] = field(default_factory=dict)  # new ledger rows offered, by kind
@@ -149,6 +153,7 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
     with transaction.atomic():
         if not _lock():
             result.skipped = True
+            logger.info("Due-work sweep: skipped, another sweep holds the lock")
             return result
         rules = _program_rules()
         planned: list[Planned] = []
@@ -178,7 +183,23 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
         for p in fresh:
             result.planned[p.kind] = result.planned.get(p.kind, 0) + 1
     result.seconds = time.perf_counter() - started
+    _log(result)
     return result
+
+
+def _log(result: SweepResult) -> None:
+    by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(result.planned.items())) or "nothing"
+    logger.info(
+        "Due-work sweep: planned %d (%s); %d review requests opened; quiet flagged %d, "
+        "cleared %d; %d left for the next sweep; %.2fs",
+        result.total,
+        by_kind,
+        result.review_requests,
+        result.quiet_flagged,
+        result.quiet_cleared,
+        result.backlog,
+        result.seconds,
+    )
 
 
 def _lock() -> bool:
