@@ -16,8 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mentorship", "programs", "matching")
 # What pure code may import besides the standard library and its own package (openpyxl: the
-# roster reader opens spreadsheets).
-PURE_THIRD_PARTY = {"numpy", "scipy", "numba", "openpyxl"}
+# roster reader opens spreadsheets; dateutil: calendar months).
+PURE_THIRD_PARTY = {"numpy", "scipy", "numba", "openpyxl", "dateutil"}
 PURE_PACKAGES = ("programs.domain", "matching.engine")
 SERVICES = ("programs.services", "matching.services", "mentorship.notifications.services")
 DEMO = "programs.demo"

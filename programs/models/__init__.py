@@ -17,6 +17,7 @@ from programs.models.assessments import (
 from programs.models.audit import AuditEvent
 from programs.models.concerns import Concern, ConcernCategory, ConcernNote, ConcernStatus
 from programs.models.meetings import (
+    MET_STATUSES,
     ActionItem,
     ActionItemStatus,
     AgendaItem,
@@ -107,6 +108,7 @@ __all__ = [
     "MENTEE_ROLES",
     "MENTOR_ROLES",
     "MENTOR_ROLE_HELP",
+    "MET_STATUSES",
     "OPEN_STAGES",
     "RECEIVING_SIDES",
     "STAGE_LITERATURE",

@@ -23,6 +23,11 @@ class MeetingStatus(models.TextChoices):
     CHECK_IN = "check_in", "Check-in"
 
 
+# A meeting that took place: held, or a logged check-in (what "last met", "quiet" and the report
+# count).
+MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
+
+
 class ChecklistArea(models.TextChoices):
     """The areas a meeting should touch on (seed 001: career, administration, education,
     personal; we add research and clinical, which faculty in academic medicine also bring)."""

@@ -41,6 +41,7 @@ from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    MET_STATUSES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     AcademicRank,
@@ -69,7 +70,6 @@ from programs.models import (
     SelfAssessment,
 )
 
-MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 SMALL_CELL = 5  # groups smaller than this are not shown on their own (equity views)
 MIN_REVIEWS_FOR_MEAN = 3  # below this a mentor's mean could identify a mentee
 

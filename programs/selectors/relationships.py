@@ -27,6 +27,7 @@ from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    MET_STATUSES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     ActionItem,
@@ -54,9 +55,6 @@ from programs.models import (
     SelfAssessment,
 )
 from programs.selectors.assessments import latest_submitted_assessment
-
-MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
-
 
 # --- Building blocks ---------------------------------------------------------------------------
 

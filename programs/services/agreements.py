@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from programs.domain.dates import add_months
 from programs.models import (
     DEFAULT_CONFIDENTIALITY,
     DEFAULT_CREDIT,
@@ -48,6 +49,7 @@ AGREEMENT_FIELDS = (
     "credit_and_authorship",
     "review_on",
 )
+
 FIELD_LABELS = {
     "cadence_days": "How often we meet",
     "modes": "How we meet",
@@ -63,18 +65,6 @@ FIELD_LABELS = {
     "credit_and_authorship": "Credit and authorship on joint work",
     "review_on": "We review this agreement on",
 }
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the end of shorter months (31 Jan + 1 = 28 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _day(value: date) -> str:

@@ -55,6 +55,7 @@ from programs.domain.reminders import (
     upcoming_reminder_at,
 )
 from programs.models import (
+    MET_STATUSES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     ActionItem,
@@ -92,7 +93,6 @@ URGENCY = {
     Kind.PILOT_ENDING: 4,
 }
 SWEEP_LOCK = 6_006_006  # PostgreSQL advisory lock: one sweep at a time, even if beat fires twice
-MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 SWEPT_KINDS = (
     Kind.MEETING_UPCOMING,
     Kind.AGENDA_PREPARE,

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from mentorship.parsing import parse_int
 from programs.access import (
     get_assessment_for_user,
     get_own_assessment,
@@ -636,7 +637,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     if len(versions) < 2:
         return render(request, "assessments/compare.html", context)
     # Defaults: the latest version against the one before it.
-    a, b = _int(request.GET.get("a")), _int(request.GET.get("b"))
+    a, b = parse_int(request.GET.get("a")), parse_int(request.GET.get("b"))
     if a not in choices:
         a = versions[1].pk
     if b not in choices:
@@ -653,13 +654,6 @@ def compare(request: HttpRequest) -> HttpResponse:
 
 def _version_order(assessment: SelfAssessment) -> tuple[int, int]:
     return (assessment.status == AssessmentStatus.DRAFT, assessment.version)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 # --- Directors --------------------------------------------------------------------------------

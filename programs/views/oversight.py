@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mentorship import charts
+from mentorship.parsing import parse_int
 from programs.access import (
     can_see_ended_reason,
     can_see_review_answers,
@@ -67,13 +68,6 @@ from programs.services.relationships import (
 )
 
 PER_PAGE = 50
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 # --- Dashboard -----------------------------------------------------------------------------------
@@ -152,11 +146,11 @@ def _filters(request: HttpRequest) -> TableFilters:
         else "",
         at_risk=q.get("at_risk") == "1",
         quiet=q.get("quiet") == "1",
-        department=_int(q.get("department")),
-        rank=_int(q.get("rank")),
-        stream=_int(q.get("stream")),
-        cohort=_int(q.get("cohort")),
-        mentor=_int(q.get("mentor")),
+        department=parse_int(q.get("department")),
+        rank=parse_int(q.get("rank")),
+        stream=parse_int(q.get("stream")),
+        cohort=parse_int(q.get("cohort")),
+        mentor=parse_int(q.get("mentor")),
         mentor_name=q.get("mentor_name", "").strip()[:100],
         sort=sort if sort in SORTS else "started",
     )

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.parsing import parse_int
 from programs.access import (
     can_direct,
     get_membership_for_director,
@@ -91,7 +92,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
     role = request.GET.get("role", "")
     search = request.GET.get("q", "").strip()[:100]
     status = request.GET.get("status", "")
-    cohort_id = _int_or_none(request.GET.get("cohort"))
+    cohort_id = parse_int(request.GET.get("cohort"))
     members = program_members(
         program=program, role=role, search=search, cohort_id=cohort_id, status=status
     )
@@ -235,10 +236,3 @@ def cohort_edit(request: HttpRequest, pk: int, cohort_pk: int | None = None) -> 
     return render(
         request, "programs/cohort_form.html", {"program": program, "cohort": cohort, "form": form}
     )
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.parsing import parse_int
 from programs.access import (
     concerns_visible_to,
     get_program_for_director,
@@ -220,7 +221,7 @@ def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         version = agreement_confirm(
             relationship=relationship,
-            revision=_int(request.POST.get("revision")),
+            revision=parse_int(request.POST.get("revision"), default=-1),
             by=request.user,
         )
     except ValidationError as e:
@@ -363,7 +364,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
     meeting = None
     if request.POST.get("meeting"):
-        meeting_id = _int(request.POST.get("meeting"))
+        meeting_id = parse_int(request.POST.get("meeting"), default=-1)
         meeting = get_object_or_404(Meeting, pk=meeting_id, relationship=relationship)
     if form.is_valid():
         try:
@@ -537,13 +538,6 @@ def outside_mentor_new(request: HttpRequest) -> HttpResponse:
         {"form": form},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        return -1
 
 
 def _safe_next(request: HttpRequest) -> bool:
