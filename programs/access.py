@@ -94,12 +94,6 @@ def roles_for(user: AnyUser) -> Roles:
     return roles
 
 
-def forget_roles(user: AnyUser) -> None:
-    """Call after changing the user's memberships within the same request."""
-    if hasattr(user, "_mentorship_roles"):
-        del user._mentorship_roles  # type: ignore[union-attr]
-
-
 # --- Programs -------------------------------------------------------------------------------
 
 
@@ -267,13 +261,6 @@ def _my_memberships(user: AnyUser) -> QuerySet[RelationshipMember]:
 def _people_sharing_a_relationship_with(user: AnyUser) -> QuerySet[RelationshipMember]:
     mine = _my_memberships(user).values("relationship")
     return RelationshipMember.objects.filter(relationship__in=mine).values("person")
-
-
-def relationships_of_member(user: AnyUser) -> QuerySet[Relationship]:
-    """Relationships the user takes part in (not those they only oversee as a director)."""
-    if not user.is_authenticated:
-        return Relationship.objects.none()
-    return Relationship.objects.filter(pk__in=_my_memberships(user).values("relationship"))
 
 
 def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:

@@ -37,10 +37,6 @@ def morning_of(day: date, tz_name: str | None, hour: int = REMINDER_HOUR) -> dat
     return local.astimezone(UTC)
 
 
-def local_day(moment: datetime, tz_name: str | None) -> date:
-    return moment.astimezone(zone(tz_name)).date()
-
-
 # --- Meetings ----------------------------------------------------------------------------------
 
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from programs.forms.programs import PlainTextMixin
 from programs.models import (
-    ActionItemStatus,
     ChecklistArea,
     CommunicationMode,
     ConcernCategory,
@@ -430,12 +429,6 @@ class ActionItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
             pk__in=[p.pk for p in members]
         )
         self.fields["goal"].queryset = Goal.objects.filter(pk__in=[g.pk for g in goals])
-
-
-class ActionStatusForm(UniqueIdsMixin, forms.Form):
-    id_prefix = "status"
-
-    status = forms.ChoiceField(choices=ActionItemStatus.choices)
 
 
 class MeetingLogForm(UniqueIdsMixin, forms.Form):

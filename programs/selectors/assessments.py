@@ -84,10 +84,6 @@ def answered_steps(assessment: SelfAssessment) -> set[str]:
     return answered
 
 
-def assessment_draft(*, person: FacultyProfile) -> SelfAssessment | None:
-    return SelfAssessment.objects.filter(person=person, status=AssessmentStatus.DRAFT).first()
-
-
 def latest_submitted_assessment(person: FacultyProfile | int) -> SelfAssessment | None:
     person_id = person if isinstance(person, int) else person.pk
     return (

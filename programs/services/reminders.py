@@ -93,16 +93,6 @@ URGENCY = {
     Kind.PILOT_ENDING: 4,
 }
 SWEEP_LOCK = 6_006_006  # PostgreSQL advisory lock: one sweep at a time, even if beat fires twice
-SWEPT_KINDS = (
-    Kind.MEETING_UPCOMING,
-    Kind.AGENDA_PREPARE,
-    Kind.MEETING_LOG,
-    Kind.CHECKIN_OVERDUE,
-    Kind.ACTION_ITEM_OVERDUE,
-    Kind.PILOT_ENDING,
-    Kind.REVIEW_REQUEST,
-    Kind.REVIEW_CHASE,
-)
 
 
 logger = logging.getLogger(__name__)
