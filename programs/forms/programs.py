@@ -12,6 +12,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from programs.models import (
+    PROGRAM_SETTINGS,
     AcademicRank,
     AcademicStream,
     Cohort,
@@ -240,24 +241,7 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
 
     class Meta:
         model = Program
-        fields = [
-            "name",
-            "description",
-            "meeting_cadence_days",
-            "review_cadence_months",
-            "pilot_length_days",
-            "allowed_models",
-            "max_pending_requests",
-            "request_expiry_days",
-            "reassessment_months",
-            "upcoming_reminder_hours",
-            "agenda_reminder_days",
-            "log_reminder_days",
-            "checkin_grace_days",
-            "pilot_reminder_days",
-            "review_risk_threshold",
-            "review_drop_threshold",
-        ]
+        fields = list(PROGRAM_SETTINGS)
         labels = {
             "meeting_cadence_days": "Default meeting cadence",
             "review_cadence_months": "Relationship review every (months)",

@@ -42,6 +42,7 @@ from programs.models.people import FacultyProfile, Gender, Invitation
 from programs.models.programs import (
     MENTEE_ROLES,
     MENTOR_ROLES,
+    PROGRAM_SETTINGS,
     Cohort,
     MeetingCadence,
     Membership,
@@ -110,6 +111,7 @@ __all__ = [
     "MENTOR_ROLE_HELP",
     "MET_STATUSES",
     "OPEN_STAGES",
+    "PROGRAM_SETTINGS",
     "RECEIVING_SIDES",
     "STAGE_LITERATURE",
     "AcademicRank",

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from programs.models import (
+    PROGRAM_SETTINGS,
     Cohort,
     FacultyProfile,
     Institution,
@@ -21,25 +22,7 @@ from programs.models import (
 )
 from programs.services.audit import audit_record
 
-PROGRAM_FIELDS = (
-    "name",
-    "description",
-    "meeting_cadence_days",
-    "review_cadence_months",
-    "pilot_length_days",
-    "allowed_models",
-    "max_pending_requests",
-    "request_expiry_days",
-    "reassessment_months",
-    "upcoming_reminder_hours",
-    "agenda_reminder_days",
-    "log_reminder_days",
-    "checkin_grace_days",
-    "pilot_reminder_days",
-    "review_risk_threshold",
-    "review_drop_threshold",
-    "is_active",
-)
+PROGRAM_FIELDS = (*PROGRAM_SETTINGS, "is_active")
 
 
 @transaction.atomic
