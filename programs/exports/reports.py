@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from programs.models import CommunicationMode, GoalStatus, RelationshipStage
+
 SMALL_CELL = 5
 SUPPRESSED = "fewer than 5"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -164,19 +166,11 @@ def _mean(values: list[float], digits: int = 1) -> str:
     return f"{statistics.fmean(values):.{digits}f}" if values else "—"
 
 
-MODE_LABELS = {
-    "in_person": "In person",
-    "video": "Video call",
-    "phone": "Phone",
-    "email": "Email",
-    "messaging": "Messaging",
-}
-GOAL_LABELS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "achieved": "Achieved",
-    "set_aside": "Set aside",
-}
+# The model's own words; only the review choices and relationship kinds are shortened, for
+# narrow table columns.
+MODE_LABELS = dict(CommunicationMode.choices)
+GOAL_LABELS = dict(GoalStatus.choices)
+STAGE_LABELS = dict(RelationshipStage.choices)
 CHOICE_LABELS = {
     "continue": "Continue as we are",
     "adjust": "Continue, but revisit the agreement",
@@ -187,13 +181,6 @@ KIND_LABELS = {
     "peer": "Peer pair",
     "facilitated_group": "Facilitated group",
     "peer_group": "Peer group",
-}
-STAGE_LABELS = {
-    "pilot": "Pilot",
-    "active": "Active",
-    "concluding": "Concluding",
-    "concluded": "Concluded",
-    "ended": "Ended early",
 }
 
 
