@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
+from programs.domain.small_cells import SMALL_CELL
 from programs.exports.reports import Report, Table, neutralise
 
 Progress = Callable[[float], None]
@@ -131,7 +132,8 @@ def write_pdf(report: Report, path: str, progress: Progress = _noop) -> None:
         Paragraph(markup(report.title), styles["Title"]),
         Paragraph(f"Period: {markup(report.period)}", styles["Normal"]),
         Paragraph(
-            "Groups of fewer than 5 people are not shown. Lists of people and relationships are "
+            f"Groups of fewer than {SMALL_CELL} people are not shown. Lists of people and "
+            "relationships are "
             "in the CSV and Excel exports.",
             styles["Italic"],
         ),

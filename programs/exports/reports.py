@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from programs.domain.small_cells import SMALL_CELL, SUPPRESSED
 from programs.models import CommunicationMode, GoalStatus, RelationshipStage
 
-SMALL_CELL = 5
-SUPPRESSED = "fewer than 5"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -520,7 +519,8 @@ def _equity(f: _Facts) -> Section:
                 f"By {dimension.lower()}",
                 columns,
                 equity_rows(f, key),
-                note="Groups of fewer than 5 people are not shown, nor is the next smallest when "
+                note=f"Groups of fewer than {SMALL_CELL} people are not shown, nor is the next "
+                "smallest when "
                 "only one is hidden, so that no one can be identified.",
             )
             for dimension, key in EQUITY_DIMENSIONS.items()

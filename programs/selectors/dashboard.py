@@ -37,6 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from programs.domain.small_cells import SMALL_CELL
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
@@ -70,7 +71,6 @@ from programs.models import (
     SelfAssessment,
 )
 
-SMALL_CELL = 5  # groups smaller than this are not shown on their own (equity views)
 MIN_REVIEWS_FOR_MEAN = 3  # below this a mentor's mean could identify a mentee
 
 
