@@ -36,6 +36,7 @@ from matching.models import (
     SuggestionStatus,
 )
 from matching.sources import load_problem
+from mentorship.accounts.models import User
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from mentorship.queue import enqueue_on_commit
@@ -86,7 +87,7 @@ def program_weights(program: Program) -> dict[str, float]:
 
 
 @transaction.atomic
-def weights_update(*, program: Program, weights: Mapping[str, float], by: Any) -> MatchSettings:
+def weights_update(*, program: Program, weights: Mapping[str, float], by: User) -> MatchSettings:
     try:
         full = validate_weights(weights)
     except ValueError as e:
@@ -100,7 +101,7 @@ def weights_update(*, program: Program, weights: Mapping[str, float], by: Any) -
 
 @transaction.atomic
 def conflict_declare(
-    *, person: FacultyProfile, other: FacultyProfile, by: Any, note: str = ""
+    *, person: FacultyProfile, other: FacultyProfile, by: User, note: str = ""
 ) -> ConflictOfInterest:
     if person.pk == other.pk:
         raise MatchingError("A conflict of interest needs two different people.")
@@ -119,7 +120,7 @@ def pair_rule_set(
     mentee: FacultyProfile,
     mentor: FacultyProfile,
     kind: str,
-    by: Any,
+    by: User,
     note: str = "",
 ) -> PairRule:
     if kind not in PairRuleKind.values:
@@ -144,7 +145,7 @@ def pair_rule_set(
 
 
 @transaction.atomic
-def pair_rule_remove(*, rule: PairRule, by: Any) -> None:
+def pair_rule_remove(*, rule: PairRule, by: User) -> None:
     audit_record(
         actor=by, verb=f"matching.rule_{rule.kind}_remove", target=rule, program=rule.program
     )
@@ -209,7 +210,7 @@ def request_send(
     mentor: FacultyProfile,
     message: str,
     focus_area: NeedArea | None = None,
-    by: Any,
+    by: User,
 ) -> MentorRequest:
     _membership(program, mentee, MENTEE_ROLES)
     # Lock the mentee's membership so two quick requests cannot both slip under the limit.
@@ -285,7 +286,7 @@ def open_guiding_count(*, program: Program, person: FacultyProfile) -> int:
 
 
 @transaction.atomic
-def request_accept(*, request: MentorRequest, by: Any, message: str = "") -> Relationship:
+def request_accept(*, request: MentorRequest, by: User, message: str = "") -> Relationship:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     program, mentee, mentor = request.program, request.mentee, request.mentor
@@ -357,7 +358,7 @@ def _has_open_mentor_for(program: Program, mentee: FacultyProfile, area_id: int)
 
 
 @transaction.atomic
-def request_decline(*, request: MentorRequest, by: Any, message: str = "") -> MentorRequest:
+def request_decline(*, request: MentorRequest, by: User, message: str = "") -> MentorRequest:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     request.status = RequestStatus.DECLINED
@@ -370,7 +371,7 @@ def request_decline(*, request: MentorRequest, by: Any, message: str = "") -> Me
 
 
 @transaction.atomic
-def request_withdraw(*, request: MentorRequest, by: Any) -> MentorRequest:
+def request_withdraw(*, request: MentorRequest, by: User) -> MentorRequest:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     request.status = RequestStatus.WITHDRAWN
@@ -425,7 +426,7 @@ def manual_assign(
     focus_area: NeedArea | None = None,
     roles: Iterable[str] = (),
     override_capacity: bool = False,
-    by: Any,
+    by: User,
 ) -> Relationship:
     """A director pairs two people after seeing their fit. Hard exclusions still apply; a full
     mentor can be given one more mentee only deliberately (`override_capacity`)."""
@@ -469,7 +470,7 @@ def match_run_start(
     cohort: Cohort | None = None,
     maximise_matched_first: bool = False,
     areas: Iterable[NeedArea] = (),
-    by: Any,
+    by: User,
 ) -> MatchRun:
     if mode not in RunMode.values:
         raise MatchingError(f"Unknown way of matching “{mode}”.")
@@ -539,7 +540,7 @@ def _editable(run: MatchRun) -> None:
 
 
 @transaction.atomic
-def suggestion_remove(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestion:
+def suggestion_remove(*, suggestion: MatchSuggestion, by: User) -> MatchSuggestion:
     _editable(suggestion.run)
     suggestion.status = SuggestionStatus.REMOVED
     suggestion.edited_by = by
@@ -554,7 +555,7 @@ def suggestion_remove(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestio
 
 
 @transaction.atomic
-def suggestion_restore(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestion:
+def suggestion_restore(*, suggestion: MatchSuggestion, by: User) -> MatchSuggestion:
     _editable(suggestion.run)
     suggestion.status = SuggestionStatus.PROPOSED
     suggestion.edited_by = by
@@ -564,7 +565,7 @@ def suggestion_restore(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggesti
 
 @transaction.atomic
 def suggestion_change_mentor(
-    *, suggestion: MatchSuggestion, mentor: FacultyProfile, by: Any
+    *, suggestion: MatchSuggestion, mentor: FacultyProfile, by: User
 ) -> MatchSuggestion:
     """Swap in another mentor, re-scored and checked against exclusions and capacity within
     this proposal (the mentor's other proposed mentees count)."""
@@ -613,7 +614,7 @@ def suggestion_change_mentor(
 
 
 @transaction.atomic
-def match_run_publish(*, run: MatchRun, by: Any) -> list[Relationship]:
+def match_run_publish(*, run: MatchRun, by: User) -> list[Relationship]:
     """Create the relationships (in their pilot) and tell everyone. All or nothing: if any pair
     is no longer possible (someone left, a mentor filled up), nothing is published and the
     director is told which pair to fix."""
@@ -666,7 +667,9 @@ def _publish_units(
     return list(groups.values())
 
 
-def _publish_one(run: MatchRun, kind: str, members: list[MatchSuggestion], by: Any) -> Relationship:
+def _publish_one(
+    run: MatchRun, kind: str, members: list[MatchSuggestion], by: User
+) -> Relationship:
     program, first = run.program, members[0]
     if run.mode == RunMode.PEER_GROUPS:
         facilitator = first.mentor
@@ -698,7 +701,7 @@ def _publish_one(run: MatchRun, kind: str, members: list[MatchSuggestion], by: A
 
 
 @transaction.atomic
-def match_run_discard(*, run: MatchRun, by: Any) -> MatchRun:
+def match_run_discard(*, run: MatchRun, by: User) -> MatchRun:
     run = MatchRun.objects.select_for_update().get(pk=run.pk)
     if run.status == RunStatus.PUBLISHED:
         raise MatchingError("A published proposal cannot be discarded.")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from mentorship.http import AuthenticatedHttpRequest
 from mentorship.notifications.forms import PreferencesForm, kinds_for
 from mentorship.notifications.kinds import Delivery, Kind, spec
 from mentorship.notifications.models import Preference, QuietHours
@@ -22,7 +23,7 @@ from programs.access import roles_for
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     kinds = kinds_for(is_privileged=roles_for(request.user).is_privileged)
     current = dict(Preference.objects.filter(user=request.user).values_list("kind", "delivery"))
     quiet = QuietHours.objects.filter(user=request.user).first()
@@ -46,7 +47,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+def unsubscribe(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     try:
         user, kind = unsubscribe_from_token(token)
     except (signing.BadSignature, LookupError):

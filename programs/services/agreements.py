@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from programs.domain.dates import add_months
 from programs.models import (
     DEFAULT_CONFIDENTIALITY,
@@ -156,7 +157,7 @@ def agreement_save(
     data: Mapping[str, Any],
     goals: Iterable[Goal] = (),
     revision: int,
-    by: Any,
+    by: User,
 ) -> AgreementVersion:
 
     relationship = lock_relationship(relationship)
@@ -199,7 +200,7 @@ def agreement_save(
 
 
 @transaction.atomic
-def agreement_confirm(*, relationship: Relationship, revision: int, by: Any) -> AgreementVersion:
+def agreement_confirm(*, relationship: Relationship, revision: int, by: User) -> AgreementVersion:
     """Confirm the wording the person has in front of them (named by the agreement's revision)."""
 
     relationship = lock_relationship(relationship)

@@ -11,13 +11,13 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from programs.models import (
     ActionItem,
     ActionItemStatus,
@@ -120,7 +120,7 @@ def meeting_schedule(
     location: str = "",
     video_url: str = "",
     already_held: bool = False,
-    by: Any,
+    by: User,
 ) -> Meeting:
     """Schedule an upcoming meeting, or (with `already_held`) log one that took place."""
     relationship = lock_relationship(relationship)
@@ -160,7 +160,7 @@ def meeting_reschedule(
     mode: str,
     location: str = "",
     video_url: str = "",
-    by: Any,
+    by: User,
 ) -> Meeting:
     meeting = _lock(meeting)
     relationship = meeting.relationship
@@ -188,7 +188,7 @@ def meeting_reschedule(
 
 
 @transaction.atomic
-def meeting_cancel(*, meeting: Meeting, by: Any) -> Meeting:
+def meeting_cancel(*, meeting: Meeting, by: User) -> Meeting:
     meeting = _lock(meeting)
     _require_member(meeting.relationship, by)
     if meeting.status != MeetingStatus.SCHEDULED:
@@ -209,7 +209,7 @@ def _mark_held_if_due(meeting: Meeting) -> list[str]:
     return []
 
 
-def _writable(meeting: Meeting, by: Any) -> RelationshipMember:
+def _writable(meeting: Meeting, by: User) -> RelationshipMember:
     require_open(meeting.relationship)
     member = _require_member(meeting.relationship, by)
     if meeting.status == MeetingStatus.CANCELLED:
@@ -218,7 +218,7 @@ def _writable(meeting: Meeting, by: Any) -> RelationshipMember:
 
 
 @transaction.atomic
-def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: Any) -> Meeting:
+def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: User) -> Meeting:
     """Save the shared notes if nobody else saved since `revision`; otherwise raise
     NotesConflict with the saved text, so the page can offer both."""
     meeting = _lock(meeting)
@@ -256,7 +256,7 @@ def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: Any)
 
 @transaction.atomic
 def meeting_log(
-    *, meeting: Meeting, checklist: Iterable[str], next_meeting_on: date | None, by: Any
+    *, meeting: Meeting, checklist: Iterable[str], next_meeting_on: date | None, by: User
 ) -> Meeting:
     """Record what a meeting covered and when the next one should be; marks it held."""
     meeting = _lock(meeting)
@@ -280,7 +280,7 @@ def meeting_log(
 
 
 @transaction.atomic
-def private_note_save(*, meeting: Meeting, text: str, by: Any) -> PrivateNote:
+def private_note_save(*, meeting: Meeting, text: str, by: User) -> PrivateNote:
     member = _require_member(meeting.relationship, by)
     note, _ = PrivateNote.objects.update_or_create(
         meeting=meeting, author=member.person, defaults={"text": _text(text)}
@@ -290,7 +290,7 @@ def private_note_save(*, meeting: Meeting, text: str, by: Any) -> PrivateNote:
 
 @transaction.atomic
 def agenda_item_add(
-    *, meeting: Meeting, topic: str, goal: Goal | None = None, analysis: str = "", by: Any
+    *, meeting: Meeting, topic: str, goal: Goal | None = None, analysis: str = "", by: User
 ) -> AgendaItem:
     meeting = _lock(meeting)
     member = _writable(meeting, by)
@@ -314,7 +314,7 @@ def agenda_item_add(
 
 
 @transaction.atomic
-def agenda_item_remove(*, item: AgendaItem, by: Any) -> None:
+def agenda_item_remove(*, item: AgendaItem, by: User) -> None:
     member = _writable(item.meeting, by)
     if item.added_by_id != member.person_id:
         raise ValidationError("Only the person who added a topic can remove it.")
@@ -333,7 +333,7 @@ def action_item_create(
     due_on: date | None = None,
     meeting: Meeting | None = None,
     goal: Goal | None = None,
-    by: Any,
+    by: User,
 ) -> ActionItem:
     relationship = lock_relationship(relationship)
     require_open(relationship)
@@ -368,7 +368,7 @@ def action_item_create(
 
 
 @transaction.atomic
-def action_item_set_status(*, item: ActionItem, status: str, by: Any) -> ActionItem:
+def action_item_set_status(*, item: ActionItem, status: str, by: User) -> ActionItem:
     item = (
         ActionItem.objects.select_for_update(of=("self",))
         .select_related("relationship__program")
@@ -391,7 +391,7 @@ def action_item_set_status(*, item: ActionItem, status: str, by: Any) -> ActionI
 
 
 @transaction.atomic
-def recap_write(*, meeting: Meeting, text: str, by: Any) -> Recap:
+def recap_write(*, meeting: Meeting, text: str, by: User) -> Recap:
     """Write (or rewrite, until another member confirms it) the meeting's recap."""
     meeting = _lock(meeting)
     member = _writable(meeting, by)
@@ -416,7 +416,7 @@ def recap_write(*, meeting: Meeting, text: str, by: Any) -> Recap:
 
 
 @transaction.atomic
-def recap_confirm(*, meeting: Meeting, by: Any) -> Recap:
+def recap_confirm(*, meeting: Meeting, by: User) -> Recap:
     meeting = _lock(meeting)
     member = _writable(meeting, by)
     recap = Recap.objects.select_for_update().filter(meeting=meeting).first()
@@ -441,7 +441,7 @@ def checkin_log(
     occurred_at: datetime,
     mode: str,
     summary: str,
-    by: Any,
+    by: User,
 ) -> Meeting:
     """An asynchronous exchange (an email thread, a message) worth keeping on the record."""
     relationship = lock_relationship(relationship)
@@ -487,7 +487,7 @@ def feed_token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def calendar_feed_create(*, person: FacultyProfile, by: Any) -> NewFeed:
+def calendar_feed_create(*, person: FacultyProfile, by: User) -> NewFeed:
     """Create the person's feed address, replacing (and so revoking) any earlier one."""
     token = secrets.token_urlsafe(32)
     feed, _ = CalendarFeed.objects.update_or_create(
@@ -498,7 +498,7 @@ def calendar_feed_create(*, person: FacultyProfile, by: Any) -> NewFeed:
 
 
 @transaction.atomic
-def calendar_feed_revoke(*, person: FacultyProfile, by: Any) -> None:
+def calendar_feed_revoke(*, person: FacultyProfile, by: User) -> None:
     deleted, _ = CalendarFeed.objects.filter(person=person).delete()
     if deleted:
         audit_record(actor=by, verb="calendar_feed.revoke", target=person)

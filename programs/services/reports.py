@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 import os
 import tempfile
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -15,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from mentorship.accounts.models import User
 from mentorship.queue import enqueue_on_commit
 from programs.access import can_direct
 from programs.exports.files import write_csv, write_pdf, write_xlsx
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def report_export_start(
-    *, program: Program, start: dt.date, end: dt.date, format: str, by: Any
+    *, program: Program, start: dt.date, end: dt.date, format: str, by: User
 ) -> ReportExport:
     """Record the request (who, what, when) and queue the job after commit."""
     if not can_direct(by, program):
@@ -113,7 +113,7 @@ def report_export_run(*, export_id: int) -> bool:
     return True
 
 
-def report_export_record_download(*, export: ReportExport, by: Any) -> None:
+def report_export_record_download(*, export: ReportExport, by: User) -> None:
     audit_record(
         actor=by,
         verb="report.download",

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from programs.access import can_direct, roles_for
 from programs.domain.roster import LABELS, ParsedRoster
 from programs.models import (
@@ -125,7 +126,7 @@ def roster_plan(
     columns: list[str],
     program: Program | None,
     institution: Institution,
-    by: Any,
+    by: User,
 ) -> RosterPlan:
     """What importing these rows would do, row by row and cell by cell. Writes nothing."""
     limited = not roles_for(by).is_admin  # a director: only their program's people
@@ -361,7 +362,7 @@ def roster_import_create(
     file_name: str,
     file_sha256: str,
     program: Program | None,
-    by: Any,
+    by: User,
     scope: str = "institution",
 ) -> RosterImport:
     """Keep the parsed rows so that confirming needs no second upload. `scope` says whose
@@ -416,7 +417,7 @@ def roster_institution(program: Program | None) -> Institution:
     return institution
 
 
-def plan_for(roster: RosterImport, *, by: Any) -> RosterPlan:
+def plan_for(roster: RosterImport, *, by: User) -> RosterPlan:
     program = roster.program
     return roster_plan(
         rows=roster.rows,
@@ -428,7 +429,7 @@ def plan_for(roster: RosterImport, *, by: Any) -> RosterPlan:
 
 
 @transaction.atomic
-def roster_apply(*, roster: RosterImport, by: Any) -> dict[str, int]:
+def roster_apply(*, roster: RosterImport, by: User) -> dict[str, int]:
     """Apply a checked roster: all rows or none. Returns how many people were created and
     updated. Raises ValidationError if any row has an error now."""
     roster = (

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorship.emails import absolute_url
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import get_meeting_for_user, get_relationship_for_user, private_note_of
 from programs.exports import ics
 from programs.forms.programs import apply_errors
@@ -59,13 +60,13 @@ from programs.services.meetings import (
 from programs.services.people import profile_ensure
 
 
-def _viewer_zone(request: HttpRequest) -> str:
+def _viewer_zone(request: AuthenticatedHttpRequest) -> str:
     """The zone the middleware activated for this viewer (their profile's)."""
     return timezone.get_current_timezone_name()
 
 
 @require_http_methods(["GET", "POST"])
-def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
     if not relationship.is_open:
         messages.info(request, "This relationship has ended, so no new meetings can be added.")
@@ -111,7 +112,7 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk)
     relationship = meeting.relationship
     if meeting.status != MeetingStatus.SCHEDULED or not relationship.is_open:
@@ -156,7 +157,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk)
     try:
         meeting_cancel(meeting=meeting, by=request.user)
@@ -167,12 +168,12 @@ def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(meeting.relationship)
 
 
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render_meeting(request, get_meeting_for_user(request.user, pk))
 
 
 def render_meeting(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     meeting: Meeting,
     *,
     status: int = 200,
@@ -229,12 +230,12 @@ def render_meeting(
     return render(request, "meetings/meeting_detail.html", context, status=status)
 
 
-def _member_meeting(request: HttpRequest, pk: int) -> Meeting:
+def _member_meeting(request: AuthenticatedHttpRequest, pk: int) -> Meeting:
     return get_meeting_for_user(request.user, pk)
 
 
 def _save_form(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     meeting: Meeting,
     form: Any,
     *,
@@ -257,7 +258,7 @@ def _save_form(
 
 
 @require_POST
-def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+def agenda_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
     return _save_form(
         request,
@@ -271,7 +272,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def agenda_remove(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
     item = get_object_or_404(AgendaItem, pk=item_pk, meeting=meeting)
     try:
@@ -284,7 +285,7 @@ def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 
 @require_POST
-def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
+def notes_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
     form = NotesForm(request.POST)
     if form.is_valid():
@@ -320,7 +321,7 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
+def private_note_save_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
     return _save_form(
         request,
@@ -334,7 +335,7 @@ def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_log_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
     return _save_form(
         request,
@@ -348,7 +349,7 @@ def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
+def recap_write_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
     return _save_form(
         request,
@@ -362,7 +363,7 @@ def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def recap_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+def recap_confirm_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)
     try:
         recap_confirm(meeting=meeting, by=request.user)
@@ -410,7 +411,7 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 
 
 @require_GET
-def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_ics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk)
     if meeting.is_check_in:
         raise Http404("A check-in is not a calendar event.")
@@ -421,7 +422,7 @@ def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
 @login_not_required
 @never_cache
 @require_GET
-def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+def calendar_feed(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     """The token is the credential: calendar apps cannot sign in. Unknown tokens get 404."""
     feed = calendar_feed_lookup(token)
     if feed is None:
@@ -434,7 +435,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     new_url = None
     if request.method == "POST":

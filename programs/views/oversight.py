@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mentorship import charts
+from mentorship.http import AuthenticatedHttpRequest
 from mentorship.parsing import parse_int
 from programs.access import (
     can_see_ended_reason,
@@ -73,7 +74,7 @@ PER_PAGE = 50
 # --- Dashboard -----------------------------------------------------------------------------------
 
 
-def _dashboard(request: HttpRequest, program: Program) -> Any:
+def _dashboard(request: AuthenticatedHttpRequest, program: Program) -> Any:
     """The dashboard's figures, kept for a minute per program and viewer (the concern count
     depends on who looks). Aggregating a large program takes ~100 ms of database time; caching
     lets many directors reload it at once. `?refresh=1` recomputes."""
@@ -91,7 +92,7 @@ def _dashboard(request: HttpRequest, program: Program) -> Any:
     return dashboard
 
 
-def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+def program_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     dashboard = _dashboard(request, program)
     c = dashboard.charts
@@ -137,7 +138,7 @@ def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The relationships table ---------------------------------------------------------------------
 
 
-def _filters(request: HttpRequest) -> TableFilters:
+def _filters(request: AuthenticatedHttpRequest) -> TableFilters:
     q = request.GET
     sort = q.get("sort", "started")
     return TableFilters(
@@ -169,7 +170,7 @@ SORT_LABELS = {
 }
 
 
-def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
+def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     filters = _filters(request)
     relationships = relationships_table(
@@ -219,7 +220,7 @@ def _recognition_score(m: Any) -> str:
     return f"{m.mean_score:.1f}"
 
 
-def mentor_recognition_view(request: HttpRequest, pk: int) -> HttpResponse:
+def mentor_recognition_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     sort = request.GET.get("sort", "total")
     sort = sort if sort in RECOGNITION_SORTS else "total"
@@ -240,7 +241,7 @@ class _Echo:
         return value
 
 
-def mentor_recognition_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def mentor_recognition_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The recognition table as CSV, streamed row by row; recorded in the audit log. Access is
     checked before asking for the password again, so nobody else is ever asked."""
     program = get_program_for_director(request.user, pk)
@@ -248,7 +249,7 @@ def mentor_recognition_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @reauthentication_required
-def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpResponse:
+def _recognition_csv(request: AuthenticatedHttpRequest, program: Program) -> StreamingHttpResponse:
     audit_record(
         actor=request.user,
         verb="report.export",
@@ -292,7 +293,7 @@ def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpRes
 
 
 def director_tools(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     relationship: Relationship,
     *,
     reassign_form: ReassignForm | None = None,
@@ -333,7 +334,11 @@ def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm
 
 
 def director_view(
-    request: HttpRequest, relationship: Relationship, *, status: int = 200, **forms: Any
+    request: AuthenticatedHttpRequest,
+    relationship: Relationship,
+    *,
+    status: int = 200,
+    **forms: Any,
 ) -> HttpResponse:
     """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
     plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
@@ -384,13 +389,13 @@ def _back(relationship: Relationship) -> HttpResponse:
 
 
 def _render_director(
-    request: HttpRequest, relationship: Relationship, **forms: Any
+    request: AuthenticatedHttpRequest, relationship: Relationship, **forms: Any
 ) -> HttpResponse:
     return director_view(request, relationship, status=400, **forms)
 
 
 @require_POST
-def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_reassign_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_director(request.user, pk)
     form = _reassign_form(relationship, request.POST)
     if form.is_valid():
@@ -416,7 +421,7 @@ def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_extend_pilot_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_director(request.user, pk)
     form = ExtendPilotForm(request.POST)
     if form.is_valid():
@@ -435,7 +440,7 @@ def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpRespons
 
 
 @require_POST
-def director_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+def director_note_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_director(request.user, pk)
     form = DirectorNoteForm(request.POST)
     if form.is_valid():

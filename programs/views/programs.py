@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from mentorship.parsing import parse_int
 from programs.access import (
     can_direct,
@@ -49,12 +50,12 @@ from programs.services.programs import (
 MEMBERS_PER_PAGE = 50
 
 
-def program_list(request: HttpRequest) -> HttpResponse:
+def program_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     programs = programs_with_counts(programs_visible_to(request.user))
     return render(request, "programs/program_list.html", {"programs": programs})
 
 
-def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def program_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, pk)
     membership = program.memberships.filter(person__user=request.user).first()
     directs = can_direct(request.user, program)
@@ -73,7 +74,7 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def program_settings(request: HttpRequest, pk: int) -> HttpResponse:
+def program_settings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = ProgramForm(request.POST or None, instance=program)
     if request.method == "POST" and form.is_valid():
@@ -87,7 +88,7 @@ def program_settings(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "programs/program_settings.html", {"program": program, "form": form})
 
 
-def member_list(request: HttpRequest, pk: int) -> HttpResponse:
+def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     role = request.GET.get("role", "")
     search = request.GET.get("q", "").strip()[:100]
@@ -118,7 +119,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = AddMemberForm(request.POST, program=program)
     if form.is_valid():
@@ -161,7 +162,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, pk: int, member_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     membership = get_membership_for_director(request.user, program, member_pk)
     form = MembershipForm(request.POST or None, instance=membership, program=program)
@@ -182,7 +183,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 
 
 @require_POST
-def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, pk: int, member_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     membership = get_membership_for_director(request.user, program, member_pk)
     try:
@@ -195,7 +196,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
-def directors(request: HttpRequest, pk: int) -> HttpResponse:
+def directors(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = AppointDirectorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -218,7 +219,9 @@ def directors(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def cohort_edit(request: HttpRequest, pk: int, cohort_pk: int | None = None) -> HttpResponse:
+def cohort_edit(
+    request: AuthenticatedHttpRequest, pk: int, cohort_pk: int | None = None
+) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     cohort = get_object_or_404(Cohort, pk=cohort_pk, program=program) if cohort_pk else None
     form = CohortForm(request.POST or None, instance=cohort)

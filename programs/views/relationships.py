@@ -8,12 +8,13 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from mentorship.parsing import parse_int
 from programs.access import (
     concerns_visible_to,
@@ -78,7 +79,7 @@ PER_PAGE = 50
 # --- One relationship --------------------------------------------------------------------------
 
 
-def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk)
     if relationship.viewer_member is None:  # type: ignore[attr-defined]
         return director_view(request, relationship)
@@ -86,7 +87,7 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _member_view(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     relationship: Relationship,
     *,
     action_form: ActionItemForm | None = None,
@@ -140,7 +141,7 @@ def _member_view(
 
 
 @require_http_methods(["GET", "POST"])
-def agreement(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk)
     me = relationship.viewer_member  # type: ignore[attr-defined]
     if me is None:
@@ -216,7 +217,7 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_confirm_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
     try:
         version = agreement_confirm(
@@ -238,7 +239,7 @@ def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def pilot_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
     try:
         relationship = relationship_confirm_pilot(relationship=relationship, by=request.user)
@@ -253,7 +254,7 @@ def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_end_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Step two of the two-click ending: an optional reason for directors, then "End"."""
     relationship = get_relationship_for_user(request.user, pk)
     me = relationship.viewer_member  # type: ignore[attr-defined]
@@ -300,7 +301,7 @@ def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_conclude_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk)
     if relationship.viewer_member is None and not relationship.viewer_is_director:  # type: ignore[attr-defined]
         raise PermissionDenied
@@ -321,7 +322,7 @@ def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_keep_going_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
     try:
         relationship_keep_going(relationship=relationship, by=request.user)
@@ -333,7 +334,7 @@ def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_alumni_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
     stays = request.POST.get("stays_in_touch") == "1"
     try:
@@ -356,7 +357,7 @@ def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
+def action_item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
     members = relationship_members(relationship)
     form = ActionItemForm(
@@ -388,7 +389,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def action_item_status(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
     item = get_object_or_404(ActionItem, pk=item_pk, relationship=relationship)
     try:
@@ -401,7 +402,7 @@ def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
+def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
     form = CheckinForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -435,7 +436,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     mentees, mentors = program_members_for_pairing(program=program)
     form = RelationshipForm(
@@ -474,7 +475,7 @@ def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _warn_over_capacity(request: HttpRequest, relationship: Relationship) -> None:
+def _warn_over_capacity(request: AuthenticatedHttpRequest, relationship: Relationship) -> None:
     from programs.selectors.relationships import mentor_dashboard_for
 
     for member in relationship_members(relationship):
@@ -493,7 +494,7 @@ def _warn_over_capacity(request: HttpRequest, relationship: Relationship) -> Non
 
 
 @require_http_methods(["GET", "POST"])
-def outside_mentor_new(request: HttpRequest) -> HttpResponse:
+def outside_mentor_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     programs = Program.objects.filter(
         is_active=True,
@@ -540,7 +541,7 @@ def outside_mentor_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _safe_next(request: HttpRequest) -> bool:
+def _safe_next(request: AuthenticatedHttpRequest) -> bool:
     return url_has_allowed_host_and_scheme(
         request.POST.get("next", ""), allowed_hosts={request.get_host()}
     )

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import get_program_for_director, get_report_export_for_user
 from programs.exports.files import CONTENT_TYPES
 from programs.exports.reports import build_report
@@ -24,7 +25,7 @@ from programs.services.reports import report_export_record_download, report_expo
 
 
 @require_GET
-def program_reports(request: HttpRequest, pk: int) -> HttpResponse:
+def program_reports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = ReportPeriodForm(request.GET if "start" in request.GET else None)
     start, end = form.period()
@@ -48,14 +49,14 @@ def program_reports(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def report_export(request: HttpRequest, pk: int) -> HttpResponse:
+def report_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Access first: only the program's directors are ever asked to re-authenticate.
     program = get_program_for_director(request.user, pk)
     return _export(request, program)
 
 
 @reauthentication_required
-def _export(request: HttpRequest, program: Program) -> HttpResponse:
+def _export(request: AuthenticatedHttpRequest, program: Program) -> HttpResponse:
     form = ExportForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid period and format, then export again.")
@@ -87,7 +88,9 @@ def report_export_status(request: HtmxHttpRequest, pk: int, export_pk: int) -> H
 
 
 @require_GET
-def report_export_download(request: HttpRequest, pk: int, export_pk: int) -> HttpResponse:
+def report_export_download(
+    request: AuthenticatedHttpRequest, pk: int, export_pk: int
+) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     export = get_report_export_for_user(request.user, program, export_pk)
     if export.status != ExportStatus.READY or not export.file:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     get_instrument_for_director,
     get_program_for_director,
@@ -60,7 +61,7 @@ LINK_STATUS = {
 
 
 @require_http_methods(["GET", "POST"])
-def review_answer(request: HttpRequest, token: str) -> HttpResponse:
+def review_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     try:
         review = review_request_for_link(token=token, user=request.user)
     except ReviewLinkProblem as problem:
@@ -102,7 +103,7 @@ def review_answer(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def review_done(request: HttpRequest, pk: int) -> HttpResponse:
+def review_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = (
         ReviewRequest.objects.select_related("relationship__program", "response")
         .filter(pk=pk, respondent__user=request.user, completed_at__isnull=False)
@@ -124,7 +125,7 @@ def review_done(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def my_reviews(request: HttpRequest) -> HttpResponse:
+def my_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     person = FacultyProfile.objects.filter(user=request.user).first()
     pending = list(open_reviews_for(person)) if person else []
     for r in pending:
@@ -139,7 +140,7 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
 # --- Directors ---------------------------------------------------------------------------------
 
 
-def program_reviews(request: HttpRequest, pk: int) -> HttpResponse:
+def program_reviews(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     at_risk = list(at_risk_relationships(program=program))
     signals = latest_review_signal(at_risk)
@@ -157,13 +158,13 @@ def program_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def review_results(request: HttpRequest, pk: int) -> HttpResponse:
+def review_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_review_results(request.user, pk)
     return _results(request, relationship, RiskClearForm())
 
 
 def _results(
-    request: HttpRequest, relationship, form: RiskClearForm, status: int = 200
+    request: AuthenticatedHttpRequest, relationship, form: RiskClearForm, status: int = 200
 ) -> HttpResponse:  # type: ignore[no-untyped-def]
     history = review_history(relationship)
     return render(
@@ -181,7 +182,7 @@ def _results(
 
 
 @require_POST
-def risk_clear_view(request: HttpRequest, pk: int) -> HttpResponse:
+def risk_clear_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_review_results(request.user, pk)
     form = RiskClearForm(request.POST)
     risk = open_risks(relationship).first()
@@ -203,7 +204,7 @@ def risk_clear_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def instruments(request: HttpRequest, pk: int) -> HttpResponse:
+def instruments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     available = list(
         ReviewInstrument.objects.filter(is_active=True)
@@ -229,7 +230,7 @@ def instruments(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def instrument_edit(
-    request: HttpRequest, pk: int, instrument_pk: int | None = None
+    request: AuthenticatedHttpRequest, pk: int, instrument_pk: int | None = None
 ) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     instrument = (
@@ -289,7 +290,9 @@ def instrument_edit(
 
 
 @require_POST
-def instrument_copy_view(request: HttpRequest, pk: int, instrument_pk: int) -> HttpResponse:
+def instrument_copy_view(
+    request: AuthenticatedHttpRequest, pk: int, instrument_pk: int
+) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     instrument = get_instrument_for_director(request.user, program, instrument_pk)
     copy = instrument_copy(instrument=instrument, program=program, by=request.user)
