@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from matching.models import MatchRun, MatchSuggestion, MentorRequest
+from mentorship.accounts.models import User
 from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,
@@ -40,7 +40,7 @@ from programs.models import (
     SelfAssessment,
 )
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def roles_for(user: AnyUser) -> Roles:
         mentee_in=frozenset(by_role["mentee"]),
         mentor_in=frozenset(by_role["mentor"]),
     )
-    user._mentorship_roles = roles  # type: ignore[union-attr]
+    user._mentorship_roles = roles  # type: ignore[attr-defined]  # cached for the request
     return roles
 
 

@@ -26,7 +26,7 @@ def backoff(retries: int) -> int:
 
 
 @shared_task(bind=True, max_retries=MAX_ATTEMPTS)
-def deliver(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
+def deliver(self, notification_id: int) -> str:
     try:
         return notification_deliver(notification_id=notification_id)
     except TransientDeliveryError as e:

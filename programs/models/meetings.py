@@ -90,7 +90,7 @@ class Meeting(models.Model):
         return reverse("meeting_detail", args=[self.pk])
 
     @property
-    def ends_at(self):  # type: ignore[no-untyped-def]
+    def ends_at(self):
         from datetime import timedelta
 
         return self.starts_at + timedelta(minutes=self.duration_minutes)

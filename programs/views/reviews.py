@@ -165,7 +165,7 @@ def review_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def _results(
     request: AuthenticatedHttpRequest, relationship, form: RiskClearForm, status: int = 200
-) -> HttpResponse:  # type: ignore[no-untyped-def]
+) -> HttpResponse:
     history = review_history(relationship)
     return render(
         request,
