@@ -138,7 +138,7 @@ class RunForm(forms.Form):
         cast(forms.ChoiceField, self.fields["mode"]).choices = [
             (m.value, m.label) for m in RunMode if m in allowed
         ] or [(RunMode.ONE_TO_ONE.value, RunMode.ONE_TO_ONE.label)]
-        self.fields["mode"].initial = cast(forms.ChoiceField, self.fields["mode"]).choices[0][0]
+        self.fields["mode"].initial = cast(forms.ChoiceField, self.fields["mode"]).choices[0][0]  # type: ignore[index]
         cast(forms.ModelChoiceField, self.fields["cohort"]).queryset = Cohort.objects.filter(
             program=program
         )

@@ -38,7 +38,7 @@ def mentor_request_context(n: Notification) -> dict[str, Any] | None:
     if event == "received":
         url = reverse("matching:request_detail", args=[request.pk])
     elif event == "accepted" and request.relationship_id:
-        url = request.relationship.get_absolute_url()
+        url = request.relationship.get_absolute_url()  # type: ignore[union-attr]
     elif event == "filled":
         url = reverse("matching:my_requests")
     else:

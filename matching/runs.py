@@ -149,7 +149,7 @@ def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
             pairs, result.area, result.scores, breakdowns, strict=True
         )
     ]
-    unfilled = {}
+    unfilled: dict[int, list[str]] = {}
     for (i, seat), reason in result.unfilled.items():
         unfilled.setdefault(i, []).append(f"{areas[seat].name}: {reason}")
     summary.update(
@@ -316,7 +316,8 @@ def _current_pairs(run: MatchRun) -> set[tuple[int, int]]:
         relationship__program=run.program,
         relationship__stage__in=OPEN_STAGES,
     ).values_list("relationship_id", "person_id", "side")
-    receiving, guiding = {}, {}
+    receiving: dict[int, list[int]] = {}
+    guiding: dict[int, list[int]] = {}
     for relationship, person, side in members:
         if side in RECEIVING_SIDES:
             receiving.setdefault(relationship, []).append(person)

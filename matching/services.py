@@ -128,7 +128,10 @@ def pair_rule_set(
     opposite = {PairRuleKind.PIN: PairRuleKind.FORBID, PairRuleKind.FORBID: PairRuleKind.PIN}
     if kind in opposite:
         PairRule.objects.filter(
-            program=program, mentee=mentee, mentor=mentor, kind=opposite[kind]
+            program=program,
+            mentee=mentee,
+            mentor=mentor,
+            kind=opposite[kind],  # type: ignore[index]
         ).delete()
     if kind == PairRuleKind.PIN:
         # One pin per mentee: pinning a new mentor replaces the old pin.
@@ -312,7 +315,7 @@ def request_accept(*, request: MentorRequest, by: User, message: str = "") -> Re
     if request.focus_area_id and _has_open_mentor_for(program, mentee, request.focus_area_id):
         raise MatchingError(
             f"{mentee.display_name} has just been matched with another mentor for "
-            f"{request.focus_area.name}. The request is closed."
+            f"{request.focus_area.name}. The request is closed."  # type: ignore[union-attr]
         )
     relationship = relationship_create(
         program=program,
@@ -509,7 +512,7 @@ def match_run_execute(*, run_id: int) -> MatchRun:
     with transaction.atomic():
         run = MatchRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.status != RunStatus.QUEUED:
-            return run
+            return run  # type: ignore[return-value]
         run.status, run.started_at = RunStatus.RUNNING, timezone.now()
         run.save(update_fields=["status", "started_at"])
     try:
@@ -683,17 +686,17 @@ def _publish_one(
             by=by,
         )
     if run.mode == RunMode.ONE_TO_ONE or run.mode == RunMode.MOSAIC:
-        taken = open_guiding_count(program=program, person=first.mentor)
+        taken = open_guiding_count(program=program, person=first.mentor)  # type: ignore[arg-type]
         capacity = Membership.objects.get(program=program, person=first.mentor).mentor_capacity
         if taken >= capacity:
-            raise ValidationError(f"{first.mentor.display_name} has no place left.")
+            raise ValidationError(f"{first.mentor.display_name} has no place left.")  # type: ignore[union-attr]
     return relationship_create(
         program=program,
         kind=kind,
         mentees=[first.mentee],
-        mentors=[first.mentor],
+        mentors=[first.mentor],  # type: ignore[list-item]
         focus_area=first.area,
-        is_remote=first.mentee.institution_id != first.mentor.institution_id,
+        is_remote=first.mentee.institution_id != first.mentor.institution_id,  # type: ignore[union-attr]
         source=RelationshipSource.MATCH_RUN,
         cohort=run.cohort,
         by=by,

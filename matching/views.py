@@ -111,7 +111,7 @@ def mark(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResp
         ShortlistMark.HIDDEN: f"{mentor.display_name} is hidden from your list.",
         None: f"{mentor.display_name} is back in your list as usual.",
     }
-    messages.success(request, words[value])
+    messages.success(request, words[value])  # type: ignore[index]
     return redirect("matching:shortlist", pk=pk)
 
 

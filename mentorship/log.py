@@ -66,7 +66,7 @@ class JsonFormatter(logging.Formatter):
 
 
 class UtcFormatter(logging.Formatter):
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]
 
 
 JsonFormatter.converter = time.gmtime

@@ -255,12 +255,12 @@ def get_assessment_for_user(user: AnyUser, pk: int) -> AssessmentAccess:
 
 
 def _my_memberships(user: AnyUser) -> QuerySet[RelationshipMember]:
-    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)
+    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)  # type: ignore[misc]
 
 
 def _people_sharing_a_relationship_with(user: AnyUser) -> QuerySet[RelationshipMember]:
     mine = _my_memberships(user).values("relationship")
-    return RelationshipMember.objects.filter(relationship__in=mine).values("person")
+    return RelationshipMember.objects.filter(relationship__in=mine).values("person")  # type: ignore[return-value]
 
 
 def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
@@ -289,7 +289,7 @@ def get_relationship_for_user(user: AnyUser, pk: int, *, write: bool = False) ->
     if relationship is None:
         raise Http404("No such relationship.")
     relationship.viewer_member = (  # type: ignore[attr-defined]
-        RelationshipMember.objects.select_related("person")
+        RelationshipMember.objects.select_related("person")  # type: ignore[misc]
         .filter(relationship=relationship, person__user=user, left_at__isnull=True)
         .first()
     )
@@ -343,7 +343,7 @@ def can_see_ended_reason(user: AnyUser, relationship: Relationship) -> bool:
     they also happen to be directors or admins."""
     if not can_direct(user, relationship.program_id):
         return False
-    return not RelationshipMember.objects.filter(
+    return not RelationshipMember.objects.filter(  # type: ignore[misc]
         relationship=relationship, person__user=user
     ).exists()
 
@@ -366,7 +366,7 @@ def concerns_visible_to(user: AnyUser) -> QuerySet[Concern]:
 
 def concerns_for_director(user: AnyUser) -> QuerySet[Concern]:
     """Only the oversight part of `concerns_visible_to` (not the user's own concerns)."""
-    return concerns_visible_to(user).exclude(raised_by__user=user)
+    return concerns_visible_to(user).exclude(raised_by__user=user)  # type: ignore[misc]
 
 
 def get_concern_for_user(user: AnyUser, pk: int) -> Concern:
@@ -420,7 +420,7 @@ def get_mentee_membership(user: AnyUser, program_pk: int) -> Membership:
     """The user's mentee membership in a program: the key to its mentor shortlist."""
     program = get_program_for_user(user, program_pk)
     membership = (
-        Membership.objects.select_related("program", "person", "cohort")
+        Membership.objects.select_related("program", "person", "cohort")  # type: ignore[misc]
         .filter(program=program, person__user=user, role__in=MENTEE_ROLES)
         .first()
     )

@@ -22,4 +22,4 @@ MENTORSHIP_DASHBOARD_CACHE_SECONDS = env.int("MENTORSHIP_DASHBOARD_CACHE_SECONDS
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Email templates for the test-only notification kind used by the ledger's own tests.
 for _engine in TEMPLATES:  # noqa: F405
-    _engine["DIRS"] = [*_engine["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405
+    _engine["DIRS"] = [*_engine["DIRS"], BASE_DIR / "tests" / "templates"]  # type: ignore[misc]  # noqa: F405

@@ -157,11 +157,11 @@ def _pct(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "—"
 
 
-def _median(values: list[float]) -> str:
+def _median(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.0f}" if values else "—"
 
 
-def _mean(values: list[float], digits: int = 1) -> str:
+def _mean(values: Sequence[float], digits: int = 1) -> str:
     return f"{statistics.fmean(values):.{digits}f}" if values else "—"
 
 
@@ -381,7 +381,7 @@ def _reviews(f: _Facts) -> Section:
         if 0 < len(people) < SMALL_CELL:
             rows.append([label, SUPPRESSED, SUPPRESSED])
         else:
-            rows.append([label, len(reviews), _mean(scores)])
+            rows.append([label, len(reviews), _mean(scores)])  # type: ignore[list-item]
     choices = Counter(r.choice for r in d.reviews)
     return Section(
         "Relationship reviews",
@@ -491,7 +491,7 @@ def equity_rows(f: _Facts, key: Callable[[Person], str]) -> list[list[Any]]:
         rows.append(
             [
                 group,
-                len(people),
+                len(people),  # type: ignore[list-item]
                 _pct(matched, len(people)),
                 _median(days) if len(days) >= SMALL_CELL else (SUPPRESSED if days else "—"),
                 _mean(meetings)

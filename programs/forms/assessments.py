@@ -46,6 +46,7 @@ from programs.services.assessments import (
     HORIZON_WORDS,
     TEXT_LIMITS,
     OfferData,
+    max_length,
     too_long_message,
     too_many_goals_message,
 )
@@ -214,7 +215,7 @@ class GoalsStepForm(StepForm):
         super().__init__(*args, **kwargs)
         self.rows: dict[str, list[GoalRow]] = {h: [] for h in GoalHorizon.values}
         if self.is_bound:
-            indices = {h: set() for h in GoalHorizon.values}
+            indices: dict[str, set[int]] = {h: set() for h in GoalHorizon.values}
             for key in self.data:
                 match = ROW_FIELD.match(key)
                 if match:
@@ -378,7 +379,7 @@ class ShareForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = mentors
-        cast(forms.ModelChoiceField, self.fields["mentor"]).label_from_instance = lambda p: (
+        cast(forms.ModelChoiceField, self.fields["mentor"]).label_from_instance = lambda p: (  # type: ignore[assignment, method-assign]
             f"{p.display_name}" + (f" — {p.department.name}" if p.department else "")
         )
 
@@ -410,7 +411,7 @@ class MentorOfferForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
     notes = LimitedTextField(
-        limit=MentorOffer._meta.get_field("notes").max_length,
+        limit=max_length(MentorOffer, "notes"),
         rows=4,
         label="Anything else mentees should know",
         help_text="For example: how you like to work, what a first meeting looks like, "

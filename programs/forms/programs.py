@@ -176,7 +176,7 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
             )
             self.initial.setdefault("communication_modes", profile.communication_modes)
             if profile.reports_to_id:
-                self.initial.setdefault("reports_to_email", profile.reports_to.user.email)
+                self.initial.setdefault("reports_to_email", profile.reports_to.user.email)  # type: ignore[union-attr]
 
     def clean_expertise_text(self) -> list[str]:
         return self._topics("expertise_text")
@@ -306,7 +306,7 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             "pilot_reminder_days",
         ):
             field = cast(forms.IntegerField, self.fields[name])
-            field.validators.append(_range_validator(field.min_value, field.max_value))
+            field.validators.append(_range_validator(field.min_value, field.max_value))  # type: ignore[arg-type]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

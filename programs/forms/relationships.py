@@ -249,7 +249,7 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         cast(forms.ModelChoiceField, self.fields["goals"]).queryset = Goal.objects.filter(
             pk__in=[g.pk for g in goals]
         )
-        cast(forms.ModelChoiceField, self.fields["goals"]).label_from_instance = lambda g: g.text
+        cast(forms.ModelChoiceField, self.fields["goals"]).label_from_instance = lambda g: g.text  # type: ignore[assignment, method-assign]
         if not goals:
             self.fields[
                 "goals"

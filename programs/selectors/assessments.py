@@ -419,7 +419,7 @@ class Comparison:
     @property
     def change_count(self) -> int:
         items = [*self.goals, *self.needs, *self.lists, *self.texts]
-        return sum(1 for item in items if item.kind != SAME)
+        return sum(1 for item in items if item.kind != SAME)  # type: ignore[attr-defined, misc]
 
 
 GOAL_FIELDS = ("text", "target_date", "status", "horizon")

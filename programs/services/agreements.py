@@ -250,7 +250,7 @@ def _display(version: AgreementVersion, field: str, goals: dict[int, str]) -> st
         return ", ".join(labels.get(m, m) for m in value) or "—"
     if field in ("mentee_commitments", "mentor_commitments"):
         enum = MenteeCommitment if field == "mentee_commitments" else MentorCommitment
-        labels = dict(enum.choices)
+        labels = dict(enum.choices)  # type: ignore[arg-type]
         return " ".join(labels.get(c, c) for c in value) or "—"
     if field == "review_on":
         return _day(value)

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -45,11 +45,20 @@ from programs.models import (
 from programs.selectors.assessments import mentors_to_share_with
 from programs.services.audit import audit_record
 
-# The reflections and their length limits, read from the model so there is one source of truth.
+
+def max_length(model: type[models.Model], name: str) -> int:
+    """A text field's limit, read from the model so there is one source of truth."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    assert field.max_length is not None
+    return field.max_length
+
+
+# The reflections and their length limits.
 TEXT_LIMITS: dict[str, int] = {
-    name: SelfAssessment._meta.get_field(name).max_length for name in SelfAssessment.PRIVATE_FIELDS
+    name: max_length(SelfAssessment, name) for name in SelfAssessment.PRIVATE_FIELDS
 }
-GOAL_TEXT_LIMIT = Goal._meta.get_field("text").max_length
+GOAL_TEXT_LIMIT = max_length(Goal, "text")
 LIST_FIELDS = ("roles_wanted", "communication_modes")
 EDITABLE_KEYS = frozenset(TEXT_LIMITS) | {
     "roles_wanted",
@@ -467,7 +476,7 @@ def mentor_offer_update(
         errors.setdefault("years_mentoring", []).append("Enter a number from 0 to 70.")
     if not 0 <= offer.prior_mentees <= 1000:
         errors.setdefault("prior_mentees", []).append("Enter a number from 0 to 1,000.")
-    notes_limit = MentorOffer._meta.get_field("notes").max_length
+    notes_limit = max_length(MentorOffer, "notes")
     notes = offer.notes.strip()
     if len(notes) > notes_limit:
         errors.setdefault("notes", []).append(too_long_message(notes_limit, len(notes)))
@@ -536,7 +545,7 @@ def mentor_training_add(
     *, person: FacultyProfile, name: str, completed_on: date, by: User
 ) -> MentorTraining:
     name = " ".join((name or "").split())
-    limit = MentorTraining._meta.get_field("name").max_length
+    limit = max_length(MentorTraining, "name")
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = "Name the training, e.g. “Mentor development workshop”."

@@ -103,7 +103,7 @@ def _validate_cohort(
 ) -> None:
     if ends_on <= starts_on:
         raise ValidationError({"ends_on": "The cohort must end after it starts."})
-    clash = Cohort.objects.filter(program=program, name__iexact=name).exclude(pk=pk)
+    clash = Cohort.objects.filter(program=program, name__iexact=name).exclude(pk=pk)  # type: ignore[misc]
     if clash.exists():
         raise ValidationError({"name": f"This program already has a cohort called “{name}”."})
 

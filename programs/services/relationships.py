@@ -90,7 +90,7 @@ def _sides_for(
             )
         if not low <= len(mentees) <= high:
             raise ValidationError({"mentees": f"A facilitated group has {low} to {high} mentees."})
-        return [(m, MemberSide.MENTEE) for m in mentees] + [(facilitator, MemberSide.FACILITATOR)]
+        return [(m, MemberSide.MENTEE) for m in mentees] + [(facilitator, MemberSide.FACILITATOR)]  # type: ignore[return-value]
     if kind == RelationshipKind.PEER_GROUP:
         peers = [*mentees, *mentors]
         if facilitator is not None:

@@ -162,7 +162,7 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
             # A backlog (the first sweep over old data, a long outage): plan the most urgent
             # part now; the rest is found again by the next sweep, minutes later. Quiet alerts
             # (one per director and day) go with the flags this sweep sets: never held back.
-            fresh.sort(key=lambda p: (URGENCY.get(p.kind, 9), p.due_at))
+            fresh.sort(key=lambda p: (URGENCY.get(p.kind, 9), p.due_at))  # type: ignore[call-overload]
             kept = [p for p in fresh if p.kind == Kind.QUIET_RELATIONSHIP]
             rest = [p for p in fresh if p.kind != Kind.QUIET_RELATIONSHIP]
             result.backlog = max(len(rest) - MAX_PLANNED_PER_SWEEP, 0)

@@ -313,7 +313,7 @@ def roster_plan(
             continue
         in_program = r["membership"] is not None
         if not (limited and not in_program):
-            current = {
+            current = {  # type: ignore[assignment]
                 "given_name": person.given_name,
                 "family_name": person.family_name,
                 "department": person.department.name if person.department else "",
@@ -333,8 +333,8 @@ def roster_plan(
             }
             for key, new in wanted.items():
                 # A blank cell leaves the field as it is: a roster never erases data.
-                if new and new != current[key]:
-                    p.changes[key] = (current[key] or "—", new)
+                if new and new != current[key]:  # type: ignore[index]
+                    p.changes[key] = (current[key] or "—", new)  # type: ignore[index]
         elif any(p.values.get(k) for k in PROFILE_FIELDS):
             p.notes.append(
                 "Already on the faculty list: their record is kept as it is (admins manage it)."

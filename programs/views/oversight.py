@@ -270,13 +270,13 @@ def _recognition_csv(request: AuthenticatedHttpRequest, program: Program) -> Str
                         m.person.display_name,
                         m.person.department.name if m.person.department else "",
                         m.person.rank.name if m.person.rank else "",
-                        m.current_mentees,
-                        m.total_mentees,
-                        m.meetings_held,
+                        m.current_mentees,  # type: ignore[attr-defined]
+                        m.total_mentees,  # type: ignore[attr-defined]
+                        m.meetings_held,  # type: ignore[attr-defined]
                         _recognition_score(m),
-                        m.review_count,
-                        m.trainings,
-                        m.last_training_on.isoformat() if m.last_training_on else "",
+                        m.review_count,  # type: ignore[attr-defined]
+                        m.trainings,  # type: ignore[attr-defined]
+                        m.last_training_on.isoformat() if m.last_training_on else "",  # type: ignore[attr-defined]
                     )
                 ]
             )
@@ -371,7 +371,7 @@ def director_view(
             .select_related("raised_by"),
             "stage_literature": STAGE_LITERATURE,
             # The same rule as the dashboard and the table (the agreed cadence).
-            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
+            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))  # type: ignore[misc]
             .values_list("is_quiet", flat=True)
             .get(),
             # Directors who are themselves in the relationship see no review results.

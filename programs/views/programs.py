@@ -100,7 +100,7 @@ def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     states = assessment_states(person_ids=[m.person_id for m in page])
     for m in page:
-        m.assessment_state = states.get(m.person_id, AssessmentState())
+        m.assessment_state = states.get(m.person_id, AssessmentState())  # type: ignore[attr-defined]
     return render(
         request,
         "programs/member_list.html",

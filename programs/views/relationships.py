@@ -172,8 +172,8 @@ def agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             except AgreementConflict as e:
                 form.add_error(None, e)
                 state = agreement_state(relationship)  # show what the other person saved
-                form.data = form.data.copy()
-                form.data["revision"] = str(state.revision)
+                form.data = form.data.copy()  # type: ignore[attr-defined]
+                form.data["revision"] = str(state.revision)  # type: ignore[index]
                 status = 409
             except ValidationError as e:
                 apply_errors(form, e)
@@ -398,7 +398,7 @@ def action_item_status(request: AuthenticatedHttpRequest, pk: int, item_pk: int)
         messages.error(request, " ".join(e.messages))
     else:
         messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
-    return redirect(request.POST.get("next") if _safe_next(request) else relationship)
+    return redirect(request.POST.get("next") if _safe_next(request) else relationship)  # type: ignore[arg-type]
 
 
 @require_http_methods(["GET", "POST"])

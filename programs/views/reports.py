@@ -104,4 +104,4 @@ def report_export_download(
         content_type=CONTENT_TYPES[export.format],
     )
     response["Cache-Control"] = "no-store"
-    return response
+    return response  # type: ignore[return-value]

@@ -266,7 +266,7 @@ def instrument_edit(
                 source=form.cleaned_data["source"],
                 scale_max=form.cleaned_data["scale_max"],
                 scale_labels=form.labels(),
-                items=items.items(),
+                items=items.items(),  # type: ignore[attr-defined]
                 by=request.user,
             )
         except ValidationError as e:
