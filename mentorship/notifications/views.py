@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -47,7 +47,7 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
 @csrf_exempt
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user, kind = unsubscribe_from_token(token)
     except (signing.BadSignature, LookupError):

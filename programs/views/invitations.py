@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from allauth.account.utils import perform_login
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from mentorship.http import AuthenticatedHttpRequest
 from programs.forms.programs import SetPasswordForm
 from programs.services.invitations import InvitationError, invitation_accept, invitation_from_token
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def invitation_accept_view(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = invitation_from_token(token)
     except InvitationError as e:

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -422,7 +422,7 @@ def meeting_ics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_not_required
 @never_cache
 @require_GET
-def calendar_feed(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The token is the credential: calendar apps cannot sign in. Unknown tokens get 404."""
     feed = calendar_feed_lookup(token)
     if feed is None:
