@@ -20,6 +20,8 @@ PACKAGES = ("mentorship", "programs", "matching")
 PURE_THIRD_PARTY = {"numpy", "scipy", "numba", "openpyxl", "dateutil"}
 PURE_PACKAGES = ("programs.domain", "matching.engine")
 SERVICES = ("programs.services", "matching.services", "mentorship.notifications.services")
+VIEWS = ("programs.views", "matching.views", "mentorship.notifications.views")
+FORMS = ("programs.forms", "matching.forms", "mentorship.notifications.forms")
 DEMO = "programs.demo"
 DEMO_USERS = {"programs.management.commands.seed_demo"}
 
@@ -192,30 +194,12 @@ def _violations(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> dict[st
 
 def test_models_import_no_services_selectors_views_or_forms():
     models = ("programs.models", "matching.models", "mentorship.notifications.models")
-    above = (
-        *SERVICES,
-        "programs.selectors",
-        "matching.selectors",
-        "programs.views",
-        "matching.views",
-        "mentorship.notifications.views",
-        "programs.forms",
-        "matching.forms",
-        "mentorship.notifications.forms",
-    )
+    above = (*SERVICES, "programs.selectors", "matching.selectors", *VIEWS, *FORMS)
     assert _violations(models, above) == {}
 
 
 def test_services_import_no_views_or_forms():
-    web = (
-        "programs.views",
-        "matching.views",
-        "mentorship.notifications.views",
-        "programs.forms",
-        "matching.forms",
-        "mentorship.notifications.forms",
-    )
-    assert _violations(SERVICES, web) == {}
+    assert _violations(SERVICES, (*VIEWS, *FORMS)) == {}
 
 
 def test_only_the_seed_command_imports_the_demo():

@@ -12,6 +12,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from programs.models import (
+    DEFAULTED_PROGRAM_SETTINGS,
     PROGRAM_SETTINGS,
     AcademicRank,
     AcademicStream,
@@ -225,15 +226,7 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return data
 
 
-DEFAULTED_FIELDS = (
-    "upcoming_reminder_hours",
-    "agenda_reminder_days",
-    "log_reminder_days",
-    "checkin_grace_days",
-    "pilot_reminder_days",
-    "review_risk_threshold",
-    "review_drop_threshold",
-)
+DEFAULTED_FIELDS = DEFAULTED_PROGRAM_SETTINGS
 
 
 class ProgramForm(PlainTextMixin, forms.ModelForm):

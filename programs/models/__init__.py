@@ -40,6 +40,7 @@ from programs.models.oversight import (
 )
 from programs.models.people import FacultyProfile, Gender, Invitation
 from programs.models.programs import (
+    DEFAULTED_PROGRAM_SETTINGS,
     MENTEE_ROLES,
     MENTOR_ROLES,
     PROGRAM_SETTINGS,
@@ -100,6 +101,7 @@ from programs.models.reviews import (
 
 __all__ = [
     "CLOSED_STAGES",
+    "DEFAULTED_PROGRAM_SETTINGS",
     "DEFAULT_CONFIDENTIALITY",
     "DEFAULT_CREDIT",
     "GROUP_KINDS",
