@@ -172,9 +172,9 @@ def with_signals(
     return relationships
 
 
-def _guiding_load() -> Subquery:
+def _guiding_load() -> Coalesce:
     """Open relationships a mentor membership's person guides in that membership's program."""
-    return Coalesce(  # type: ignore[return-value]
+    return Coalesce(
         Subquery(
             RelationshipMember.objects.filter(
                 person=OuterRef("person"),

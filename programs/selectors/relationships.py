@@ -59,8 +59,8 @@ from programs.selectors.assessments import latest_submitted_assessment
 # --- Building blocks ---------------------------------------------------------------------------
 
 
-def _count(queryset: QuerySet[Any]) -> Subquery:
-    return Coalesce(  # type: ignore[return-value]
+def _count(queryset: QuerySet[Any]) -> Coalesce:
+    return Coalesce(
         Subquery(
             queryset.order_by().values("relationship").annotate(n=Count("pk")).values("n")[:1],
             output_field=IntegerField(),
