@@ -182,10 +182,9 @@ def _make_form(
 
 def _revision(data: Any) -> int:
     for key in ("overwrite_revision", "revision"):
-        try:
-            return int(data.get(key, ""))
-        except ValueError:
-            continue
+        revision = parse_int(data.get(key))
+        if revision is not None:
+            return revision
     return -1
 
 
