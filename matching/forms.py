@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -101,7 +101,8 @@ class WeightsForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         values = [data.get(name) for name in CRITERIA]
         if all(v is not None for v in values) and not any(values):
             raise ValidationError(
@@ -134,14 +135,17 @@ class RunForm(forms.Form):
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = [MODEL_TO_RUN[m] for m in program.allowed_models if m in MODEL_TO_RUN]
-        self.fields["mode"].choices = [(m.value, m.label) for m in RunMode if m in allowed] or [
-            (RunMode.ONE_TO_ONE.value, RunMode.ONE_TO_ONE.label)
-        ]
-        self.fields["mode"].initial = self.fields["mode"].choices[0][0]
-        self.fields["cohort"].queryset = Cohort.objects.filter(program=program)
+        cast(forms.ChoiceField, self.fields["mode"]).choices = [
+            (m.value, m.label) for m in RunMode if m in allowed
+        ] or [(RunMode.ONE_TO_ONE.value, RunMode.ONE_TO_ONE.label)]
+        self.fields["mode"].initial = cast(forms.ChoiceField, self.fields["mode"]).choices[0][0]  # type: ignore[index]
+        cast(forms.ModelChoiceField, self.fields["cohort"]).queryset = Cohort.objects.filter(
+            program=program
+        )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("mode") == RunMode.MOSAIC and not data.get("areas"):
             self.add_error("areas", "Choose the need areas each board should cover (two to four).")
         return data
@@ -161,11 +165,16 @@ class PairRuleForm(forms.Form):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentee"].queryset = _people(program, MENTEE_ROLES)
-        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)
+        cast(forms.ModelChoiceField, self.fields["mentee"]).queryset = _people(
+            program, MENTEE_ROLES
+        )
+        cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = _people(
+            program, MENTOR_ROLES
+        )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("mentee") and data.get("mentee") == data.get("mentor"):
             self.add_error("mentor", "Choose someone other than the mentee.")
         return data
@@ -176,7 +185,9 @@ class ChooseMenteeForm(forms.Form):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentee"].queryset = _people(program, MENTEE_ROLES)
+        cast(forms.ModelChoiceField, self.fields["mentee"]).queryset = _people(
+            program, MENTEE_ROLES
+        )
 
 
 class AssignForm(forms.Form):
@@ -200,7 +211,9 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)
+        cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = _people(
+            program, MENTOR_ROLES
+        )
 
 
 class ChangeMentorForm(forms.Form):
@@ -208,4 +221,6 @@ class ChangeMentorForm(forms.Form):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)
+        cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = _people(
+            program, MENTOR_ROLES
+        )

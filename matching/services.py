@@ -36,6 +36,7 @@ from matching.models import (
     SuggestionStatus,
 )
 from matching.sources import load_problem
+from mentorship.accounts.models import User
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from mentorship.queue import enqueue_on_commit
@@ -86,7 +87,7 @@ def program_weights(program: Program) -> dict[str, float]:
 
 
 @transaction.atomic
-def weights_update(*, program: Program, weights: Mapping[str, float], by: Any) -> MatchSettings:
+def weights_update(*, program: Program, weights: Mapping[str, float], by: User) -> MatchSettings:
     try:
         full = validate_weights(weights)
     except ValueError as e:
@@ -100,7 +101,7 @@ def weights_update(*, program: Program, weights: Mapping[str, float], by: Any) -
 
 @transaction.atomic
 def conflict_declare(
-    *, person: FacultyProfile, other: FacultyProfile, by: Any, note: str = ""
+    *, person: FacultyProfile, other: FacultyProfile, by: User, note: str = ""
 ) -> ConflictOfInterest:
     if person.pk == other.pk:
         raise MatchingError("A conflict of interest needs two different people.")
@@ -119,7 +120,7 @@ def pair_rule_set(
     mentee: FacultyProfile,
     mentor: FacultyProfile,
     kind: str,
-    by: Any,
+    by: User,
     note: str = "",
 ) -> PairRule:
     if kind not in PairRuleKind.values:
@@ -127,7 +128,10 @@ def pair_rule_set(
     opposite = {PairRuleKind.PIN: PairRuleKind.FORBID, PairRuleKind.FORBID: PairRuleKind.PIN}
     if kind in opposite:
         PairRule.objects.filter(
-            program=program, mentee=mentee, mentor=mentor, kind=opposite[kind]
+            program=program,
+            mentee=mentee,
+            mentor=mentor,
+            kind=opposite[kind],  # type: ignore[index]
         ).delete()
     if kind == PairRuleKind.PIN:
         # One pin per mentee: pinning a new mentor replaces the old pin.
@@ -144,7 +148,7 @@ def pair_rule_set(
 
 
 @transaction.atomic
-def pair_rule_remove(*, rule: PairRule, by: Any) -> None:
+def pair_rule_remove(*, rule: PairRule, by: User) -> None:
     audit_record(
         actor=by, verb=f"matching.rule_{rule.kind}_remove", target=rule, program=rule.program
     )
@@ -209,7 +213,7 @@ def request_send(
     mentor: FacultyProfile,
     message: str,
     focus_area: NeedArea | None = None,
-    by: Any,
+    by: User,
 ) -> MentorRequest:
     _membership(program, mentee, MENTEE_ROLES)
     # Lock the mentee's membership so two quick requests cannot both slip under the limit.
@@ -285,7 +289,7 @@ def open_guiding_count(*, program: Program, person: FacultyProfile) -> int:
 
 
 @transaction.atomic
-def request_accept(*, request: MentorRequest, by: Any, message: str = "") -> Relationship:
+def request_accept(*, request: MentorRequest, by: User, message: str = "") -> Relationship:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     program, mentee, mentor = request.program, request.mentee, request.mentor
@@ -311,7 +315,7 @@ def request_accept(*, request: MentorRequest, by: Any, message: str = "") -> Rel
     if request.focus_area_id and _has_open_mentor_for(program, mentee, request.focus_area_id):
         raise MatchingError(
             f"{mentee.display_name} has just been matched with another mentor for "
-            f"{request.focus_area.name}. The request is closed."
+            f"{request.focus_area.name}. The request is closed."  # type: ignore[union-attr]
         )
     relationship = relationship_create(
         program=program,
@@ -357,7 +361,7 @@ def _has_open_mentor_for(program: Program, mentee: FacultyProfile, area_id: int)
 
 
 @transaction.atomic
-def request_decline(*, request: MentorRequest, by: Any, message: str = "") -> MentorRequest:
+def request_decline(*, request: MentorRequest, by: User, message: str = "") -> MentorRequest:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     request.status = RequestStatus.DECLINED
@@ -370,7 +374,7 @@ def request_decline(*, request: MentorRequest, by: Any, message: str = "") -> Me
 
 
 @transaction.atomic
-def request_withdraw(*, request: MentorRequest, by: Any) -> MentorRequest:
+def request_withdraw(*, request: MentorRequest, by: User) -> MentorRequest:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     request.status = RequestStatus.WITHDRAWN
@@ -424,7 +428,7 @@ def manual_assign(
     focus_area: NeedArea | None = None,
     roles: Iterable[str] = (),
     override_capacity: bool = False,
-    by: Any,
+    by: User,
 ) -> Relationship:
     """A director pairs two people after seeing their fit. Hard exclusions still apply; a full
     mentor can be given one more mentee only deliberately (`override_capacity`)."""
@@ -468,7 +472,7 @@ def match_run_start(
     cohort: Cohort | None = None,
     maximise_matched_first: bool = False,
     areas: Iterable[NeedArea] = (),
-    by: Any,
+    by: User,
 ) -> MatchRun:
     if mode not in RunMode.values:
         raise MatchingError(f"Unknown way of matching “{mode}”.")
@@ -507,7 +511,7 @@ def match_run_execute(*, run_id: int) -> MatchRun:
     with transaction.atomic():
         run = MatchRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.status != RunStatus.QUEUED:
-            return run
+            return run  # type: ignore[return-value]
         run.status, run.started_at = RunStatus.RUNNING, timezone.now()
         run.save(update_fields=["status", "started_at"])
     try:
@@ -538,7 +542,7 @@ def _editable(run: MatchRun) -> None:
 
 
 @transaction.atomic
-def suggestion_remove(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestion:
+def suggestion_remove(*, suggestion: MatchSuggestion, by: User) -> MatchSuggestion:
     _editable(suggestion.run)
     suggestion.status = SuggestionStatus.REMOVED
     suggestion.edited_by = by
@@ -553,7 +557,7 @@ def suggestion_remove(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestio
 
 
 @transaction.atomic
-def suggestion_restore(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestion:
+def suggestion_restore(*, suggestion: MatchSuggestion, by: User) -> MatchSuggestion:
     _editable(suggestion.run)
     suggestion.status = SuggestionStatus.PROPOSED
     suggestion.edited_by = by
@@ -563,7 +567,7 @@ def suggestion_restore(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggesti
 
 @transaction.atomic
 def suggestion_change_mentor(
-    *, suggestion: MatchSuggestion, mentor: FacultyProfile, by: Any
+    *, suggestion: MatchSuggestion, mentor: FacultyProfile, by: User
 ) -> MatchSuggestion:
     """Swap in another mentor, re-scored and checked against exclusions and capacity within
     this proposal (the mentor's other proposed mentees count)."""
@@ -612,7 +616,7 @@ def suggestion_change_mentor(
 
 
 @transaction.atomic
-def match_run_publish(*, run: MatchRun, by: Any) -> list[Relationship]:
+def match_run_publish(*, run: MatchRun, by: User) -> list[Relationship]:
     """Create the relationships (in their pilot) and tell everyone. All or nothing: if any pair
     is no longer possible (someone left, a mentor filled up), nothing is published and the
     director is told which pair to fix."""
@@ -665,7 +669,9 @@ def _publish_units(
     return list(groups.values())
 
 
-def _publish_one(run: MatchRun, kind: str, members: list[MatchSuggestion], by: Any) -> Relationship:
+def _publish_one(
+    run: MatchRun, kind: str, members: list[MatchSuggestion], by: User
+) -> Relationship:
     program, first = run.program, members[0]
     if run.mode == RunMode.PEER_GROUPS:
         facilitator = first.mentor
@@ -679,17 +685,17 @@ def _publish_one(run: MatchRun, kind: str, members: list[MatchSuggestion], by: A
             by=by,
         )
     if run.mode == RunMode.ONE_TO_ONE or run.mode == RunMode.MOSAIC:
-        taken = open_guiding_count(program=program, person=first.mentor)
+        taken = open_guiding_count(program=program, person=first.mentor)  # type: ignore[arg-type]
         capacity = Membership.objects.get(program=program, person=first.mentor).mentor_capacity
         if taken >= capacity:
-            raise ValidationError(f"{first.mentor.display_name} has no place left.")
+            raise ValidationError(f"{first.mentor.display_name} has no place left.")  # type: ignore[union-attr]
     return relationship_create(
         program=program,
         kind=kind,
         mentees=[first.mentee],
-        mentors=[first.mentor],
+        mentors=[first.mentor],  # type: ignore[list-item]
         focus_area=first.area,
-        is_remote=first.mentee.institution_id != first.mentor.institution_id,
+        is_remote=first.mentee.institution_id != first.mentor.institution_id,  # type: ignore[union-attr]
         source=RelationshipSource.MATCH_RUN,
         cohort=run.cohort,
         by=by,
@@ -697,7 +703,7 @@ def _publish_one(run: MatchRun, kind: str, members: list[MatchSuggestion], by: A
 
 
 @transaction.atomic
-def match_run_discard(*, run: MatchRun, by: Any) -> MatchRun:
+def match_run_discard(*, run: MatchRun, by: User) -> MatchRun:
     run = MatchRun.objects.select_for_update().get(pk=run.pk)
     if run.status == RunStatus.PUBLISHED:
         raise MatchingError("A published proposal cannot be discarded.")
@@ -705,17 +711,3 @@ def match_run_discard(*, run: MatchRun, by: Any) -> MatchRun:
     run.save(update_fields=["status"])
     audit_record(actor=by, verb="matching.run_discard", target=run, program=run.program)
     return run
-
-
-def unmatched_reason_words(code: str) -> str:
-    return {
-        "no_eligible_mentor": "no mentor in the program may be paired with them",
-        "capacity_exhausted": "every suitable mentor is full",
-        "zero_score_only": "the only mentors with room are no fit at all",
-        "already_on_board": "the only mentors with room are already on their board",
-        "no_eligible_peer": "no peer may be paired with them",
-        "not_paired": "every suitable peer was paired with a closer fit (or an odd number)",
-        "too_few_mentees": "too few mentees to form a group",
-        "no_compatible_group": "no group could take them",
-        "no_self_evaluation": "has not submitted a self-evaluation (matched on profile only)",
-    }.get(code, code)

@@ -171,14 +171,14 @@ def _mentee_memberships(
         rows = rows.filter(cohort=cohort)
     if only is not None:
         rows = rows.filter(person_id__in=list(only))
-    return list(rows.order_by("person_id").values("person_id", "cohort_id"))
+    return list(rows.order_by("person_id").values("person_id", "cohort_id"))  # type: ignore[arg-type]
 
 
 def _mentor_memberships(program: Program, only: Iterable[int] | None) -> list[dict]:
     rows = program.memberships.filter(role__in=MENTOR_ROLES, status=MembershipStatus.ACTIVE)
     if only is not None:
         rows = rows.filter(person_id__in=list(only))
-    return list(rows.order_by("person_id").values("person_id", "mentor_capacity"))
+    return list(rows.order_by("person_id").values("person_id", "mentor_capacity"))  # type: ignore[arg-type]
 
 
 def _profiles(people: set[int]) -> dict[int, dict]:
@@ -193,7 +193,7 @@ def _profiles(people: set[int]) -> dict[int, dict]:
         "communication_modes",
         "reports_to_id",
     )
-    return {row["pk"]: row for row in rows}
+    return {row["pk"]: row for row in rows}  # type: ignore[misc]
 
 
 def _topics(people: set[int]) -> dict[int, set[str]]:
@@ -215,7 +215,7 @@ def _assessments(mentees: list[int]) -> dict[int, dict]:
         .order_by("person_id", "version")
         .values("pk", "person_id", "roles_wanted", "location_preference", "communication_modes")
     )
-    return {row["person_id"]: row for row in rows}  # the last (highest version) wins
+    return {row["person_id"]: row for row in rows}  # type: ignore[misc]  # the last (highest version) wins
 
 
 def _needs(assessment_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -245,7 +245,7 @@ def _offers(mentors: list[int]) -> dict[int, dict]:
         mentoroffer_id__in=list(by_pk), needarea__is_active=True
     )
     for offer_pk, slug in through.values_list("mentoroffer_id", "needarea__slug"):
-        by_pk[offer_pk]["areas"].add(slug)
+        by_pk[offer_pk]["areas"].add(slug)  # type: ignore[attr-defined]
     return offers
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
+from matching.explanations import unmatched_reason_words
 from matching.forms import (
     AnswerForm,
     AssignForm,
@@ -51,9 +53,9 @@ from matching.services import (
     suggestion_change_mentor,
     suggestion_remove,
     suggestion_restore,
-    unmatched_reason_words,
     weights_update,
 )
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     get_match_run_for_director,
     get_mentee_membership,
@@ -71,7 +73,7 @@ from programs.services.people import profile_ensure
 # --- mentee -----------------------------------------------------------------------------------
 
 
-def shortlist(request: HttpRequest, pk: int) -> HttpResponse:
+def shortlist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_mentee_membership(request.user, pk)
     return render(
         request,
@@ -85,7 +87,7 @@ def shortlist(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _program_mentor(
-    request: HttpRequest, pk: int, mentor_pk: int
+    request: AuthenticatedHttpRequest, pk: int, mentor_pk: int
 ) -> tuple[Membership, FacultyProfile]:
     membership = get_mentee_membership(request.user, pk)
     mentor = get_object_or_404(
@@ -98,7 +100,7 @@ def _program_mentor(
 
 
 @require_POST
-def mark(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
+def mark(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
     value = request.POST.get("mark") or None
     if value not in (None, ShortlistMark.BOOKMARK, ShortlistMark.HIDDEN):
@@ -109,12 +111,12 @@ def mark(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
         ShortlistMark.HIDDEN: f"{mentor.display_name} is hidden from your list.",
         None: f"{mentor.display_name} is back in your list as usual.",
     }
-    messages.success(request, words[value])
+    messages.success(request, words[value])  # type: ignore[index]
     return redirect("matching:shortlist", pk=pk)
 
 
 @require_POST
-def declare_conflict(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
+def declare_conflict(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
     conflict_declare(person=membership.person, other=mentor, by=request.user)
     messages.success(
@@ -126,7 +128,7 @@ def declare_conflict(request: HttpRequest, pk: int, mentor_pk: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-def request_new(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
+def request_new(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
     program = membership.program
     fit = pair_fit(program=program, mentee=membership.person, mentor=mentor)
@@ -157,7 +159,7 @@ def request_new(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_withdraw_view(request: HttpRequest, request_pk: int) -> HttpResponse:
+def request_withdraw_view(request: AuthenticatedHttpRequest, request_pk: int) -> HttpResponse:
     mentor_request = get_request_for_mentee(request.user, request_pk)
     try:
         request_withdraw(request=mentor_request, by=request.user)
@@ -173,7 +175,7 @@ def request_withdraw_view(request: HttpRequest, request_pk: int) -> HttpResponse
 # --- mentor -----------------------------------------------------------------------------------
 
 
-def my_requests(request: HttpRequest) -> HttpResponse:
+def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     person = profile_ensure(user=request.user)
     received = list(requests_received(person))
     return render(
@@ -188,7 +190,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def request_detail(request: HttpRequest, request_pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, request_pk: int) -> HttpResponse:
     mentor_request = get_request_for_user(request.user, request_pk)
     is_mentor = mentor_request.mentor.user_id == request.user.pk
     accept_form, decline_form = AnswerForm(prefix="accept"), DeclineForm(prefix="decline")
@@ -236,7 +238,7 @@ def request_detail(request: HttpRequest, request_pk: int) -> HttpResponse:
 # --- director ---------------------------------------------------------------------------------
 
 
-def hub(request: HttpRequest, pk: int) -> HttpResponse:
+def hub(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     return render(
         request,
@@ -251,7 +253,7 @@ def hub(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def weights(request: HttpRequest, pk: int) -> HttpResponse:
+def weights(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = WeightsForm(request.POST or None, weights=program_weights(program))
     if request.method == "POST" and form.is_valid():
@@ -266,7 +268,7 @@ def weights(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def rules(request: HttpRequest, pk: int) -> HttpResponse:
+def rules(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = PairRuleForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
@@ -289,7 +291,7 @@ def rules(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def rule_remove(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
+def rule_remove(request: AuthenticatedHttpRequest, pk: int, rule_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     rule = get_object_or_404(PairRule, pk=rule_pk, program=program)
     pair_rule_remove(rule=rule, by=request.user)
@@ -298,7 +300,7 @@ def rule_remove(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     chooser = ChooseMenteeForm(request.GET or None, program=program)
     mentee = chooser.cleaned_data["mentee"] if chooser.is_valid() else None
@@ -337,7 +339,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def fairness_view(request: HttpRequest, pk: int) -> HttpResponse:
+def fairness_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run_pk = request.GET.get("run", "")
     run = (
@@ -351,7 +353,7 @@ def fairness_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def run_new(request: HttpRequest, pk: int) -> HttpResponse:
+def run_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = RunForm(request.POST, program=program)
     if form.is_valid():
@@ -382,7 +384,7 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def run_detail(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
     suggestions = (
@@ -402,19 +404,18 @@ def run_detail(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     )
 
 
-def run_progress(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+def run_progress(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
     """Polled by htmx while the job runs; once finished, asks the page to reload."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
-    response = render(request, "matching/_progress.html", {"program": program, "run": run})
     if run.is_finished:
-        response["HX-Refresh"] = "true"
-    return response
+        return HttpResponseClientRefresh()
+    return render(request, "matching/_progress.html", {"program": program, "run": run})
 
 
 @require_POST
 def suggestion_action(
-    request: HttpRequest, pk: int, run_pk: int, suggestion_pk: int, action: str
+    request: AuthenticatedHttpRequest, pk: int, run_pk: int, suggestion_pk: int, action: str
 ) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
@@ -448,7 +449,7 @@ def suggestion_action(
 
 
 @require_POST
-def run_publish(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+def run_publish(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
     try:
@@ -465,7 +466,7 @@ def run_publish(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
 
 
 @require_POST
-def run_discard(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+def run_discard(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
     try:

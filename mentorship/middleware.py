@@ -47,7 +47,7 @@ class UserTimezoneMiddleware:
 def _profile_time_zone(user: object) -> str:
     from programs.models import FacultyProfile
 
-    tz = FacultyProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    tz = FacultyProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()  # type: ignore[misc]
     return tz or settings.TIME_ZONE
 
 

@@ -1,14 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-
-@login_not_required
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
+from mentorship.health import healthz, readyz
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
@@ -17,6 +11,7 @@ urlpatterns = [
     path("", include("programs.urls")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]
 
 admin.site.site_header = f"{settings.SITE_NAME} — technical admin"

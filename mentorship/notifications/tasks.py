@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 from celery import shared_task
@@ -16,6 +17,8 @@ from mentorship.notifications.services import (
 )
 from mentorship.queue import enqueue
 
+logger = logging.getLogger(__name__)
+
 
 def backoff(retries: int) -> int:
     """Exponential backoff with full jitter: 30 s, 60 s, 120 s … capped at 30 minutes."""
@@ -23,7 +26,7 @@ def backoff(retries: int) -> int:
 
 
 @shared_task(bind=True, max_retries=MAX_ATTEMPTS)
-def deliver(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
+def deliver(self, notification_id: int) -> str:
     try:
         return notification_deliver(notification_id=notification_id)
     except TransientDeliveryError as e:
@@ -40,7 +43,15 @@ def sweep_pending() -> int:
     for i, notification_id in enumerate(ids):
         if not enqueue(deliver, notification_id):
             notifications_release(ids[i:])
+            logger.warning(
+                "Pending sweep: %d due, %d queued; the broker refused the rest (%d released "
+                "for the next sweep)",
+                len(ids),
+                i,
+                len(ids) - i,
+            )
             return i
+    logger.info("Pending sweep: %d due, %d queued", len(ids), len(ids))
     return len(ids)
 
 

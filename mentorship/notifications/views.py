@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from mentorship.http import AuthenticatedHttpRequest
 from mentorship.notifications.forms import PreferencesForm, kinds_for
 from mentorship.notifications.kinds import Delivery, Kind, spec
 from mentorship.notifications.models import Preference, QuietHours
@@ -22,7 +23,7 @@ from programs.access import roles_for
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     kinds = kinds_for(is_privileged=roles_for(request.user).is_privileged)
     current = dict(Preference.objects.filter(user=request.user).values_list("kind", "delivery"))
     quiet = QuietHours.objects.filter(user=request.user).first()

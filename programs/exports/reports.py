@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SMALL_CELL = 5
-SUPPRESSED = "fewer than 5"
+from programs.domain.small_cells import SMALL_CELL, SUPPRESSED
+from programs.models import CommunicationMode, GoalStatus, RelationshipStage
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -156,27 +157,19 @@ def _pct(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "—"
 
 
-def _median(values: list[float]) -> str:
+def _median(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.0f}" if values else "—"
 
 
-def _mean(values: list[float], digits: int = 1) -> str:
+def _mean(values: Sequence[float], digits: int = 1) -> str:
     return f"{statistics.fmean(values):.{digits}f}" if values else "—"
 
 
-MODE_LABELS = {
-    "in_person": "In person",
-    "video": "Video call",
-    "phone": "Phone",
-    "email": "Email",
-    "messaging": "Messaging",
-}
-GOAL_LABELS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "achieved": "Achieved",
-    "set_aside": "Set aside",
-}
+# The model's own words; only the review choices and relationship kinds are shortened, for
+# narrow table columns.
+MODE_LABELS = dict(CommunicationMode.choices)
+GOAL_LABELS = dict(GoalStatus.choices)
+STAGE_LABELS = dict(RelationshipStage.choices)
 CHOICE_LABELS = {
     "continue": "Continue as we are",
     "adjust": "Continue, but revisit the agreement",
@@ -187,13 +180,6 @@ KIND_LABELS = {
     "peer": "Peer pair",
     "facilitated_group": "Facilitated group",
     "peer_group": "Peer group",
-}
-STAGE_LABELS = {
-    "pilot": "Pilot",
-    "active": "Active",
-    "concluding": "Concluding",
-    "concluded": "Concluded",
-    "ended": "Ended early",
 }
 
 
@@ -395,7 +381,7 @@ def _reviews(f: _Facts) -> Section:
         if 0 < len(people) < SMALL_CELL:
             rows.append([label, SUPPRESSED, SUPPRESSED])
         else:
-            rows.append([label, len(reviews), _mean(scores)])
+            rows.append([label, len(reviews), _mean(scores)])  # type: ignore[list-item]
     choices = Counter(r.choice for r in d.reviews)
     return Section(
         "Relationship reviews",
@@ -505,7 +491,7 @@ def equity_rows(f: _Facts, key: Callable[[Person], str]) -> list[list[Any]]:
         rows.append(
             [
                 group,
-                len(people),
+                len(people),  # type: ignore[list-item]
                 _pct(matched, len(people)),
                 _median(days) if len(days) >= SMALL_CELL else (SUPPRESSED if days else "—"),
                 _mean(meetings)
@@ -533,7 +519,8 @@ def _equity(f: _Facts) -> Section:
                 f"By {dimension.lower()}",
                 columns,
                 equity_rows(f, key),
-                note="Groups of fewer than 5 people are not shown, nor is the next smallest when "
+                note=f"Groups of fewer than {SMALL_CELL} people are not shown, nor is the next "
+                "smallest when "
                 "only one is hidden, so that no one can be identified.",
             )
             for dimension, key in EQUITY_DIMENSIONS.items()

@@ -4,7 +4,7 @@ roster upload, and the report period."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -40,8 +40,8 @@ class ReassignForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outgoing"].queryset = outgoing
-        self.fields["incoming"].queryset = incoming
+        cast(forms.ModelChoiceField, self.fields["outgoing"]).queryset = outgoing
+        cast(forms.ModelChoiceField, self.fields["incoming"]).queryset = incoming
         if outgoing.count() == 1:
             self.fields["outgoing"].initial = outgoing.first()
 
@@ -88,7 +88,7 @@ class RosterUploadForm(forms.Form):
         if programs is None:
             del self.fields["program"]
         else:
-            self.fields["program"].queryset = programs
+            cast(forms.ModelChoiceField, self.fields["program"]).queryset = programs
 
 
 def _first_of_year() -> dt.date:
@@ -104,7 +104,8 @@ class ReportPeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end of the period must be on or after its start.")

@@ -5,13 +5,15 @@ ValidationError with field names, which views attach back to the form (see `appl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from programs.models import (
+    DEFAULTED_PROGRAM_SETTINGS,
+    PROGRAM_SETTINGS,
     AcademicRank,
     AcademicStream,
     Cohort,
@@ -51,7 +53,7 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
 class PlainTextMixin:
     """Refuse markup in every text field of the form (shown back as a field error)."""
 
-    def _post_clean(self) -> None:  # type: ignore[override]
+    def _post_clean(self) -> None:
         for name, field in self.fields.items():  # type: ignore[attr-defined]
             if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField):
                 value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
@@ -156,12 +158,16 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         departments = Department.objects.select_related("institution").order_by("name")
         if profile.institution_id:
             departments = departments.filter(institution_id=profile.institution_id)
-        self.fields["department"].queryset = departments
-        self.fields["division"].queryset = Division.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = departments
+        cast(forms.ModelChoiceField, self.fields["division"]).queryset = Division.objects.filter(
             department__in=departments
         ).select_related("department")
-        self.fields["rank"].queryset = AcademicRank.objects.filter(is_active=True)
-        self.fields["stream"].queryset = AcademicStream.objects.filter(is_active=True)
+        cast(forms.ModelChoiceField, self.fields["rank"]).queryset = AcademicRank.objects.filter(
+            is_active=True
+        )
+        cast(
+            forms.ModelChoiceField, self.fields["stream"]
+        ).queryset = AcademicStream.objects.filter(is_active=True)
         if profile.pk:
             self.initial.setdefault(
                 "expertise_text", ", ".join(t.name for t in profile.expertise.all())
@@ -171,7 +177,7 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
             )
             self.initial.setdefault("communication_modes", profile.communication_modes)
             if profile.reports_to_id:
-                self.initial.setdefault("reports_to_email", profile.reports_to.user.email)
+                self.initial.setdefault("reports_to_email", profile.reports_to.user.email)  # type: ignore[union-attr]
 
     def clean_expertise_text(self) -> list[str]:
         return self._topics("expertise_text")
@@ -204,7 +210,8 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return person
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         department, division = data.get("department"), data.get("division")
         if division and department and division.department_id != department.pk:
             self.add_error("division", f"{division.name} is not a division of {department.name}.")
@@ -219,15 +226,7 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return data
 
 
-DEFAULTED_FIELDS = (
-    "upcoming_reminder_hours",
-    "agenda_reminder_days",
-    "log_reminder_days",
-    "checkin_grace_days",
-    "pilot_reminder_days",
-    "review_risk_threshold",
-    "review_drop_threshold",
-)
+DEFAULTED_FIELDS = DEFAULTED_PROGRAM_SETTINGS
 
 
 class ProgramForm(PlainTextMixin, forms.ModelForm):
@@ -240,24 +239,7 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
 
     class Meta:
         model = Program
-        fields = [
-            "name",
-            "description",
-            "meeting_cadence_days",
-            "review_cadence_months",
-            "pilot_length_days",
-            "allowed_models",
-            "max_pending_requests",
-            "request_expiry_days",
-            "reassessment_months",
-            "upcoming_reminder_hours",
-            "agenda_reminder_days",
-            "log_reminder_days",
-            "checkin_grace_days",
-            "pilot_reminder_days",
-            "review_risk_threshold",
-            "review_drop_threshold",
-        ]
+        fields = list(PROGRAM_SETTINGS)
         labels = {
             "meeting_cadence_days": "Default meeting cadence",
             "review_cadence_months": "Relationship review every (months)",
@@ -281,14 +263,14 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["review_cadence_months"].min_value = 1
-        self.fields["review_cadence_months"].max_value = 24
-        self.fields["pilot_length_days"].min_value = 14
-        self.fields["pilot_length_days"].max_value = 365
-        self.fields["max_pending_requests"].min_value = 1
-        self.fields["max_pending_requests"].max_value = 10
-        self.fields["request_expiry_days"].min_value = 1
-        self.fields["request_expiry_days"].max_value = 90
+        cast(forms.IntegerField, self.fields["review_cadence_months"]).min_value = 1
+        cast(forms.IntegerField, self.fields["review_cadence_months"]).max_value = 24
+        cast(forms.IntegerField, self.fields["pilot_length_days"]).min_value = 14
+        cast(forms.IntegerField, self.fields["pilot_length_days"]).max_value = 365
+        cast(forms.IntegerField, self.fields["max_pending_requests"]).min_value = 1
+        cast(forms.IntegerField, self.fields["max_pending_requests"]).max_value = 10
+        cast(forms.IntegerField, self.fields["request_expiry_days"]).min_value = 1
+        cast(forms.IntegerField, self.fields["request_expiry_days"]).max_value = 90
         for name, low, high in (
             ("upcoming_reminder_hours", 1, 168),
             ("agenda_reminder_days", 1, 14),
@@ -296,7 +278,10 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             ("checkin_grace_days", 0, 60),
             ("pilot_reminder_days", 1, 30),
         ):
-            self.fields[name].min_value, self.fields[name].max_value = low, high
+            (
+                cast(forms.IntegerField, self.fields[name]).min_value,
+                cast(forms.IntegerField, self.fields[name]).max_value,
+            ) = low, high
         for name in DEFAULTED_FIELDS:
             self.fields[name].required = False
         risk, drop = self.fields["review_risk_threshold"], self.fields["review_drop_threshold"]
@@ -313,11 +298,12 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             "checkin_grace_days",
             "pilot_reminder_days",
         ):
-            field = self.fields[name]
-            field.validators.append(_range_validator(field.min_value, field.max_value))
+            field = cast(forms.IntegerField, self.fields[name])
+            field.validators.append(_range_validator(field.min_value, field.max_value))  # type: ignore[arg-type]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # Left empty (or not sent by an older form): keep the current value or the default.
         for name in DEFAULTED_FIELDS:
             if data.get(name) is None and name not in self.errors:
@@ -358,7 +344,8 @@ class CohortForm(PlainTextMixin, forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] <= data["starts_on"]:
             self.add_error("ends_on", "The cohort must end after it starts.")
         return data
@@ -372,7 +359,9 @@ class MembershipForm(forms.ModelForm):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].queryset = Cohort.objects.filter(program=program)
+        cast(forms.ModelChoiceField, self.fields["cohort"]).queryset = Cohort.objects.filter(
+            program=program
+        )
         self.fields["mentor_capacity"].validators.append(_range_validator(0, 20))
 
 
@@ -387,7 +376,9 @@ class AddMemberForm(PlainTextMixin, forms.Form):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].queryset = Cohort.objects.filter(program=program)
+        cast(forms.ModelChoiceField, self.fields["cohort"]).queryset = Cohort.objects.filter(
+            program=program
+        )
 
 
 class InviteForm(PlainTextMixin, forms.Form):
@@ -411,7 +402,8 @@ class InviteForm(PlainTextMixin, forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("program") and not data.get("role"):
             self.add_error("role", "Choose the role they will have in the program.")
         return data
@@ -451,7 +443,8 @@ class SetPasswordForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "The two passwords differ. Type the same one twice.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from programs.forms.programs import PlainTextMixin
 from programs.models import (
-    ActionItemStatus,
     ChecklistArea,
     CommunicationMode,
     ConcernCategory,
@@ -42,22 +41,22 @@ class UniqueIdsMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
 
 class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: FacultyProfile) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: FacultyProfile) -> str:
         return obj.display_name
 
 
 class PeopleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: FacultyProfile) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: FacultyProfile) -> str:
         department = getattr(obj.department, "name", "")
         return f"{obj.display_name} — {department}" if department else obj.display_name
 
 
 class GoalChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Goal) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Goal) -> str:
         return obj.text
 
 
@@ -117,11 +116,11 @@ class RelationshipForm(UniqueIdsMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentees"].queryset = mentees
-        self.fields["mentors"].queryset = mentors
-        self.fields["facilitator"].queryset = mentors
+        cast(forms.ModelChoiceField, self.fields["mentees"]).queryset = mentees
+        cast(forms.ModelChoiceField, self.fields["mentors"]).queryset = mentors
+        cast(forms.ModelChoiceField, self.fields["facilitator"]).queryset = mentors
         allowed = set(program.allowed_models) | {"one_to_one"}
-        self.fields["kind"].choices = [
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
             c for c in RelationshipKind.choices if c[0] in allowed or c[0] == "peer"
         ]
 
@@ -160,7 +159,7 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = programs
+        cast(forms.ModelChoiceField, self.fields["program"]).queryset = programs
         if len(programs) == 1:  # nothing to choose
             self.fields["program"].widget = forms.HiddenInput()
 
@@ -247,8 +246,10 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     def __init__(self, *args: Any, goals: list[Goal], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goals"].queryset = Goal.objects.filter(pk__in=[g.pk for g in goals])
-        self.fields["goals"].label_from_instance = lambda g: g.text
+        cast(forms.ModelChoiceField, self.fields["goals"]).queryset = Goal.objects.filter(
+            pk__in=[g.pk for g in goals]
+        )
+        cast(forms.ModelChoiceField, self.fields["goals"]).label_from_instance = lambda g: g.text  # type: ignore[assignment, method-assign]
         if not goals:
             self.fields[
                 "goals"
@@ -289,7 +290,8 @@ class MeetingForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
             del self.fields["already_held"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         on, starts, ends = data.get("on"), data.get("starts"), data.get("ends")
         if on and starts and ends:
             if ends <= starts:
@@ -404,7 +406,9 @@ class AgendaItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     def __init__(self, *args: Any, goals: list[Goal], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goal"].queryset = Goal.objects.filter(pk__in=[g.pk for g in goals])
+        cast(forms.ModelChoiceField, self.fields["goal"]).queryset = Goal.objects.filter(
+            pk__in=[g.pk for g in goals]
+        )
 
 
 class ActionItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
@@ -426,16 +430,12 @@ class ActionItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         self, *args: Any, members: list[FacultyProfile], goals: list[Goal], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = FacultyProfile.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = FacultyProfile.objects.filter(
             pk__in=[p.pk for p in members]
         )
-        self.fields["goal"].queryset = Goal.objects.filter(pk__in=[g.pk for g in goals])
-
-
-class ActionStatusForm(UniqueIdsMixin, forms.Form):
-    id_prefix = "status"
-
-    status = forms.ChoiceField(choices=ActionItemStatus.choices)
+        cast(forms.ModelChoiceField, self.fields["goal"]).queryset = Goal.objects.filter(
+            pk__in=[g.pk for g in goals]
+        )
 
 
 class MeetingLogForm(UniqueIdsMixin, forms.Form):

@@ -113,6 +113,31 @@ class Program(models.Model):
         return [labels[m] for m in self.allowed_models if m in labels]
 
 
+# Reminder timing and review-risk thresholds: each has a default, so leaving one blank keeps it.
+DEFAULTED_PROGRAM_SETTINGS = (
+    "upcoming_reminder_hours",
+    "agenda_reminder_days",
+    "log_reminder_days",
+    "checkin_grace_days",
+    "pilot_reminder_days",
+    "review_risk_threshold",
+    "review_drop_threshold",
+)
+# What a director sets on the program's settings page (the form and `program_update` both use it).
+PROGRAM_SETTINGS = (
+    "name",
+    "description",
+    "meeting_cadence_days",
+    "review_cadence_months",
+    "pilot_length_days",
+    "allowed_models",
+    "max_pending_requests",
+    "request_expiry_days",
+    "reassessment_months",
+    *DEFAULTED_PROGRAM_SETTINGS,
+)
+
+
 class Cohort(models.Model):
     """An intake cycle of a program (e.g. "2026–27 new faculty")."""
 

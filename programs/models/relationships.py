@@ -144,7 +144,7 @@ class Relationship(models.Model):
 
     @property
     def stage_literature(self) -> str:
-        return STAGE_LITERATURE.get(self.stage, "")
+        return STAGE_LITERATURE.get(self.stage, "")  # type: ignore[call-overload]
 
     @property
     def role_labels(self) -> list[str]:

@@ -27,6 +27,7 @@ from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    MET_STATUSES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     ActionItem,
@@ -54,13 +55,10 @@ from programs.models import (
 )
 from programs.selectors.assessments import latest_submitted_assessment
 
-MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
-
-
 # --- Building blocks ---------------------------------------------------------------------------
 
 
-def _count(queryset: QuerySet[Any]) -> Subquery:
+def _count(queryset: QuerySet[Any]) -> Coalesce:
     return Coalesce(
         Subquery(
             queryset.order_by().values("relationship").annotate(n=Count("pk")).values("n")[:1],
@@ -250,7 +248,7 @@ def board_for(person: FacultyProfile) -> Board:
         assessment=assessment,
         needs=needs,
         roles=roles,
-        upcoming=upcoming,
+        upcoming=upcoming,  # type: ignore[arg-type]
         open_items=open_items,
         goals=goals,
         mentee_programs=mentee_programs,
@@ -321,7 +319,7 @@ def mentor_dashboard_for(person: FacultyProfile) -> MentorDashboard:
         side__in=[MemberSide.MENTOR, MemberSide.FACILITATOR, MemberSide.PEER],
     ).values("relationship")
     relationships = list(
-        with_activity(Relationship.objects.filter(pk__in=mine, stage__in=OPEN_STAGES))
+        with_activity(Relationship.objects.filter(pk__in=mine, stage__in=OPEN_STAGES))  # type: ignore[misc]
         .select_related("program", "focus_area")
         .prefetch_related(active_members())
         .order_by("next_meeting_at", "-started_on", "-pk")
@@ -632,7 +630,7 @@ def next_steps_in_relationships(person: FacultyProfile) -> list[RelationshipStep
     ):
         steps.append(RelationshipStep("agenda", meeting.relationship, meeting, meeting.starts_at))
 
-    for meeting in (
+    for meeting in (  # type: ignore[assignment]
         Meeting.objects.filter(
             relationship__in=mine,
             status=MeetingStatus.SCHEDULED,

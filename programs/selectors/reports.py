@@ -15,12 +15,12 @@ from django.utils import timezone
 from programs.exports.reports import Person, RelationshipRow, ReportData, ReviewRow
 from programs.models import (
     GUIDING_SIDES,
+    MET_STATUSES,
     RECEIVING_SIDES,
     AssessmentStatus,
     Gender,
     Goal,
     Meeting,
-    MeetingStatus,
     Membership,
     MentorTraining,
     Program,
@@ -33,7 +33,6 @@ from programs.models import (
     SelfAssessment,
 )
 
-MET = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 GENDER_LABELS = dict(Gender.choices)
 
 
@@ -139,7 +138,7 @@ def report_data(
     for rid, mode, n, last in (
         Meeting.objects.filter(
             relationship__program=program,
-            status__in=MET,
+            status__in=MET_STATUSES,
             starts_at__gte=since,
             starts_at__lte=min(until, timezone.now()),
         )

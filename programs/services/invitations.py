@@ -10,20 +10,18 @@ from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.emails import absolute_url, send_email
 from mentorship.queue import enqueue_on_commit
 from programs.models import FacultyProfile, Institution, Invitation, Membership, Program, Role
 from programs.services.audit import audit_record
 from programs.services.people import faculty_create
 from programs.services.programs import membership_add
-
-User = get_user_model()
 
 INVITATION_DAYS = 21
 TOKEN_SALT = "programs.invitation"  # noqa: S105 - a namespace, not a secret
@@ -84,7 +82,7 @@ def faculty_invite(
     program: Program | None = None,
     role: str | None = None,
     message: str = "",
-    by: Any,
+    by: User,
     **profile_fields: Any,
 ) -> InviteResult:
     """Invite a person. Someone who already has an account is simply added to the program."""
@@ -122,7 +120,7 @@ def faculty_invite(
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, by: Any) -> Invitation:
+def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
     if invitation.accepted_at is not None:
         raise InvitationError(f"{invitation.email} has already accepted their invitation.")
     invitation.nonce = secrets.token_hex(8)
@@ -136,7 +134,7 @@ def invitation_resend(*, invitation: Invitation, by: Any) -> Invitation:
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, by: Any) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     if invitation.accepted_at is not None:
         raise InvitationError(f"{invitation.email} has already accepted their invitation.")
     invitation.revoked_at = timezone.now()

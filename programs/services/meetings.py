@@ -11,13 +11,13 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from programs.access import versions_readable_by
 from programs.models import (
     ActionItem,
@@ -37,7 +37,8 @@ from programs.models import (
     RelationshipMember,
 )
 from programs.services.audit import audit_record
-from programs.services.relationships import _require_member, lock_relationship, require_open
+from programs.services.guards import lock_relationship, require_open
+from programs.services.guards import require_member as _require_member
 from programs.validators import validate_time_zone
 
 MIN_MINUTES, MAX_MINUTES = 10, 8 * 60
@@ -67,7 +68,7 @@ def _lock(meeting: Meeting) -> Meeting:
     )
 
 
-def _mentee_goal(relationship: Relationship, goal: Goal | None, by: Any) -> None:
+def _mentee_goal(relationship: Relationship, goal: Goal | None, by: User) -> None:
     """A goal of one of the relationship's mentees, from a version `by` may read (their own,
     or one shared with them): linking it must not reveal an unshared goal."""
     if goal is None:
@@ -124,7 +125,7 @@ def meeting_schedule(
     location: str = "",
     video_url: str = "",
     already_held: bool = False,
-    by: Any,
+    by: User,
 ) -> Meeting:
     """Schedule an upcoming meeting, or (with `already_held`) log one that took place."""
     relationship = lock_relationship(relationship)
@@ -164,7 +165,7 @@ def meeting_reschedule(
     mode: str,
     location: str = "",
     video_url: str = "",
-    by: Any,
+    by: User,
 ) -> Meeting:
     meeting = _lock(meeting)
     relationship = meeting.relationship
@@ -192,7 +193,7 @@ def meeting_reschedule(
 
 
 @transaction.atomic
-def meeting_cancel(*, meeting: Meeting, by: Any) -> Meeting:
+def meeting_cancel(*, meeting: Meeting, by: User) -> Meeting:
     meeting = _lock(meeting)
     _require_member(meeting.relationship, by)
     if meeting.status != MeetingStatus.SCHEDULED:
@@ -213,7 +214,7 @@ def _mark_held_if_due(meeting: Meeting) -> list[str]:
     return []
 
 
-def _writable(meeting: Meeting, by: Any) -> RelationshipMember:
+def _writable(meeting: Meeting, by: User) -> RelationshipMember:
     require_open(meeting.relationship)
     member = _require_member(meeting.relationship, by)
     if meeting.status == MeetingStatus.CANCELLED:
@@ -222,7 +223,7 @@ def _writable(meeting: Meeting, by: Any) -> RelationshipMember:
 
 
 @transaction.atomic
-def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: Any) -> Meeting:
+def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: User) -> Meeting:
     """Save the shared notes if nobody else saved since `revision`; otherwise raise
     NotesConflict with the saved text, so the page can offer both."""
     meeting = _lock(meeting)
@@ -260,7 +261,7 @@ def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: Any)
 
 @transaction.atomic
 def meeting_log(
-    *, meeting: Meeting, checklist: Iterable[str], next_meeting_on: date | None, by: Any
+    *, meeting: Meeting, checklist: Iterable[str], next_meeting_on: date | None, by: User
 ) -> Meeting:
     """Record what a meeting covered and when the next one should be; marks it held."""
     meeting = _lock(meeting)
@@ -284,7 +285,7 @@ def meeting_log(
 
 
 @transaction.atomic
-def private_note_save(*, meeting: Meeting, text: str, by: Any) -> PrivateNote:
+def private_note_save(*, meeting: Meeting, text: str, by: User) -> PrivateNote:
     member = _require_member(meeting.relationship, by)
     note, _ = PrivateNote.objects.update_or_create(
         meeting=meeting, author=member.person, defaults={"text": _text(text)}
@@ -294,7 +295,7 @@ def private_note_save(*, meeting: Meeting, text: str, by: Any) -> PrivateNote:
 
 @transaction.atomic
 def agenda_item_add(
-    *, meeting: Meeting, topic: str, goal: Goal | None = None, analysis: str = "", by: Any
+    *, meeting: Meeting, topic: str, goal: Goal | None = None, analysis: str = "", by: User
 ) -> AgendaItem:
     meeting = _lock(meeting)
     member = _writable(meeting, by)
@@ -318,7 +319,7 @@ def agenda_item_add(
 
 
 @transaction.atomic
-def agenda_item_remove(*, item: AgendaItem, by: Any) -> None:
+def agenda_item_remove(*, item: AgendaItem, by: User) -> None:
     member = _writable(item.meeting, by)
     if item.added_by_id != member.person_id:
         raise ValidationError("Only the person who added a topic can remove it.")
@@ -337,7 +338,7 @@ def action_item_create(
     due_on: date | None = None,
     meeting: Meeting | None = None,
     goal: Goal | None = None,
-    by: Any,
+    by: User,
 ) -> ActionItem:
     relationship = lock_relationship(relationship)
     require_open(relationship)
@@ -372,7 +373,7 @@ def action_item_create(
 
 
 @transaction.atomic
-def action_item_set_status(*, item: ActionItem, status: str, by: Any) -> ActionItem:
+def action_item_set_status(*, item: ActionItem, status: str, by: User) -> ActionItem:
     item = (
         ActionItem.objects.select_for_update(of=("self",))
         .select_related("relationship__program")
@@ -395,7 +396,7 @@ def action_item_set_status(*, item: ActionItem, status: str, by: Any) -> ActionI
 
 
 @transaction.atomic
-def recap_write(*, meeting: Meeting, text: str, by: Any) -> Recap:
+def recap_write(*, meeting: Meeting, text: str, by: User) -> Recap:
     """Write (or rewrite, until another member confirms it) the meeting's recap."""
     meeting = _lock(meeting)
     member = _writable(meeting, by)
@@ -420,7 +421,7 @@ def recap_write(*, meeting: Meeting, text: str, by: Any) -> Recap:
 
 
 @transaction.atomic
-def recap_confirm(*, meeting: Meeting, by: Any) -> Recap:
+def recap_confirm(*, meeting: Meeting, by: User) -> Recap:
     meeting = _lock(meeting)
     member = _writable(meeting, by)
     recap = Recap.objects.select_for_update().filter(meeting=meeting).first()
@@ -445,7 +446,7 @@ def checkin_log(
     occurred_at: datetime,
     mode: str,
     summary: str,
-    by: Any,
+    by: User,
 ) -> Meeting:
     """An asynchronous exchange (an email thread, a message) worth keeping on the record."""
     relationship = lock_relationship(relationship)
@@ -491,7 +492,7 @@ def feed_token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def calendar_feed_create(*, person: FacultyProfile, by: Any) -> NewFeed:
+def calendar_feed_create(*, person: FacultyProfile, by: User) -> NewFeed:
     """Create the person's feed address, replacing (and so revoking) any earlier one."""
     token = secrets.token_urlsafe(32)
     feed, _ = CalendarFeed.objects.update_or_create(
@@ -502,7 +503,7 @@ def calendar_feed_create(*, person: FacultyProfile, by: Any) -> NewFeed:
 
 
 @transaction.atomic
-def calendar_feed_revoke(*, person: FacultyProfile, by: Any) -> None:
+def calendar_feed_revoke(*, person: FacultyProfile, by: User) -> None:
     deleted, _ = CalendarFeed.objects.filter(person=person).delete()
     if deleted:
         audit_record(actor=by, verb="calendar_feed.revoke", target=person)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import can_direct
@@ -46,12 +45,11 @@ from programs.models import (
 )
 from programs.services.agreements import agreement_start
 from programs.services.audit import audit_record
+from programs.services.guards import active_member as _active_member
+from programs.services.guards import lock_relationship, require_open
+from programs.services.guards import require_member as _require_member
 from programs.services.invitations import faculty_invite
 from programs.services.people import reporting_chain
-
-User = get_user_model()
-
-CLOSED_MESSAGE = "This relationship has ended, so it can no longer be changed."
 
 
 def _unique(people: Iterable[FacultyProfile]) -> list[FacultyProfile]:
@@ -92,7 +90,7 @@ def _sides_for(
             )
         if not low <= len(mentees) <= high:
             raise ValidationError({"mentees": f"A facilitated group has {low} to {high} mentees."})
-        return [(m, MemberSide.MENTEE) for m in mentees] + [(facilitator, MemberSide.FACILITATOR)]
+        return [(m, MemberSide.MENTEE) for m in mentees] + [(facilitator, MemberSide.FACILITATOR)]  # type: ignore[return-value]
     if kind == RelationshipKind.PEER_GROUP:
         peers = [*mentees, *mentors]
         if facilitator is not None:
@@ -167,7 +165,7 @@ def relationship_create(
     source: str,
     cohort: Cohort | None = None,
     notify: bool = True,
-    by: Any,
+    by: User,
 ) -> Relationship:
     """Start a relationship in its pilot period, with a draft agreement, and (after commit) tell
     each member. Peers may be passed as `mentees`, `mentors` or both; they all become peers."""
@@ -241,40 +239,8 @@ def relationship_create(
     return relationship
 
 
-def lock_relationship(relationship: Relationship) -> Relationship:
-    """A fresh copy of the relationship, locked for the rest of the transaction: writes to one
-    relationship queue up instead of deciding on a stale stage. Only the relationship's own row is
-    locked (`of=self`), never the program it joins — other pairs in the program carry on; and
-    PostgreSQL refuses FOR UPDATE across the nullable side of an outer join anyway."""
-    return (
-        Relationship.objects.select_for_update(of=("self",))
-        .select_related("program")
-        .get(pk=relationship.pk)
-    )
-
-
-def _active_member(relationship: Relationship, by: Any) -> RelationshipMember | None:
-    return (
-        RelationshipMember.objects.select_related("person")
-        .filter(relationship=relationship, person__user=by, left_at__isnull=True)
-        .first()
-    )
-
-
-def _require_member(relationship: Relationship, by: Any) -> RelationshipMember:
-    member = _active_member(relationship, by)
-    if member is None:
-        raise ValidationError("Only the people in this relationship can do this.")
-    return member
-
-
-def require_open(relationship: Relationship) -> None:
-    if not relationship.is_open:
-        raise ValidationError(CLOSED_MESSAGE)
-
-
 @transaction.atomic
-def relationship_confirm_pilot(*, relationship: Relationship, by: Any) -> Relationship:
+def relationship_confirm_pilot(*, relationship: Relationship, by: User) -> Relationship:
     """One party says "let's continue". When every member has, the pilot becomes active."""
     relationship = lock_relationship(relationship)
     if relationship.stage != RelationshipStage.PILOT:
@@ -314,7 +280,7 @@ def _group_can_continue_without(relationship: Relationship, member: Relationship
 
 @transaction.atomic
 def relationship_end(
-    *, relationship: Relationship, by: Any, reason_for_directors: str | None = None
+    *, relationship: Relationship, by: User, reason_for_directors: str | None = None
 ) -> Relationship:
     """End a relationship, no fault and no reason owed. In a group that can carry on, the
     person leaves instead. The reason, if any, is for the program's directors only."""
@@ -365,7 +331,7 @@ def relationship_end(
 
 
 @transaction.atomic
-def relationship_conclude(*, relationship: Relationship, by: Any) -> Relationship:
+def relationship_conclude(*, relationship: Relationship, by: User) -> Relationship:
     """Conclude a relationship that met its goals — a celebrated outcome, not an ending. One
     party proposes (the stage becomes "concluding"), another confirms. Directors conclude at once
     (e.g. at the end of a cohort)."""
@@ -400,7 +366,7 @@ def relationship_conclude(*, relationship: Relationship, by: Any) -> Relationshi
 
 
 @transaction.atomic
-def relationship_keep_going(*, relationship: Relationship, by: Any) -> Relationship:
+def relationship_keep_going(*, relationship: Relationship, by: User) -> Relationship:
     """Withdraw a proposal to conclude: back to active."""
     relationship = lock_relationship(relationship)
     if relationship.stage != RelationshipStage.CONCLUDING:
@@ -417,7 +383,7 @@ def relationship_keep_going(*, relationship: Relationship, by: Any) -> Relations
 
 @transaction.atomic
 def relationship_mark_alumni(
-    *, relationship: Relationship, by: Any, stays_in_touch: bool = True
+    *, relationship: Relationship, by: User, stays_in_touch: bool = True
 ) -> Relationship:
     """After a relationship closes, each member may say they would like to stay in touch; when
     all of them do, it becomes an alumni relationship (a lasting collegial friendship)."""
@@ -466,7 +432,7 @@ def outside_mentor_invite(
     roles: Iterable[str] = (),
     is_remote: bool = True,
     message: str = "",
-    by: Any,
+    by: User,
 ) -> Relationship:
     """A mentee adds a mentor they found themselves (often at another institution), so their
     whole board lives in one place. The mentor is invited by email if they have no account; they
@@ -534,7 +500,7 @@ def rematch_path(relationship: Relationship) -> str:
 # --- Directors: reassign, extend a pilot, brokered conversations --------------------------------
 
 
-def _require_director(relationship: Relationship, by: Any) -> None:
+def _require_director(relationship: Relationship, by: User) -> None:
     if not can_direct(by, relationship.program_id):
         raise ValidationError("Only the program's directors can do this.")
 
@@ -545,7 +511,7 @@ def relationship_reassign(
     relationship: Relationship,
     outgoing: FacultyProfile,
     incoming: FacultyProfile,
-    by: Any,
+    by: User,
     reason_for_directors: str = "",
 ) -> Relationship:
     """Replace a mentor (or facilitator): the outgoing person's participation ends without
@@ -639,7 +605,7 @@ MAX_PILOT_DAYS = 365
 
 
 @transaction.atomic
-def relationship_extend_pilot(*, relationship: Relationship, until: date, by: Any) -> Relationship:
+def relationship_extend_pilot(*, relationship: Relationship, until: date, by: User) -> Relationship:
     """Give a pair more time to decide (e.g. after a long leave). Only while in the pilot."""
     relationship = lock_relationship(relationship)
     _require_director(relationship, by)
@@ -670,7 +636,7 @@ def relationship_extend_pilot(*, relationship: Relationship, until: date, by: An
 
 @transaction.atomic
 def director_note_add(
-    *, relationship: Relationship, text: str, held_on: date, by: Any, kind: str = "brokered"
+    *, relationship: Relationship, text: str, held_on: date, by: User, kind: str = "brokered"
 ) -> DirectorNote:
     """Record a confidential note, e.g. a conversation the director brokered with the pair.
     Directors who are themselves in the relationship cannot write (or read) these."""

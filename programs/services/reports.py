@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 import os
 import tempfile
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -15,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from mentorship.accounts.models import User
 from mentorship.queue import enqueue_on_commit
 from programs.access import can_direct, review_requests_for_director, risks_for_director
 from programs.exports.files import write_csv, write_pdf, write_xlsx
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def report_export_start(
-    *, program: Program, start: dt.date, end: dt.date, format: str, by: Any
+    *, program: Program, start: dt.date, end: dt.date, format: str, by: User
 ) -> ReportExport:
     """Record the request (who, what, when) and queue the job after commit."""
     if not can_direct(by, program):
@@ -73,6 +73,15 @@ def report_export_run(*, export_id: int) -> bool:
         return False
     export = ReportExport.objects.select_related("program", "requested_by").get(pk=export_id)
     program = export.program
+    requester = export.requested_by
+    if requester is None:
+        # The export is scoped to what its requester may see; with them gone there is no scope.
+        ReportExport.objects.filter(pk=export_id).update(
+            status=ExportStatus.FAILED,
+            error="The person who asked for this report no longer has an account.",
+            finished_at=timezone.now(),
+        )
+        return False
     stamp = f"{export.period_start:%Y%m%d}-{export.period_end:%Y%m%d}"
     name = f"{slugify(program.name)[:60]}-report-{stamp}.{export.format}"
     try:
@@ -81,8 +90,8 @@ def report_export_run(*, export_id: int) -> bool:
             program=program,
             start=export.period_start,
             end=export.period_end,
-            risks=risks_for_director(export.requested_by),
-            review_requests=review_requests_for_director(export.requested_by),
+            risks=risks_for_director(requester),
+            review_requests=review_requests_for_director(requester),
         )
         _set_progress(export_id, 0.2)
         report = build_report(data)
@@ -120,7 +129,7 @@ def report_export_run(*, export_id: int) -> bool:
     return True
 
 
-def report_export_record_download(*, export: ReportExport, by: Any) -> None:
+def report_export_record_download(*, export: ReportExport, by: User) -> None:
     audit_record(
         actor=by,
         verb="report.download",

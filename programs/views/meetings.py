@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorship.emails import absolute_url
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     MeetingAccess,
     get_meeting_for_user,
@@ -65,13 +66,13 @@ from programs.services.meetings import (
 from programs.services.people import profile_ensure
 
 
-def _viewer_zone(request: HttpRequest) -> str:
+def _viewer_zone(request: AuthenticatedHttpRequest) -> str:
     """The zone the middleware activated for this viewer (their profile's)."""
     return timezone.get_current_timezone_name()
 
 
 @require_http_methods(["GET", "POST"])
-def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
     relationship = viewer.relationship
     if not relationship.is_open:
@@ -119,7 +120,7 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_meeting_for_user(request.user, pk)
     meeting = viewer.meeting
     relationship = meeting.relationship
@@ -166,7 +167,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk).meeting
     try:
         meeting_cancel(meeting=meeting, by=request.user)
@@ -177,12 +178,12 @@ def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(meeting.relationship)
 
 
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render_meeting(request, get_meeting_for_user(request.user, pk))
 
 
 def render_meeting(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     viewer: MeetingAccess,
     *,
     status: int = 200,
@@ -242,12 +243,12 @@ def render_meeting(
     return render(request, "meetings/meeting_detail.html", context, status=status)
 
 
-def _member_meeting(request: HttpRequest, pk: int) -> MeetingAccess:
+def _member_meeting(request: AuthenticatedHttpRequest, pk: int) -> MeetingAccess:
     return get_meeting_for_user(request.user, pk)
 
 
 def _save_form(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     viewer: MeetingAccess,
     form: Any,
     *,
@@ -270,7 +271,7 @@ def _save_form(
 
 
 @require_POST
-def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+def agenda_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     return _save_form(
@@ -288,7 +289,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def agenda_remove(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     item = get_object_or_404(AgendaItem, pk=item_pk, meeting=meeting)
@@ -302,7 +303,7 @@ def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 
 @require_POST
-def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
+def notes_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     form = NotesForm(request.POST)
@@ -317,7 +318,7 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
         except NotesConflict as conflict:
             # Keep what this person typed in the box; show the saved text beside it; let the
             # next save go through against the revision they have now seen.
-            data = form.data.copy()
+            data = form.data.copy()  # type: ignore[attr-defined]
             data["revision"] = str(conflict.current_revision)
             form = NotesForm(data)
             form.is_valid()
@@ -339,7 +340,7 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
+def private_note_save_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     return _save_form(
@@ -354,7 +355,7 @@ def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_log_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     return _save_form(
@@ -369,7 +370,7 @@ def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
+def recap_write_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     return _save_form(
@@ -384,7 +385,7 @@ def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def recap_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+def recap_confirm_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     try:
@@ -433,7 +434,7 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 
 
 @require_GET
-def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_ics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk).meeting
     if meeting.is_check_in:
         raise Http404("A check-in is not a calendar event.")
@@ -457,7 +458,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     new_url = None
     if request.method == "POST":

@@ -1,6 +1,6 @@
 """Directors' oversight pages: the program dashboard, the relationships table, mentor
-recognition, and the director's actions on one relationship (reassign, extend the pilot,
-record a brokered conversation; ending reuses the ordinary ending page)."""
+recognition, and the director's page of one relationship with its actions (reassign, extend the
+pilot, record a brokered conversation; ending reuses the ordinary ending page)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mentorship import charts
+from mentorship.http import AuthenticatedHttpRequest
+from mentorship.parsing import parse_int
 from programs.access import (
     RelationshipAccess,
     can_see_ended_reason,
@@ -37,7 +39,10 @@ from programs.models import (
     GUIDING_SIDES,
     MENTOR_ROLES,
     STAGE_LITERATURE,
+    ActionItem,
+    ActionItemStatus,
     FacultyProfile,
+    Meeting,
     Program,
     Relationship,
     RelationshipStage,
@@ -54,7 +59,10 @@ from programs.selectors.dashboard import (
     mentor_name,
     mentor_recognition,
     relationships_table,
+    with_quiet,
 )
+from programs.selectors.relationships import agreement_state, relationship_members, with_activity
+from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.audit import audit_record
 from programs.services.relationships import (
     director_note_add,
@@ -65,17 +73,10 @@ from programs.services.relationships import (
 PER_PAGE = 50
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 # --- Dashboard -----------------------------------------------------------------------------------
 
 
-def _dashboard(request: HttpRequest, program: Program) -> Any:
+def _dashboard(request: AuthenticatedHttpRequest, program: Program) -> Any:
     """The dashboard's figures, kept for a minute per program and viewer (the concern count
     depends on who looks). Aggregating a large program takes ~100 ms of database time; caching
     lets many directors reload it at once. `?refresh=1` recomputes."""
@@ -96,7 +97,7 @@ def _dashboard(request: HttpRequest, program: Program) -> Any:
     return dashboard
 
 
-def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+def program_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     dashboard = _dashboard(request, program)
     c = dashboard.charts
@@ -142,7 +143,7 @@ def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The relationships table ---------------------------------------------------------------------
 
 
-def _filters(request: HttpRequest) -> TableFilters:
+def _filters(request: AuthenticatedHttpRequest) -> TableFilters:
     q = request.GET
     sort = q.get("sort", "started")
     return TableFilters(
@@ -151,11 +152,11 @@ def _filters(request: HttpRequest) -> TableFilters:
         else "",
         at_risk=q.get("at_risk") == "1",
         quiet=q.get("quiet") == "1",
-        department=_int(q.get("department")),
-        rank=_int(q.get("rank")),
-        stream=_int(q.get("stream")),
-        cohort=_int(q.get("cohort")),
-        mentor=_int(q.get("mentor")),
+        department=parse_int(q.get("department")),
+        rank=parse_int(q.get("rank")),
+        stream=parse_int(q.get("stream")),
+        cohort=parse_int(q.get("cohort")),
+        mentor=parse_int(q.get("mentor")),
         mentor_name=q.get("mentor_name", "").strip()[:100],
         sort=sort if sort in SORTS else "started",
     )
@@ -174,7 +175,7 @@ SORT_LABELS = {
 }
 
 
-def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
+def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     filters = _filters(request)
     relationships = relationships_table(
@@ -228,7 +229,7 @@ def _recognition_score(m: Any) -> str:
     return f"{m.mean_score:.1f}"
 
 
-def mentor_recognition_view(request: HttpRequest, pk: int) -> HttpResponse:
+def mentor_recognition_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     sort = request.GET.get("sort", "total")
     sort = sort if sort in RECOGNITION_SORTS else "total"
@@ -250,7 +251,7 @@ class _Echo:
         return value
 
 
-def mentor_recognition_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def mentor_recognition_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The recognition table as CSV, streamed row by row; recorded in the audit log. Access is
     checked before asking for the password again, so nobody else is ever asked."""
     program = get_program_for_director(request.user, pk)
@@ -258,7 +259,7 @@ def mentor_recognition_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @reauthentication_required
-def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpResponse:
+def _recognition_csv(request: AuthenticatedHttpRequest, program: Program) -> StreamingHttpResponse:
     audit_record(
         actor=request.user,
         verb="report.export",
@@ -281,13 +282,13 @@ def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpRes
                         m.person.display_name,
                         m.person.department.name if m.person.department else "",
                         m.person.rank.name if m.person.rank else "",
-                        m.current_mentees,
-                        m.total_mentees,
-                        m.meetings_held,
+                        m.current_mentees,  # type: ignore[attr-defined]
+                        m.total_mentees,  # type: ignore[attr-defined]
+                        m.meetings_held,  # type: ignore[attr-defined]
                         _recognition_score(m),
-                        m.review_count,
-                        m.trainings,
-                        m.last_training_on.isoformat() if m.last_training_on else "",
+                        m.review_count,  # type: ignore[attr-defined]
+                        m.trainings,  # type: ignore[attr-defined]
+                        m.last_training_on.isoformat() if m.last_training_on else "",  # type: ignore[attr-defined]
                     )
                 ]
             )
@@ -304,7 +305,7 @@ def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpRes
 
 
 def director_tools(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     relationship: Relationship,
     *,
     reassign_form: ReassignForm | None = None,
@@ -344,20 +345,79 @@ def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm
     return ReassignForm(data, outgoing=outgoing, incoming=incoming)
 
 
+def director_view(
+    request: AuthenticatedHttpRequest,
+    viewer: RelationshipAccess,
+    *,
+    status: int = 200,
+    **forms: Any,
+) -> HttpResponse:
+    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
+    plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
+    relationship = with_activity(
+        Relationship.objects.filter(pk=viewer.relationship.pk).select_related("program", "cohort")
+    ).get()
+    meetings = list(
+        Meeting.objects.filter(relationship=relationship)
+        .select_related("recap")
+        .order_by("-starts_at")
+    )
+    items = ActionItem.objects.filter(relationship=relationship)
+    show_reviews = viewer.oversees
+    signal = (
+        latest_review_signal(
+            [relationship.pk],
+            risks=risks_for_director(request.user),
+            requests=review_requests_for_director(request.user),
+        ).get(relationship.pk, ReviewSignal())
+        if show_reviews
+        else ReviewSignal()
+    )
+    return render(
+        request,
+        "relationships/relationship_director.html",
+        {
+            "relationship": relationship,
+            "viewer": viewer,
+            "program": relationship.program,
+            "members": relationship_members(relationship),
+            "agreement": agreement_state(relationship),
+            "meetings": meetings,
+            "item_counts": {
+                "open": items.filter(status=ActionItemStatus.OPEN).count(),
+                "done": items.filter(status=ActionItemStatus.DONE).count(),
+            },
+            "show_ended_reason": viewer.oversees,
+            "concerns": concerns_for_director(request.user)
+            .filter(relationship=relationship)
+            .select_related("raised_by"),
+            "stage_literature": STAGE_LITERATURE,
+            # The same rule as the dashboard and the table (the agreed cadence).
+            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))  # type: ignore[misc]
+            .values_list("is_quiet", flat=True)
+            .get(),
+            # Directors who are themselves in the relationship see no review results.
+            "show_reviews": show_reviews,
+            "review_signal": signal,
+            "at_risk": signal.at_risk,
+            **director_tools(request, relationship, **forms),
+        },
+        status=status,
+    )
+
+
 def _back(relationship: Relationship) -> HttpResponse:
     return redirect("relationship_detail", pk=relationship.pk)
 
 
 def _render_director(
-    request: HttpRequest, viewer: RelationshipAccess, **forms: Any
+    request: AuthenticatedHttpRequest, viewer: RelationshipAccess, **forms: Any
 ) -> HttpResponse:
-    from programs.views.relationships import director_view
-
     return director_view(request, viewer, status=400, **forms)
 
 
 @require_POST
-def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_reassign_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_director(request.user, pk)
     relationship = viewer.relationship
     form = _reassign_form(relationship, request.POST)
@@ -384,7 +444,7 @@ def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_extend_pilot_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_director(request.user, pk)
     relationship = viewer.relationship
     form = ExtendPilotForm(request.POST)
@@ -404,7 +464,7 @@ def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpRespons
 
 
 @require_POST
-def director_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+def director_note_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_director(request.user, pk)
     relationship = viewer.relationship
     form = DirectorNoteForm(request.POST)

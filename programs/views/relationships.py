@@ -5,25 +5,23 @@ relationship" and list, and a mentee's "add an outside mentor"."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
+from mentorship.parsing import parse_int
 from programs.access import (
     MeetingAccess,
     RelationshipAccess,
-    concerns_for_director,
     concerns_visible_to,
     get_program_for_director,
     get_relationship_for_user,
-    review_requests_for_director,
-    risks_for_director,
     versions_readable_by,
 )
 from programs.forms.programs import apply_errors
@@ -38,7 +36,6 @@ from programs.forms.relationships import (
 )
 from programs.models import (
     MENTEE_ROLES,
-    STAGE_LITERATURE,
     ActionItem,
     ActionItemStatus,
     Meeting,
@@ -57,9 +54,7 @@ from programs.selectors.relationships import (
     mentee_goals,
     program_members_for_pairing,
     relationship_members,
-    with_activity,
 )
-from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.agreements import (
     AGREEMENT_FIELDS,
     AgreementConflict,
@@ -79,6 +74,7 @@ from programs.services.relationships import (
     relationship_mark_alumni,
     rematch_path,
 )
+from programs.views.oversight import director_view
 
 PER_PAGE = 50
 
@@ -86,7 +82,7 @@ PER_PAGE = 50
 # --- One relationship --------------------------------------------------------------------------
 
 
-def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk)
     if viewer.member is None:
         return director_view(request, viewer)
@@ -94,7 +90,7 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _member_view(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     viewer: RelationshipAccess,
     *,
     action_form: ActionItemForm | None = None,
@@ -146,71 +142,11 @@ def _member_view(
     )
 
 
-def director_view(
-    request: HttpRequest, viewer: RelationshipAccess, *, status: int = 200, **forms: Any
-) -> HttpResponse:
-    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
-    plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
-    from programs.selectors.dashboard import with_quiet
-    from programs.views.oversight import director_tools
-
-    relationship = with_activity(
-        Relationship.objects.filter(pk=viewer.relationship.pk).select_related("program", "cohort")
-    ).get()
-    meetings = list(
-        Meeting.objects.filter(relationship=relationship)
-        .select_related("recap")
-        .order_by("-starts_at")
-    )
-    items = ActionItem.objects.filter(relationship=relationship)
-    show_reviews = viewer.oversees
-    signal = (
-        latest_review_signal(
-            [relationship.pk],
-            risks=risks_for_director(request.user),
-            requests=review_requests_for_director(request.user),
-        ).get(relationship.pk, ReviewSignal())
-        if show_reviews
-        else ReviewSignal()
-    )
-    return render(
-        request,
-        "relationships/relationship_director.html",
-        {
-            "relationship": relationship,
-            "viewer": viewer,
-            "program": relationship.program,
-            "members": relationship_members(relationship),
-            "agreement": agreement_state(relationship),
-            "meetings": meetings,
-            "item_counts": {
-                "open": items.filter(status=ActionItemStatus.OPEN).count(),
-                "done": items.filter(status=ActionItemStatus.DONE).count(),
-            },
-            "show_ended_reason": viewer.oversees,
-            "concerns": concerns_for_director(request.user)
-            .filter(relationship=relationship)
-            .select_related("raised_by"),
-            "stage_literature": STAGE_LITERATURE,
-            # The same rule as the dashboard and the table (the agreed cadence).
-            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
-            .values_list("is_quiet", flat=True)
-            .get(),
-            # Directors who are themselves in the relationship see no review results.
-            "show_reviews": show_reviews,
-            "review_signal": signal,
-            "at_risk": signal.at_risk,
-            **director_tools(request, relationship, **forms),
-        },
-        status=status,
-    )
-
-
 # --- Agreement ---------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
-def agreement(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk)
     relationship, me = viewer.relationship, viewer.member
     if me is None:
@@ -245,8 +181,8 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
             except AgreementConflict as e:
                 form.add_error(None, e)
                 state = agreement_state(relationship)  # show what the other person saved
-                form.data = form.data.copy()
-                form.data["revision"] = str(state.revision)
+                form.data = form.data.copy()  # type: ignore[attr-defined]
+                form.data["revision"] = str(state.revision)  # type: ignore[index]
                 status = 409
             except ValidationError as e:
                 apply_errors(form, e)
@@ -291,12 +227,12 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_confirm_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         version = agreement_confirm(
             relationship=relationship,
-            revision=_int(request.POST.get("revision")),
+            revision=parse_int(request.POST.get("revision"), default=-1),
             by=request.user,
         )
     except ValidationError as e:
@@ -313,7 +249,7 @@ def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def pilot_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         relationship = relationship_confirm_pilot(relationship=relationship, by=request.user)
@@ -328,7 +264,7 @@ def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_end_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Step two of the two-click ending: an optional reason for directors, then "End"."""
     viewer = get_relationship_for_user(request.user, pk)
     relationship, me = viewer.relationship, viewer.member
@@ -376,7 +312,7 @@ def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_conclude_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk)
     relationship = viewer.relationship
     if viewer.member is None and not viewer.directs:
@@ -398,7 +334,7 @@ def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_keep_going_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         relationship_keep_going(relationship=relationship, by=request.user)
@@ -410,7 +346,7 @@ def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_alumni_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     stays = request.POST.get("stays_in_touch") == "1"
     try:
@@ -433,7 +369,7 @@ def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
+def action_item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
     relationship = viewer.relationship
     members = relationship_members(relationship)
@@ -444,7 +380,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
     meeting = None
     if request.POST.get("meeting"):
-        meeting_id = _int(request.POST.get("meeting"))
+        meeting_id = parse_int(request.POST.get("meeting"), default=-1)
         meeting = get_object_or_404(Meeting, pk=meeting_id, relationship=relationship)
     if form.is_valid():
         try:
@@ -471,7 +407,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def action_item_status(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     item = get_object_or_404(ActionItem, pk=item_pk, relationship=relationship)
     try:
@@ -480,11 +416,11 @@ def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
         messages.error(request, " ".join(e.messages))
     else:
         messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
-    return redirect(request.POST.get("next") if _safe_next(request) else relationship)
+    return redirect(request.POST.get("next") if _safe_next(request) else relationship)  # type: ignore[arg-type]
 
 
 @require_http_methods(["GET", "POST"])
-def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
+def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
     relationship = viewer.relationship
     form = CheckinForm(request.POST if request.method == "POST" else None)
@@ -524,7 +460,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     mentees, mentors = program_members_for_pairing(program=program)
     form = RelationshipForm(
@@ -563,7 +499,7 @@ def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _warn_over_capacity(request: HttpRequest, relationship: Relationship) -> None:
+def _warn_over_capacity(request: AuthenticatedHttpRequest, relationship: Relationship) -> None:
     from programs.selectors.relationships import mentor_dashboard_for
 
     for member in relationship_members(relationship):
@@ -582,7 +518,7 @@ def _warn_over_capacity(request: HttpRequest, relationship: Relationship) -> Non
 
 
 @require_http_methods(["GET", "POST"])
-def outside_mentor_new(request: HttpRequest) -> HttpResponse:
+def outside_mentor_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     programs = Program.objects.filter(
         is_active=True,
@@ -629,14 +565,7 @@ def outside_mentor_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        return -1
-
-
-def _safe_next(request: HttpRequest) -> bool:
+def _safe_next(request: AuthenticatedHttpRequest) -> bool:
     return url_has_allowed_host_and_scheme(
         request.POST.get("next", ""), allowed_hosts={request.get_host()}
     )

@@ -369,6 +369,7 @@ OWN = "the signed-in person's own page"
 
 URL_RULES: dict[str, Rule] = {
     "healthz": Rule("anyone (liveness)"),
+    "readyz": Rule("anyone (readiness: database and broker reachable)"),
     "home": Rule(OWN),
     "invitation_accept": Rule("anyone holding the invitation token", one(token="not-a-token")),
     "profile_edit": Rule(OWN),

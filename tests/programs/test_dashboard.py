@@ -399,7 +399,7 @@ def test_brokered_conversation_notes_are_for_directors_only(pair, cast, client_f
     assert "BROKERED" not in str(list(AuditEvent.objects.values_list("detail", flat=True)))
 
 
-def test_the_note_form_posts_and_shows_errors(pair, director, client_for):
+def test_the_note_form_posts_and_shows_errors(midday, pair, director, client_for):
     client = client_for(director)
     bad = client.post(
         reverse("director_note_add", args=[pair.pk]), {"text": "", "held_on": "2020-01-01"}
