@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0001_initial'),
+        ("matching", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='matchrun',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('ready', 'Ready for review'), ('failed', 'Failed'), ('published', 'Published'), ('discarded', 'Discarded'), ('superseded', 'Superseded by a newer published proposal')], default='queued', max_length=10),
+            model_name="matchrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("ready", "Ready for review"),
+                    ("failed", "Failed"),
+                    ("published", "Published"),
+                    ("discarded", "Discarded"),
+                    ("superseded", "Superseded by a newer published proposal"),
+                ],
+                default="queued",
+                max_length=10,
+            ),
         ),
     ]

@@ -5,20 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0009_default_review_instrument'),
+        ("programs", "0009_default_review_instrument"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='relationship',
-            name='previous',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='continued_by', to='programs.relationship'),
+            model_name="relationship",
+            name="previous",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="continued_by",
+                to="programs.relationship",
+            ),
         ),
         migrations.AlterField(
-            model_name='relationship',
-            name='outcome',
-            field=models.CharField(blank=True, choices=[('concluded', 'Concluded — goals met'), ('ended_early', 'Ended early'), ('reassigned', 'Ended when a director changed the mentor (no fault)')], default='', max_length=12),
+            model_name="relationship",
+            name="outcome",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("concluded", "Concluded — goals met"),
+                    ("ended_early", "Ended early"),
+                    ("reassigned", "Ended when a director changed the mentor (no fault)"),
+                ],
+                default="",
+                max_length=12,
+            ),
         ),
     ]

@@ -238,7 +238,11 @@ def _not_mentor(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | Non
 def _self(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | None:
     if p.mentee.pk != p.partner.pk:
         return None
-    return _reason(Rule.SELF, p, f"{p.mentee.display_name} cannot mentor themselves.")
+    return _reason(
+        Rule.SELF,
+        p,
+        f"Nobody can mentor themselves: choose someone other than {p.mentee.display_name}.",
+    )
 
 
 @rule(Rule.REPORTING_LINE)
@@ -250,8 +254,8 @@ def _reporting_line(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason |
         return _reason(
             Rule.REPORTING_LINE,
             p,
-            f"{boss.display_name} is {junior.display_name}'s {AUTHORITY_WORDS[role]}: a mentor "
-            "should not hold authority over their mentee.",
+            f"{boss.display_name} is in {junior.display_name}'s reporting line (their "
+            f"{AUTHORITY_WORDS[role]}): a mentor should not hold authority over their mentee.",
             role=role,
             authority_id=boss.pk,
         )
@@ -330,7 +334,9 @@ def _one_mentor(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | Non
     others = [
         s
         for s in batch.board(p.mentee.pk)
-        if s.program_id == unit.program.pk and s.side == MemberSide.MENTOR
+        if s.program_id == unit.program.pk
+        and s.side == MemberSide.MENTOR
+        and s.partner_id != p.partner.pk  # the same person twice is `already_on_board`
     ]
     if not others:
         return None
@@ -353,6 +359,7 @@ def _area_covered(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | N
         if s.program_id == unit.program.pk
         and s.side == MemberSide.MENTOR
         and s.area_id == unit.focus_area.pk
+        and s.partner_id != p.partner.pk
     ]
     if not others:
         return None

@@ -4,20 +4,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_index_notifications_by_subject'),
+        ("notifications", "0003_index_notifications_by_subject"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('relationship_started', 'A new mentoring relationship'), ('relationship_ended', 'A relationship was ended'), ('group_departure', 'Someone moved on from your group'), ('mentor_reassigned', 'Your mentee was given another mentor'), ('meeting_upcoming', 'Upcoming meeting reminders'), ('agenda_prepare', 'Reminders to prepare an agenda'), ('meeting_log', 'Nudges to log a meeting or confirm its recap'), ('checkin_overdue', 'Overdue check-in nudges'), ('action_item_overdue', 'Overdue action items'), ('pilot_ending', 'Pilot period ending'), ('review_request', 'Relationship review requests'), ('review_chase', 'Reminders about unanswered reviews'), ('mentor_request', 'Mentor requests and answers'), ('match_published', 'New matches'), ('quiet_relationship', 'Quiet relationships (directors)'), ('at_risk', 'Relationships at risk (directors)'), ('concern_alert', 'Confidential concerns (directors)'), ('bounce_alert', 'Undeliverable email (directors)'), ('digest', 'Digest of notifications')], max_length=30),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("relationship_started", "A new mentoring relationship"),
+                    ("relationship_ended", "A relationship was ended"),
+                    ("group_departure", "Someone moved on from your group"),
+                    ("mentor_reassigned", "Your mentee was given another mentor"),
+                    ("meeting_upcoming", "Upcoming meeting reminders"),
+                    ("agenda_prepare", "Reminders to prepare an agenda"),
+                    ("meeting_log", "Nudges to log a meeting or confirm its recap"),
+                    ("checkin_overdue", "Overdue check-in nudges"),
+                    ("action_item_overdue", "Overdue action items"),
+                    ("pilot_ending", "Pilot period ending"),
+                    ("review_request", "Relationship review requests"),
+                    ("review_chase", "Reminders about unanswered reviews"),
+                    ("mentor_request", "Mentor requests and answers"),
+                    ("match_published", "New matches"),
+                    ("quiet_relationship", "Quiet relationships (directors)"),
+                    ("at_risk", "Relationships at risk (directors)"),
+                    ("concern_alert", "Confidential concerns (directors)"),
+                    ("bounce_alert", "Undeliverable email (directors)"),
+                    ("digest", "Digest of notifications"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='preference',
-            name='kind',
-            field=models.CharField(choices=[('relationship_started', 'A new mentoring relationship'), ('relationship_ended', 'A relationship was ended'), ('group_departure', 'Someone moved on from your group'), ('mentor_reassigned', 'Your mentee was given another mentor'), ('meeting_upcoming', 'Upcoming meeting reminders'), ('agenda_prepare', 'Reminders to prepare an agenda'), ('meeting_log', 'Nudges to log a meeting or confirm its recap'), ('checkin_overdue', 'Overdue check-in nudges'), ('action_item_overdue', 'Overdue action items'), ('pilot_ending', 'Pilot period ending'), ('review_request', 'Relationship review requests'), ('review_chase', 'Reminders about unanswered reviews'), ('mentor_request', 'Mentor requests and answers'), ('match_published', 'New matches'), ('quiet_relationship', 'Quiet relationships (directors)'), ('at_risk', 'Relationships at risk (directors)'), ('concern_alert', 'Confidential concerns (directors)'), ('bounce_alert', 'Undeliverable email (directors)'), ('digest', 'Digest of notifications')], max_length=30),
+            model_name="preference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("relationship_started", "A new mentoring relationship"),
+                    ("relationship_ended", "A relationship was ended"),
+                    ("group_departure", "Someone moved on from your group"),
+                    ("mentor_reassigned", "Your mentee was given another mentor"),
+                    ("meeting_upcoming", "Upcoming meeting reminders"),
+                    ("agenda_prepare", "Reminders to prepare an agenda"),
+                    ("meeting_log", "Nudges to log a meeting or confirm its recap"),
+                    ("checkin_overdue", "Overdue check-in nudges"),
+                    ("action_item_overdue", "Overdue action items"),
+                    ("pilot_ending", "Pilot period ending"),
+                    ("review_request", "Relationship review requests"),
+                    ("review_chase", "Reminders about unanswered reviews"),
+                    ("mentor_request", "Mentor requests and answers"),
+                    ("match_published", "New matches"),
+                    ("quiet_relationship", "Quiet relationships (directors)"),
+                    ("at_risk", "Relationships at risk (directors)"),
+                    ("concern_alert", "Confidential concerns (directors)"),
+                    ("bounce_alert", "Undeliverable email (directors)"),
+                    ("digest", "Digest of notifications"),
+                ],
+                max_length=30,
+            ),
         ),
     ]
