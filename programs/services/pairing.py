@@ -173,9 +173,17 @@ class Proposed:
 class PairingRefused(ValidationError):
     """The gate said no. `reasons` lists every reason (overridable or not)."""
 
-    def __init__(self, reasons: Sequence[Reason], *, field: str = "mentors") -> None:
+    WHY_MISSING = "Say why these rules are set aside; it is kept in the audit log."
+
+    def __init__(
+        self, reasons: Sequence[Reason], *, field: str = "mentors", why_missing: bool = False
+    ) -> None:
         self.reasons = list(reasons)
-        super().__init__({field: [r.message for r in self.reasons]})
+        self.field = field
+        errors: dict[str, list[str]] = {field: [r.message for r in self.reasons]}
+        if why_missing:
+            errors["override_why"] = [self.WHY_MISSING]
+        super().__init__(errors)
 
 
 # --- rules --------------------------------------------------------------------------------------
@@ -666,9 +674,7 @@ def pairing_require(
         raise PairingRefused(reasons, field=field)
     overridden = [r for r in reasons if r not in standing]
     if overridden and not overrides.why:
-        raise ValidationError(
-            {"override_why": "Say why these rules are set aside; it is kept in the audit log."}
-        )
+        raise PairingRefused(reasons, field=field, why_missing=True)
     return overridden
 
 

@@ -53,6 +53,8 @@ from programs.services.pairing import (
     Overrides,
     PairingRefused,
     Proposed,
+    Reason,
+    pairing_reasons,
     pairing_record_overrides,
     pairing_require,
 )
@@ -568,19 +570,14 @@ def relationship_reassign(
         raise ValidationError(
             {"incoming": f"{incoming.display_name} is already in this relationship."}
         )
-    staying = [m for m in members if m.pk != leaving.pk]
     reason = (reason_for_directors or "").strip()
+    shape = _successor_shape(members, leaving, incoming)
     _close(relationship, by=by, outcome=RelationshipOutcome.REASSIGNED, reason=reason)
-    receiving = [m.person for m in staying if m.side in RECEIVING_SIDES]
-    guiding = [m.person for m in staying if m.side == MemberSide.MENTOR]
-    is_facilitator = leaving.side == MemberSide.FACILITATOR
     try:
         successor = relationship_create(
             program=relationship.program,
             kind=relationship.kind,
-            mentees=receiving,
-            mentors=guiding if is_facilitator else [*guiding, incoming],
-            facilitator=incoming if is_facilitator else None,
+            **shape,
             focus_area=relationship.focus_area,
             roles=relationship.roles,
             is_remote=relationship.is_remote,
@@ -607,6 +604,40 @@ def relationship_reassign(
         relationship, [outgoing.user_id], kind=Kind.MENTOR_REASSIGNED, cycle="reassigned"
     )
     return successor
+
+
+def _successor_shape(
+    members: list[RelationshipMember], leaving: RelationshipMember, incoming: FacultyProfile
+) -> dict[str, Any]:
+    """Who is on which side of the relationship that continues after a reassignment."""
+    staying = [m for m in members if m.pk != leaving.pk]
+    receiving = [m.person for m in staying if m.side in RECEIVING_SIDES]
+    guiding = [m.person for m in staying if m.side == MemberSide.MENTOR]
+    if leaving.side == MemberSide.FACILITATOR:
+        return {"mentees": receiving, "mentors": guiding, "facilitator": incoming}
+    return {"mentees": receiving, "mentors": [*guiding, incoming], "facilitator": None}
+
+
+def relationship_reassign_check(
+    *, relationship: Relationship, outgoing: FacultyProfile, incoming: FacultyProfile
+) -> list[Reason]:
+    """Every reason the reassignment would be refused, before anything changes (the
+    confirmation step): the relationship that would continue, checked as if this one had ended."""
+    members = list(
+        RelationshipMember.objects.select_related("person").filter(
+            relationship=relationship, left_at__isnull=True
+        )
+    )
+    leaving = next((m for m in members if m.person_id == outgoing.pk), None)
+    if leaving is None or any(m.person_id == incoming.pk for m in members):
+        return []  # the service itself refuses these with a field message
+    unit = proposed_relationship(
+        program=relationship.program,
+        kind=relationship.kind,
+        **_successor_shape(members, leaving, incoming),
+        focus_area=relationship.focus_area,
+    )
+    return pairing_reasons(unit, ignore_relationships=[relationship.pk])
 
 
 MAX_PILOT_DAYS = 365

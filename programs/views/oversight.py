@@ -35,6 +35,7 @@ from programs.models import (
     MENTOR_ROLES,
     STAGE_LITERATURE,
     FacultyProfile,
+    MeetingStatus,
     Program,
     Relationship,
     RelationshipStage,
@@ -53,10 +54,12 @@ from programs.selectors.dashboard import (
     relationships_table,
 )
 from programs.services.audit import audit_record
+from programs.services.pairing import OVERRIDE_LABELS, Overrides, overridable_in
 from programs.services.relationships import (
     director_note_add,
     relationship_extend_pilot,
     relationship_reassign,
+    relationship_reassign_check,
 )
 
 PER_PAGE = 50
@@ -316,7 +319,7 @@ def director_tools(
     }
 
 
-def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm:
+def _reassign_form(relationship: Relationship, data: Any = None, **kwargs: Any) -> ReassignForm:
     current = relationship.members.filter(left_at__isnull=True)
     outgoing = FacultyProfile.objects.filter(
         relationship_memberships__in=current.filter(side__in=GUIDING_SIDES)
@@ -328,7 +331,7 @@ def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm
         .exclude(pk__in=current.values("person"))
         .order_by("family_name", "given_name")
     )
-    return ReassignForm(data, outgoing=outgoing, incoming=incoming)
+    return ReassignForm(data, outgoing=outgoing, incoming=incoming, **kwargs)
 
 
 def _back(relationship: Relationship) -> HttpResponse:
@@ -345,28 +348,76 @@ def _render_director(
 
 @require_POST
 def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Two steps: the director's choice first shows what will happen and every reason the
+    pairing gate gives (with the rules that may be set aside); only "Confirm" changes anything."""
     relationship = get_relationship_for_director(request.user, pk)
-    form = _reassign_form(relationship, request.POST)
-    if form.is_valid():
-        try:
-            relationship_reassign(
-                relationship=relationship,
-                outgoing=form.cleaned_data["outgoing"],
-                incoming=form.cleaned_data["incoming"],
-                reason_for_directors=form.cleaned_data["reason_for_directors"],
-                by=request.user,
-            )
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(
-                request,
-                f"{form.cleaned_data['incoming'].display_name} now mentors in this relationship, "
-                "which starts a new pilot period. Everyone in it has been told; no reason was "
-                "given.",
-            )
-            return _back(relationship)
-    return _render_director(request, relationship, reassign_form=form)
+    form = _reassign_form(
+        relationship, request.POST, override_choices=list(OVERRIDE_LABELS.items())
+    )
+    if not form.is_valid():
+        form.offer_overrides([])
+        return _render_director(request, relationship, reassign_form=form)
+    data = form.cleaned_data
+    if request.POST.get("confirm") != "1":
+        reasons = relationship_reassign_check(
+            relationship=relationship, outgoing=data["outgoing"], incoming=data["incoming"]
+        )
+        form.offer_overrides(overridable_in(reasons))
+        return _reassign_confirm(request, relationship, form, reasons, status=200)
+    rules, why = form.chosen_overrides()
+    try:
+        successor = relationship_reassign(
+            relationship=relationship,
+            outgoing=data["outgoing"],
+            incoming=data["incoming"],
+            reason_for_directors=data["reason_for_directors"],
+            overrides=Overrides.of(rules, why),
+            by=request.user,
+        )
+    except ValidationError as e:
+        apply_errors(form, e)
+        form.offer_overrides(overridable_in(getattr(e, "reasons", [])))
+        return _reassign_confirm(request, relationship, form, getattr(e, "reasons", []))
+    messages.success(
+        request,
+        f"{data['incoming'].display_name} now mentors in a new relationship, which starts its "
+        f"own pilot. The earlier relationship with {data['outgoing'].display_name} ended without "
+        "fault and keeps its history. Everyone was told; nobody was given the reason.",
+    )
+    return redirect(successor)
+
+
+def _reassign_confirm(
+    request: HttpRequest,
+    relationship: Relationship,
+    form: ReassignForm,
+    reasons: list[Any],
+    status: int = 400,
+) -> HttpResponse:
+    upcoming = relationship.meetings.filter(
+        status=MeetingStatus.SCHEDULED, starts_at__gt=timezone.now()
+    ).count()
+    return render(
+        request,
+        "relationships/reassign_confirm.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "form": form,
+            "reasons": reasons,
+            "blocked": any(not r.overridable for r in reasons),
+            "outgoing": form.cleaned_data.get("outgoing"),
+            "incoming": form.cleaned_data.get("incoming"),
+            "upcoming": upcoming,
+            "mentees": [
+                m.person
+                for m in relationship.members.filter(left_at__isnull=True)
+                .select_related("person")
+                .exclude(side__in=GUIDING_SIDES)
+            ],
+        },
+        status=status,
+    )
 
 
 @require_POST
