@@ -3,6 +3,8 @@ weights, rules, manual assignment, bulk proposals and fairness view."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -65,7 +67,22 @@ from programs.access import (
     get_suggestion_for_director,
 )
 from programs.forms.programs import apply_errors
-from programs.models import MENTOR_ROLES, FacultyProfile, Membership
+from programs.models import (
+    MENTOR_ROLES,
+    FacultyProfile,
+    Membership,
+    MemberSide,
+    Program,
+    Relationship,
+    RelationshipKind,
+)
+from programs.services.pairing import (
+    OVERRIDE_LABELS,
+    Overrides,
+    PairingBatch,
+    Proposed,
+    overridable_in,
+)
 from programs.services.people import profile_ensure
 
 # --- mentee -----------------------------------------------------------------------------------
@@ -299,12 +316,20 @@ def rule_remove(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pair a mentee by hand (or rematch one whose relationship ended). Each mentor shows every
+    reason the pairing gate gives; the rules that may be set aside are offered per rule, with a
+    required why. A refusal is shown next to that mentor's form, keeping what was typed."""
     program = get_program_for_director(request.user, pk)
     chooser = ChooseMenteeForm(request.GET or None, program=program)
     mentee = chooser.cleaned_data["mentee"] if chooser.is_valid() else None
-    form = AssignForm(request.POST or None, program=program)
+    rematch = _rematch_of(program, mentee, request.GET.get("rematch"))
+    form = AssignForm(
+        request.POST or None, program=program, override_choices=list(OVERRIDE_LABELS.items())
+    )
+    refused: ValidationError | None = None
     if request.method == "POST" and mentee is not None and form.is_valid():
         data = form.cleaned_data
+        rules, why = form.chosen_overrides()
         try:
             relationship = manual_assign(
                 program=program,
@@ -312,11 +337,12 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                 mentor=data["mentor"],
                 focus_area=data["focus_area"],
                 roles=data["roles"],
-                override_capacity=data["override_capacity"],
+                overrides=Overrides.of(rules, why),
+                rematch_of=rematch,
                 by=request.user,
             )
         except ValidationError as e:
-            messages.error(request, " ".join(e.messages))
+            refused = e
         else:
             messages.success(
                 request,
@@ -324,6 +350,9 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                 "Both have been told.",
             )
             return redirect(relationship.get_absolute_url())
+    options = mentor_options(program=program, mentee=mentee) if mentee else []
+    reasons = assign_reasons(program=program, mentee=mentee, options=options) if mentee else {}
+    posted = form.data.get("mentor") if request.method == "POST" else None
     return render(
         request,
         "matching/assign.html",
@@ -331,10 +360,59 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "chooser": chooser,
             "mentee": mentee,
-            "options": mentor_options(program=program, mentee=mentee) if mentee else [],
+            "rematch": rematch,
+            "rows": [
+                {
+                    "o": o,
+                    "reasons": reasons.get(o.mentor.pk, []),
+                    "overridable": overridable_in(reasons.get(o.mentor.pk, [])),
+                    "blocked": any(not r.overridable for r in reasons.get(o.mentor.pk, [])),
+                    "posted": posted == str(o.mentor.pk),
+                }
+                for o in options
+            ],
             "form": form,
+            "refused": refused.messages if refused else [],
+            "posted_overrides": request.POST.getlist("overrides"),
+            "default_area": (
+                form.data.get("focus_area")
+                or (str(rematch.focus_area_id) if rematch and rematch.focus_area_id else "")
+            ),
         },
+        status=400 if refused else 200,
     )
+
+
+def _rematch_of(program: Program, mentee: FacultyProfile | None, pk: str | None) -> Any:
+    """The ended relationship a rematch comes from (only one of this program and mentee)."""
+    if mentee is None or not (pk or "").isdigit():
+        return None
+    return (
+        Relationship.objects.filter(
+            pk=int(pk), program=program, members__person=mentee, ended_at__isnull=False
+        )
+        .select_related("focus_area")
+        .first()
+    )
+
+
+def assign_reasons(
+    *, program: Program, mentee: FacultyProfile, options: list[Any]
+) -> dict[int, list[Any]]:
+    """The gate's reasons for each listed mentor, checked in one batch (a fixed number of
+    queries however many mentors the program has)."""
+    mentors = [o.mentor for o in options]
+    batch = PairingBatch(program=program, people=[mentee, *mentors])
+    return {
+        m.pk: batch.check(
+            Proposed(
+                program=program,
+                kind=RelationshipKind.ONE_TO_ONE,
+                sides=[(mentee, MemberSide.MENTEE), (m, MemberSide.MENTOR)],
+            )
+        )
+        for m in mentors
+    }
 
 
 def fairness_view(request: HttpRequest, pk: int) -> HttpResponse:
