@@ -36,6 +36,7 @@ from matching.selectors import (
     waiting_requests,
 )
 from matching.services import (
+    ProposalConflicts,
     conflict_declare,
     manual_assign,
     match_run_discard,
@@ -46,6 +47,7 @@ from matching.services import (
     pair_rule_remove,
     pair_rule_set,
     program_weights,
+    proposal_staleness,
     request_accept,
     request_decline,
     request_send,
@@ -476,6 +478,7 @@ def run_detail(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
             "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
             "change_form": ChangeMentorForm(program=program),
             "reason_words": unmatched_reason_words,
+            "staleness": proposal_staleness(run),
         },
     )
 
@@ -527,10 +530,29 @@ def suggestion_action(
 
 @require_POST
 def run_publish(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    """Publishing re-checks every suggestion in one pass. Conflicts are listed all together on
+    one page, with "drop them and publish the rest"; nothing is published until then."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
     try:
-        relationships = match_run_publish(run=run, by=request.user)
+        relationships = match_run_publish(
+            run=run, by=request.user, drop_conflicting=request.POST.get("drop_conflicting") == "1"
+        )
+    except ProposalConflicts as e:
+        return render(
+            request,
+            "matching/publish_conflicts.html",
+            {
+                "program": program,
+                "run": run,
+                "conflicts": e.conflicts,
+                "dropped": sum(len(c.suggestions) for c in e.conflicts),
+                "rest": run.suggestions.filter(status=SuggestionStatus.PROPOSED).count()
+                - sum(len(c.suggestions) for c in e.conflicts),
+                "staleness": proposal_staleness(run),
+            },
+            status=409,
+        )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
@@ -540,6 +562,23 @@ def run_publish(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
             "start their pilot, and everyone has been told.",
         )
     return redirect("matching:run", pk=pk, run_pk=run.pk)
+
+
+@require_POST
+def run_rerun(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    """Compute the proposal again, with the same settings, on the cohort as it is now."""
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
+    fresh = match_run_start(
+        program=program,
+        mode=run.mode,
+        cohort=run.cohort,
+        maximise_matched_first=run.maximise_matched_first,
+        areas=run.areas.all(),
+        by=request.user,
+    )
+    messages.success(request, "A new proposal is being computed on the current cohort.")
+    return redirect("matching:run", pk=pk, run_pk=fresh.pk)
 
 
 @require_POST
