@@ -164,9 +164,8 @@ class Proposed:
         guiding = [(p, s) for p, s in self.sides if s in GUIDING_SIDES]
         peers = [p for p, s in self.sides if s == MemberSide.PEER]
         found = [Pairing(m, g, s) for m in receiving for g, s in guiding]
-        found += [
-            Pairing(a, b, MemberSide.PEER) for i, a in enumerate(peers) for b in peers[i + 1 :]
-        ]
+        # Peers give and receive: each is checked as the other's partner (a pause, a boss).
+        found += [Pairing(a, b, MemberSide.PEER) for a in peers for b in peers if a is not b]
         return found
 
 
@@ -632,11 +631,8 @@ def _dedupe_by_person(reasons: list[Reason]) -> list[Reason]:
     seen: set[tuple[str, str]] = set()
     kept = []
     for r in reasons:
-        key = (
-            (r.code, r.message)
-            if r.code in person_level
-            else (r.code, f"{r.mentee_id}:{r.partner_id}")
-        )
+        pair = frozenset((r.mentee_id, r.partner_id))
+        key = (r.code, r.message) if r.code in person_level else (r.code, pair)
         if key not in seen:
             seen.add(key)
             kept.append(r)
