@@ -185,3 +185,21 @@ def test_a_mentor_in_the_reporting_line_cannot_be_confirmed(
     )
     assert "This reassignment is not possible" in html
     assert ">Confirm the reassignment</button>" not in html
+
+
+def test_after_a_reassignment_the_mentee_is_pointed_to_the_new_relationship(
+    pair, program, director, mentee, mentor, client_for
+):
+    from programs.services.relationships import relationship_reassign
+
+    incoming = program_mentor(program)
+    successor = relationship_reassign(
+        relationship=pair, outgoing=mentor.profile, incoming=incoming.profile, by=director
+    )
+    link = f'href="{successor.get_absolute_url()}"'
+    assert link in client_for(mentee).get(pair.get_absolute_url()).content.decode()
+    # The outgoing mentor still reads the old relationship, and is not pointed onwards.
+    old = client_for(mentor).get(pair.get_absolute_url())
+    assert old.status_code == 200
+    assert link not in old.content.decode()
+    assert client_for(mentor).get(successor.get_absolute_url()).status_code == 404
