@@ -36,7 +36,7 @@ from matching.models import (
     ShortlistMark,
     SuggestionStatus,
 )
-from matching.sources import load_problem
+from matching.sources import _open_guiding_counts, load_problem
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from mentorship.queue import enqueue_on_commit
@@ -52,7 +52,6 @@ from programs.models import (
     RelationshipKind,
     RelationshipSource,
 )
-from programs.models.relationships import GUIDING_SIDES, OPEN_STAGES
 from programs.services.audit import audit_record
 from programs.services.pairing import (
     NO_OVERRIDES,
@@ -287,17 +286,7 @@ def _refuse_unless_pending(request: MentorRequest) -> None:
 
 
 def open_guiding_count(*, program: Program, person: FacultyProfile) -> int:
-    return (
-        Relationship.objects.filter(
-            program=program,
-            stage__in=OPEN_STAGES,
-            members__person=person,
-            members__side__in=GUIDING_SIDES,
-            members__left_at__isnull=True,
-        )
-        .distinct()
-        .count()
-    )
+    return _open_guiding_counts(program, [person.pk]).get(person.pk, 0)
 
 
 @transaction.atomic

@@ -251,15 +251,21 @@ def _offers(mentors: list[int]) -> dict[int, dict]:
     return offers
 
 
-def _open_guiding_counts(program: Program, mentors: list[int]) -> dict[int, int]:
+def _open_guiding_counts(
+    program: Program, mentors: Iterable[int], *, ignore: Iterable[int] = ()
+) -> dict[int, int]:
+    """A mentor's true load: open relationships of the program they guide (as mentor or
+    facilitator) and have not left. The pre-filter, the pairing gate and the services count the
+    same; `ignore` leaves out relationships about to end (a reassignment being checked)."""
     rows = (
         RelationshipMember.objects.filter(
-            person_id__in=mentors,
+            person_id__in=list(mentors),
             side__in=GUIDING_SIDES,
             left_at__isnull=True,
             relationship__program=program,
             relationship__stage__in=OPEN_STAGES,
         )
+        .exclude(relationship_id__in=list(ignore))
         .values("person_id")
         .annotate(n=Count("relationship", distinct=True))
     )

@@ -27,7 +27,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from matching.models import ConflictOfInterest, PairRule, PairRuleKind
@@ -37,6 +36,7 @@ from matching.sources import (
     AUTHORITY_DIVISION_CHIEF,
     AUTHORITY_SUPERVISOR,
     _ended_pairs,
+    _open_guiding_counts,
     authority_roles,
 )
 from programs.models import (
@@ -523,21 +523,7 @@ class PairingBatch:
 
     @cached_property
     def _loads(self) -> dict[int, int]:
-        """The true load: open relationships in this program where the person guides (mentor or
-        facilitator) and has not left. Mentor pages and the matching pre-filter count the same."""
-        rows = (
-            RelationshipMember.objects.filter(
-                person_id__in=self.ids,
-                side__in=GUIDING_SIDES,
-                left_at__isnull=True,
-                relationship__program=self.program,
-                relationship__stage__in=OPEN_STAGES,
-            )
-            .exclude(relationship_id__in=self.ignore)
-            .values("person_id")
-            .annotate(n=Count("relationship", distinct=True))
-        )
-        return {row["person_id"]: row["n"] for row in rows}
+        return _open_guiding_counts(self.program, self.ids, ignore=self.ignore)
 
     def load(self, person_id: int) -> int:
         return self._loads.get(person_id, 0) + self._taken_load[person_id]
