@@ -11,6 +11,7 @@ from matching.engine.scoring import CRITERIA, DEFAULT_WEIGHTS
 from matching.models import PairRuleKind, RunMode
 from matching.services import DECLINE_DEFAULT
 from programs.forms.programs import PlainTextMixin
+from programs.forms.relationships import OverridesMixin
 from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,
@@ -190,7 +191,7 @@ class ChooseMenteeForm(forms.Form):
         )
 
 
-class AssignForm(forms.Form):
+class AssignForm(OverridesMixin, forms.Form):
     mentor = forms.ModelChoiceField(
         queryset=FacultyProfile.objects.none(), widget=forms.HiddenInput
     )
@@ -203,14 +204,17 @@ class AssignForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    override_capacity = forms.BooleanField(
-        label="Assign even though this mentor is at capacity",
-        required=False,
-        help_text="Only with the mentor's agreement; it is recorded in the audit log.",
-    )
 
-    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        program: Program,
+        override_choices: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if override_choices:
+            self.add_overrides(override_choices)
         cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = _people(
             program, MENTOR_ROLES
         )

@@ -173,6 +173,7 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     PUBLISHED = "published", "Published"
     DISCARDED = "discarded", "Discarded"
+    SUPERSEDED = "superseded", "Superseded by a newer published proposal"
 
 
 class MatchRun(models.Model):
@@ -220,6 +221,7 @@ class MatchRun(models.Model):
             RunStatus.FAILED,
             RunStatus.PUBLISHED,
             RunStatus.DISCARDED,
+            RunStatus.SUPERSEDED,
         )
 
 

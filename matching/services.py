@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,27 +36,35 @@ from matching.models import (
     ShortlistMark,
     SuggestionStatus,
 )
-from matching.sources import load_problem
+from matching.sources import _open_guiding_counts, load_problem
 from mentorship.accounts.models import User
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from mentorship.queue import enqueue_on_commit
 from programs.models import (
     MENTEE_ROLES,
-    MENTOR_ROLES,
     Cohort,
     FacultyProfile,
     Membership,
-    MembershipStatus,
+    MemberSide,
     NeedArea,
     Program,
     Relationship,
     RelationshipKind,
     RelationshipSource,
 )
-from programs.models.relationships import GUIDING_SIDES, OPEN_STAGES, RECEIVING_SIDES
 from programs.services.audit import audit_record
-from programs.services.relationships import relationship_create
+from programs.services.pairing import (
+    NO_OVERRIDES,
+    Overrides,
+    PairingBatch,
+    PairingRefused,
+    Proposed,
+    Reason,
+    Rule,
+    pairing_reasons,
+)
+from programs.services.relationships import proposed_relationship, relationship_create
 
 logger = logging.getLogger(__name__)
 
@@ -229,10 +238,16 @@ def request_send(
             "or wait for an answer, before asking someone else."
         )
     fit = pair_fit(program=program, mentee=mentee, mentor=mentor)
-    if fit["excluded"]:
+    refused = pairing_reasons(_one_to_one(program, mentee, mentor, focus_area, "request"))
+    if fit["excluded"] or refused:
         # The reason may be confidential (a conflict, a reporting line): say only that it is not
         # possible, and log the reason for directors.
-        logger.info("Request %s→%s refused: %s", mentee.pk, mentor.pk, fit["excluded"])
+        logger.info(
+            "Request %s→%s refused: %s",
+            mentee.pk,
+            mentor.pk,
+            fit["excluded"] or [r.code for r in refused],
+        )
         raise MatchingError(
             f"{mentor.display_name} cannot take a request from you in {program.name} right now. "
             "Please choose another mentor from your shortlist."
@@ -275,17 +290,7 @@ def _refuse_unless_pending(request: MentorRequest) -> None:
 
 
 def open_guiding_count(*, program: Program, person: FacultyProfile) -> int:
-    return (
-        Relationship.objects.filter(
-            program=program,
-            stage__in=OPEN_STAGES,
-            members__person=person,
-            members__side__in=GUIDING_SIDES,
-            members__left_at__isnull=True,
-        )
-        .distinct()
-        .count()
-    )
+    return _open_guiding_counts(program, [person.pk]).get(person.pk, 0)
 
 
 @transaction.atomic
@@ -293,40 +298,20 @@ def request_accept(*, request: MentorRequest, by: User, message: str = "") -> Re
     request = _lock_request(request)
     _refuse_unless_pending(request)
     program, mentee, mentor = request.program, request.mentee, request.mentor
-    # Lock both memberships in id order: concurrent acceptances queue here.
-    locked = list(
-        Membership.objects.select_for_update()
-        .filter(program=program, person__in=[mentee, mentor])
-        .order_by("pk")
-    )
-    mentor_membership = next((m for m in locked if m.person_id == mentor.pk), None)
-    if mentor_membership is None or mentor_membership.role not in MENTOR_ROLES:
-        raise MatchingError(f"You are no longer a mentor in {program.name}.")
-    if mentor_membership.status == MembershipStatus.PAUSED:
-        raise MatchingError(
-            "Your participation is paused. Ask the program team to resume it before accepting."
+    # The gate locks both memberships in id order: concurrent acceptances queue there.
+    try:
+        relationship = relationship_create(
+            program=program,
+            kind=RelationshipKind.ONE_TO_ONE,
+            mentees=[mentee],
+            mentors=[mentor],
+            focus_area=request.focus_area,
+            is_remote=mentee.institution_id != mentor.institution_id,
+            source=RelationshipSource.REQUEST,
+            by=by,
         )
-    taken = open_guiding_count(program=program, person=mentor)
-    if taken >= mentor_membership.mentor_capacity:
-        raise MatchingError(
-            f"You already mentor {taken} of your {mentor_membership.mentor_capacity} places in "
-            f"{program.name}. Raise your capacity on “What I offer”, or decline this request."
-        )
-    if request.focus_area_id and _has_open_mentor_for(program, mentee, request.focus_area_id):
-        raise MatchingError(
-            f"{mentee.display_name} has just been matched with another mentor for "
-            f"{request.focus_area.name}. The request is closed."  # type: ignore[union-attr]
-        )
-    relationship = relationship_create(
-        program=program,
-        kind=RelationshipKind.ONE_TO_ONE,
-        mentees=[mentee],
-        mentors=[mentor],
-        focus_area=request.focus_area,
-        is_remote=mentee.institution_id != mentor.institution_id,
-        source=RelationshipSource.REQUEST,
-        by=by,
-    )
+    except PairingRefused as e:
+        raise MatchingError(_to_the_mentor(e.reasons, request)) from None
     request.status = RequestStatus.ACCEPTED
     request.responded_at = timezone.now()
     request.response_message = message
@@ -349,15 +334,37 @@ def request_accept(*, request: MentorRequest, by: User, message: str = "") -> Re
     return relationship
 
 
-def _has_open_mentor_for(program: Program, mentee: FacultyProfile, area_id: int) -> bool:
-    return Relationship.objects.filter(
-        program=program,
-        stage__in=OPEN_STAGES,
-        focus_area_id=area_id,
-        members__person=mentee,
-        members__side__in=RECEIVING_SIDES,
-        members__left_at__isnull=True,
-    ).exists()
+def _to_the_mentor(reasons: list[Reason], request: MentorRequest) -> str:
+    """The gate's reasons in the accepting mentor's words. Confidential ones (a conflict, a
+    director's rule, a reporting line) are not spelled out: the directors can explain."""
+    program, mentee = request.program, request.mentee
+    words = []
+    for r in reasons:
+        if r.code == Rule.PAUSED:
+            words.append(
+                "Your participation is paused. Ask the program team to resume it before accepting."
+            )
+        elif r.code == Rule.NOT_ACCEPTING:
+            words.append("You are not taking new mentees; change that on “What I offer” first.")
+        elif r.code == Rule.CAPACITY:
+            words.append(
+                f"You already mentor {r.data['load']} of your {r.data['capacity']} places in "
+                f"{program.name}. Raise your capacity on “What I offer”, or decline this request."
+            )
+        elif r.code == Rule.NOT_MENTOR:
+            words.append(f"You are no longer a mentor in {program.name}.")
+        elif r.code in (Rule.AREA_COVERED, Rule.ONE_MENTOR, Rule.ALREADY_ON_BOARD):
+            area = f" for {request.focus_area.name}" if request.focus_area else ""
+            words.append(
+                f"{mentee.display_name} has just been matched with another mentor{area}. "
+                "The request is closed."
+            )
+        else:
+            words.append(
+                f"This pairing is not possible in {program.name}; the program's directors can "
+                "explain."
+            )
+    return " ".join(dict.fromkeys(words))
 
 
 @transaction.atomic
@@ -427,18 +434,14 @@ def manual_assign(
     mentor: FacultyProfile,
     focus_area: NeedArea | None = None,
     roles: Iterable[str] = (),
-    override_capacity: bool = False,
+    overrides: Overrides = NO_OVERRIDES,
+    rematch_of: Relationship | None = None,
     by: User,
 ) -> Relationship:
-    """A director pairs two people after seeing their fit. Hard exclusions still apply; a full
-    mentor can be given one more mentee only deliberately (`override_capacity`)."""
+    """A director pairs two people after seeing their fit (or rematches a mentee whose
+    relationship ended). Every hard rule applies through the pairing gate; a rule that may be
+    set aside is set aside only deliberately, one rule at a time, with a why (`overrides`)."""
     fit = pair_fit(program=program, mentee=mentee, mentor=mentor)
-    blocking = [c for c in fit["excluded"] if not (override_capacity and c == "no_capacity")]
-    if blocking:
-        raise MatchingError(
-            f"{mentor.display_name} cannot mentor {mentee.display_name}: "
-            f"{exclusion_sentence(blocking)}."
-        )
     relationship = relationship_create(
         program=program,
         kind=RelationshipKind.ONE_TO_ONE,
@@ -448,6 +451,7 @@ def manual_assign(
         roles=roles,
         is_remote=mentee.institution_id != mentor.institution_id,
         source=RelationshipSource.MANUAL,
+        overrides=overrides,
         by=by,
     )
     audit_record(
@@ -456,9 +460,26 @@ def manual_assign(
         target=relationship,
         program=program,
         score=fit["score"],
-        capacity_overridden=override_capacity and "no_capacity" in fit["excluded"],
+        overridden=sorted(overrides.rules),
+        rematch_of=rematch_of.pk if rematch_of else None,
     )
     return relationship
+
+
+def _one_to_one(
+    program: Program,
+    mentee: FacultyProfile,
+    mentor: FacultyProfile,
+    area: NeedArea | None,
+    source: str,
+) -> Proposed:
+    return Proposed(
+        program=program,
+        kind=RelationshipKind.ONE_TO_ONE,
+        sides=[(mentee, MemberSide.MENTEE), (mentor, MemberSide.MENTOR)],
+        focus_area=area,
+        source=source,
+    )
 
 
 # --- bulk runs --------------------------------------------------------------------------------
@@ -579,11 +600,13 @@ def suggestion_change_mentor(
         )
     program = run.program
     fit = pair_fit(program=program, mentee=suggestion.mentee, mentor=mentor)
-    if fit["excluded"]:
-        raise MatchingError(
-            f"{mentor.display_name} cannot mentor {suggestion.mentee.display_name}: "
-            f"{exclusion_sentence(fit['excluded'])}."
+    refused = pairing_reasons(
+        _one_to_one(
+            program, suggestion.mentee, mentor, suggestion.area, RelationshipSource.MATCH_RUN
         )
+    )
+    if refused:
+        raise MatchingError(" ".join(r.message for r in refused))
     membership = Membership.objects.get(program=program, person=mentor)
     proposed = (
         run.suggestions.filter(mentor=mentor, status=SuggestionStatus.PROPOSED)
@@ -615,45 +638,180 @@ def suggestion_change_mentor(
     return suggestion
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """Suggestions of a proposal (one, or a whole group) that can no longer be published."""
+
+    suggestions: list[MatchSuggestion]
+    reasons: list[Reason]
+
+    @property
+    def names(self) -> str:
+        return ", ".join(s.mentee.display_name for s in self.suggestions)
+
+
+class ProposalConflicts(MatchingError):
+    """Publishing found conflicts; `conflicts` lists every one, found in one pass."""
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        self.conflicts = conflicts
+        n = sum(len(c.suggestions) for c in conflicts)
+        super().__init__(
+            f"{n} suggestion{'s' if n != 1 else ''} can no longer be published as proposed."
+        )
+
+
+RUN_KIND = {
+    RunMode.ONE_TO_ONE: RelationshipKind.ONE_TO_ONE,
+    RunMode.MOSAIC: RelationshipKind.ONE_TO_ONE,
+    RunMode.PEER: RelationshipKind.PEER,
+    RunMode.PEER_GROUPS: RelationshipKind.FACILITATED_GROUP,
+}
+
+
+def _proposed_suggestions(run: MatchRun) -> list[MatchSuggestion]:
+    return list(
+        run.suggestions.filter(status=SuggestionStatus.PROPOSED)
+        .select_related("mentee", "mentor", "area")
+        .order_by("group", "pk")
+    )
+
+
+def _unit(run: MatchRun, members: list[MatchSuggestion]) -> Proposed:
+    first = members[0]
+    kind = RUN_KIND[RunMode(run.mode)]
+    if run.mode == RunMode.PEER_GROUPS:
+        return proposed_relationship(
+            program=run.program,
+            kind=kind,
+            mentees=[s.mentee for s in members],
+            facilitator=first.mentor,
+            source=RelationshipSource.MATCH_RUN,
+        )
+    # A one-to-one or mosaic suggestion always names its mentor (only group rows may not).
+    assert first.mentor is not None
+    return proposed_relationship(
+        program=run.program,
+        kind=kind,
+        mentees=[first.mentee],
+        mentors=[first.mentor],
+        focus_area=first.area,
+        source=RelationshipSource.MATCH_RUN,
+    )
+
+
+def proposal_conflicts(run: MatchRun) -> list[Conflict]:
+    """Re-check every proposed suggestion against the current state, in one pass: the places
+    and board seats earlier suggestions of this proposal take count for the later ones."""
+    suggestions = _proposed_suggestions(run)
+    units = _publish_units(run, suggestions)
+    people = {p.pk: p for s in suggestions for p in (s.mentee, s.mentor) if p is not None}
+    batch = PairingBatch(program=run.program, people=people.values())
+    conflicts = []
+    for members in units:
+        try:
+            unit = _unit(run, members)
+        except ValidationError as e:  # a group that lost members no longer has a valid shape
+            conflicts.append(Conflict(members, [_shape_reason(members, e)]))
+            continue
+        reasons = batch.check(unit)
+        if reasons:
+            conflicts.append(Conflict(members, reasons))
+        else:
+            batch.take(unit)
+    return conflicts
+
+
+def _shape_reason(members: list[MatchSuggestion], e: ValidationError) -> Reason:
+    first = members[0]
+    return Reason(
+        "shape", " ".join(e.messages), first.mentee_id, first.mentor_id or first.mentee_id
+    )
+
+
+def proposal_staleness(run: MatchRun) -> list[str]:
+    """What changed in the cohort since the proposal was computed, in words (empty: nothing)."""
+    if run.status != RunStatus.READY:
+        return []
+    mentees = run.program.memberships.filter(role__in=MENTEE_ROLES)
+    if run.cohort_id:
+        mentees = mentees.filter(cohort_id=run.cohort_id)
+    changes = []
+    joined = mentees.filter(joined_at__gt=run.created_at).count()
+    if joined:
+        changes.append(
+            f"{joined} mentee{'s' if joined != 1 else ''} joined "
+            f"{'the cohort' if run.cohort_id else 'the program'} since this proposal was computed."
+        )
+    suggested = set(run.suggestions.values_list("mentee_id", flat=True))
+    still = set(mentees.filter(person_id__in=suggested).values_list("person_id", flat=True))
+    left = len(suggested - still)
+    if left:
+        changes.append(
+            f"{left} suggested mentee{'s' if left != 1 else ''} no longer "
+            f"{'take' if left != 1 else 'takes'} part."
+        )
+    newer = MatchRun.objects.filter(
+        program=run.program_id,
+        cohort=run.cohort_id,
+        status__in=[RunStatus.READY, RunStatus.PUBLISHED],
+        created_at__gt=run.created_at,
+    ).count()
+    if newer:
+        changes.append("A newer proposal exists for the same cohort.")
+    return changes
+
+
 @transaction.atomic
-def match_run_publish(*, run: MatchRun, by: User) -> list[Relationship]:
-    """Create the relationships (in their pilot) and tell everyone. All or nothing: if any pair
-    is no longer possible (someone left, a mentor filled up), nothing is published and the
-    director is told which pair to fix."""
+def match_run_publish(
+    *, run: MatchRun, by: User, drop_conflicting: bool = False
+) -> list[Relationship]:
+    """Create the relationships (in their pilot) and tell everyone. Every suggestion is first
+    re-checked against the current state in one pass: if any conflict, nothing is published and
+    every conflict is listed (`ProposalConflicts`) — or, with `drop_conflicting`, the conflicting
+    suggestions are removed (audited) and the rest published. Older ready proposals for the same
+    cohort are then marked superseded."""
     run = MatchRun.objects.select_for_update().get(pk=run.pk)
     _editable(run)
-    suggestions = list(
-        run.suggestions.filter(status=SuggestionStatus.PROPOSED).select_related(
-            "mentee", "mentor", "area"
+    conflicts = proposal_conflicts(run)
+    if conflicts and not drop_conflicting:
+        raise ProposalConflicts(conflicts)
+    for conflict in conflicts:
+        for suggestion in conflict.suggestions:
+            suggestion.status = SuggestionStatus.REMOVED
+            suggestion.edited_by = by
+            suggestion.save(update_fields=["status", "edited_by"])
+        audit_record(
+            actor=by,
+            verb="matching.suggestion_drop_conflict",
+            target=run,
+            program=run.program,
+            suggestions=[s.pk for s in conflict.suggestions],
+            rules=sorted({r.code for r in conflict.reasons}),
         )
-    )
+    suggestions = _proposed_suggestions(run)
     if not suggestions:
         raise MatchingError("There is nothing to publish: every suggestion was removed.")
     relationships = []
-    kind = {
-        RunMode.ONE_TO_ONE: RelationshipKind.ONE_TO_ONE,
-        RunMode.MOSAIC: RelationshipKind.ONE_TO_ONE,
-        RunMode.PEER: RelationshipKind.PEER,
-        RunMode.PEER_GROUPS: RelationshipKind.FACILITATED_GROUP,
-    }[RunMode(run.mode)]
+    kind = RUN_KIND[RunMode(run.mode)]
     for members in _publish_units(run, suggestions):
-        try:
-            relationship = _publish_one(run, kind, members, by)
-        except ValidationError as e:
-            names = ", ".join(s.mentee.display_name for s in members)
-            raise MatchingError(
-                f"Could not publish the pairing of {names}: {' '.join(e.messages)} "
-                "Change or remove that suggestion and publish again."
-            ) from None
-        relationships.append(relationship)
+        relationships.append(_publish_one(run, kind, members, by))
     run.status, run.published_at, run.published_by = RunStatus.PUBLISHED, timezone.now(), by
     run.save(update_fields=["status", "published_at", "published_by"])
+    superseded = MatchRun.objects.filter(
+        program=run.program_id,
+        cohort=run.cohort_id,
+        status=RunStatus.READY,
+        created_at__lt=run.created_at,
+    ).update(status=RunStatus.SUPERSEDED)
     audit_record(
         actor=by,
         verb="matching.run_publish",
         target=run,
         program=run.program,
         relationships=len(relationships),
+        dropped=sum(len(c.suggestions) for c in conflicts),
+        superseded=superseded,
     )
     return relationships
 
@@ -674,21 +832,15 @@ def _publish_one(
 ) -> Relationship:
     program, first = run.program, members[0]
     if run.mode == RunMode.PEER_GROUPS:
-        facilitator = first.mentor
         return relationship_create(
             program=program,
             kind=kind,
             mentees=[s.mentee for s in members],
-            facilitator=facilitator,
+            facilitator=first.mentor,
             source=RelationshipSource.MATCH_RUN,
             cohort=run.cohort,
             by=by,
         )
-    if run.mode == RunMode.ONE_TO_ONE or run.mode == RunMode.MOSAIC:
-        taken = open_guiding_count(program=program, person=first.mentor)  # type: ignore[arg-type]
-        capacity = Membership.objects.get(program=program, person=first.mentor).mentor_capacity
-        if taken >= capacity:
-            raise ValidationError(f"{first.mentor.display_name} has no place left.")  # type: ignore[union-attr]
     return relationship_create(
         program=program,
         kind=kind,

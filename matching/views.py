@@ -3,6 +3,8 @@ weights, rules, manual assignment, bulk proposals and fairness view."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -36,6 +38,7 @@ from matching.selectors import (
     waiting_requests,
 )
 from matching.services import (
+    ProposalConflicts,
     conflict_declare,
     manual_assign,
     match_run_discard,
@@ -46,6 +49,7 @@ from matching.services import (
     pair_rule_remove,
     pair_rule_set,
     program_weights,
+    proposal_staleness,
     request_accept,
     request_decline,
     request_send,
@@ -67,7 +71,22 @@ from programs.access import (
     get_suggestion_for_director,
 )
 from programs.forms.programs import apply_errors
-from programs.models import MENTOR_ROLES, FacultyProfile, Membership
+from programs.models import (
+    MENTOR_ROLES,
+    FacultyProfile,
+    Membership,
+    MemberSide,
+    Program,
+    Relationship,
+    RelationshipKind,
+)
+from programs.services.pairing import (
+    OVERRIDE_LABELS,
+    Overrides,
+    PairingBatch,
+    Proposed,
+    overridable_in,
+)
 from programs.services.people import profile_ensure
 
 # --- mentee -----------------------------------------------------------------------------------
@@ -301,12 +320,20 @@ def rule_remove(request: AuthenticatedHttpRequest, pk: int, rule_pk: int) -> Htt
 
 @require_http_methods(["GET", "POST"])
 def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Pair a mentee by hand (or rematch one whose relationship ended). Each mentor shows every
+    reason the pairing gate gives; the rules that may be set aside are offered per rule, with a
+    required why. A refusal is shown next to that mentor's form, keeping what was typed."""
     program = get_program_for_director(request.user, pk)
     chooser = ChooseMenteeForm(request.GET or None, program=program)
     mentee = chooser.cleaned_data["mentee"] if chooser.is_valid() else None
-    form = AssignForm(request.POST or None, program=program)
+    rematch = _rematch_of(program, mentee, request.GET.get("rematch"))
+    form = AssignForm(
+        request.POST or None, program=program, override_choices=list(OVERRIDE_LABELS.items())
+    )
+    refused: ValidationError | None = None
     if request.method == "POST" and mentee is not None and form.is_valid():
         data = form.cleaned_data
+        rules, why = form.chosen_overrides()
         try:
             relationship = manual_assign(
                 program=program,
@@ -314,11 +341,12 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 mentor=data["mentor"],
                 focus_area=data["focus_area"],
                 roles=data["roles"],
-                override_capacity=data["override_capacity"],
+                overrides=Overrides.of(rules, why),
+                rematch_of=rematch,
                 by=request.user,
             )
         except ValidationError as e:
-            messages.error(request, " ".join(e.messages))
+            refused = e
         else:
             messages.success(
                 request,
@@ -326,6 +354,9 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 "Both have been told.",
             )
             return redirect(relationship.get_absolute_url())
+    options = mentor_options(program=program, mentee=mentee) if mentee else []
+    reasons = assign_reasons(program=program, mentee=mentee, options=options) if mentee else {}
+    posted = form.data.get("mentor") if request.method == "POST" else None
     return render(
         request,
         "matching/assign.html",
@@ -333,10 +364,59 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "chooser": chooser,
             "mentee": mentee,
-            "options": mentor_options(program=program, mentee=mentee) if mentee else [],
+            "rematch": rematch,
+            "rows": [
+                {
+                    "o": o,
+                    "reasons": reasons.get(o.mentor.pk, []),
+                    "overridable": overridable_in(reasons.get(o.mentor.pk, [])),
+                    "blocked": any(not r.overridable for r in reasons.get(o.mentor.pk, [])),
+                    "posted": posted == str(o.mentor.pk),
+                }
+                for o in options
+            ],
             "form": form,
+            "refused": refused.messages if refused else [],
+            "posted_overrides": request.POST.getlist("overrides"),
+            "default_area": (
+                form.data.get("focus_area")
+                or (str(rematch.focus_area_id) if rematch and rematch.focus_area_id else "")
+            ),
         },
+        status=400 if refused else 200,
     )
+
+
+def _rematch_of(program: Program, mentee: FacultyProfile | None, pk: str | None) -> Any:
+    """The ended relationship a rematch comes from (only one of this program and mentee)."""
+    if mentee is None or pk is None or not pk.isdigit():
+        return None
+    return (
+        Relationship.objects.filter(
+            pk=int(pk), program=program, members__person=mentee, ended_at__isnull=False
+        )
+        .select_related("focus_area")
+        .first()
+    )
+
+
+def assign_reasons(
+    *, program: Program, mentee: FacultyProfile, options: list[Any]
+) -> dict[int, list[Any]]:
+    """The gate's reasons for each listed mentor, checked in one batch (a fixed number of
+    queries however many mentors the program has)."""
+    mentors = [o.mentor for o in options]
+    batch = PairingBatch(program=program, people=[mentee, *mentors])
+    return {
+        m.pk: batch.check(
+            Proposed(
+                program=program,
+                kind=RelationshipKind.ONE_TO_ONE,
+                sides=[(mentee, MemberSide.MENTEE), (m, MemberSide.MENTOR)],
+            )
+        )
+        for m in mentors
+    }
 
 
 def fairness_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -400,6 +480,7 @@ def run_detail(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpR
             "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
             "change_form": ChangeMentorForm(program=program),
             "reason_words": unmatched_reason_words,
+            "staleness": proposal_staleness(run),
         },
     )
 
@@ -450,10 +531,29 @@ def suggestion_action(
 
 @require_POST
 def run_publish(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    """Publishing re-checks every suggestion in one pass. Conflicts are listed all together on
+    one page, with "drop them and publish the rest"; nothing is published until then."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
     try:
-        relationships = match_run_publish(run=run, by=request.user)
+        relationships = match_run_publish(
+            run=run, by=request.user, drop_conflicting=request.POST.get("drop_conflicting") == "1"
+        )
+    except ProposalConflicts as e:
+        return render(
+            request,
+            "matching/publish_conflicts.html",
+            {
+                "program": program,
+                "run": run,
+                "conflicts": e.conflicts,
+                "dropped": sum(len(c.suggestions) for c in e.conflicts),
+                "rest": run.suggestions.filter(status=SuggestionStatus.PROPOSED).count()
+                - sum(len(c.suggestions) for c in e.conflicts),
+                "staleness": proposal_staleness(run),
+            },
+            status=409,
+        )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
@@ -463,6 +563,23 @@ def run_publish(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> Http
             "start their pilot, and everyone has been told.",
         )
     return redirect("matching:run", pk=pk, run_pk=run.pk)
+
+
+@require_POST
+def run_rerun(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    """Compute the proposal again, with the same settings, on the cohort as it is now."""
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
+    fresh = match_run_start(
+        program=program,
+        mode=run.mode,
+        cohort=run.cohort,
+        maximise_matched_first=run.maximise_matched_first,
+        areas=run.areas.all(),
+        by=request.user,
+    )
+    messages.success(request, "A new proposal is being computed on the current cohort.")
+    return redirect("matching:run", pk=pk, run_pk=fresh.pk)
 
 
 @require_POST

@@ -38,6 +38,7 @@ from programs.models import (
     Recap,
     Relationship,
     RelationshipMember,
+    RelationshipOutcome,
     RelationshipRisk,
     RelationshipStage,
     ReviewRequest,
@@ -132,6 +133,27 @@ def relationship_ended(n: Notification) -> dict[str, Any] | None:
         "url": _url("relationship_detail", relationship.pk),
         "rematch_url": absolute_url(rematch_path(relationship)),
         "summary": f"Your mentoring relationship with {others} has come to a close",
+    }
+
+
+@register(Kind.MENTOR_REASSIGNED)
+def mentor_reassigned(n: Notification) -> dict[str, Any] | None:
+    """To the outgoing mentor of a reassignment: thanks, in neutral words, never the reason."""
+    relationship = Relationship.objects.filter(
+        pk=_id(n), stage=RelationshipStage.ENDED, outcome=RelationshipOutcome.REASSIGNED
+    ).first()
+    if relationship is None:
+        return None
+    members = _members(relationship.pk)
+    me = _me(members, n)
+    if me is None or me.side in RECEIVING_SIDES:
+        return None
+    others = _names(members, but_user=n.recipient_id)
+    return {
+        "person": me.person,
+        "others": others,
+        "url": _url("relationship_detail", relationship.pk),
+        "summary": f"{others} will continue with another mentor",
     }
 
 

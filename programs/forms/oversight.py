@@ -11,11 +11,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from programs.forms.programs import PlainTextMixin
-from programs.forms.relationships import DATE, PersonChoiceField, UniqueIdsMixin
+from programs.forms.relationships import DATE, OverridesMixin, PersonChoiceField, UniqueIdsMixin
 from programs.models import ExportFormat, FacultyProfile, Program
 
 
-class ReassignForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
+class ReassignForm(OverridesMixin, UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "reassign"
 
     outgoing = PersonChoiceField(queryset=FacultyProfile.objects.none(), label="Mentor leaving")
@@ -37,9 +37,12 @@ class ReassignForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         *args: Any,
         outgoing: QuerySet[FacultyProfile],
         incoming: QuerySet[FacultyProfile],
+        override_choices: list[tuple[str, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if override_choices:
+            self.add_overrides(override_choices)
         cast(forms.ModelChoiceField, self.fields["outgoing"]).queryset = outgoing
         cast(forms.ModelChoiceField, self.fields["incoming"]).queryset = incoming
         if outgoing.count() == 1:

@@ -70,7 +70,44 @@ def _roles_field() -> forms.MultipleChoiceField:
     )
 
 
-class RelationshipForm(UniqueIdsMixin, forms.Form):
+class OverridesMixin:
+    """The per-rule override boxes and the required "why", shown only next to a refusal whose
+    rules may be set aside (the view passes those rules; the service decides)."""
+
+    def add_overrides(self, choices: list[tuple[str, str]]) -> None:
+        fields = self.fields  # type: ignore[attr-defined]
+        fields["overrides"] = forms.MultipleChoiceField(
+            label="Set these rules aside for this pair",
+            choices=choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            help_text="Tick each rule you deliberately set aside; it is recorded in the audit "
+            "log and shown on the relationship.",
+        )
+        fields["override_why"] = forms.CharField(
+            label="Why (required when setting a rule aside)",
+            required=False,
+            max_length=500,
+            widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        )
+
+    def offer_overrides(self, choices: list[tuple[str, str]]) -> None:
+        """Offer exactly these rules (keeping what was ticked and typed), or none at all."""
+        fields = self.fields  # type: ignore[attr-defined]
+        if not choices:
+            fields.pop("overrides", None)
+            fields.pop("override_why", None)
+        elif "overrides" in fields:
+            fields["overrides"].choices = choices
+        else:
+            self.add_overrides(choices)
+
+    def chosen_overrides(self) -> tuple[list[str], str]:
+        data = self.cleaned_data  # type: ignore[attr-defined]
+        return list(data.get("overrides") or []), data.get("override_why") or ""
+
+
+class RelationshipForm(OverridesMixin, UniqueIdsMixin, forms.Form):
     id_prefix = "rel"
 
     """A director pairs people by hand (matching runs publish through the same service)."""
@@ -113,9 +150,12 @@ class RelationshipForm(UniqueIdsMixin, forms.Form):
         mentees: Any,
         mentors: Any,
         program: Program,
+        override_choices: list[tuple[str, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if override_choices:
+            self.add_overrides(override_choices)
         cast(forms.ModelChoiceField, self.fields["mentees"]).queryset = mentees
         cast(forms.ModelChoiceField, self.fields["mentors"]).queryset = mentors
         cast(forms.ModelChoiceField, self.fields["facilitator"]).queryset = mentors

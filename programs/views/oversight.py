@@ -43,6 +43,8 @@ from programs.models import (
     ActionItemStatus,
     FacultyProfile,
     Meeting,
+    MeetingStatus,
+    MemberSide,
     Program,
     Relationship,
     RelationshipStage,
@@ -64,10 +66,12 @@ from programs.selectors.dashboard import (
 from programs.selectors.relationships import agreement_state, relationship_members, with_activity
 from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.audit import audit_record
+from programs.services.pairing import OVERRIDE_LABELS, Overrides, overridable_in, overrides_on
 from programs.services.relationships import (
     director_note_add,
     relationship_extend_pilot,
     relationship_reassign,
+    relationship_reassign_check,
 )
 
 PER_PAGE = 50
@@ -330,7 +334,7 @@ def director_tools(
     }
 
 
-def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm:
+def _reassign_form(relationship: Relationship, data: Any = None, **kwargs: Any) -> ReassignForm:
     current = relationship.members.filter(left_at__isnull=True)
     outgoing = FacultyProfile.objects.filter(
         relationship_memberships__in=current.filter(side__in=GUIDING_SIDES)
@@ -342,7 +346,7 @@ def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm
         .exclude(pk__in=current.values("person"))
         .order_by("family_name", "given_name")
     )
-    return ReassignForm(data, outgoing=outgoing, incoming=incoming)
+    return ReassignForm(data, outgoing=outgoing, incoming=incoming, **kwargs)
 
 
 def director_view(
@@ -388,6 +392,13 @@ def director_view(
                 "done": items.filter(status=ActionItemStatus.DONE).count(),
             },
             "show_ended_reason": viewer.oversees,
+            "overrides": overrides_on(relationship),
+            "continued_by": relationship.continued_by.first(),
+            "rematch_mentees": [
+                m.person
+                for m in relationship_members(relationship)
+                if m.side == MemberSide.MENTEE and m.left_at is None
+            ],
             "concerns": concerns_for_director(request.user)
             .filter(relationship=relationship)
             .select_related("raised_by"),
@@ -418,29 +429,77 @@ def _render_director(
 
 @require_POST
 def relationship_reassign_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Two steps: the director's choice first shows what will happen and every reason the
+    pairing gate gives (with the rules that may be set aside); only "Confirm" changes anything."""
     viewer = get_relationship_for_director(request.user, pk)
     relationship = viewer.relationship
-    form = _reassign_form(relationship, request.POST)
-    if form.is_valid():
-        try:
-            relationship_reassign(
-                relationship=relationship,
-                outgoing=form.cleaned_data["outgoing"],
-                incoming=form.cleaned_data["incoming"],
-                reason_for_directors=form.cleaned_data["reason_for_directors"],
-                by=request.user,
-            )
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(
-                request,
-                f"{form.cleaned_data['incoming'].display_name} now mentors in this relationship, "
-                "which starts a new pilot period. Everyone in it has been told; no reason was "
-                "given.",
-            )
-            return _back(relationship)
-    return _render_director(request, viewer, reassign_form=form)
+    form = _reassign_form(
+        relationship, request.POST, override_choices=list(OVERRIDE_LABELS.items())
+    )
+    if not form.is_valid():
+        form.offer_overrides([])
+        return _render_director(request, viewer, reassign_form=form)
+    data = form.cleaned_data
+    if request.POST.get("confirm") != "1":
+        reasons = relationship_reassign_check(
+            relationship=relationship, outgoing=data["outgoing"], incoming=data["incoming"]
+        )
+        form.offer_overrides(overridable_in(reasons))
+        return _reassign_confirm(request, relationship, form, reasons, status=200)
+    rules, why = form.chosen_overrides()
+    try:
+        successor = relationship_reassign(
+            relationship=relationship,
+            outgoing=data["outgoing"],
+            incoming=data["incoming"],
+            reason_for_directors=data["reason_for_directors"],
+            overrides=Overrides.of(rules, why),
+            by=request.user,
+        )
+    except ValidationError as e:
+        apply_errors(form, e)
+        form.offer_overrides(overridable_in(getattr(e, "reasons", [])))
+        return _reassign_confirm(request, relationship, form, getattr(e, "reasons", []))
+    messages.success(
+        request,
+        f"{data['incoming'].display_name} now mentors in a new relationship, which starts its "
+        f"own pilot. The earlier relationship with {data['outgoing'].display_name} ended without "
+        "fault and keeps its history. Everyone was told; nobody was given the reason.",
+    )
+    return redirect(successor)
+
+
+def _reassign_confirm(
+    request: AuthenticatedHttpRequest,
+    relationship: Relationship,
+    form: ReassignForm,
+    reasons: list[Any],
+    status: int = 400,
+) -> HttpResponse:
+    upcoming = relationship.meetings.filter(
+        status=MeetingStatus.SCHEDULED, starts_at__gt=timezone.now()
+    ).count()
+    return render(
+        request,
+        "relationships/reassign_confirm.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "form": form,
+            "reasons": reasons,
+            "blocked": any(not r.overridable for r in reasons),
+            "outgoing": form.cleaned_data.get("outgoing"),
+            "incoming": form.cleaned_data.get("incoming"),
+            "upcoming": upcoming,
+            "mentees": [
+                m.person
+                for m in relationship.members.filter(left_at__isnull=True)
+                .select_related("person")
+                .exclude(side__in=GUIDING_SIDES)
+            ],
+        },
+        status=status,
+    )
 
 
 @require_POST

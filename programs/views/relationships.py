@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.accounts.models import User
 from mentorship.http import AuthenticatedHttpRequest
 from mentorship.parsing import parse_int
 from programs.access import (
@@ -42,6 +43,7 @@ from programs.models import (
     MeetingStatus,
     Program,
     Relationship,
+    RelationshipMember,
     RelationshipSource,
     RelationshipStage,
 )
@@ -63,6 +65,11 @@ from programs.services.agreements import (
     agreement_save,
 )
 from programs.services.meetings import action_item_create, action_item_set_status, checkin_log
+from programs.services.pairing import (
+    OVERRIDE_LABELS,
+    Overrides,
+    overridable_in,
+)
 from programs.services.people import profile_ensure
 from programs.services.relationships import (
     outside_mentor_invite,
@@ -137,9 +144,23 @@ def _member_view(
             ),
             "pilot_waiting": [m for m in members if m.pilot_confirmed_at is None],
             "rematch_url": rematch_path(relationship),
+            **_continued(relationship, request.user),
         },
         status=status,
     )
+
+
+def _continued(relationship: Relationship, user: User) -> dict[str, object]:
+    """After a reassignment, the mentee is pointed to the relationship that continues (the
+    outgoing mentor is not a member of it and is not)."""
+    successor = relationship.continued_by.first()
+    mine = (
+        successor is not None
+        and RelationshipMember.objects.filter(
+            relationship=successor, person__user=user, left_at__isnull=True
+        ).exists()
+    )
+    return {"continued_by": successor if mine else None, "continued_is_mine": mine}
 
 
 # --- Agreement ---------------------------------------------------------------------------------
@@ -468,9 +489,12 @@ def relationship_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         mentees=mentees,
         mentors=mentors,
         program=program,
+        override_choices=list(OVERRIDE_LABELS.items()) if request.method == "POST" else None,
+        initial={"mentees": request.GET.getlist("mentee")},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        rules, why = form.chosen_overrides()
         try:
             relationship = relationship_create(
                 program=program,
@@ -483,35 +507,23 @@ def relationship_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                 is_remote=data["is_remote"],
                 started_on=data["started_on"],
                 source=RelationshipSource.MANUAL,
+                overrides=Overrides.of(rules, why),
                 by=request.user,
             )
         except ValidationError as e:
             apply_errors(form, e)
+            form.offer_overrides(overridable_in(getattr(e, "reasons", [])))
         else:
             messages.success(request, "Relationship created. Everyone in it has been told.")
-            _warn_over_capacity(request, relationship)
             return redirect(relationship)
+    elif request.method == "POST" and not request.POST.get("override_why"):
+        form.offer_overrides([])
     return render(
         request,
         "relationships/relationship_new.html",
         {"program": program, "form": form},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _warn_over_capacity(request: AuthenticatedHttpRequest, relationship: Relationship) -> None:
-    from programs.selectors.relationships import mentor_dashboard_for
-
-    for member in relationship_members(relationship):
-        if member.side not in ("mentor", "facilitator"):
-            continue
-        for load in mentor_dashboard_for(member.person).loads:
-            if load.membership.program_id == relationship.program_id and load.over:
-                messages.warning(
-                    request,
-                    f"{member.person.display_name} now has {load.current} mentees in this "
-                    f"program, above their capacity of {load.membership.mentor_capacity}.",
-                )
 
 
 # --- Mentees: add an outside mentor ------------------------------------------------------------

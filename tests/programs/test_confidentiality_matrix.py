@@ -548,6 +548,7 @@ URL_RULES: dict[str, Rule] = {
     "matching:run_progress": Rule(DIRECTOR, program_pks(run_pk=lambda w: 999999), frozenset()),
     "matching:run_publish": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),
     "matching:run_discard": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),
+    "matching:run_rerun": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),
     "matching:suggestion_action": Rule(
         DIRECTOR + " (POST)",
         program_pks(run_pk=lambda w: 999999, suggestion_pk=lambda w: 1, action=lambda w: "keep"),
@@ -816,6 +817,7 @@ def _planted_notifications(world: World) -> list[Notification]:
         planted = [
             (Kind.RELATIONSHIP_STARTED, f"relationship:{r.pk}", "started"),
             (Kind.RELATIONSHIP_ENDED, f"relationship:{r.pk}", "ended"),
+            (Kind.MENTOR_REASSIGNED, f"relationship:{r.pk}", "reassigned"),
             (Kind.PILOT_ENDING, f"relationship:{r.pk}", f"pilot:{timezone.localdate()}"),
             (Kind.CHECKIN_OVERDUE, f"relationship:{r.pk}", f"overdue:{anchor(r)}:1"),
         ]

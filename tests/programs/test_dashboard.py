@@ -283,7 +283,7 @@ def test_the_recognition_csv_after_reauthentication(cast, program, client_for):
 
 def test_a_director_reassigns_a_mentor(pair, program, director, mentee, mentor):
     new = program_mentor(program)
-    relationship_reassign(
+    successor = relationship_reassign(
         relationship=pair,
         outgoing=mentor.profile,
         incoming=new.profile,
@@ -291,13 +291,17 @@ def test_a_director_reassigns_a_mentor(pair, program, director, mentee, mentor):
         reason_for_directors="Not a fit",
     )
     pair.refresh_from_db()
+    # The old pair ends without fault; a new relationship starts with its own pilot.
+    assert pair.stage == RelationshipStage.ENDED
+    assert successor.pk != pair.pk
+    assert successor.previous_id == pair.pk
     active = set(
-        RelationshipMember.objects.filter(relationship=pair, left_at__isnull=True).values_list(
+        RelationshipMember.objects.filter(relationship=successor, left_at__isnull=True).values_list(
             "person__user", flat=True
         )
     )
     assert active == {mentee.pk, new.pk}
-    assert pair.stage == RelationshipStage.PILOT
+    assert successor.stage == RelationshipStage.PILOT
     event = AuditEvent.objects.get(verb="relationship.reassign")
     assert "Not a fit" not in str(event.detail)
 
@@ -327,10 +331,12 @@ def test_the_reassign_page_posts(pair, program, director, mentor, client_for):
     new = program_mentor(program)
     response = client_for(director).post(
         reverse("relationship_reassign", args=[pair.pk]),
-        {"outgoing": mentor.profile.pk, "incoming": new.profile.pk},
+        {"outgoing": mentor.profile.pk, "incoming": new.profile.pk, "confirm": "1"},
     )
     assert response.status_code == 302
-    assert RelationshipMember.objects.filter(relationship=pair, person=new.profile).exists()
+    assert RelationshipMember.objects.filter(
+        relationship__previous=pair, person=new.profile
+    ).exists()
 
 
 def test_members_cannot_use_director_actions(pair, mentee, mentor, program, client_for):

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from programs.models import AuditEvent, Concern, ConcernStatus
 from programs.services.concerns import concern_note_add, concern_raise
-from tests.relationship_fixtures import make_relationship, program_mentee
+from tests.relationship_fixtures import MANY_PAIRS, make_relationship, program_mentee
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,13 @@ def test_the_list_runs_the_same_queries_for_1_or_50(
     def add(n):
         for _ in range(n):
             mentee = program_mentee(program)
-            r = make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
+            r = make_relationship(
+                program=program,
+                mentees=[mentee],
+                mentors=[mentor],
+                by=director,
+                overrides=MANY_PAIRS,
+            )
             concern = concern_raise(relationship=r, category="other", text="t", by=mentee)
             concern_note_add(concern=concern, text="n", by=director)
 
