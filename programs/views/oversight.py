@@ -27,6 +27,7 @@ from programs.access import (
     get_program_for_director,
     get_relationship_for_director,
 )
+from programs.domain.figures import SMALL_CELL, SUPPRESSED, quiet_definition
 from programs.exports.reports import neutralise
 from programs.forms.oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
 from programs.forms.programs import apply_errors
@@ -124,12 +125,21 @@ def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                 values=[n for _, n in c["scores"]],
             ),
             "match_svg": charts.bar_chart(
-                title="Share of mentees matched with a mentor, by group (%)",
+                title="Share of active mentees with a mentor now, by group (%)",
                 labels=[g.group for g in match],
                 values=[g.rate for g in match],
                 unit="%",
             ),
+            "quiet_definition": _quiet_definition(program),
+            "small_cell": SMALL_CELL,
+            "suppressed": SUPPRESSED,
         },
+    )
+
+
+def _quiet_definition(program: Program) -> str:
+    return quiet_definition(
+        cadence_days=program.meeting_cadence_days, grace_days=program.checkin_grace_days
     )
 
 
@@ -192,6 +202,7 @@ def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
             "sorts": SORT_LABELS,
             "choice_labels": dict(ReviewChoice.choices),
             "risk_labels": dict(RiskReason.choices),
+            "quiet_definition": _quiet_definition(program),
         },
     )
 
