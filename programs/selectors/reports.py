@@ -22,16 +22,17 @@ from programs.models import (
     Meeting,
     MeetingStatus,
     Membership,
+    MembershipStatus,
     MentorTraining,
     Program,
     Relationship,
     RelationshipMember,
-    RelationshipRisk,
     ReviewRequest,
     ReviewResponse,
     Role,
     SelfAssessment,
 )
+from programs.selectors.figures import with_at_risk, with_quiet
 
 MET = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 GENDER_LABELS = dict(Gender.choices)
@@ -64,6 +65,7 @@ def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData
             stream=stream or "",
             gender=GENDER_LABELS.get(gender, "") if gender else "",
             capacity=capacity,
+            active=status == MembershipStatus.ACTIVE,
         )
         for (
             pid,
@@ -78,6 +80,7 @@ def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData
             stream,
             gender,
             capacity,
+            status,
         ) in Membership.objects.filter(program=program)
         .exclude(role=Role.DIRECTOR)
         .values_list(
@@ -93,6 +96,7 @@ def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData
             "person__stream__name",
             "person__gender",
             "mentor_capacity",
+            "status",
         )
         .iterator(chunk_size=2000)
     ]
@@ -117,18 +121,12 @@ def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData
             mentees=tuple(members[rid][0]),
             guides=tuple(members[rid][1]),
             at_risk=at_risk,
+            quiet=quiet,
         )
-        for rid, kind, stage, started_on, ended_at, at_risk in Relationship.objects.filter(
-            program=program
+        for rid, kind, stage, started_on, ended_at, at_risk, quiet in with_at_risk(
+            with_quiet(Relationship.objects.filter(program=program))
         )
-        .annotate(
-            at_risk=Exists(
-                RelationshipRisk.objects.filter(
-                    relationship=OuterRef("pk"), cleared_at__isnull=True
-                )
-            )
-        )
-        .values_list("pk", "kind", "stage", "started_on", "ended_at", "at_risk")
+        .values_list("pk", "kind", "stage", "started_on", "ended_at", "at_risk", "is_quiet")
         .iterator(chunk_size=2000)
     ]
     meetings: dict[int, Counter[str]] = defaultdict(Counter)
@@ -225,4 +223,5 @@ def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData
         review_requests=requests,
         goal_statuses=dict(goal_statuses),
         trainings=trainings,
+        as_of=timezone.localdate(),
     )
