@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from programs.domain.review_scores import on_five_point_scale
@@ -127,13 +127,12 @@ def _prefixed(condition: Q, prefix: str) -> Q:
 
 
 def at_risk_relationships(*, program: Program) -> QuerySet[Relationship]:
-    """Open relationships of the program with a risk flag no director has cleared yet."""
-    open_risk = RelationshipRisk.objects.filter(
-        relationship=OuterRef("pk"), cleared_at__isnull=True
-    )
+    """Open relationships of the program with a risk flag no director has cleared yet (the
+    one definition, `selectors.figures.at_risk_condition`)."""
+    from programs.selectors.figures import at_risk_condition
+
     return (
-        Relationship.objects.filter(program=program, stage__in=OPEN_STAGES)
-        .filter(Exists(open_risk))
+        Relationship.objects.filter(at_risk_condition(), program=program)
         .prefetch_related(
             _active_members(),
         )

@@ -146,7 +146,7 @@ def director_view(
 ) -> HttpResponse:
     """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
     plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
-    from programs.selectors.dashboard import with_quiet
+    from programs.selectors.figures import with_quiet
     from programs.views.oversight import director_tools
 
     relationship = with_activity(
