@@ -33,6 +33,7 @@ from programs.models import (
     ReviewResponse,
     RiskReason,
 )
+from programs.selectors.figures import at_risk_condition
 
 # --- For dashboards ----------------------------------------------------------------------------
 
@@ -129,8 +130,6 @@ def _prefixed(condition: Q, prefix: str) -> Q:
 def at_risk_relationships(*, program: Program) -> QuerySet[Relationship]:
     """Open relationships of the program with a risk flag no director has cleared yet (the
     one definition, `selectors.figures.at_risk_condition`)."""
-    from programs.selectors.figures import at_risk_condition
-
     return (
         Relationship.objects.filter(at_risk_condition(), program=program)
         .prefetch_related(
