@@ -216,3 +216,29 @@ def test_the_table_shows_each_partys_latest_score_and_sorts_by_the_lowest(
     body = response.content.decode()
     assert "Mentee 2.0" in body
     assert "Mentor 4.0" in body
+
+
+# --- Queries ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["home", "matching:fairness"])
+def test_the_figures_pages_run_a_constant_number_of_queries(name, program, director, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.oversight_fixtures import populate
+
+    client = client_for(director)
+    url = reverse(name) if name == "home" else reverse(name, args=[program.pk])
+
+    def count() -> int:
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    populate(program, director, 1)
+    small = count()
+    populate(program, director, 30)
+    assert count() == small
+    assert small <= 25  # home 15, fairness 24 (most of it reading the matching problem)
