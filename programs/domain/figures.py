@@ -16,12 +16,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+# Directors hear about a relationship (and it counts as quiet) once this many meeting cycles
+# went by without a meeting or check-in; members get a friendly nudge at the first.
+from programs.domain.reminders import QUIET_AFTER_CYCLES
+
 SMALL_CELL = 5  # the one small-cell threshold: page, chart and every export format
 SUPPRESSED = f"fewer than {SMALL_CELL}"
 
-# Directors hear about a relationship (and it counts as quiet) once this many meeting cycles
-# went by without a meeting or check-in; members get a friendly nudge at the first.
-QUIET_AFTER_CYCLES = 2
 
 # One label per missing value, on every surface.
 NOT_STATED = "Not stated"  # gender left empty, or "prefer not to say"

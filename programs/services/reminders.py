@@ -41,9 +41,9 @@ from mentorship.bulk import fetch_rows, insert_ignoring_conflicts
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
 from mentorship.notifications.services import Planned, notifications_plan_many
+from programs.domain.figures import is_quiet
 from programs.domain.reminders import (
     NUDGED_CYCLES,
-    QUIET_AFTER_CYCLES,
     agenda_nudge_at,
     chase_days,
     current_review,
@@ -564,13 +564,15 @@ def _checkins(
         rule = rules[r.program_id]
         cadence = r.agreed_cadence or rule.cadence_days
         anchor = checkin_anchor(r)
-        missed = missed_cycles(
+        # `quiet_since` remembers which pairs directors were told about; whether a pair is
+        # quiet is the one definition every page counts with.
+        quiet = is_quiet(
             anchor=anchor, cadence_days=cadence, grace_days=rule.grace_days, today=today
         )
-        if missed >= QUIET_AFTER_CYCLES and r.quiet_since is None:
+        if quiet and r.quiet_since is None:
             to_flag.append(r.pk)
             flagged_programs.add(r.program_id)
-        elif missed < QUIET_AFTER_CYCLES and r.quiet_since is not None:
+        elif not quiet and r.quiet_since is not None:
             to_clear.append(r.pk)
         # Look one day ahead too: a zone east of UTC reaches the next morning first.
         ahead = missed_cycles(
