@@ -31,19 +31,19 @@ NOT_RECORDED = "Not recorded"  # no rank or stream on the profile
 DIMENSIONS = ("Academic rank", "Academic stream", "Gender")
 
 DEFINITIONS = {
-    "quiet": "Quiet: a current relationship with no meeting or check-in for two of its meeting "
+    "quiet": "A current relationship with no meeting or check-in for two of its meeting "
     "cycles (the pair's agreed rhythm, else the program's) plus the program's grace period.",
-    "at_risk": "At risk: a current relationship whose review scored low, dropped sharply or "
+    "at_risk": "A current relationship whose review scored low, dropped sharply or "
     "asked to end, and no director has cleared the flag yet.",
-    "load": "Mentor load: current relationships a mentor guides in this program, against the "
+    "load": "Current relationships a mentor guides in this program, against the "
     "number of mentees they take (over capacity is shown as it is, never capped).",
-    "unmatched": "Without a mentor: active mentees of the program with no current relationship "
+    "unmatched": "Active mentees of the program with no current relationship "
     "in which they are mentored.",
-    "match_rate": "Match rate: the share of the program's active mentees who have a current "
+    "match_rate": "The share of the program's active mentees who have a current "
     "relationship in which they are mentored.",
-    "waiting": "Waiting time: days from joining the program (or the cohort's start, if later) to "
+    "waiting": "Days from joining the program (or the cohort's start, if later) to "
     "the first relationship — or to today for a mentee still waiting.",
-    "review_score": "Latest review score: each party's most recent answer on a 1–5 scale "
+    "review_score": "Each party's most recent answer on a 1–5 scale "
     "(5 = healthy), the mentees' and the mentors' shown apart; sorting uses the lower.",
 }
 
