@@ -126,10 +126,8 @@ def with_quiet(
         now.astimezone(dt.UTC).date(),
         F("cadence_days") * QUIET_AFTER_CYCLES + F("program__checkin_grace_days"),
     )
-    return relationships.annotate(
-        quiet_anchor=anchor,
-        quiet_cutoff=cutoff,
-    ).annotate(
+    # Aliases, not annotations: inlined once into `is_quiet`, not selected again.
+    return relationships.alias(quiet_anchor=anchor, quiet_cutoff=cutoff).annotate(
         is_quiet=Case(
             When(Q(stage__in=OPEN_STAGES, quiet_anchor__lte=F("quiet_cutoff")), then=Value(True)),
             default=Value(False),
