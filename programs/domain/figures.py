@@ -62,7 +62,7 @@ def quiet_after_days(cadence_days: int, grace_days: int) -> int:
 
 
 def is_quiet(*, anchor: dt.date, cadence_days: int, grace_days: int, today: dt.date) -> bool:
-    """`anchor` is the day of the last meeting or check-in (else the start). The same rule as
+    """`anchor` is the later of the last meeting or check-in and the start. The same rule as
     `domain.reminders.missed_cycles(...) >= QUIET_AFTER_CYCLES`, which the sweep uses to nudge."""
     return (today - anchor).days >= quiet_after_days(cadence_days, grace_days)
 
@@ -159,6 +159,7 @@ class Mentee:
     stream: str
     gender: str
     matched: bool
+    count: int = 1  # how many mentees share these facts (a grouped query's row)
 
     def group(self, dimension: str) -> str:
         if dimension == "Academic rank":
@@ -180,8 +181,8 @@ def match_rates_by_group(
         matched: dict[str, int] = defaultdict(int)
         for m in mentees:
             group = m.group(dimension)
-            people[group] += 1
-            matched[group] += int(m.matched)
+            people[group] += m.count
+            matched[group] += m.count if m.matched else 0
         hidden = hidden_groups(people, matched)
         result.extend(
             GroupRate(dimension, g, people[g], matched[g], g in hidden) for g in sorted(people)

@@ -81,11 +81,16 @@ MIN_REVIEWS_FOR_MEAN = 3  # below this a mentor's mean could identify a mentee
 
 
 def with_signals(
-    relationships: QuerySet[Relationship], *, director_concerns: QuerySet[Concern] | None = None
+    relationships: QuerySet[Relationship],
+    *,
+    director_concerns: QuerySet[Concern] | None = None,
+    review_scores: bool = True,
 ) -> QuerySet[Relationship]:
     """Quiet, at risk, each party's latest review score (all from `selectors.figures`), and —
     for directors — the number of unresolved concerns they may see."""
-    relationships = with_review_scores(with_at_risk(with_quiet(relationships)))
+    relationships = with_at_risk(with_quiet(relationships))
+    if review_scores:
+        relationships = with_review_scores(relationships)
     if director_concerns is not None:
         unresolved = (
             director_concerns.filter(relationship=OuterRef("pk"))
@@ -214,7 +219,9 @@ def dashboard_for(
     # 4. Every relationship's stage, dates, quiet, risk and concerns (small columns only).
     rows = list(
         with_signals(
-            Relationship.objects.filter(program=program), director_concerns=director_concerns
+            Relationship.objects.filter(program=program),
+            director_concerns=director_concerns,
+            review_scores=False,
         )
         .values_list("stage", "started_on", "ended_at", "is_quiet", "at_risk", "concern_count")
         .order_by()

@@ -18,6 +18,7 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
@@ -31,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from programs.domain.figures import (
@@ -49,6 +50,7 @@ from programs.models import (
     AgreementVersion,
     Gender,
     Meeting,
+    MeetingCadence,
     MeetingStatus,
     Membership,
     MembershipStatus,
@@ -67,23 +69,38 @@ class DaysBefore(Func):
     """`day` minus an integer expression of days, as a date (PostgreSQL and SQLite)."""
 
     output_field = DateField()
+    postgresql_template = "(%(expressions)s)"
+    sqlite_function = "date"
 
     def __init__(self, day: dt.date, days: Any) -> None:
         super().__init__(Value(day, output_field=DateField()), days)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(
-            compiler, connection, template="(%(expressions)s)", arg_joiner="::date - ", **extra
+            compiler,
+            connection,
+            template=self.postgresql_template,
+            arg_joiner="::date - ",
+            **extra,
         )
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(
             compiler,
             connection,
-            template="date(%(expressions)s || ' days')",
+            template=f"{self.sqlite_function}(%(expressions)s || ' days')",
             arg_joiner=", '-' || ",
             **extra,
         )
+
+
+class MidnightDaysBefore(DaysBefore):
+    """00:00 UTC at the start of `day` minus `days`, as a timestamp: lets "met on a later day"
+    be a range condition on `starts_at`, which the meetings index answers."""
+
+    output_field = DateTimeField()
+    postgresql_template = "((%(expressions)s)::timestamp AT TIME ZONE 'UTC')"
+    sqlite_function = "datetime"
 
 
 # --- Quiet ---------------------------------------------------------------------------------------
@@ -93,10 +110,10 @@ def with_quiet(
     relationships: QuerySet[Relationship], *, now: dt.datetime | None = None
 ) -> QuerySet[Relationship]:
     """Annotate `last_met_at`, `cadence_days` (the latest confirmed agreement's, else the
-    program's) and `is_quiet`: open, and the last meeting or check-in (else the start) is at
-    least two cycles plus the program's grace ago — `domain.figures.is_quiet`, in SQL so that
-    lists can filter, count and sort on it. Days are UTC days, as in the reminders sweep that
-    nudges the pair and alerts directors with the same rule."""
+    program's) and `is_quiet`: open, and the later of the last meeting or check-in and the
+    start is at least two cycles plus the program's grace ago — `domain.figures.is_quiet` in
+    SQL, so that lists can filter, count and sort on it. Days are UTC days, as in the
+    reminders sweep that nudges the pair and alerts directors with the same rule."""
     now = now or timezone.now()
     last_met = Subquery(
         Meeting.objects.filter(
@@ -119,17 +136,29 @@ def with_quiet(
             agreed_cadence, F("program__meeting_cadence_days"), output_field=IntegerField()
         ),
     )
-    anchor = Coalesce(
-        TruncDate("last_met_at", tzinfo=dt.UTC), F("started_on"), output_field=DateField()
-    )
-    cutoff = DaysBefore(
-        now.astimezone(dt.UTC).date(),
-        F("cadence_days") * QUIET_AFTER_CYCLES + F("program__checkin_grace_days"),
-    )
-    # Aliases, not annotations: inlined once into `is_quiet`, not selected again.
-    return relationships.alias(quiet_anchor=anchor, quiet_cutoff=cutoff).annotate(
+    # One branch per cadence (there are five), so each branch's cutoff is plain arithmetic on
+    # the program's grace, and "not met since" is a NOT EXISTS the database stops early on.
+    today = now.astimezone(dt.UTC).date()
+    cutoffs: dict[str, DaysBefore] = {}
+    silent = Q()
+    for days in MeetingCadence.values:
+        quiet_after = Value(QUIET_AFTER_CYCLES * days) + F("program__checkin_grace_days")
+        # Quiet if the start is on or before the cutoff day, and no meeting from the next day on.
+        cutoffs[f"quiet_cutoff_{days}"] = DaysBefore(today, quiet_after)
+        cutoffs[f"quiet_met_from_{days}"] = MidnightDaysBefore(today, quiet_after - 1)
+        met_since = Exists(
+            Meeting.objects.filter(
+                relationship=OuterRef("pk"),
+                status__in=MET_STATUSES,
+                starts_at__lte=now,
+                starts_at__gte=OuterRef(f"quiet_met_from_{days}"),
+            )
+        )
+        silent |= Q(cadence_days=days, started_on__lte=F(f"quiet_cutoff_{days}")) & ~Q(met_since)
+    # Aliases, not annotations: inlined where used, never selected.
+    return relationships.alias(**cutoffs).annotate(
         is_quiet=Case(
-            When(Q(stage__in=OPEN_STAGES, quiet_anchor__lte=F("quiet_cutoff")), then=Value(True)),
+            When(Q(stage__in=OPEN_STAGES) & silent, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
@@ -312,12 +341,22 @@ class MatchRates:
 
 
 def mentee_facts(program: Program) -> list[Mentee]:
-    """Every active mentee's rank, stream, gender (labels) and whether they have a mentor."""
+    """The active mentees' rank, stream, gender (labels) and whether they have a mentor,
+    grouped in the database (one row per combination, with its count)."""
     return [
-        Mentee(rank or "", stream or "", GENDER_LABELS.get(gender, "") if gender else "", matched)
-        for rank, stream, gender, matched in active_mentees(program)
+        Mentee(
+            rank or "",
+            stream or "",
+            GENDER_LABELS.get(gender, "") if gender else "",
+            matched,
+            count,
+        )
+        for rank, stream, gender, matched, count in active_mentees(program)
         .annotate(matched=has_mentor())
-        .values_list("person__rank__name", "person__stream__name", "person__gender", "matched")
+        .values("person__rank__name", "person__stream__name", "person__gender", "matched")
+        .annotate(n=Count("pk"))
+        .values_list("person__rank__name", "person__stream__name", "person__gender", "matched", "n")
+        .order_by()
     ]
 
 
@@ -326,8 +365,8 @@ def match_rates(*, program: Program) -> MatchRates:
     query. The fairness view, the dashboard's chart and the report use the same rules."""
     mentees = mentee_facts(program)
     return MatchRates(
-        mentees=len(mentees),
-        matched=sum(m.matched for m in mentees),
+        mentees=sum(m.count for m in mentees),
+        matched=sum(m.count for m in mentees if m.matched),
         groups=match_rates_by_group(mentees),
     )
 

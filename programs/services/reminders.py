@@ -542,7 +542,11 @@ def _members_of(relationship_ids: list[int]) -> dict[int, list[Member]]:
 
 
 def checkin_anchor(relationship: OpenRelationship) -> date:
-    return relationship.last_met or relationship.started_on
+    """Cycles count from the last meeting or check-in, but never from before the start (a
+    restarted pair's older meetings do not make it overdue at once) — as `selectors.figures`."""
+    if relationship.last_met is None:
+        return relationship.started_on
+    return max(relationship.last_met, relationship.started_on)
 
 
 def _checkins(

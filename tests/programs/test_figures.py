@@ -242,3 +242,24 @@ def test_the_figures_pages_run_a_constant_number_of_queries(name, program, direc
     populate(program, director, 30)
     assert count() == small
     assert small <= 25  # home 15, fairness 24 (most of it reading the matching problem)
+
+
+def test_the_sql_quiet_rule_is_the_pure_rule_around_the_threshold(program, director):
+    from programs.domain.figures import is_quiet
+    from programs.selectors.figures import with_quiet
+
+    program.meeting_cadence_days, program.checkin_grace_days = 30, 14
+    program.save()
+    today = timezone.now().date()
+    expected = {}
+    for days in (72, 73, 74, 75, 76, None):
+        pair, *_ = _pair(program, director, days_old=300)
+        if days is not None:
+            past_meeting(pair, days_ago=days)
+        anchor = today - timedelta(days=days if days is not None else 300)
+        expected[pair.pk] = is_quiet(anchor=anchor, cadence_days=30, grace_days=14, today=today)
+    found = dict(
+        with_quiet(Relationship.objects.filter(program=program)).values_list("pk", "is_quiet")
+    )
+    assert found == expected
+    assert sorted(expected.values()) == [False, False, True, True, True, True]
