@@ -64,6 +64,7 @@ from programs.models import (
 )
 from programs.selectors.figures import (
     MatchRates,
+    at_risk_condition,
     guiding_load,
     has_mentor,
     match_rates,
@@ -405,7 +406,7 @@ def relationships_table(
     elif f.stage == "open":
         relationships = relationships.filter(stage__in=OPEN_STAGES)
     if f.at_risk:
-        relationships = relationships.filter(at_risk=True)
+        relationships = relationships.filter(at_risk_condition())  # a semi-join, not the CASE
     if f.quiet:
         relationships = relationships.filter(is_quiet=True)
     person_filter = Q()

@@ -15,7 +15,6 @@ from typing import Any
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     Count,
     DateField,
     DateTimeField,
@@ -214,33 +213,31 @@ def _five_point_score() -> Any:
     )
 
 
+class LowerOf(Func):
+    """The lower of two values, ignoring a missing one (PostgreSQL's LEAST does; SQLite's MIN
+    would return NULL)."""
+
+    function = "LEAST"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        a, b = self.source_expressions
+        both = Func(a, b, function="MIN", output_field=FloatField())
+        return compiler.compile(Coalesce(both, a, b, output_field=FloatField()))
+
+
 def with_review_scores(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
-    """`mentee_score` and `mentor_score` (each side's latest answer on 1–5, peers count as
-    mentees), their choices, `lowest_score` (for sorting: the pair's weaker signal) and
-    `latest_review_at`."""
+    """`mentee_score` and `mentor_score`: each side's latest answer placed on 1–5 (peers count
+    as mentees), and `lowest_score`, the lower of the two (for sorting: the pair's weaker
+    signal). Answers and comments never leave the reviews pages."""
     annotations: dict[str, Any] = {}
     for name, sides in (("mentee", RECEIVING_SIDES), ("mentor", GUIDING_SIDES)):
-        latest = _latest_answer(sides)
         annotations[f"{name}_score"] = Subquery(
-            latest.annotate(five=_five_point_score()).values("five")[:1],
+            _latest_answer(sides).annotate(five=_five_point_score()).values("five")[:1],
             output_field=FloatField(),
         )
-        annotations[f"{name}_choice"] = Subquery(
-            latest.values("choice")[:1], output_field=CharField()
-        )
-    latest_any = ReviewResponse.objects.filter(request__relationship=OuterRef("pk")).order_by(
-        "-submitted_at"
-    )
-    annotations["latest_review_at"] = Subquery(latest_any.values("submitted_at")[:1])
-    relationships = relationships.annotate(**annotations)
-    return relationships.annotate(
-        lowest_score=Case(
-            When(mentee_score__isnull=True, then=F("mentor_score")),
-            When(mentor_score__isnull=True, then=F("mentee_score")),
-            When(mentee_score__lte=F("mentor_score"), then=F("mentee_score")),
-            default=F("mentor_score"),
-            output_field=FloatField(),
-        )
+    return relationships.annotate(**annotations).annotate(
+        lowest_score=LowerOf(F("mentee_score"), F("mentor_score"))
     )
 
 

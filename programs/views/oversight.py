@@ -39,7 +39,6 @@ from programs.models import (
     Program,
     Relationship,
     RelationshipStage,
-    ReviewChoice,
     RiskReason,
 )
 from programs.selectors.dashboard import (
@@ -200,7 +199,6 @@ def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
             "stages": RelationshipStage.choices,
             "stage_literature": STAGE_LITERATURE,
             "sorts": SORT_LABELS,
-            "choice_labels": dict(ReviewChoice.choices),
             "risk_labels": dict(RiskReason.choices),
             "quiet_definition": _quiet_definition(program),
         },
