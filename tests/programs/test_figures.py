@@ -106,6 +106,12 @@ def test_the_quiet_email_lists_only_pairs_quiet_by_the_same_definition(program, 
         cycle=f"quiet:{today.isoformat()}",
     )
     assert quiet_relationships(n)["count"] == 1
+    program.meeting_cadence_days = 182  # a new rhythm: 2 × 182 + 14 days, not yet quiet
+    program.save()
+    assert quiet_relationships(n) is None
+    program.meeting_cadence_days = 30
+    program.save()
+    assert quiet_relationships(n)["count"] == 1
     past_meeting(pair, days_ago=3)  # met since: no longer quiet, whatever the stored flag says
     assert quiet_relationships(n) is None
 
