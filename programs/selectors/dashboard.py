@@ -33,7 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth
 from django.utils import timezone
 
-from programs.domain.figures import waiting_from
+from programs.domain.figures import days_waited, waiting_from
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
@@ -117,7 +117,7 @@ class Waiting:
 
     @property
     def days(self) -> int:
-        return max(0, (timezone.localdate() - self.since).days)
+        return days_waited(self.since, timezone.localdate())
 
 
 @dataclass(frozen=True)
