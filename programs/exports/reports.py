@@ -298,6 +298,9 @@ def _matching(f: _Facts) -> Section:
         and (days := f.days_to_match(p)) is not None
     ]
     started = Counter(r.kind for r in d.relationships if d.start <= r.started_on <= d.end)
+    waiting = [
+        days_waited(p.waiting_from, d.end) for p in f.active_at_end if p.id not in f.mentored_at_end
+    ]
     return Section(
         "Matching",
         [
@@ -321,6 +324,13 @@ def _matching(f: _Facts) -> Section:
                 ],
                 note="Counted from joining the program, or from the cohort's start if later, "
                 "to the start of the first relationship.",
+            ),
+            Table(
+                "Mentees waiting for a mentor at the end of the period",
+                ["Active mentees without a mentor", "Median days waiting", "Longest (days)"],
+                [[len(waiting), _median(waiting), max(waiting) if waiting else "—"]],
+                note="Waiting counts from joining the program, or from the cohort's start if "
+                "later — as on the dashboard.",
             ),
             Table(
                 "Relationships started during the period",
