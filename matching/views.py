@@ -59,6 +59,7 @@ from matching.services import (
     suggestion_restore,
     weights_update,
 )
+from mentorship import charts
 from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     get_match_run_for_director,
@@ -70,6 +71,7 @@ from programs.access import (
     get_request_for_user,
     get_suggestion_for_director,
 )
+from programs.domain.figures import SUPPRESSED
 from programs.forms.programs import apply_errors
 from programs.models import (
     MENTOR_ROLES,
@@ -425,10 +427,23 @@ def fairness_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = (
         get_match_run_for_director(request.user, program, int(run_pk)) if run_pk.isdigit() else None
     )
+    found = fairness(program=program, run=run)
     return render(
         request,
         "matching/fairness.html",
-        {"program": program, "run": run, "tables": fairness(program=program, run=run)},
+        {
+            "program": program,
+            "run": run,
+            "summary": found.summary,
+            "tables": found.tables,
+            "chart_svg": charts.bar_chart(
+                title="Match rate by group (%)",
+                labels=[f"{g.dimension}: {g.group}" for g in found.groups],
+                values=[g.rate for g in found.groups],
+                unit="%",
+            ),
+            "suppressed": SUPPRESSED,
+        },
     )
 
 

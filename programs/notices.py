@@ -389,15 +389,19 @@ def pilot_ending(n: Notification) -> dict[str, Any] | None:
 def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     """The pairs of one program the sweep flagged quiet on one day — still quiet, and not
     ones the director is part of."""
+    from programs.selectors.figures import quiet_relationships as quiet_relationships_of
     from programs.selectors.relationships import active_members
 
     program_id = _id(n)
     if not can_direct(n.recipient, program_id):
         return None
     day = date.fromisoformat(n.cycle.split(":", 1)[1])
+    # The sweep's flag says which pairs this email is about; whether they are still quiet is
+    # the one definition every page uses (a meeting since, or a new cadence, takes them off).
+    # Only pairs the recipient oversees: never one they are, or were, a member of.
     quiet = list(
-        relationships_overseen_by(n.recipient)
-        .filter(program=program_id, stage__in=OPEN_STAGES, quiet_since=day)
+        quiet_relationships_of(program=program_id)
+        .filter(quiet_since=day, pk__in=relationships_overseen_by(n.recipient).values("pk"))
         .prefetch_related(active_members())
         .order_by("started_on", "pk")
     )

@@ -54,6 +54,7 @@ from programs.models import (
     SelfAssessment,
 )
 from programs.selectors.assessments import latest_submitted_assessment
+from programs.selectors.figures import quiet_relationships, with_quiet
 
 # --- Building blocks ---------------------------------------------------------------------------
 
@@ -102,11 +103,11 @@ def active_members() -> Prefetch:
     )
 
 
-def is_quiet(relationship: Relationship, today: date | None = None) -> bool:
-    """Gone quiet: two agreed meeting cycles (plus the program's grace period) passed with no
-    meeting or check-in. The reminders sweep decides it and stores `quiet_since`, so lists can
-    filter on it cheaply (`quiet_since__isnull=False`); see `services.reminders`."""
-    return relationship.is_open and relationship.quiet_since is not None
+def is_quiet(relationship: Relationship) -> bool:
+    """Quiet by the one definition (`selectors.figures.with_quiet`): two meeting cycles plus
+    the program's grace without a meeting or check-in. The reminders sweep's stored
+    `quiet_since` only remembers which pairs directors were already told about."""
+    return quiet_relationships(program=relationship.program_id).filter(pk=relationship.pk).exists()
 
 
 def last_met_on(relationship: Relationship) -> date | None:
@@ -347,12 +348,16 @@ def mentor_dashboard_for(person: FacultyProfile) -> MentorDashboard:
         .select_related("owner", "relationship")
         .order_by("due_on")[:20]
     )
-    today = timezone.localdate()
+    quiet = set(
+        with_quiet(Relationship.objects.filter(pk__in=[r.pk for r in relationships]))  # type: ignore[misc]
+        .filter(is_quiet=True)
+        .values_list("pk", flat=True)
+    )
     return MentorDashboard(
         entries=entries,
         loads=loads,
         overdue_items=overdue,
-        quiet=[e for e in entries if is_quiet(e.relationship, today)],
+        quiet=[e for e in entries if e.relationship.pk in quiet],
     )
 
 
@@ -384,7 +389,11 @@ def relationships_for_director(
     elif stage == "open":
         relationships = relationships.filter(stage__in=OPEN_STAGES)
     if quiet_only:
-        relationships = relationships.filter(stage__in=OPEN_STAGES, quiet_since__isnull=False)
+        relationships = relationships.filter(
+            pk__in=with_quiet(Relationship.objects.filter(program=program))  # type: ignore[misc]
+            .filter(is_quiet=True)
+            .values("pk")
+        )
     for word in search.split()[:5]:
         relationships = relationships.filter(
             pk__in=RelationshipMember.objects.filter(

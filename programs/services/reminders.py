@@ -42,9 +42,9 @@ from mentorship.bulk import fetch_rows, insert_ignoring_conflicts
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
 from mentorship.notifications.services import Planned, notifications_plan_many
+from programs.domain.figures import is_quiet
 from programs.domain.reminders import (
     NUDGED_CYCLES,
-    QUIET_AFTER_CYCLES,
     agenda_nudge_at,
     chase_days,
     current_review,
@@ -553,7 +553,11 @@ def _members_of(relationship_ids: list[int]) -> dict[int, list[Member]]:
 
 
 def checkin_anchor(relationship: OpenRelationship) -> date:
-    return relationship.last_met or relationship.started_on
+    """Cycles count from the last meeting or check-in, but never from before the start (a
+    restarted pair's older meetings do not make it overdue at once) — as `selectors.figures`."""
+    if relationship.last_met is None:
+        return relationship.started_on
+    return max(relationship.last_met, relationship.started_on)
 
 
 def _checkins(
@@ -575,13 +579,15 @@ def _checkins(
         rule = rules[r.program_id]
         cadence = r.agreed_cadence or rule.cadence_days
         anchor = checkin_anchor(r)
-        missed = missed_cycles(
+        # `quiet_since` remembers which pairs directors were told about; whether a pair is
+        # quiet is the one definition every page counts with.
+        quiet = is_quiet(
             anchor=anchor, cadence_days=cadence, grace_days=rule.grace_days, today=today
         )
-        if missed >= QUIET_AFTER_CYCLES and r.quiet_since is None:
+        if quiet and r.quiet_since is None:
             to_flag.append(r.pk)
             flagged_programs.add(r.program_id)
-        elif missed < QUIET_AFTER_CYCLES and r.quiet_since is not None:
+        elif not quiet and r.quiet_since is not None:
             to_clear.append(r.pk)
         # Look one day ahead too: a zone east of UTC reaches the next morning first.
         ahead = missed_cycles(

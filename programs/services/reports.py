@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -17,6 +18,7 @@ from django.utils.text import slugify
 from mentorship.accounts.models import User
 from mentorship.queue import enqueue_on_commit
 from programs.access import can_direct, review_requests_for_director, risks_for_director
+from programs.domain.reminders import zone
 from programs.exports.files import write_csv, write_pdf, write_xlsx
 from programs.exports.reports import build_report
 from programs.models import ExportFormat, ExportStatus, Program, ReportExport
@@ -63,6 +65,11 @@ def _set_progress(export_id: int, fraction: float) -> None:
     ReportExport.objects.filter(pk=export_id).update(progress=max(1, min(99, int(fraction * 100))))
 
 
+def _requester_zone(export: ReportExport) -> Any:
+    profile = getattr(export.requested_by, "profile", None)
+    return zone(profile.time_zone if profile is not None else None)
+
+
 def report_export_run(*, export_id: int) -> bool:
     """Build and store the file. Idempotent: a finished export is left alone. Returns whether
     it produced a file now."""
@@ -71,7 +78,9 @@ def report_export_run(*, export_id: int) -> bool:
     ).update(status=ExportStatus.RUNNING, progress=1)
     if not claimed:
         return False
-    export = ReportExport.objects.select_related("program", "requested_by").get(pk=export_id)
+    export = ReportExport.objects.select_related("program", "requested_by__profile").get(
+        pk=export_id
+    )
     program = export.program
     requester = export.requested_by
     if requester is None:
@@ -85,14 +94,17 @@ def report_export_run(*, export_id: int) -> bool:
     stamp = f"{export.period_start:%Y%m%d}-{export.period_end:%Y%m%d}"
     name = f"{slugify(program.name)[:60]}-report-{stamp}.{export.format}"
     try:
-        # What the person who asked may see: never the review signals of their own relationships.
-        data = report_data(
-            program=program,
-            start=export.period_start,
-            end=export.period_end,
-            risks=risks_for_director(requester),
-            review_requests=review_requests_for_director(requester),
-        )
+        # What the person who asked may see (never the review signals of their own
+        # relationships), with days (joined, waited, met) in their zone, as on their dashboard:
+        # the worker's own zone would put a late-evening event on another day.
+        with timezone.override(_requester_zone(export)):
+            data = report_data(
+                program=program,
+                start=export.period_start,
+                end=export.period_end,
+                risks=risks_for_director(requester),
+                review_requests=review_requests_for_director(requester),
+            )
         _set_progress(export_id, 0.2)
         report = build_report(data)
 

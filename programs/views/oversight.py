@@ -32,6 +32,7 @@ from programs.access import (
     review_requests_for_director,
     risks_for_director,
 )
+from programs.domain.figures import SMALL_CELL, SUPPRESSED, quiet_definition
 from programs.exports.reports import neutralise
 from programs.forms.oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
 from programs.forms.programs import apply_errors
@@ -48,7 +49,6 @@ from programs.models import (
     Program,
     Relationship,
     RelationshipStage,
-    ReviewChoice,
     RiskReason,
 )
 from programs.selectors.dashboard import (
@@ -61,8 +61,8 @@ from programs.selectors.dashboard import (
     mentor_name,
     mentor_recognition,
     relationships_table,
-    with_quiet,
 )
+from programs.selectors.figures import with_quiet
 from programs.selectors.relationships import agreement_state, relationship_members, with_activity
 from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.audit import audit_record
@@ -135,12 +135,21 @@ def program_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
                 values=[n for _, n in c["scores"]],
             ),
             "match_svg": charts.bar_chart(
-                title="Share of mentees matched with a mentor, by group (%)",
+                title="Share of active mentees with a mentor now, by group (%)",
                 labels=[g.group for g in match],
                 values=[g.rate for g in match],
                 unit="%",
             ),
+            "quiet_definition": _quiet_definition(program),
+            "small_cell": SMALL_CELL,
+            "suppressed": SUPPRESSED,
         },
+    )
+
+
+def _quiet_definition(program: Program) -> str:
+    return quiet_definition(
+        cadence_days=program.meeting_cadence_days, grace_days=program.checkin_grace_days
     )
 
 
@@ -205,8 +214,8 @@ def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
             "stages": RelationshipStage.choices,
             "stage_literature": STAGE_LITERATURE,
             "sorts": SORT_LABELS,
-            "choice_labels": dict(ReviewChoice.choices),
             "risk_labels": dict(RiskReason.choices),
+            "quiet_definition": _quiet_definition(program),
         },
     )
 

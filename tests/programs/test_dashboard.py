@@ -22,7 +22,8 @@ from programs.models import (
     RelationshipStage,
     ReviewRequest,
 )
-from programs.selectors.dashboard import TableFilters, relationships_table, with_quiet
+from programs.selectors.dashboard import TableFilters, relationships_table
+from programs.selectors.figures import with_quiet
 from programs.services.relationships import (
     director_note_add,
     relationship_extend_pilot,
@@ -117,7 +118,7 @@ def test_quiet_follows_the_agreed_cadence(program, director, pair):
     Relationship.objects.filter(pk=pair.pk).update(
         started_on=timezone.localdate() - timedelta(days=100)
     )
-    past_meeting(pair, days_ago=40)  # program default: monthly
+    past_meeting(pair, days_ago=80)  # program default: monthly, 14 days' grace: 2 × 30 + 14 = 74
     assert with_quiet(Relationship.objects.filter(pk=pair.pk)).get().is_quiet
     program.meeting_cadence_days = 61
     program.save()
@@ -149,7 +150,7 @@ def test_the_table_filters_to_at_risk_and_shows_the_latest_review(program, direc
         [pairs[0].pk, pairs[3].pk]
     )
     body = response.content.decode()
-    assert "2.5 / 5" in body
+    assert "Mentee 2.5" in body
     assert "COMMENT-SECRET" not in body
 
 
