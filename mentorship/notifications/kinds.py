@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     RELATIONSHIP_STARTED = "relationship_started", "A new mentoring relationship"
     RELATIONSHIP_ENDED = "relationship_ended", "A relationship was ended"
     GROUP_DEPARTURE = "group_departure", "Someone moved on from your group"
+    MEETING_INVITATION = "meeting_invitation", "Meetings scheduled, moved or cancelled"
     MEETING_UPCOMING = "meeting_upcoming", "Upcoming meeting reminders"
     AGENDA_PREPARE = "agenda_prepare", "Reminders to prepare an agenda"
     MEETING_LOG = "meeting_log", "Nudges to log a meeting or confirm its recap"
@@ -58,6 +59,8 @@ SPECS: dict[str, KindSpec] = {
     Kind.BOUNCE_ALERT: KindSpec(directors_only=True),
     Kind.RELATIONSHIP_ENDED: KindSpec(digestible=False),
     Kind.DIGEST: KindSpec(digestible=False),
+    # A digest cannot carry the calendar invitation, and a day-late invitation misleads.
+    Kind.MEETING_INVITATION: KindSpec(digestible=False),
 }
 
 
