@@ -21,7 +21,14 @@ from matching.forms import (
     RunForm,
     WeightsForm,
 )
-from matching.models import PairRule, RequestStatus, RunStatus, ShortlistMark, SuggestionStatus
+from matching.models import (
+    MatchRun,
+    PairRule,
+    RequestStatus,
+    RunStatus,
+    ShortlistMark,
+    SuggestionStatus,
+)
 from matching.selectors import (
     fairness,
     mentor_options,
@@ -65,7 +72,7 @@ from programs.access import (
     get_suggestion_for_director,
 )
 from programs.forms.programs import apply_errors
-from programs.models import MENTOR_ROLES, FacultyProfile, Membership
+from programs.models import MENTOR_ROLES, FacultyProfile, Membership, Program
 from programs.services.people import profile_ensure
 
 # --- mentee -----------------------------------------------------------------------------------
@@ -382,34 +389,34 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def run_detail(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
-    program = get_program_for_director(request.user, pk)
-    run = get_match_run_for_director(request.user, program, run_pk)
+def _run_context(program: Program, run: MatchRun) -> dict[str, object]:
     suggestions = (
         list(run_suggestions(run)) if run.status in (RunStatus.READY, RunStatus.PUBLISHED) else []
     )
-    return render(
-        request,
-        "matching/run.html",
-        {
-            "program": program,
-            "run": run,
-            "suggestions": suggestions,
-            "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
-            "change_form": ChangeMentorForm(program=program),
-            "reason_words": unmatched_reason_words,
-        },
-    )
+    return {
+        "program": program,
+        "run": run,
+        "suggestions": suggestions,
+        "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
+        "change_form": ChangeMentorForm(program=program),
+        "reason_words": unmatched_reason_words,
+    }
+
+
+def run_detail(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
+    return render(request, "matching/run.html", _run_context(program, run))
 
 
 def run_progress(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
-    """Polled by htmx while the job runs; once finished, asks the page to reload."""
+    """Polled by htmx while the job runs. Once it ends, the answer is the proposal itself (and the
+    new status badge), swapped in place: no reload, so focus and the live region survive."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
-    response = render(request, "matching/_progress.html", {"program": program, "run": run})
     if run.is_finished:
-        response["HX-Refresh"] = "true"
-    return response
+        return render(request, "matching/_run_finished.html", _run_context(program, run))
+    return render(request, "matching/_progress.html", {"program": program, "run": run})
 
 
 @require_POST
