@@ -206,6 +206,7 @@ def render_meeting(
         "program": relationship.program,
         "me": me,
         "members": members,
+        "others": [m for m in members if m.person_id != me.person_id],
         "other_zones": [
             m for m in members if m.person_id != me.person_id and m.person.time_zone != viewer_zone
         ],

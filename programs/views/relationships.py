@@ -481,7 +481,14 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "relationships/checkin_form.html",
-        {"relationship": relationship, "program": relationship.program, "form": form},
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "form": form,
+            "others": [
+                m for m in relationship_members(relationship) if m.person.user_id != request.user.pk
+            ],
+        },
         status=400 if request.method == "POST" else 200,
     )
 
