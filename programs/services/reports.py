@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from mentorship.queue import enqueue_on_commit
-from programs.access import can_direct
+from programs.access import can_direct, review_requests_for_director, risks_for_director
 from programs.exports.files import write_csv, write_pdf, write_xlsx
 from programs.exports.reports import build_report
 from programs.models import ExportFormat, ExportStatus, Program, ReportExport
@@ -71,12 +71,19 @@ def report_export_run(*, export_id: int) -> bool:
     ).update(status=ExportStatus.RUNNING, progress=1)
     if not claimed:
         return False
-    export = ReportExport.objects.select_related("program").get(pk=export_id)
+    export = ReportExport.objects.select_related("program", "requested_by").get(pk=export_id)
     program = export.program
     stamp = f"{export.period_start:%Y%m%d}-{export.period_end:%Y%m%d}"
     name = f"{slugify(program.name)[:60]}-report-{stamp}.{export.format}"
     try:
-        data = report_data(program=program, start=export.period_start, end=export.period_end)
+        # What the person who asked may see: never the review signals of their own relationships.
+        data = report_data(
+            program=program,
+            start=export.period_start,
+            end=export.period_end,
+            risks=risks_for_director(export.requested_by),
+            review_requests=review_requests_for_director(export.requested_by),
+        )
         _set_progress(export_id, 0.2)
         report = build_report(data)
 

@@ -16,7 +16,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from programs.access import get_meeting_for_user, get_relationship_for_user, private_note_of
+from programs.access import (
+    MeetingAccess,
+    get_meeting_for_user,
+    get_relationship_for_user,
+    private_note_of,
+    versions_readable_by,
+)
 from programs.exports import ics
 from programs.exports.meeting_calendar import meeting_event
 from programs.forms.programs import apply_errors
@@ -67,7 +73,8 @@ def _viewer_zone(request: HttpRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    viewer = get_relationship_for_user(request.user, pk, write=True)
+    relationship = viewer.relationship
     if not relationship.is_open:
         messages.info(request, "This relationship has ended, so no new meetings can be added.")
         return redirect(relationship)
@@ -110,6 +117,7 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "relationship": relationship,
             "program": relationship.program,
+            "me": viewer.member,
             "form": form,
             "others": [m for m in members if m.person.user_id != request.user.pk],
             "meeting": None,
@@ -120,7 +128,8 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request.user, pk)
+    viewer = get_meeting_for_user(request.user, pk)
+    meeting = viewer.meeting
     relationship = meeting.relationship
     if meeting.status != MeetingStatus.SCHEDULED or not relationship.is_open:
         messages.info(request, "Only an upcoming meeting can be changed.")
@@ -160,6 +169,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "program": relationship.program,
             "form": form,
             "meeting": meeting,
+            "me": viewer.member,
             "others": [m for m in members if m.person.user_id != request.user.pk],
         },
         status=400 if request.method == "POST" else 200,
@@ -168,7 +178,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request.user, pk)
+    meeting = get_meeting_for_user(request.user, pk).meeting
     try:
         meeting_cancel(meeting=meeting, by=request.user)
     except ValidationError as e:
@@ -184,16 +194,19 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def render_meeting(
     request: HttpRequest,
-    meeting: Meeting,
+    viewer: MeetingAccess,
     *,
     status: int = 200,
     **forms: Any,
 ) -> HttpResponse:
     """The meeting page; POST handlers re-render it with their bound form on errors."""
+    meeting = viewer.meeting
     relationship = meeting.relationship
     members = relationship_members(relationship)
-    me = next(m for m in members if m.person.user_id == request.user.pk)
-    goals = mentee_goals(relationship)
+    me = next(m for m in members if m.pk == viewer.member.pk)
+    # Only goals from versions the viewer may read: their own, or ones shared with them.
+    readable = versions_readable_by(request.user)
+    goals = mentee_goals(relationship, readable=readable)
     note = private_note_of(request.user, meeting)
     recap = recap_of(meeting)
     now = timezone.now()
@@ -212,7 +225,7 @@ def render_meeting(
         ],
         "viewer_zone": viewer_zone,
         "agenda": list(agenda_of(meeting)),
-        "carry_over": carry_over_for(meeting) if not meeting.is_check_in else None,
+        "carry_over": carry_over_for(meeting, goals=goals) if not meeting.is_check_in else None,
         "items": list(
             meeting.action_items.select_related("owner", "goal").order_by("status", "due_on")
         ),
@@ -241,13 +254,13 @@ def render_meeting(
     return render(request, "meetings/meeting_detail.html", context, status=status)
 
 
-def _member_meeting(request: HttpRequest, pk: int) -> Meeting:
+def _member_meeting(request: HttpRequest, pk: int) -> MeetingAccess:
     return get_meeting_for_user(request.user, pk)
 
 
 def _save_form(
     request: HttpRequest,
-    meeting: Meeting,
+    viewer: MeetingAccess,
     form: Any,
     *,
     save: Callable[[dict[str, Any]], Any],
@@ -264,17 +277,21 @@ def _save_form(
             attach_errors(request, form, e)
         else:
             messages.success(request, success.format(**form.cleaned_data))
-            return redirect(reverse("meeting_detail", args=[meeting.pk]) + anchor)
-    return render_meeting(request, meeting, status=400, **{form_key: form})
+            return redirect(reverse("meeting_detail", args=[viewer.meeting.pk]) + anchor)
+    return render_meeting(request, viewer, status=400, **{form_key: form})
 
 
 @require_POST
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     return _save_form(
         request,
-        meeting,
-        AgendaItemForm(request.POST, goals=mentee_goals(meeting.relationship)),
+        viewer,
+        AgendaItemForm(
+            request.POST,
+            goals=mentee_goals(meeting.relationship, readable=versions_readable_by(request.user)),
+        ),
         save=lambda data: agenda_item_add(meeting=meeting, by=request.user, **data),
         success="Added to the agenda: {topic}.",
         anchor="#agenda",
@@ -284,7 +301,8 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     item = get_object_or_404(AgendaItem, pk=item_pk, meeting=meeting)
     try:
         agenda_item_remove(item=item, by=request.user)
@@ -297,7 +315,8 @@ def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 @require_POST
 def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     form = NotesForm(request.POST)
     if form.is_valid():
         try:
@@ -321,22 +340,23 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
             )
             meeting.refresh_from_db()
             return render_meeting(
-                request, meeting, notes_form=form, notes_conflict=conflict, status=409
+                request, viewer, notes_form=form, notes_conflict=conflict, status=409
             )
         except ValidationError as e:
             attach_errors(request, form, e)
         else:
             messages.success(request, "Shared notes saved.")
             return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#notes")
-    return render_meeting(request, meeting, notes_form=form, status=400)
+    return render_meeting(request, viewer, notes_form=form, status=400)
 
 
 @require_POST
 def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     return _save_form(
         request,
-        meeting,
+        viewer,
         PrivateNoteForm(request.POST),
         save=lambda data: private_note_save(meeting=meeting, text=data["text"], by=request.user),
         success="Your private notes are saved. Only you can see them.",
@@ -347,10 +367,11 @@ def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     return _save_form(
         request,
-        meeting,
+        viewer,
         MeetingLogForm(request.POST),
         save=lambda data: meeting_log(meeting=meeting, by=request.user, **data),
         success="Meeting logged.",
@@ -361,10 +382,11 @@ def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     return _save_form(
         request,
-        meeting,
+        viewer,
         RecapForm(request.POST),
         save=lambda data: recap_write(meeting=meeting, text=data["text"], by=request.user),
         success="Recap saved. The others are asked to confirm it.",
@@ -375,7 +397,8 @@ def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def recap_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     try:
         recap_confirm(meeting=meeting, by=request.user)
     except ValidationError as e:
@@ -403,7 +426,7 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 
 @require_GET
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request.user, pk)
+    meeting = get_meeting_for_user(request.user, pk).meeting
     if meeting.is_check_in:
         raise Http404("A check-in is not a calendar event.")
     body = ics.calendar([_event(meeting)], method="PUBLISH")

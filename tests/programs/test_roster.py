@@ -396,3 +396,24 @@ def test_nobody_else_opens_or_confirms_an_upload(cast, program, medicine, client
         == 404
     )
     assert not FacultyProfile.objects.filter(user__email="z@x.test").exists()
+
+
+def test_a_roster_upload_belongs_to_the_pages_its_column_names(program, director, admin):
+    """Access reads the `scope` column, not a key of the JSON summary: a summary saying
+    otherwise changes nothing."""
+    from django.http import Http404
+
+    from programs.access import get_roster_import_for_user
+    from programs.models import RosterImport, RosterScope
+
+    roster = RosterImport.objects.create(
+        program=program,
+        uploaded_by=director,
+        scope=RosterScope.PROGRAM,
+        file_name="r.csv",
+        file_sha256="x",
+        summary={"scope": "institution"},
+    )
+    assert get_roster_import_for_user(director, roster.pk, program) == roster
+    with pytest.raises(Http404):
+        get_roster_import_for_user(director, roster.pk, None)
