@@ -11,7 +11,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh
 
 from matching.explanations import unmatched_reason_words
 from matching.forms import (
@@ -25,7 +24,14 @@ from matching.forms import (
     RunForm,
     WeightsForm,
 )
-from matching.models import PairRule, RequestStatus, RunStatus, ShortlistMark, SuggestionStatus
+from matching.models import (
+    MatchRun,
+    PairRule,
+    RequestStatus,
+    RunStatus,
+    ShortlistMark,
+    SuggestionStatus,
+)
 from matching.selectors import (
     fairness,
     mentor_options,
@@ -479,33 +485,34 @@ def run_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def run_detail(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
-    program = get_program_for_director(request.user, pk)
-    run = get_match_run_for_director(request.user, program, run_pk)
+def _run_context(program: Program, run: MatchRun) -> dict[str, object]:
     suggestions = (
         list(run_suggestions(run)) if run.status in (RunStatus.READY, RunStatus.PUBLISHED) else []
     )
-    return render(
-        request,
-        "matching/run.html",
-        {
-            "program": program,
-            "run": run,
-            "suggestions": suggestions,
-            "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
-            "change_form": ChangeMentorForm(program=program),
-            "reason_words": unmatched_reason_words,
-            "staleness": proposal_staleness(run),
-        },
-    )
+    return {
+        "program": program,
+        "run": run,
+        "suggestions": suggestions,
+        "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
+        "change_form": ChangeMentorForm(program=program),
+        "reason_words": unmatched_reason_words,
+        "staleness": proposal_staleness(run),
+    }
+
+
+def run_detail(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
+    return render(request, "matching/run.html", _run_context(program, run))
 
 
 def run_progress(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
-    """Polled by htmx while the job runs; once finished, asks the page to reload."""
+    """Polled by htmx while the job runs. Once it ends, the answer is the proposal itself (and the
+    new status badge), swapped in place: no reload, so focus and the live region survive."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
     if run.is_finished:
-        return HttpResponseClientRefresh()
+        return render(request, "matching/_run_finished.html", _run_context(program, run))
     return render(request, "matching/_progress.html", {"program": program, "run": run})
 
 

@@ -21,11 +21,12 @@ from typing import Any
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from mentorship.emails import absolute_url
+from mentorship.emails import absolute_url, calendar_part
 from mentorship.notifications.kinds import Kind, register
 from mentorship.notifications.models import Notification
 from programs.access import can_direct, concern_alert_recipients, relationships_overseen_by
 from programs.domain.reminders import zone
+from programs.exports.meeting_calendar import invitation
 from programs.models import (
     OPEN_STAGES,
     RECEIVING_SIDES,
@@ -254,6 +255,52 @@ def meeting_upcoming(n: Notification) -> dict[str, Any] | None:
 @register(Kind.AGENDA_PREPARE)
 def agenda_prepare(n: Notification) -> dict[str, Any] | None:
     return _upcoming_context(n, agenda=True)
+
+
+@register(Kind.MEETING_INVITATION)
+def meeting_invitation(n: Notification) -> dict[str, Any] | None:
+    """A meeting scheduled, moved or cancelled by another member, with the calendar invitation
+    (METHOD:REQUEST) or cancellation (METHOD:CANCEL) attached; times in the recipient's zone."""
+    meeting = (
+        Meeting.objects.select_related("relationship__program", "scheduled_by")
+        .filter(pk=_id(n), status__in=[MeetingStatus.SCHEDULED, MeetingStatus.CANCELLED])
+        .first()
+    )
+    if meeting is None or n.cycle != f"s{meeting.sequence}":
+        return None  # held already, or overtaken by a later change that is announced itself
+    members = _members(meeting.relationship_id)
+    me = _me(members, n)
+    if me is None:
+        return None
+    tz = me.person.time_zone
+    by = next((m.person for m in members if m.person.user_id == n.data.get("by")), None)
+    by_name = by.display_name if by else "Someone in your relationship"
+    when = local_time(meeting.starts_at, tz)
+    was = datetime.fromisoformat(n.data["was"]) if n.data.get("was") else None
+    if meeting.status == MeetingStatus.CANCELLED:
+        change, summary = "cancelled", f"{by_name} cancelled your meeting on {when}"
+    elif was is not None and was != meeting.starts_at:
+        change, summary = "moved", f"{by_name} moved your meeting to {when}"
+    elif was is not None:
+        change, summary = "changed", f"{by_name} changed the details of your meeting on {when}"
+    else:
+        change, summary = "scheduled", f"{by_name} scheduled a meeting with you on {when}"
+    method, body = invitation(meeting, members)
+    return {
+        "person": me.person,
+        "meeting": meeting,
+        "by_name": by_name,
+        "others": _names(members, but_user=n.recipient_id),
+        "change": change,
+        "when": when,
+        "ends": dateformat.format(timezone.localtime(meeting.ends_at, zone(tz)), "H:i"),
+        "was": local_time(was, tz) if was is not None and change == "moved" else "",
+        "url": _url("meeting_detail", meeting.pk),
+        "summary": summary,
+        "attachments": [
+            calendar_part(body, method=method, filename=f"mentoring-meeting-{meeting.pk}.ics")
+        ],
+    }
 
 
 @register(Kind.MEETING_LOG)

@@ -21,6 +21,7 @@ class Kind(models.TextChoices):
     RELATIONSHIP_ENDED = "relationship_ended", "A relationship was ended"
     GROUP_DEPARTURE = "group_departure", "Someone moved on from your group"
     MENTOR_REASSIGNED = "mentor_reassigned", "Your mentee was given another mentor"
+    MEETING_INVITATION = "meeting_invitation", "Meetings scheduled, moved or cancelled"
     MEETING_UPCOMING = "meeting_upcoming", "Upcoming meeting reminders"
     AGENDA_PREPARE = "agenda_prepare", "Reminders to prepare an agenda"
     MEETING_LOG = "meeting_log", "Nudges to log a meeting or confirm its recap"
@@ -60,6 +61,8 @@ SPECS: dict[str, KindSpec] = {
     Kind.RELATIONSHIP_ENDED: KindSpec(digestible=False),
     Kind.MENTOR_REASSIGNED: KindSpec(digestible=False),
     Kind.DIGEST: KindSpec(digestible=False),
+    # A digest cannot carry the calendar invitation, and a day-late invitation misleads.
+    Kind.MEETING_INVITATION: KindSpec(digestible=False),
 }
 
 

@@ -47,6 +47,11 @@ class Notification(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    # For the notification centre, recorded when it is sent or held for a digest: what the email
+    # said in one line and the page it pointed to (a path, so it works on any host).
+    summary = models.CharField(max_length=300, blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)

@@ -280,6 +280,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
         if context is None:
             _finish(n, Status.SKIPPED, "no longer relevant")
             return "skipped: no longer relevant"
+        _remember(n, context)
         n.attempts += 1
         try:
             _message(n, context).send()
@@ -297,7 +298,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
             n.save(update_fields=["attempts", "last_error"])
         else:
             n.status, n.sent_at = Status.SENT, timezone.now()
-            n.save(update_fields=["status", "sent_at", "attempts"])
+            n.save(update_fields=["status", "sent_at", "attempts", "summary", "link"])
             if n.kind == Kind.DIGEST:
                 Notification.objects.filter(pk__in=context["included_ids"]).update(
                     status=Status.DIGESTED, sent_at=n.sent_at
@@ -314,6 +315,11 @@ def _route(n: Notification, now: datetime) -> str | None:
             _finish(n, Status.SKIPPED, "switched off by the recipient")
             return "skipped: switched off"
         if delivery in (Delivery.DAILY, Delivery.WEEKLY):
+            context = _context(n)
+            if context is None:
+                _finish(n, Status.SKIPPED, "no longer relevant")
+                return "skipped: no longer relevant"
+            _remember(n, context)  # the notification centre lists it while it waits
             _finish(n, Status.IN_DIGEST, "")
             return "held for the digest"
     if Bounce.objects.filter(email__iexact=n.recipient.email, cleared_at__isnull=True).exists():
@@ -358,9 +364,18 @@ def _message(n: Notification, context: dict[str, Any]) -> Any:
     return message
 
 
+def _remember(n: Notification, context: dict[str, Any]) -> None:
+    """Keep the one-line summary and the page it links to for the notification centre. Only
+    links to this site are kept, as paths: the centre must never send anyone elsewhere."""
+    n.summary = str(context.get("summary") or dict(Kind.choices).get(n.kind, ""))[:300]
+    url = str(context.get("url") or "")
+    path = url.removeprefix(settings.SITE_URL)
+    n.link = path[:500] if path.startswith("/") and not path.startswith("//") else ""
+
+
 def _finish(n: Notification, status: str, note: str) -> None:
     n.status, n.last_error = status, note[:300]
-    n.save(update_fields=["status", "last_error", "attempts", "due_at"])
+    n.save(update_fields=["status", "last_error", "attempts", "due_at", "summary", "link"])
 
 
 def _first_refusal(error: smtplib.SMTPRecipientsRefused) -> tuple[int | None, str]:
@@ -408,6 +423,42 @@ def _plan_bounce_alerts(n: Notification, bounce: Bounce) -> None:
         )
         for user_id, program_id in director_ids
     )
+
+
+# --- the notification centre ---------------------------------------------------------------
+
+
+def notifications_record_as_sent(notifications: QuerySet[Notification]) -> int:
+    """Mark planned rows sent without emailing anyone (the demo seeds them this way), keeping
+    what each would have said so the notification centre lists them like real ones."""
+    now, count = timezone.now(), 0
+    for n in notifications.filter(status=Status.PENDING).select_related("recipient", "program"):
+        _remember(n, _context(n) or {})
+        n.status, n.sent_at = Status.SENT, now
+        n.save(update_fields=["status", "sent_at", "summary", "link"])
+        count += 1
+    return count
+
+
+@transaction.atomic
+def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
+    """Mark one of the user's own notifications read; anyone else's is not found (404)."""
+    from django.shortcuts import get_object_or_404
+
+    from mentorship.notifications.selectors import notifications_for
+
+    n = get_object_or_404(notifications_for(user), pk=notification_id)
+    if n.read_at is None:
+        n.read_at = timezone.now()
+        n.save(update_fields=["read_at"])
+    return n
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, user: Any) -> int:
+    from mentorship.notifications.selectors import notifications_for
+
+    return notifications_for(user).filter(read_at__isnull=True).update(read_at=timezone.now())
 
 
 # --- digests ----------------------------------------------------------------------------------

@@ -1,25 +1,71 @@
-"""A person's notification preferences, and the one-click unsubscribe link in every email."""
+"""The notification centre (what the ledger delivered to me), a person's notification
+preferences, and the one-click unsubscribe link in every email."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
 from mentorship.notifications.forms import PreferencesForm, kinds_for
 from mentorship.notifications.kinds import Delivery, Kind, spec
 from mentorship.notifications.models import Preference, QuietHours
+from mentorship.notifications.selectors import notifications_for
 from mentorship.notifications.services import (
+    notification_mark_read,
+    notifications_mark_all_read,
     preference_set,
     quiet_hours_set,
     unsubscribe_from_token,
 )
 from programs.access import roles_for
+
+PAGE_SIZE = 50
+
+
+@require_GET
+def centre(request: HttpRequest) -> HttpResponse:
+    page = Paginator(notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/centre.html",
+        {"page": page, "notifications": page.object_list, "kind_labels": dict(Kind.choices)},
+    )
+
+
+@require_GET
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification to its item, marking it read on the way."""
+    n = notification_mark_read(user=request.user, notification_id=pk)
+    return redirect(n.link or "notifications:centre")
+
+
+@require_POST
+def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification_mark_read(user=request.user, notification_id=pk)
+    return redirect(_back_to_page(request))
+
+
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    count = notifications_mark_all_read(user=request.user)
+    if count:
+        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+    return redirect(_back_to_page(request))
+
+
+def _back_to_page(request: HttpRequest) -> str:
+    from django.urls import reverse
+
+    page = request.POST.get("page", "")
+    url = reverse("notifications:centre")
+    return f"{url}?page={int(page)}" if page.isdigit() else url
 
 
 @require_http_methods(["GET", "POST"])

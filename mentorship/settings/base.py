@@ -7,6 +7,7 @@ from pathlib import Path
 import environ
 
 from mentorship.log import logging_config
+from mentorship.site_url import site_url_from
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 RUN_DIR = BASE_DIR / ".run"
@@ -22,8 +23,11 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # The public address used in emails, calendar feeds and review links sent by background workers,
-# which have no request to derive it from.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# which have no request to derive it from (see mentorship.site_url). `./dev run` sets SITE_URL
+# from the port it serves on; production derives it from the allowed hosts when it is unset.
+SITE_URL = site_url_from(
+    env("SITE_URL", default=""), allowed_hosts=["127.0.0.1:8000"], scheme="http"
+)
 SITE_NAME = env("SITE_NAME", default="Mentorship")
 
 INSTALLED_APPS = [

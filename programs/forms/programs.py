@@ -143,6 +143,9 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
             "bio": "Shown to your mentors and mentees. Plain text, up to 1,500 characters.",
         }
         widgets = {
+            # The person's own name: browsers and assistive tools may fill it in (WCAG 1.3.5).
+            "given_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "family_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
             "time_zone": TimeZoneInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             "bio": forms.Textarea(attrs={"rows": 4, "maxlength": 1500}),
             "year_joined_faculty": forms.NumberInput(attrs={"inputmode": "numeric"}),
@@ -365,12 +368,23 @@ class MembershipForm(forms.ModelForm):
         self.fields["mentor_capacity"].validators.append(_range_validator(0, 20))
 
 
+# Someone else's name and address: "off", so the browser does not offer the viewer's own.
+SOMEONE_ELSE = forms.TextInput(attrs={"autocomplete": "off"})
+SOMEONE_ELSES_EMAIL = forms.EmailInput(attrs={"autocomplete": "off"})
+
+
 class AddMemberForm(PlainTextMixin, forms.Form):
-    email = forms.EmailField(label="Email address")
+    email = forms.EmailField(label="Email address", widget=SOMEONE_ELSES_EMAIL)
     given_name = forms.CharField(
-        label="Given name", max_length=80, required=False, help_text="Needed for new people only."
+        label="Given name",
+        max_length=80,
+        required=False,
+        help_text="Needed for new people only.",
+        widget=SOMEONE_ELSE,
     )
-    family_name = forms.CharField(label="Family name", max_length=80, required=False)
+    family_name = forms.CharField(
+        label="Family name", max_length=80, required=False, widget=SOMEONE_ELSE
+    )
     role = forms.ChoiceField(label="Role in the program", choices=Role.choices)
     cohort = forms.ModelChoiceField(queryset=Cohort.objects.none(), required=False)
 
@@ -382,9 +396,9 @@ class AddMemberForm(PlainTextMixin, forms.Form):
 
 
 class InviteForm(PlainTextMixin, forms.Form):
-    email = forms.EmailField(label="Email address")
-    given_name = forms.CharField(label="Given name", max_length=80)
-    family_name = forms.CharField(label="Family name", max_length=80)
+    email = forms.EmailField(label="Email address", widget=SOMEONE_ELSES_EMAIL)
+    given_name = forms.CharField(label="Given name", max_length=80, widget=SOMEONE_ELSE)
+    family_name = forms.CharField(label="Family name", max_length=80, widget=SOMEONE_ELSE)
     department = forms.ModelChoiceField(
         queryset=Department.objects.select_related("institution"), required=False
     )

@@ -171,9 +171,20 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     program = forms.ModelChoiceField(
         label="Program", queryset=Program.objects.none(), empty_label=None
     )
-    given_name = forms.CharField(label="Their given name", max_length=80)
-    family_name = forms.CharField(label="Their family name", max_length=80)
-    email = forms.EmailField(label="Their email address")
+    # Someone else's name and address: "off", so the browser does not offer the viewer's own.
+    given_name = forms.CharField(
+        label="Their given name",
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    family_name = forms.CharField(
+        label="Their family name",
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label="Their email address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
     organisation = forms.CharField(
         label="Their institution",
         max_length=120,

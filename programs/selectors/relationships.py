@@ -450,6 +450,16 @@ def agreement_state(relationship: Relationship) -> AgreementState:
     return AgreementState(in_force, pending, revision, confirmed_by)
 
 
+def agreed_meeting_mode(relationship: Relationship) -> str | None:
+    """The first way of meeting the agreement names (the one in force, else the draft being
+    agreed), or None without an agreement: a new meeting starts from it."""
+    versions = AgreementVersion.objects.filter(agreement__relationship=relationship).order_by(
+        F("confirmed_at").desc(nulls_last=True), "-number"
+    )
+    modes = versions.values_list("modes", flat=True).first()
+    return next(iter(modes or ()), None)
+
+
 def agreement_history(relationship: Relationship) -> list[AgreementVersion]:
     return list(
         AgreementVersion.objects.filter(agreement__relationship=relationship)
@@ -561,12 +571,13 @@ def calendar_meetings_for(person: FacultyProfile, *, since_days: int = 180) -> Q
             starts_at__gte=timezone.now() - timedelta(days=since_days),
         )
         .exclude(status=MeetingStatus.CHECK_IN)
-        .select_related("relationship__program")
+        .select_related("relationship__program", "scheduled_by")
         .prefetch_related(
             Prefetch(
                 "relationship__members",
+                # Users too: each event names its organiser and attendees by address.
                 queryset=RelationshipMember.objects.filter(left_at__isnull=True).select_related(
-                    "person"
+                    "person__user"
                 ),
                 to_attr="active_members",
             )

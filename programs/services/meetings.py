@@ -18,6 +18,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from mentorship.accounts.models import User
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import versions_readable_by
 from programs.models import (
     ActionItem,
@@ -114,6 +116,33 @@ def _check_slot(
         )
 
 
+def _announce(meeting: Meeting, *, by: User, was: datetime | None = None) -> None:
+    """Email the other members the change with a calendar invitation or cancellation. One row
+    per (person, meeting, sequence): each change is announced once, and a row overtaken by a
+    later change is dropped at sending time (`programs.notices.meeting_invitation`)."""
+    others = (
+        RelationshipMember.objects.filter(
+            relationship=meeting.relationship_id, left_at__isnull=True
+        )
+        .exclude(person__user=by)
+        .values_list("person__user_id", flat=True)
+    )
+    data: dict[str, object] = {"by": by.pk}
+    if was is not None:
+        data["was"] = was.isoformat()
+    notifications_send_soon(
+        Planned(
+            recipient_id=user_id,
+            kind=Kind.MEETING_INVITATION,
+            subject=f"meeting:{meeting.pk}",
+            cycle=f"s{meeting.sequence}",
+            program_id=meeting.relationship.program_id,
+            data=data,
+        )
+        for user_id in others
+    )
+
+
 @transaction.atomic
 def meeting_schedule(
     *,
@@ -152,6 +181,8 @@ def meeting_schedule(
         scheduled_by=by,
     )
     audit_record(actor=by, verb="meeting.schedule", target=meeting, program=relationship.program)
+    if meeting.status == MeetingStatus.SCHEDULED:
+        _announce(meeting, by=by)
     return meeting
 
 
@@ -180,6 +211,7 @@ def meeting_reschedule(
         already_held=False,
     )
     validate_time_zone(time_zone)
+    was = meeting.starts_at
     meeting.starts_at, meeting.duration_minutes, meeting.time_zone = (
         starts_at,
         duration_minutes,
@@ -189,6 +221,7 @@ def meeting_reschedule(
     meeting.sequence += 1
     meeting.save()
     audit_record(actor=by, verb="meeting.reschedule", target=meeting, program=relationship.program)
+    _announce(meeting, by=by, was=was)
     return meeting
 
 
@@ -204,6 +237,7 @@ def meeting_cancel(*, meeting: Meeting, by: User) -> Meeting:
     audit_record(
         actor=by, verb="meeting.cancel", target=meeting, program=meeting.relationship.program
     )
+    _announce(meeting, by=by)
     return meeting
 
 

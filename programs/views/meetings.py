@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mentorship.emails import absolute_url
 from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     MeetingAccess,
@@ -26,6 +25,7 @@ from programs.access import (
     versions_readable_by,
 )
 from programs.exports import ics
+from programs.exports.meeting_calendar import meeting_event
 from programs.forms.programs import apply_errors
 from programs.forms.relationships import (
     ActionItemForm,
@@ -41,6 +41,7 @@ from programs.forms.relationships import (
 from programs.models import AgendaItem, CalendarFeed, Meeting, MeetingStatus, MemberSide
 from programs.selectors.relationships import (
     agenda_of,
+    agreed_meeting_mode,
     calendar_meetings_for,
     carry_over_for,
     mentee_goals,
@@ -80,7 +81,10 @@ def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect(relationship)
     zone = _viewer_zone(request)
     initial: dict[str, Any] = {"starts": "09:00", "ends": "10:00"}
-    if relationship.is_remote:
+    agreed = agreed_meeting_mode(relationship)
+    if agreed:
+        initial["mode"] = agreed
+    elif relationship.is_remote:
         initial["mode"] = "video"
     if "on" in request.GET:
         initial["on"] = request.GET["on"]
@@ -101,7 +105,11 @@ def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             if meeting.status == MeetingStatus.HELD:
                 messages.success(request, "Past meeting logged. Add notes, actions and a recap.")
             else:
-                messages.success(request, "Meeting scheduled. Add it to your calendar below.")
+                messages.success(
+                    request,
+                    "Meeting scheduled. We emailed an invitation to the others; add it to your own "
+                    "calendar below.",
+                )
             return redirect(meeting)
     members = relationship_members(relationship)
     return render(
@@ -148,7 +156,10 @@ def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as e:
             apply_errors(form, service_errors_for_meeting(e))
         else:
-            messages.success(request, "Meeting changed. Calendars pick up the new time.")
+            messages.success(
+                request,
+                "Meeting changed. We emailed the update to the others; calendars pick it up.",
+            )
             return redirect(meeting)
     members = relationship_members(relationship)
     return render(
@@ -174,7 +185,7 @@ def meeting_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
-        messages.success(request, "Meeting cancelled.")
+        messages.success(request, "Meeting cancelled. We emailed the others a cancellation.")
     return redirect(meeting.relationship)
 
 
@@ -209,6 +220,7 @@ def render_meeting(
         "program": relationship.program,
         "me": me,
         "members": members,
+        "others": [m for m in members if m.person_id != me.person_id],
         "other_zones": [
             m for m in members if m.person_id != me.person_id and m.person.time_zone != viewer_zone
         ],
@@ -404,27 +416,7 @@ def _event(meeting: Meeting) -> ics.Event:
     members = getattr(meeting.relationship, "active_members", None)
     if members is None:
         members = relationship_members(meeting.relationship)
-    names = " & ".join(m.person.display_name for m in members)
-    program = meeting.relationship.program.name
-    where = meeting.location or meeting.video_url or meeting.get_mode_display()
-    url = absolute_url(reverse("meeting_detail", args=[meeting.pk]))
-    description = (
-        f"Mentoring meeting in {program} ({meeting.get_mode_display().lower()}).\n"
-        f"Agenda and notes: {url}"
-    )
-    if meeting.video_url:
-        description += f"\nVideo link: {meeting.video_url}"
-    return ics.Event(
-        uid=f"meeting-{meeting.pk}@{absolute_url('').split('://', 1)[-1]}",
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        summary=f"Mentoring: {names}",
-        description=description,
-        location=where,
-        url=url,
-        sequence=meeting.sequence,
-        cancelled=meeting.status == MeetingStatus.CANCELLED,
-    )
+    return meeting_event(meeting, members)
 
 
 def _ics_response(body: str, filename: str) -> HttpResponse:

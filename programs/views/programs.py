@@ -113,7 +113,7 @@ def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "page": page,
             "filters": {"role": role, "q": search, "status": status, "cohort": cohort_id},
-            "roles": Role.choices,
+            "role_choices": Role.choices,  # not "roles": that name is the navigation's
             "statuses": MembershipStatus.choices,
             "cohorts": Cohort.objects.filter(program=program),
             "add_form": AddMemberForm(program=program),

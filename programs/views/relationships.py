@@ -472,6 +472,9 @@ def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "program": relationship.program,
             "me": viewer.member,
             "form": form,
+            "others": [
+                m for m in relationship_members(relationship) if m.person.user_id != request.user.pk
+            ],
         },
         status=400 if request.method == "POST" else 200,
     )

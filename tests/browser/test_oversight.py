@@ -124,3 +124,28 @@ def test_an_admin_imports_a_roster_and_downloads_the_reports(
     pdf = tmp_path / "report.pdf"
     info.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_an_export_says_its_progress_and_focuses_the_download_when_ready(
+    page, live_server, login, director, program, monkeypatch
+):
+    """No worker runs: the page polls a queued export; once it is built the download takes
+    focus and the page's live region says so, without a reload."""
+    from datetime import date
+
+    from programs.services.reports import report_export_run, report_export_start
+
+    monkeypatch.setattr("programs.services.reports.enqueue_on_commit", lambda *a, **k: None)
+    export = report_export_start(
+        program=program, start=date(2026, 1, 1), end=date(2026, 6, 30), format="csv", by=director
+    )
+    login(director)
+    page.goto(f"{live_server.url}/programs/{program.pk}/reports/exports/{export.pk}/")
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    expect(page.locator("[data-job-announcer]")).to_have_text("")
+    report_export_run(export_id=export.pk)
+    expect(page.get_by_role("link", name=re.compile(r"Download .*\.csv"))).to_be_visible()
+    expect(page.locator("#export-status")).to_be_focused()
+    expect(page.locator("[data-job-announcer]")).to_have_text(
+        "Your CSV report is ready to download."
+    )

@@ -206,11 +206,16 @@ def test_the_run_page_shows_suggestions_and_the_unmatched(client_for, director, 
     assert "Publish 1 pairing" in html
 
 
-def test_progress_polling_refreshes_the_page_when_done(client_for, director, program, proposal):
+def test_progress_polling_swaps_in_the_proposal_when_done(client_for, director, program, proposal):
     response = client_for(director).get(
         reverse("matching:run_progress", args=[program.pk, proposal.pk])
     )
-    assert response["HX-Refresh"] == "true"
+    assert "HX-Refresh" not in response  # no reload: focus and the live region survive
+    html = response.content.decode()
+    assert 'id="run-result" tabindex="-1" data-job-result' in html
+    assert "Publish 1 pairing" in html
+    assert 'id="run-status"' in html
+    assert 'hx-swap-oob="true"' in html
 
 
 def test_a_queued_run_shows_a_progress_bar(client_for, director, program, monkeypatch):
