@@ -378,6 +378,11 @@ URL_RULES: dict[str, Rule] = {
         lambda w, v: [{"pk": w.ids["maya"]}, {"pk": w.ids["robert"]}],
     ),
     "notifications:preferences": Rule(OWN),
+    "notifications:centre": Rule(OWN),
+    "notifications:mark_all_read": Rule(OWN),
+    # Someone else's notification is a 404 (the planted ids are other people's or none).
+    "notifications:open": Rule("the notification's recipient only", one(pk=999_999)),
+    "notifications:mark_read": Rule("the notification's recipient only", one(pk=999_999)),
     "notifications:unsubscribe": Rule("anyone holding the signed token", one(token="x")),
     # Self-evaluation
     "assessments:hub": Rule(OWN),
@@ -733,7 +738,7 @@ def test_counts_and_badges_leave_out_what_the_viewer_may_not_know(world, clients
         rows = {r.pk: r for r in table.context["page"]}
         r2 = rows[world.rel["R2"].pk]
         mine = viewer == "dora"
-        assert (r2.concern_count, r2.at_risk, r2.latest_review_at is None) == (
+        assert (r2.concern_count, r2.at_risk, r2.lowest_score is None) == (
             (0, False, True) if mine else (1, True, False)
         ), viewer
         reviews = client.get(reverse("program_reviews", args=[a]))
@@ -784,6 +789,7 @@ def _planted_notifications(world: World) -> list[Notification]:
             (Kind.AGENDA_PREPARE, f"agenda:s{meeting.sequence}"),
             (Kind.MEETING_LOG, "log"),
             (Kind.MEETING_LOG, "confirm"),
+            (Kind.MEETING_INVITATION, f"s{meeting.sequence}"),
         ):
             rows.append(
                 Notification(recipient=maya, kind=kind, subject=subject, cycle=cycle, due_at=now)
