@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
@@ -9,6 +10,10 @@ from django.urls import include, path
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
+
+# The Django admin has no sign-in form of its own: it sends people to allauth's, so the same
+# throttles, two-factor challenge and session state apply to both doors.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),

@@ -126,6 +126,7 @@ LOGIN_REDIRECT_URL = "home"
 
 # --- django-allauth -------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "mentorship.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "mentorship.accounts.forms.InstitutionalSignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -142,7 +143,24 @@ ACCOUNT_MAX_EMAIL_ADDRESSES = 2
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
 # allauth's defaults (5 failed logins per 5 minutes per account, 10/min per IP) stay on;
 # we only make them explicit so a reader sees them.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# Keys are the real client address (see ALLAUTH_TRUSTED_PROXY_COUNT) and the account, so one
+# person's wrong passwords neither lock out everyone behind the same proxy nor go uncounted.
+# Every door to a session is throttled: the sign-in form (also the Django admin's, which sends
+# people there), password reset (request and link) and invitation acceptance.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "accept_invitation": "20/m/ip,5/300s/key",
+}
+# Client addresses: behind N reverse proxies that each append to X-Forwarded-For, the client is
+# the Nth address from the right (allauth reads these; the throttles key on the result). 0 trusts
+# no header and uses the socket's address, which behind a proxy is the proxy's. A proxy that sets
+# its own header (e.g. X-Real-IP) may be named instead; never both, and never a header clients
+# can set themselves.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("MENTORSHIP_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("MENTORSHIP_TRUSTED_CLIENT_IP_HEADER", default=None)
 # Sign-up is open only to these institutional email domains; everyone else needs an invitation.
 # Domains also come from each Institution's own list in the database.
 MENTORSHIP_SIGNUP_DOMAINS = env.list("MENTORSHIP_SIGNUP_DOMAINS", default=[])
