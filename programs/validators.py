@@ -55,3 +55,44 @@ def validate_email_domain(value: str) -> None:
             code="bad_domain",
             params={"value": value},
         )
+
+
+# Explicit direction overrides, embeddings and isolates (not the invisible marks, which some
+# right-to-left names need): an override can make "Smith" display as another name entirely.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Other control characters (NUL, escape, …) have no place in a one-line value.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+# A spreadsheet treats a cell starting with these as a formula (exports neutralise them too).
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def validate_no_bidi_controls(value: str) -> None:
+    if BIDI_CONTROLS.search(value or ""):
+        raise ValidationError(
+            "Please remove the invisible text-direction characters (they can make a name display "
+            "as something else).",
+            code="bidi_control",
+        )
+
+
+def validate_name(value: str) -> None:
+    """A person's or a reference list's name: plain text on one line, which a spreadsheet will
+    not run as a formula and whose displayed order cannot be spoofed."""
+    validate_plain_text(value)
+    validate_no_bidi_controls(value)
+    if CONTROL_CHARACTERS.search(value or ""):
+        raise ValidationError(
+            "Please remove the control characters (such as tabs or line breaks) from this name.",
+            code="control_character",
+        )
+    if (value or "").lstrip().startswith(FORMULA_STARTS):
+        raise ValidationError(
+            "A name cannot start with =, +, - or @ (spreadsheets would treat it as a formula).",
+            code="formula_prefix",
+        )
+
+
+def validate_description(value: str) -> None:
+    """Reference data shown to everyone (e.g. a need area's description): plain text only."""
+    validate_plain_text(value)
+    validate_no_bidi_controls(value)

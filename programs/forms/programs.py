@@ -30,6 +30,7 @@ from programs.services.people import MAX_TOPICS, topics_parse
 from programs.validators import (
     available_time_zones,
     validate_email_domain,
+    validate_name,
     validate_plain_text,
     validate_time_zone,
     validate_year_joined,
@@ -379,9 +380,15 @@ class MembershipForm(forms.ModelForm):
 class AddMemberForm(PlainTextMixin, forms.Form):
     email = forms.EmailField(label="Email address")
     given_name = forms.CharField(
-        label="Given name", max_length=80, required=False, help_text="Needed for new people only."
+        label="Given name",
+        max_length=80,
+        required=False,
+        help_text="Needed for new people only.",
+        validators=[validate_name],
     )
-    family_name = forms.CharField(label="Family name", max_length=80, required=False)
+    family_name = forms.CharField(
+        label="Family name", max_length=80, required=False, validators=[validate_name]
+    )
     role = forms.ChoiceField(label="Role in the program", choices=Role.choices)
     cohort = forms.ModelChoiceField(queryset=Cohort.objects.none(), required=False)
 
@@ -392,8 +399,8 @@ class AddMemberForm(PlainTextMixin, forms.Form):
 
 class InviteForm(PlainTextMixin, forms.Form):
     email = forms.EmailField(label="Email address")
-    given_name = forms.CharField(label="Given name", max_length=80)
-    family_name = forms.CharField(label="Family name", max_length=80)
+    given_name = forms.CharField(label="Given name", max_length=80, validators=[validate_name])
+    family_name = forms.CharField(label="Family name", max_length=80, validators=[validate_name])
     department = forms.ModelChoiceField(
         queryset=Department.objects.select_related("institution"), required=False
     )

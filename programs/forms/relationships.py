@@ -29,6 +29,7 @@ from programs.models import (
     Program,
     RelationshipKind,
 )
+from programs.validators import validate_name
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -132,8 +133,12 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     program = forms.ModelChoiceField(
         label="Program", queryset=Program.objects.none(), empty_label=None
     )
-    given_name = forms.CharField(label="Their given name", max_length=80)
-    family_name = forms.CharField(label="Their family name", max_length=80)
+    given_name = forms.CharField(
+        label="Their given name", max_length=80, validators=[validate_name]
+    )
+    family_name = forms.CharField(
+        label="Their family name", max_length=80, validators=[validate_name]
+    )
     email = forms.EmailField(label="Their email address")
     organisation = forms.CharField(
         label="Their institution",

@@ -37,6 +37,7 @@ from programs.models import (
 from programs.services.audit import audit_record
 from programs.services.invitations import faculty_invite
 from programs.services.programs import membership_add
+from programs.validators import validate_name
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 ACTION_LABELS = {
@@ -196,6 +197,12 @@ def roster_plan(
                 p.error(name_field, f"The {LABELS[name_field]} is missing.")
             elif len(v[name_field]) > MAX_NAME:
                 p.error(name_field, f"At most {MAX_NAME} characters.")
+            elif v[name_field]:
+                # The same rule as every form and the model: no markup, formulas or bidi tricks.
+                try:
+                    validate_name(v[name_field])
+                except ValidationError as e:
+                    p.error(name_field, e.messages[0])
         # Department, division, rank, stream
         department = None
         if v["department"]:
