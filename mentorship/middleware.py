@@ -120,3 +120,24 @@ def session_passed_mfa(request: HttpRequest) -> bool:
     """Whether this session (not merely this user) has answered a second-factor challenge:
     allauth records each authentication step of the session."""
     return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content-Security-Policy on every response (scripts and styles only from our own
+    static files, never inline, never framed), and `no-store` on every page shown to a signed-in
+    person: nearly every such page carries something confidential (concerns, meetings, reviews,
+    self-evaluations, private and director notes), and a shared computer's cache or back button
+    must not show it to the next person."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.MENTORSHIP_CONTENT_SECURITY_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            cache_control = response.get("Cache-Control", "")
+            if "no-store" not in cache_control:
+                response["Cache-Control"] = ", ".join(filter(None, [cache_control, "no-store"]))
+        return response

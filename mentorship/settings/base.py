@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "mentorship.middleware.UserTimezoneMiddleware",
     "mentorship.middleware.RequireMfaMiddleware",
+    "mentorship.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "mentorship.urls"
@@ -282,6 +283,22 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Scripts and styles come only from our static files: no inline script, no style="" attribute,
+# no eval. Images may be data: URIs (allauth's TOTP QR code). Nobody may frame any page.
+MENTORSHIP_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
 
 LOGGING = {
     "version": 1,
