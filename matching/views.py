@@ -54,6 +54,7 @@ from matching.services import (
     unmatched_reason_words,
     weights_update,
 )
+from mentorship.params import id_param
 from programs.access import (
     get_match_run_for_director,
     get_mentee_membership,
@@ -339,10 +340,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 def fairness_view(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
-    run_pk = request.GET.get("run", "")
-    run = (
-        get_match_run_for_director(request.user, program, int(run_pk)) if run_pk.isdigit() else None
-    )
+    run_pk = id_param(request.GET.get("run"))
+    run = get_match_run_for_director(request.user, program, run_pk) if run_pk else None
     return render(
         request,
         "matching/fairness.html",

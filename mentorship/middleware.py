@@ -11,10 +11,12 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+
+from mentorship.params import path_ids_in_range
 
 TZ_SESSION_KEY = "mentorship_tz"
 
@@ -141,3 +143,16 @@ class SecurityHeadersMiddleware:
             if "no-store" not in cache_control:
                 response["Cache-Control"] = ", ".join(filter(None, [cache_control, "no-store"]))
         return response
+
+
+class BoundedPathIdsMiddleware:
+    """`<int:pk>` accepts any number of digits; an id no database column can hold is simply an
+    object that does not exist (404), rather than an overflow error (500)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not path_ids_in_range(request.path):
+            raise Http404("No such page.")
+        return self.get_response(request)

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.params import id_param
 from programs.access import (
     get_assessment_for_user,
     get_own_assessment,
@@ -656,10 +657,7 @@ def _version_order(assessment: SelfAssessment) -> tuple[int, int]:
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return id_param(value)
 
 
 # --- Directors --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mentorship import charts
+from mentorship.params import id_param
 from programs.access import (
     can_see_ended_reason,
     concerns_for_director,
@@ -63,10 +64,7 @@ PER_PAGE = 50
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return id_param(value)
 
 
 # --- Dashboard -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.params import id_param
 from programs.access import (
     can_direct,
     get_membership_for_director,
@@ -238,7 +239,4 @@ def cohort_edit(request: HttpRequest, pk: int, cohort_pk: int | None = None) -> 
 
 
 def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return id_param(value)

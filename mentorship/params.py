@@ -1,0 +1,29 @@
+"""Ids from a query string or a URL, as bounded integers: anything else means "not given", so no
+value a person (or a tampered link) sends can overflow a database column."""
+
+from __future__ import annotations
+
+import re
+
+# The largest value of a BigAutoField (PostgreSQL bigint, SQLite integer).
+MAX_ID = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_ALL_DIGITS = re.compile(r"[0-9]+")
+
+
+def id_param(value: str | None) -> int | None:
+    """A positive database id, or None for anything else (empty, negative, huge, not a number)."""
+    text = (value or "").strip()
+    if not _DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def path_ids_in_range(path: str) -> bool:
+    """Whether every all-digit segment of a URL path fits an id (`<int:pk>` has no bound)."""
+    for segment in path.split("/"):
+        stem = segment.split(".", 1)[0]
+        if _ALL_DIGITS.fullmatch(stem) and (len(stem) > 19 or int(stem) > MAX_ID):
+            return False
+    return True
