@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import date
 from functools import cache
 
 from django.core.exceptions import ValidationError
@@ -96,3 +97,35 @@ def validate_description(value: str) -> None:
     """Reference data shown to everyone (e.g. a need area's description): plain text only."""
     validate_plain_text(value)
     validate_no_bidi_controls(value)
+
+
+# Dates a person may enter anywhere: far enough back for a career, a decade ahead for plans.
+# Beyond that a date is a typo, and dates near year 1 or 9999 overflow when converted between
+# time zones or moved by a few days.
+EARLIEST_DATE_YEAR = 1900
+LATEST_DATE_YEARS_AHEAD = 10
+# A meeting is scheduled or logged within a few years of today.
+MEETING_YEARS_BACK = 5
+MEETING_YEARS_AHEAD = 3
+
+
+def validate_sensible_date(value: date) -> None:
+    last = timezone.localdate().year + LATEST_DATE_YEARS_AHEAD
+    if not EARLIEST_DATE_YEAR <= value.year <= last:
+        raise ValidationError(
+            "Enter a date between %(first)s and %(last)s.",
+            code="date_out_of_range",
+            params={"first": EARLIEST_DATE_YEAR, "last": last},
+        )
+
+
+def validate_meeting_date(value: date) -> None:
+    this_year = timezone.localdate().year
+    first, last = this_year - MEETING_YEARS_BACK, this_year + MEETING_YEARS_AHEAD
+    if not first <= value.year <= last:
+        raise ValidationError(
+            "Choose a date between %(first)s and %(last)s: meetings are planned or logged "
+            "within a few years of today.",
+            code="meeting_date_out_of_range",
+            params={"first": first, "last": last},
+        )

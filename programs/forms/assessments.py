@@ -24,6 +24,7 @@ from programs.domain.assessment_sections import (
     help_for,
     label_for,
 )
+from programs.forms.programs import SensibleDateField
 from programs.models import (
     MAX_GOALS_PER_HORIZON,
     MENTOR_ROLE_HELP,
@@ -255,7 +256,7 @@ class GoalsStepForm(StepForm):
             required=False,
             widget=forms.TextInput(attrs={"data-maxlength": GOAL_TEXT_LIMIT, "data-count": "1"}),
         )
-        self.fields[f"{row.prefix}-target_date"] = forms.DateField(
+        self.fields[f"{row.prefix}-target_date"] = SensibleDateField(
             label=f"{row.label}: target date (optional)",
             help_text="When you hope to reach it.",
             required=False,

@@ -32,6 +32,7 @@ from programs.validators import (
     validate_email_domain,
     validate_name,
     validate_plain_text,
+    validate_sensible_date,
     validate_time_zone,
     validate_year_joined,
 )
@@ -49,18 +50,29 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+class SensibleDateField(forms.DateField):
+    """A date between 1900 and ten years ahead (see `validate_sensible_date`)."""
+
+    default_validators = [validate_sensible_date]
+
+
 class PlainTextMixin:
-    """Refuse markup in every text field of the form (shown back as a field error)."""
+    """Refuse markup in every text field of the form, and dates out of any sensible range in
+    every date field, including a model form's own (shown back as field errors)."""
 
     def _post_clean(self) -> None:  # type: ignore[override]
         for name, field in self.fields.items():  # type: ignore[attr-defined]
+            value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
+            check = None
             if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField):
-                value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
-                if isinstance(value, str):
-                    try:
-                        validate_plain_text(value)
-                    except ValidationError as e:
-                        self.add_error(name, e)  # type: ignore[attr-defined]
+                check = validate_plain_text if isinstance(value, str) else None
+            elif isinstance(field, forms.DateField) and value is not None:
+                check = validate_sensible_date
+            if check is not None:
+                try:
+                    check(value)
+                except ValidationError as e:
+                    self.add_error(name, e)  # type: ignore[attr-defined]
         super()._post_clean()  # type: ignore[misc]
 
 

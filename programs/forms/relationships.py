@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from programs.forms.programs import PlainTextMixin
+from programs.forms.programs import PlainTextMixin, SensibleDateField
 from programs.models import (
     ActionItemStatus,
     ChecklistArea,
@@ -29,7 +29,7 @@ from programs.models import (
     Program,
     RelationshipKind,
 )
-from programs.validators import validate_name
+from programs.validators import validate_meeting_date, validate_name
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -107,7 +107,7 @@ class RelationshipForm(UniqueIdsMixin, forms.Form):
     is_remote = forms.BooleanField(
         label="They will meet mostly at a distance (video, phone)", required=False
     )
-    started_on = forms.DateField(label="Starts on", widget=DATE, initial=timezone.localdate)
+    started_on = SensibleDateField(label="Starts on", widget=DATE, initial=timezone.localdate)
 
     def __init__(
         self,
@@ -244,7 +244,7 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
     )
-    review_on = forms.DateField(
+    review_on = SensibleDateField(
         label="We review this agreement on",
         widget=DATE,
         help_text="A date to revisit it together and confirm or change it.",
@@ -267,7 +267,7 @@ class MeetingForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     """Date and times are in the viewer's own time zone and stored in UTC."""
 
-    on = forms.DateField(label="Date", widget=DATE)
+    on = forms.DateField(label="Date", widget=DATE, validators=[validate_meeting_date])
     starts = forms.TimeField(label="Starts at", widget=TIME)
     ends = forms.TimeField(label="Ends at", widget=TIME)
     mode = forms.ChoiceField(
@@ -350,7 +350,7 @@ def service_errors_for_meeting(error: ValidationError) -> ValidationError:
 class CheckinForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "checkin"
 
-    occurred_on = forms.DateField(label="When", widget=DATE, initial=timezone.localdate)
+    occurred_on = SensibleDateField(label="When", widget=DATE, initial=timezone.localdate)
     mode = forms.ChoiceField(
         label="How you were in touch",
         choices=[
@@ -422,7 +422,7 @@ class ActionItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         empty_label=None,
         error_messages={"invalid_choice": "Choose one of the people in this relationship."},
     )
-    due_on = forms.DateField(label="Due (optional)", widget=DATE, required=False)
+    due_on = SensibleDateField(label="Due (optional)", widget=DATE, required=False)
     goal = GoalChoiceField(
         label="Linked goal (optional)", queryset=Goal.objects.none(), required=False
     )
@@ -452,7 +452,7 @@ class MeetingLogForm(UniqueIdsMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    next_meeting_on = forms.DateField(label="Next meeting (date)", widget=DATE, required=False)
+    next_meeting_on = SensibleDateField(label="Next meeting (date)", widget=DATE, required=False)
 
 
 class RecapForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
