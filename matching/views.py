@@ -21,7 +21,14 @@ from matching.forms import (
     RunForm,
     WeightsForm,
 )
-from matching.models import PairRule, RequestStatus, RunStatus, ShortlistMark, SuggestionStatus
+from matching.models import (
+    MentorRequest,
+    PairRule,
+    RequestStatus,
+    RunStatus,
+    ShortlistMark,
+    SuggestionStatus,
+)
 from matching.selectors import (
     fairness,
     mentor_options,
@@ -192,46 +199,60 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 def request_detail(request: HttpRequest, request_pk: int) -> HttpResponse:
     mentor_request = get_request_for_user(request.user, request_pk)
     is_mentor = mentor_request.mentor.user_id == request.user.pk
-    accept_form, decline_form = AnswerForm(prefix="accept"), DeclineForm(prefix="decline")
+    forms = {"accept": AnswerForm(prefix="accept"), "decline": DeclineForm(prefix="decline")}
+    status = 200
     if request.method == "POST":
         mentor_request = get_request_for_mentor(request.user, request_pk)
-        action = request.POST.get("action")
-        form = (AnswerForm if action == "accept" else DeclineForm)(request.POST, prefix=action)
-        if action not in ("accept", "decline") or not form.is_valid():
+        action = request.POST.get("action", "")
+        if action not in forms:
             messages.error(request, "Please choose to accept or decline.")
+            status = 400
         else:
-            try:
-                if action == "accept":
-                    relationship = request_accept(
-                        request=mentor_request,
-                        by=request.user,
-                        message=form.cleaned_data["message"],
-                    )
-                    messages.success(
-                        request,
-                        f"You are now mentoring {mentor_request.mentee.display_name}. Start by "
-                        "agreeing how you will work together.",
-                    )
-                    return redirect(relationship.get_absolute_url())
-                request_decline(
-                    request=mentor_request, by=request.user, message=form.cleaned_data["message"]
-                )
-                messages.success(request, "Thank you — we let them know, kindly.")
-                return redirect("matching:my_requests")
-            except ValidationError as e:
-                messages.error(request, " ".join(e.messages))
+            # The answered form is shown again bound: a refused message keeps its text and
+            # gets its own error next to it.
+            forms[action] = type(forms[action])(request.POST, prefix=action)
+            if forms[action].is_valid():
+                done = _answer_request(request, mentor_request, action, forms[action])
+                if done is not None:
+                    return done
                 mentor_request.refresh_from_db()
+            status = 400
     return render(
         request,
         "matching/request_detail.html",
         {
             "mentor_request": mentor_request,
             "is_mentor": is_mentor,
-            "accept_form": accept_form,
-            "decline_form": decline_form,
+            "accept_form": forms["accept"],
+            "decline_form": forms["decline"],
             "mentee_profile": get_profile_for_user(request.user, mentor_request.mentee_id),
         },
+        status=status,
     )
+
+
+def _answer_request(
+    request: HttpRequest, mentor_request: MentorRequest, action: str, form: AnswerForm
+) -> HttpResponse | None:
+    """Accept or decline; None (with the reason in the messages) if the service refuses."""
+    message = form.cleaned_data["message"]
+    try:
+        if action == "accept":
+            relationship = request_accept(request=mentor_request, by=request.user, message=message)
+        else:
+            request_decline(request=mentor_request, by=request.user, message=message)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return None
+    if action == "accept":
+        messages.success(
+            request,
+            f"You are now mentoring {mentor_request.mentee.display_name}. Start by "
+            "agreeing how you will work together.",
+        )
+        return redirect(relationship.get_absolute_url())
+    messages.success(request, "Thank you — we let them know, kindly.")
+    return redirect("matching:my_requests")
 
 
 # --- director ---------------------------------------------------------------------------------
