@@ -243,6 +243,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "programs.tasks.sweep_due_work",
         "schedule": 5 * 60,
     },
+    # Report exports and roster uploads hold personal data: kept MENTORSHIP_FILE_RETENTION_DAYS.
+    "purge-expired-files": {
+        "task": "programs.tasks.purge_expired_files",
+        "schedule": 6 * 60 * 60,
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -267,6 +272,8 @@ MENTORSHIP_DASHBOARD_CACHE_SECONDS = env.int("MENTORSHIP_DASHBOARD_CACHE_SECONDS
 # --- Uploads --------------------------------------------------------------------------------
 # Roster files are the only uploads. Anything over the limit is refused by the first handler
 # before it is stored; small files stay in memory, larger ones go to a temporary file.
+# Report exports and roster uploads are deleted this many days after they were made.
+MENTORSHIP_FILE_RETENTION_DAYS = env.int("MENTORSHIP_FILE_RETENTION_DAYS", default=30)
 MENTORSHIP_MAX_UPLOAD_BYTES = env.int("MENTORSHIP_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "mentorship.uploads.SizeLimitUploadHandler",
