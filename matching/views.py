@@ -22,6 +22,7 @@ from matching.forms import (
     WeightsForm,
 )
 from matching.models import (
+    MatchRun,
     MentorRequest,
     PairRule,
     RequestStatus,
@@ -73,7 +74,7 @@ from programs.access import (
     get_suggestion_for_director,
 )
 from programs.forms.programs import apply_errors
-from programs.models import MENTOR_ROLES, FacultyProfile, Membership
+from programs.models import MENTOR_ROLES, FacultyProfile, Membership, Program
 from programs.services.people import profile_ensure
 
 # --- mentee -----------------------------------------------------------------------------------
@@ -405,6 +406,18 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
+    return _render_run(request, program, run)
+
+
+def _render_run(
+    request: HttpRequest,
+    program: Program,
+    run: MatchRun,
+    *,
+    change_error: tuple[int, str] | None = None,
+) -> HttpResponse:
+    """The run's page; `change_error` (suggestion id, message) shows a refused mentor change
+    next to that suggestion's own field, its details opened."""
     suggestions = (
         list(run_suggestions(run)) if run.status in (RunStatus.READY, RunStatus.PUBLISHED) else []
     )
@@ -417,8 +430,10 @@ def run_detail(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
             "suggestions": suggestions,
             "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
             "change_form": ChangeMentorForm(program=program),
+            "change_error": change_error,
             "reason_words": unmatched_reason_words,
         },
+        status=400 if change_error else 200,
     )
 
 
@@ -453,7 +468,12 @@ def suggestion_action(
         elif action == "change":
             form = ChangeMentorForm(request.POST, program=program)
             if not form.is_valid():
-                raise ValidationError("Choose a mentor from the list.")
+                return _render_run(
+                    request,
+                    program,
+                    run,
+                    change_error=(suggestion.pk, "Choose a mentor from the list."),
+                )
             suggestion_change_mentor(
                 suggestion=suggestion, mentor=form.cleaned_data["mentor"], by=request.user
             )

@@ -24,7 +24,7 @@ from programs.domain.assessment_sections import (
     help_for,
     label_for,
 )
-from programs.forms.programs import SensibleDateField
+from programs.forms.programs import IdsChoiceField, PlainTextMixin, SensibleDateField
 from programs.models import (
     MAX_GOALS_PER_HORIZON,
     MENTOR_ROLE_HELP,
@@ -386,7 +386,7 @@ class ShareForm(forms.Form):
 # --- What mentors offer -----------------------------------------------------------------------
 
 
-class MentorOfferForm(forms.ModelForm):
+class MentorOfferForm(PlainTextMixin, forms.ModelForm):
     roles_offered = forms.MultipleChoiceField(
         label="Mentor roles you are willing to play",
         help_text="Tobin’s seven roles. Few mentors play them all; choose the ones you are glad "
@@ -447,6 +447,7 @@ class MentorOfferForm(forms.ModelForm):
             "prior_mentees": "An estimate is fine. Mentees value a mentor’s experience with "
             "others before them.",
         }
+        field_classes = {"need_areas": IdsChoiceField}
         widgets = {
             "need_areas": forms.CheckboxSelectMultiple,
             "paused_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -518,7 +519,7 @@ class MentorOfferForm(forms.ModelForm):
         return {m.pk: self.cleaned_data[f"capacity_{m.pk}"] for m in self.memberships}
 
 
-class TrainingForm(forms.ModelForm):
+class TrainingForm(PlainTextMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)

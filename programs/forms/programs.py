@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
+from mentorship.params import id_param
 from programs.models import (
     AcademicRank,
     AcademicStream,
@@ -50,10 +51,29 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Several objects by id. Each value must be an id a database column can hold before the
+    query runs: `pk__in` with a 25-digit number overflows (a 500) instead of matching nothing."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value or ():
+            if self.to_field_name is None and id_param(str(pk)) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": str(pk)[:40]},
+                )
+        return super()._check_values(value)
+
+
 class SensibleDateField(forms.DateField):
     """A date between 1900 and ten years ahead (see `validate_sensible_date`)."""
 
     default_validators = [validate_sensible_date]
+
+
+# A backstop for text fields declared without a length of their own.
+MAX_TEXT_LENGTH = 20_000
 
 
 class PlainTextMixin:
@@ -66,6 +86,11 @@ class PlainTextMixin:
             check = None
             if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField):
                 check = validate_plain_text if isinstance(value, str) else None
+                if check and field.max_length is None and len(value) > MAX_TEXT_LENGTH:
+                    self.add_error(  # type: ignore[attr-defined]
+                        name, f"Keep this under {MAX_TEXT_LENGTH:,} characters."
+                    )
+                    continue
             elif isinstance(field, forms.DateField) and value is not None:
                 check = validate_sensible_date
             if check is not None:
@@ -193,6 +218,8 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return self._topics("interests_text")
 
     def _topics(self, name: str) -> list[str]:
+        # Checked here, as typed: the mixin's own check only sees text, and this becomes a list.
+        validate_plain_text(self.cleaned_data.get(name, ""))
         topics = topics_parse(self.cleaned_data.get(name, ""))
         if len(topics) > MAX_TOPICS:
             raise ValidationError(

@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from programs.forms.programs import PlainTextMixin, SensibleDateField
+from programs.forms.programs import IdsChoiceField, PlainTextMixin, SensibleDateField
 from programs.models import (
     ActionItemStatus,
     ChecklistArea,
@@ -51,7 +51,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(IdsChoiceField):
     def label_from_instance(self, obj: FacultyProfile) -> str:  # type: ignore[override]
         department = getattr(obj.department, "name", "")
         return f"{obj.display_name} — {department}" if department else obj.display_name
@@ -212,7 +212,7 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 3000}),
     )
-    goals = forms.ModelMultipleChoiceField(
+    goals = IdsChoiceField(
         label="Goals from the mentee's self-evaluation",
         queryset=Goal.objects.none(),
         required=False,
