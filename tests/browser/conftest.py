@@ -46,9 +46,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+BASE_CONTEXT = {"locale": "en-CA", "timezone_id": "America/Toronto"}
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "locale": "en-CA", "timezone_id": "America/Toronto"}
+    # axe-core is injected as a script tag, which the app's Content-Security-Policy refuses;
+    # the policy itself is tested in test_security.py, in contexts that do not bypass it.
+    return {**browser_context_args, **BASE_CONTEXT, "bypass_csp": True}
 
 
 @pytest.fixture
