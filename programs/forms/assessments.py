@@ -386,7 +386,7 @@ class ShareForm(forms.Form):
 # --- What mentors offer -----------------------------------------------------------------------
 
 
-class MentorOfferForm(PlainTextMixin, forms.ModelForm):
+class MentorOfferForm(forms.ModelForm):
     roles_offered = forms.MultipleChoiceField(
         label="Mentor roles you are willing to play",
         help_text="Tobin’s seven roles. Few mentors play them all; choose the ones you are glad "
@@ -447,7 +447,8 @@ class MentorOfferForm(PlainTextMixin, forms.ModelForm):
             "prior_mentees": "An estimate is fine. Mentees value a mentor’s experience with "
             "others before them.",
         }
-        field_classes = {"need_areas": IdsChoiceField}
+        # Notes keep any text as typed (shown escaped), like the self-evaluation's free text.
+        field_classes = {"need_areas": IdsChoiceField, "paused_until": SensibleDateField}
         widgets = {
             "need_areas": forms.CheckboxSelectMultiple,
             "paused_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
