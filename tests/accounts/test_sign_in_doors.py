@@ -236,3 +236,14 @@ def test_without_trusted_proxies_the_forwarded_header_is_ignored(settings, cast)
         password_sign_in(client, cast["outsider"] if i % 2 else cast["mentee"], "wrong")
     # Forging the header did not give the attacker fresh addresses: they share the socket's.
     assert "Too many" in password_sign_in(forged[11], cast["mentor"]).content.decode()
+
+
+def test_password_reset_requests_are_throttled_per_account(mentee):
+    client = Client()
+    responses = [
+        client.post(reverse("account_reset_password"), {"email": mentee.email}) for _ in range(6)
+    ]
+    assert [r.status_code for r in responses[:5]] == [302] * 5
+    last = responses[5]
+    assert last.status_code == 429 or "Too many" in last.content.decode()
+    assert len([m for m in mail.outbox if mentee.email in m.to]) == 5
