@@ -27,3 +27,12 @@ def path_ids_in_range(path: str) -> bool:
         if _ALL_DIGITS.fullmatch(stem) and (len(stem) > 19 or int(stem) > MAX_ID):
             return False
     return True
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def text_param(value: str | None, *, limit: int = 100) -> str:
+    """A search term from a query string: control characters (NUL, which PostgreSQL refuses in
+    any query, tabs, newlines) removed, trimmed, at most `limit` characters."""
+    return _CONTROL.sub("", value or "").strip()[:limit]

@@ -73,6 +73,7 @@ FILTER = [
     Payload("negative", "-1", False),
     Payload("not a number", "abc", False),
     Payload("markup", MARKUP, False),
+    Payload("NUL and bidi", "a\x00b\u202ec", False),
     Payload("long", "x" * 5_000, False),
 ]
 

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mentorship.params import id_param
+from mentorship.params import id_param, text_param
 from programs.access import profiles_visible_to, programs_visible_to, require_admin
 from programs.forms.programs import REFERENCE_KINDS, InviteForm, ProgramCreateForm, apply_errors
 from programs.models import Department, Invitation, Program
@@ -112,7 +112,7 @@ def invitation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 def people(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request.GET.get("q"))
     department_id = id_param(request.GET.get("department"))
     profiles = faculty_directory(
         profiles=profiles_visible_to(request.user), search=search, department_id=department_id

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mentorship import charts
-from mentorship.params import id_param
+from mentorship.params import id_param, text_param
 from programs.access import (
     can_see_ended_reason,
     concerns_for_director,
@@ -148,7 +148,7 @@ def _filters(request: HttpRequest) -> TableFilters:
         stream=_int(q.get("stream")),
         cohort=_int(q.get("cohort")),
         mentor=_int(q.get("mentor")),
-        mentor_name=q.get("mentor_name", "").strip()[:100],
+        mentor_name=text_param(q.get("mentor_name")),
         sort=sort if sort in SORTS else "started",
     )
 

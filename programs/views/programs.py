@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mentorship.params import id_param
+from mentorship.params import id_param, text_param
 from programs.access import (
     can_direct,
     get_membership_for_director,
@@ -90,7 +90,7 @@ def program_settings(request: HttpRequest, pk: int) -> HttpResponse:
 def member_list(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     role = request.GET.get("role", "")
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request.GET.get("q"))
     status = request.GET.get("status", "")
     cohort_id = _int_or_none(request.GET.get("cohort"))
     members = program_members(

@@ -40,3 +40,18 @@ def test_path_ids():
 @pytest.mark.django_db
 def test_a_huge_id_in_a_url_is_not_found(client_for, mentee):
     assert client_for(mentee).get("/meetings/" + "9" * 30 + "/").status_code == 404
+
+
+def test_text_params_lose_control_characters_and_length():
+    from mentorship.params import text_param
+
+    assert text_param(" Ma\x00ya\t ") == "Maya"
+    assert text_param("x" * 500) == "x" * 100
+    assert text_param(None) == ""
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_search_is_harmless(client_for, admin, director, program):
+    assert client_for(admin).get("/institution/people/", {"q": "a\x00b"}).status_code == 200
+    url = f"/programs/{program.pk}/relationships/"
+    assert client_for(director).get(url, {"mentor_name": "a\x00b"}).status_code == 200
