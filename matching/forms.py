@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from matching.engine.scoring import CRITERIA, DEFAULT_WEIGHTS
 from matching.models import PairRuleKind, RunMode
 from matching.services import DECLINE_DEFAULT
-from programs.forms.programs import PlainTextMixin
+from programs.forms.programs import IdsChoiceField, PlainTextMixin
 from programs.forms.relationships import OverridesMixin
 from programs.models import (
     MENTEE_ROLES,
@@ -126,7 +126,7 @@ class RunForm(forms.Form):
         help_text="Otherwise the total fit is maximised, which may leave a hard-to-place mentee "
         "unmatched when matching them would lower the fit of others.",
     )
-    areas = forms.ModelMultipleChoiceField(
+    areas = IdsChoiceField(
         label="Need areas for each mentee's board (mosaic only)",
         queryset=NeedArea.objects.filter(is_active=True),
         required=False,
@@ -158,7 +158,7 @@ def _people(program: Program, roles: tuple[str, ...]) -> Any:
     ).order_by("family_name", "given_name")
 
 
-class PairRuleForm(forms.Form):
+class PairRuleForm(PlainTextMixin, forms.Form):
     mentee = forms.ModelChoiceField(queryset=FacultyProfile.objects.none())
     mentor = forms.ModelChoiceField(queryset=FacultyProfile.objects.none())
     kind = forms.ChoiceField(label="Rule", choices=PairRuleKind.choices)

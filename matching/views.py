@@ -26,6 +26,7 @@ from matching.forms import (
 )
 from matching.models import (
     MatchRun,
+    MentorRequest,
     PairRule,
     RequestStatus,
     RunStatus,
@@ -67,6 +68,7 @@ from matching.services import (
 )
 from mentorship import charts
 from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import id_param
 from programs.access import (
     get_match_run_for_director,
     get_mentee_membership,
@@ -220,46 +222,60 @@ def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
 def request_detail(request: AuthenticatedHttpRequest, request_pk: int) -> HttpResponse:
     mentor_request = get_request_for_user(request.user, request_pk)
     is_mentor = mentor_request.mentor.user_id == request.user.pk
-    accept_form, decline_form = AnswerForm(prefix="accept"), DeclineForm(prefix="decline")
+    forms = {"accept": AnswerForm(prefix="accept"), "decline": DeclineForm(prefix="decline")}
+    status = 200
     if request.method == "POST":
         mentor_request = get_request_for_mentor(request.user, request_pk)
-        action = request.POST.get("action")
-        form = (AnswerForm if action == "accept" else DeclineForm)(request.POST, prefix=action)
-        if action not in ("accept", "decline") or not form.is_valid():
+        action = request.POST.get("action", "")
+        if action not in forms:
             messages.error(request, "Please choose to accept or decline.")
+            status = 400
         else:
-            try:
-                if action == "accept":
-                    relationship = request_accept(
-                        request=mentor_request,
-                        by=request.user,
-                        message=form.cleaned_data["message"],
-                    )
-                    messages.success(
-                        request,
-                        f"You are now mentoring {mentor_request.mentee.display_name}. Start by "
-                        "agreeing how you will work together.",
-                    )
-                    return redirect(relationship.get_absolute_url())
-                request_decline(
-                    request=mentor_request, by=request.user, message=form.cleaned_data["message"]
-                )
-                messages.success(request, "Thank you — we let them know, kindly.")
-                return redirect("matching:my_requests")
-            except ValidationError as e:
-                messages.error(request, " ".join(e.messages))
+            # The answered form is shown again bound: a refused message keeps its text and
+            # gets its own error next to it.
+            forms[action] = type(forms[action])(request.POST, prefix=action)
+            if forms[action].is_valid():
+                done = _answer_request(request, mentor_request, action, forms[action])
+                if done is not None:
+                    return done
                 mentor_request.refresh_from_db()
+            status = 400
     return render(
         request,
         "matching/request_detail.html",
         {
             "mentor_request": mentor_request,
             "is_mentor": is_mentor,
-            "accept_form": accept_form,
-            "decline_form": decline_form,
+            "accept_form": forms["accept"],
+            "decline_form": forms["decline"],
             "mentee_profile": get_profile_for_user(request.user, mentor_request.mentee_id),
         },
+        status=status,
     )
+
+
+def _answer_request(
+    request: AuthenticatedHttpRequest, mentor_request: MentorRequest, action: str, form: AnswerForm
+) -> HttpResponse | None:
+    """Accept or decline; None (with the reason in the messages) if the service refuses."""
+    message = form.cleaned_data["message"]
+    try:
+        if action == "accept":
+            relationship = request_accept(request=mentor_request, by=request.user, message=message)
+        else:
+            request_decline(request=mentor_request, by=request.user, message=message)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return None
+    if action == "accept":
+        messages.success(
+            request,
+            f"You are now mentoring {mentor_request.mentee.display_name}. Start by "
+            "agreeing how you will work together.",
+        )
+        return redirect(relationship.get_absolute_url())
+    messages.success(request, "Thank you — we let them know, kindly.")
+    return redirect("matching:my_requests")
 
 
 # --- director ---------------------------------------------------------------------------------
@@ -429,10 +445,8 @@ def assign_reasons(
 
 def fairness_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
-    run_pk = request.GET.get("run", "")
-    run = (
-        get_match_run_for_director(request.user, program, int(run_pk)) if run_pk.isdigit() else None
-    )
+    run_pk = id_param(request.GET.get("run"))
+    run = get_match_run_for_director(request.user, program, run_pk) if run_pk else None
     found = fairness(program=program, run=run)
     return render(
         request,
@@ -485,7 +499,11 @@ def run_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _run_context(program: Program, run: MatchRun) -> dict[str, object]:
+def _run_context(
+    program: Program, run: MatchRun, *, change_error: tuple[int, str] | None = None
+) -> dict[str, object]:
+    """The run's page; `change_error` (suggestion id, message) shows a refused mentor change
+    next to that suggestion's own field, its details opened."""
     suggestions = (
         list(run_suggestions(run)) if run.status in (RunStatus.READY, RunStatus.PUBLISHED) else []
     )
@@ -495,15 +513,31 @@ def _run_context(program: Program, run: MatchRun) -> dict[str, object]:
         "suggestions": suggestions,
         "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
         "change_form": ChangeMentorForm(program=program),
+        "change_error": change_error,
         "reason_words": unmatched_reason_words,
         "staleness": proposal_staleness(run),
     }
 
 
+def _render_run(
+    request: AuthenticatedHttpRequest,
+    program: Program,
+    run: MatchRun,
+    *,
+    change_error: tuple[int, str] | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "matching/run.html",
+        _run_context(program, run, change_error=change_error),
+        status=400 if change_error else 200,
+    )
+
+
 def run_detail(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
-    return render(request, "matching/run.html", _run_context(program, run))
+    return _render_run(request, program, run)
 
 
 def run_progress(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
@@ -537,7 +571,12 @@ def suggestion_action(
         elif action == "change":
             form = ChangeMentorForm(request.POST, program=program)
             if not form.is_valid():
-                raise ValidationError("Choose a mentor from the list.")
+                return _render_run(
+                    request,
+                    program,
+                    run,
+                    change_error=(suggestion.pk, "Choose a mentor from the list."),
+                )
             suggestion_change_mentor(
                 suggestion=suggestion, mentor=form.cleaned_data["mentor"], by=request.user
             )

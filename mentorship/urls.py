@@ -1,8 +1,13 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from mentorship.health import healthz, readyz
+
+# The Django admin has no sign-in form of its own: it sends people to allauth's, so the same
+# throttles, two-factor challenge and session state apply to both doors.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),

@@ -9,6 +9,7 @@ from celery import shared_task
 from mentorship.queue import enqueue
 from programs.services.invitations import invitation_send, invitations_unsent
 from programs.services.reminders import due_work_sweep
+from programs.services.retention import expired_files_purge
 
 TRANSIENT_EMAIL_ERRORS = (
     smtplib.SMTPServerDisconnected,
@@ -65,3 +66,10 @@ def run_report_export(export_id: int) -> bool:
     from programs.services.reports import report_export_run
 
     return report_export_run(export_id=export_id)
+
+
+@shared_task
+def purge_expired_files() -> dict[str, int]:
+    """Daily: delete report exports and roster uploads past the retention period."""
+    purged = expired_files_purge()
+    return {"exports": purged.exports, "rosters": purged.rosters}

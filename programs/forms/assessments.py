@@ -24,6 +24,7 @@ from programs.domain.assessment_sections import (
     help_for,
     label_for,
 )
+from programs.forms.programs import IdsChoiceField, PlainTextMixin, SensibleDateField
 from programs.models import (
     MAX_GOALS_PER_HORIZON,
     MENTOR_ROLE_HELP,
@@ -256,7 +257,7 @@ class GoalsStepForm(StepForm):
             required=False,
             widget=forms.TextInput(attrs={"data-maxlength": GOAL_TEXT_LIMIT, "data-count": "1"}),
         )
-        self.fields[f"{row.prefix}-target_date"] = forms.DateField(
+        self.fields[f"{row.prefix}-target_date"] = SensibleDateField(
             label=f"{row.label}: target date (optional)",
             help_text="When you hope to reach it.",
             required=False,
@@ -448,6 +449,8 @@ class MentorOfferForm(forms.ModelForm):
             "prior_mentees": "An estimate is fine. Mentees value a mentor’s experience with "
             "others before them.",
         }
+        # Notes keep any text as typed (shown escaped), like the self-evaluation's free text.
+        field_classes = {"need_areas": IdsChoiceField, "paused_until": SensibleDateField}
         widgets = {
             "need_areas": forms.CheckboxSelectMultiple,
             "paused_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -524,7 +527,7 @@ class MentorOfferForm(forms.ModelForm):
         return {m.pk: self.cleaned_data[f"capacity_{m.pk}"] for m in self.memberships}
 
 
-class TrainingForm(forms.ModelForm):
+class TrainingForm(PlainTextMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)

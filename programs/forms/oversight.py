@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from programs.forms.programs import PlainTextMixin
+from programs.forms.programs import PlainTextMixin, SensibleDateField
 from programs.forms.relationships import DATE, OverridesMixin, PersonChoiceField, UniqueIdsMixin
 from programs.models import ExportFormat, FacultyProfile, Program
 
@@ -52,13 +52,13 @@ class ReassignForm(OverridesMixin, UniqueIdsMixin, PlainTextMixin, forms.Form):
 class ExtendPilotForm(UniqueIdsMixin, forms.Form):
     id_prefix = "pilot"
 
-    until = forms.DateField(label="New end of the pilot", widget=DATE)
+    until = SensibleDateField(label="New end of the pilot", widget=DATE)
 
 
 class DirectorNoteForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "note"
 
-    held_on = forms.DateField(label="Date of the conversation", widget=DATE)
+    held_on = SensibleDateField(label="Date of the conversation", widget=DATE)
     text = forms.CharField(
         label="What was discussed and agreed",
         max_length=5000,
@@ -99,8 +99,8 @@ def _first_of_year() -> dt.date:
 
 
 class ReportPeriodForm(forms.Form):
-    start = forms.DateField(label="From", widget=DATE)
-    end = forms.DateField(label="To", widget=DATE)
+    start = SensibleDateField(label="From", widget=DATE)
+    end = SensibleDateField(label="To", widget=DATE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"start": _first_of_year(), "end": timezone.localdate()})

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
+from mentorship.params import id_param
 from programs.models import (
     DEFAULTED_PROGRAM_SETTINGS,
     PROGRAM_SETTINGS,
@@ -32,7 +33,9 @@ from programs.services.people import MAX_TOPICS, topics_parse
 from programs.validators import (
     available_time_zones,
     validate_email_domain,
+    validate_name,
     validate_plain_text,
+    validate_sensible_date,
     validate_time_zone,
     validate_year_joined,
 )
@@ -50,18 +53,53 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Several objects by id. Each value must be an id a database column can hold before the
+    query runs: `pk__in` with a 25-digit number overflows (a 500) instead of matching nothing."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value or ():
+            if self.to_field_name is None and id_param(str(pk)) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": str(pk)[:40]},
+                )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
+class SensibleDateField(forms.DateField):
+    """A date between 1900 and ten years ahead (see `validate_sensible_date`)."""
+
+    default_validators = [validate_sensible_date]
+
+
+# A backstop for text fields declared without a length of their own.
+MAX_TEXT_LENGTH = 20_000
+
+
 class PlainTextMixin:
-    """Refuse markup in every text field of the form (shown back as a field error)."""
+    """Refuse markup in every text field of the form, and dates out of any sensible range in
+    every date field, including a model form's own (shown back as field errors)."""
 
     def _post_clean(self) -> None:
         for name, field in self.fields.items():  # type: ignore[attr-defined]
+            value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
+            check = None
             if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField):
-                value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
-                if isinstance(value, str):
-                    try:
-                        validate_plain_text(value)
-                    except ValidationError as e:
-                        self.add_error(name, e)  # type: ignore[attr-defined]
+                check = validate_plain_text if isinstance(value, str) else None
+                if check and field.max_length is None and len(value) > MAX_TEXT_LENGTH:
+                    self.add_error(  # type: ignore[attr-defined]
+                        name, f"Keep this under {MAX_TEXT_LENGTH:,} characters."
+                    )
+                    continue
+            elif isinstance(field, forms.DateField) and value is not None:
+                check = validate_sensible_date
+            if check is not None:
+                try:
+                    check(value)
+                except ValidationError as e:
+                    self.add_error(name, e)  # type: ignore[attr-defined]
         super()._post_clean()  # type: ignore[misc]
 
 
@@ -189,6 +227,8 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return self._topics("interests_text")
 
     def _topics(self, name: str) -> list[str]:
+        # Checked here, as typed: the mixin's own check only sees text, and this becomes a list.
+        validate_plain_text(self.cleaned_data.get(name, ""))
         topics = topics_parse(self.cleaned_data.get(name, ""))
         if len(topics) > MAX_TOPICS:
             raise ValidationError(
@@ -381,9 +421,14 @@ class AddMemberForm(PlainTextMixin, forms.Form):
         required=False,
         help_text="Needed for new people only.",
         widget=SOMEONE_ELSE,
+        validators=[validate_name],
     )
     family_name = forms.CharField(
-        label="Family name", max_length=80, required=False, widget=SOMEONE_ELSE
+        label="Family name",
+        max_length=80,
+        required=False,
+        widget=SOMEONE_ELSE,
+        validators=[validate_name],
     )
     role = forms.ChoiceField(label="Role in the program", choices=Role.choices)
     cohort = forms.ModelChoiceField(queryset=Cohort.objects.none(), required=False)
@@ -397,8 +442,12 @@ class AddMemberForm(PlainTextMixin, forms.Form):
 
 class InviteForm(PlainTextMixin, forms.Form):
     email = forms.EmailField(label="Email address", widget=SOMEONE_ELSES_EMAIL)
-    given_name = forms.CharField(label="Given name", max_length=80, widget=SOMEONE_ELSE)
-    family_name = forms.CharField(label="Family name", max_length=80, widget=SOMEONE_ELSE)
+    given_name = forms.CharField(
+        label="Given name", max_length=80, widget=SOMEONE_ELSE, validators=[validate_name]
+    )
+    family_name = forms.CharField(
+        label="Family name", max_length=80, widget=SOMEONE_ELSE, validators=[validate_name]
+    )
     department = forms.ModelChoiceField(
         queryset=Department.objects.select_related("institution"), required=False
     )

@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from programs.forms.programs import PlainTextMixin
+from programs.forms.programs import IdsChoiceField, PlainTextMixin, SensibleDateField
 from programs.models import (
     ChecklistArea,
     CommunicationMode,
@@ -28,6 +28,7 @@ from programs.models import (
     Program,
     RelationshipKind,
 )
+from programs.validators import validate_meeting_date, validate_name
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -49,7 +50,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(IdsChoiceField):
     def label_from_instance(self, obj: FacultyProfile) -> str:
         department = getattr(obj.department, "name", "")
         return f"{obj.display_name} — {department}" if department else obj.display_name
@@ -142,7 +143,7 @@ class RelationshipForm(OverridesMixin, UniqueIdsMixin, forms.Form):
     is_remote = forms.BooleanField(
         label="They will meet mostly at a distance (video, phone)", required=False
     )
-    started_on = forms.DateField(label="Starts on", widget=DATE, initial=timezone.localdate)
+    started_on = SensibleDateField(label="Starts on", widget=DATE, initial=timezone.localdate)
 
     def __init__(
         self,
@@ -176,11 +177,13 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         label="Their given name",
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        validators=[validate_name],
     )
     family_name = forms.CharField(
         label="Their family name",
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        validators=[validate_name],
     )
     email = forms.EmailField(
         label="Their email address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
@@ -257,7 +260,7 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 3000}),
     )
-    goals = forms.ModelMultipleChoiceField(
+    goals = IdsChoiceField(
         label="Goals from the mentee's self-evaluation",
         queryset=Goal.objects.none(),
         required=False,
@@ -289,7 +292,7 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
     )
-    review_on = forms.DateField(
+    review_on = SensibleDateField(
         label="We review this agreement on",
         widget=DATE,
         help_text="A date to revisit it together and confirm or change it.",
@@ -314,7 +317,7 @@ class MeetingForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     """Date and times are in the viewer's own time zone and stored in UTC."""
 
-    on = forms.DateField(label="Date", widget=DATE)
+    on = forms.DateField(label="Date", widget=DATE, validators=[validate_meeting_date])
     starts = forms.TimeField(label="Starts at", widget=TIME)
     ends = forms.TimeField(label="Ends at", widget=TIME)
     mode = forms.ChoiceField(
@@ -398,7 +401,7 @@ def service_errors_for_meeting(error: ValidationError) -> ValidationError:
 class CheckinForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "checkin"
 
-    occurred_on = forms.DateField(label="When", widget=DATE, initial=timezone.localdate)
+    occurred_on = SensibleDateField(label="When", widget=DATE, initial=timezone.localdate)
     mode = forms.ChoiceField(
         label="How you were in touch",
         choices=[
@@ -472,7 +475,7 @@ class ActionItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         empty_label=None,
         error_messages={"invalid_choice": "Choose one of the people in this relationship."},
     )
-    due_on = forms.DateField(label="Due (optional)", widget=DATE, required=False)
+    due_on = SensibleDateField(label="Due (optional)", widget=DATE, required=False)
     goal = GoalChoiceField(
         label="Linked goal (optional)", queryset=Goal.objects.none(), required=False
     )
@@ -498,7 +501,7 @@ class MeetingLogForm(UniqueIdsMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    next_meeting_on = forms.DateField(label="Next meeting (date)", widget=DATE, required=False)
+    next_meeting_on = SensibleDateField(label="Next meeting (date)", widget=DATE, required=False)
 
 
 class RecapForm(UniqueIdsMixin, PlainTextMixin, forms.Form):

@@ -6,6 +6,7 @@ from django.db import models
 
 from programs.models.people import FacultyProfile
 from programs.models.reference import Institution
+from programs.validators import validate_name
 
 
 class MeetingCadence(models.IntegerChoices):
@@ -31,7 +32,7 @@ class MentoringModel(models.TextChoices):
 
 class Program(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="programs")
-    name = models.CharField(max_length=160)
+    name = models.CharField(max_length=160, validators=[validate_name])
     description = models.TextField(blank=True, max_length=4000)
     meeting_cadence_days = models.PositiveSmallIntegerField(
         choices=MeetingCadence.choices, default=MeetingCadence.MONTHLY
@@ -142,7 +143,7 @@ class Cohort(models.Model):
     """An intake cycle of a program (e.g. "2026–27 new faculty")."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cohorts")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_name])
     starts_on = models.DateField()
     ends_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,6 +6,8 @@ resolve it with notes, and every view is logged in the append-only audit log."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -27,6 +29,8 @@ from programs.models import (
 from programs.services.audit import audit_record
 
 VIEW_VERB = "concern.view"
+# Views of the same concern by the same person within this window are one visit.
+VIEW_WINDOW = timedelta(hours=1)
 
 
 @transaction.atomic
@@ -147,8 +151,17 @@ def concern_note_add(*, concern: Concern, text: str, by: User) -> ConcernNote:
 
 
 def concern_record_view(*, concern: Concern, by: User) -> None:
-    """Every opening of a concern is logged (who, when), whoever opens it."""
-    audit_record(actor=by, verb=VIEW_VERB, target=concern, program=concern.relationship.program)
+    """Every opening of a concern is logged (who, when), whoever opens it: one row per visit,
+    so reloading the page (or coming back to it within the hour) adds nothing."""
+    recent = AuditEvent.objects.filter(
+        verb=VIEW_VERB,
+        object_type=Concern._meta.label_lower,
+        object_id=str(concern.pk),
+        actor=by,
+        at__gte=timezone.now() - VIEW_WINDOW,
+    )
+    if not recent.exists():
+        audit_record(actor=by, verb=VIEW_VERB, target=concern, program=concern.relationship.program)
 
 
 def concern_views(*, concern: Concern) -> QuerySet[AuditEvent]:

@@ -41,7 +41,7 @@ from programs.models import (
 from programs.services.audit import audit_record
 from programs.services.guards import lock_relationship, require_open
 from programs.services.guards import require_member as _require_member
-from programs.validators import validate_time_zone
+from programs.validators import validate_meeting_date, validate_time_zone
 
 MIN_MINUTES, MAX_MINUTES = 10, 8 * 60
 
@@ -89,6 +89,11 @@ def _check_slot(
 ) -> None:
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must be an aware datetime")
+    try:
+        # The date as typed, before any conversion (which overflows near year 1 or 9999).
+        validate_meeting_date(starts_at.date())
+    except ValidationError as e:
+        raise ValidationError({"starts_at": e.messages}) from None
     now = timezone.now()
     if not already_held and starts_at <= now:
         raise ValidationError(

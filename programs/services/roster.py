@@ -40,6 +40,7 @@ from programs.models import (
 from programs.services.audit import audit_record
 from programs.services.invitations import faculty_invite
 from programs.services.programs import membership_add
+from programs.validators import validate_name
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 ACTION_LABELS = {
@@ -224,6 +225,9 @@ class RosterRowForm(forms.Form):
             raise ValidationError(f"The {LABELS[name_field]} is missing.")
         if len(value) > MAX_NAME:
             raise ValidationError(f"At most {MAX_NAME} characters.")
+        if value:
+            # The same rule as every form and the model: no markup, formulas or bidi tricks.
+            validate_name(value)
         return value
 
     def clean_given_name(self) -> str:

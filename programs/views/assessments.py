@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from mentorship.http import AuthenticatedHttpRequest
-from mentorship.parsing import parse_int
+from mentorship.params import id_param, parse_int
 from programs.access import (
     get_assessment_for_user,
     get_own_assessment,
@@ -637,7 +637,7 @@ def compare(request: AuthenticatedHttpRequest) -> HttpResponse:
     if len(versions) < 2:
         return render(request, "assessments/compare.html", context)
     # Defaults: the latest version against the one before it.
-    a, b = parse_int(request.GET.get("a")), parse_int(request.GET.get("b"))
+    a, b = id_param(request.GET.get("a")), id_param(request.GET.get("b"))
     if a not in choices:
         a = versions[1].pk
     if b not in choices:

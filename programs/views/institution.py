@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import id_param, text_param
 from programs.access import profiles_visible_to, programs_visible_to, require_admin
 from programs.forms.programs import REFERENCE_KINDS, InviteForm, ProgramCreateForm, apply_errors
 from programs.models import Department, Invitation, Program
@@ -112,12 +113,10 @@ def invitation_action(request: AuthenticatedHttpRequest, pk: int, action: str) -
 
 def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
-    search = request.GET.get("q", "").strip()[:100]
-    department_id = request.GET.get("department") or None
+    search = text_param(request.GET.get("q"))
+    department_id = id_param(request.GET.get("department"))
     profiles = faculty_directory(
-        profiles=profiles_visible_to(request.user),
-        search=search,
-        department_id=int(department_id) if department_id and department_id.isdigit() else None,
+        profiles=profiles_visible_to(request.user), search=search, department_id=department_id
     )
     page = Paginator(profiles, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -126,7 +125,7 @@ def people(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "page": page,
             "q": search,
-            "department_id": department_id,
+            "department_id": str(department_id or ""),
             "departments": Department.objects.order_by("name"),
         },
     )

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from mentorship import charts
 from mentorship.http import AuthenticatedHttpRequest
-from mentorship.parsing import parse_int
+from mentorship.params import id_param, text_param
 from programs.access import (
     RelationshipAccess,
     can_see_ended_reason,
@@ -165,12 +165,12 @@ def _filters(request: AuthenticatedHttpRequest) -> TableFilters:
         else "",
         at_risk=q.get("at_risk") == "1",
         quiet=q.get("quiet") == "1",
-        department=parse_int(q.get("department")),
-        rank=parse_int(q.get("rank")),
-        stream=parse_int(q.get("stream")),
-        cohort=parse_int(q.get("cohort")),
-        mentor=parse_int(q.get("mentor")),
-        mentor_name=q.get("mentor_name", "").strip()[:100],
+        department=id_param(q.get("department")),
+        rank=id_param(q.get("rank")),
+        stream=id_param(q.get("stream")),
+        cohort=id_param(q.get("cohort")),
+        mentor=id_param(q.get("mentor")),
+        mentor_name=text_param(q.get("mentor_name")),
         sort=sort if sort in SORTS else "started",
     )
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
-from mentorship.parsing import parse_int
+from mentorship.params import id_param, text_param
 from programs.access import (
     can_direct,
     get_membership_for_director,
@@ -96,9 +96,9 @@ def program_settings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     role = request.GET.get("role", "")
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request.GET.get("q"))
     status = request.GET.get("status", "")
-    cohort_id = parse_int(request.GET.get("cohort"))
+    cohort_id = id_param(request.GET.get("cohort"))
     members = program_members(
         program=program, role=role, search=search, cohort_id=cohort_id, status=status
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorship.accounts.models import User
 from mentorship.http import AuthenticatedHttpRequest
-from mentorship.parsing import parse_int
+from mentorship.params import parse_int
 from programs.access import (
     MeetingAccess,
     RelationshipAccess,

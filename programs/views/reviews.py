@@ -216,10 +216,11 @@ def instruments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         .order_by("name")
     )
     in_use = instrument_for(program)
+    error, status = "", 200
     if request.method == "POST":
         chosen = next((i for i in available if str(i.pk) == request.POST.get("instrument")), None)
         if chosen is None:
-            messages.error(request, "Choose one of the instruments listed.")
+            error, status = "Choose one of the instruments listed.", 400
         else:
             program_instrument_choose(program=program, instrument=chosen, by=request.user)
             messages.success(request, f"Reviews opened from now on use “{chosen.name}”.")
@@ -227,7 +228,8 @@ def instruments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reviews/instruments.html",
-        {"program": program, "instruments": available, "in_use": in_use},
+        {"program": program, "instruments": available, "in_use": in_use, "error": error},
+        status=status,
     )
 
 

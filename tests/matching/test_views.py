@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from matching.models import MatchRun, MentorRequest, RunMode
 from matching.services import match_run_execute, match_run_start, request_send
@@ -145,6 +146,28 @@ def test_accepting_from_the_page_opens_the_relationship(client_for, mentor, ment
     response = client_for(mentor).post(url, {"action": "accept", "accept-message": "Glad to!"})
     relationship = Relationship.objects.get()
     assert response["Location"] == relationship.get_absolute_url()
+
+
+@pytest.mark.parametrize(
+    ("action", "text", "error"),
+    [
+        ("accept", "<b>Welcome</b> aboard", "remove the HTML tags"),
+        ("accept", "Long " * 500, "at most 2000 characters"),
+        ("decline", "<i>Sorry</i>, I am full", "remove the HTML tags"),
+        ("decline", "No " * 1000, "at most 2000 characters"),
+    ],
+)
+def test_a_refused_answer_keeps_the_text_and_says_why(
+    client_for, mentor, mentor_request, action, text, error
+):
+    url = reverse("matching:request_detail", args=[mentor_request.pk])
+    response = client_for(mentor).post(url, {"action": action, f"{action}-message": text})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html
+    assert "Please choose to accept or decline" not in html
+    assert escape(text) in html
+    assert MentorRequest.objects.get().status == "pending"
 
 
 def test_a_request_form_keeps_the_message_on_error(client_for, program, ready_mentee, ready_mentor):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from programs.models import AuditEvent, Concern, ConcernStatus
@@ -61,11 +64,22 @@ def test_resolving_needs_words(pair, mentee, director, client_for):
     assert concern.status == ConcernStatus.OPEN
 
 
-def test_opening_a_concern_writes_an_audit_row_each_time(pair, mentee, director, client_for):
+def test_opening_a_concern_writes_an_audit_row_per_visit_not_per_reload(
+    pair, mentee, director, admin, client_for
+):
     concern = concern_raise(relationship=pair, category="credit", text="t", by=mentee)
-    for _ in range(3):
-        client_for(director).get(reverse("concern_detail", args=[concern.pk]))
-    assert AuditEvent.objects.filter(verb="concern.view", actor=director).count() == 3
+    url = reverse("concern_detail", args=[concern.pk])
+    start = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            client_for(director).get(url)
+        client_for(admin).get(url)
+    with time_machine.travel(start + timedelta(minutes=59), tick=False):
+        client_for(director).get(url)
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        client_for(director).get(url)
+    assert AuditEvent.objects.filter(verb="concern.view", actor=director).count() == 2
+    assert AuditEvent.objects.filter(verb="concern.view", actor=admin).count() == 1
 
 
 def test_the_list_shows_no_text_and_does_not_count_as_opening(pair, mentee, director, client_for):
