@@ -68,7 +68,12 @@ NO_ELIGIBLE_FACILITATOR = "no_eligible_facilitator"
 FACILITATORS_FULL = "facilitators_full"
 
 _AUCTION_LIST_EXTRA = 8
+_EPS_FACTOR = 6
+_PRICE_SCALE = 1024
+_USE_ORTOOLS = False
 _VIOLATIONS_PER_MENTOR = 16
+_VIOLATIONS_PER_MENTEE = 4
+_CANDIDATES_PER_MENTEE = 4
 _MISSING = np.int32(-(2**31) + 1)
 
 
@@ -436,7 +441,13 @@ def _solve_seats(
     if maximise_matched_first:
         q_max = int(np.abs(values[values != _MISSING]).max(initial=0))
         bonus = q_max * n * seats + 1
-    price, owner, lists, list_len = _auction(values, caps, bonus, 1, _AUCTION_LIST_EXTRA)
+    top = (int(np.abs(values[values != _MISSING]).max(initial=0)) + bonus) * _PRICE_SCALE
+    price, owner, lists, list_len = _auction(
+        values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
+    )
+    # Back to score units, rounding prices up: a mentor's places then end up exactly tight
+    # (their scaled margins differ by at most one scaled unit), so the repair has little to do.
+    price = -((-price) // _PRICE_SCALE)
     network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
     rounds, proven = 0, False
     while rounds < MAX_ROUNDS:
@@ -511,7 +522,7 @@ def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # prag
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_row(values, j, price, k, lists, list_len):  # pragma: no cover
+def _scan_row(values, j, price, k, lists, list_len, scale):  # pragma: no cover
     """Refill mentor ``j``'s list with its ``k`` best seats at current prices.
 
     Returns the (k+1)-th best value: every seat not on the list is worth at most that, and
@@ -523,7 +534,7 @@ def _scan_row(values, j, price, k, lists, list_len):  # pragma: no cover
     for r in range(len(row)):
         if row[r] == _MISSING:
             continue
-        v = np.int64(row[r]) - price[r]
+        v = np.int64(row[r]) * scale - price[r]
         if found == k + 1 and v <= best[k]:
             continue
         pos = min(found, k)
@@ -543,7 +554,7 @@ def _scan_row(values, j, price, k, lists, list_len):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
+def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     """Forward auction: each free mentor place bids for its best seat; the seat's price rises
     to the bidder's margin over its second-best option (plus ``eps``), and the outbid place
     bids again. Places whose best margin is not positive stay unused.
@@ -562,6 +573,44 @@ def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
     bound = np.full(m, np.int64(1) << 62, np.int64)
     total = caps.sum()
     queue = np.empty(total + 1, np.int64)
+    # Epsilon scaling: coarse phases settle prices roughly in a few bids, fine phases only
+    # adjust them, so a price war (many places wanting the same seats) costs few bids.
+    phase_eps = eps
+    while True:
+        phase_eps = max(1, phase_eps // _EPS_FACTOR)
+        _auction_phase(
+            values, caps, bonus, phase_eps, k, price, owner, lists, list_len, bound, queue, scale
+        )
+        if phase_eps == 1:
+            break
+        # A phase can push prices up to its epsilon above what any place will pay; staying
+        # unused is then wrongly preferred in every later phase. Give that much back.
+        for r in range(len(price)):
+            price[r] = max(0, price[r] - phase_eps)
+        for j in range(m):
+            if bound[j] < (np.int64(1) << 61):
+                bound[j] += phase_eps  # off-list seats may now be worth that much more
+    # Refresh stale lists so that each list's best beats every seat left off it: then no pruned
+    # seat can violate the optimality check unless the exact repair moves the prices.
+    for j in range(m):
+        top = -(np.int64(1) << 62)
+        for t in range(list_len[j]):
+            r = lists[j, t]
+            top = max(top, np.int64(values[j, r // seats, r % seats]) * scale - price[r])
+        if top < bound[j]:
+            bound[j] = _scan_row(values, j, price, k, lists, list_len, scale)
+    return price, owner, lists, list_len
+
+
+@numba.njit(cache=True, nogil=True)
+def _auction_phase(
+    values, caps, bonus, eps, k, price, owner, lists, list_len, bound, queue, scale
+):  # pragma: no cover
+    """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
+    seat or prefer to stay unused."""
+    m, n, seats = values.shape
+    owner[:] = -1
+    total = caps.sum()
     tail = 0
     for j in range(m):
         for _ in range(caps[j]):
@@ -586,7 +635,7 @@ def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
                         taken = True
                 if taken:
                     continue
-                v = np.int64(values[j, r // seats, r % seats]) + bonus - price[r]
+                v = (np.int64(values[j, r // seats, r % seats]) + bonus) * scale - price[r]
                 if v > best:
                     second = best
                     best = v
@@ -595,11 +644,11 @@ def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
                     second = v
             # Seats off the list are worth at most bound[j]; trust the list only above it.
             # A fresh list is always right: it holds more seats than j's own boards can take.
-            if scanned or (best_seat >= 0 and best - bonus >= bound[j]):
+            if scanned or (best_seat >= 0 and best - bonus * scale >= bound[j]):
                 break
-            bound[j] = _scan_row(values, j, price, k, lists, list_len)
+            bound[j] = _scan_row(values, j, price, k, lists, list_len, scale)
             scanned = True
-        second = max(second, bound[j] + bonus, 0)
+        second = max(second, bound[j] + bonus * scale, 0)
         if best_seat < 0 or best <= 0:
             continue
         previous = owner[best_seat]
@@ -608,16 +657,6 @@ def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
             size += 1
         owner[best_seat] = j
         price[best_seat] += best - second + eps
-    # Refresh stale lists so that each list's best beats every seat left off it: then no pruned
-    # seat can violate the optimality check unless the exact repair moves the prices.
-    for j in range(m):
-        top = -(np.int64(1) << 62)
-        for t in range(list_len[j]):
-            r = lists[j, t]
-            top = max(top, np.int64(values[j, r // seats, r % seats]) - price[r])
-        if top < bound[j]:
-            bound[j] = _scan_row(values, j, price, k, lists, list_len)
-    return price, owner, lists, list_len
 
 
 @dataclass(eq=False)
@@ -670,10 +709,31 @@ class _SeatNetwork:
         """
         m, n, seats = values.shape
         held = np.flatnonzero(owner >= 0)
+        # A mentor's places are interchangeable, so at equilibrium each earns the same margin:
+        # raise the price of the seats a mentor holds cheaply to its worst held seat's margin.
+        # That costs the mentor nothing and makes every held seat tight.
+        price = price.copy()
+        held_q = values[owner[held], held // seats, held % seats].astype(np.int64) + bonus
+        held_margin = held_q - price[held]
+        level = np.full(m, np.int64(1) << 62)
+        np.minimum.at(level, owner[held], held_margin)
+        # A mentor with a place left over earns nothing at the margin (it could stay unused).
+        not_full = np.bincount(owner[held], minlength=m) < caps
+        level[not_full] = np.minimum(level[not_full], 0)
+        price[held] += held_margin - level[owner[held]]
         listed_mentor = np.repeat(np.arange(m), list_len)
         listed_seat = lists[np.arange(m).repeat(list_len), _ranks(list_len)]
-        mentors = np.concatenate([listed_mentor, owner[held]])
-        seat_flat = np.concatenate([listed_seat, held])
+        # Each mentee's best mentors at the auction's prices too: the mentors' lists alone
+        # crowd onto the same few mentees when mentors rank mentees alike.
+        listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
+        pot_guess = np.zeros(m, np.int64)
+        np.maximum.at(pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat])
+        extra_mentor, extra_mentee = _best_per_mentee(
+            values, bonus, pot_guess, -price, _CANDIDATES_PER_MENTEE, False
+        )
+        extra_seat = _best_seat(values, extra_mentor, extra_mentee, price)
+        mentors = np.concatenate([listed_mentor, owner[held], extra_mentor])
+        seat_flat = np.concatenate([listed_seat, held, extra_seat])
         if seats == 1:
             pair_mentor = pair_mentee = np.zeros(0, np.int64)
             arc_mentor, arc_seat = _unique_pairs(mentors, seat_flat, n)
@@ -756,8 +816,18 @@ class _SeatNetwork:
             indptr = np.zeros(self.m + 1, np.int64)
             np.cumsum(np.bincount(self.pair_mentor, minlength=self.m), out=indptr[1:])
             known = self.pair_mentee[order]
-        return _worst_violations(
+        by_mentor = _worst_violations(
             values, self.bonus, pot[: self.m], seat_pot, indptr, known, _VIOLATIONS_PER_MENTOR
+        )
+        by_mentee = _best_per_mentee(
+            values, self.bonus, pot[: self.m], seat_pot, _VIOLATIONS_PER_MENTEE, True
+        )
+        if len(by_mentor[0]) + len(by_mentee[0]) == 0:
+            return by_mentor
+        return _unique_pairs(
+            np.concatenate([by_mentor[0], by_mentee[0]]),
+            np.concatenate([by_mentor[1], by_mentee[1]]),
+            self.n,
         )
 
     def add_pairs(self, values: np.ndarray, mentors: np.ndarray, mentees: np.ndarray) -> None:
@@ -828,6 +898,17 @@ def _ranks(lengths: np.ndarray) -> np.ndarray:
     """0, 1, ..., len-1 for each group of the given lengths, concatenated."""
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.arange(lengths.sum()) - starts
+
+
+def _best_seat(
+    values: np.ndarray, mentors: np.ndarray, mentees: np.ndarray, price: np.ndarray
+) -> np.ndarray:
+    """Flat index of the seat of each mentee where the mentor's margin is highest."""
+    seats = values.shape[2]
+    flat = mentees[:, None] * seats + np.arange(seats)[None, :]
+    q = values[mentors, mentees, :].astype(np.int64)
+    margin = np.where(q == _MISSING, -(np.int64(1) << 62), q - price[flat])
+    return flat[np.arange(len(mentors)), margin.argmax(axis=1)]
 
 
 def _unique_pairs(a: np.ndarray, b: np.ndarray, b_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1304,6 +1385,36 @@ class _FlowNetwork:
         self.flow = np.concatenate([self.flow, flow])
 
     def solve(self) -> None:
+        if not _USE_ORTOOLS:
+            return self.solve_ssp()
+        return self.solve_ortools()
+
+    def solve_ortools(self) -> None:
+        """Optimal flow on this network (OR-Tools' cost-scaling min-cost flow, from scratch),
+        then potentials that prove it: the current ones lowered until no residual arc has a
+        negative reduced cost (a label-correcting pass, warm-started, so it touches little)."""
+        from ortools.graph.python import min_cost_flow
+
+        supply = self.excess.copy()
+        np.add.at(supply, self.tails, self.flow)
+        np.subtract.at(supply, self.heads, self.flow)
+        solver = min_cost_flow.SimpleMinCostFlow()
+        solver.add_arcs_with_capacity_and_unit_cost(
+            self.tails.astype(np.int32), self.heads.astype(np.int32), self.capacity, self.cost
+        )
+        solver.set_nodes_supplies(np.arange(self.n_nodes, dtype=np.int32), supply)
+        status = solver.solve()
+        if status != solver.OPTIMAL:
+            raise ValueError(f"infeasible flow: OR-Tools status {status}")
+        self.flow = solver.flows(np.arange(len(self.tails), dtype=np.int64)).astype(np.int64)
+        self.excess = np.zeros(self.n_nodes, np.int64)
+        first, adjacent, head, residual, arc_cost = _residual_graph(
+            self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
+        )
+        if not _lower_potentials(first, adjacent, head, residual, arc_cost, self.pot):
+            raise ValueError("no potentials prove this flow optimal")
+
+    def solve_ssp(self) -> None:
         """Route all excess to demand along cheapest paths."""
         first, adjacent, head, residual, arc_cost = _residual_graph(
             self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
@@ -1464,3 +1575,90 @@ def _successive_shortest_paths(
                 dist[v] = inf
                 pred[v] = -1
                 done[v] = False
+
+
+@numba.njit(cache=True, nogil=True)
+def _lower_potentials(first, adjacent, head, residual, cost, pot):  # pragma: no cover
+    """Lower potentials until every residual arc has ``cost + pot[tail] - pot[head] >= 0``
+    (Bellman-Ford with a FIFO queue). Possible exactly when the flow is optimal (no negative
+    cycle); a starting point close to valid potentials makes it quick. False if it fails."""
+    n = len(pot)
+    queue = np.empty(n, np.int64)
+    queued = np.ones(n, np.bool_)
+    for v in range(n):
+        queue[v] = v
+    qhead, size = 0, n
+    budget = np.int64(n) * 64 + 1_000_000
+    while size > 0:
+        u = queue[qhead]
+        qhead = (qhead + 1) % n
+        size -= 1
+        queued[u] = False
+        budget -= 1
+        if budget < 0:
+            return False
+        base = pot[u]
+        for k in range(first[u], first[u + 1]):
+            e = adjacent[k]
+            if residual[e] <= 0:
+                continue
+            v = head[e]
+            limit = base + cost[e]
+            if pot[v] > limit:
+                pot[v] = limit
+                if not queued[v]:
+                    queued[v] = True
+                    queue[(qhead + size) % n] = v
+                    size += 1
+    return True
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _best_per_mentee(values, bonus, pot_mentor, pot_seat, per_mentee, positive_only):  # pragma: no cover
+    """Per mentee, the ``per_mentee`` mentors with the largest ``q + bonus - pot_mentor +
+    pot_seat`` over the mentee's seats (only positive ones, i.e. violations, if
+    ``positive_only``). Ties are broken by a hash of the pair, so that when many mentors look
+    alike every mentee does not pick the same ones. Mentees are read in blocks so that each
+    mentor's slice stays in cache."""
+    m, n, seats = values.shape
+    block = 64
+    n_blocks = (n + block - 1) // block
+    best = np.empty((n, per_mentee), np.int64)
+    best_mentor = np.empty((n, per_mentee), np.int64)
+    found = np.zeros(n, np.int64)
+    for b in numba.prange(n_blocks):
+        i0 = b * block
+        i1 = min(i0 + block, n)
+        for j in range(m):
+            for i in range(i0, i1):
+                top = np.int64(-(1 << 62))
+                for s in range(seats):
+                    q = values[j, i, s]
+                    if q == _MISSING:
+                        continue
+                    top = max(top, np.int64(q) + bonus - pot_mentor[j] + pot_seat[i * seats + s])
+                if top == -(1 << 62) or (positive_only and top <= 0):
+                    continue
+                # Key: the margin first, a hash of the pair to break ties.
+                key = top * 65536 + ((i * 2654435761 + j * 40503) >> 7) % 65536
+                count = found[i]
+                if count == per_mentee and key <= best[i, per_mentee - 1]:
+                    continue
+                pos = min(count, per_mentee - 1)
+                while pos > 0 and best[i, pos - 1] < key:
+                    best[i, pos] = best[i, pos - 1]
+                    best_mentor[i, pos] = best_mentor[i, pos - 1]
+                    pos -= 1
+                best[i, pos] = key
+                best_mentor[i, pos] = j
+                found[i] = min(count + 1, per_mentee)
+    total = found.sum()
+    out_mentor = np.empty(total, np.int64)
+    out_mentee = np.empty(total, np.int64)
+    k = 0
+    for i in range(n):
+        for t in range(found[i]):
+            out_mentor[k] = best_mentor[i, t]
+            out_mentee[k] = i
+            k += 1
+    return out_mentor, out_mentee
