@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import scipy.sparse as sp
+from ortools.graph.python import min_cost_flow
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 SCORE_SCALE = 1000
@@ -70,7 +71,9 @@ FACILITATORS_FULL = "facilitators_full"
 _AUCTION_LIST_EXTRA = 8
 _EPS_FACTOR = 6
 _PRICE_SCALE = 1024
-_USE_ORTOOLS = False
+_REPAIR_BY_PATHS = 256
+"""Flow left to route after the auction (units) up to which cheapest paths repair it; above,
+the pruned network is re-solved whole by OR-Tools and the potentials recovered."""
 _VIOLATIONS_PER_MENTOR = 16
 _VIOLATIONS_PER_MENTEE = 4
 _CANDIDATES_PER_MENTEE = 4
@@ -437,11 +440,9 @@ def _solve_seats(
     n, seats, _m = scores.shape
     col_open = caps > 0
     values = _mentor_major(scores, eligible, seat_open, col_open)
-    bonus = 0
-    if maximise_matched_first:
-        q_max = int(np.abs(values[values != _MISSING]).max(initial=0))
-        bonus = q_max * n * seats + 1
-    top = (int(np.abs(values[values != _MISSING]).max(initial=0)) + bonus) * _PRICE_SCALE
+    q_max = int(_max_abs(values))
+    bonus = q_max * n * seats + 1 if maximise_matched_first else 0
+    top = (q_max + bonus) * _PRICE_SCALE
     price, owner, lists, list_len = _auction(
         values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
     )
@@ -519,6 +520,15 @@ def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # prag
                         else:
                             out[j, i, s] = _MISSING
     return out, bad.any()
+
+
+@numba.njit(cache=True, nogil=True)
+def _max_abs(values):  # pragma: no cover
+    top = 0
+    for v in values.ravel():
+        if v != _MISSING:
+            top = max(top, abs(np.int64(v)))
+    return top
 
 
 @numba.njit(cache=True, nogil=True)
@@ -822,13 +832,17 @@ class _SeatNetwork:
         by_mentee = _best_per_mentee(
             values, self.bonus, pot[: self.m], seat_pot, _VIOLATIONS_PER_MENTEE, True
         )
-        if len(by_mentor[0]) + len(by_mentee[0]) == 0:
-            return by_mentor
-        return _unique_pairs(
-            np.concatenate([by_mentor[0], by_mentee[0]]),
-            np.concatenate([by_mentor[1], by_mentee[1]]),
-            self.n,
-        )
+        mentors = np.concatenate([by_mentor[0], by_mentee[0]])
+        mentees = np.concatenate([by_mentor[1], by_mentee[1]])
+        # A pair already in the network is settled by the network's own potentials (its arcs
+        # may carry flow, where the mentor-level test above does not apply).
+        if self.seats == 1:
+            used = self.arc_seat >= 0
+            known_keys = self.arc_mentor[used] * self.n + self.arc_seat[used]
+        else:
+            known_keys = self.pair_mentor * self.n + self.pair_mentee
+        fresh = ~np.isin(mentors * self.n + mentees, known_keys)
+        return _unique_pairs(mentors[fresh], mentees[fresh], self.n)
 
     def add_pairs(self, values: np.ndarray, mentors: np.ndarray, mentees: np.ndarray) -> None:
         """Add the violating pairs (saturating arcs with negative reduced cost)."""
@@ -1385,16 +1399,16 @@ class _FlowNetwork:
         self.flow = np.concatenate([self.flow, flow])
 
     def solve(self) -> None:
-        if not _USE_ORTOOLS:
-            return self.solve_ssp()
-        return self.solve_ortools()
+        """Optimal flow with potentials that prove it (reduced costs all non-negative)."""
+        if int(self.excess[self.excess > 0].sum()) <= _REPAIR_BY_PATHS:
+            self.solve_ssp()
+        else:
+            self.solve_ortools()
 
     def solve_ortools(self) -> None:
         """Optimal flow on this network (OR-Tools' cost-scaling min-cost flow, from scratch),
         then potentials that prove it: the current ones lowered until no residual arc has a
         negative reduced cost (a label-correcting pass, warm-started, so it touches little)."""
-        from ortools.graph.python import min_cost_flow
-
         supply = self.excess.copy()
         np.add.at(supply, self.tails, self.flow)
         np.subtract.at(supply, self.heads, self.flow)
@@ -1499,82 +1513,127 @@ def _heap_pop(keys, nodes, size):  # pragma: no cover
 def _successive_shortest_paths(
     first, adjacent, head, residual, cost, pot, excess, sources
 ):  # pragma: no cover
-    """Route every source's excess to nodes with demand, one cheapest path at a time.
+    """Route every source's excess to nodes with demand along cheapest paths (primal-dual).
 
-    Dijkstra on reduced costs from the source stops at the first node with demand; settled
-    nodes then move their potential by ``dist - dist[end]``, which keeps every reduced cost
-    non-negative and touches only the nodes this search visited.
+    Each round, Dijkstra on reduced costs from the source settles every node up to the
+    distance ``D`` of the nearest node with demand; settled nodes move their potential by
+    ``dist - D``, which keeps every reduced cost non-negative and makes each cheapest path
+    cost nothing. A depth-first search then pushes flow along as many of those zero-cost
+    paths as it finds, so a plateau of equally good options (ties) is searched once per
+    round instead of once per unit of flow.
     """
     n_nodes = len(pot)
     inf = np.int64(1) << 62
     dist = np.full(n_nodes, inf, np.int64)
-    pred = np.full(n_nodes, -1, np.int64)
     done = np.zeros(n_nodes, np.bool_)
     touched = np.empty(n_nodes, np.int64)
     heap_keys = np.empty(len(head) + n_nodes, np.int64)
     heap_nodes = np.empty(len(head) + n_nodes, np.int64)
-    for source in sources:
-        while excess[source] > 0:
-            dist[source] = 0
-            touched[0] = source
-            n_touched = 1
-            size = _heap_push(heap_keys, heap_nodes, 0, 0, source)
-            end = -1
-            while size > 0:
-                d, u, size = _heap_pop(heap_keys, heap_nodes, size)
-                if done[u] or d > dist[u]:
+    cursor = np.empty(n_nodes, np.int64)
+    blocked = np.zeros(n_nodes, np.bool_)
+    stack = np.empty(n_nodes, np.int64)
+    via = np.empty(n_nodes, np.int64)
+    while True:
+        # Every node with excess starts at distance 0: one search serves them all.
+        n_touched = 0
+        size = 0
+        for source in sources:
+            if excess[source] > 0 and dist[source] != 0:
+                dist[source] = 0
+                touched[n_touched] = source
+                n_touched += 1
+                size = _heap_push(heap_keys, heap_nodes, size, 0, source)
+        if n_touched == 0:
+            break
+        reach = inf
+        while size > 0:
+            d, u, size = _heap_pop(heap_keys, heap_nodes, size)
+            if d > reach:
+                break
+            if done[u] or d > dist[u]:
+                continue
+            done[u] = True
+            if excess[u] < 0 and reach == inf:
+                reach = d
+            base = d + pot[u]
+            for k in range(first[u], first[u + 1]):
+                e = adjacent[k]
+                if residual[e] <= 0:
                     continue
-                done[u] = True
-                if excess[u] < 0:
-                    end = u
-                    break
-                base = d + pot[u]
-                for k in range(first[u], first[u + 1]):
-                    e = adjacent[k]
-                    if residual[e] <= 0:
-                        continue
-                    v = head[e]
-                    if done[v]:
-                        continue
-                    nd = base + cost[e] - pot[v]
-                    if nd < dist[v]:
-                        if dist[v] == inf:
-                            touched[n_touched] = v
-                            n_touched += 1
-                        dist[v] = nd
-                        pred[v] = e
-                        if nd == d and excess[v] < 0:
-                            # Nothing is closer than d: stop without popping the plateau.
-                            done[v] = True
-                            end = v
-                            break
-                        size = _heap_push(heap_keys, heap_nodes, size, nd, v)
-                if end >= 0:
-                    break
-            if end < 0:
-                raise ValueError("infeasible flow: supply cannot reach any demand")
-            amount = min(excess[source], -excess[end])
-            v = end
-            while v != source:
-                e = pred[v]
-                amount = min(amount, residual[e])
-                v = head[e ^ 1]
-            v = end
-            while v != source:
-                e = pred[v]
-                residual[e] -= amount
-                residual[e ^ 1] += amount
-                v = head[e ^ 1]
-            excess[source] -= amount
-            excess[end] += amount
-            d_end = dist[end]
-            for k in range(n_touched):
-                v = touched[k]
+                v = head[e]
                 if done[v]:
-                    pot[v] += dist[v] - d_end
-                dist[v] = inf
-                pred[v] = -1
-                done[v] = False
+                    continue
+                nd = base + cost[e] - pot[v]
+                if nd < dist[v] and nd <= reach:
+                    if dist[v] == inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v] = nd
+                    size = _heap_push(heap_keys, heap_nodes, size, nd, v)
+        if reach == inf:
+            raise ValueError("infeasible flow: supply cannot reach any demand")
+        for t in range(n_touched):
+            v = touched[t]
+            if done[v]:
+                pot[v] += dist[v] - reach
+                cursor[v] = first[v]
+        for source in sources:
+            if excess[source] <= 0 or blocked[source]:
+                continue
+            # Push along zero reduced-cost arcs between settled nodes, depth first.
+            depth = 0
+            stack[0] = source
+            blocked[source] = True
+            while depth >= 0 and excess[source] > 0:
+                u = stack[depth]
+                if depth > 0 and excess[u] < 0:
+                    amount = min(excess[source], -excess[u])
+                    for t in range(1, depth + 1):
+                        amount = min(amount, residual[via[stack[t]]])
+                    for t in range(1, depth + 1):
+                        e = via[stack[t]]
+                        residual[e] -= amount
+                        residual[e ^ 1] += amount
+                    excess[source] -= amount
+                    excess[u] += amount
+                    # Back off to the first arc that is now full and search on from there.
+                    back = depth
+                    for t in range(1, depth + 1):
+                        if residual[via[stack[t]]] == 0:
+                            back = t - 1
+                            break
+                    for t in range(back + 1, depth + 1):
+                        blocked[stack[t]] = False
+                    if excess[u] < 0 and back == depth:
+                        continue
+                    depth = back
+                    continue
+                advanced = False
+                while cursor[u] < first[u + 1]:
+                    e = adjacent[cursor[u]]
+                    v = head[e]
+                    if (
+                        residual[e] > 0
+                        and done[v]
+                        and not blocked[v]
+                        and cost[e] + pot[u] - pot[v] == 0
+                    ):
+                        blocked[v] = True
+                        via[v] = e
+                        depth += 1
+                        stack[depth] = v
+                        advanced = True
+                        break
+                    cursor[u] += 1
+                if not advanced:
+                    depth -= 1  # a dead end stays blocked for this round
+            for t in range(depth + 1):
+                blocked[stack[t]] = False  # still on a live path: other sources may use it
+        for t in range(n_touched):
+            v = touched[t]
+            dist[v] = inf
+            done[v] = False
+            blocked[v] = False
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1621,7 +1680,7 @@ def _best_per_mentee(values, bonus, pot_mentor, pot_seat, per_mentee, positive_o
     alike every mentee does not pick the same ones. Mentees are read in blocks so that each
     mentor's slice stays in cache."""
     m, n, seats = values.shape
-    block = 64
+    block = 1024
     n_blocks = (n + block - 1) // block
     best = np.empty((n, per_mentee), np.int64)
     best_mentor = np.empty((n, per_mentee), np.int64)
@@ -1639,9 +1698,11 @@ def _best_per_mentee(values, bonus, pot_mentor, pot_seat, per_mentee, positive_o
                     top = max(top, np.int64(q) + bonus - pot_mentor[j] + pot_seat[i * seats + s])
                 if top == -(1 << 62) or (positive_only and top <= 0):
                     continue
+                count = found[i]
+                if count == per_mentee and top * 65536 + 65535 <= best[i, per_mentee - 1]:
+                    continue
                 # Key: the margin first, a hash of the pair to break ties.
                 key = top * 65536 + ((i * 2654435761 + j * 40503) >> 7) % 65536
-                count = found[i]
                 if count == per_mentee and key <= best[i, per_mentee - 1]:
                     continue
                 pos = min(count, per_mentee - 1)
