@@ -618,7 +618,7 @@ def _auction_phase(
 ):  # pragma: no cover
     """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
     seat or prefer to stay unused."""
-    m, n, seats = values.shape
+    m, _n, seats = values.shape
     owner[:] = -1
     total = caps.sum()
     tail = 0
@@ -737,7 +737,9 @@ class _SeatNetwork:
         # crowd onto the same few mentees when mentors rank mentees alike.
         listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
         pot_guess = np.zeros(m, np.int64)
-        np.maximum.at(pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat])
+        np.maximum.at(
+            pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat]
+        )
         extra_mentor, extra_mentee = _best_per_mentee(
             values, bonus, pot_guess, -price, _CANDIDATES_PER_MENTEE, False
         )
@@ -1673,7 +1675,9 @@ def _lower_potentials(first, adjacent, head, residual, cost, pot):  # pragma: no
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _best_per_mentee(values, bonus, pot_mentor, pot_seat, per_mentee, positive_only):  # pragma: no cover
+def _best_per_mentee(
+    values, bonus, pot_mentor, pot_seat, per_mentee, positive_only
+):  # pragma: no cover
     """Per mentee, the ``per_mentee`` mentors with the largest ``q + bonus - pot_mentor +
     pot_seat`` over the mentee's seats (only positive ones, i.e. violations, if
     ``positive_only``). Ties are broken by a hash of the pair, so that when many mentors look
