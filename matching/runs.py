@@ -77,7 +77,7 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
     )
     progress(80, "Explaining each suggestion…")
     pairs = result.pairs()
-    breakdowns = explain_pairs(problem, pairs, run.weights)
+    breakdowns = explain_pairs(problem, pairs, run.weights, about_the_mentee=True)
     pinned = set(pins)
     suggestions = [
         MatchSuggestion(
@@ -134,7 +134,7 @@ def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
     )
     progress(80, "Explaining each suggestion…")
     pairs = list(zip(result.mentee.tolist(), result.mentor.tolist(), strict=True))
-    breakdowns = explain_pairs(problem, pairs, run.weights)
+    breakdowns = explain_pairs(problem, pairs, run.weights, about_the_mentee=True)
     by_slug = {a.slug: a for a in areas}
     suggestions = [
         MatchSuggestion(
@@ -183,7 +183,9 @@ def _peers(run: MatchRun, progress: Progress) -> Outcome:
     progress(55, "Pairing peers for the highest total fit…")
     result = pair_peers(scored.scores, scored.eligible)
     progress(80, "Explaining each pair…")
-    breakdowns = explain_pairs(problem, result.pairs, run.weights, mode=StageMode.PEER)
+    breakdowns = explain_pairs(
+        problem, result.pairs, run.weights, mode=StageMode.PEER, about_the_mentee=True
+    )
     suggestions = [
         MatchSuggestion(
             run=run,
@@ -240,7 +242,9 @@ def _groups(run: MatchRun, progress: Progress) -> Outcome:
         mentor_id = facilitators.mentor_ids[facilitator] if facilitator >= 0 else None
         pairs = [(i, facilitator) for i in members] if facilitator >= 0 else []
         breakdowns = (
-            explain_pairs(facilitators, pairs, run.weights) if pairs else [[]] * len(members)
+            explain_pairs(facilitators, pairs, run.weights, about_the_mentee=True)
+            if pairs
+            else [[]] * len(members)
         )
         for i, breakdown in zip(members, breakdowns, strict=True):
             suggestions.append(
@@ -372,9 +376,16 @@ def _pins(problem: Problem, eligible: np.ndarray, summary: dict[str, Any]) -> li
         if i is None or j is None:
             continue
         if not eligible[i, j] or used[j] >= problem.features.mentor_capacity[j]:
+            names = {
+                person.pk: person.display_name
+                for person in FacultyProfile.objects.filter(pk__in=[mentee, mentor]).select_related(
+                    "user"
+                )
+            }
             summary["warnings"].append(
-                f"A pinned pair could not be kept (mentee {mentee}, mentor {mentor}): the pair is "
-                "excluded or the mentor has no place left."
+                f"The pinned pair of {names.get(mentee, 'a mentee')} with "
+                f"{names.get(mentor, 'a mentor')} could not be kept: the pair is excluded or "
+                "the mentor has no place left."
             )
             continue
         used[j] += 1
@@ -389,8 +400,6 @@ def _unmatched(problem: Problem, reasons: dict[int, str]) -> list[dict[str, Any]
 
 
 def _name_unmatched(summary: dict[str, Any]) -> None:
-    from matching.services import unmatched_reason_words
-
     people = {row["person"] for row in summary.get("unmatched", [])}
     names = {
         p.pk: p.display_name
@@ -398,6 +407,13 @@ def _name_unmatched(summary: dict[str, Any]) -> None:
     }
     for row in summary.get("unmatched", []):
         row["name"] = names.get(row["person"], "")
-        row["reason"] = "; ".join(
-            unmatched_reason_words(part) for part in row["reason"].split("; ")
-        )
+        row["reason"] = "; ".join(_reason_words(part) for part in row["reason"].split("; "))
+
+
+def _reason_words(part: str) -> str:
+    """A reason code in words; mosaic reasons come per seat, as "Area: code"."""
+    from matching.services import unmatched_reason_words
+
+    area, _, code = part.rpartition(": ")
+    words = unmatched_reason_words(code)
+    return f"{area}: {words}" if area else words

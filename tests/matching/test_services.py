@@ -379,3 +379,14 @@ def test_a_mosaic_run_skips_areas_already_covered(program, director, ready_mente
     assert [(s.area.slug, s.mentor_id) for s in proposal.suggestions.all()] == [
         ("promotion", newcomer.profile.pk)
     ]
+
+
+def test_mosaic_reasons_for_an_empty_seat_are_words(program, director, ready_mentee):
+    research = NeedArea.objects.get(slug="research")
+    promotion = NeedArea.objects.get(slug="promotion")
+    offer(program_mentor(program), areas=("research",))
+    proposal = run(program, director, mode=RunMode.MOSAIC, areas=[research, promotion])
+    (unmatched,) = proposal.summary["unmatched"]
+    assert unmatched["reason"] == (
+        f"{promotion.name}: no mentor in the program may be paired with them"
+    )
