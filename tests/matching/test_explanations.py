@@ -46,7 +46,8 @@ def test_directors_read_about_the_mentee_not_to_them(program, ready_mentee, read
     assert sentences["needs"] == "Covers all 2 of the mentee's need areas (Research and Promotion)."
     assert sentences["communication"] == "Prefers video, as the mentee does."
     for item in breakdown:
-        assert " you" not in item["sentence"].lower() and "your" not in item["sentence"].lower()
+        assert " you" not in item["sentence"].lower()
+        assert "your" not in item["sentence"].lower()
         assert item["points"] <= item["max_points"]
 
 
