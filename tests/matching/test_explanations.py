@@ -56,4 +56,5 @@ def test_every_sentence_template_has_a_third_person_form():
 
     for sentence in EXCLUSION_SENTENCES.values():
         rewritten = about_the_mentee(sentence).lower()
-        assert " you" not in f" {rewritten}" and "your" not in rewritten, rewritten
+        assert " you" not in f" {rewritten}", rewritten
+        assert "your" not in rewritten, rewritten
