@@ -66,7 +66,11 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
         return Outcome(summary=summary)
     progress(30, f"Scoring {summary['mentees']} × {summary['mentors']} pairs…")
     scored = score_pairs(problem.features, run.weights)
-    progress(55, "Finding the assignment with the highest total fit…")
+    solving = _solver_progress(
+        progress,
+        "Finding the assignment with the highest total fit",
+        summary["mentees"] * summary["mentors"],
+    )
     pins = _pins(problem, scored.eligible, summary)
     result = assign_with_capacities(
         scored.scores,
@@ -74,7 +78,10 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
         problem.features.mentor_capacity,
         pins=pins,
         maximise_matched_first=run.maximise_matched_first,
+        on_progress=solving,
+        time_limit=_time_limit(),
     )
+    _note_time_limit(result.timed_out, summary)
     progress(80, "Explaining each suggestion…")
     pairs = result.pairs()
     breakdowns = explain_pairs(problem, pairs, run.weights, about_the_mentee=True)
@@ -124,14 +131,19 @@ def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
     for mentee, mentor in _current_pairs(run):
         if mentee in rows and mentor in columns:
             eligible[rows[mentee], :, columns[mentor]] = False  # already on this board
-    progress(55, "Finding the boards with the highest total fit…")
+    solving = _solver_progress(
+        progress, "Finding the boards with the highest total fit", area_scores.size
+    )
     result = assign_mosaic(
         area_scores,
         eligible,
         problem.features.mentor_capacity,
         mentee_areas,
         maximise_matched_first=run.maximise_matched_first,
+        on_progress=solving,
+        time_limit=_time_limit(),
     )
+    _note_time_limit(result.timed_out, summary)
     progress(80, "Explaining each suggestion…")
     pairs = list(zip(result.mentee.tolist(), result.mentor.tolist(), strict=True))
     breakdowns = explain_pairs(problem, pairs, run.weights, about_the_mentee=True)
@@ -270,6 +282,36 @@ def _groups(run: MatchRun, progress: Progress) -> Outcome:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+SECONDS_PER_PAIR = 2e-7
+"""The exact solvers' cost per (mentee, seat, mentor) on the 2-core reference machine, from
+``bench/bench_exact.py`` (about 2–5 s for 10,000 x 2,000 pairs under load); for estimates only."""
+
+
+def _solver_progress(progress: Progress, what: str, pairs: int) -> Callable[[float, str], None]:
+    """Progress of the solver, shown between 55 % and 80 %, with an estimate of the time."""
+    estimate = max(1, round(1 + pairs * SECONDS_PER_PAIR))
+    progress(55, f"{what} (usually about {estimate} s)…")
+
+    def solver_step(fraction: float, message: str) -> None:
+        progress(55 + int(25 * fraction), f"{what}: {message[0].lower()}{message[1:]}…")
+
+    return solver_step
+
+
+def _time_limit() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "MATCHING_TIME_LIMIT_SECONDS", 300))
+
+
+def _note_time_limit(timed_out: bool, summary: dict[str, Any]) -> None:
+    if timed_out:
+        summary["warnings"].append(
+            f"The time limit ({_time_limit():.0f} s) was reached before this proposal could be "
+            "proven the best possible. It is the best found so far and respects every rule; "
+            "run it again later, or with fewer people, for a proven optimum."
+        )
 
 
 def _waiting_mentees(run: MatchRun) -> tuple[list[int], int]:

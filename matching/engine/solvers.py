@@ -34,6 +34,7 @@ heuristic, and only its facilitator assignment is exact.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -52,6 +53,9 @@ MAX_ABS_SCORE = 1_000_000.0
 PEER_PAIRING_LIMIT = 800
 """Largest peer cohort :func:`pair_peers` accepts (the exact integer program takes about 13 s
 for 600 peers with nearly every pair eligible on the reference 2-core machine)."""
+
+Progress = Callable[[float, str], None]
+"""Called by the exact solvers with the fraction done (0–1) and a short message."""
 
 MAX_ROUNDS = 100
 """Certificate rounds before giving up (never reached in practice; the result then says
@@ -89,7 +93,9 @@ class Assignment:
     is the quantised objective that was maximised. ``unmatched`` maps each mentee left without a
     mentor to a reason: ``no_eligible_mentor``, ``capacity_exhausted`` (every eligible mentor is
     full) or ``zero_score_only`` (the only mentors with room score 0, so staying free is as
-    good). ``proven_optimal`` is True when the optimality check over all pairs passed.
+    good). ``proven_optimal`` is True when the optimality check over all pairs passed;
+    ``timed_out`` means ``time_limit`` stopped that check first (the pairs are then the best
+    over the pairs considered so far, feasible but not proven best over all).
     """
 
     mentee: np.ndarray
@@ -101,6 +107,7 @@ class Assignment:
     proven_optimal: bool
     rounds: int = 0
     pruned_pairs: int = 0
+    timed_out: bool = False
 
     def pairs(self) -> list[tuple[int, int]]:
         return list(zip(self.mentee.tolist(), self.mentor.tolist(), strict=True))
@@ -128,6 +135,7 @@ class MosaicAssignment:
     proven_optimal: bool
     rounds: int = 0
     pruned_pairs: int = 0
+    timed_out: bool = False
 
 
 def quantise(scores: np.ndarray) -> np.ndarray:
@@ -169,6 +177,8 @@ def assign_with_capacities(
     *,
     pins: Iterable[tuple[int, int]] = (),
     maximise_matched_first: bool = False,
+    on_progress: Progress | None = None,
+    time_limit: float | None = None,
 ) -> Assignment:
     """Maximise the total score: each mentee gets at most one mentor, mentor ``j`` at most
     ``capacities[j]`` mentees, only eligible pairs. Exact (see the module docstring).
@@ -178,6 +188,8 @@ def assign_with_capacities(
     mentor's capacity. With ``maximise_matched_first`` the number of matched mentees is
     maximised first and the total score second (every pair is worth a bonus larger than any
     possible total). Scores must be finite with magnitude at most ``MAX_ABS_SCORE``.
+    ``on_progress(fraction, message)`` is called between the solver's steps; ``time_limit``
+    (seconds) stops the optimality rounds once passed (checked between rounds).
     """
     scores = np.asarray(scores)
     if scores.ndim != 2:
@@ -189,7 +201,13 @@ def assign_with_capacities(
     seat_open = np.ones((n, 1), bool)
     seat_open[pin_rows, 0] = False
     solution = _solve_seats(
-        scores[:, None, :], eligible[:, None, :], caps, seat_open, maximise_matched_first
+        scores[:, None, :],
+        eligible[:, None, :],
+        caps,
+        seat_open,
+        maximise_matched_first,
+        on_progress,
+        time_limit,
     )
     mentee = np.concatenate([pin_rows, solution.seat_mentee])
     mentor = np.concatenate([pin_cols, solution.seat_mentor])
@@ -209,6 +227,7 @@ def assign_with_capacities(
         proven_optimal=solution.proven,
         rounds=solution.rounds,
         pruned_pairs=solution.pruned_pairs,
+        timed_out=solution.timed_out,
     )
 
 
@@ -283,6 +302,8 @@ def assign_mosaic(
     *,
     pins: Iterable[tuple[int, int, int]] = (),
     maximise_matched_first: bool = False,
+    on_progress: Progress | None = None,
+    time_limit: float | None = None,
 ) -> MosaicAssignment:
     """Mosaic boards: each mentee gets one mentor per chosen need area, all different people.
 
@@ -309,7 +330,9 @@ def assign_mosaic(
     banned[pinned[:, 0], pinned[:, 2]] = True
     seat_open[pinned[:, 0], pinned[:, 1]] = False
     usable = mask & ~banned[:, None, :]
-    solution = _solve_seats(area_scores, usable, caps, seat_open, maximise_matched_first)
+    solution = _solve_seats(
+        area_scores, usable, caps, seat_open, maximise_matched_first, on_progress, time_limit
+    )
     mentee = np.concatenate([pinned[:, 0], solution.seat_mentee])
     seat = np.concatenate([pinned[:, 1], solution.seat_index])
     mentor = np.concatenate([pinned[:, 2], solution.seat_mentor])
@@ -337,6 +360,7 @@ def assign_mosaic(
         proven_optimal=solution.proven,
         rounds=solution.rounds,
         pruned_pairs=solution.pruned_pairs,
+        timed_out=solution.timed_out,
     )
 
 
@@ -422,6 +446,7 @@ class _SeatSolution:
     proven: bool
     rounds: int
     pruned_pairs: int
+    timed_out: bool
 
 
 def _solve_seats(
@@ -430,6 +455,8 @@ def _solve_seats(
     caps: np.ndarray,
     seat_open: np.ndarray,
     maximise_matched_first: bool,
+    on_progress: Progress | None = None,
+    time_limit: float | None = None,
 ) -> _SeatSolution:
     """Fill seats ``(mentee, seat)`` from mentors' places, maximising the quantised total.
 
@@ -437,9 +464,16 @@ def _solve_seats(
     mentor -> seat -> sink; with several, mentor -> (mentee, mentor) -> seat -> sink, where the
     middle node has capacity 1 so that a mentor fills at most one seat per board.
     """
+    started = time.monotonic()
+
+    def report(fraction: float, message: str) -> None:
+        if on_progress is not None:
+            on_progress(fraction, message)
+
     n, seats, _m = scores.shape
     col_open = caps > 0
     values = _mentor_major(scores, eligible, seat_open, col_open)
+    report(0.1, "Scores prepared; looking for a first assignment")
     q_max = int(_max_abs(values))
     bonus = q_max * n * seats + 1 if maximise_matched_first else 0
     top = (q_max + bonus) * _PRICE_SCALE
@@ -450,9 +484,19 @@ def _solve_seats(
     # (their scaled margins differ by at most one scaled unit), so the repair has little to do.
     price = -((-price) // _PRICE_SCALE)
     network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
-    rounds, proven = 0, False
+    report(0.4, "A first assignment is found; making it exact")
+    rounds, proven, timed_out = 0, False, False
     while rounds < MAX_ROUNDS:
+        if time_limit is not None and time.monotonic() - started >= time_limit:
+            # What the flow holds is feasible (and, after a round, optimal on the pairs
+            # considered so far) but not proven best over all pairs.
+            timed_out = True
+            break
         rounds += 1
+        report(
+            min(0.5 + 0.1 * rounds, 0.95),
+            f"Checking that no better assignment exists (pass {rounds})",
+        )
         network.flow.solve()
         bad_mentor, bad_mentee = network.violations(values)
         if len(bad_mentor) == 0:
@@ -467,6 +511,7 @@ def _solve_seats(
         proven=proven,
         rounds=rounds,
         pruned_pairs=network.n_pairs,
+        timed_out=timed_out,
     )
 
 

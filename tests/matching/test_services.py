@@ -390,3 +390,16 @@ def test_mosaic_reasons_for_an_empty_seat_are_words(program, director, ready_men
     assert unmatched["reason"] == (
         f"{promotion.name}: no mentor in the program may be paired with them"
     )
+
+
+def test_a_run_past_its_time_limit_says_so_and_keeps_the_best_so_far(program, director, settings):
+    settings.MATCHING_TIME_LIMIT_SECONDS = 0
+    for _ in range(2):
+        offer(program_mentor(program, capacity=2))
+    for _ in range(3):
+        program_mentee(program)
+    proposal = run(program, director)
+    assert proposal.status == RunStatus.READY
+    assert proposal.summary["proven_optimal"] is False
+    assert any("time limit (0 s) was reached" in w for w in proposal.summary["warnings"])
+    assert proposal.summary["matched"] == proposal.suggestions.count()

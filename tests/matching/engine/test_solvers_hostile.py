@@ -114,3 +114,37 @@ def test_mosaic_with_mentor_only_criteria_is_exact():
     result = assign_mosaic(scores, eligible, caps, areas)
     assert result.proven_optimal
     assert result.total_units == reference_mosaic(scores, eligible, caps, areas)[0]
+
+
+def test_progress_is_reported_from_inside_the_solve():
+    features = synthetic_problem(200, 40, seed=2)
+    scored = score_pairs(features)
+    steps = []
+    result = assign_with_capacities(
+        scored.scores,
+        scored.eligible,
+        features.mentor_capacity,
+        on_progress=lambda fraction, message: steps.append((fraction, message)),
+    )
+    assert result.proven_optimal
+    assert not result.timed_out
+    fractions = [f for f, _ in steps]
+    assert len(steps) >= 3
+    assert fractions == sorted(fractions)
+    assert all(0 < f < 1 for f in fractions)
+    assert any("no better assignment" in message for _, message in steps)
+
+
+def test_a_time_limit_returns_the_best_so_far_unproven():
+    features = synthetic_problem(200, 40, seed=2)
+    scored = score_pairs(features)
+    caps = features.mentor_capacity
+    result = assign_with_capacities(scored.scores, scored.eligible, caps, time_limit=0)
+    assert result.timed_out
+    assert not result.proven_optimal
+    assert len(result.mentee) > 0
+    assert (np.bincount(result.mentor, minlength=len(caps)) <= caps).all()
+    assert scored.eligible[result.mentee, result.mentor].all()
+    assert len(np.unique(result.mentee)) == len(result.mentee)
+    best = assign_with_capacities(scored.scores, scored.eligible, caps)
+    assert result.total_units <= best.total_units
