@@ -34,6 +34,7 @@ from matching.models import (
     SuggestionStatus,
 )
 from matching.selectors import (
+    ROTATION_BAND,
     fairness,
     mentor_options,
     pair_rules_of,
@@ -104,13 +105,17 @@ from programs.services.people import profile_ensure
 
 def shortlist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_mentee_membership(request.user, pk)
+    found = shortlist_for(membership=membership)
+    cap = membership.program.max_pending_requests
     return render(
         request,
         "matching/shortlist.html",
         {
             "program": membership.program,
-            "shortlist": shortlist_for(membership=membership),
-            "max_pending": membership.program.max_pending_requests,
+            "shortlist": found,
+            "max_pending": cap,
+            "at_request_cap": len(found.pending) >= cap,
+            "rotation_band": ROTATION_BAND,
         },
     )
 
