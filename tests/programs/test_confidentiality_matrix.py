@@ -759,6 +759,10 @@ EMAILS_NOT_PLANTED = {
     Kind.MATCH_PUBLISHED: "names the new mentor only (matching's own tests)",
     Kind.BOUNCE_ALERT: "names an undeliverable address only",
     Kind.DIGEST: "re-renders the kinds above, each through its own builder",
+    Kind.PROGRAM_ADDED: "names the program and its directors only, to the person added",
+    Kind.DIRECTOR_APPOINTED: "names the program and its directors only, to the new director",
+    Kind.PILOT_EXTENDED: "names the members and the new date, to members only (test_notices_people)",
+    Kind.INVITATION_EXPIRING: "names the inviter only, to the invited person",
 }
 
 
