@@ -34,6 +34,8 @@ from programs.models import (
     Concern,
     FacultyProfile,
     Invitation,
+    JoinRequest,
+    JoinRequestStatus,
     Meeting,
     MeetingStatus,
     Membership,
@@ -578,4 +580,47 @@ def invitation_expiring(n: Notification) -> dict[str, Any] | None:
         "expires": expires,
         "url": invitation_url(invitation),
         "summary": f"Your invitation expires on {expires}",
+    }
+
+
+@register(Kind.JOIN_REQUEST)
+def join_request(n: Notification) -> dict[str, Any] | None:
+    """To the program's directors while the request waits (another may have answered)."""
+    request = (
+        JoinRequest.objects.select_related("person__department", "person__rank")
+        .filter(pk=_id(n), status=JoinRequestStatus.PENDING)
+        .first()
+    )
+    if request is None or not can_direct(n.recipient, request.program_id):
+        return None
+    name = request.person.display_name
+    return {
+        "requester": request.person,
+        "message": request.message,
+        "url": _url("programs:members", request.program_id) + "#join-requests-h",
+        "summary": f"{name} asks to join {n.program.name if n.program else 'your program'}",
+    }
+
+
+@register(Kind.JOIN_ANSWER)
+def join_answer(n: Notification) -> dict[str, Any] | None:
+    request = (
+        JoinRequest.objects.select_related("person", "program")
+        .filter(pk=_id(n), person__user=n.recipient_id, status=n.cycle)
+        .first()
+    )
+    if request is None:
+        return None
+    approved = request.status == JoinRequestStatus.APPROVED
+    return {
+        "person": request.person,
+        "approved": approved,
+        "role": request.get_role_display().lower() if approved else "",
+        "url": _url("programs:detail", request.program_id) if approved else _url("home"),
+        "assessment_url": _url("assessments:hub"),
+        "summary": (
+            f"You have joined {request.program.name}"
+            if approved
+            else f"Your request to join {request.program.name} was not accepted"
+        ),
     }

@@ -17,6 +17,7 @@ from programs.access import (
     programs_visible_to,
     risks_for_director,
 )
+from programs.forms.joining import JOIN_ROLE_CHOICES
 from programs.forms.programs import (
     AddMemberForm,
     AppointDirectorForm,
@@ -27,6 +28,7 @@ from programs.forms.programs import (
 )
 from programs.models import Cohort, MembershipStatus, Role
 from programs.selectors.assessments import AssessmentState, assessment_states
+from programs.selectors.joining import join_requests_pending
 from programs.selectors.programs import (
     open_invitations,
     program_cohorts,
@@ -116,6 +118,8 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
             "cohorts": Cohort.objects.filter(program=program),
             "add_form": AddMemberForm(program=program),
             "invitations": open_invitations(program=program)[:20],
+            "join_requests": list(join_requests_pending(program=program)),
+            "join_roles": JOIN_ROLE_CHOICES,
             "bounce_count": bounces_for_program(program=program).count(),
         },
     )

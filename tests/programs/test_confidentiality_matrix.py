@@ -410,6 +410,13 @@ URL_RULES: dict[str, Rule] = {
         DIRECTOR, program_pks(member_pk=lambda w: w.ids["membership"]), DIRECTORS
     ),
     "programs:directors": Rule(DIRECTOR, program_pks(), DIRECTORS),
+    "programs:join": Rule(
+        "faculty of the program's institution who are not in it (everyone else: 404)",
+        program_pks(),
+    ),
+    "programs:join_answer": Rule(
+        DIRECTOR + " (POST)", program_pks(request_pk=lambda w: 999999), DIRECTORS
+    ),
     "programs:bounces": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "programs:bounce_clear": Rule(DIRECTOR, program_pks(bounce_pk=lambda w: 999999), DIRECTORS),
     "programs:needs": Rule(DIRECTOR, program_pks(), DIRECTORS),
@@ -763,6 +770,8 @@ EMAILS_NOT_PLANTED = {
     Kind.DIRECTOR_APPOINTED: "names the program and its directors only, to the new director",
     Kind.PILOT_EXTENDED: "names the members and the new date, to members only (test_notices_people)",
     Kind.INVITATION_EXPIRING: "names the inviter only, to the invited person",
+    Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors",
+    Kind.JOIN_ANSWER: "names the program only, to the requester",
 }
 
 
