@@ -44,10 +44,10 @@ from programs.models import (
     RelationshipSource,
     RelationshipStage,
 )
+from programs.selectors.directory import authority_map
 from programs.services.agreements import agreement_start
 from programs.services.audit import audit_record
 from programs.services.invitations import faculty_invite
-from programs.services.people import reporting_chain
 
 User = get_user_model()
 
@@ -138,16 +138,17 @@ def _check_reporting_lines(sides: list[tuple[FacultyProfile, str]]) -> None:
     guides = [p for p, side in sides if side in (MemberSide.MENTOR, MemberSide.FACILITATOR)]
     if not guides:
         return
+    authority = authority_map()  # the same rule lists conflicts for directors later
     for person, side in sides:
         if side != MemberSide.MENTEE:
             continue
-        chain = set(reporting_chain(person))
         for guide in guides:
-            if guide.pk in chain:
+            how = authority.over(person, guide.pk)
+            if how:
                 raise ValidationError(
                     {
                         "mentors": f"{guide.display_name} is in {person.display_name}'s reporting "
-                        "line. A mentor should not hold authority over their mentee."
+                        f"line ({how}). A mentor should not hold authority over their mentee."
                     }
                 )
 

@@ -15,6 +15,7 @@ from programs.access import (
     get_program_for_director,
     get_program_for_user,
     programs_visible_to,
+    relationships_overseen_by,
     risks_for_director,
 )
 from programs.forms.joining import JOIN_ROLE_CHOICES
@@ -28,6 +29,7 @@ from programs.forms.programs import (
 )
 from programs.models import Cohort, MembershipStatus, Role
 from programs.selectors.assessments import AssessmentState, assessment_states
+from programs.selectors.directory import reporting_line_conflicts
 from programs.selectors.joining import join_requests_pending
 from programs.selectors.programs import (
     open_invitations,
@@ -119,6 +121,9 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
             "add_form": AddMemberForm(program=program),
             "invitations": open_invitations(program=program)[:20],
             "join_requests": list(join_requests_pending(program=program)),
+            "conflicts": reporting_line_conflicts(
+                relationships=relationships_overseen_by(request.user).filter(program=program)
+            ),
             "join_roles": JOIN_ROLE_CHOICES,
             "bounce_count": bounces_for_program(program=program).count(),
         },
