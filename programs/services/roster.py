@@ -53,7 +53,16 @@ ROLE_WORDS = {
     "mentor and mentee": Role.BOTH,
     "mentee & mentor": Role.BOTH,
 }
-PROFILE_FIELDS = ("given_name", "family_name", "department", "division", "rank", "stream")
+PROFILE_FIELDS = (
+    "given_name",
+    "family_name",
+    "department",
+    "division",
+    "rank",
+    "stream",
+    "employee_id",
+)
+MAX_EMPLOYEE_ID = 40
 MAX_NAME = 80
 
 
@@ -174,6 +183,16 @@ def roster_plan(
         if p.email:
             rows_of.setdefault(p.email, []).append(p.row)
 
+    ids_of: dict[str, list[int]] = {}
+    for p in plans:
+        if (p.values.get("employee_id") or "").strip():
+            ids_of.setdefault(p.values["employee_id"].strip(), []).append(p.row)
+    taken = dict(
+        FacultyProfile.objects.filter(institution=institution, employee_id__in=list(ids_of))
+        .annotate(e=Lower("user__email"))
+        .values_list("employee_id", "e")
+    )
+
     file_lines: dict[str, str] = {}
     for p in plans:
         v = {k: (p.values.get(k) or "").strip() for k in LABELS}
@@ -196,6 +215,20 @@ def roster_plan(
                 p.error(name_field, f"The {LABELS[name_field]} is missing.")
             elif len(v[name_field]) > MAX_NAME:
                 p.error(name_field, f"At most {MAX_NAME} characters.")
+        # Employee id: the institution's own key for a person, so unique there.
+        employee_id = v.get("employee_id", "")
+        if employee_id:
+            if len(employee_id) > MAX_EMPLOYEE_ID:
+                p.error("employee_id", f"At most {MAX_EMPLOYEE_ID} characters.")
+            elif len(ids_of.get(employee_id, [])) > 1:
+                others = " and ".join(str(n) for n in ids_of[employee_id])
+                p.error("employee_id", f"Duplicate employee id {employee_id} in rows {others}.")
+            elif taken.get(employee_id, p.email) != p.email:
+                p.error(
+                    "employee_id",
+                    f"Employee id {employee_id} belongs to {taken[employee_id]} already.",
+                )
+        p.resolved["employee_id"] = employee_id
         # Department, division, rank, stream
         department = None
         if v["department"]:
@@ -320,6 +353,7 @@ def roster_plan(
                 "rank": person.rank.name if person.rank else "",
                 "stream": person.stream.name if person.stream else "",
                 "reports_to": person.reports_to.user.email.lower() if person.reports_to else "",
+                "employee_id": person.employee_id,
             }
             wanted = {
                 "given_name": p.values.get("given_name", "").strip(),
@@ -329,6 +363,7 @@ def roster_plan(
                 "rank": r["rank"].name if r["rank"] else "",
                 "stream": r["stream"].name if r["stream"] else "",
                 "reports_to": boss,
+                "employee_id": r["employee_id"],
             }
             for key, new in wanted.items():
                 # A blank cell leaves the field as it is: a roster never erases data.
@@ -457,6 +492,7 @@ def roster_apply(*, roster: RosterImport, by: Any) -> dict[str, int]:
                 division=r["division"],
                 rank=r["rank"],
                 stream=r["stream"],
+                employee_id=r["employee_id"],
             )
             people[p.email] = result.person
             if r["cohort"] is not None and program is not None:
