@@ -435,6 +435,11 @@ URL_RULES: dict[str, Rule] = {
     "institution:roster_confirm": Rule("the admin who uploaded it", one(pk=999999), ADMIN),
     "institution:reference_home": Rule("admins", only=ADMIN),
     "institution:reference": Rule("admins", one(kind="ranks"), ADMIN),
+    "institution:people_search": Rule("admins", only=ADMIN),
+    "institution:supervisor_edit": Rule("admins", lambda w, v: [{"pk": w.ids["maya"]}], ADMIN),
+    "institution:directory": Rule("admins", only=ADMIN),
+    "institution:department_edit": Rule("admins", one(pk=999999), frozenset()),
+    "institution:division_edit": Rule("admins", one(pk=999999), frozenset()),
     # Relationships, dashboards, calendars
     "mentee_board": Rule(OWN),
     "outside_mentor_new": Rule("mentees of a program"),
