@@ -33,9 +33,7 @@ class PersonPickerField(forms.CharField):
                 "hx-sync": "this:replace",
                 "hx-target": "next .people-suggestions",
                 "hx-swap": "innerHTML",
-                "role": "combobox",
                 "aria-autocomplete": "list",
-                "aria-expanded": "false",
             }
         )
         return attrs

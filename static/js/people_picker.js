@@ -10,8 +10,8 @@
     var list = document.createElement("ul");
     list.className = "people-suggestions";
     list.id = input.id + "-suggestions";
-    list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Suggestions");
+    list.setAttribute("aria-label", "Suggested people");
+    list.setAttribute("aria-live", "polite");
     input.setAttribute("aria-controls", list.id);
     input.insertAdjacentElement("afterend", list);
 
@@ -45,15 +45,7 @@
 
   function close(input, list) {
     list.innerHTML = "";
-    input.setAttribute("aria-expanded", "false");
   }
-
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var list = event.detail.target;
-    if (!list.classList || !list.classList.contains("people-suggestions")) { return; }
-    var input = document.querySelector("[aria-controls='" + list.id + "']");
-    if (input) { input.setAttribute("aria-expanded", list.querySelector("button") ? "true" : "false"); }
-  });
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-people-picker]").forEach(attach);
