@@ -26,6 +26,7 @@ def next_steps_for(
     profile: FacultyProfile,
     memberships: list[Membership],
     has_relationships: bool = False,
+    open_programs: bool = True,
 ) -> list[NextStep]:
     steps: list[NextStep] = [relationship_step(s) for s in next_steps_in_relationships(profile)]
     steps.extend(matching_steps(profile=profile, memberships=memberships))
@@ -65,6 +66,14 @@ def next_steps_for(
                 "institution's programs below; its directors will answer by email.",
                 url="#open-programs",
                 action="See the programs",
+            )
+            if open_programs
+            else NextStep(
+                title="Join a program",
+                detail="You are not in a mentorship program yet. Your program director or "
+                "faculty affairs office adds people to programs.",
+                url="",
+                action="",
             )
         )
         # The self-evaluation needs no program: newcomers can start while they wait.

@@ -42,7 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     counts = relationship_counts(profile)
     open_programs: list = []
-    if not memberships:
+    if not memberships and not roles.is_admin:  # admins see and add to every program
         requests = join_requests_of(person=profile)
         open_programs = [
             (program, requests.get(program.pk))
@@ -65,6 +65,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 profile=profile,
                 memberships=memberships,
                 has_relationships=bool(counts["receiving"] or counts["guiding"]),
+                open_programs=bool(open_programs),
             ),
             "relationship_counts": counts,
         },

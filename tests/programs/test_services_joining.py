@@ -185,3 +185,10 @@ def test_the_join_pages_refuse_those_they_are_not_for(
     assert client_for(outsider).post(answer, {"decision": "approve"}).status_code == 404
     request.refresh_from_db()
     assert request.status == JoinRequestStatus.PENDING
+
+
+def test_admins_are_not_offered_joining_on_home_but_may_still_ask(client_for, admin, program):
+    html = client_for(admin).get(reverse("home")).content.decode()
+    assert "Programs at" not in html
+    assert reverse("programs:join", args=[program.pk]) not in html
+    assert client_for(admin).get(reverse("programs:join", args=[program.pk])).status_code == 200
