@@ -510,6 +510,7 @@ def program_added(n: Notification) -> dict[str, Any] | None:
         "directors": _directors_named(membership.program_id, but_user=n.recipient_id),
         "url": _url("programs:detail", membership.program_id),
         "assessment_url": _url("assessments:hub"),
+        "offer_url": _url("assessments:mentor_offer"),
         "summary": f"You were added to {membership.program.name}",
     }
 

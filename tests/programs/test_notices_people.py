@@ -46,6 +46,7 @@ def test_someone_added_to_a_program_reads_a_clear_welcome(
     assert "Start your self-evaluation: http" in message.body
     assert "/me/self-evaluation/" in message.body
     assert "Open the program: http" in message.body
+    assert "reflections stay private unless you choose to share them" in message.body
     assert "Stop these emails: http" in message.body
     html = message.alternatives[0][0]
     assert "<strong>Program A</strong> as mentee" in html
