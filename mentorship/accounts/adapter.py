@@ -32,7 +32,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             from programs.services.people import profile_ensure
 
-            profile_ensure(user=user)
+            data = getattr(form, "cleaned_data", {})
+            profile_ensure(
+                user=user,
+                given_name=data.get("given_name", ""),
+                family_name=data.get("family_name", ""),
+            )
         return user
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:

@@ -36,6 +36,12 @@ class Kind(models.TextChoices):
     AT_RISK = "at_risk", "Relationships at risk (directors)"
     CONCERN_ALERT = "concern_alert", "Confidential concerns (directors)"
     BOUNCE_ALERT = "bounce_alert", "Undeliverable email (directors)"
+    PROGRAM_ADDED = "program_added", "You were added to a program"
+    DIRECTOR_APPOINTED = "director_appointed", "You were appointed a program's director"
+    PILOT_EXTENDED = "pilot_extended", "A pilot period was extended"
+    INVITATION_EXPIRING = "invitation_expiring", "Your invitation is about to expire"
+    JOIN_REQUEST = "join_request", "Requests to join a program (directors)"
+    JOIN_ANSWER = "join_answer", "Answers to your requests to join a program"
     DIGEST = "digest", "Digest of notifications"
 
 
@@ -58,6 +64,10 @@ SPECS: dict[str, KindSpec] = {
     Kind.QUIET_RELATIONSHIP: KindSpec(directors_only=True),
     Kind.AT_RISK: KindSpec(directors_only=True),
     Kind.BOUNCE_ALERT: KindSpec(directors_only=True),
+    Kind.JOIN_REQUEST: KindSpec(directors_only=True),
+    # Someone who has not signed in yet has no settings page to turn to; the last reminder of an
+    # expiring invitation is not held for a digest.
+    Kind.INVITATION_EXPIRING: KindSpec(digestible=False),
     Kind.RELATIONSHIP_ENDED: KindSpec(digestible=False),
     Kind.MENTOR_REASSIGNED: KindSpec(digestible=False),
     Kind.DIGEST: KindSpec(digestible=False),
