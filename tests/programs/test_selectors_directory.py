@@ -68,7 +68,7 @@ def test_new_pairs_are_refused_by_the_same_rule(program, mentee, mentor, directo
     division = DivisionFactory(chief=mentor.profile)
     mentee.profile.division = division
     mentee.profile.save()
-    with pytest.raises(ValidationError, match=r"reporting line \(division chief\)"):
+    with pytest.raises(ValidationError, match=r"reporting line \(their division chief\)"):
         make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
 
 
