@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from mentorship.emails import absolute_url
-from mentorship.notifications.kinds import Kind, register
+from mentorship.notifications.kinds import Kind, register, register_after_sent
 from mentorship.notifications.models import Notification
 from programs.access import can_direct, concern_alert_recipients
 from programs.domain.reminders import zone
@@ -42,6 +42,7 @@ from programs.models import (
     RelationshipStage,
     ReviewRequest,
 )
+from programs.services.invitations import invitation_email_context, invitation_mark_sent
 
 
 def _id(n: Notification) -> int:
@@ -467,3 +468,8 @@ def review_request(n: Notification) -> dict[str, Any] | None:
 @register(Kind.REVIEW_CHASE)
 def review_chase(n: Notification) -> dict[str, Any] | None:
     return _review_context(n, chase=True)
+
+
+# Invitations: the context and the "sent" date live with the invitation service.
+register(Kind.INVITATION)(invitation_email_context)
+register_after_sent(Kind.INVITATION)(invitation_mark_sent)

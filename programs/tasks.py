@@ -2,42 +2,9 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from celery import shared_task
 
-from mentorship.queue import enqueue
-from programs.services.invitations import invitation_send, invitations_unsent
 from programs.services.reminders import due_work_sweep
-
-TRANSIENT_EMAIL_ERRORS = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPDataError,
-    ConnectionError,
-    TimeoutError,
-)
-
-
-@shared_task(
-    autoretry_for=TRANSIENT_EMAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=60 * 30,
-    retry_jitter=True,
-    max_retries=6,
-)
-def send_invitation(invitation_id: int) -> bool:
-    return invitation_send(invitation_id=invitation_id)
-
-
-@shared_task
-def sweep_unsent_invitations() -> int:
-    """Queue invitations whose email never went out, e.g. while the broker was down."""
-    ids = invitations_unsent()
-    for invitation_id in ids:
-        enqueue(send_invitation, invitation_id)
-    return len(ids)
-
 
 # --- Reminders and reviews ----------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ class Kind(models.TextChoices):
     AT_RISK = "at_risk", "Relationships at risk (directors)"
     CONCERN_ALERT = "concern_alert", "Confidential concerns (directors)"
     BOUNCE_ALERT = "bounce_alert", "Undeliverable email (directors)"
+    RELAY_ALERT = "relay_alert", "Mail relay problems (admins)"
+    INVITATION = "invitation", "Invitations to join"
+    ACCOUNT = "account", "Sign-in and account emails"
     DIGEST = "digest", "Digest of notifications"
 
 
@@ -49,6 +52,9 @@ class KindSpec:
     mandatory: bool = False  # cannot be switched off (a director must hear about concerns)
     directors_only: bool = False
     digestible: bool = True
+    # Someone is waiting for it right now (a password reset, an invitation): never held for quiet
+    # hours or a digest.
+    urgent: bool = False
 
 
 SPECS: dict[str, KindSpec] = {
@@ -58,6 +64,9 @@ SPECS: dict[str, KindSpec] = {
     Kind.BOUNCE_ALERT: KindSpec(directors_only=True),
     Kind.RELATIONSHIP_ENDED: KindSpec(digestible=False),
     Kind.DIGEST: KindSpec(digestible=False),
+    Kind.RELAY_ALERT: KindSpec(mandatory=True, digestible=False, urgent=True),
+    Kind.INVITATION: KindSpec(mandatory=True, digestible=False, urgent=True),
+    Kind.ACCOUNT: KindSpec(mandatory=True, digestible=False, urgent=True),
 }
 
 
@@ -67,6 +76,8 @@ def spec(kind: str) -> KindSpec:
 
 ContextBuilder = Callable[["Notification"], dict[str, Any] | None]
 BUILDERS: dict[str, ContextBuilder] = {}
+# What the owning app records once an email of a kind has gone (e.g. an invitation's sent date).
+AFTER_SENT: dict[str, Callable[[Notification], None]] = {}
 
 
 def register(kind: str) -> Callable[[ContextBuilder], ContextBuilder]:
@@ -75,5 +86,17 @@ def register(kind: str) -> Callable[[ContextBuilder], ContextBuilder]:
     def decorator(builder: ContextBuilder) -> ContextBuilder:
         BUILDERS[kind] = builder
         return builder
+
+    return decorator
+
+
+def register_after_sent(
+    kind: str,
+) -> Callable[[Callable[[Notification], None]], Callable[[Notification], None]]:
+    """Register what to record, in the same transaction, once an email of this kind is sent."""
+
+    def decorator(hook: Callable[[Notification], None]) -> Callable[[Notification], None]:
+        AFTER_SENT[kind] = hook
+        return hook
 
     return decorator

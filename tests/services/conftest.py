@@ -93,7 +93,7 @@ class Worker:
                 "--loglevel",
                 "INFO",
                 "--queues",
-                self.queue,
+                f"{self.queue},{self.queue}-email",
                 "--hostname",
                 f"{self.queue}@%h",
                 "--without-gossip",
@@ -145,6 +145,7 @@ def worker(tmp_path: Path, transactional_db: None) -> Iterator[Worker]:
     w.stop()
     with app.connection_for_write() as conn:
         conn.default_channel.queue_delete(w.queue)
+        conn.default_channel.queue_delete(f"{w.queue}-email")
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float = 60, what: str = "") -> None:
