@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection
 
 from mentorship.celery import app
+from mentorship.queue import forget_broker_failures
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("MENTORSHIP_REQUIRE_SERVICES") == "1"
@@ -168,6 +169,7 @@ def broker_at(url: str) -> Iterator[None]:
         conf.broker_url, conf.broker_write_url, conf.broker_read_url = main, write, read
         app._pool = None  # type: ignore[attr-defined]
         app.amqp._producer_pool = None
+        forget_broker_failures()
 
     use(url, url, url)
     try:
@@ -215,6 +217,7 @@ class ThrowawayRedis:
             start_new_session=True,
         )
         wait_for(self._answers, timeout=15, what="the throwaway Redis")
+        forget_broker_failures()
 
     def _answers(self) -> bool:
         try:
