@@ -173,6 +173,7 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     PUBLISHED = "published", "Published"
     DISCARDED = "discarded", "Discarded"
+    STOPPED = "stopped", "Stopped"
 
 
 class MatchRun(models.Model):
@@ -202,6 +203,10 @@ class MatchRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life: queued, or its worker's heartbeat."
+    )
+    starts = models.PositiveSmallIntegerField(default=0)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -220,6 +225,7 @@ class MatchRun(models.Model):
             RunStatus.FAILED,
             RunStatus.PUBLISHED,
             RunStatus.DISCARDED,
+            RunStatus.STOPPED,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -38,7 +38,9 @@ from matching.services import (
     manual_assign,
     match_run_discard,
     match_run_publish,
+    match_run_retry,
     match_run_start,
+    match_run_stop,
     mentor_mark,
     pair_fit,
     pair_rule_remove,
@@ -475,3 +477,22 @@ def run_discard(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     else:
         messages.success(request, "Proposal discarded; nothing was changed.")
     return redirect("matching:hub", pk=pk)
+
+
+@require_POST
+def run_control(request: HttpRequest, pk: int, run_pk: int, action: str) -> HttpResponse:
+    """Stop a run that is waiting or running, or try a failed or stopped one again."""
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
+    try:
+        if action == "stop":
+            match_run_stop(run=run, by=request.user)
+            messages.success(request, "The run is stopped; nothing was changed.")
+        elif action == "retry":
+            match_run_retry(run=run, by=request.user)
+            messages.success(request, "The run has started again.")
+        else:
+            raise Http404
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    return redirect("matching:run", pk=pk, run_pk=run.pk)

@@ -32,3 +32,11 @@ def run_report_export(export_id: int) -> bool:
     from programs.services.reports import report_export_run
 
     return report_export_run(export_id=export_id)
+
+
+@shared_task
+def sweep_report_exports() -> dict[str, int]:
+    """Report exports that nobody picked up or whose worker died."""
+    from programs.services.reports import report_exports_sweep
+
+    return report_exports_sweep()

@@ -202,6 +202,14 @@ else:
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Background jobs (exports, match runs): a running job's worker beats every HEARTBEAT seconds;
+# no beat for STALE seconds means the worker died (the job starts again, three times at most);
+# a job queued REQUEUE seconds ago and not started is queued again, until MAX_WAIT.
+MENTORSHIP_JOB_HEARTBEAT_SECONDS = env.int("MENTORSHIP_JOB_HEARTBEAT_SECONDS", default=20)
+MENTORSHIP_JOB_STALE_SECONDS = env.int("MENTORSHIP_JOB_STALE_SECONDS", default=120)
+MENTORSHIP_JOB_REQUEUE_SECONDS = env.int("MENTORSHIP_JOB_REQUEUE_SECONDS", default=120)
+MENTORSHIP_JOB_MAX_WAIT_SECONDS = env.int("MENTORSHIP_JOB_MAX_WAIT_SECONDS", default=24 * 3600)
+MENTORSHIP_JOB_MAX_STARTS = 3
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Tests that start a real worker give it a queue of its own, so nothing else can take its tasks.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
@@ -233,6 +241,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Reminders, review requests and chases are derived from the database each time, so a
     # missed run (Redis down, beat restarted) loses nothing; the ledger's key makes a repeated
     # or concurrent run harmless.
+    # Report exports and match runs that nobody picked up, or whose worker died.
+    "sweep-report-exports": {
+        "task": "programs.tasks.sweep_report_exports",
+        "schedule": 60,
+    },
+    "sweep-match-runs": {
+        "task": "matching.tasks.sweep_match_runs",
+        "schedule": 60,
+    },
     "sweep-due-work": {
         "task": "programs.tasks.sweep_due_work",
         "schedule": 5 * 60,
