@@ -69,6 +69,7 @@ from programs.access import (
 from programs.forms.programs import apply_errors
 from programs.models import MENTOR_ROLES, FacultyProfile, Membership
 from programs.services.people import profile_ensure
+from programs.views.submissions import once_per_submission
 
 # --- mentee -----------------------------------------------------------------------------------
 
@@ -115,6 +116,7 @@ def mark(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     return redirect("matching:shortlist", pk=pk)
 
 
+@once_per_submission
 @require_POST
 def declare_conflict(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
@@ -127,6 +129,7 @@ def declare_conflict(request: HttpRequest, pk: int, mentor_pk: int) -> HttpRespo
     return redirect("matching:shortlist", pk=pk)
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
@@ -267,6 +270,7 @@ def weights(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "matching/weights.html", {"program": program, "form": form})
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def rules(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -299,6 +303,7 @@ def rule_remove(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
     return redirect("matching:rules", pk=pk)
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -352,6 +357,7 @@ def fairness_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_POST
 def run_new(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)

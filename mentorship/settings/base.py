@@ -74,6 +74,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "mentorship.context_processors.navigation",
             ],
+            # `{% csrf_token %}` also renders a per-form submission token (idempotent forms).
+            "builtins": ["programs.templatetags.submissions"],
         },
     },
     {

@@ -95,6 +95,7 @@ from programs.models.reviews import (
     ReviewResponse,
     RiskReason,
 )
+from programs.models.submissions import FormSubmission
 
 __all__ = [
     "CLOSED_STAGES",
@@ -137,6 +138,7 @@ __all__ = [
     "ExportKind",
     "ExportStatus",
     "FacultyProfile",
+    "FormSubmission",
     "Gender",
     "Goal",
     "GoalHorizon",

@@ -30,10 +30,12 @@ from programs.services.concerns import (
     concern_resolve,
     concern_views,
 )
+from programs.views.submissions import once_per_submission
 
 PER_PAGE = 50
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
@@ -138,6 +140,7 @@ def concern_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(concern)
 
 
+@once_per_submission
 @require_POST
 def concern_note_view(request: HttpRequest, pk: int) -> HttpResponse:
     concern = get_concern_for_director(request.user, pk)

@@ -22,6 +22,7 @@ from programs.services.invitations import (
     invitation_revoke,
 )
 from programs.services.programs import program_create, reference_data_save
+from programs.views.submissions import once_per_submission
 
 PEOPLE_PER_PAGE = 50
 
@@ -38,6 +39,7 @@ def institution_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def program_new(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
@@ -53,6 +55,7 @@ def program_new(request: HttpRequest) -> HttpResponse:
     return render(request, "institution/program_new.html", {"form": form})
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)

@@ -57,6 +57,7 @@ from programs.services.meetings import (
     recap_write,
 )
 from programs.services.people import profile_ensure
+from programs.views.submissions import once_per_submission
 
 
 def _viewer_zone(request: HttpRequest) -> str:
@@ -64,6 +65,7 @@ def _viewer_zone(request: HttpRequest) -> str:
     return timezone.get_current_timezone_name()
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
@@ -256,6 +258,7 @@ def _save_form(
     return render_meeting(request, meeting, status=400, **{form_key: form})
 
 
+@once_per_submission
 @require_POST
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _member_meeting(request, pk)

@@ -22,6 +22,7 @@ from programs.services.assessments import (
     mentor_training_remove,
 )
 from programs.services.people import profile_ensure
+from programs.views.submissions import once_per_submission
 
 
 def _offer_form(request: HttpRequest, profile: FacultyProfile, data: Any = None) -> MentorOfferForm:
@@ -78,6 +79,7 @@ def mentor_offer(request: HttpRequest) -> HttpResponse:
     return _render(request, profile, form, TrainingForm(prefix="training"), status=status)
 
 
+@once_per_submission
 @require_POST
 def training_add(request: HttpRequest) -> HttpResponse:
     profile = profile_with_topics(profile_id=profile_ensure(user=request.user).pk)

@@ -58,6 +58,7 @@ from programs.services.relationships import (
     relationship_extend_pilot,
     relationship_reassign,
 )
+from programs.views.submissions import once_per_submission
 
 PER_PAGE = 50
 
@@ -388,6 +389,7 @@ def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpRespons
     return _render_director(request, relationship, pilot_form=form)
 
 
+@once_per_submission
 @require_POST
 def director_note_view(request: HttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_director(request.user, pk)

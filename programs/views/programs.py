@@ -44,6 +44,7 @@ from programs.services.programs import (
     membership_update,
     program_update,
 )
+from programs.views.submissions import once_per_submission
 
 MEMBERS_PER_PAGE = 50
 
@@ -116,6 +117,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_POST
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -216,6 +218,7 @@ def directors(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def cohort_edit(request: HttpRequest, pk: int, cohort_pk: int | None = None) -> HttpResponse:
     program = get_program_for_director(request.user, pk)

@@ -76,6 +76,7 @@ from programs.services.relationships import (
     relationship_mark_alumni,
     rematch_path,
 )
+from programs.views.submissions import once_per_submission
 
 PER_PAGE = 50
 
@@ -410,6 +411,7 @@ def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Action items and check-ins ----------------------------------------------------------------
 
 
+@once_per_submission
 @require_POST
 def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
@@ -455,6 +457,7 @@ def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     return redirect(request.POST.get("next") if _safe_next(request) else relationship)
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True)
@@ -489,6 +492,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Directors: the program's relationships ----------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -547,6 +551,7 @@ def _warn_over_capacity(request: HttpRequest, relationship: Relationship) -> Non
 # --- Mentees: add an outside mentor ------------------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def outside_mentor_new(request: HttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)

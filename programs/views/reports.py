@@ -25,6 +25,7 @@ from programs.services.reports import (
     report_export_start,
     report_export_stop,
 )
+from programs.views.submissions import once_per_submission
 
 
 @require_GET
@@ -51,6 +52,7 @@ def program_reports(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_POST
 def report_export(request: HttpRequest, pk: int) -> HttpResponse:
     # Access first: only the program's directors are ever asked to re-authenticate.

@@ -45,6 +45,7 @@ from programs.services.reviews import (
     review_token,
     risk_clear,
 )
+from programs.views.submissions import once_per_submission
 
 LINK_STATUS = {
     ReviewLinkProblem.INVALID: 404,
@@ -227,6 +228,7 @@ def instruments(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def instrument_edit(
     request: HttpRequest, pk: int, instrument_pk: int | None = None
@@ -288,6 +290,7 @@ def instrument_edit(
     )
 
 
+@once_per_submission
 @require_POST
 def instrument_copy_view(request: HttpRequest, pk: int, instrument_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)

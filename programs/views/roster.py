@@ -32,6 +32,7 @@ from programs.services.roster import (
     roster_apply,
     roster_import_create,
 )
+from programs.views.submissions import once_per_submission
 
 SHOW_LIMIT = 2000  # rows shown at once on the check page (errors always first)
 
@@ -156,6 +157,7 @@ def _confirm(request: HttpRequest, pk: int, program: Program | None) -> HttpResp
 # --- Institution admins --------------------------------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def institution_roster(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
@@ -176,6 +178,7 @@ def institution_roster_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Program directors ---------------------------------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def program_roster(request: HttpRequest, pk: int) -> HttpResponse:
     return _upload(request, get_program_for_director(request.user, pk))
