@@ -54,14 +54,19 @@
       });
       form.setAttribute("aria-busy", "true");
     }, 0);
+    // A response that does not replace the page (a file download) must not leave it stuck.
+    window.setTimeout(function () { enableButtons(form); }, 10000);
   });
-  // Back to a page from the browser's cache: its buttons must work again.
-  window.addEventListener("pageshow", function () {
-    document.querySelectorAll("[data-sending]").forEach(function (button) {
+  function enableButtons(root) {
+    root.querySelectorAll("[data-sending]").forEach(function (button) {
       button.disabled = false;
       button.removeAttribute("data-sending");
     });
-    document.querySelectorAll("form[aria-busy]").forEach(function (form) { form.removeAttribute("aria-busy"); });
+    if (root.removeAttribute) { root.removeAttribute("aria-busy"); }
+  }
+  // Back to a page from the browser's cache: its buttons must work again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[aria-busy]").forEach(enableButtons);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
