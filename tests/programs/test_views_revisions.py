@@ -1,0 +1,83 @@
+"""Every confirm and every edit of shared text names the version it saw: a stale one gets the
+shared notes' conflict page (both versions, nothing lost) instead of silently winning."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from programs.models import PrivateNote, Recap
+from programs.services.meetings import recap_write
+from tests.relationship_fixtures import past_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def test_confirming_a_recap_that_was_rewritten_since_it_was_read_is_refused(
+    pair, mentee, mentor, client_for
+):
+    meeting = past_meeting(pair)
+    recap_write(meeting=meeting, text="We agreed on Aim 1.", by=mentor)
+    seen = Recap.objects.get().revision  # what the mentee's page shows
+    recap_write(meeting=meeting, text="We agreed on Aims 1 and 2.", revision=seen, by=mentor)
+    response = client_for(mentee).post(
+        reverse("recap_confirm", args=[meeting.pk]), {"revision": seen}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "nothing was confirmed" in html
+    assert "We agreed on Aims 1 and 2." in html
+    recap = Recap.objects.get()
+    assert recap.confirmed_at is None
+    # Having read the new text, the mentee confirms it.
+    response = client_for(mentee).post(
+        reverse("recap_confirm", args=[meeting.pk]), {"revision": recap.revision}
+    )
+    assert response.status_code == 302
+    assert Recap.objects.get().confirmed_by == mentee.profile
+
+
+def test_a_confirmation_that_does_not_name_what_it_read_confirms_nothing(
+    pair, mentee, mentor, client_for
+):
+    meeting = past_meeting(pair)
+    recap_write(meeting=meeting, text="We agreed on Aim 1.", by=mentor)
+    response = client_for(mentee).post(reverse("recap_confirm", args=[meeting.pk]), {})
+    assert response.status_code == 409
+    assert Recap.objects.get().confirmed_at is None
+
+
+def test_the_second_recap_writer_sees_the_first_instead_of_replacing_it(
+    pair, mentee, mentor, client_for
+):
+    meeting = past_meeting(pair)
+    # Both opened the page before any recap existed (revision 0); the mentor saved first.
+    client_for(mentor).post(
+        reverse("recap_write", args=[meeting.pk]), {"text": "MENTOR-RECAP", "revision": 0}
+    )
+    response = client_for(mentee).post(
+        reverse("recap_write", args=[meeting.pk]), {"text": "MENTEE-RECAP", "revision": 0}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "MENTOR-RECAP" in html  # theirs, beside
+    assert "MENTEE-RECAP" in html  # mine, still in the box
+    assert Recap.objects.get().text == "MENTOR-RECAP"
+
+
+def test_a_private_note_edited_in_two_browsers_warns_instead_of_losing_one(
+    pair, mentee, client_for
+):
+    meeting = past_meeting(pair)
+    url = reverse("private_note", args=[meeting.pk])
+    client = client_for(mentee)
+    assert client.post(url, {"text": "FROM-LAPTOP", "revision": 0}).status_code == 302
+    response = client.post(url, {"text": "FROM-PHONE", "revision": 0})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "FROM-LAPTOP" in html
+    assert "FROM-PHONE" in html
+    assert PrivateNote.objects.get().text == "FROM-LAPTOP"
+    # Saving again from the page now shown (it names the newer revision) goes through.
+    assert client.post(url, {"text": "MERGED", "revision": 1}).status_code == 302
+    assert PrivateNote.objects.get().text == "MERGED"
