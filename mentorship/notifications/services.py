@@ -373,7 +373,7 @@ def _record_sent(notification_id: int, included: list[int], now: datetime) -> st
 def _record_failure(notification_id: int, refusal: Refusal, now: datetime) -> str:
     with transaction.atomic():
         n = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("recipient")
             .get(pk=notification_id)
         )
