@@ -172,6 +172,10 @@ class ActionItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
+    # A status change names the revision its page showed, so a stale page cannot undo
+    # someone else's change unseen.
+    revision = models.PositiveIntegerField(default=0)
+
     class Meta:
         ordering = ("status", "due_on", "pk")
         indexes = [models.Index(fields=["relationship", "status", "due_on"])]

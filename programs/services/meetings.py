@@ -385,7 +385,11 @@ def action_item_create(
 
 
 @transaction.atomic
-def action_item_set_status(*, item: ActionItem, status: str, by: Any) -> ActionItem:
+def action_item_set_status(
+    *, item: ActionItem, status: str, by: Any, revision: int | None = None
+) -> ActionItem:
+    """Change an item's status; `revision` is the one the person's page showed. If the item was
+    changed since, NotesConflict carries its current status and nothing changes."""
     item = (
         ActionItem.objects.select_for_update(of=("self",))
         .select_related("relationship__program")
@@ -394,9 +398,16 @@ def action_item_set_status(*, item: ActionItem, status: str, by: Any) -> ActionI
     _require_member(item.relationship, by)
     if status not in ActionItemStatus.values:
         raise ValidationError({"status": "Choose a status from the list."})
+    if revision is not None and revision != item.revision:
+        raise NotesConflict(
+            current_text=item.get_status_display(),
+            current_revision=item.revision,
+            updated_by="Someone",
+        )
     item.status = status
     item.completed_at = timezone.now() if status == ActionItemStatus.DONE else None
-    item.save(update_fields=["status", "completed_at"])
+    item.revision += 1
+    item.save(update_fields=["status", "completed_at", "revision"])
     audit_record(
         actor=by,
         verb="action_item.status",

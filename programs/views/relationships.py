@@ -64,7 +64,12 @@ from programs.services.agreements import (
     agreement_confirm,
     agreement_save,
 )
-from programs.services.meetings import action_item_create, action_item_set_status, checkin_log
+from programs.services.meetings import (
+    NotesConflict,
+    action_item_create,
+    action_item_set_status,
+    checkin_log,
+)
 from programs.services.people import profile_ensure
 from programs.services.relationships import (
     outside_mentor_invite,
@@ -449,7 +454,19 @@ def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     relationship = get_relationship_for_user(request.user, pk, write=True)
     item = get_object_or_404(ActionItem, pk=item_pk, relationship=relationship)
     try:
-        action_item_set_status(item=item, status=request.POST.get("status", ""), by=request.user)
+        revision = int(request.POST["revision"]) if "revision" in request.POST else None
+    except ValueError:
+        revision = -1
+    try:
+        action_item_set_status(
+            item=item, status=request.POST.get("status", ""), revision=revision, by=request.user
+        )
+    except NotesConflict as conflict:
+        messages.error(
+            request,
+            f"“{item.title}” was changed to “{conflict.current_text.lower()}” after you opened "
+            "this page, so nothing was changed. Check it below and choose again.",
+        )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:

@@ -81,3 +81,16 @@ def test_a_private_note_edited_in_two_browsers_warns_instead_of_losing_one(
     # Saving again from the page now shown (it names the newer revision) goes through.
     assert client.post(url, {"text": "MERGED", "revision": 1}).status_code == 302
     assert PrivateNote.objects.get().text == "MERGED"
+
+
+def test_a_stale_action_item_change_does_not_undo_a_newer_one(pair, mentee, mentor, client_for):
+    from programs.models import ActionItem, ActionItemStatus
+    from programs.services.meetings import action_item_create
+
+    item = action_item_create(relationship=pair, title="Send CV", owner=mentor.profile, by=mentee)
+    url = reverse("action_item_status", args=[pair.pk, item.pk])
+    seen = item.revision  # both pages show the open item
+    assert client_for(mentor).post(url, {"status": "done", "revision": seen}).status_code == 302
+    response = client_for(mentee).post(url, {"status": "dropped", "revision": seen}, follow=True)
+    assert "was changed to “done”" in response.content.decode()
+    assert ActionItem.objects.get().status == ActionItemStatus.DONE
