@@ -94,3 +94,38 @@ def test_a_stale_action_item_change_does_not_undo_a_newer_one(pair, mentee, ment
     response = client_for(mentee).post(url, {"status": "dropped", "revision": seen}, follow=True)
     assert "was changed to “done”" in response.content.decode()
     assert ActionItem.objects.get().status == ActionItemStatus.DONE
+
+
+SETTINGS = {
+    "description": "Better",
+    "meeting_cadence_days": "91",
+    "review_cadence_months": "6",
+    "pilot_length_days": "90",
+    "allowed_models": ["one_to_one", "mosaic"],
+    "max_pending_requests": "3",
+    "request_expiry_days": "14",
+    "reassessment_months": "",
+}
+
+
+def test_program_settings_saved_over_a_newer_save_get_the_conflict_page(
+    program, director, admin, client_for
+):
+    url = reverse("programs:settings", args=[program.pk])
+    seen = program.settings_revision  # two people opened the settings page
+    first = client_for(admin).post(url, {**SETTINGS, "name": "ADMIN-NAME", "revision": seen})
+    assert first.status_code == 302
+    second = client_for(director).post(url, {**SETTINGS, "name": "DIRECTOR-NAME", "revision": seen})
+    assert second.status_code == 409
+    html = second.content.decode()
+    assert "ADMIN-NAME" in html  # what was saved meanwhile
+    assert "DIRECTOR-NAME" in html  # what I chose, still in the form
+    program.refresh_from_db()
+    assert program.name == "ADMIN-NAME"
+    # Saving again from the page now shown keeps the director's choice.
+    third = client_for(director).post(
+        url, {**SETTINGS, "name": "DIRECTOR-NAME", "revision": program.settings_revision}
+    )
+    assert third.status_code == 302
+    program.refresh_from_db()
+    assert program.name == "DIRECTOR-NAME"
