@@ -129,3 +129,43 @@ def test_program_settings_saved_over_a_newer_save_get_the_conflict_page(
     assert third.status_code == 302
     program.refresh_from_db()
     assert program.name == "DIRECTOR-NAME"
+
+
+def instrument_data(name: str, revision: int, *, editing: bool = True) -> dict[str, str]:
+    return {
+        "name": name,
+        "description": "",
+        "source": "",
+        "scale_max": "4",
+        "scale_labels_text": "No\nRather not\nRather yes\nYes",
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "1" if editing else "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
+        "items-0-text": "We meet as agreed.",
+        "items-0-construct": "commitment",
+        "items-0-polarity": "strength",
+        "revision": str(revision),
+    }
+
+
+def test_a_review_instrument_saved_over_a_newer_save_is_refused_with_both_kept(
+    program, director, admin, client_for
+):
+    from programs.models import ReviewInstrument
+
+    created = client_for(director).post(
+        reverse("review_instrument_new", args=[program.pk]),
+        instrument_data("First", 0, editing=False),
+    )
+    assert created.status_code == 302
+    instrument = ReviewInstrument.objects.get(program=program)
+    url = reverse("review_instrument_edit", args=[program.pk, instrument.pk])
+    seen = instrument.revision
+    assert client_for(admin).post(url, instrument_data("ADMIN-NAME", seen)).status_code == 302
+    response = client_for(director).post(url, instrument_data("DIRECTOR-NAME", seen))
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "ADMIN-NAME" in html
+    assert "DIRECTOR-NAME" in html
+    assert ReviewInstrument.objects.get(program=program).name == "ADMIN-NAME"
