@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 
 from mentorship.notifications.models import RelayState
 
@@ -114,8 +114,9 @@ def relay_may_send(now: datetime) -> bool:
     if relay is None or relay["state"] == RelayState.State.OK:
         return True
     state = relay["state"]
+    due = Q(next_probe_at__lte=now) | Q(next_probe_at__isnull=True)
     return bool(
-        RelayState.objects.filter(pk=1, state=state, next_probe_at__lte=now).update(
+        RelayState.objects.filter(due, pk=1, state=state).update(
             next_probe_at=now + _probe_interval(state), probes=F("probes") + 1
         )
     )

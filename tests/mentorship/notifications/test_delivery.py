@@ -257,3 +257,23 @@ def test_sign_up_with_the_relay_down_finishes_and_the_verification_is_sent_later
     with time_machine.travel(probe + timedelta(seconds=1)):
         assert notification_deliver(notification_id=n.pk) == "sent"
     assert "confirm" in mail.outbox[0].body.lower()
+
+
+def test_the_admins_relay_alert_says_why_and_links_to_the_delivery_page(admin, test_kind):
+    RelayState.objects.create(
+        pk=1,
+        state=RelayState.State.PAUSED,
+        since=timezone.now(),
+        reason="550 5.7.1 Sender rejected (sender refused)",
+    )
+    n = notification_plan(recipient=admin, kind=Kind.RELAY_ALERT, subject="relay", cycle="p1")
+    RelayState.objects.filter(pk=1).update(state=RelayState.State.OK)
+    assert notification_deliver(notification_id=n.pk) == "skipped: no longer relevant"
+    RelayState.objects.filter(pk=1).update(state=RelayState.State.PAUSED, next_probe_at=None)
+    alert = notification_plan(recipient=admin, kind=Kind.RELAY_ALERT, subject="relay", cycle="p2")
+    RelayState.objects.filter(pk=1).update(next_probe_at=timezone.now())  # the probe is due
+    assert notification_deliver(notification_id=alert.pk) == "sent"
+    body = mail.outbox[0].body
+    assert "Sender rejected" in body
+    assert reverse("notifications:delivery") in body
+    assert "Program directors always receive" not in body
