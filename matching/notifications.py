@@ -20,16 +20,22 @@ SUMMARIES = {
 }
 
 
+def _request_id(n: Notification) -> int | None:
+    """The request is the notification's subject ("request:<id>"); the event is its cycle."""
+    prefix, _, value = n.subject.partition(":")
+    return int(value) if prefix == "request" and value.isdigit() else None
+
+
 @register(Kind.MENTOR_REQUEST)
 def mentor_request_context(n: Notification) -> dict[str, Any] | None:
     request = (
         MentorRequest.objects.select_related(
             "program", "mentee__user", "mentor__user", "focus_area", "relationship"
         )
-        .filter(pk=n.data.get("request"))
+        .filter(pk=_request_id(n))
         .first()
     )
-    event = n.data.get("event")
+    event = n.cycle
     # Only the two people in the request ever hear about it.
     if request is None or n.recipient_id not in (request.mentee.user_id, request.mentor.user_id):
         return None

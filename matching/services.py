@@ -410,7 +410,6 @@ def _notify_request(request: MentorRequest, event: str, *, recipient: FacultyPro
                 subject=f"request:{request.pk}",
                 cycle=event,
                 program_id=request.program_id,
-                data={"request": request.pk, "event": event},
             )
         ]
     )

@@ -33,10 +33,13 @@ from programs.models import (
     Program,
     Relationship,
     RelationshipMember,
+    RelationshipRisk,
     ReportExport,
     ReviewInstrument,
+    ReviewRequest,
     Role,
     RosterImport,
+    RosterScope,
     SelfAssessment,
 )
 
@@ -234,12 +237,7 @@ def get_assessment_for_user(user: AnyUser, pk: int) -> AssessmentAccess:
         return AssessmentAccess(assessment, OWNER)
     if assessment.status != AssessmentStatus.SUBMITTED:
         raise Http404("No such self-evaluation.")
-    if (
-        profile_id is not None
-        and AssessmentShare.objects.filter(
-            assessment=assessment, shared_with_id=profile_id, revoked_at__isnull=True
-        ).exists()
-    ):
+    if versions_readable_by(user).filter(pk=assessment.pk).exists():
         return AssessmentAccess(assessment, SHARED)
     roles = roles_for(user)
     if roles.is_admin or (
@@ -289,10 +287,54 @@ def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
     return relationships.filter(visible)
 
 
-def get_relationship_for_user(user: AnyUser, pk: int, *, write: bool = False) -> Relationship:
-    """The relationship with `viewer_member` (the user's active membership, or None) and
-    `viewer_is_director` set. `write=True` requires the user to take part in it: directors get
-    403 on the members' actions, everyone else who may not see it gets 404."""
+@dataclass(frozen=True)
+class RelationshipAccess:
+    """A relationship and the viewer's relation to it. A person's role as a member always wins
+    over their role as the program's director or as an admin: `oversees` (the director's view,
+    with its confidential material) is only for directors and admins who are not, and never
+    were, in the relationship."""
+
+    relationship: Relationship
+    member: RelationshipMember | None  # the viewer's active membership
+    was_member: bool  # is or ever was in it (someone who left a group keeps no oversight)
+    directs: bool  # directs the relationship's program, or is an admin
+    is_admin: bool
+
+    @property
+    def is_member(self) -> bool:
+        return self.member is not None
+
+    @property
+    def side(self) -> str:
+        return self.member.side if self.member is not None else ""
+
+    @property
+    def oversees(self) -> bool:
+        return self.directs and not self.was_member
+
+
+def relationship_access(user: AnyUser, relationship: Relationship) -> RelationshipAccess:
+    """The viewer's relation to a relationship they may see (one query)."""
+    memberships = list(
+        RelationshipMember.objects.select_related("person").filter(
+            relationship=relationship, person__user=user
+        )
+        if user.is_authenticated
+        else []
+    )
+    return RelationshipAccess(
+        relationship=relationship,
+        member=next((m for m in memberships if m.left_at is None), None),
+        was_member=bool(memberships),
+        directs=can_direct(user, relationship.program_id),
+        is_admin=roles_for(user).is_admin,
+    )
+
+
+def get_relationship_for_user(user: AnyUser, pk: int, *, write: bool = False) -> RelationshipAccess:
+    """The relationship with the viewer's relation to it. `write=True` requires the user to take
+    part in it: directors get 403 on the members' actions, everyone else who may not see it gets
+    404."""
     relationship = (
         relationships_visible_to(user)
         .select_related("program__institution", "focus_area", "cohort")
@@ -301,25 +343,32 @@ def get_relationship_for_user(user: AnyUser, pk: int, *, write: bool = False) ->
     )
     if relationship is None:
         raise Http404("No such relationship.")
-    relationship.viewer_member = (  # type: ignore[attr-defined]
-        RelationshipMember.objects.select_related("person")
-        .filter(relationship=relationship, person__user=user, left_at__isnull=True)
-        .first()
-    )
-    relationship.viewer_is_director = can_direct(user, relationship.program_id)  # type: ignore[attr-defined]
-    if write and relationship.viewer_member is None:  # type: ignore[attr-defined]
+    access = relationship_access(user, relationship)
+    if write and not access.is_member:
         raise PermissionDenied("Only the people in this relationship can do this.")
-    return relationship
+    return access
 
 
-def get_relationship_for_director(user: AnyUser, pk: int) -> Relationship:
-    relationship = get_relationship_for_user(user, pk)
-    if not relationship.viewer_is_director:  # type: ignore[attr-defined]
+def get_relationship_for_director(user: AnyUser, pk: int) -> RelationshipAccess:
+    access = get_relationship_for_user(user, pk)
+    if not access.directs:
         raise PermissionDenied("Only the program's directors can do this.")
-    return relationship
+    return access
 
 
-def get_meeting_for_user(user: AnyUser, pk: int) -> Meeting:
+@dataclass(frozen=True)
+class MeetingAccess:
+    """A meeting of a relationship the viewer takes part in, with their membership."""
+
+    meeting: Meeting
+    member: RelationshipMember
+
+    @property
+    def relationship(self) -> Relationship:
+        return self.meeting.relationship
+
+
+def get_meeting_for_user(user: AnyUser, pk: int) -> MeetingAccess:
     """A meeting of a relationship the user takes part in. Directors know meetings exist (they
     see the dates) but not what was said: 403. Everyone else: 404."""
     meeting = (
@@ -328,20 +377,61 @@ def get_meeting_for_user(user: AnyUser, pk: int) -> Meeting:
         .first()
     )
     if meeting is not None:
-        meeting.relationship.viewer_member = (  # type: ignore[attr-defined]
-            _my_memberships(user)
-            .select_related("person")
-            .filter(relationship=meeting.relationship_id)
-            .first()
+        member = (
+            _my_memberships(user).select_related("person").get(relationship=meeting.relationship_id)
         )
-        meeting.relationship.viewer_is_director = False  # type: ignore[attr-defined]
-        return meeting
+        return MeetingAccess(meeting, member)
     if relationships_visible_to(user).filter(meetings__pk=pk).exists():
         raise PermissionDenied("Meeting notes are for the people in the relationship only.")
     raise Http404("No such meeting.")
 
 
 # --- Confidential material: read only through these --------------------------------------------
+
+
+def _ever_member_of(user: AnyUser) -> QuerySet[RelationshipMember]:
+    """The relationships the user is or ever was in (leaving a group does not make one a
+    neutral overseer of it)."""
+    return RelationshipMember.objects.filter(person__user=user).values("relationship")
+
+
+def relationships_overseen_by(user: AnyUser) -> QuerySet[Relationship]:
+    """Relationships whose confidential signals (review answers, risk flags, concerns, ended
+    reasons, director notes) the user may read as a director or admin: those of programs they
+    direct (every program for admins), except any they are or were part of — their role as a
+    member wins, row by row, on every table, count and export."""
+    roles = roles_for(user)
+    if not user.is_authenticated or not roles.is_privileged:
+        return Relationship.objects.none()
+    relationships = Relationship.objects.all()
+    if not roles.is_admin:
+        relationships = relationships.filter(program__in=roles.director_of)
+    return relationships.exclude(pk__in=_ever_member_of(user))
+
+
+def risks_for_director(user: AnyUser) -> QuerySet[RelationshipRisk]:
+    """Risk flags the user may see (see `relationships_overseen_by`)."""
+    return RelationshipRisk.objects.filter(relationship__in=relationships_overseen_by(user))
+
+
+def review_requests_for_director(user: AnyUser) -> QuerySet[ReviewRequest]:
+    """Review requests — whether each party answered, and through `response` their answers and
+    scores — the user may see as a director."""
+    return ReviewRequest.objects.filter(relationship__in=relationships_overseen_by(user))
+
+
+def versions_readable_by(user: AnyUser) -> QuerySet[SelfAssessment]:
+    """Submitted self-evaluation versions the user may read whole — reflections and goals: their
+    own, and the versions someone shares with them (until they stop sharing). Sharing is per
+    version: sharing an older version never opens a newer one."""
+    if not user.is_authenticated:
+        return SelfAssessment.objects.none()
+    shared = AssessmentShare.objects.filter(shared_with__user=user, revoked_at__isnull=True).values(
+        "assessment"
+    )
+    return SelfAssessment.objects.filter(status=AssessmentStatus.SUBMITTED).filter(
+        Q(person__user=user) | Q(pk__in=shared)
+    )
 
 
 def private_note_of(user: AnyUser, meeting: Meeting) -> PrivateNote | None:
@@ -354,11 +444,7 @@ def private_note_of(user: AnyUser, meeting: Meeting) -> PrivateNote | None:
 def can_see_ended_reason(user: AnyUser, relationship: Relationship) -> bool:
     """Directors of the program see why a relationship ended; its members never do, even if
     they also happen to be directors or admins."""
-    if not can_direct(user, relationship.program_id):
-        return False
-    return not RelationshipMember.objects.filter(
-        relationship=relationship, person__user=user
-    ).exists()
+    return relationships_overseen_by(user).filter(pk=relationship.pk).exists()
 
 
 def concerns_visible_to(user: AnyUser) -> QuerySet[Concern]:
@@ -369,11 +455,8 @@ def concerns_visible_to(user: AnyUser) -> QuerySet[Concern]:
     if not user.is_authenticated:
         return Concern.objects.none()
     visible = Q(raised_by__user=user)
-    part_of = RelationshipMember.objects.filter(person__user=user).values("relationship")
-    if roles.is_admin:
-        visible |= ~Q(relationship__in=part_of)
-    elif roles.director_of:
-        visible |= Q(relationship__program__in=roles.director_of) & ~Q(relationship__in=part_of)
+    if roles.is_privileged:
+        visible |= Q(relationship__in=relationships_overseen_by(user))
     return Concern.objects.filter(visible)
 
 
@@ -524,10 +607,11 @@ def get_roster_import_for_user(user: AnyUser, pk: int, program: Program | None) 
         else None
     )
     if roster is not None:
-        scope = roster.summary.get("scope", "institution")
-        if (program is not None and (scope != "program" or roster.program_id != program.pk)) or (
-            program is None and scope != "institution"
-        ):
+        if program is not None:
+            belongs = roster.scope == RosterScope.PROGRAM and roster.program_id == program.pk
+        else:
+            belongs = roster.scope == RosterScope.INSTITUTION
+        if not belongs:
             roster = None
     if roster is None:
         raise Http404("No such roster import.")
@@ -554,17 +638,13 @@ def get_report_export_for_user(user: AnyUser, program: Program, pk: int) -> Repo
 # (not at all), like ended reasons and concerns.
 
 
-def can_see_review_answers(user: AnyUser, relationship: Relationship) -> bool:
-    return can_see_ended_reason(user, relationship)
-
-
-def get_relationship_for_review_results(user: AnyUser, pk: int) -> Relationship:
+def get_relationship_for_review_results(user: AnyUser, pk: int) -> RelationshipAccess:
     """The relationship, for its directors' review results. Members (who know it exists) get
     403; everyone else 404."""
-    relationship = get_relationship_for_user(user, pk)
-    if not can_see_review_answers(user, relationship):
+    access = get_relationship_for_user(user, pk)
+    if not access.oversees:
         raise PermissionDenied("Review answers are for the program's directors only.")
-    return relationship
+    return access
 
 
 def get_instrument_for_director(user: AnyUser, program: Program, pk: int) -> ReviewInstrument:

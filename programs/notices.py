@@ -24,7 +24,7 @@ from django.utils import dateformat, timezone
 from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind, register, register_after_sent
 from mentorship.notifications.models import Notification
-from programs.access import can_direct, concern_alert_recipients
+from programs.access import can_direct, concern_alert_recipients, relationships_overseen_by
 from programs.domain.reminders import zone
 from programs.models import (
     OPEN_STAGES,
@@ -84,11 +84,7 @@ def local_date(moment: datetime, tz_name: str) -> str:
 
 def _is_director_outside(n: Notification, relationship: Relationship) -> bool:
     """Directors hear about a relationship only if they are not part of it themselves."""
-    if not can_direct(n.recipient, relationship.program_id):
-        return False
-    return not RelationshipMember.objects.filter(
-        relationship=relationship, person__user=n.recipient_id
-    ).exists()
+    return relationships_overseen_by(n.recipient).filter(pk=relationship.pk).exists()
 
 
 # --- Relationship notices (issue 5) ----------------------------------------------------------
@@ -378,10 +374,9 @@ def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     if not can_direct(n.recipient, program_id):
         return None
     day = date.fromisoformat(n.cycle.split(":", 1)[1])
-    mine = RelationshipMember.objects.filter(person__user=n.recipient_id).values("relationship")
     quiet = list(
-        Relationship.objects.filter(program=program_id, stage__in=OPEN_STAGES, quiet_since=day)
-        .exclude(pk__in=mine)
+        relationships_overseen_by(n.recipient)
+        .filter(program=program_id, stage__in=OPEN_STAGES, quiet_since=day)
         .prefetch_related(active_members())
         .order_by("started_on", "pk")
     )

@@ -36,6 +36,7 @@ from programs.models.oversight import (
     ReportExport,
     RosterImport,
     RosterImportStatus,
+    RosterScope,
 )
 from programs.models.people import FacultyProfile, Gender, Invitation
 from programs.models.programs import (
@@ -183,6 +184,7 @@ __all__ = [
     "Role",
     "RosterImport",
     "RosterImportStatus",
+    "RosterScope",
     "SelfAssessment",
     "Topic",
 ]

@@ -45,6 +45,11 @@ class RosterImportStatus(models.TextChoices):
     APPLIED = "applied", "Imported"
 
 
+class RosterScope(models.TextChoices):
+    INSTITUTION = "institution", "The institution's roster (admins)"
+    PROGRAM = "program", "One program's roster (its directors)"
+
+
 class RosterImport(models.Model):
     """An uploaded roster, parsed and checked. Confirming it applies the stored rows, so the
     file is never uploaded twice; `file_sha256` recognises the same file imported again."""
@@ -54,6 +59,10 @@ class RosterImport(models.Model):
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Whose pages the upload belongs to; access reads this column, never the summary.
+    scope = models.CharField(
+        max_length=11, choices=RosterScope.choices, default=RosterScope.INSTITUTION
     )
     file_name = models.CharField(max_length=255)
     file_sha256 = models.CharField(max_length=64, db_index=True)

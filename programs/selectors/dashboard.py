@@ -136,21 +136,29 @@ def with_quiet(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
     )
 
 
-def open_risks() -> QuerySet[RelationshipRisk]:
-    return RelationshipRisk.objects.filter(relationship=OuterRef("pk"), cleared_at__isnull=True)
+def open_risks(risks: QuerySet[RelationshipRisk] | None = None) -> QuerySet[RelationshipRisk]:
+    risks = RelationshipRisk.objects.all() if risks is None else risks
+    return risks.filter(relationship=OuterRef("pk"), cleared_at__isnull=True)
 
 
 def with_signals(
-    relationships: QuerySet[Relationship], *, director_concerns: QuerySet[Concern] | None = None
+    relationships: QuerySet[Relationship],
+    *,
+    director_concerns: QuerySet[Concern] | None = None,
+    risks: QuerySet[RelationshipRisk] | None = None,
+    review_requests: QuerySet[ReviewRequest] | None = None,
 ) -> QuerySet[Relationship]:
     """Quiet, at risk (an uncleared risk flag from reviews), the latest review answer, and —
-    for directors — the number of unresolved concerns they may see."""
-    latest = ReviewResponse.objects.filter(request__relationship=OuterRef("pk")).order_by(
-        "-submitted_at", "-pk"
-    )
+    for directors — the number of unresolved concerns they may see. Directors' pages pass what
+    access lets the viewer read (`concerns_for_director`, `risks_for_director`,
+    `review_requests_for_director`), so a relationship the viewer is in shows none of it."""
+    responses = ReviewResponse.objects.all()
+    if review_requests is not None:
+        responses = responses.filter(request__in=review_requests)
+    latest = responses.filter(request__relationship=OuterRef("pk")).order_by("-submitted_at", "-pk")
     relationships = with_quiet(relationships).annotate(
-        at_risk=Exists(open_risks()),
-        risk_reason=Subquery(open_risks().order_by("-flagged_at").values("reason")[:1]),
+        at_risk=Exists(open_risks(risks)),
+        risk_reason=Subquery(open_risks(risks).order_by("-flagged_at").values("reason")[:1]),
         latest_score=Subquery(
             latest.values("score")[:1], output_field=DecimalField(max_digits=4, decimal_places=2)
         ),
@@ -267,7 +275,12 @@ def _month_starts(today: dt.date, months: int) -> list[dt.date]:
 
 
 def dashboard_for(
-    *, program: Program, director_concerns: QuerySet[Concern], months: int = 12
+    *,
+    program: Program,
+    director_concerns: QuerySet[Concern],
+    risks: QuerySet[RelationshipRisk],
+    review_requests: QuerySet[ReviewRequest],
+    months: int = 12,
 ) -> Dashboard:
     """Everything on the dashboard in eight queries."""
     today = timezone.localdate()
@@ -318,7 +331,10 @@ def dashboard_for(
     # 4. Every relationship's stage, dates, quiet, risk and concerns (small columns only).
     rows = list(
         with_signals(
-            Relationship.objects.filter(program=program), director_concerns=director_concerns
+            Relationship.objects.filter(program=program),
+            director_concerns=director_concerns,
+            risks=risks,
+            review_requests=review_requests,
         )
         .values_list("stage", "started_on", "ended_at", "is_quiet", "at_risk", "concern_count")
         .order_by()
@@ -326,7 +342,7 @@ def dashboard_for(
     stage_counts = Counter(r[0] for r in rows)
     # 5. Reviews due so far and answered, with the score distribution.
     review_rows = list(
-        ReviewRequest.objects.filter(relationship__program=program, opens_on__lte=today)
+        review_requests.filter(relationship__program=program, opens_on__lte=today)
         .values("response__score")
         .annotate(n=Count("pk"), done=Count("pk", filter=Q(completed_at__isnull=False)))
         .order_by()
@@ -537,7 +553,12 @@ class TableFilters:
 
 
 def relationships_table(
-    *, program: Program, filters: TableFilters, director_concerns: QuerySet[Concern]
+    *,
+    program: Program,
+    filters: TableFilters,
+    director_concerns: QuerySet[Concern],
+    risks: QuerySet[RelationshipRisk],
+    review_requests: QuerySet[ReviewRequest],
 ) -> QuerySet[Relationship]:
     """The program's relationships with last and next meeting, the latest review signal and
     the director's concern count, filtered and sorted in SQL (so the paginator's LIMIT applies)."""
@@ -549,7 +570,10 @@ def relationships_table(
         relationship=OuterRef("pk"), side__in=RECEIVING_SIDES, left_at__isnull=True
     ).order_by("person__family_name", "person__given_name")
     relationships = with_signals(
-        Relationship.objects.filter(program=program), director_concerns=director_concerns
+        Relationship.objects.filter(program=program),
+        director_concerns=director_concerns,
+        risks=risks,
+        review_requests=review_requests,
     ).annotate(
         next_meeting_at=Subquery(upcoming.values("starts_at")[:1]),
         mentee_name=Subquery(mentees.values("person__family_name")[:1]),
@@ -679,10 +703,14 @@ def _aggregate(queryset: QuerySet[Any], expression: Any, output_field: Any) -> S
     )
 
 
-def mentor_recognition(*, program: Program, sort: str = "total") -> QuerySet[Membership]:
+def mentor_recognition(
+    *, program: Program, review_requests: QuerySet[ReviewRequest], sort: str = "total"
+) -> QuerySet[Membership]:
     """One row per mentor of the program: current and total mentees, meetings held in their
     relationships, the mean review score given by their mentees with the number of responses
-    (so the page can suppress small numbers), and mentor training completed."""
+    (so the page can suppress small numbers), and mentor training completed. Scores come only
+    from `review_requests` (the viewer's `access.review_requests_for_director`): a director
+    never sees what their own mentees said of them."""
     # Used two levels down (inside each aggregate's subquery), hence the doubled OuterRef.
     guided = RelationshipMember.objects.filter(
         person=OuterRef(OuterRef("person")),
@@ -699,6 +727,7 @@ def mentor_recognition(*, program: Program, sort: str = "total") -> QuerySet[Mem
         starts_at__lte=timezone.now(),
     )
     from_mentees = ReviewResponse.objects.filter(
+        request__in=review_requests,
         request__relationship__in=guided.values("relationship"),
         request__respondent__relationship_memberships__relationship=F("request__relationship"),
         request__respondent__relationship_memberships__side__in=RECEIVING_SIDES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import (
     CharField,
     Count,
@@ -113,16 +115,14 @@ def open_invitations(*, program: Program | None = None) -> QuerySet[Invitation]:
     return invitations.order_by("-created_at")
 
 
-def programs_needing_attention(programs: QuerySet[Program]) -> QuerySet[Program]:
+def programs_needing_attention(
+    programs: QuerySet[Program], *, concerns: QuerySet[Any], risks: QuerySet[Any]
+) -> QuerySet[Program]:
     """What a director should look at first, per program, in one query: open concerns,
-    relationships at risk or flagged quiet, and mentees with no open relationship."""
-    from programs.models import (
-        Concern,
-        ConcernStatus,
-        Relationship,
-        RelationshipMember,
-        RelationshipRisk,
-    )
+    relationships at risk or flagged quiet, and mentees with no open relationship. `concerns`
+    and `risks` are what the viewer may know of (`access.concerns_for_director`,
+    `access.risks_for_director`): never a concern or flag about their own relationship."""
+    from programs.models import ConcernStatus, Relationship, RelationshipMember
     from programs.models.relationships import OPEN_STAGES, RECEIVING_SIDES
 
     def count(queryset: QuerySet) -> Subquery:
@@ -144,7 +144,7 @@ def programs_needing_attention(programs: QuerySet[Program]) -> QuerySet[Program]
     return programs.annotate(
         open_concerns=Coalesce(
             count(
-                Concern.objects.filter(
+                concerns.filter(
                     relationship__program=OuterRef("pk"),
                     status__in=[ConcernStatus.OPEN, ConcernStatus.ACKNOWLEDGED],
                 ).annotate(program_id=F("relationship__program_id"))
@@ -156,9 +156,7 @@ def programs_needing_attention(programs: QuerySet[Program]) -> QuerySet[Program]
                 Relationship.objects.filter(
                     program=OuterRef("pk"),
                     stage__in=OPEN_STAGES,
-                    pk__in=RelationshipRisk.objects.filter(cleared_at__isnull=True).values(
-                        "relationship_id"
-                    ),
+                    pk__in=risks.filter(cleared_at__isnull=True).values("relationship_id"),
                 )
             ),
             0,

@@ -33,7 +33,6 @@ from programs.models import (
     ActionItemStatus,
     AgendaItem,
     AgreementVersion,
-    AssessmentStatus,
     Concern,
     ConcernStatus,
     FacultyProfile,
@@ -478,31 +477,23 @@ def action_items_of(relationship: Relationship) -> QuerySet[ActionItem]:
     )
 
 
-def mentee_goals(relationship: Relationship) -> list[Goal]:
-    """The goals of the latest submitted self-evaluation of each mentee (or peer)."""
+def mentee_goals(relationship: Relationship, *, readable: QuerySet[SelfAssessment]) -> list[Goal]:
+    """The goals each mentee (or peer) of the relationship brings, as far as the viewer may read
+    them: for each, the newest of their versions in `readable` (`access.versions_readable_by`:
+    the viewer's own, or those shared with the viewer). A version nobody shared shows nothing."""
     mentees = RelationshipMember.objects.filter(
         relationship=relationship, side__in=RECEIVING_SIDES, left_at__isnull=True
     ).values("person")
-    latest = (
-        SelfAssessment.objects.filter(
-            person=OuterRef("assessment__person"), status=AssessmentStatus.SUBMITTED
-        )
-        .order_by("-version")
-        .values("pk")[:1]
+    newest_readable = (
+        readable.filter(person=OuterRef("assessment__person")).order_by("-version").values("pk")[:1]
     )
     return list(
-        Goal.objects.filter(
-            assessment__person__in=mentees, assessment__status=AssessmentStatus.SUBMITTED
-        )
-        .annotate(latest_pk=Subquery(latest))
+        Goal.objects.filter(assessment__person__in=mentees, assessment__in=readable)
+        .annotate(latest_pk=Subquery(newest_readable))
         .filter(assessment_id=F("latest_pk"))
         .select_related("assessment__person")
         .order_by("assessment__person__family_name", "horizon", "order")
     )
-
-
-def relationship_goal_progress(relationship: Relationship) -> list[GoalProgress]:
-    return goal_progress(goals=mentee_goals(relationship), relationship_ids=[relationship.pk])
 
 
 # --- One meeting -------------------------------------------------------------------------------
@@ -517,7 +508,9 @@ class CarryOver:
     goals: list[Goal]
 
 
-def carry_over_for(meeting: Meeting) -> CarryOver:
+def carry_over_for(meeting: Meeting, *, goals: list[Goal]) -> CarryOver:
+    """Last time's open action items, and `goals`: the goals the viewer may read
+    (`mentee_goals`)."""
     previous = (
         Meeting.objects.filter(
             relationship=meeting.relationship_id,
@@ -535,7 +528,7 @@ def carry_over_for(meeting: Meeting) -> CarryOver:
         .select_related("owner", "goal")
         .order_by("due_on", "pk")
     )
-    return CarryOver(previous, open_items, mentee_goals(meeting.relationship))
+    return CarryOver(previous, open_items, goals)
 
 
 def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:

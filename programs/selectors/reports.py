@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from programs.exports.reports import Person, RelationshipRow, ReportData, ReviewRow
@@ -49,7 +49,14 @@ def _local_date(value: dt.datetime | None) -> dt.date | None:
     return timezone.localtime(value).date() if value else None
 
 
-def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData:
+def report_data(
+    *,
+    program: Program,
+    start: dt.date,
+    end: dt.date,
+    risks: QuerySet[RelationshipRisk],
+    review_requests: QuerySet[ReviewRequest],
+) -> ReportData:
     since, until = _bounds(start, end)
     people = [
         Person(
@@ -122,11 +129,7 @@ def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData
             program=program
         )
         .annotate(
-            at_risk=Exists(
-                RelationshipRisk.objects.filter(
-                    relationship=OuterRef("pk"), cleared_at__isnull=True
-                )
-            )
+            at_risk=Exists(risks.filter(relationship=OuterRef("pk"), cleared_at__isnull=True))
         )
         .values_list("pk", "kind", "stage", "started_on", "ended_at", "at_risk")
         .iterator(chunk_size=2000)
@@ -163,6 +166,7 @@ def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData
             choice=choice,
         )
         for rid, pid, score, choice, is_mentee in ReviewResponse.objects.filter(
+            request__in=review_requests,
             request__relationship__program=program,
             submitted_at__gte=since,
             submitted_at__lte=until,
@@ -175,7 +179,7 @@ def report_data(*, program: Program, start: dt.date, end: dt.date) -> ReportData
     ]
     requests: dict[int, tuple[int, int]] = {}
     for pid, n, done in (
-        ReviewRequest.objects.filter(
+        review_requests.filter(
             relationship__program=program, opens_on__gte=start, opens_on__lte=end
         )
         .values("respondent_id")

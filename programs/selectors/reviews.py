@@ -58,15 +58,25 @@ def _relationship_filter(relationships: Iterable[Relationship | int] | QuerySet[
 
 def latest_review_signal(
     relationships: Iterable[Relationship | int] | QuerySet[Any],
+    *,
+    risks: QuerySet[RelationshipRisk] | None = None,
+    requests: QuerySet[ReviewRequest] | None = None,
 ) -> dict[int, ReviewSignal]:
     """Per relationship id: open risk flags, the latest scores and the current cycle's
     completion. Three queries for any number of relationships (pass a query set to keep the
-    SQL small for a whole program)."""
+    SQL small for a whole program). Pages pass the viewer's `access.risks_for_director` and
+    `access.review_requests_for_director`; without them (sweeps) every row counts."""
     where = _relationship_filter(relationships)
+    risks = RelationshipRisk.objects.all() if risks is None else risks
+    responses = ReviewResponse.objects.all()
+    if requests is None:
+        requests = ReviewRequest.objects.all()
+    else:
+        responses = responses.filter(request__in=requests)
     reasons: dict[int, list[str]] = defaultdict(list)
     labels = dict(RiskReason.choices)
     for relationship_id, reason in (
-        RelationshipRisk.objects.filter(where, cleared_at__isnull=True)
+        risks.filter(where, cleared_at__isnull=True)
         .order_by("flagged_at")
         .values_list("relationship_id", "reason")
     ):
@@ -75,7 +85,7 @@ def latest_review_signal(
 
     latest: dict[int, dict[int, tuple[Decimal | None, datetime]]] = defaultdict(dict)
     for relationship_id, respondent_id, score, low, high, at in (
-        ReviewResponse.objects.filter(_prefixed(where, "request__"))
+        responses.filter(_prefixed(where, "request__"))
         .order_by("submitted_at")
         .values_list(
             "request__relationship_id",
@@ -94,7 +104,7 @@ def latest_review_signal(
     completion: dict[int, tuple[int, int]] = {}
     current: dict[int, int] = {}
     for relationship_id, cycle, requested, answered in (
-        ReviewRequest.objects.filter(where)
+        requests.filter(where)
         .values("relationship_id", "cycle")
         .annotate(n=Count("pk"), done=Count("pk", filter=Q(completed_at__isnull=False)))
         .values_list("relationship_id", "cycle", "n", "done")
@@ -126,11 +136,12 @@ def _prefixed(condition: Q, prefix: str) -> Q:
     return q
 
 
-def at_risk_relationships(*, program: Program) -> QuerySet[Relationship]:
-    """Open relationships of the program with a risk flag no director has cleared yet."""
-    open_risk = RelationshipRisk.objects.filter(
-        relationship=OuterRef("pk"), cleared_at__isnull=True
-    )
+def at_risk_relationships(
+    *, program: Program, risks: QuerySet[RelationshipRisk]
+) -> QuerySet[Relationship]:
+    """Open relationships of the program with a risk flag no director has cleared yet (of the
+    flags in `risks`: the viewer's `access.risks_for_director`)."""
+    open_risk = risks.filter(relationship=OuterRef("pk"), cleared_at__isnull=True)
     return (
         Relationship.objects.filter(program=program, stage__in=OPEN_STAGES)
         .filter(Exists(open_risk))
@@ -165,12 +176,19 @@ class CompletionRates:
     by_cohort: list[Rate] = field(default_factory=list)
 
 
-def completion_rates(program: Program, *, today: date | None = None) -> CompletionRates:
+def completion_rates(
+    program: Program,
+    *,
+    today: date | None = None,
+    requests: QuerySet[ReviewRequest] | None = None,
+) -> CompletionRates:
     """How many of the review requests opened so far were answered, for the program and for
-    each cohort (one GROUP BY query). "Missed" counts requests whose window closed unanswered."""
+    each cohort (one GROUP BY query). "Missed" counts requests whose window closed unanswered.
+    `requests`: the viewer's `access.review_requests_for_director`."""
     today = today or timezone.localdate()
+    requests = ReviewRequest.objects.all() if requests is None else requests
     rows = (
-        ReviewRequest.objects.filter(relationship__program=program, opens_on__lte=today)
+        requests.filter(relationship__program=program, opens_on__lte=today)
         .values(
             "relationship__cohort_id",
             "relationship__cohort__name",

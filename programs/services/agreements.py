@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from programs.access import versions_readable_by
 from programs.models import (
     DEFAULT_CONFIDENTIALITY,
     DEFAULT_CREDIT,
@@ -114,14 +115,22 @@ def agreement_start(*, relationship: Relationship) -> Agreement:
     return agreement
 
 
-def _mentee_goal_ids(relationship: Relationship) -> set[int]:
+def _mentee_goal_ids(relationship: Relationship, by: Any) -> set[int]:
+    """Goals `by` may put in the agreement: the mentees' goals from versions `by` may read, and
+    those already in the agreement (someone put them there for everyone in it)."""
     mentees = RelationshipMember.objects.filter(
         relationship=relationship, side__in=[MemberSide.MENTEE, MemberSide.PEER]
     ).values("person")
-    return set(Goal.objects.filter(assessment__person__in=mentees).values_list("pk", flat=True))
+    readable = Goal.objects.filter(
+        assessment__person__in=mentees, assessment__in=versions_readable_by(by)
+    )
+    agreed = Goal.objects.filter(agreement_versions__agreement__relationship=relationship)
+    return set(readable.values_list("pk", flat=True)) | set(agreed.values_list("pk", flat=True))
 
 
-def _validate(relationship: Relationship, data: Mapping[str, Any], goals: list[Goal]) -> None:
+def _validate(
+    relationship: Relationship, data: Mapping[str, Any], goals: list[Goal], by: Any
+) -> None:
     errors: dict[str, str] = {}
     if data["cadence_days"] not in MeetingCadence.values:
         errors["cadence_days"] = "Choose how often you will meet."
@@ -144,7 +153,7 @@ def _validate(relationship: Relationship, data: Mapping[str, Any], goals: list[G
         )
     elif review_on < timezone.localdate():
         errors["review_on"] = "The review date has already passed; choose a date from today on."
-    allowed = _mentee_goal_ids(relationship)
+    allowed = _mentee_goal_ids(relationship, by)
     if any(g.pk not in allowed for g in goals):
         errors["goals"] = "Choose goals from the mentee's own self-evaluation."
     if errors:
@@ -178,7 +187,7 @@ def agreement_save(
             "below: compare them with the current agreement, then save again."
         )
     goals = list(goals)
-    _validate(relationship, data, goals)
+    _validate(relationship, data, goals, by)
     latest = agreement.versions.order_by("-number").first()
     assert latest is not None  # every agreement starts with a draft
     new_content = {f: data.get(f, getattr(latest, f)) for f in AGREEMENT_FIELDS}

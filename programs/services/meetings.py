@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from programs.access import versions_readable_by
 from programs.models import (
     ActionItem,
     ActionItemStatus,
@@ -66,13 +67,17 @@ def _lock(meeting: Meeting) -> Meeting:
     )
 
 
-def _mentee_goal(relationship: Relationship, goal: Goal | None) -> None:
+def _mentee_goal(relationship: Relationship, goal: Goal | None, by: Any) -> None:
+    """A goal of one of the relationship's mentees, from a version `by` may read (their own,
+    or one shared with them): linking it must not reveal an unshared goal."""
     if goal is None:
         return
     mentees = RelationshipMember.objects.filter(
         relationship=relationship, side__in=[MemberSide.MENTEE, MemberSide.PEER]
     ).values("person")
-    if not Goal.objects.filter(pk=goal.pk, assessment__person__in=mentees).exists():
+    if not Goal.objects.filter(
+        pk=goal.pk, assessment__person__in=mentees, assessment__in=versions_readable_by(by)
+    ).exists():
         raise ValidationError({"goal": "Choose one of the mentee's own goals."})
 
 
@@ -316,7 +321,7 @@ def agenda_item_add(
     topic = " ".join(topic.split())
     if not topic:
         raise ValidationError({"topic": "Say what you would like to discuss."})
-    _mentee_goal(meeting.relationship, goal)
+    _mentee_goal(meeting.relationship, goal, by)
     order = (meeting.agenda_items.aggregate(m=Max("order"))["m"] or 0) + 1
     item = AgendaItem.objects.create(
         meeting=meeting,
@@ -370,7 +375,7 @@ def action_item_create(
         raise ValidationError({"meeting": "That meeting belongs to another relationship."})
     if due_on is not None and due_on < timezone.localdate():
         raise ValidationError({"due_on": "That date has passed; choose today or a later date."})
-    _mentee_goal(relationship, goal)
+    _mentee_goal(relationship, goal, by)
     item = ActionItem.objects.create(
         relationship=relationship,
         meeting=meeting,

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from mentorship.jobs import JobStopped, given_up_before, heartbeat, requeue_before, stale_before
 from mentorship.queue import enqueue, enqueue_on_commit
-from programs.access import can_direct
+from programs.access import can_direct, review_requests_for_director, risks_for_director
 from programs.exports.files import write_csv, write_pdf, write_xlsx
 from programs.exports.reports import build_report
 from programs.models import ExportFormat, ExportStatus, Program, ReportExport
@@ -90,7 +90,7 @@ def report_export_run(*, export_id: int) -> bool:
     )
     if not claimed:
         return False
-    export = ReportExport.objects.select_related("program").get(pk=export_id)
+    export = ReportExport.objects.select_related("program", "requested_by").get(pk=export_id)
     try:
         with heartbeat(ReportExport, export_id, running_status=ExportStatus.RUNNING):
             name = _write_export(export)
@@ -120,7 +120,14 @@ def _write_export(export: ReportExport) -> str:
     program = export.program
     stamp = f"{export.period_start:%Y%m%d}-{export.period_end:%Y%m%d}"
     name = f"{slugify(program.name)[:60]}-report-{stamp}.{export.format}"
-    data = report_data(program=program, start=export.period_start, end=export.period_end)
+    # What the person who asked may see: never the review signals of their own relationships.
+    data = report_data(
+        program=program,
+        start=export.period_start,
+        end=export.period_end,
+        risks=risks_for_director(export.requested_by),
+        review_requests=review_requests_for_director(export.requested_by),
+    )
     _set_progress(export.pk, 0.2)
     report = build_report(data)
 

@@ -375,13 +375,9 @@ def roster_import_create(
         uploaded_by=by,
         file_name=file_name[:255],
         file_sha256=file_sha256,
+        scope=scope,
         rows=parsed.rows,
-        summary={
-            "columns": parsed.columns,
-            "ignored": parsed.ignored,
-            "kind": parsed.kind,
-            "scope": scope,
-        },
+        summary={"columns": parsed.columns, "ignored": parsed.ignored, "kind": parsed.kind},
     )
     audit_record(
         actor=by,

@@ -38,7 +38,8 @@ PER_PAGE = 50
 @once_per_submission
 @require_http_methods(["GET", "POST"])
 def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    viewer = get_relationship_for_user(request.user, pk, write=True)
+    relationship = viewer.relationship
     form = ConcernForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,6 +58,7 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
         "concerns/concern_form.html",
         {
             "relationship": relationship,
+            "me": viewer.member,
             "program": relationship.program,
             "form": form,
             "others": [

@@ -6,7 +6,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from programs.access import programs_visible_to, roles_for
+from programs.access import (
+    concerns_for_director,
+    programs_visible_to,
+    risks_for_director,
+    roles_for,
+)
 from programs.selectors.assessments import shared_with_me
 from programs.selectors.home import next_steps_for
 from programs.selectors.programs import (
@@ -28,7 +33,9 @@ def home(request: HttpRequest) -> HttpResponse:
             programs_needing_attention(
                 programs_with_counts(programs_visible_to(request.user)).filter(
                     pk__in=roles.director_of
-                )
+                ),
+                concerns=concerns_for_director(request.user),
+                risks=risks_for_director(request.user),
             )
         )
     counts = relationship_counts(profile)

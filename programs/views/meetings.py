@@ -17,7 +17,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorship.emails import absolute_url
-from programs.access import get_meeting_for_user, get_relationship_for_user, private_note_of
+from programs.access import (
+    MeetingAccess,
+    get_meeting_for_user,
+    get_relationship_for_user,
+    private_note_of,
+    versions_readable_by,
+)
 from programs.exports import ics
 from programs.forms.programs import apply_errors
 from programs.forms.relationships import (
@@ -68,7 +74,8 @@ def _viewer_zone(request: HttpRequest) -> str:
 @once_per_submission
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    viewer = get_relationship_for_user(request.user, pk, write=True)
+    relationship = viewer.relationship
     if not relationship.is_open:
         messages.info(request, "This relationship has ended, so no new meetings can be added.")
         return redirect(relationship)
@@ -104,6 +111,7 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "relationship": relationship,
             "program": relationship.program,
+            "me": viewer.member,
             "form": form,
             "others": [m for m in members if m.person.user_id != request.user.pk],
             "meeting": None,
@@ -114,7 +122,8 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request.user, pk)
+    viewer = get_meeting_for_user(request.user, pk)
+    meeting = viewer.meeting
     relationship = meeting.relationship
     if meeting.status != MeetingStatus.SCHEDULED or not relationship.is_open:
         messages.info(request, "Only an upcoming meeting can be changed.")
@@ -151,6 +160,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "program": relationship.program,
             "form": form,
             "meeting": meeting,
+            "me": viewer.member,
             "others": [m for m in members if m.person.user_id != request.user.pk],
         },
         status=400 if request.method == "POST" else 200,
@@ -159,7 +169,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request.user, pk)
+    meeting = get_meeting_for_user(request.user, pk).meeting
     try:
         meeting_cancel(meeting=meeting, by=request.user)
     except ValidationError as e:
@@ -175,16 +185,19 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def render_meeting(
     request: HttpRequest,
-    meeting: Meeting,
+    viewer: MeetingAccess,
     *,
     status: int = 200,
     **forms: Any,
 ) -> HttpResponse:
     """The meeting page; POST handlers re-render it with their bound form on errors."""
+    meeting = viewer.meeting
     relationship = meeting.relationship
     members = relationship_members(relationship)
-    me = next(m for m in members if m.person.user_id == request.user.pk)
-    goals = mentee_goals(relationship)
+    me = next(m for m in members if m.pk == viewer.member.pk)
+    # Only goals from versions the viewer may read: their own, or ones shared with them.
+    readable = versions_readable_by(request.user)
+    goals = mentee_goals(relationship, readable=readable)
     note = private_note_of(request.user, meeting)
     recap = recap_of(meeting)
     now = timezone.now()
@@ -202,7 +215,7 @@ def render_meeting(
         ],
         "viewer_zone": viewer_zone,
         "agenda": list(agenda_of(meeting)),
-        "carry_over": carry_over_for(meeting) if not meeting.is_check_in else None,
+        "carry_over": carry_over_for(meeting, goals=goals) if not meeting.is_check_in else None,
         "items": list(
             meeting.action_items.select_related("owner", "goal").order_by("status", "due_on")
         ),
@@ -241,13 +254,13 @@ def render_meeting(
     return render(request, "meetings/meeting_detail.html", context, status=status)
 
 
-def _member_meeting(request: HttpRequest, pk: int) -> Meeting:
+def _member_meeting(request: HttpRequest, pk: int) -> MeetingAccess:
     return get_meeting_for_user(request.user, pk)
 
 
 def _save_form(
     request: HttpRequest,
-    meeting: Meeting,
+    viewer: MeetingAccess,
     form: Any,
     *,
     save: Callable[[dict[str, Any]], Any],
@@ -264,18 +277,22 @@ def _save_form(
             attach_errors(request, form, e)
         else:
             messages.success(request, success.format(**form.cleaned_data))
-            return redirect(reverse("meeting_detail", args=[meeting.pk]) + anchor)
-    return render_meeting(request, meeting, status=400, **{form_key: form})
+            return redirect(reverse("meeting_detail", args=[viewer.meeting.pk]) + anchor)
+    return render_meeting(request, viewer, status=400, **{form_key: form})
 
 
 @once_per_submission
 @require_POST
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     return _save_form(
         request,
-        meeting,
-        AgendaItemForm(request.POST, goals=mentee_goals(meeting.relationship)),
+        viewer,
+        AgendaItemForm(
+            request.POST,
+            goals=mentee_goals(meeting.relationship, readable=versions_readable_by(request.user)),
+        ),
         save=lambda data: agenda_item_add(meeting=meeting, by=request.user, **data),
         success="Added to the agenda: {topic}.",
         anchor="#agenda",
@@ -285,7 +302,8 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     item = get_object_or_404(AgendaItem, pk=item_pk, meeting=meeting)
     try:
         agenda_item_remove(item=item, by=request.user)
@@ -298,7 +316,8 @@ def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 @require_POST
 def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     form = NotesForm(request.POST)
     if form.is_valid():
         try:
@@ -322,22 +341,23 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
             )
             meeting.refresh_from_db()
             return render_meeting(
-                request, meeting, notes_form=form, notes_conflict=conflict, status=409
+                request, viewer, notes_form=form, notes_conflict=conflict, status=409
             )
         except ValidationError as e:
             attach_errors(request, form, e)
         else:
             messages.success(request, "Shared notes saved.")
             return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#notes")
-    return render_meeting(request, meeting, notes_form=form, status=400)
+    return render_meeting(request, viewer, notes_form=form, status=400)
 
 
 @require_POST
 def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     return _save_versioned(
         request,
-        meeting,
+        viewer,
         PrivateNoteForm(request.POST),
         save=lambda data: private_note_save(
             meeting=meeting, text=data["text"], revision=data["revision"], by=request.user
@@ -353,7 +373,7 @@ def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _save_versioned(
     request: HttpRequest,
-    meeting: Meeting,
+    viewer: MeetingAccess,
     form: Any,
     *,
     save: Callable[[dict[str, Any]], Any],
@@ -375,24 +395,25 @@ def _save_versioned(
             form = type(form)(data)
             form.is_valid()
             form.add_error("text", conflict_message.format(name=conflict.updated_by))
-            meeting.refresh_from_db()
+            viewer.meeting.refresh_from_db()
             return render_meeting(
-                request, meeting, status=409, **{form_key: form, conflict_key: conflict}
+                request, viewer, status=409, **{form_key: form, conflict_key: conflict}
             )
         except ValidationError as e:
             attach_errors(request, form, e)
         else:
             messages.success(request, success.format(**form.cleaned_data))
-            return redirect(reverse("meeting_detail", args=[meeting.pk]) + anchor)
-    return render_meeting(request, meeting, status=400, **{form_key: form})
+            return redirect(reverse("meeting_detail", args=[viewer.meeting.pk]) + anchor)
+    return render_meeting(request, viewer, status=400, **{form_key: form})
 
 
 @require_POST
 def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     return _save_form(
         request,
-        meeting,
+        viewer,
         MeetingLogForm(request.POST),
         save=lambda data: meeting_log(meeting=meeting, by=request.user, **data),
         success="Meeting logged.",
@@ -403,10 +424,11 @@ def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     return _save_versioned(
         request,
-        meeting,
+        viewer,
         RecapForm(request.POST),
         save=lambda data: recap_write(
             meeting=meeting, text=data["text"], revision=data["revision"], by=request.user
@@ -424,7 +446,8 @@ def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
 def recap_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm the recap the person read: the form names its revision. If it was rewritten
     since, nothing is confirmed and the page shows the new text to read (409)."""
-    meeting = _member_meeting(request, pk)
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
     try:
         revision = int(request.POST.get("revision", ""))
     except ValueError:
@@ -433,7 +456,7 @@ def recap_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
         recap_confirm(meeting=meeting, revision=revision, by=request.user)
     except NotesConflict as conflict:
         meeting.refresh_from_db()
-        return render_meeting(request, meeting, status=409, recap_changed=conflict)
+        return render_meeting(request, viewer, status=409, recap_changed=conflict)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
@@ -479,7 +502,7 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 
 @require_GET
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request.user, pk)
+    meeting = get_meeting_for_user(request.user, pk).meeting
     if meeting.is_check_in:
         raise Http404("A check-in is not a calendar event.")
     body = ics.calendar([_event(meeting)], method="PUBLISH")

@@ -21,11 +21,14 @@ from django.views.decorators.http import require_POST
 
 from mentorship import charts
 from programs.access import (
+    RelationshipAccess,
     can_see_ended_reason,
     concerns_for_director,
     director_notes_visible_to,
     get_program_for_director,
     get_relationship_for_director,
+    review_requests_for_director,
+    risks_for_director,
 )
 from programs.exports.reports import neutralise
 from programs.forms.oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
@@ -84,7 +87,10 @@ def _dashboard(request: HttpRequest, program: Program) -> Any:
         if cached is not None:
             return cached
     dashboard = dashboard_for(
-        program=program, director_concerns=concerns_for_director(request.user)
+        program=program,
+        director_concerns=concerns_for_director(request.user),
+        risks=risks_for_director(request.user),
+        review_requests=review_requests_for_director(request.user),
     )
     if seconds:
         cache.set(key, dashboard, seconds)
@@ -173,7 +179,11 @@ def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     filters = _filters(request)
     relationships = relationships_table(
-        program=program, filters=filters, director_concerns=concerns_for_director(request.user)
+        program=program,
+        filters=filters,
+        director_concerns=concerns_for_director(request.user),
+        risks=risks_for_director(request.user),
+        review_requests=review_requests_for_director(request.user),
     )
     page = Paginator(relationships, PER_PAGE).get_page(request.GET.get("page"))
     for r in page:
@@ -223,9 +233,10 @@ def mentor_recognition_view(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     sort = request.GET.get("sort", "total")
     sort = sort if sort in RECOGNITION_SORTS else "total"
-    page = Paginator(mentor_recognition(program=program, sort=sort), PER_PAGE).get_page(
-        request.GET.get("page")
+    rows = mentor_recognition(
+        program=program, sort=sort, review_requests=review_requests_for_director(request.user)
     )
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     for m in page:
         m.score_text = _recognition_score(m)  # type: ignore[attr-defined]
     return render(
@@ -261,7 +272,9 @@ def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpRes
 
     def rows() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(RECOGNITION_COLUMNS)
-        for m in mentor_recognition(program=program, sort="name").iterator(chunk_size=500):
+        for m in mentor_recognition(
+            program=program, sort="name", review_requests=review_requests_for_director(request.user)
+        ).iterator(chunk_size=500):
             yield writer.writerow(
                 [
                     neutralise(v)
@@ -337,16 +350,17 @@ def _back(relationship: Relationship) -> HttpResponse:
 
 
 def _render_director(
-    request: HttpRequest, relationship: Relationship, **forms: Any
+    request: HttpRequest, viewer: RelationshipAccess, **forms: Any
 ) -> HttpResponse:
     from programs.views.relationships import director_view
 
-    return director_view(request, relationship, status=400, **forms)
+    return director_view(request, viewer, status=400, **forms)
 
 
 @require_POST
 def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_director(request.user, pk)
+    viewer = get_relationship_for_director(request.user, pk)
+    relationship = viewer.relationship
     form = _reassign_form(relationship, request.POST)
     if form.is_valid():
         try:
@@ -367,12 +381,13 @@ def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "given.",
             )
             return _back(relationship)
-    return _render_director(request, relationship, reassign_form=form)
+    return _render_director(request, viewer, reassign_form=form)
 
 
 @require_POST
 def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_director(request.user, pk)
+    viewer = get_relationship_for_director(request.user, pk)
+    relationship = viewer.relationship
     form = ExtendPilotForm(request.POST)
     if form.is_valid():
         try:
@@ -386,13 +401,14 @@ def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpRespons
                 request, f"The pilot now runs until {form.cleaned_data['until']:%-d %B %Y}."
             )
             return _back(relationship)
-    return _render_director(request, relationship, pilot_form=form)
+    return _render_director(request, viewer, pilot_form=form)
 
 
 @once_per_submission
 @require_POST
 def director_note_view(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_director(request.user, pk)
+    viewer = get_relationship_for_director(request.user, pk)
+    relationship = viewer.relationship
     form = DirectorNoteForm(request.POST)
     if form.is_valid():
         try:
@@ -407,4 +423,4 @@ def director_note_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Note saved. Only the program's directors can read it.")
             return _back(relationship)
-    return _render_director(request, relationship, note_form=form)
+    return _render_director(request, viewer, note_form=form)

@@ -15,6 +15,7 @@ from programs.access import (
     get_program_for_director,
     get_program_for_user,
     programs_visible_to,
+    risks_for_director,
 )
 from programs.forms.programs import (
     AddMemberForm,
@@ -66,7 +67,11 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "membership": membership,
             "can_direct": directs,
-            "at_risk_count": at_risk_relationships(program=program).count() if directs else 0,
+            "at_risk_count": at_risk_relationships(
+                program=program, risks=risks_for_director(request.user)
+            ).count()
+            if directs
+            else 0,
             "directors": program_directors(program=program),
             "cohorts": program_cohorts(program=program),
         },

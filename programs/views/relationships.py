@@ -16,12 +16,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.access import (
-    can_see_ended_reason,
-    can_see_review_answers,
+    MeetingAccess,
+    RelationshipAccess,
     concerns_for_director,
     concerns_visible_to,
     get_program_for_director,
     get_relationship_for_user,
+    review_requests_for_director,
+    risks_for_director,
+    versions_readable_by,
 )
 from programs.forms.programs import apply_errors
 from programs.forms.relationships import (
@@ -49,10 +52,10 @@ from programs.selectors.relationships import (
     action_items_of,
     agreement_history,
     agreement_state,
+    goal_progress,
     meetings_of,
     mentee_goals,
     program_members_for_pairing,
-    relationship_goal_progress,
     relationship_members,
     with_activity,
 )
@@ -90,22 +93,23 @@ PER_PAGE = 50
 
 
 def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk)
-    if relationship.viewer_member is None:  # type: ignore[attr-defined]
-        return director_view(request, relationship)
-    return _member_view(request, relationship)
+    viewer = get_relationship_for_user(request.user, pk)
+    if viewer.member is None:
+        return director_view(request, viewer)
+    return _member_view(request, viewer)
 
 
 def _member_view(
     request: HttpRequest,
-    relationship: Relationship,
+    viewer: RelationshipAccess,
     *,
     action_form: ActionItemForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    me = relationship.viewer_member  # type: ignore[attr-defined]
+    relationship, me = viewer.relationship, viewer.member
+    assert me is not None
     members = relationship_members(relationship)
-    goals = mentee_goals(relationship)
+    goals = mentee_goals(relationship, readable=versions_readable_by(request.user))
     meetings = list(meetings_of(relationship))
     now = timezone.now()
     upcoming = sorted(
@@ -123,6 +127,7 @@ def _member_view(
         "relationships/relationship_detail.html",
         {
             "relationship": relationship,
+            "viewer": viewer,
             "program": relationship.program,
             "me": me,
             "members": members,
@@ -132,7 +137,7 @@ def _member_view(
             "past": past,
             "open_items": [i for i in items if i.status == ActionItemStatus.OPEN],
             "closed_items": [i for i in items if i.status != ActionItemStatus.OPEN],
-            "goals": relationship_goal_progress(relationship),
+            "goals": goal_progress(goals=goals, relationship_ids=[relationship.pk]),
             "my_concerns": my_concerns,
             "action_form": action_form
             or ActionItemForm(
@@ -148,7 +153,7 @@ def _member_view(
 
 
 def director_view(
-    request: HttpRequest, relationship: Relationship, *, status: int = 200, **forms: Any
+    request: HttpRequest, viewer: RelationshipAccess, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
     """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
     plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
@@ -156,7 +161,7 @@ def director_view(
     from programs.views.oversight import director_tools
 
     relationship = with_activity(
-        Relationship.objects.filter(pk=relationship.pk).select_related("program", "cohort")
+        Relationship.objects.filter(pk=viewer.relationship.pk).select_related("program", "cohort")
     ).get()
     meetings = list(
         Meeting.objects.filter(relationship=relationship)
@@ -164,12 +169,22 @@ def director_view(
         .order_by("-starts_at")
     )
     items = ActionItem.objects.filter(relationship=relationship)
-    signal = latest_review_signal([relationship.pk]).get(relationship.pk, ReviewSignal())
+    show_reviews = viewer.oversees
+    signal = (
+        latest_review_signal(
+            [relationship.pk],
+            risks=risks_for_director(request.user),
+            requests=review_requests_for_director(request.user),
+        ).get(relationship.pk, ReviewSignal())
+        if show_reviews
+        else ReviewSignal()
+    )
     return render(
         request,
         "relationships/relationship_director.html",
         {
             "relationship": relationship,
+            "viewer": viewer,
             "program": relationship.program,
             "members": relationship_members(relationship),
             "agreement": agreement_state(relationship),
@@ -178,7 +193,7 @@ def director_view(
                 "open": items.filter(status=ActionItemStatus.OPEN).count(),
                 "done": items.filter(status=ActionItemStatus.DONE).count(),
             },
-            "show_ended_reason": can_see_ended_reason(request.user, relationship),
+            "show_ended_reason": viewer.oversees,
             "concerns": concerns_for_director(request.user)
             .filter(relationship=relationship)
             .select_related("raised_by"),
@@ -188,7 +203,7 @@ def director_view(
             .values_list("is_quiet", flat=True)
             .get(),
             # Directors who are themselves in the relationship see no review results.
-            "show_reviews": can_see_review_answers(request.user, relationship),
+            "show_reviews": show_reviews,
             "review_signal": signal,
             "at_risk": signal.at_risk,
             **director_tools(request, relationship, **forms),
@@ -202,13 +217,17 @@ def director_view(
 
 @require_http_methods(["GET", "POST"])
 def agreement(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk)
-    me = relationship.viewer_member  # type: ignore[attr-defined]
+    viewer = get_relationship_for_user(request.user, pk)
+    relationship, me = viewer.relationship, viewer.member
     if me is None:
         raise PermissionDenied("The agreement is between the people in the relationship.")
     state = agreement_state(relationship)
     current = state.current
-    goals = mentee_goals(relationship)
+    # The goals the editor may read, plus any already in the agreement (someone put them there
+    # for everyone in it to see; keeping them selectable keeps them on save).
+    goals = mentee_goals(relationship, readable=versions_readable_by(request.user))
+    if current is not None:
+        goals += [g for g in current.goals.all() if g not in goals]
     editing = relationship.is_open and (request.method == "POST" or "edit" in request.GET)
     form = None
     status = 200
@@ -256,6 +275,7 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
         "relationships/agreement.html",
         {
             "relationship": relationship,
+            "viewer": viewer,
             "program": relationship.program,
             "me": me,
             "members": members,
@@ -278,7 +298,7 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         version = agreement_confirm(
             relationship=relationship,
@@ -300,7 +320,7 @@ def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         relationship = relationship_confirm_pilot(relationship=relationship, by=request.user)
     except ValidationError as e:
@@ -316,9 +336,9 @@ def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Step two of the two-click ending: an optional reason for directors, then "End"."""
-    relationship = get_relationship_for_user(request.user, pk)
-    me = relationship.viewer_member  # type: ignore[attr-defined]
-    if me is None and not relationship.viewer_is_director:  # type: ignore[attr-defined]
+    viewer = get_relationship_for_user(request.user, pk)
+    relationship, me = viewer.relationship, viewer.member
+    if me is None and not viewer.directs:
         raise PermissionDenied
     if not relationship.is_open:
         messages.info(request, "This relationship has already ended.")
@@ -351,6 +371,7 @@ def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
         "relationships/end.html",
         {
             "relationship": relationship,
+            "viewer": viewer,
             "program": relationship.program,
             "me": me,
             "others": [m for m in members if me is None or m.person_id != me.person_id],
@@ -362,8 +383,9 @@ def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk)
-    if relationship.viewer_member is None and not relationship.viewer_is_director:  # type: ignore[attr-defined]
+    viewer = get_relationship_for_user(request.user, pk)
+    relationship = viewer.relationship
+    if viewer.member is None and not viewer.directs:
         raise PermissionDenied
     try:
         relationship = relationship_conclude(relationship=relationship, by=request.user)
@@ -383,7 +405,7 @@ def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         relationship_keep_going(relationship=relationship, by=request.user)
     except ValidationError as e:
@@ -395,7 +417,7 @@ def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     stays = request.POST.get("stays_in_touch") == "1"
     try:
         relationship = relationship_mark_alumni(
@@ -419,10 +441,13 @@ def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
 @once_per_submission
 @require_POST
 def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    viewer = get_relationship_for_user(request.user, pk, write=True)
+    relationship = viewer.relationship
     members = relationship_members(relationship)
     form = ActionItemForm(
-        request.POST, members=[m.person for m in members], goals=mentee_goals(relationship)
+        request.POST,
+        members=[m.person for m in members],
+        goals=mentee_goals(relationship, readable=versions_readable_by(request.user)),
     )
     meeting = None
     if request.POST.get("meeting"):
@@ -445,13 +470,16 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
         from programs.views.meetings import render_meeting
 
         meeting.relationship = relationship
-        return render_meeting(request, meeting, action_form=form, status=400)
-    return _member_view(request, relationship, action_form=form, status=400)
+        assert viewer.member is not None
+        return render_meeting(
+            request, MeetingAccess(meeting, viewer.member), action_form=form, status=400
+        )
+    return _member_view(request, viewer, action_form=form, status=400)
 
 
 @require_POST
 def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     item = get_object_or_404(ActionItem, pk=item_pk, relationship=relationship)
     try:
         revision = int(request.POST["revision"]) if "revision" in request.POST else None
@@ -477,7 +505,8 @@ def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
 @once_per_submission
 @require_http_methods(["GET", "POST"])
 def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_user(request.user, pk, write=True)
+    viewer = get_relationship_for_user(request.user, pk, write=True)
+    relationship = viewer.relationship
     form = CheckinForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -501,7 +530,12 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "relationships/checkin_form.html",
-        {"relationship": relationship, "program": relationship.program, "form": form},
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "me": viewer.member,
+            "form": form,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

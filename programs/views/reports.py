@@ -13,7 +13,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from programs.access import get_program_for_director, get_report_export_for_user
+from programs.access import (
+    get_program_for_director,
+    get_report_export_for_user,
+    review_requests_for_director,
+    risks_for_director,
+)
 from programs.exports.files import CONTENT_TYPES
 from programs.exports.reports import build_report
 from programs.forms.oversight import ExportForm, ReportPeriodForm
@@ -33,7 +38,14 @@ def program_reports(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = ReportPeriodForm(request.GET if "start" in request.GET else None)
     start, end = form.period()
-    report = build_report(report_data(program=program, start=start, end=end))
+    data = report_data(
+        program=program,
+        start=start,
+        end=end,
+        risks=risks_for_director(request.user),
+        review_requests=review_requests_for_director(request.user),
+    )
+    report = build_report(data)
     summary = [s for s in report.sections if not all(t.appendix for t in s.tables)]
     exports = ReportExport.objects.filter(program=program, requested_by=request.user)[:5]
     return render(

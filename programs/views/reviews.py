@@ -15,6 +15,8 @@ from programs.access import (
     get_instrument_for_director,
     get_program_for_director,
     get_relationship_for_review_results,
+    review_requests_for_director,
+    risks_for_director,
 )
 from programs.forms.programs import apply_errors
 from programs.forms.reviews import InstrumentForm, ItemFormSet, ReviewForm, RiskClearForm
@@ -144,8 +146,9 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
 
 def program_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
-    at_risk = list(at_risk_relationships(program=program))
-    signals = latest_review_signal(at_risk)
+    risks, requests = risks_for_director(request.user), review_requests_for_director(request.user)
+    at_risk = list(at_risk_relationships(program=program, risks=risks))
+    signals = latest_review_signal(at_risk, risks=risks, requests=requests)
     for r in at_risk:
         r.signal = signals.get(r.pk)  # type: ignore[attr-defined]
     return render(
@@ -154,14 +157,14 @@ def program_reviews(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "program": program,
             "at_risk": at_risk,
-            "rates": completion_rates(program),
+            "rates": completion_rates(program, requests=requests),
             "instrument": instrument_for(program),
         },
     )
 
 
 def review_results(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_review_results(request.user, pk)
+    relationship = get_relationship_for_review_results(request.user, pk).relationship
     return _results(request, relationship, RiskClearForm())
 
 
@@ -185,7 +188,7 @@ def _results(
 
 @require_POST
 def risk_clear_view(request: HttpRequest, pk: int) -> HttpResponse:
-    relationship = get_relationship_for_review_results(request.user, pk)
+    relationship = get_relationship_for_review_results(request.user, pk).relationship
     form = RiskClearForm(request.POST)
     risk = open_risks(relationship).first()
     if risk is None:

@@ -18,7 +18,9 @@ from programs.models import (
     Meeting,
     Relationship,
     RelationshipMember,
+    RelationshipRisk,
     RelationshipStage,
+    ReviewRequest,
 )
 from programs.selectors.dashboard import TableFilters, relationships_table, with_quiet
 from programs.services.relationships import (
@@ -160,6 +162,8 @@ def test_the_table_filters_by_mentor_and_by_the_mentees_rank(program, director):
         program=program,
         filters=TableFilters(mentor=mentor_id),
         director_concerns=Concern.objects.none(),
+        risks=RelationshipRisk.objects.all(),
+        review_requests=ReviewRequest.objects.all(),
     )
     assert [r.pk for r in rows] == [pairs[1].pk]
     senior = AcademicRank.objects.order_by("-order").first()
@@ -170,6 +174,8 @@ def test_the_table_filters_by_mentor_and_by_the_mentees_rank(program, director):
         program=program,
         filters=TableFilters(rank=senior.pk),
         director_concerns=Concern.objects.none(),
+        risks=RelationshipRisk.objects.all(),
+        review_requests=ReviewRequest.objects.all(),
     )
     assert [r.pk for r in rows] == [pairs[2].pk]
 

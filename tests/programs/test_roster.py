@@ -424,3 +424,24 @@ def test_a_roster_confirmed_while_the_relay_and_broker_are_down_is_no_error(
     invitations = Notification.objects.filter(kind=Kind.INVITATION)
     assert invitations.count() == 5
     assert set(invitations.values_list("status", flat=True)) == {Status.PENDING}
+
+
+def test_a_roster_upload_belongs_to_the_pages_its_column_names(program, director, admin):
+    """Access reads the `scope` column, not a key of the JSON summary: a summary saying
+    otherwise changes nothing."""
+    from django.http import Http404
+
+    from programs.access import get_roster_import_for_user
+    from programs.models import RosterImport, RosterScope
+
+    roster = RosterImport.objects.create(
+        program=program,
+        uploaded_by=director,
+        scope=RosterScope.PROGRAM,
+        file_name="r.csv",
+        file_sha256="x",
+        summary={"scope": "institution"},
+    )
+    assert get_roster_import_for_user(director, roster.pk, program) == roster
+    with pytest.raises(Http404):
+        get_roster_import_for_user(director, roster.pk, None)

@@ -25,7 +25,14 @@ from programs.exports.reports import (
     neutralise,
     suppressed_groups,
 )
-from programs.models import AuditEvent, Concern, ExportStatus, ReportExport
+from programs.models import (
+    AuditEvent,
+    Concern,
+    ExportStatus,
+    RelationshipRisk,
+    ReportExport,
+    ReviewRequest,
+)
 from programs.selectors.reports import report_data
 from programs.services.relationships import relationship_end
 from programs.services.reports import report_export_run
@@ -238,7 +245,13 @@ def _export(client, program, fmt="csv", follow=False):
 @pytest.mark.django_db
 def test_report_data_uses_a_fixed_number_of_queries(busy_program, django_assert_max_num_queries):
     with django_assert_max_num_queries(9):
-        data = report_data(program=busy_program, start=D(2020, 1, 1), end=timezone.localdate())
+        data = report_data(
+            program=busy_program,
+            start=D(2020, 1, 1),
+            end=timezone.localdate(),
+            risks=RelationshipRisk.objects.all(),
+            review_requests=ReviewRequest.objects.all(),
+        )
     assert len(data.relationships) == 6
 
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0009_default_review_instrument"),
+        ("programs", "0010_roster_import_scope"),
     ]
 
     operations = [
