@@ -46,7 +46,8 @@ def program_new(request: HttpRequest) -> HttpResponse:
     form = ProgramCreateForm(request.POST or None, instance=Program())
     if request.method == "POST" and form.is_valid():
         try:
-            program = program_create(by=request.user, **form.cleaned_data)
+            fields = {k: v for k, v in form.cleaned_data.items() if k != "revision"}
+            program = program_create(by=request.user, **fields)
         except ValidationError as e:
             apply_errors(form, e)
         else:
