@@ -55,3 +55,18 @@ def explain_pairs(
         ]
         for explanation in explain.explain_pairs(named, pairs, weights, mode=mode)
     ]
+
+
+def unmatched_reason_words(code: str) -> str:
+    """What an unmatched person's reason code means, in the words the run page shows."""
+    return {
+        "no_eligible_mentor": "no mentor in the program may be paired with them",
+        "capacity_exhausted": "every suitable mentor is full",
+        "zero_score_only": "the only mentors with room are no fit at all",
+        "already_on_board": "the only mentors with room are already on their board",
+        "no_eligible_peer": "no peer may be paired with them",
+        "not_paired": "every suitable peer was paired with a closer fit (or an odd number)",
+        "too_few_mentees": "too few mentees to form a group",
+        "no_compatible_group": "no group could take them",
+        "no_self_evaluation": "has not submitted a self-evaluation (matched on profile only)",
+    }.get(code, code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from matching.engine.scoring import CRITERIA, DEFAULT_WEIGHTS
 from matching.models import PairRuleKind, RunMode
 from matching.services import DECLINE_DEFAULT
-from programs.forms.programs import PlainTextMixin
+from programs.forms.programs import IdsChoiceField, PlainTextMixin
+from programs.forms.relationships import OverridesMixin
 from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,
@@ -101,7 +102,8 @@ class WeightsForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         values = [data.get(name) for name in CRITERIA]
         if all(v is not None for v in values) and not any(values):
             raise ValidationError(
@@ -124,7 +126,7 @@ class RunForm(forms.Form):
         help_text="Otherwise the total fit is maximised, which may leave a hard-to-place mentee "
         "unmatched when matching them would lower the fit of others.",
     )
-    areas = forms.ModelMultipleChoiceField(
+    areas = IdsChoiceField(
         label="Need areas for each mentee's board (mosaic only)",
         queryset=NeedArea.objects.filter(is_active=True),
         required=False,
@@ -134,14 +136,17 @@ class RunForm(forms.Form):
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = [MODEL_TO_RUN[m] for m in program.allowed_models if m in MODEL_TO_RUN]
-        self.fields["mode"].choices = [(m.value, m.label) for m in RunMode if m in allowed] or [
-            (RunMode.ONE_TO_ONE.value, RunMode.ONE_TO_ONE.label)
-        ]
-        self.fields["mode"].initial = self.fields["mode"].choices[0][0]
-        self.fields["cohort"].queryset = Cohort.objects.filter(program=program)
+        cast(forms.ChoiceField, self.fields["mode"]).choices = [
+            (m.value, m.label) for m in RunMode if m in allowed
+        ] or [(RunMode.ONE_TO_ONE.value, RunMode.ONE_TO_ONE.label)]
+        self.fields["mode"].initial = cast(forms.ChoiceField, self.fields["mode"]).choices[0][0]  # type: ignore[index]
+        cast(forms.ModelChoiceField, self.fields["cohort"]).queryset = Cohort.objects.filter(
+            program=program
+        )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("mode") == RunMode.MOSAIC and not data.get("areas"):
             self.add_error("areas", "Choose the need areas each board should cover (two to four).")
         return data
@@ -153,7 +158,7 @@ def _people(program: Program, roles: tuple[str, ...]) -> Any:
     ).order_by("family_name", "given_name")
 
 
-class PairRuleForm(forms.Form):
+class PairRuleForm(PlainTextMixin, forms.Form):
     mentee = forms.ModelChoiceField(queryset=FacultyProfile.objects.none())
     mentor = forms.ModelChoiceField(queryset=FacultyProfile.objects.none())
     kind = forms.ChoiceField(label="Rule", choices=PairRuleKind.choices)
@@ -161,11 +166,16 @@ class PairRuleForm(forms.Form):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentee"].queryset = _people(program, MENTEE_ROLES)
-        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)
+        cast(forms.ModelChoiceField, self.fields["mentee"]).queryset = _people(
+            program, MENTEE_ROLES
+        )
+        cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = _people(
+            program, MENTOR_ROLES
+        )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("mentee") and data.get("mentee") == data.get("mentor"):
             self.add_error("mentor", "Choose someone other than the mentee.")
         return data
@@ -176,10 +186,12 @@ class ChooseMenteeForm(forms.Form):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentee"].queryset = _people(program, MENTEE_ROLES)
+        cast(forms.ModelChoiceField, self.fields["mentee"]).queryset = _people(
+            program, MENTEE_ROLES
+        )
 
 
-class AssignForm(forms.Form):
+class AssignForm(OverridesMixin, forms.Form):
     mentor = forms.ModelChoiceField(
         queryset=FacultyProfile.objects.none(), widget=forms.HiddenInput
     )
@@ -192,15 +204,20 @@ class AssignForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    override_capacity = forms.BooleanField(
-        label="Assign even though this mentor is at capacity",
-        required=False,
-        help_text="Only with the mentor's agreement; it is recorded in the audit log.",
-    )
 
-    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        program: Program,
+        override_choices: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)
+        if override_choices:
+            self.add_overrides(override_choices)
+        cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = _people(
+            program, MENTOR_ROLES
+        )
 
 
 class ChangeMentorForm(forms.Form):
@@ -208,4 +225,6 @@ class ChangeMentorForm(forms.Form):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].queryset = _people(program, MENTOR_ROLES)
+        cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = _people(
+            program, MENTOR_ROLES
+        )

@@ -174,6 +174,7 @@ class RunStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
     DISCARDED = "discarded", "Discarded"
     STOPPED = "stopped", "Stopped"
+    SUPERSEDED = "superseded", "Superseded by a newer published proposal"
 
 
 class MatchRun(models.Model):
@@ -226,6 +227,7 @@ class MatchRun(models.Model):
             RunStatus.PUBLISHED,
             RunStatus.DISCARDED,
             RunStatus.STOPPED,
+            RunStatus.SUPERSEDED,
         )
 
 

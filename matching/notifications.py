@@ -28,11 +28,14 @@ def _request_id(n: Notification) -> int | None:
 
 @register(Kind.MENTOR_REQUEST)
 def mentor_request_context(n: Notification) -> dict[str, Any] | None:
+    request_id = _request_id(n)
+    if request_id is None:
+        return None
     request = (
         MentorRequest.objects.select_related(
             "program", "mentee__user", "mentor__user", "focus_area", "relationship"
         )
-        .filter(pk=_request_id(n))
+        .filter(pk=request_id)
         .first()
     )
     event = n.cycle
@@ -44,7 +47,7 @@ def mentor_request_context(n: Notification) -> dict[str, Any] | None:
     if event == "received":
         url = reverse("matching:request_detail", args=[request.pk])
     elif event == "accepted" and request.relationship_id:
-        url = request.relationship.get_absolute_url()
+        url = request.relationship.get_absolute_url()  # type: ignore[union-attr]
     elif event == "filled":
         url = reverse("matching:my_requests")
     else:

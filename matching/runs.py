@@ -17,7 +17,7 @@ from matching.engine.solvers import (
     form_peer_groups,
     pair_peers,
 )
-from matching.explanations import explain_pairs
+from matching.explanations import explain_pairs, unmatched_reason_words
 from matching.models import MatchRun, MatchSuggestion, RunMode
 from matching.sources import Problem, load_problem
 from programs.models import FacultyProfile
@@ -149,7 +149,7 @@ def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
             pairs, result.area, result.scores, breakdowns, strict=True
         )
     ]
-    unfilled = {}
+    unfilled: dict[int, list[str]] = {}
     for (i, seat), reason in result.unfilled.items():
         unfilled.setdefault(i, []).append(f"{areas[seat].name}: {reason}")
     summary.update(
@@ -316,7 +316,8 @@ def _current_pairs(run: MatchRun) -> set[tuple[int, int]]:
         relationship__program=run.program,
         relationship__stage__in=OPEN_STAGES,
     ).values_list("relationship_id", "person_id", "side")
-    receiving, guiding = {}, {}
+    receiving: dict[int, list[int]] = {}
+    guiding: dict[int, list[int]] = {}
     for relationship, person, side in members:
         if side in RECEIVING_SIDES:
             receiving.setdefault(relationship, []).append(person)
@@ -389,7 +390,6 @@ def _unmatched(problem: Problem, reasons: dict[int, str]) -> list[dict[str, Any]
 
 
 def _name_unmatched(summary: dict[str, Any]) -> None:
-    from matching.services import unmatched_reason_words
 
     people = {row["person"] for row in summary.get("unmatched", [])}
     names = {

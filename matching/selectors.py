@@ -25,18 +25,17 @@ from matching.models import (
 )
 from matching.services import EXCLUSION_WORDS, program_weights
 from matching.sources import load_problem
+from programs.domain.figures import DIMENSIONS, GroupRate, Mentee, match_rates_by_group, rate
 from programs.models import (
-    MENTEE_ROLES,
     FacultyProfile,
     Gender,
     Membership,
-    MembershipStatus,
     Program,
     Relationship,
 )
 from programs.models.relationships import GUIDING_SIDES, OPEN_STAGES, RECEIVING_SIDES
+from programs.selectors.figures import active_mentees, has_mentor, load_text, mentor_loads
 
-SMALL_CELL = 5  # groups smaller than this are not reported, so nobody can be singled out
 ROTATION_BAND = 3.0  # mentors within this many points share a band whose order rotates weekly
 
 
@@ -101,7 +100,7 @@ def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
     people = FacultyProfile.objects.select_related(
         "user", "institution", "department", "rank", "stream"
     ).in_bulk([problem.mentor_ids[j] for j in chosen + hidden_js])
-    breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)
+    breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)  # type: ignore[misc]
     by_mentor = {r.mentor_id: r for r in pending}
 
     def entry(j: int, breakdown: list[dict[str, Any]]) -> ShortlistEntry:
@@ -115,8 +114,8 @@ def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
         )
 
     return Shortlist(
-        entries=[entry(j, b) for j, b in zip(chosen, breakdowns, strict=True)],
-        hidden=[entry(j, []) for j in hidden_js],
+        entries=[entry(j, b) for j, b in zip(chosen, breakdowns, strict=True)],  # type: ignore[arg-type]
+        hidden=[entry(j, []) for j in hidden_js],  # type: ignore[arg-type]
         pending=pending,
         answered=_answered(requests),
         has_self_evaluation=not problem.without_self_evaluation,
@@ -207,7 +206,7 @@ class MentorOption:
 
     @property
     def excluded_words(self) -> list[str]:
-        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]
+        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]  # type: ignore[call-overload]
 
 
 def mentor_options(
@@ -229,6 +228,7 @@ def mentor_options(
             "person_id", "mentor_capacity"
         )
     )
+    loads = mentor_loads(program=program, person_ids=problem.mentor_ids)
     eligible = [j for j in range(len(problem.mentor_ids)) if j not in excluded]
     breakdowns = (
         dict(
@@ -239,14 +239,13 @@ def mentor_options(
     )
     options = []
     for j, pk in enumerate(problem.mentor_ids):
-        free = int(problem.features.mentor_capacity[j])
         options.append(
             MentorOption(
                 mentor=people[pk],
                 score=None if j in excluded else round(float(scored.scores[0, j]), 1),
                 excluded=excluded.get(j, []),
                 breakdown=breakdowns.get(j, []),
-                load=f"{capacity.get(pk, 0) - free} of {capacity.get(pk, 0)} places taken",
+                load=load_text(loads.get(pk, 0), capacity.get(pk, 0)),
             )
         )
     options.sort(key=lambda o: (o.score is None, -(o.score or 0), o.mentor.display_name))
@@ -259,7 +258,7 @@ def mentor_options(
 @dataclass
 class FairnessRow:
     group: str
-    people: int | None  # None = fewer than SMALL_CELL, suppressed
+    people: int | None  # None = hidden (a small cell, or its complement)
     matched: int | None
     rate: float | None
     mean_score: float | None
@@ -271,44 +270,68 @@ class FairnessTable:
     rows: list[FairnessRow]
 
 
-def fairness(*, program: Program, run: MatchRun | None = None) -> list[FairnessTable]:
+@dataclass
+class Fairness:
+    summary: FairnessRow  # all active mentees: the program's match rate
+    tables: list[FairnessTable]
+    groups: list[GroupRate]  # the same figures, for the chart
+
+
+def fairness(*, program: Program, run: MatchRun | None = None) -> Fairness:
     """Match rate and mean fit by rank, stream and (aggregate) gender for the program's active
-    mentees — from a proposal when given, else from current relationships. Cells under five
-    people are suppressed."""
-    mentees = list(
-        Membership.objects.filter(
-            program=program, role__in=MENTEE_ROLES, status=MembershipStatus.ACTIVE
+    mentees — from a proposal when given, else "has a mentor now" (`selectors.figures`, as on
+    the dashboard and in the report). Small cells and their complements are hidden by the one
+    suppression rule, `domain.figures.hidden_groups`."""
+    rows = list(
+        active_mentees(program)
+        .annotate(matched=has_mentor())
+        .values_list(
+            "person_id", "person__rank__name", "person__stream__name", "person__gender", "matched"
         )
-        .select_related("person__rank", "person__stream")
-        .values("person_id", "person__rank__name", "person__stream__name", "person__gender")
     )
-    scores = _scores_by_mentee(program, run, [m["person_id"] for m in mentees])
+    scores = _scores_by_mentee(program, run, [row[0] for row in rows])
     genders = dict(Gender.choices)
+    people = {
+        pk: Mentee(
+            rank or "",
+            stream or "",
+            genders.get(gender, "") if gender else "",
+            pk in scores if run is not None else bool(matched),
+        )
+        for pk, rank, stream, gender, matched in rows
+    }
+    groups = match_rates_by_group(people.values())
+    fits: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for pk, mentee in people.items():
+        if mentee.matched and pk in scores:
+            fits[("", "")].append(scores[pk])
+            for dimension in DIMENSIONS:
+                fits[(dimension, mentee.group(dimension))].append(scores[pk])
     tables = []
-    for dimension, key, label in (
-        ("Academic rank", "person__rank__name", lambda v: v or "Not given"),
-        ("Academic stream", "person__stream__name", lambda v: v or "Not given"),
-        ("Gender", "person__gender", lambda v: genders.get(v, "Not given") if v else "Not given"),
-    ):
-        groups: dict[str, list[int]] = defaultdict(list)
-        for m in mentees:
-            groups[label(m[key])].append(m["person_id"])
-        rows = [_fairness_row(name, people, scores) for name, people in sorted(groups.items())]
-        tables.append(FairnessTable(dimension, rows))
-    return tables
-
-
-def _fairness_row(name: str, people: list[int], scores: dict[int, float]) -> FairnessRow:
-    if len(people) < SMALL_CELL:
-        return FairnessRow(name, None, None, None, None)
-    matched = [scores[p] for p in people if p in scores]
-    return FairnessRow(
-        group=name,
-        people=len(people),
-        matched=len(matched),
-        rate=round(100 * len(matched) / len(people)),
-        mean_score=round(sum(matched) / len(matched), 1) if matched else None,
+    for dimension in DIMENSIONS:
+        table_rows = [
+            FairnessRow(g.group, None, None, None, None)
+            if g.hidden
+            else FairnessRow(
+                g.group, g.people, g.matched, g.rate, _mean(fits[(dimension, g.group)])
+            )
+            for g in groups
+            if g.dimension == dimension
+        ]
+        tables.append(FairnessTable(dimension, table_rows))
+    matched = sum(m.matched for m in people.values())
+    summary = FairnessRow(
+        "All active mentees",
+        len(people),
+        matched,
+        rate(matched, len(people)),
+        _mean(fits[("", "")]),
     )
+    return Fairness(summary, tables, groups)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
 
 
 def _scores_by_mentee(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -37,27 +38,36 @@ from matching.models import (
     ShortlistMark,
     SuggestionStatus,
 )
-from matching.sources import load_problem
+from matching.sources import _open_guiding_counts, load_problem
+from mentorship.accounts.models import User
 from mentorship.jobs import JobStopped, given_up_before, heartbeat, requeue_before, stale_before
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from mentorship.queue import enqueue, enqueue_on_commit
 from programs.models import (
     MENTEE_ROLES,
-    MENTOR_ROLES,
     Cohort,
     FacultyProfile,
     Membership,
-    MembershipStatus,
+    MemberSide,
     NeedArea,
     Program,
     Relationship,
     RelationshipKind,
     RelationshipSource,
 )
-from programs.models.relationships import GUIDING_SIDES, OPEN_STAGES, RECEIVING_SIDES
 from programs.services.audit import audit_record
-from programs.services.relationships import relationship_create
+from programs.services.pairing import (
+    NO_OVERRIDES,
+    Overrides,
+    PairingBatch,
+    PairingRefused,
+    Proposed,
+    Reason,
+    Rule,
+    pairing_reasons,
+)
+from programs.services.relationships import proposed_relationship, relationship_create
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +99,7 @@ def program_weights(program: Program) -> dict[str, float]:
 
 
 @transaction.atomic
-def weights_update(*, program: Program, weights: Mapping[str, float], by: Any) -> MatchSettings:
+def weights_update(*, program: Program, weights: Mapping[str, float], by: User) -> MatchSettings:
     try:
         full = validate_weights(weights)
     except ValueError as e:
@@ -103,7 +113,7 @@ def weights_update(*, program: Program, weights: Mapping[str, float], by: Any) -
 
 @transaction.atomic
 def conflict_declare(
-    *, person: FacultyProfile, other: FacultyProfile, by: Any, note: str = ""
+    *, person: FacultyProfile, other: FacultyProfile, by: User, note: str = ""
 ) -> ConflictOfInterest:
     if person.pk == other.pk:
         raise MatchingError("A conflict of interest needs two different people.")
@@ -122,7 +132,7 @@ def pair_rule_set(
     mentee: FacultyProfile,
     mentor: FacultyProfile,
     kind: str,
-    by: Any,
+    by: User,
     note: str = "",
 ) -> PairRule:
     if kind not in PairRuleKind.values:
@@ -130,7 +140,10 @@ def pair_rule_set(
     opposite = {PairRuleKind.PIN: PairRuleKind.FORBID, PairRuleKind.FORBID: PairRuleKind.PIN}
     if kind in opposite:
         PairRule.objects.filter(
-            program=program, mentee=mentee, mentor=mentor, kind=opposite[kind]
+            program=program,
+            mentee=mentee,
+            mentor=mentor,
+            kind=opposite[kind],  # type: ignore[index]
         ).delete()
     if kind == PairRuleKind.PIN:
         # One pin per mentee: pinning a new mentor replaces the old pin.
@@ -147,7 +160,7 @@ def pair_rule_set(
 
 
 @transaction.atomic
-def pair_rule_remove(*, rule: PairRule, by: Any) -> None:
+def pair_rule_remove(*, rule: PairRule, by: User) -> None:
     audit_record(
         actor=by, verb=f"matching.rule_{rule.kind}_remove", target=rule, program=rule.program
     )
@@ -212,7 +225,7 @@ def request_send(
     mentor: FacultyProfile,
     message: str,
     focus_area: NeedArea | None = None,
-    by: Any,
+    by: User,
 ) -> MentorRequest:
     _membership(program, mentee, MENTEE_ROLES)
     # Lock the mentee's membership so two quick requests cannot both slip under the limit.
@@ -228,10 +241,16 @@ def request_send(
             "or wait for an answer, before asking someone else."
         )
     fit = pair_fit(program=program, mentee=mentee, mentor=mentor)
-    if fit["excluded"]:
+    refused = pairing_reasons(_one_to_one(program, mentee, mentor, focus_area, "request"))
+    if fit["excluded"] or refused:
         # The reason may be confidential (a conflict, a reporting line): say only that it is not
         # possible, and log the reason for directors.
-        logger.info("Request %s→%s refused: %s", mentee.pk, mentor.pk, fit["excluded"])
+        logger.info(
+            "Request %s→%s refused: %s",
+            mentee.pk,
+            mentor.pk,
+            fit["excluded"] or [r.code for r in refused],
+        )
         raise MatchingError(
             f"{mentor.display_name} cannot take a request from you in {program.name} right now. "
             "Please choose another mentor from your shortlist."
@@ -274,58 +293,28 @@ def _refuse_unless_pending(request: MentorRequest) -> None:
 
 
 def open_guiding_count(*, program: Program, person: FacultyProfile) -> int:
-    return (
-        Relationship.objects.filter(
-            program=program,
-            stage__in=OPEN_STAGES,
-            members__person=person,
-            members__side__in=GUIDING_SIDES,
-            members__left_at__isnull=True,
-        )
-        .distinct()
-        .count()
-    )
+    return _open_guiding_counts(program, [person.pk]).get(person.pk, 0)
 
 
 @transaction.atomic
-def request_accept(*, request: MentorRequest, by: Any, message: str = "") -> Relationship:
+def request_accept(*, request: MentorRequest, by: User, message: str = "") -> Relationship:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     program, mentee, mentor = request.program, request.mentee, request.mentor
-    # Lock both memberships in id order: concurrent acceptances queue here.
-    locked = list(
-        Membership.objects.select_for_update()
-        .filter(program=program, person__in=[mentee, mentor])
-        .order_by("pk")
-    )
-    mentor_membership = next((m for m in locked if m.person_id == mentor.pk), None)
-    if mentor_membership is None or mentor_membership.role not in MENTOR_ROLES:
-        raise MatchingError(f"You are no longer a mentor in {program.name}.")
-    if mentor_membership.status == MembershipStatus.PAUSED:
-        raise MatchingError(
-            "Your participation is paused. Ask the program team to resume it before accepting."
+    # The gate locks both memberships in id order: concurrent acceptances queue there.
+    try:
+        relationship = relationship_create(
+            program=program,
+            kind=RelationshipKind.ONE_TO_ONE,
+            mentees=[mentee],
+            mentors=[mentor],
+            focus_area=request.focus_area,
+            is_remote=mentee.institution_id != mentor.institution_id,
+            source=RelationshipSource.REQUEST,
+            by=by,
         )
-    taken = open_guiding_count(program=program, person=mentor)
-    if taken >= mentor_membership.mentor_capacity:
-        raise MatchingError(
-            f"You already mentor {taken} of your {mentor_membership.mentor_capacity} places in "
-            f"{program.name}. Raise your capacity on “What I offer”, or decline this request."
-        )
-    if request.focus_area_id and _has_open_mentor_for(program, mentee, request.focus_area_id):
-        raise MatchingError(
-            f"{mentee.display_name} has just been matched with another mentor for "
-            f"{request.focus_area.name}. The request is closed."
-        )
-    relationship = relationship_create(
-        program=program,
-        kind=RelationshipKind.ONE_TO_ONE,
-        mentees=[mentee],
-        mentors=[mentor],
-        focus_area=request.focus_area,
-        is_remote=mentee.institution_id != mentor.institution_id,
-        source=RelationshipSource.REQUEST,
-        by=by,
-    )
+    except PairingRefused as e:
+        raise MatchingError(_to_the_mentor(e.reasons, request)) from None
     request.status = RequestStatus.ACCEPTED
     request.responded_at = timezone.now()
     request.response_message = message
@@ -348,19 +337,41 @@ def request_accept(*, request: MentorRequest, by: Any, message: str = "") -> Rel
     return relationship
 
 
-def _has_open_mentor_for(program: Program, mentee: FacultyProfile, area_id: int) -> bool:
-    return Relationship.objects.filter(
-        program=program,
-        stage__in=OPEN_STAGES,
-        focus_area_id=area_id,
-        members__person=mentee,
-        members__side__in=RECEIVING_SIDES,
-        members__left_at__isnull=True,
-    ).exists()
+def _to_the_mentor(reasons: list[Reason], request: MentorRequest) -> str:
+    """The gate's reasons in the accepting mentor's words. Confidential ones (a conflict, a
+    director's rule, a reporting line) are not spelled out: the directors can explain."""
+    program, mentee = request.program, request.mentee
+    words = []
+    for r in reasons:
+        if r.code == Rule.PAUSED:
+            words.append(
+                "Your participation is paused. Ask the program team to resume it before accepting."
+            )
+        elif r.code == Rule.NOT_ACCEPTING:
+            words.append("You are not taking new mentees; change that on “What I offer” first.")
+        elif r.code == Rule.CAPACITY:
+            words.append(
+                f"You already mentor {r.data['load']} of your {r.data['capacity']} places in "
+                f"{program.name}. Raise your capacity on “What I offer”, or decline this request."
+            )
+        elif r.code == Rule.NOT_MENTOR:
+            words.append(f"You are no longer a mentor in {program.name}.")
+        elif r.code in (Rule.AREA_COVERED, Rule.ONE_MENTOR, Rule.ALREADY_ON_BOARD):
+            area = f" for {request.focus_area.name}" if request.focus_area else ""
+            words.append(
+                f"{mentee.display_name} has just been matched with another mentor{area}. "
+                "The request is closed."
+            )
+        else:
+            words.append(
+                f"This pairing is not possible in {program.name}; the program's directors can "
+                "explain."
+            )
+    return " ".join(dict.fromkeys(words))
 
 
 @transaction.atomic
-def request_decline(*, request: MentorRequest, by: Any, message: str = "") -> MentorRequest:
+def request_decline(*, request: MentorRequest, by: User, message: str = "") -> MentorRequest:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     request.status = RequestStatus.DECLINED
@@ -373,7 +384,7 @@ def request_decline(*, request: MentorRequest, by: Any, message: str = "") -> Me
 
 
 @transaction.atomic
-def request_withdraw(*, request: MentorRequest, by: Any) -> MentorRequest:
+def request_withdraw(*, request: MentorRequest, by: User) -> MentorRequest:
     request = _lock_request(request)
     _refuse_unless_pending(request)
     request.status = RequestStatus.WITHDRAWN
@@ -426,18 +437,14 @@ def manual_assign(
     mentor: FacultyProfile,
     focus_area: NeedArea | None = None,
     roles: Iterable[str] = (),
-    override_capacity: bool = False,
-    by: Any,
+    overrides: Overrides = NO_OVERRIDES,
+    rematch_of: Relationship | None = None,
+    by: User,
 ) -> Relationship:
-    """A director pairs two people after seeing their fit. Hard exclusions still apply; a full
-    mentor can be given one more mentee only deliberately (`override_capacity`)."""
+    """A director pairs two people after seeing their fit (or rematches a mentee whose
+    relationship ended). Every hard rule applies through the pairing gate; a rule that may be
+    set aside is set aside only deliberately, one rule at a time, with a why (`overrides`)."""
     fit = pair_fit(program=program, mentee=mentee, mentor=mentor)
-    blocking = [c for c in fit["excluded"] if not (override_capacity and c == "no_capacity")]
-    if blocking:
-        raise MatchingError(
-            f"{mentor.display_name} cannot mentor {mentee.display_name}: "
-            f"{exclusion_sentence(blocking)}."
-        )
     relationship = relationship_create(
         program=program,
         kind=RelationshipKind.ONE_TO_ONE,
@@ -447,6 +454,7 @@ def manual_assign(
         roles=roles,
         is_remote=mentee.institution_id != mentor.institution_id,
         source=RelationshipSource.MANUAL,
+        overrides=overrides,
         by=by,
     )
     audit_record(
@@ -455,9 +463,26 @@ def manual_assign(
         target=relationship,
         program=program,
         score=fit["score"],
-        capacity_overridden=override_capacity and "no_capacity" in fit["excluded"],
+        overridden=sorted(overrides.rules),
+        rematch_of=rematch_of.pk if rematch_of else None,
     )
     return relationship
+
+
+def _one_to_one(
+    program: Program,
+    mentee: FacultyProfile,
+    mentor: FacultyProfile,
+    area: NeedArea | None,
+    source: str,
+) -> Proposed:
+    return Proposed(
+        program=program,
+        kind=RelationshipKind.ONE_TO_ONE,
+        sides=[(mentee, MemberSide.MENTEE), (mentor, MemberSide.MENTOR)],
+        focus_area=area,
+        source=source,
+    )
 
 
 # --- bulk runs --------------------------------------------------------------------------------
@@ -471,7 +496,7 @@ def match_run_start(
     cohort: Cohort | None = None,
     maximise_matched_first: bool = False,
     areas: Iterable[NeedArea] = (),
-    by: Any,
+    by: User,
 ) -> MatchRun:
     if mode not in RunMode.values:
         raise MatchingError(f"Unknown way of matching “{mode}”.")
@@ -525,7 +550,7 @@ def match_run_execute(*, run_id: int) -> MatchRun:
             .first()
         )
         if run is None:
-            return MatchRun.objects.filter(pk=run_id).first()
+            return MatchRun.objects.filter(pk=run_id).first()  # type: ignore[return-value]
         run.status, run.started_at, run.heartbeat_at = (
             RunStatus.RUNNING,
             timezone.now(),
@@ -561,7 +586,7 @@ def match_run_execute(*, run_id: int) -> MatchRun:
 
 
 @transaction.atomic
-def match_run_stop(*, run: MatchRun, by: Any) -> MatchRun:
+def match_run_stop(*, run: MatchRun, by: User) -> MatchRun:
     """A director stops a run that is waiting or running; nothing it computed is kept."""
     stopped = MatchRun.objects.filter(
         pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
@@ -578,7 +603,7 @@ def match_run_stop(*, run: MatchRun, by: Any) -> MatchRun:
 
 
 @transaction.atomic
-def match_run_retry(*, run: MatchRun, by: Any) -> MatchRun:
+def match_run_retry(*, run: MatchRun, by: User) -> MatchRun:
     """Run a failed or stopped proposal again with the same settings."""
     retried = MatchRun.objects.filter(
         pk=run.pk, status__in=[RunStatus.FAILED, RunStatus.STOPPED]
@@ -641,7 +666,7 @@ def _editable(run: MatchRun) -> None:
 
 
 @transaction.atomic
-def suggestion_remove(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestion:
+def suggestion_remove(*, suggestion: MatchSuggestion, by: User) -> MatchSuggestion:
     _editable(suggestion.run)
     suggestion.status = SuggestionStatus.REMOVED
     suggestion.edited_by = by
@@ -656,7 +681,7 @@ def suggestion_remove(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestio
 
 
 @transaction.atomic
-def suggestion_restore(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggestion:
+def suggestion_restore(*, suggestion: MatchSuggestion, by: User) -> MatchSuggestion:
     _editable(suggestion.run)
     suggestion.status = SuggestionStatus.PROPOSED
     suggestion.edited_by = by
@@ -666,7 +691,7 @@ def suggestion_restore(*, suggestion: MatchSuggestion, by: Any) -> MatchSuggesti
 
 @transaction.atomic
 def suggestion_change_mentor(
-    *, suggestion: MatchSuggestion, mentor: FacultyProfile, by: Any
+    *, suggestion: MatchSuggestion, mentor: FacultyProfile, by: User
 ) -> MatchSuggestion:
     """Swap in another mentor, re-scored and checked against exclusions and capacity within
     this proposal (the mentor's other proposed mentees count)."""
@@ -678,11 +703,13 @@ def suggestion_change_mentor(
         )
     program = run.program
     fit = pair_fit(program=program, mentee=suggestion.mentee, mentor=mentor)
-    if fit["excluded"]:
-        raise MatchingError(
-            f"{mentor.display_name} cannot mentor {suggestion.mentee.display_name}: "
-            f"{exclusion_sentence(fit['excluded'])}."
+    refused = pairing_reasons(
+        _one_to_one(
+            program, suggestion.mentee, mentor, suggestion.area, RelationshipSource.MATCH_RUN
         )
+    )
+    if refused:
+        raise MatchingError(" ".join(r.message for r in refused))
     membership = Membership.objects.get(program=program, person=mentor)
     proposed = (
         run.suggestions.filter(mentor=mentor, status=SuggestionStatus.PROPOSED)
@@ -714,45 +741,180 @@ def suggestion_change_mentor(
     return suggestion
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """Suggestions of a proposal (one, or a whole group) that can no longer be published."""
+
+    suggestions: list[MatchSuggestion]
+    reasons: list[Reason]
+
+    @property
+    def names(self) -> str:
+        return ", ".join(s.mentee.display_name for s in self.suggestions)
+
+
+class ProposalConflicts(MatchingError):
+    """Publishing found conflicts; `conflicts` lists every one, found in one pass."""
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        self.conflicts = conflicts
+        n = sum(len(c.suggestions) for c in conflicts)
+        super().__init__(
+            f"{n} suggestion{'s' if n != 1 else ''} can no longer be published as proposed."
+        )
+
+
+RUN_KIND = {
+    RunMode.ONE_TO_ONE: RelationshipKind.ONE_TO_ONE,
+    RunMode.MOSAIC: RelationshipKind.ONE_TO_ONE,
+    RunMode.PEER: RelationshipKind.PEER,
+    RunMode.PEER_GROUPS: RelationshipKind.FACILITATED_GROUP,
+}
+
+
+def _proposed_suggestions(run: MatchRun) -> list[MatchSuggestion]:
+    return list(
+        run.suggestions.filter(status=SuggestionStatus.PROPOSED)
+        .select_related("mentee", "mentor", "area")
+        .order_by("group", "pk")
+    )
+
+
+def _unit(run: MatchRun, members: list[MatchSuggestion]) -> Proposed:
+    first = members[0]
+    kind = RUN_KIND[RunMode(run.mode)]
+    if run.mode == RunMode.PEER_GROUPS:
+        return proposed_relationship(
+            program=run.program,
+            kind=kind,
+            mentees=[s.mentee for s in members],
+            facilitator=first.mentor,
+            source=RelationshipSource.MATCH_RUN,
+        )
+    # A one-to-one or mosaic suggestion always names its mentor (only group rows may not).
+    assert first.mentor is not None
+    return proposed_relationship(
+        program=run.program,
+        kind=kind,
+        mentees=[first.mentee],
+        mentors=[first.mentor],
+        focus_area=first.area,
+        source=RelationshipSource.MATCH_RUN,
+    )
+
+
+def proposal_conflicts(run: MatchRun) -> list[Conflict]:
+    """Re-check every proposed suggestion against the current state, in one pass: the places
+    and board seats earlier suggestions of this proposal take count for the later ones."""
+    suggestions = _proposed_suggestions(run)
+    units = _publish_units(run, suggestions)
+    people = {p.pk: p for s in suggestions for p in (s.mentee, s.mentor) if p is not None}
+    batch = PairingBatch(program=run.program, people=people.values())
+    conflicts = []
+    for members in units:
+        try:
+            unit = _unit(run, members)
+        except ValidationError as e:  # a group that lost members no longer has a valid shape
+            conflicts.append(Conflict(members, [_shape_reason(members, e)]))
+            continue
+        reasons = batch.check(unit)
+        if reasons:
+            conflicts.append(Conflict(members, reasons))
+        else:
+            batch.take(unit)
+    return conflicts
+
+
+def _shape_reason(members: list[MatchSuggestion], e: ValidationError) -> Reason:
+    first = members[0]
+    return Reason(
+        "shape", " ".join(e.messages), first.mentee_id, first.mentor_id or first.mentee_id
+    )
+
+
+def proposal_staleness(run: MatchRun) -> list[str]:
+    """What changed in the cohort since the proposal was computed, in words (empty: nothing)."""
+    if run.status != RunStatus.READY:
+        return []
+    mentees = run.program.memberships.filter(role__in=MENTEE_ROLES)
+    if run.cohort_id:
+        mentees = mentees.filter(cohort_id=run.cohort_id)
+    changes = []
+    joined = mentees.filter(joined_at__gt=run.created_at).count()
+    if joined:
+        changes.append(
+            f"{joined} mentee{'s' if joined != 1 else ''} joined "
+            f"{'the cohort' if run.cohort_id else 'the program'} since this proposal was computed."
+        )
+    suggested = set(run.suggestions.values_list("mentee_id", flat=True))
+    still = set(mentees.filter(person_id__in=suggested).values_list("person_id", flat=True))
+    left = len(suggested - still)
+    if left:
+        changes.append(
+            f"{left} suggested mentee{'s' if left != 1 else ''} no longer "
+            f"{'take' if left != 1 else 'takes'} part."
+        )
+    newer = MatchRun.objects.filter(
+        program=run.program_id,
+        cohort=run.cohort_id,
+        status__in=[RunStatus.READY, RunStatus.PUBLISHED],
+        created_at__gt=run.created_at,
+    ).count()
+    if newer:
+        changes.append("A newer proposal exists for the same cohort.")
+    return changes
+
+
 @transaction.atomic
-def match_run_publish(*, run: MatchRun, by: Any) -> list[Relationship]:
-    """Create the relationships (in their pilot) and tell everyone. All or nothing: if any pair
-    is no longer possible (someone left, a mentor filled up), nothing is published and the
-    director is told which pair to fix."""
+def match_run_publish(
+    *, run: MatchRun, by: User, drop_conflicting: bool = False
+) -> list[Relationship]:
+    """Create the relationships (in their pilot) and tell everyone. Every suggestion is first
+    re-checked against the current state in one pass: if any conflict, nothing is published and
+    every conflict is listed (`ProposalConflicts`) — or, with `drop_conflicting`, the conflicting
+    suggestions are removed (audited) and the rest published. Older ready proposals for the same
+    cohort are then marked superseded."""
     run = MatchRun.objects.select_for_update().get(pk=run.pk)
     _editable(run)
-    suggestions = list(
-        run.suggestions.filter(status=SuggestionStatus.PROPOSED).select_related(
-            "mentee", "mentor", "area"
+    conflicts = proposal_conflicts(run)
+    if conflicts and not drop_conflicting:
+        raise ProposalConflicts(conflicts)
+    for conflict in conflicts:
+        for suggestion in conflict.suggestions:
+            suggestion.status = SuggestionStatus.REMOVED
+            suggestion.edited_by = by
+            suggestion.save(update_fields=["status", "edited_by"])
+        audit_record(
+            actor=by,
+            verb="matching.suggestion_drop_conflict",
+            target=run,
+            program=run.program,
+            suggestions=[s.pk for s in conflict.suggestions],
+            rules=sorted({r.code for r in conflict.reasons}),
         )
-    )
+    suggestions = _proposed_suggestions(run)
     if not suggestions:
         raise MatchingError("There is nothing to publish: every suggestion was removed.")
     relationships = []
-    kind = {
-        RunMode.ONE_TO_ONE: RelationshipKind.ONE_TO_ONE,
-        RunMode.MOSAIC: RelationshipKind.ONE_TO_ONE,
-        RunMode.PEER: RelationshipKind.PEER,
-        RunMode.PEER_GROUPS: RelationshipKind.FACILITATED_GROUP,
-    }[RunMode(run.mode)]
+    kind = RUN_KIND[RunMode(run.mode)]
     for members in _publish_units(run, suggestions):
-        try:
-            relationship = _publish_one(run, kind, members, by)
-        except ValidationError as e:
-            names = ", ".join(s.mentee.display_name for s in members)
-            raise MatchingError(
-                f"Could not publish the pairing of {names}: {' '.join(e.messages)} "
-                "Change or remove that suggestion and publish again."
-            ) from None
-        relationships.append(relationship)
+        relationships.append(_publish_one(run, kind, members, by))
     run.status, run.published_at, run.published_by = RunStatus.PUBLISHED, timezone.now(), by
     run.save(update_fields=["status", "published_at", "published_by"])
+    superseded = MatchRun.objects.filter(
+        program=run.program_id,
+        cohort=run.cohort_id,
+        status=RunStatus.READY,
+        created_at__lt=run.created_at,
+    ).update(status=RunStatus.SUPERSEDED)
     audit_record(
         actor=by,
         verb="matching.run_publish",
         target=run,
         program=run.program,
         relationships=len(relationships),
+        dropped=sum(len(c.suggestions) for c in conflicts),
+        superseded=superseded,
     )
     return relationships
 
@@ -768,31 +930,27 @@ def _publish_units(
     return list(groups.values())
 
 
-def _publish_one(run: MatchRun, kind: str, members: list[MatchSuggestion], by: Any) -> Relationship:
+def _publish_one(
+    run: MatchRun, kind: str, members: list[MatchSuggestion], by: User
+) -> Relationship:
     program, first = run.program, members[0]
     if run.mode == RunMode.PEER_GROUPS:
-        facilitator = first.mentor
         return relationship_create(
             program=program,
             kind=kind,
             mentees=[s.mentee for s in members],
-            facilitator=facilitator,
+            facilitator=first.mentor,
             source=RelationshipSource.MATCH_RUN,
             cohort=run.cohort,
             by=by,
         )
-    if run.mode == RunMode.ONE_TO_ONE or run.mode == RunMode.MOSAIC:
-        taken = open_guiding_count(program=program, person=first.mentor)
-        capacity = Membership.objects.get(program=program, person=first.mentor).mentor_capacity
-        if taken >= capacity:
-            raise ValidationError(f"{first.mentor.display_name} has no place left.")
     return relationship_create(
         program=program,
         kind=kind,
         mentees=[first.mentee],
-        mentors=[first.mentor],
+        mentors=[first.mentor],  # type: ignore[list-item]
         focus_area=first.area,
-        is_remote=first.mentee.institution_id != first.mentor.institution_id,
+        is_remote=first.mentee.institution_id != first.mentor.institution_id,  # type: ignore[union-attr]
         source=RelationshipSource.MATCH_RUN,
         cohort=run.cohort,
         by=by,
@@ -800,7 +958,7 @@ def _publish_one(run: MatchRun, kind: str, members: list[MatchSuggestion], by: A
 
 
 @transaction.atomic
-def match_run_discard(*, run: MatchRun, by: Any) -> MatchRun:
+def match_run_discard(*, run: MatchRun, by: User) -> MatchRun:
     run = MatchRun.objects.select_for_update().get(pk=run.pk)
     if run.status == RunStatus.PUBLISHED:
         raise MatchingError("A published proposal cannot be discarded.")
@@ -808,17 +966,3 @@ def match_run_discard(*, run: MatchRun, by: Any) -> MatchRun:
     run.save(update_fields=["status"])
     audit_record(actor=by, verb="matching.run_discard", target=run, program=run.program)
     return run
-
-
-def unmatched_reason_words(code: str) -> str:
-    return {
-        "no_eligible_mentor": "no mentor in the program may be paired with them",
-        "capacity_exhausted": "every suitable mentor is full",
-        "zero_score_only": "the only mentors with room are no fit at all",
-        "already_on_board": "the only mentors with room are already on their board",
-        "no_eligible_peer": "no peer may be paired with them",
-        "not_paired": "every suitable peer was paired with a closer fit (or an odd number)",
-        "too_few_mentees": "too few mentees to form a group",
-        "no_compatible_group": "no group could take them",
-        "no_self_evaluation": "has not submitted a self-evaluation (matched on profile only)",
-    }.get(code, code)

@@ -127,7 +127,9 @@ def load_problem(
         for pk in mentors
     ]
     if ignore_availability:
-        mentor_inputs = [replace(m, capacity=max(m.capacity, 1)) for m in mentor_inputs]
+        mentor_inputs = [
+            replace(m, capacity=max(m.capacity, 1), accepting=True) for m in mentor_inputs
+        ]
     rules = list(
         PairRule.objects.filter(program=program).values_list("mentee_id", "mentor_id", "kind")
     )
@@ -171,14 +173,14 @@ def _mentee_memberships(
         rows = rows.filter(cohort=cohort)
     if only is not None:
         rows = rows.filter(person_id__in=list(only))
-    return list(rows.order_by("person_id").values("person_id", "cohort_id"))
+    return list(rows.order_by("person_id").values("person_id", "cohort_id"))  # type: ignore[arg-type]
 
 
 def _mentor_memberships(program: Program, only: Iterable[int] | None) -> list[dict]:
     rows = program.memberships.filter(role__in=MENTOR_ROLES, status=MembershipStatus.ACTIVE)
     if only is not None:
         rows = rows.filter(person_id__in=list(only))
-    return list(rows.order_by("person_id").values("person_id", "mentor_capacity"))
+    return list(rows.order_by("person_id").values("person_id", "mentor_capacity"))  # type: ignore[arg-type]
 
 
 def _profiles(people: set[int]) -> dict[int, dict]:
@@ -193,7 +195,7 @@ def _profiles(people: set[int]) -> dict[int, dict]:
         "communication_modes",
         "reports_to_id",
     )
-    return {row["pk"]: row for row in rows}
+    return {row["pk"]: row for row in rows}  # type: ignore[misc]
 
 
 def _topics(people: set[int]) -> dict[int, set[str]]:
@@ -215,7 +217,7 @@ def _assessments(mentees: list[int]) -> dict[int, dict]:
         .order_by("person_id", "version")
         .values("pk", "person_id", "roles_wanted", "location_preference", "communication_modes")
     )
-    return {row["person_id"]: row for row in rows}  # the last (highest version) wins
+    return {row["person_id"]: row for row in rows}  # type: ignore[misc]  # the last (highest version) wins
 
 
 def _needs(assessment_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -245,46 +247,77 @@ def _offers(mentors: list[int]) -> dict[int, dict]:
         mentoroffer_id__in=list(by_pk), needarea__is_active=True
     )
     for offer_pk, slug in through.values_list("mentoroffer_id", "needarea__slug"):
-        by_pk[offer_pk]["areas"].add(slug)
+        by_pk[offer_pk]["areas"].add(slug)  # type: ignore[attr-defined]
     return offers
 
 
-def _open_guiding_counts(program: Program, mentors: list[int]) -> dict[int, int]:
+def _open_guiding_counts(
+    program: Program, mentors: Iterable[int], *, ignore: Iterable[int] = ()
+) -> dict[int, int]:
+    """A mentor's true load: open relationships of the program they guide (as mentor or
+    facilitator) and have not left. The pre-filter, the pairing gate and the services count the
+    same; `ignore` leaves out relationships about to end (a reassignment being checked)."""
     rows = (
         RelationshipMember.objects.filter(
-            person_id__in=mentors,
+            person_id__in=list(mentors),
             side__in=GUIDING_SIDES,
             left_at__isnull=True,
             relationship__program=program,
             relationship__stage__in=OPEN_STAGES,
         )
+        .exclude(relationship_id__in=list(ignore))
         .values("person_id")
         .annotate(n=Count("relationship", distinct=True))
     )
     return {row["person_id"]: row["n"] for row in rows}
 
 
-def _authority(mentees: list[int], profiles: dict[int, dict]) -> dict[int, set[int]]:
-    """Everyone above each mentee in their reporting line, plus their department head and
-    division chief: people who hold authority over them or their resources."""
+AUTHORITY_SUPERVISOR = "supervisor"
+AUTHORITY_ABOVE = "above_supervisor"
+AUTHORITY_DIVISION_CHIEF = "division_chief"
+AUTHORITY_DEPARTMENT_HEAD = "department_head"
+
+
+def authority_roles(mentees: Iterable[int]) -> dict[int, dict[int, str]]:
+    """For each mentee, everyone who holds authority over them or their resources, with the role
+    that gives it: their supervisor, people further up that reporting line, their division chief
+    and their department head. The matching pre-filter and the pairing gate both read this."""
+    mentees = list(mentees)
     reports_to = dict(
         FacultyProfile.objects.exclude(reports_to=None).values_list("pk", "reports_to_id")
     )
     heads = dict(Department.objects.exclude(head=None).values_list("pk", "head_id"))
     chiefs = dict(Division.objects.exclude(chief=None).values_list("pk", "chief_id"))
-    found: dict[int, set[int]] = {}
+    places = {
+        row["pk"]: row
+        for row in FacultyProfile.objects.filter(pk__in=mentees).values(
+            "pk", "department_id", "division_id"
+        )
+    }
+    found: dict[int, dict[int, str]] = {}
     for pk in mentees:
-        chain: set[int] = set()
+        roles: dict[int, str] = {}
         current = reports_to.get(pk)
-        while current is not None and current not in chain and current != pk:
-            chain.add(current)
+        while current is not None and current not in roles and current != pk:
+            roles[current] = AUTHORITY_SUPERVISOR if not roles else AUTHORITY_ABOVE
             current = reports_to.get(current)
-        profile = profiles[pk]
-        for boss in (heads.get(profile["department_id"]), chiefs.get(profile["division_id"])):
+        place = places.get(pk)
+        division = place["division_id"] if place else None
+        department = place["department_id"] if place else None
+        for boss, role in (
+            (chiefs.get(division) if division is not None else None, AUTHORITY_DIVISION_CHIEF),
+            (heads.get(department) if department is not None else None, AUTHORITY_DEPARTMENT_HEAD),
+        ):
             if boss is not None and boss != pk:
-                chain.add(boss)
-        found[pk] = chain
+                roles.setdefault(boss, role)
+        found[pk] = roles
     return found
+
+
+def _authority(mentees: list[int], profiles: dict[int, dict]) -> dict[int, set[int]]:
+    """Everyone above each mentee in their reporting line, plus their department head and
+    division chief: people who hold authority over them or their resources."""
+    return {pk: set(roles) for pk, roles in authority_roles(mentees).items()}
 
 
 def _reporting_line_pairs(
@@ -383,9 +416,12 @@ def _mentor_input(
 ) -> MentorInput:
     offer = offer or {}
     if peer:
-        # Peers give and receive within the cohort: a mentor's pause or remote preference is
-        # about taking on mentees, not about being someone's peer.
-        offer = {**offer, "accepting": True, "paused_until": None, "mentors_remotely": True}
+        # Peers give and receive within the cohort: "not taking mentees" and the remote
+        # preference are about mentees, not about being someone's peer. A pause (a leave, a
+        # busy term) is about taking on anything new, so it still holds until its date.
+        paused = offer.get("paused_until")
+        on_pause = not offer.get("accepting", True) and paused is not None and paused > today
+        offer = {**offer, "accepting": not on_pause, "paused_until": None, "mentors_remotely": True}
     # Same rule as MentorOffer.is_accepting: a pause ends on its date.
     paused_until = offer.get("paused_until")
     accepting = offer.get("accepting", True) or (paused_until is not None and paused_until <= today)

@@ -35,6 +35,7 @@ urlpatterns = [
     path(run + "publish/", views.run_publish, name="run_publish"),
     path(run + "discard/", views.run_discard, name="run_discard"),
     path(run + "control/<str:action>/", views.run_control, name="run_control"),
+    path(run + "rerun/", views.run_rerun, name="run_rerun"),
     path(
         run + "suggestions/<int:suggestion_pk>/<str:action>/",
         views.suggestion_action,

@@ -3,13 +3,16 @@ weights, rules, manual assignment, bulk proposals and fairness view."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from matching.explanations import unmatched_reason_words
 from matching.forms import (
     AnswerForm,
     AssignForm,
@@ -21,7 +24,15 @@ from matching.forms import (
     RunForm,
     WeightsForm,
 )
-from matching.models import PairRule, RequestStatus, RunStatus, ShortlistMark, SuggestionStatus
+from matching.models import (
+    MatchRun,
+    MentorRequest,
+    PairRule,
+    RequestStatus,
+    RunStatus,
+    ShortlistMark,
+    SuggestionStatus,
+)
 from matching.selectors import (
     fairness,
     mentor_options,
@@ -34,6 +45,7 @@ from matching.selectors import (
     waiting_requests,
 )
 from matching.services import (
+    ProposalConflicts,
     conflict_declare,
     manual_assign,
     match_run_discard,
@@ -46,6 +58,7 @@ from matching.services import (
     pair_rule_remove,
     pair_rule_set,
     program_weights,
+    proposal_staleness,
     request_accept,
     request_decline,
     request_send,
@@ -53,9 +66,11 @@ from matching.services import (
     suggestion_change_mentor,
     suggestion_remove,
     suggestion_restore,
-    unmatched_reason_words,
     weights_update,
 )
+from mentorship import charts
+from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import id_param
 from programs.access import (
     get_match_run_for_director,
     get_mentee_membership,
@@ -66,15 +81,31 @@ from programs.access import (
     get_request_for_user,
     get_suggestion_for_director,
 )
+from programs.domain.figures import SUPPRESSED
 from programs.forms.programs import apply_errors
-from programs.models import MENTOR_ROLES, FacultyProfile, Membership
+from programs.models import (
+    MENTOR_ROLES,
+    FacultyProfile,
+    Membership,
+    MemberSide,
+    Program,
+    Relationship,
+    RelationshipKind,
+)
+from programs.services.pairing import (
+    OVERRIDE_LABELS,
+    Overrides,
+    PairingBatch,
+    Proposed,
+    overridable_in,
+)
 from programs.services.people import profile_ensure
 from programs.views.submissions import once_per_submission
 
 # --- mentee -----------------------------------------------------------------------------------
 
 
-def shortlist(request: HttpRequest, pk: int) -> HttpResponse:
+def shortlist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_mentee_membership(request.user, pk)
     return render(
         request,
@@ -88,7 +119,7 @@ def shortlist(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _program_mentor(
-    request: HttpRequest, pk: int, mentor_pk: int
+    request: AuthenticatedHttpRequest, pk: int, mentor_pk: int
 ) -> tuple[Membership, FacultyProfile]:
     membership = get_mentee_membership(request.user, pk)
     mentor = get_object_or_404(
@@ -101,7 +132,7 @@ def _program_mentor(
 
 
 @require_POST
-def mark(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
+def mark(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
     value = request.POST.get("mark") or None
     if value not in (None, ShortlistMark.BOOKMARK, ShortlistMark.HIDDEN):
@@ -112,13 +143,13 @@ def mark(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
         ShortlistMark.HIDDEN: f"{mentor.display_name} is hidden from your list.",
         None: f"{mentor.display_name} is back in your list as usual.",
     }
-    messages.success(request, words[value])
+    messages.success(request, words[value])  # type: ignore[index]
     return redirect("matching:shortlist", pk=pk)
 
 
 @once_per_submission
 @require_POST
-def declare_conflict(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
+def declare_conflict(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
     conflict_declare(person=membership.person, other=mentor, by=request.user)
     messages.success(
@@ -131,7 +162,7 @@ def declare_conflict(request: HttpRequest, pk: int, mentor_pk: int) -> HttpRespo
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def request_new(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
+def request_new(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
     program = membership.program
     fit = pair_fit(program=program, mentee=membership.person, mentor=mentor)
@@ -162,7 +193,7 @@ def request_new(request: HttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_withdraw_view(request: HttpRequest, request_pk: int) -> HttpResponse:
+def request_withdraw_view(request: AuthenticatedHttpRequest, request_pk: int) -> HttpResponse:
     mentor_request = get_request_for_mentee(request.user, request_pk)
     try:
         request_withdraw(request=mentor_request, by=request.user)
@@ -178,7 +209,7 @@ def request_withdraw_view(request: HttpRequest, request_pk: int) -> HttpResponse
 # --- mentor -----------------------------------------------------------------------------------
 
 
-def my_requests(request: HttpRequest) -> HttpResponse:
+def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     person = profile_ensure(user=request.user)
     received = list(requests_received(person))
     return render(
@@ -193,55 +224,69 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def request_detail(request: HttpRequest, request_pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, request_pk: int) -> HttpResponse:
     mentor_request = get_request_for_user(request.user, request_pk)
     is_mentor = mentor_request.mentor.user_id == request.user.pk
-    accept_form, decline_form = AnswerForm(prefix="accept"), DeclineForm(prefix="decline")
+    forms = {"accept": AnswerForm(prefix="accept"), "decline": DeclineForm(prefix="decline")}
+    status = 200
     if request.method == "POST":
         mentor_request = get_request_for_mentor(request.user, request_pk)
-        action = request.POST.get("action")
-        form = (AnswerForm if action == "accept" else DeclineForm)(request.POST, prefix=action)
-        if action not in ("accept", "decline") or not form.is_valid():
+        action = request.POST.get("action", "")
+        if action not in forms:
             messages.error(request, "Please choose to accept or decline.")
+            status = 400
         else:
-            try:
-                if action == "accept":
-                    relationship = request_accept(
-                        request=mentor_request,
-                        by=request.user,
-                        message=form.cleaned_data["message"],
-                    )
-                    messages.success(
-                        request,
-                        f"You are now mentoring {mentor_request.mentee.display_name}. Start by "
-                        "agreeing how you will work together.",
-                    )
-                    return redirect(relationship.get_absolute_url())
-                request_decline(
-                    request=mentor_request, by=request.user, message=form.cleaned_data["message"]
-                )
-                messages.success(request, "Thank you — we let them know, kindly.")
-                return redirect("matching:my_requests")
-            except ValidationError as e:
-                messages.error(request, " ".join(e.messages))
+            # The answered form is shown again bound: a refused message keeps its text and
+            # gets its own error next to it.
+            forms[action] = type(forms[action])(request.POST, prefix=action)
+            if forms[action].is_valid():
+                done = _answer_request(request, mentor_request, action, forms[action])
+                if done is not None:
+                    return done
                 mentor_request.refresh_from_db()
+            status = 400
     return render(
         request,
         "matching/request_detail.html",
         {
             "mentor_request": mentor_request,
             "is_mentor": is_mentor,
-            "accept_form": accept_form,
-            "decline_form": decline_form,
+            "accept_form": forms["accept"],
+            "decline_form": forms["decline"],
             "mentee_profile": get_profile_for_user(request.user, mentor_request.mentee_id),
         },
+        status=status,
     )
+
+
+def _answer_request(
+    request: AuthenticatedHttpRequest, mentor_request: MentorRequest, action: str, form: AnswerForm
+) -> HttpResponse | None:
+    """Accept or decline; None (with the reason in the messages) if the service refuses."""
+    message = form.cleaned_data["message"]
+    try:
+        if action == "accept":
+            relationship = request_accept(request=mentor_request, by=request.user, message=message)
+        else:
+            request_decline(request=mentor_request, by=request.user, message=message)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return None
+    if action == "accept":
+        messages.success(
+            request,
+            f"You are now mentoring {mentor_request.mentee.display_name}. Start by "
+            "agreeing how you will work together.",
+        )
+        return redirect(relationship.get_absolute_url())
+    messages.success(request, "Thank you — we let them know, kindly.")
+    return redirect("matching:my_requests")
 
 
 # --- director ---------------------------------------------------------------------------------
 
 
-def hub(request: HttpRequest, pk: int) -> HttpResponse:
+def hub(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     return render(
         request,
@@ -256,7 +301,7 @@ def hub(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def weights(request: HttpRequest, pk: int) -> HttpResponse:
+def weights(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = WeightsForm(request.POST or None, weights=program_weights(program))
     if request.method == "POST" and form.is_valid():
@@ -272,7 +317,7 @@ def weights(request: HttpRequest, pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def rules(request: HttpRequest, pk: int) -> HttpResponse:
+def rules(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = PairRuleForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
@@ -295,7 +340,7 @@ def rules(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def rule_remove(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
+def rule_remove(request: AuthenticatedHttpRequest, pk: int, rule_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     rule = get_object_or_404(PairRule, pk=rule_pk, program=program)
     pair_rule_remove(rule=rule, by=request.user)
@@ -305,13 +350,21 @@ def rule_remove(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Pair a mentee by hand (or rematch one whose relationship ended). Each mentor shows every
+    reason the pairing gate gives; the rules that may be set aside are offered per rule, with a
+    required why. A refusal is shown next to that mentor's form, keeping what was typed."""
     program = get_program_for_director(request.user, pk)
     chooser = ChooseMenteeForm(request.GET or None, program=program)
     mentee = chooser.cleaned_data["mentee"] if chooser.is_valid() else None
-    form = AssignForm(request.POST or None, program=program)
+    rematch = _rematch_of(program, mentee, request.GET.get("rematch"))
+    form = AssignForm(
+        request.POST or None, program=program, override_choices=list(OVERRIDE_LABELS.items())
+    )
+    refused: ValidationError | None = None
     if request.method == "POST" and mentee is not None and form.is_valid():
         data = form.cleaned_data
+        rules, why = form.chosen_overrides()
         try:
             relationship = manual_assign(
                 program=program,
@@ -319,11 +372,12 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                 mentor=data["mentor"],
                 focus_area=data["focus_area"],
                 roles=data["roles"],
-                override_capacity=data["override_capacity"],
+                overrides=Overrides.of(rules, why),
+                rematch_of=rematch,
                 by=request.user,
             )
         except ValidationError as e:
-            messages.error(request, " ".join(e.messages))
+            refused = e
         else:
             messages.success(
                 request,
@@ -331,6 +385,9 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                 "Both have been told.",
             )
             return redirect(relationship.get_absolute_url())
+    options = mentor_options(program=program, mentee=mentee) if mentee else []
+    reasons = assign_reasons(program=program, mentee=mentee, options=options) if mentee else {}
+    posted = form.data.get("mentor") if request.method == "POST" else None
     return render(
         request,
         "matching/assign.html",
@@ -338,28 +395,88 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "chooser": chooser,
             "mentee": mentee,
-            "options": mentor_options(program=program, mentee=mentee) if mentee else [],
+            "rematch": rematch,
+            "rows": [
+                {
+                    "o": o,
+                    "reasons": reasons.get(o.mentor.pk, []),
+                    "overridable": overridable_in(reasons.get(o.mentor.pk, [])),
+                    "blocked": any(not r.overridable for r in reasons.get(o.mentor.pk, [])),
+                    "posted": posted == str(o.mentor.pk),
+                }
+                for o in options
+            ],
             "form": form,
+            "refused": refused.messages if refused else [],
+            "posted_overrides": request.POST.getlist("overrides"),
+            "default_area": (
+                form.data.get("focus_area")
+                or (str(rematch.focus_area_id) if rematch and rematch.focus_area_id else "")
+            ),
         },
+        status=400 if refused else 200,
     )
 
 
-def fairness_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _rematch_of(program: Program, mentee: FacultyProfile | None, pk: str | None) -> Any:
+    """The ended relationship a rematch comes from (only one of this program and mentee)."""
+    if mentee is None or pk is None or not pk.isdigit():
+        return None
+    return (
+        Relationship.objects.filter(
+            pk=int(pk), program=program, members__person=mentee, ended_at__isnull=False
+        )
+        .select_related("focus_area")
+        .first()
+    )
+
+
+def assign_reasons(
+    *, program: Program, mentee: FacultyProfile, options: list[Any]
+) -> dict[int, list[Any]]:
+    """The gate's reasons for each listed mentor, checked in one batch (a fixed number of
+    queries however many mentors the program has)."""
+    mentors = [o.mentor for o in options]
+    batch = PairingBatch(program=program, people=[mentee, *mentors])
+    return {
+        m.pk: batch.check(
+            Proposed(
+                program=program,
+                kind=RelationshipKind.ONE_TO_ONE,
+                sides=[(mentee, MemberSide.MENTEE), (m, MemberSide.MENTOR)],
+            )
+        )
+        for m in mentors
+    }
+
+
+def fairness_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
-    run_pk = request.GET.get("run", "")
-    run = (
-        get_match_run_for_director(request.user, program, int(run_pk)) if run_pk.isdigit() else None
-    )
+    run_pk = id_param(request.GET.get("run"))
+    run = get_match_run_for_director(request.user, program, run_pk) if run_pk else None
+    found = fairness(program=program, run=run)
     return render(
         request,
         "matching/fairness.html",
-        {"program": program, "run": run, "tables": fairness(program=program, run=run)},
+        {
+            "program": program,
+            "run": run,
+            "summary": found.summary,
+            "tables": found.tables,
+            "chart_svg": charts.bar_chart(
+                title="Match rate by group (%)",
+                labels=[f"{g.dimension}: {g.group}" for g in found.groups],
+                values=[g.rate for g in found.groups],
+                unit="%",
+            ),
+            "suppressed": SUPPRESSED,
+        },
     )
 
 
 @once_per_submission
 @require_POST
-def run_new(request: HttpRequest, pk: int) -> HttpResponse:
+def run_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = RunForm(request.POST, program=program)
     if form.is_valid():
@@ -390,39 +507,60 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def run_detail(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
-    program = get_program_for_director(request.user, pk)
-    run = get_match_run_for_director(request.user, program, run_pk)
+def _run_context(
+    program: Program, run: MatchRun, *, change_error: tuple[int, str] | None = None
+) -> dict[str, object]:
+    """The run's page; `change_error` (suggestion id, message) shows a refused mentor change
+    next to that suggestion's own field, its details opened."""
     suggestions = (
         list(run_suggestions(run)) if run.status in (RunStatus.READY, RunStatus.PUBLISHED) else []
     )
+    return {
+        "program": program,
+        "run": run,
+        "suggestions": suggestions,
+        "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
+        "change_form": ChangeMentorForm(program=program),
+        "change_error": change_error,
+        "reason_words": unmatched_reason_words,
+        "staleness": proposal_staleness(run),
+    }
+
+
+def _render_run(
+    request: AuthenticatedHttpRequest,
+    program: Program,
+    run: MatchRun,
+    *,
+    change_error: tuple[int, str] | None = None,
+) -> HttpResponse:
     return render(
         request,
         "matching/run.html",
-        {
-            "program": program,
-            "run": run,
-            "suggestions": suggestions,
-            "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
-            "change_form": ChangeMentorForm(program=program),
-            "reason_words": unmatched_reason_words,
-        },
+        _run_context(program, run, change_error=change_error),
+        status=400 if change_error else 200,
     )
 
 
-def run_progress(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
-    """Polled by htmx while the job runs; once finished, asks the page to reload."""
+def run_detail(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
-    response = render(request, "matching/_progress.html", {"program": program, "run": run})
+    return _render_run(request, program, run)
+
+
+def run_progress(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    """Polled by htmx while the job runs. Once it ends, the answer is the proposal itself (and the
+    new status badge), swapped in place: no reload, so focus and the live region survive."""
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
     if run.is_finished:
-        response["HX-Refresh"] = "true"
-    return response
+        return render(request, "matching/_run_finished.html", _run_context(program, run))
+    return render(request, "matching/_progress.html", {"program": program, "run": run})
 
 
 @require_POST
 def suggestion_action(
-    request: HttpRequest, pk: int, run_pk: int, suggestion_pk: int, action: str
+    request: AuthenticatedHttpRequest, pk: int, run_pk: int, suggestion_pk: int, action: str
 ) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
@@ -441,7 +579,12 @@ def suggestion_action(
         elif action == "change":
             form = ChangeMentorForm(request.POST, program=program)
             if not form.is_valid():
-                raise ValidationError("Choose a mentor from the list.")
+                return _render_run(
+                    request,
+                    program,
+                    run,
+                    change_error=(suggestion.pk, "Choose a mentor from the list."),
+                )
             suggestion_change_mentor(
                 suggestion=suggestion, mentor=form.cleaned_data["mentor"], by=request.user
             )
@@ -456,11 +599,30 @@ def suggestion_action(
 
 
 @require_POST
-def run_publish(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+def run_publish(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    """Publishing re-checks every suggestion in one pass. Conflicts are listed all together on
+    one page, with "drop them and publish the rest"; nothing is published until then."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
     try:
-        relationships = match_run_publish(run=run, by=request.user)
+        relationships = match_run_publish(
+            run=run, by=request.user, drop_conflicting=request.POST.get("drop_conflicting") == "1"
+        )
+    except ProposalConflicts as e:
+        return render(
+            request,
+            "matching/publish_conflicts.html",
+            {
+                "program": program,
+                "run": run,
+                "conflicts": e.conflicts,
+                "dropped": sum(len(c.suggestions) for c in e.conflicts),
+                "rest": run.suggestions.filter(status=SuggestionStatus.PROPOSED).count()
+                - sum(len(c.suggestions) for c in e.conflicts),
+                "staleness": proposal_staleness(run),
+            },
+            status=409,
+        )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
@@ -472,8 +634,26 @@ def run_publish(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     return redirect("matching:run", pk=pk, run_pk=run.pk)
 
 
+@once_per_submission
 @require_POST
-def run_discard(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
+def run_rerun(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
+    """Compute the proposal again, with the same settings, on the cohort as it is now."""
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
+    fresh = match_run_start(
+        program=program,
+        mode=run.mode,
+        cohort=run.cohort,
+        maximise_matched_first=run.maximise_matched_first,
+        areas=run.areas.all(),
+        by=request.user,
+    )
+    messages.success(request, "A new proposal is being computed on the current cohort.")
+    return redirect("matching:run", pk=pk, run_pk=fresh.pk)
+
+
+@require_POST
+def run_discard(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
     try:
@@ -486,7 +666,9 @@ def run_discard(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
 
 
 @require_POST
-def run_control(request: HttpRequest, pk: int, run_pk: int, action: str) -> HttpResponse:
+def run_control(
+    request: AuthenticatedHttpRequest, pk: int, run_pk: int, action: str
+) -> HttpResponse:
     """Stop a run that is waiting or running, or try a failed or stopped one again."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)

@@ -27,7 +27,7 @@ def insert_ignoring_conflicts(
     if connection.vendor != "postgresql":
         attnames = [f.attname for f in named]
         objects = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objects, batch_size=500, ignore_conflicts=True)
+        model.objects.bulk_create(objects, batch_size=500, ignore_conflicts=True)  # type: ignore[attr-defined]
         return len(rows)
     others = [f for f in model._meta.concrete_fields if f.name not in columns and not f.primary_key]
     defaults = [_default(f) for f in others]
@@ -49,7 +49,7 @@ def insert_ignoring_conflicts(
     # passed as parameters.
     sql = (
         f'INSERT INTO "{model._meta.db_table}" '  # noqa: S608
-        f"({', '.join(_quote(f.column) for f in [*named, *others])}) "
+        f"({', '.join(_quote(f.column) for f in [*named, *others])}) "  # type: ignore[arg-type]
         f"SELECT {', '.join([*selects, *constants])} "
         f"FROM unnest({placeholders}) AS t({aliases}) ON CONFLICT DO NOTHING"
     )

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from email.mime.base import MIMEBase
+from email.mime.text import MIMEText
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +24,18 @@ def build_email(*, to: str, template: str, context: Mapping[str, Any]) -> EmailM
         subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body=text, to=[to]
     )
     message.attach_alternative(html, "text/html")
+    for part in context.get("attachments", ()):
+        message.attach(part)
     return message
+
+
+def calendar_part(body: str, *, method: str, filename: str = "invite.ics") -> MIMEBase:
+    """An iCalendar attachment whose Content-Type names the method (REQUEST, CANCEL): that is
+    what makes mail programs offer it as an invitation or a cancellation, not a plain file."""
+    part = MIMEText(body, "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
 
 
 def send_email(*, to: str, template: str, context: Mapping[str, Any]) -> None:

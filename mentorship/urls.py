@@ -1,14 +1,13 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
+from mentorship.health import healthz, readyz
 
-@login_not_required
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
+# The Django admin has no sign-in form of its own: it sends people to allauth's, so the same
+# throttles, two-factor challenge and session state apply to both doors.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
@@ -17,6 +16,7 @@ urlpatterns = [
     path("", include("programs.urls")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]
 
 # A database outage becomes a 503 outage page; other errors a 500 page that tells the truth.

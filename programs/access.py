@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from matching.models import MatchRun, MatchSuggestion, MentorRequest
+from mentorship.accounts.models import User
 from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,
@@ -43,7 +43,7 @@ from programs.models import (
     SelfAssessment,
 )
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 
 @dataclass(frozen=True)
@@ -93,14 +93,8 @@ def roles_for(user: AnyUser) -> Roles:
         mentee_in=frozenset(by_role["mentee"]),
         mentor_in=frozenset(by_role["mentor"]),
     )
-    user._mentorship_roles = roles  # type: ignore[union-attr]
+    user._mentorship_roles = roles  # type: ignore[attr-defined]  # cached for the request
     return roles
-
-
-def forget_roles(user: AnyUser) -> None:
-    """Call after changing the user's memberships within the same request."""
-    if hasattr(user, "_mentorship_roles"):
-        del user._mentorship_roles  # type: ignore[union-attr]
 
 
 # --- Programs -------------------------------------------------------------------------------
@@ -259,19 +253,12 @@ def get_assessment_for_user(user: AnyUser, pk: int) -> AssessmentAccess:
 
 
 def _my_memberships(user: AnyUser) -> QuerySet[RelationshipMember]:
-    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)
+    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)  # type: ignore[misc]
 
 
 def _people_sharing_a_relationship_with(user: AnyUser) -> QuerySet[RelationshipMember]:
     mine = _my_memberships(user).values("relationship")
-    return RelationshipMember.objects.filter(relationship__in=mine).values("person")
-
-
-def relationships_of_member(user: AnyUser) -> QuerySet[Relationship]:
-    """Relationships the user takes part in (not those they only oversee as a director)."""
-    if not user.is_authenticated:
-        return Relationship.objects.none()
-    return Relationship.objects.filter(pk__in=_my_memberships(user).values("relationship"))
+    return RelationshipMember.objects.filter(relationship__in=mine).values("person")  # type: ignore[return-value]
 
 
 def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
@@ -392,7 +379,7 @@ def get_meeting_for_user(user: AnyUser, pk: int) -> MeetingAccess:
 def _ever_member_of(user: AnyUser) -> QuerySet[RelationshipMember]:
     """The relationships the user is or ever was in (leaving a group does not make one a
     neutral overseer of it)."""
-    return RelationshipMember.objects.filter(person__user=user).values("relationship")
+    return RelationshipMember.objects.filter(person__user=user).values("relationship")  # type: ignore[misc,return-value]
 
 
 def relationships_overseen_by(user: AnyUser) -> QuerySet[Relationship]:
@@ -462,7 +449,7 @@ def concerns_visible_to(user: AnyUser) -> QuerySet[Concern]:
 
 def concerns_for_director(user: AnyUser) -> QuerySet[Concern]:
     """Only the oversight part of `concerns_visible_to` (not the user's own concerns)."""
-    return concerns_visible_to(user).exclude(raised_by__user=user)
+    return concerns_visible_to(user).exclude(raised_by__user=user)  # type: ignore[misc]
 
 
 def get_concern_for_user(user: AnyUser, pk: int) -> Concern:
@@ -516,7 +503,7 @@ def get_mentee_membership(user: AnyUser, program_pk: int) -> Membership:
     """The user's mentee membership in a program: the key to its mentor shortlist."""
     program = get_program_for_user(user, program_pk)
     membership = (
-        Membership.objects.select_related("program", "person", "cohort")
+        Membership.objects.select_related("program", "person", "cohort")  # type: ignore[misc]
         .filter(program=program, person__user=user, role__in=MENTEE_ROLES)
         .first()
     )

@@ -82,11 +82,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ("at", "actor", "verb", "object_type", "object_id", "program")
     list_filter = ("verb",)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

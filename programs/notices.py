@@ -21,11 +21,13 @@ from typing import Any
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from mentorship.emails import absolute_url
+from mentorship.accounts.models import User
+from mentorship.emails import absolute_url, calendar_part
 from mentorship.notifications.kinds import Kind, register, register_after_sent
 from mentorship.notifications.models import Notification
 from programs.access import can_direct, concern_alert_recipients, relationships_overseen_by
 from programs.domain.reminders import zone
+from programs.exports.meeting_calendar import invitation
 from programs.models import (
     OPEN_STAGES,
     RECEIVING_SIDES,
@@ -38,6 +40,7 @@ from programs.models import (
     Recap,
     Relationship,
     RelationshipMember,
+    RelationshipOutcome,
     RelationshipRisk,
     RelationshipStage,
     ReviewRequest,
@@ -82,9 +85,15 @@ def local_date(moment: datetime, tz_name: str) -> str:
     return dateformat.format(timezone.localtime(moment, zone(tz_name)), "l j F Y")
 
 
+def _recipient(n: Notification) -> User:
+    """The person a built notice goes to: only account emails (no builder) have none."""
+    assert n.recipient is not None
+    return n.recipient
+
+
 def _is_director_outside(n: Notification, relationship: Relationship) -> bool:
     """Directors hear about a relationship only if they are not part of it themselves."""
-    return relationships_overseen_by(n.recipient).filter(pk=relationship.pk).exists()
+    return relationships_overseen_by(_recipient(n)).filter(pk=relationship.pk).exists()
 
 
 # --- Relationship notices (issue 5) ----------------------------------------------------------
@@ -100,7 +109,7 @@ def relationship_started(n: Notification) -> dict[str, Any] | None:
     members = _members(relationship.pk)
     me = _me(members, n)
     # Someone still holding an unaccepted invitation got the invitation, which explains it.
-    if me is None or not n.recipient.has_usable_password():
+    if me is None or not _recipient(n).has_usable_password():
         return None
     others = _names(members, but_user=n.recipient_id)
     return {
@@ -133,6 +142,27 @@ def relationship_ended(n: Notification) -> dict[str, Any] | None:
         "url": _url("relationship_detail", relationship.pk),
         "rematch_url": absolute_url(rematch_path(relationship)),
         "summary": f"Your mentoring relationship with {others} has come to a close",
+    }
+
+
+@register(Kind.MENTOR_REASSIGNED)
+def mentor_reassigned(n: Notification) -> dict[str, Any] | None:
+    """To the outgoing mentor of a reassignment: thanks, in neutral words, never the reason."""
+    relationship = Relationship.objects.filter(
+        pk=_id(n), stage=RelationshipStage.ENDED, outcome=RelationshipOutcome.REASSIGNED
+    ).first()
+    if relationship is None:
+        return None
+    members = _members(relationship.pk)
+    me = _me(members, n)
+    if me is None or me.side in RECEIVING_SIDES:
+        return None
+    others = _names(members, but_user=n.recipient_id)
+    return {
+        "person": me.person,
+        "others": others,
+        "url": _url("relationship_detail", relationship.pk),
+        "summary": f"{others} will continue with another mentor",
     }
 
 
@@ -233,6 +263,52 @@ def meeting_upcoming(n: Notification) -> dict[str, Any] | None:
 @register(Kind.AGENDA_PREPARE)
 def agenda_prepare(n: Notification) -> dict[str, Any] | None:
     return _upcoming_context(n, agenda=True)
+
+
+@register(Kind.MEETING_INVITATION)
+def meeting_invitation(n: Notification) -> dict[str, Any] | None:
+    """A meeting scheduled, moved or cancelled by another member, with the calendar invitation
+    (METHOD:REQUEST) or cancellation (METHOD:CANCEL) attached; times in the recipient's zone."""
+    meeting = (
+        Meeting.objects.select_related("relationship__program", "scheduled_by")
+        .filter(pk=_id(n), status__in=[MeetingStatus.SCHEDULED, MeetingStatus.CANCELLED])
+        .first()
+    )
+    if meeting is None or n.cycle != f"s{meeting.sequence}":
+        return None  # held already, or overtaken by a later change that is announced itself
+    members = _members(meeting.relationship_id)
+    me = _me(members, n)
+    if me is None:
+        return None
+    tz = me.person.time_zone
+    by = next((m.person for m in members if m.person.user_id == n.data.get("by")), None)
+    by_name = by.display_name if by else "Someone in your relationship"
+    when = local_time(meeting.starts_at, tz)
+    was = datetime.fromisoformat(n.data["was"]) if n.data.get("was") else None
+    if meeting.status == MeetingStatus.CANCELLED:
+        change, summary = "cancelled", f"{by_name} cancelled your meeting on {when}"
+    elif was is not None and was != meeting.starts_at:
+        change, summary = "moved", f"{by_name} moved your meeting to {when}"
+    elif was is not None:
+        change, summary = "changed", f"{by_name} changed the details of your meeting on {when}"
+    else:
+        change, summary = "scheduled", f"{by_name} scheduled a meeting with you on {when}"
+    method, body = invitation(meeting, members)
+    return {
+        "person": me.person,
+        "meeting": meeting,
+        "by_name": by_name,
+        "others": _names(members, but_user=n.recipient_id),
+        "change": change,
+        "when": when,
+        "ends": dateformat.format(timezone.localtime(meeting.ends_at, zone(tz)), "H:i"),
+        "was": local_time(was, tz) if was is not None and change == "moved" else "",
+        "url": _url("meeting_detail", meeting.pk),
+        "summary": summary,
+        "attachments": [
+            calendar_part(body, method=method, filename=f"mentoring-meeting-{meeting.pk}.ics")
+        ],
+    }
 
 
 @register(Kind.MEETING_LOG)
@@ -368,15 +444,19 @@ def pilot_ending(n: Notification) -> dict[str, Any] | None:
 def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     """The pairs of one program the sweep flagged quiet on one day — still quiet, and not
     ones the director is part of."""
+    from programs.selectors.figures import quiet_relationships as quiet_relationships_of
     from programs.selectors.relationships import active_members
 
     program_id = _id(n)
-    if not can_direct(n.recipient, program_id):
+    if not can_direct(_recipient(n), program_id):
         return None
     day = date.fromisoformat(n.cycle.split(":", 1)[1])
+    # The sweep's flag says which pairs this email is about; whether they are still quiet is
+    # the one definition every page uses (a meeting since, or a new cadence, takes them off).
+    # Only pairs the recipient oversees: never one they are, or were, a member of.
     quiet = list(
-        relationships_overseen_by(n.recipient)
-        .filter(program=program_id, stage__in=OPEN_STAGES, quiet_since=day)
+        quiet_relationships_of(program=program_id)
+        .filter(quiet_since=day, pk__in=relationships_overseen_by(_recipient(n)).values("pk"))
         .prefetch_related(active_members())
         .order_by("started_on", "pk")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from programs.services.reminders import due_work_sweep
+from programs.services.retention import expired_files_purge
 
 # --- Reminders and reviews ----------------------------------------------------------------------
 
@@ -40,3 +41,10 @@ def sweep_report_exports() -> dict[str, int]:
     from programs.services.reports import report_exports_sweep
 
     return report_exports_sweep()
+
+
+@shared_task
+def purge_expired_files() -> dict[str, int]:
+    """Daily: delete report exports and roster uploads past the retention period."""
+    purged = expired_files_purge()
+    return {"exports": purged.exports, "rosters": purged.rosters}

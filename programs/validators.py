@@ -1,57 +1,75 @@
-"""Field validators shared by forms and services, with messages a person can act on."""
+"""Field validators shared by forms and services: the pure rules of `programs/domain/validators.py`
+raising Django's `ValidationError`, so forms show the message next to the field."""
 
 from __future__ import annotations
 
-import re
-import zoneinfo
-from functools import cache
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-TAG_LIKE = re.compile(r"<\s*[a-zA-Z/!?]")
-EARLIEST_FACULTY_YEAR = 1950
+from programs.domain import validators as rules
+from programs.domain.validators import (
+    EARLIEST_DATE_YEAR,
+    EARLIEST_FACULTY_YEAR,
+    LATEST_DATE_YEARS_AHEAD,
+    MEETING_YEARS_AHEAD,
+    MEETING_YEARS_BACK,
+    available_time_zones,
+)
+
+__all__ = [
+    "EARLIEST_DATE_YEAR",
+    "EARLIEST_FACULTY_YEAR",
+    "LATEST_DATE_YEARS_AHEAD",
+    "MEETING_YEARS_AHEAD",
+    "MEETING_YEARS_BACK",
+    "available_time_zones",
+    "validate_description",
+    "validate_email_domain",
+    "validate_meeting_date",
+    "validate_name",
+    "validate_no_bidi_controls",
+    "validate_plain_text",
+    "validate_sensible_date",
+    "validate_time_zone",
+    "validate_year_joined",
+]
 
 
-@cache
-def available_time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+def _django(check: Callable[..., None]) -> Callable[..., None]:
+    @wraps(check)
+    def validate(value: Any) -> None:
+        try:
+            check(value)
+        except rules.Invalid as problem:
+            raise ValidationError(
+                problem.message, code=problem.code, params=problem.params or None
+            ) from None
+
+    return validate
 
 
-def validate_time_zone(value: str) -> None:
-    if value not in available_time_zones():
-        raise ValidationError(
-            "“%(value)s” is not a time zone we know. Choose one from the list, "
-            "for example America/Toronto or Europe/London.",
-            code="unknown_time_zone",
-            params={"value": value},
-        )
+validate_time_zone = _django(rules.check_time_zone)
+validate_plain_text = _django(rules.check_plain_text)
+validate_email_domain = _django(rules.check_email_domain)
 
 
 def validate_year_joined(value: int) -> None:
-    this_year = timezone.now().year
-    if not EARLIEST_FACULTY_YEAR <= value <= this_year:
-        raise ValidationError(
-            "Enter the year you joined the faculty, between %(first)s and %(last)s.",
-            code="year_out_of_range",
-            params={"first": EARLIEST_FACULTY_YEAR, "last": this_year},
-        )
+    _django(lambda year: rules.check_year_joined(year, this_year=timezone.now().year))(value)
 
 
-def validate_plain_text(value: str) -> None:
-    """Refuse markup in text fields: it would be shown as literal text, which is never intended."""
-    if TAG_LIKE.search(value or ""):
-        raise ValidationError(
-            "Please remove the HTML tags (text between < and >); this field takes plain text only.",
-            code="markup",
-        )
+validate_no_bidi_controls = _django(rules.check_no_bidi_controls)
+validate_name = _django(rules.check_name)
+validate_description = _django(rules.check_description)
 
 
-def validate_email_domain(value: str) -> None:
-    """A domain like med.example.edu, without @ or scheme."""
-    if not re.fullmatch(r"(?=.{3,253}$)([a-z0-9-]+\.)+[a-z]{2,}", value):
-        raise ValidationError(
-            "“%(value)s” is not an email domain; enter it like med.example.edu.",
-            code="bad_domain",
-            params={"value": value},
-        )
+def validate_sensible_date(value: date) -> None:
+    _django(lambda day: rules.check_sensible_date(day, this_year=timezone.localdate().year))(value)
+
+
+def validate_meeting_date(value: date) -> None:
+    _django(lambda day: rules.check_meeting_date(day, this_year=timezone.localdate().year))(value)

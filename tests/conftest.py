@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from collections.abc import Callable
 
 import pytest
+import time_machine
 from django.test import Client
 
 from programs.models import Role
@@ -22,6 +25,51 @@ pytest_plugins = ["tests.relationship_fixtures"]
 
 # Live-server browser tests call the ORM from Playwright's event loop thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+# `MENTORSHIP_TEST_CLOCK=HH:MM` runs the whole session with the clock moved to that time (UTC) of
+# today, still ticking: CI runs the suite at 00:30 and 23:30 UTC, the hours when "today" in UTC and
+# "today" in a viewer's zone differ, so a test that reads the real clock unfrozen fails there
+# rather than only in the evening.
+_session_clock: time_machine.travel | None = None
+
+
+def shifted_clock(value: str) -> dt.datetime:
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
+    if not match:
+        raise pytest.UsageError(f"MENTORSHIP_TEST_CLOCK must be HH:MM (UTC), not {value!r}")
+    today = dt.datetime.now(dt.UTC).date()
+    return dt.datetime.combine(today, dt.time(int(match[1]), int(match[2])), tzinfo=dt.UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _session_clock
+    value = os.environ.get("MENTORSHIP_TEST_CLOCK")
+    if value:
+        _session_clock = time_machine.travel(shifted_clock(value), tick=True)
+        _session_clock.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _session_clock
+    if _session_clock is not None:
+        _session_clock.stop()
+        _session_clock = None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    value = os.environ.get("MENTORSHIP_TEST_CLOCK")
+    return f"clock: moved to {shifted_clock(value):%Y-%m-%d %H:%M} UTC (ticking)" if value else None
+
+
+@pytest.fixture
+def midday():
+    """The clock frozen at noon UTC today, when every zone from UTC−11 to UTC+11 shares UTC's date:
+    for tests that compare a date taken in UTC with the app's "today" in the viewer's zone. List
+    it before the fixtures that create rows, so they are made at that time too."""
+    noon = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(12), tzinfo=dt.UTC)
+    with time_machine.travel(noon, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -24,8 +24,15 @@ from programs.models import (
     Role,
     SelfAssessment,
 )
+from programs.services.pairing import Overrides
 from programs.services.relationships import relationship_create
 from tests.factories import MembershipFactory, person
+
+# For tests that need many pairs around one person (query counts): deliberately past the load
+# and one-mentor rules, as a director would do with a reason.
+MANY_PAIRS = Overrides.of(
+    ["capacity", "one_mentor_per_mentee"], "Many pairs around one person for a query-count test."
+)
 
 
 def make_relationship(

@@ -219,7 +219,7 @@ def build_features(
     qualities = _sorted_labels(
         [p.qualities_valued for p in mentees] + [p.qualities for p in mentors]
     )
-    institutions = _institution_codes([p.institution for p in [*mentees, *mentors]])
+    institutions = _institution_codes([p.institution for p in [*mentees, *mentors]])  # type: ignore[attr-defined]
     mentee_ids = np.array([p.id for p in mentees], dtype=np.int64)
     mentor_ids = np.array([p.id for p in mentors], dtype=np.int64)
     _require_unique(mentee_ids, "mentee")
@@ -401,7 +401,11 @@ def synthetic_problem(
     mentor_inst = rng.integers(0, n_inst, m).astype(np.int32)
 
     mentor_ids = np.arange(1_000_000, 1_000_000 + m, dtype=np.int64)
-    both = rng.choice(m, size=min(m, n, max(1, m // 20)), replace=False) if n and m else []
+    both = (
+        rng.choice(m, size=min(m, n, max(1, m // 20)), replace=False)
+        if n and m
+        else np.array([], dtype=np.int64)
+    )
     mentee_ids = np.arange(1, n + 1, dtype=np.int64)
     mentor_ids[both] = mentee_ids[: len(both)]
 

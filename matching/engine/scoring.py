@@ -354,7 +354,7 @@ def stage_value(difference: np.ndarray, mode: StageMode = StageMode.TRADITIONAL)
     if StageMode(mode) is StageMode.PEER:
         x, y = zip(*STAGE_PEER_POINTS, strict=True)
         return np.interp(np.abs(difference), x, y).astype(np.float32)
-    x, y = zip(*STAGE_AHEAD_POINTS, strict=True)
+    x, y = zip(*STAGE_AHEAD_POINTS, strict=True)  # type: ignore[assignment]
     return np.interp(difference, x, y).astype(np.float32)
 
 

@@ -718,7 +718,7 @@ class _SeatNetwork:
         supply = np.zeros(n_nodes, np.int64)
         supply[:m] = caps
         supply[sink] = -caps.sum()
-        flow = _FlowNetwork.with_flow(n_nodes, *parts.arrays(), pot, supply)
+        flow = _FlowNetwork.with_flow(n_nodes, *parts.arrays(), pot, supply)  # type: ignore[call-arg]
         first = len(pair_mentor) if seats > 1 else 0
         arc_seat_all = np.full(len(flow.tails), -1, np.int64)
         arc_mentor_all = np.full(len(flow.tails), -1, np.int64)

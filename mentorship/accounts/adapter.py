@@ -1,14 +1,13 @@
-"""allauth hooks: sign-up is limited to institutional email domains (everyone else comes in by
-invitation), every new account gets a faculty profile, and allauth's emails (password reset —
-including to an unknown address — sign-up verification, sign-in codes) go through the send
-ledger, so a mail-relay outage delays them instead of failing the page."""
+"""allauth hooks: every new account gets a faculty profile, signing in remembers the time zone,
+and allauth's emails (password reset — including to an unknown address — sign-up verification,
+sign-in codes) go through the send ledger, so a mail-relay outage delays them instead of failing
+the page. Sign-up's domain rule is in `accounts.forms`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django import forms
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -26,16 +25,9 @@ def signup_domains() -> set[str]:
 
 class AccountAdapter(DefaultAccountAdapter):
     def clean_email(self, email: str) -> str:
-        email = super().clean_email(email).lower()
-        domain = email.rsplit("@", 1)[-1]
-        allowed = signup_domains()
-        if domain not in allowed:
-            listed = ", ".join(sorted(allowed)) or "your institution's domain"
-            raise forms.ValidationError(
-                f"Sign-up is open to institutional addresses ({listed}). "
-                "If you were invited, use the link in your invitation email instead."
-            )
-        return email
+        # Domains are checked by the sign-up form only (`accounts.forms`): password reset and
+        # adding an address also come through here, and invited outside mentors use their own.
+        return super().clean_email(email).lower()
 
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
         user = super().save_user(request, user, form, commit=commit)

@@ -53,7 +53,8 @@ class PreferencesForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts, ends = data.get("quiet_starts"), data.get("quiet_ends")
         if bool(starts) != bool(ends):
             self.add_error(

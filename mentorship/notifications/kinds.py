@@ -20,6 +20,8 @@ class Kind(models.TextChoices):
     RELATIONSHIP_STARTED = "relationship_started", "A new mentoring relationship"
     RELATIONSHIP_ENDED = "relationship_ended", "A relationship was ended"
     GROUP_DEPARTURE = "group_departure", "Someone moved on from your group"
+    MENTOR_REASSIGNED = "mentor_reassigned", "Your mentee was given another mentor"
+    MEETING_INVITATION = "meeting_invitation", "Meetings scheduled, moved or cancelled"
     MEETING_UPCOMING = "meeting_upcoming", "Upcoming meeting reminders"
     AGENDA_PREPARE = "agenda_prepare", "Reminders to prepare an agenda"
     MEETING_LOG = "meeting_log", "Nudges to log a meeting or confirm its recap"
@@ -63,10 +65,13 @@ SPECS: dict[str, KindSpec] = {
     Kind.AT_RISK: KindSpec(directors_only=True),
     Kind.BOUNCE_ALERT: KindSpec(directors_only=True),
     Kind.RELATIONSHIP_ENDED: KindSpec(digestible=False),
+    Kind.MENTOR_REASSIGNED: KindSpec(digestible=False),
     Kind.DIGEST: KindSpec(digestible=False),
     Kind.RELAY_ALERT: KindSpec(mandatory=True, digestible=False, urgent=True),
     Kind.INVITATION: KindSpec(mandatory=True, digestible=False, urgent=True),
     Kind.ACCOUNT: KindSpec(mandatory=True, digestible=False, urgent=True),
+    # A digest cannot carry the calendar invitation, and a day-late invitation misleads.
+    Kind.MEETING_INVITATION: KindSpec(digestible=False),
 }
 
 

@@ -62,6 +62,11 @@ class Notification(models.Model):
     failing_since = models.DateTimeField(
         null=True, blank=True, help_text="First failed attempt of the current run of failures."
     )
+    # For the notification centre, recorded when it is sent or held for a digest: what the email
+    # said in one line and the page it pointed to (a path, so it works on any host).
+    summary = models.CharField(max_length=300, blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
@@ -89,7 +94,7 @@ class Notification(models.Model):
 
     @property
     def address(self) -> str:
-        return self.recipient.email if self.recipient_id else self.to_email
+        return self.recipient.email if self.recipient is not None else self.to_email
 
 
 class Preference(models.Model):

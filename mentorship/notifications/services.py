@@ -29,13 +29,13 @@ from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.bulk import insert_ignoring_conflicts
 from mentorship.emails import absolute_url, build_email
 from mentorship.notifications.kinds import AFTER_SENT, BUILDERS, Delivery, Kind, register, spec
@@ -63,7 +63,6 @@ from mentorship.notifications.relay import (
 from mentorship.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
-User = get_user_model()
 
 REQUEUE_AFTER = timedelta(minutes=10)
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
@@ -337,6 +336,7 @@ def _claim(notification_id: int, now: datetime) -> str | tuple[Notification, Any
                 if context is None:
                     _finish(n, Status.SKIPPED, "no longer relevant")
                     return "skipped: no longer relevant"
+                _remember(n, context)
                 message, included = _message(n, context), context.get("included_ids", [])
         except Exception as e:  # a template or builder bug: visible and retryable, never a loop
             logger.exception("Notification %s could not be prepared", n.pk)
@@ -344,7 +344,7 @@ def _claim(notification_id: int, now: datetime) -> str | tuple[Notification, Any
             return "failed: could not be prepared"
         n.status, n.claimed_at = Status.SENDING, now
         n.attempts += 1
-        n.save(update_fields=["status", "claimed_at", "attempts"])
+        n.save(update_fields=["status", "claimed_at", "attempts", "summary", "link"])
     return n, message, included
 
 
@@ -421,11 +421,18 @@ def _route(n: Notification, now: datetime) -> str | None:
             _finish(n, Status.SKIPPED, "switched off by the recipient")
             return "skipped: switched off"
         if delivery in (Delivery.DAILY, Delivery.WEEKLY):
+            context = _context(n)
+            if context is None:
+                _finish(n, Status.SKIPPED, "no longer relevant")
+                return "skipped: no longer relevant"
+            _remember(n, context)  # the notification centre lists it while it waits
             _finish(n, Status.IN_DIGEST, "")
             return "held for the digest"
-    if Bounce.objects.filter(email__iexact=n.recipient.email, cleared_at__isnull=True).exists():
+    if Bounce.objects.filter(email__iexact=n.address, cleared_at__isnull=True).exists():
         _finish(n, Status.SKIPPED, "the address bounced before")
         return "skipped: address bounced"
+    # Only account emails have no recipient, and they are urgent (returned above).
+    assert n.recipient is not None
     later = quiet_until(n.recipient, now)
     if later is not None:
         n.due_at, n.queued_at = later, None
@@ -453,7 +460,7 @@ def _message(n: Notification, context: dict[str, Any]) -> Any:
         "mandatory": spec(n.kind).mandatory,
         **context,
     }
-    message = build_email(to=n.recipient.email, template=n.kind, context=ctx)
+    message = build_email(to=n.address, template=n.kind, context=ctx)
     headers = {
         # Which ledger row this is: support can trace an email, tests can count duplicates.
         "X-Mentorship-Notification": str(n.pk),
@@ -465,9 +472,23 @@ def _message(n: Notification, context: dict[str, Any]) -> Any:
     return message
 
 
+def _remember(n: Notification, context: dict[str, Any]) -> None:
+    """Keep the one-line summary and the page it links to for the notification centre. Only
+    links to this site are kept, as paths: the centre must never send anyone elsewhere."""
+    n.summary = str(context.get("summary") or dict(Kind.choices).get(n.kind, ""))[:300]
+    url = str(context.get("url") or "")
+    path = url.removeprefix(settings.SITE_URL)
+    n.link = path[:500] if path.startswith("/") and not path.startswith("//") else ""
+
+
 def _finish(n: Notification, status: str, note: str) -> None:
     n.status, n.last_error, n.claimed_at = status, note[:300], None
-    n.save(update_fields=["status", "last_error", "attempts", "due_at", "claimed_at", "data"])
+    n.save(
+        update_fields=[
+            *("status", "last_error", "attempts", "due_at", "claimed_at", "data"),
+            *("summary", "link"),
+        ]
+    )
 
 
 def _plan_bounce_alerts(n: Notification, bounce: Bounce) -> None:
@@ -545,7 +566,7 @@ def notifications_expire(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def notifications_retry_failed(*, by: Any, ids: Iterable[int] | None = None) -> int:
+def notifications_retry_failed(*, by: User, ids: Iterable[int] | None = None) -> int:
     """An admin's bulk retry: failed messages start a fresh retry lifetime, due now."""
     from programs.services.audit import audit_record
 
@@ -569,8 +590,23 @@ def notifications_retry_failed(*, by: Any, ids: Iterable[int] | None = None) -> 
     return count
 
 
+# --- the notification centre ---------------------------------------------------------------
+
+
+def notifications_record_as_sent(notifications: QuerySet[Notification]) -> int:
+    """Mark planned rows sent without emailing anyone (the demo seeds them this way), keeping
+    what each would have said so the notification centre lists them like real ones."""
+    now, count = timezone.now(), 0
+    for n in notifications.filter(status=Status.PENDING).select_related("recipient", "program"):
+        _remember(n, _context(n) or {})
+        n.status, n.sent_at = Status.SENT, now
+        n.save(update_fields=["status", "sent_at", "summary", "link"])
+        count += 1
+    return count
+
+
 @transaction.atomic
-def relay_resume(*, by: Any) -> None:
+def relay_resume(*, by: User) -> None:
     """An admin says the relay is fixed: send normally again (a refusal pauses it again)."""
     from programs.services.audit import audit_record
 
@@ -704,6 +740,26 @@ def delivery_health(*, now: datetime | None = None) -> DeliveryHealth:
         failed=figures["failed"],
         last_error=last_error,
     )
+
+
+def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
+    """Mark one of the user's own notifications read; anyone else's is not found (404)."""
+    from django.shortcuts import get_object_or_404
+
+    from mentorship.notifications.selectors import notifications_for
+
+    n = get_object_or_404(notifications_for(user), pk=notification_id)
+    if n.read_at is None:
+        n.read_at = timezone.now()
+        n.save(update_fields=["read_at"])
+    return n
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, user: Any) -> int:
+    from mentorship.notifications.selectors import notifications_for
+
+    return notifications_for(user).filter(read_at__isnull=True).update(read_at=timezone.now())
 
 
 # --- digests ----------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ queue, so a batch of thousands of deliveries never delays a sweep."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from mentorship.notifications.services import (
@@ -16,6 +18,8 @@ from mentorship.notifications.services import (
     notifications_to_queue,
 )
 from mentorship.queue import enqueue
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -37,7 +41,15 @@ def sweep_pending() -> int:
     for i, notification_id in enumerate(ids):
         if not enqueue(deliver, notification_id):
             notifications_release(ids[i:])
+            logger.warning(
+                "Pending sweep: %d due, %d queued; the broker refused the rest (%d released "
+                "for the next sweep)",
+                len(ids),
+                i,
+                len(ids) - i,
+            )
             return i
+    logger.info("Pending sweep: %d due, %d queued", len(ids), len(ids))
     return len(ids)
 
 

@@ -1,4 +1,5 @@
-"""A person's notification preferences, and the one-click unsubscribe link in every email."""
+"""The notification centre (what the ledger delivered to me), a person's notification
+preferences, and the one-click unsubscribe link in every email."""
 
 from __future__ import annotations
 
@@ -6,17 +7,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from mentorship.notifications.forms import PreferencesForm, kinds_for
 from mentorship.notifications.kinds import Delivery, Kind, spec
 from mentorship.notifications.models import Notification, Preference, QuietHours, Status
+from mentorship.notifications.selectors import notifications_for
 from mentorship.notifications.services import (
     delivery_health,
+    notification_mark_read,
+    notifications_mark_all_read,
     notifications_retry_failed,
     preference_set,
     quiet_hours_set,
@@ -25,9 +31,50 @@ from mentorship.notifications.services import (
 )
 from programs.access import roles_for
 
+PAGE_SIZE = 50
+
+
+@require_GET
+def centre(request: HttpRequest) -> HttpResponse:
+    page = Paginator(notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/centre.html",
+        {"page": page, "notifications": page.object_list, "kind_labels": dict(Kind.choices)},
+    )
+
+
+@require_GET
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification to its item, marking it read on the way."""
+    n = notification_mark_read(user=request.user, notification_id=pk)
+    return redirect(n.link or "notifications:centre")
+
+
+@require_POST
+def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification_mark_read(user=request.user, notification_id=pk)
+    return redirect(_back_to_page(request))
+
+
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    count = notifications_mark_all_read(user=request.user)
+    if count:
+        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+    return redirect(_back_to_page(request))
+
+
+def _back_to_page(request: HttpRequest) -> str:
+    from django.urls import reverse
+
+    page = request.POST.get("page", "")
+    url = reverse("notifications:centre")
+    return f"{url}?page={int(page)}" if page.isdigit() else url
+
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     kinds = kinds_for(is_privileged=roles_for(request.user).is_privileged)
     current = dict(Preference.objects.filter(user=request.user).values_list("kind", "delivery"))
     quiet = QuietHours.objects.filter(user=request.user).first()
@@ -72,7 +119,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- delivery health ----------------------------------------------------------------------------
 
 
-def delivery_notice(request: HttpRequest) -> HttpResponse:
+def delivery_notice(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The delivery-health notice directors and admins see on every page (loaded after the
     page, so it never adds to a page's own queries); empty while all is well."""
     if not roles_for(request.user).is_privileged:
@@ -84,7 +131,7 @@ def delivery_notice(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def delivery(request: HttpRequest) -> HttpResponse:
+def delivery(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Institution admins: the relay's state, what waits, what failed; retry failed emails in
     bulk, or resume sending after the relay refused our sender."""
     if not roles_for(request.user).is_admin:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import environ
 
+from mentorship.log import logging_config
+from mentorship.site_url import site_url_from
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 RUN_DIR = BASE_DIR / ".run"
 
@@ -20,8 +23,11 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # The public address used in emails, calendar feeds and review links sent by background workers,
-# which have no request to derive it from.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# which have no request to derive it from (see mentorship.site_url). `./dev run` sets SITE_URL
+# from the port it serves on; production derives it from the allowed hosts when it is unset.
+SITE_URL = site_url_from(
+    env("SITE_URL", default=""), allowed_hosts=["127.0.0.1:8000"], scheme="http"
+)
 SITE_NAME = env("SITE_NAME", default="Mentorship")
 
 INSTALLED_APPS = [
@@ -44,18 +50,22 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mentorship.log.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mentorship.middleware.BoundedPathIdsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "mentorship.middleware.UserTimezoneMiddleware",
     "mentorship.middleware.RequireMfaMiddleware",
+    "mentorship.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "mentorship.urls"
@@ -128,6 +138,7 @@ LOGIN_REDIRECT_URL = "home"
 
 # --- django-allauth -------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "mentorship.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "mentorship.accounts.forms.InstitutionalSignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -144,7 +155,24 @@ ACCOUNT_MAX_EMAIL_ADDRESSES = 2
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
 # allauth's defaults (5 failed logins per 5 minutes per account, 10/min per IP) stay on;
 # we only make them explicit so a reader sees them.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# Keys are the real client address (see ALLAUTH_TRUSTED_PROXY_COUNT) and the account, so one
+# person's wrong passwords neither lock out everyone behind the same proxy nor go uncounted.
+# Every door to a session is throttled: the sign-in form (also the Django admin's, which sends
+# people there), password reset (request and link) and invitation acceptance.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "accept_invitation": "20/m/ip,5/300s/key",
+}
+# Client addresses: behind N reverse proxies that each append to X-Forwarded-For, the client is
+# the Nth address from the right (allauth reads these; the throttles key on the result). 0 trusts
+# no header and uses the socket's address, which behind a proxy is the proxy's. A proxy that sets
+# its own header (e.g. X-Real-IP) may be named instead; never both, and never a header clients
+# can set themselves.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("MENTORSHIP_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("MENTORSHIP_TRUSTED_CLIENT_IP_HEADER", default=None)
 # Sign-up is open only to these institutional email domains; everyone else needs an invitation.
 # Domains also come from each Institution's own list in the database.
 MENTORSHIP_SIGNUP_DOMAINS = env.list("MENTORSHIP_SIGNUP_DOMAINS", default=[])
@@ -256,6 +284,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "programs.tasks.sweep_due_work",
         "schedule": 5 * 60,
     },
+    # Report exports and roster uploads hold personal data: kept MENTORSHIP_FILE_RETENTION_DAYS.
+    "purge-expired-files": {
+        "task": "programs.tasks.purge_expired_files",
+        "schedule": 6 * 60 * 60,
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -280,6 +313,8 @@ MENTORSHIP_DASHBOARD_CACHE_SECONDS = env.int("MENTORSHIP_DASHBOARD_CACHE_SECONDS
 # --- Uploads --------------------------------------------------------------------------------
 # Roster files are the only uploads. Anything over the limit is refused by the first handler
 # before it is stored; small files stay in memory, larger ones go to a temporary file.
+# Report exports and roster uploads are deleted this many days after they were made.
+MENTORSHIP_FILE_RETENTION_DAYS = env.int("MENTORSHIP_FILE_RETENTION_DAYS", default=30)
 MENTORSHIP_MAX_UPLOAD_BYTES = env.int("MENTORSHIP_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "mentorship.uploads.SizeLimitUploadHandler",
@@ -297,6 +332,22 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Scripts and styles come only from our static files: no inline script, no style="" attribute,
+# no eval. Images may be data: URIs (allauth's TOTP QR code). Nobody may frame any page.
+MENTORSHIP_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
 
 # Error reporting (Sentry-compatible) is off unless a DSN is set; see mentorship/reporting.py.
 SENTRY_DSN = env("SENTRY_DSN", default="")
@@ -306,10 +357,8 @@ if SENTRY_DSN:
 
     init_error_reporting(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# One format for web, worker and beat, with the request and task ids (mentorship/log.py);
+# LOG_FORMAT=json for a log collector.
+LOGGING = logging_config(
+    log_format=env("LOG_FORMAT", default="text"), level=env("LOG_LEVEL", default="INFO")
+)

@@ -1,6 +1,7 @@
 """Test settings: the database and broker still come from the environment (CI uses PostgreSQL
 and Redis); everything else is made fast and deterministic."""
 
+from mentorship.log import logging_config
 from mentorship.settings.base import *  # noqa: F403
 from mentorship.settings.base import env
 
@@ -19,7 +20,10 @@ STORAGES = {
 SITE_URL = env("SITE_URL", default="http://testserver")
 # Pages are measured uncached (query counts); the caching has its own test.
 MENTORSHIP_DASHBOARD_CACHE_SECONDS = env.int("MENTORSHIP_DASHBOARD_CACHE_SECONDS", default=0)
-LOGGING = {"version": 1, "disable_existing_loggers": False}
+# The project's format, quiet by default; a worker started by the service tests may ask for INFO.
+LOGGING = logging_config(
+    log_format=env("LOG_FORMAT", default="text"), level=env("LOG_LEVEL", default="WARNING")
+)
 # Email templates for the test-only notification kind used by the ledger's own tests.
 for _engine in TEMPLATES:  # noqa: F405
-    _engine["DIRS"] = [*_engine["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405
+    _engine["DIRS"] = [*_engine["DIRS"], BASE_DIR / "tests" / "templates"]  # type: ignore[misc]  # noqa: F405

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from matching.models import MatchRun, MentorRequest, RunMode
 from matching.services import MatchingError, match_run_execute, match_run_start, request_send
 from mentorship.notifications.kinds import Kind
-from mentorship.notifications.models import Notification, Status
+from mentorship.notifications.models import Notification
+from mentorship.notifications.services import notifications_record_as_sent
 from programs.models import MENTEE_ROLES, FacultyProfile, Membership, Program
 
 
@@ -43,9 +43,9 @@ def seed_matching(*, admin: Any, mentor_email: str) -> None:
             except MatchingError:
                 continue  # excluded pair (e.g. reporting line) or request limit: skip it
         # Seeding emails nobody: the demo's requests count as already announced.
-        Notification.objects.filter(
-            kind=Kind.MENTOR_REQUEST, status=Status.PENDING, recipient=mentor.user
-        ).update(status=Status.SENT, sent_at=timezone.now())
+        notifications_record_as_sent(
+            Notification.objects.filter(kind=Kind.MENTOR_REQUEST, recipient=mentor.user)
+        )
     if not MatchRun.objects.filter(program=junior).exists():
         with transaction.atomic():
             run = match_run_start(program=junior, mode=RunMode.ONE_TO_ONE, by=admin)

@@ -19,7 +19,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from mentorship.notifications.models import Notification, Status
+from mentorship.notifications.models import Notification
+from mentorship.notifications.services import notifications_record_as_sent
 from programs.domain.reminders import REVIEW_OPEN_DAYS
 from programs.models import (
     OPEN_STAGES,
@@ -140,6 +141,4 @@ def seed_reviews() -> int:
 def _mark_sent(since: Any) -> None:
     """The demo's reminders, quiet-pair and at-risk alerts count as delivered: seeding never
     emails anyone, yet the ledger shows what the app sends."""
-    Notification.objects.filter(status=Status.PENDING, created_at__gte=since).update(
-        status=Status.SENT, sent_at=timezone.now()
-    )
+    notifications_record_as_sent(Notification.objects.filter(created_at__gte=since))

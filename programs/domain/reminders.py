@@ -7,11 +7,12 @@ arrives at the start of their working day whatever their zone, also across dayli
 
 from __future__ import annotations
 
-import calendar
 import functools
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+
+from programs.domain.dates import add_months
 
 REMINDER_HOUR = 9  # local time of day-based nudges (check-ins, action items, pilot, reviews)
 REVIEW_OPEN_DAYS = 30  # a review link accepts answers this long after it opens
@@ -34,10 +35,6 @@ def morning_of(day: date, tz_name: str | None, hour: int = REMINDER_HOUR) -> dat
     jump is read as the equivalent later instant (zoneinfo's fold=0 rule)."""
     local = datetime.combine(day, time(hour, 0), tzinfo=zone(tz_name))
     return local.astimezone(UTC)
-
-
-def local_day(moment: datetime, tz_name: str | None) -> date:
-    return moment.astimezone(zone(tz_name)).date()
 
 
 # --- Meetings ----------------------------------------------------------------------------------
@@ -75,13 +72,6 @@ def missed_cycle_day(*, anchor: date, cadence_days: int, grace_days: int, cycle:
 
 
 # --- Reviews -----------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar months later, keeping the day where it exists (31 Jan + 1 month = 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)

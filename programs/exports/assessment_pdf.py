@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from functools import cache
-from pathlib import Path
-from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone
@@ -18,26 +15,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from programs.domain.assessment_sections import SECTIONS
+from programs.exports.fonts import markup, pdf_fonts
 from programs.models import GoalHorizon, SelfAssessment
 from programs.selectors.assessments import LOCATION_LABELS, MODE_LABELS, ROLE_LABELS
-
-# DejaVu covers accents, dashes and most scripts faculty names use; Helvetica is the fallback.
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-
-
-@cache
-def _fonts() -> tuple[str, str]:
-    regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-    if regular.exists() and bold.exists():
-        pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
-        return "DejaVuSans", "DejaVuSans-Bold"
-    return "Helvetica", "Helvetica-Bold"
 
 
 def _date(value: date, *, month: str = "%b") -> str:
@@ -46,13 +29,15 @@ def _date(value: date, *, month: str = "%b") -> str:
 
 
 def _text(value: str) -> str:
-    """User text made safe for reportlab's paragraph markup, keeping line breaks."""
-    return escape(value).replace("\n", "<br/>")
+    """User text made safe for reportlab's paragraph markup, keeping line breaks (and set in the
+    fallback font where the main one has no glyph)."""
+    return markup(value)
 
 
 def assessment_pdf(*, assessment: SelfAssessment) -> bytes:
     """The whole version (pass it with person, goals and needs loaded)."""
-    regular, bold = _fonts()
+    fonts = pdf_fonts()
+    regular, bold = fonts.regular, fonts.bold
     base = getSampleStyleSheet()
     body = ParagraphStyle(
         "body", parent=base["BodyText"], fontName=regular, fontSize=10, leading=14

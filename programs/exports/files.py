@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
+from programs.domain.small_cells import SMALL_CELL
 from programs.exports.reports import Report, Table, neutralise
 
 Progress = Callable[[float], None]
@@ -102,8 +103,6 @@ def write_xlsx(report: Report, path: str, progress: Progress = _noop) -> None:
 
 
 def write_pdf(report: Report, path: str, progress: Progress = _noop) -> None:
-    from xml.sax.saxutils import escape
-
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
@@ -111,8 +110,14 @@ def write_pdf(report: Report, path: str, progress: Progress = _noop) -> None:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
     from reportlab.platypus import Table as PdfTable
 
+    from programs.exports.fonts import markup, pdf_fonts
+
+    fonts = pdf_fonts()
     styles = getSampleStyleSheet()
-    cell_style = styles["BodyText"].clone("cell", fontSize=8, leading=10)
+    for name in ("Title", "Heading2", "Heading4"):
+        styles[name].fontName = fonts.bold
+    styles["Normal"].fontName = fonts.regular
+    cell_style = styles["BodyText"].clone("cell", fontName=fonts.regular, fontSize=8, leading=10)
     doc = SimpleDocTemplate(
         path,
         pagesize=landscape(A4),
@@ -124,10 +129,11 @@ def write_pdf(report: Report, path: str, progress: Progress = _noop) -> None:
         bottomMargin=15 * mm,
     )
     story: list[Any] = [
-        Paragraph(escape(report.title), styles["Title"]),
-        Paragraph(f"Period: {escape(report.period)}", styles["Normal"]),
+        Paragraph(markup(report.title), styles["Title"]),
+        Paragraph(f"Period: {markup(report.period)}", styles["Normal"]),
         Paragraph(
-            "Groups of fewer than 5 people are not shown. Lists of people and relationships are "
+            f"Groups of fewer than {SMALL_CELL} people are not shown. Lists of people and "
+            "relationships are "
             "in the CSV and Excel exports.",
             styles["Italic"],
         ),
@@ -137,13 +143,13 @@ def write_pdf(report: Report, path: str, progress: Progress = _noop) -> None:
     def para(value: Any) -> Paragraph:
         if isinstance(value, dt.date):
             value = value.isoformat()
-        return Paragraph(escape(str(neutralise(value))), cell_style)
+        return Paragraph(markup(str(neutralise(value))), cell_style)
 
     sections = [s for s in report.sections if not all(t.appendix for t in s.tables)]
     for n, section in enumerate(sections, start=1):
-        story.append(Paragraph(escape(section.title), styles["Heading2"]))
+        story.append(Paragraph(markup(section.title), styles["Heading2"]))
         for table in section.tables:
-            story.append(Paragraph(escape(table.title), styles["Heading4"]))
+            story.append(Paragraph(markup(table.title), styles["Heading4"]))
             data = [[para(c) for c in table.columns]] + [
                 [para(v) for v in row] for row in table.rows
             ]
@@ -159,7 +165,7 @@ def write_pdf(report: Report, path: str, progress: Progress = _noop) -> None:
             )
             story.append(pdf_table)
             if table.note:
-                story.append(Paragraph(escape(table.note), styles["Italic"]))
+                story.append(Paragraph(markup(table.note), styles["Italic"]))
             story.append(Spacer(1, 4 * mm))
         progress(0.9 * n / len(sections))
     doc.build(story)

@@ -16,6 +16,14 @@ MAX_OCTETS = 75
 
 
 @dataclass(frozen=True)
+class Person:
+    """An ORGANIZER or ATTENDEE: calendar programs match people by their mailto address."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
 class Event:
     uid: str
     starts_at: datetime
@@ -26,6 +34,8 @@ class Event:
     url: str = ""
     sequence: int = 0
     cancelled: bool = False
+    organizer: Person | None = None
+    attendees: tuple[Person, ...] = ()
 
 
 def escape_text(value: str) -> str:
@@ -45,7 +55,8 @@ def fold(line: str) -> str:
     if len(encoded) <= MAX_OCTETS:
         return line
     pieces: list[str] = []
-    current, size, limit = [], 0, MAX_OCTETS
+    current: list[str] = []
+    size, limit = 0, MAX_OCTETS
     for char in line:
         width = len(char.encode("utf-8"))
         if size + width > limit:
@@ -55,6 +66,17 @@ def fold(line: str) -> str:
         size += width
     pieces.append("".join(current))
     return (CRLF + " ").join(pieces)
+
+
+def param_value(value: str) -> str:
+    """A parameter value (CN=...) in double quotes, which cannot themselves be escaped."""
+    cleaned = "".join(c for c in value if c >= " " and c != '"')
+    return f'"{cleaned}"'
+
+
+def person_line(prop: str, person: Person, *params: str) -> str:
+    parts = [prop, f"CN={param_value(person.name)}", *params]
+    return f"{';'.join(parts)}:mailto:{person.email}"
 
 
 def format_utc(moment: datetime) -> str:
@@ -78,6 +100,15 @@ def _event_lines(event: Event, stamp: datetime) -> list[str]:
         lines.append(f"LOCATION:{escape_text(event.location)}")
     if event.url:
         lines.append(f"URL:{event.url}")
+    if event.organizer:
+        lines.append(person_line("ORGANIZER", event.organizer))
+    for attendee in event.attendees:
+        # RSVP=FALSE: we do not read calendar replies; people answer on the meeting page.
+        lines.append(
+            person_line(
+                "ATTENDEE", attendee, "ROLE=REQ-PARTICIPANT", "PARTSTAT=NEEDS-ACTION", "RSVP=FALSE"
+            )
+        )
     lines.append("END:VEVENT")
     return lines
 

@@ -12,12 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SMALL_CELL = 5
-SUPPRESSED = "fewer than 5"
+from programs.domain.figures import (
+    DIMENSIONS,
+    SMALL_CELL,
+    SUPPRESSED,
+    Mentee,
+    days_waited,
+    match_rates_by_group,
+    waiting_from,
+)
+from programs.models import CommunicationMode, GoalStatus, RelationshipStage
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -31,18 +40,6 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def suppressed_groups(sizes: dict[str, int], minimum: int = SMALL_CELL) -> set[str]:
-    """Groups to hide: every group under `minimum` people, plus — when exactly one group is
-    hidden and the total is shown elsewhere — the next smallest, so that the hidden one cannot
-    be worked out by subtraction (complementary suppression)."""
-    hidden = {g for g, n in sizes.items() if 0 < n < minimum}
-    if len(hidden) == 1:
-        visible = sorted((n, g) for g, n in sizes.items() if g not in hidden and n > 0)
-        if visible:
-            hidden.add(visible[0][1])
-    return hidden
 
 
 # --- Input rows ----------------------------------------------------------------------------------
@@ -61,6 +58,7 @@ class Person:
     stream: str = ""
     gender: str = ""  # a label; only ever used in aggregates
     capacity: int = 0
+    active: bool = True  # the membership is active (not paused)
 
     @property
     def is_mentee(self) -> bool:
@@ -73,9 +71,7 @@ class Person:
     @property
     def waiting_from(self) -> dt.date:
         """Time to match counts from joining, or from the cohort's start if that is later."""
-        if self.cohort_start and self.cohort_start > self.joined_on:
-            return self.cohort_start
-        return self.joined_on
+        return waiting_from(self.joined_on, self.cohort_start)
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,8 @@ class RelationshipRow:
     ended_on: dt.date | None
     mentees: tuple[int, ...]
     guides: tuple[int, ...]
-    at_risk: bool = False
+    at_risk: bool = False  # `selectors.figures`: current, with an uncleared risk flag
+    quiet: bool = False  # `selectors.figures`, on the day the report is made
 
     def open_on(self, day: dt.date) -> bool:
         return self.started_on <= day and (self.ended_on is None or self.ended_on > day)
@@ -119,6 +116,7 @@ class ReportData:
     review_requests: dict[int, tuple[int, int]] = field(default_factory=dict)  # person -> (n, done)
     goal_statuses: dict[int, Counter[str]] = field(default_factory=dict)  # mentee -> status counts
     trainings: dict[int, int] = field(default_factory=dict)
+    as_of: dt.date | None = None  # the day the rows were read (quiet and at risk are for it)
 
 
 # --- Output --------------------------------------------------------------------------------------
@@ -156,27 +154,19 @@ def _pct(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "—"
 
 
-def _median(values: list[float]) -> str:
+def _median(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.0f}" if values else "—"
 
 
-def _mean(values: list[float], digits: int = 1) -> str:
+def _mean(values: Sequence[float], digits: int = 1) -> str:
     return f"{statistics.fmean(values):.{digits}f}" if values else "—"
 
 
-MODE_LABELS = {
-    "in_person": "In person",
-    "video": "Video call",
-    "phone": "Phone",
-    "email": "Email",
-    "messaging": "Messaging",
-}
-GOAL_LABELS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "achieved": "Achieved",
-    "set_aside": "Set aside",
-}
+# The model's own words; only the review choices and relationship kinds are shortened, for
+# narrow table columns.
+MODE_LABELS = dict(CommunicationMode.choices)
+GOAL_LABELS = dict(GoalStatus.choices)
+STAGE_LABELS = dict(RelationshipStage.choices)
 CHOICE_LABELS = {
     "continue": "Continue as we are",
     "adjust": "Continue, but revisit the agreement",
@@ -187,13 +177,6 @@ KIND_LABELS = {
     "peer": "Peer pair",
     "facilitated_group": "Facilitated group",
     "peer_group": "Peer group",
-}
-STAGE_LABELS = {
-    "pilot": "Pilot",
-    "active": "Active",
-    "concluding": "Concluding",
-    "concluded": "Concluded",
-    "ended": "Ended early",
 }
 
 
@@ -213,6 +196,12 @@ class _Facts:
                 if person_id not in first or r.started_on < first[person_id]:
                     first[person_id] = r.started_on
         self.first_match = first
+        # The match rate's definition (`domain.figures`): active mentees with a mentor now —
+        # here, at the end of the period.
+        self.active_at_end = [p for p in self.mentees if p.active]
+        self.mentored_at_end = {
+            pid for r in data.relationships if r.open_on(end) for pid in r.mentees
+        }
         self.active_mentees = {pid for r in self.active for pid in r.mentees}
         self.meetings_of = {
             r.id: sum(data.meetings.get(r.id, Counter()).values()) for r in self.active
@@ -232,7 +221,7 @@ class _Facts:
         first = self.first_match.get(person.id)
         if first is None:
             return None
-        return max(0, (first - person.waiting_from).days)
+        return days_waited(person.waiting_from, first)
 
 
 def build_report(data: ReportData) -> Report:
@@ -245,6 +234,7 @@ def build_report(data: ReportData) -> Report:
         _reviews(facts),
         _endings(facts),
         _mentor_load(facts),
+        _health(facts),
         _equity(facts),
         _appendices(facts),
     ]
@@ -285,7 +275,7 @@ def _participation(f: _Facts) -> Section:
 
 def _matching(f: _Facts) -> Section:
     d = f.data
-    matched = [p for p in f.mentees if p.id in f.first_match]
+    matched = [p for p in f.active_at_end if p.id in f.mentored_at_end]
     in_period = [
         days
         for p in f.mentees
@@ -294,13 +284,18 @@ def _matching(f: _Facts) -> Section:
         and (days := f.days_to_match(p)) is not None
     ]
     started = Counter(r.kind for r in d.relationships if d.start <= r.started_on <= d.end)
+    waiting = [
+        days_waited(p.waiting_from, d.end) for p in f.active_at_end if p.id not in f.mentored_at_end
+    ]
     return Section(
         "Matching",
         [
             Table(
                 "Match rate",
-                ["Mentees", "Ever matched by the end of the period", "Match rate"],
-                [[len(f.mentees), len(matched), _pct(len(matched), len(f.mentees))]],
+                ["Active mentees", "With a mentor at the end of the period", "Match rate"],
+                [[len(f.active_at_end), len(matched), _pct(len(matched), len(f.active_at_end))]],
+                note="The share of the program's active mentees who have a current relationship "
+                "in which they are mentored — as on the dashboard and the fairness view.",
             ),
             Table(
                 "Time to match (first relationship started during the period)",
@@ -315,6 +310,13 @@ def _matching(f: _Facts) -> Section:
                 ],
                 note="Counted from joining the program, or from the cohort's start if later, "
                 "to the start of the first relationship.",
+            ),
+            Table(
+                "Mentees waiting for a mentor at the end of the period",
+                ["Active mentees without a mentor", "Median days waiting", "Longest (days)"],
+                [[len(waiting), _median(waiting), max(waiting) if waiting else "—"]],
+                note="Waiting counts from joining the program, or from the cohort's start if "
+                "later — as on the dashboard.",
             ),
             Table(
                 "Relationships started during the period",
@@ -395,7 +397,7 @@ def _reviews(f: _Facts) -> Section:
         if 0 < len(people) < SMALL_CELL:
             rows.append([label, SUPPRESSED, SUPPRESSED])
         else:
-            rows.append([label, len(reviews), _mean(scores)])
+            rows.append([label, len(reviews), _mean(scores)])  # type: ignore[list-item]
     choices = Counter(r.choice for r in d.reviews)
     return Section(
         "Relationship reviews",
@@ -455,9 +457,10 @@ def _mentor_load(f: _Facts) -> Section:
     for p in f.mentors:
         n = load.get(p.id, 0)
         buckets["4 or more" if n >= 4 else str(n)] += 1
-        if p.capacity and n >= p.capacity:
+        # As on the dashboard: the true load against capacity, never capped.
+        if n >= p.capacity:
             full += 1
-        if p.capacity and n > p.capacity:
+        if n > p.capacity:
             over += 1
     return Section(
         "Mentor load",
@@ -476,37 +479,33 @@ def _mentor_load(f: _Facts) -> Section:
     )
 
 
-EQUITY_DIMENSIONS: dict[str, Callable[[Person], str]] = {
-    "Gender": lambda p: p.gender or "Not stated",
-    "Rank": lambda p: p.rank or "Not recorded",
-    "Stream": lambda p: p.stream or "Not recorded",
-}
+def _mentee(f: _Facts, p: Person) -> Mentee:
+    return Mentee(p.rank, p.stream, p.gender, p.id in f.mentored_at_end)
 
 
-def equity_rows(f: _Facts, key: Callable[[Person], str]) -> list[list[Any]]:
-    groups: dict[str, list[Person]] = defaultdict(list)
-    for p in f.mentees:
-        groups[key(p)].append(p)
-    hidden = suppressed_groups({g: len(ps) for g, ps in groups.items()})
+def equity_rows(f: _Facts, dimension: str) -> list[list[Any]]:
+    """One row per group of the dimension: the match rate's groups and their hidden cells come
+    from `domain.figures.match_rates_by_group`, as on the fairness view and the dashboard."""
+    mentees = {p.id: _mentee(f, p) for p in f.active_at_end}
+    people = {p.id: p for p in f.active_at_end}
     rows = []
-    for group in sorted(groups):
-        people = groups[group]
-        if group in hidden:
-            rows.append([group, SUPPRESSED, "—", "—", "—", "—"])
+    for g in match_rates_by_group(mentees.values(), [dimension]):
+        if g.hidden:
+            rows.append([g.group, SUPPRESSED, "—", "—", "—", "—"])
             continue
-        matched = sum(1 for p in people if p.id in f.active_mentees)
-        days = [d for p in people if (d := f.days_to_match(p)) is not None]
-        meetings = [f.meetings_per_mentee.get(p.id, 0) for p in people if p.id in f.active_mentees]
-        respondents = [p for p in people if f.mentee_scores.get(p.id)]
+        group = [people[pid] for pid, m in mentees.items() if m.group(dimension) == g.group]
+        days = [d for p in group if (d := f.days_to_match(p)) is not None]
+        meetings = [f.meetings_per_mentee.get(p.id, 0) for p in group if p.id in f.active_mentees]
+        respondents = [p for p in group if f.mentee_scores.get(p.id)]
         if len(respondents) >= SMALL_CELL:
             score = _mean([s for p in respondents for s in f.mentee_scores[p.id]])
         else:
             score = SUPPRESSED if respondents else "—"
         rows.append(
             [
-                group,
-                len(people),
-                _pct(matched, len(people)),
+                g.group,
+                g.people,  # type: ignore[list-item]
+                f"{g.rate}%",
                 _median(days) if len(days) >= SMALL_CELL else (SUPPRESSED if days else "—"),
                 _mean(meetings)
                 if len(meetings) >= SMALL_CELL
@@ -520,8 +519,8 @@ def equity_rows(f: _Facts, key: Callable[[Person], str]) -> list[list[Any]]:
 def _equity(f: _Facts) -> Section:
     columns = [
         "Group",
-        "Mentees",
-        "With a mentor during the period",
+        "Active mentees",
+        "Match rate (a mentor at the end of the period)",
         "Median days to match",
         "Meetings per matched mentee",
         "Mean review score from mentees",
@@ -532,11 +531,36 @@ def _equity(f: _Facts) -> Section:
             Table(
                 f"By {dimension.lower()}",
                 columns,
-                equity_rows(f, key),
-                note="Groups of fewer than 5 people are not shown, nor is the next smallest when "
-                "only one is hidden, so that no one can be identified.",
+                equity_rows(f, dimension),
+                note=f"Groups of fewer than {SMALL_CELL} people are not shown, nor enough other "
+                "groups that a hidden one could be worked out from the totals, so that no one "
+                "can be identified.",
             )
-            for dimension, key in EQUITY_DIMENSIONS.items()
+            for dimension in DIMENSIONS
+        ],
+    )
+
+
+def _health(f: _Facts) -> Section:
+    d = f.data
+    current = [r for r in d.relationships if r.stage in ("pilot", "active", "concluding")]
+    return Section(
+        "Relationship health",
+        [
+            Table(
+                f"On {(d.as_of or d.end).isoformat()}, when the report was made",
+                ["Current relationships", "Quiet", "At risk"],
+                [
+                    [
+                        len(current),
+                        sum(1 for r in current if r.quiet),
+                        sum(1 for r in current if r.at_risk),
+                    ]
+                ],
+                note="Quiet: no meeting or check-in for two meeting cycles plus the program's "
+                "grace period. At risk: a review flag no director has cleared. The same "
+                "figures as the dashboard.",
+            )
         ],
     )
 

@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from programs.domain.assessment_sections import (
     help_for,
     label_for,
 )
+from programs.forms.programs import IdsChoiceField, PlainTextMixin, SensibleDateField
 from programs.models import (
     MAX_GOALS_PER_HORIZON,
     MENTOR_ROLE_HELP,
@@ -46,6 +47,7 @@ from programs.services.assessments import (
     HORIZON_WORDS,
     TEXT_LIMITS,
     OfferData,
+    max_length,
     too_long_message,
     too_many_goals_message,
 )
@@ -214,7 +216,7 @@ class GoalsStepForm(StepForm):
         super().__init__(*args, **kwargs)
         self.rows: dict[str, list[GoalRow]] = {h: [] for h in GoalHorizon.values}
         if self.is_bound:
-            indices = {h: set() for h in GoalHorizon.values}
+            indices: dict[str, set[int]] = {h: set() for h in GoalHorizon.values}
             for key in self.data:
                 match = ROW_FIELD.match(key)
                 if match:
@@ -255,7 +257,7 @@ class GoalsStepForm(StepForm):
             required=False,
             widget=forms.TextInput(attrs={"data-maxlength": GOAL_TEXT_LIMIT, "data-count": "1"}),
         )
-        self.fields[f"{row.prefix}-target_date"] = forms.DateField(
+        self.fields[f"{row.prefix}-target_date"] = SensibleDateField(
             label=f"{row.label}: target date (optional)",
             help_text="When you hope to reach it.",
             required=False,
@@ -290,7 +292,8 @@ class GoalsStepForm(StepForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for horizon, rows in self.rows.items():
             filled = 0
             for row in rows:
@@ -376,8 +379,8 @@ class ShareForm(forms.Form):
     def __init__(self, *args: Any, mentors: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].queryset = mentors
-        self.fields["mentor"].label_from_instance = lambda p: (
+        cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = mentors
+        cast(forms.ModelChoiceField, self.fields["mentor"]).label_from_instance = lambda p: (  # type: ignore[assignment, method-assign]
             f"{p.display_name}" + (f" — {p.department.name}" if p.department else "")
         )
 
@@ -409,7 +412,7 @@ class MentorOfferForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
     notes = LimitedTextField(
-        limit=MentorOffer._meta.get_field("notes").max_length,
+        limit=max_length(MentorOffer, "notes"),
         rows=4,
         label="Anything else mentees should know",
         help_text="For example: how you like to work, what a first meeting looks like, "
@@ -446,6 +449,8 @@ class MentorOfferForm(forms.ModelForm):
             "prior_mentees": "An estimate is fine. Mentees value a mentor’s experience with "
             "others before them.",
         }
+        # Notes keep any text as typed (shown escaped), like the self-evaluation's free text.
+        field_classes = {"need_areas": IdsChoiceField, "paused_until": SensibleDateField}
         widgets = {
             "need_areas": forms.CheckboxSelectMultiple,
             "paused_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -464,10 +469,14 @@ class MentorOfferForm(forms.ModelForm):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.memberships = memberships
-        self.fields["need_areas"].queryset = NeedArea.objects.filter(is_active=True)
-        self.fields["need_areas"].choices = [(a.pk, a.name) for a in areas if a.is_active]
-        self.fields["years_mentoring"].min_value = 0
-        self.fields["prior_mentees"].min_value = 0
+        cast(forms.ModelChoiceField, self.fields["need_areas"]).queryset = NeedArea.objects.filter(
+            is_active=True
+        )
+        cast(forms.ChoiceField, self.fields["need_areas"]).choices = [
+            (a.pk, a.name) for a in areas if a.is_active
+        ]
+        cast(forms.IntegerField, self.fields["years_mentoring"]).min_value = 0
+        cast(forms.IntegerField, self.fields["prior_mentees"]).min_value = 0
         self.initial["accepting"] = "yes" if self.instance.accepting else "no"
         self.initial.setdefault("communication_modes", person.communication_modes)
         for membership in memberships:
@@ -491,7 +500,8 @@ class MentorOfferForm(forms.ModelForm):
         return [self[name] for name in self.fields if not name.startswith("capacity_")]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         paused_until = data.get("paused_until")
         if data.get("accepting") is False and paused_until and paused_until <= timezone.localdate():
             self.add_error(
@@ -517,7 +527,7 @@ class MentorOfferForm(forms.ModelForm):
         return {m.pk: self.cleaned_data[f"capacity_{m.pk}"] for m in self.memberships}
 
 
-class TrainingForm(forms.ModelForm):
+class TrainingForm(PlainTextMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)

@@ -4,18 +4,18 @@ roster upload, and the report period."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from programs.forms.programs import PlainTextMixin
-from programs.forms.relationships import DATE, PersonChoiceField, UniqueIdsMixin
+from programs.forms.programs import PlainTextMixin, SensibleDateField
+from programs.forms.relationships import DATE, OverridesMixin, PersonChoiceField, UniqueIdsMixin
 from programs.models import ExportFormat, FacultyProfile, Program
 
 
-class ReassignForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
+class ReassignForm(OverridesMixin, UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "reassign"
 
     outgoing = PersonChoiceField(queryset=FacultyProfile.objects.none(), label="Mentor leaving")
@@ -37,11 +37,14 @@ class ReassignForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         *args: Any,
         outgoing: QuerySet[FacultyProfile],
         incoming: QuerySet[FacultyProfile],
+        override_choices: list[tuple[str, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outgoing"].queryset = outgoing
-        self.fields["incoming"].queryset = incoming
+        if override_choices:
+            self.add_overrides(override_choices)
+        cast(forms.ModelChoiceField, self.fields["outgoing"]).queryset = outgoing
+        cast(forms.ModelChoiceField, self.fields["incoming"]).queryset = incoming
         if outgoing.count() == 1:
             self.fields["outgoing"].initial = outgoing.first()
 
@@ -49,13 +52,13 @@ class ReassignForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 class ExtendPilotForm(UniqueIdsMixin, forms.Form):
     id_prefix = "pilot"
 
-    until = forms.DateField(label="New end of the pilot", widget=DATE)
+    until = SensibleDateField(label="New end of the pilot", widget=DATE)
 
 
 class DirectorNoteForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "note"
 
-    held_on = forms.DateField(label="Date of the conversation", widget=DATE)
+    held_on = SensibleDateField(label="Date of the conversation", widget=DATE)
     text = forms.CharField(
         label="What was discussed and agreed",
         max_length=5000,
@@ -88,7 +91,7 @@ class RosterUploadForm(forms.Form):
         if programs is None:
             del self.fields["program"]
         else:
-            self.fields["program"].queryset = programs
+            cast(forms.ModelChoiceField, self.fields["program"]).queryset = programs
 
 
 def _first_of_year() -> dt.date:
@@ -96,15 +99,16 @@ def _first_of_year() -> dt.date:
 
 
 class ReportPeriodForm(forms.Form):
-    start = forms.DateField(label="From", widget=DATE)
-    end = forms.DateField(label="To", widget=DATE)
+    start = SensibleDateField(label="From", widget=DATE)
+    end = SensibleDateField(label="To", widget=DATE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"start": _first_of_year(), "end": timezone.localdate()})
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end of the period must be on or after its start.")

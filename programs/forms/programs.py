@@ -5,13 +5,16 @@ ValidationError with field names, which views attach back to the form (see `appl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
+from mentorship.params import id_param
 from programs.models import (
+    DEFAULTED_PROGRAM_SETTINGS,
+    PROGRAM_SETTINGS,
     AcademicRank,
     AcademicStream,
     Cohort,
@@ -30,7 +33,9 @@ from programs.services.people import MAX_TOPICS, topics_parse
 from programs.validators import (
     available_time_zones,
     validate_email_domain,
+    validate_name,
     validate_plain_text,
+    validate_sensible_date,
     validate_time_zone,
     validate_year_joined,
 )
@@ -48,18 +53,53 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
-class PlainTextMixin:
-    """Refuse markup in every text field of the form (shown back as a field error)."""
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Several objects by id. Each value must be an id a database column can hold before the
+    query runs: `pk__in` with a 25-digit number overflows (a 500) instead of matching nothing."""
 
-    def _post_clean(self) -> None:  # type: ignore[override]
+    def _check_values(self, value: Any) -> Any:
+        for pk in value or ():
+            if self.to_field_name is None and id_param(str(pk)) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": str(pk)[:40]},
+                )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
+class SensibleDateField(forms.DateField):
+    """A date between 1900 and ten years ahead (see `validate_sensible_date`)."""
+
+    default_validators = [validate_sensible_date]
+
+
+# A backstop for text fields declared without a length of their own.
+MAX_TEXT_LENGTH = 20_000
+
+
+class PlainTextMixin:
+    """Refuse markup in every text field of the form, and dates out of any sensible range in
+    every date field, including a model form's own (shown back as field errors)."""
+
+    def _post_clean(self) -> None:
         for name, field in self.fields.items():  # type: ignore[attr-defined]
+            value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
+            check = None
             if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField):
-                value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
-                if isinstance(value, str):
-                    try:
-                        validate_plain_text(value)
-                    except ValidationError as e:
-                        self.add_error(name, e)  # type: ignore[attr-defined]
+                check = validate_plain_text if isinstance(value, str) else None
+                if check and field.max_length is None and len(value) > MAX_TEXT_LENGTH:
+                    self.add_error(  # type: ignore[attr-defined]
+                        name, f"Keep this under {MAX_TEXT_LENGTH:,} characters."
+                    )
+                    continue
+            elif isinstance(field, forms.DateField) and value is not None:
+                check = validate_sensible_date
+            if check is not None:
+                try:
+                    check(value)
+                except ValidationError as e:
+                    self.add_error(name, e)  # type: ignore[attr-defined]
         super()._post_clean()  # type: ignore[misc]
 
 
@@ -141,6 +181,9 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
             "bio": "Shown to your mentors and mentees. Plain text, up to 1,500 characters.",
         }
         widgets = {
+            # The person's own name: browsers and assistive tools may fill it in (WCAG 1.3.5).
+            "given_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "family_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
             "time_zone": TimeZoneInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             "bio": forms.Textarea(attrs={"rows": 4, "maxlength": 1500}),
             "year_joined_faculty": forms.NumberInput(attrs={"inputmode": "numeric"}),
@@ -156,12 +199,16 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         departments = Department.objects.select_related("institution").order_by("name")
         if profile.institution_id:
             departments = departments.filter(institution_id=profile.institution_id)
-        self.fields["department"].queryset = departments
-        self.fields["division"].queryset = Division.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = departments
+        cast(forms.ModelChoiceField, self.fields["division"]).queryset = Division.objects.filter(
             department__in=departments
         ).select_related("department")
-        self.fields["rank"].queryset = AcademicRank.objects.filter(is_active=True)
-        self.fields["stream"].queryset = AcademicStream.objects.filter(is_active=True)
+        cast(forms.ModelChoiceField, self.fields["rank"]).queryset = AcademicRank.objects.filter(
+            is_active=True
+        )
+        cast(
+            forms.ModelChoiceField, self.fields["stream"]
+        ).queryset = AcademicStream.objects.filter(is_active=True)
         if profile.pk:
             self.initial.setdefault(
                 "expertise_text", ", ".join(t.name for t in profile.expertise.all())
@@ -171,7 +218,7 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
             )
             self.initial.setdefault("communication_modes", profile.communication_modes)
             if profile.reports_to_id:
-                self.initial.setdefault("reports_to_email", profile.reports_to.user.email)
+                self.initial.setdefault("reports_to_email", profile.reports_to.user.email)  # type: ignore[union-attr]
 
     def clean_expertise_text(self) -> list[str]:
         return self._topics("expertise_text")
@@ -180,6 +227,8 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return self._topics("interests_text")
 
     def _topics(self, name: str) -> list[str]:
+        # Checked here, as typed: the mixin's own check only sees text, and this becomes a list.
+        validate_plain_text(self.cleaned_data.get(name, ""))
         topics = topics_parse(self.cleaned_data.get(name, ""))
         if len(topics) > MAX_TOPICS:
             raise ValidationError(
@@ -204,7 +253,8 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return person
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         department, division = data.get("department"), data.get("division")
         if division and department and division.department_id != department.pk:
             self.add_error("division", f"{division.name} is not a division of {department.name}.")
@@ -219,15 +269,7 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
         return data
 
 
-DEFAULTED_FIELDS = (
-    "upcoming_reminder_hours",
-    "agenda_reminder_days",
-    "log_reminder_days",
-    "checkin_grace_days",
-    "pilot_reminder_days",
-    "review_risk_threshold",
-    "review_drop_threshold",
-)
+DEFAULTED_FIELDS = DEFAULTED_PROGRAM_SETTINGS
 
 
 class ProgramForm(PlainTextMixin, forms.ModelForm):
@@ -242,24 +284,7 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
 
     class Meta:
         model = Program
-        fields = [
-            "name",
-            "description",
-            "meeting_cadence_days",
-            "review_cadence_months",
-            "pilot_length_days",
-            "allowed_models",
-            "max_pending_requests",
-            "request_expiry_days",
-            "reassessment_months",
-            "upcoming_reminder_hours",
-            "agenda_reminder_days",
-            "log_reminder_days",
-            "checkin_grace_days",
-            "pilot_reminder_days",
-            "review_risk_threshold",
-            "review_drop_threshold",
-        ]
+        fields = list(PROGRAM_SETTINGS)
         labels = {
             "meeting_cadence_days": "Default meeting cadence",
             "review_cadence_months": "Relationship review every (months)",
@@ -283,14 +308,14 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["review_cadence_months"].min_value = 1
-        self.fields["review_cadence_months"].max_value = 24
-        self.fields["pilot_length_days"].min_value = 14
-        self.fields["pilot_length_days"].max_value = 365
-        self.fields["max_pending_requests"].min_value = 1
-        self.fields["max_pending_requests"].max_value = 10
-        self.fields["request_expiry_days"].min_value = 1
-        self.fields["request_expiry_days"].max_value = 90
+        cast(forms.IntegerField, self.fields["review_cadence_months"]).min_value = 1
+        cast(forms.IntegerField, self.fields["review_cadence_months"]).max_value = 24
+        cast(forms.IntegerField, self.fields["pilot_length_days"]).min_value = 14
+        cast(forms.IntegerField, self.fields["pilot_length_days"]).max_value = 365
+        cast(forms.IntegerField, self.fields["max_pending_requests"]).min_value = 1
+        cast(forms.IntegerField, self.fields["max_pending_requests"]).max_value = 10
+        cast(forms.IntegerField, self.fields["request_expiry_days"]).min_value = 1
+        cast(forms.IntegerField, self.fields["request_expiry_days"]).max_value = 90
         for name, low, high in (
             ("upcoming_reminder_hours", 1, 168),
             ("agenda_reminder_days", 1, 14),
@@ -298,7 +323,10 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             ("checkin_grace_days", 0, 60),
             ("pilot_reminder_days", 1, 30),
         ):
-            self.fields[name].min_value, self.fields[name].max_value = low, high
+            (
+                cast(forms.IntegerField, self.fields[name]).min_value,
+                cast(forms.IntegerField, self.fields[name]).max_value,
+            ) = low, high
         for name in DEFAULTED_FIELDS:
             self.fields[name].required = False
         risk, drop = self.fields["review_risk_threshold"], self.fields["review_drop_threshold"]
@@ -315,11 +343,12 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             "checkin_grace_days",
             "pilot_reminder_days",
         ):
-            field = self.fields[name]
-            field.validators.append(_range_validator(field.min_value, field.max_value))
+            field = cast(forms.IntegerField, self.fields[name])
+            field.validators.append(_range_validator(field.min_value, field.max_value))  # type: ignore[arg-type]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # Left empty (or not sent by an older form): keep the current value or the default.
         for name in DEFAULTED_FIELDS:
             if data.get(name) is None and name not in self.errors:
@@ -360,7 +389,8 @@ class CohortForm(PlainTextMixin, forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] <= data["starts_on"]:
             self.add_error("ends_on", "The cohort must end after it starts.")
         return data
@@ -374,28 +404,52 @@ class MembershipForm(forms.ModelForm):
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].queryset = Cohort.objects.filter(program=program)
+        cast(forms.ModelChoiceField, self.fields["cohort"]).queryset = Cohort.objects.filter(
+            program=program
+        )
         self.fields["mentor_capacity"].validators.append(_range_validator(0, 20))
 
 
+# Someone else's name and address: "off", so the browser does not offer the viewer's own.
+SOMEONE_ELSE = forms.TextInput(attrs={"autocomplete": "off"})
+SOMEONE_ELSES_EMAIL = forms.EmailInput(attrs={"autocomplete": "off"})
+
+
 class AddMemberForm(PlainTextMixin, forms.Form):
-    email = forms.EmailField(label="Email address")
+    email = forms.EmailField(label="Email address", widget=SOMEONE_ELSES_EMAIL)
     given_name = forms.CharField(
-        label="Given name", max_length=80, required=False, help_text="Needed for new people only."
+        label="Given name",
+        max_length=80,
+        required=False,
+        help_text="Needed for new people only.",
+        widget=SOMEONE_ELSE,
+        validators=[validate_name],
     )
-    family_name = forms.CharField(label="Family name", max_length=80, required=False)
+    family_name = forms.CharField(
+        label="Family name",
+        max_length=80,
+        required=False,
+        widget=SOMEONE_ELSE,
+        validators=[validate_name],
+    )
     role = forms.ChoiceField(label="Role in the program", choices=Role.choices)
     cohort = forms.ModelChoiceField(queryset=Cohort.objects.none(), required=False)
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].queryset = Cohort.objects.filter(program=program)
+        cast(forms.ModelChoiceField, self.fields["cohort"]).queryset = Cohort.objects.filter(
+            program=program
+        )
 
 
 class InviteForm(PlainTextMixin, forms.Form):
-    email = forms.EmailField(label="Email address")
-    given_name = forms.CharField(label="Given name", max_length=80)
-    family_name = forms.CharField(label="Family name", max_length=80)
+    email = forms.EmailField(label="Email address", widget=SOMEONE_ELSES_EMAIL)
+    given_name = forms.CharField(
+        label="Given name", max_length=80, widget=SOMEONE_ELSE, validators=[validate_name]
+    )
+    family_name = forms.CharField(
+        label="Family name", max_length=80, widget=SOMEONE_ELSE, validators=[validate_name]
+    )
     department = forms.ModelChoiceField(
         queryset=Department.objects.select_related("institution"), required=False
     )
@@ -413,7 +467,8 @@ class InviteForm(PlainTextMixin, forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("program") and not data.get("role"):
             self.add_error("role", "Choose the role they will have in the program.")
         return data
@@ -453,7 +508,8 @@ class SetPasswordForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "The two passwords differ. Type the same one twice.")

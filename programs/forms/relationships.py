@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from programs.forms.programs import PlainTextMixin
+from programs.forms.programs import IdsChoiceField, PlainTextMixin, SensibleDateField
 from programs.models import (
-    ActionItemStatus,
     ChecklistArea,
     CommunicationMode,
     ConcernCategory,
@@ -29,6 +28,7 @@ from programs.models import (
     Program,
     RelationshipKind,
 )
+from programs.validators import validate_meeting_date, validate_name
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -42,22 +42,22 @@ class UniqueIdsMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
 
 class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: FacultyProfile) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: FacultyProfile) -> str:
         return obj.display_name
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: FacultyProfile) -> str:  # type: ignore[override]
+class PeopleChoiceField(IdsChoiceField):
+    def label_from_instance(self, obj: FacultyProfile) -> str:
         department = getattr(obj.department, "name", "")
         return f"{obj.display_name} — {department}" if department else obj.display_name
 
 
 class GoalChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Goal) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Goal) -> str:
         return obj.text
 
 
@@ -71,7 +71,44 @@ def _roles_field() -> forms.MultipleChoiceField:
     )
 
 
-class RelationshipForm(UniqueIdsMixin, forms.Form):
+class OverridesMixin:
+    """The per-rule override boxes and the required "why", shown only next to a refusal whose
+    rules may be set aside (the view passes those rules; the service decides)."""
+
+    def add_overrides(self, choices: list[tuple[str, str]]) -> None:
+        fields = self.fields  # type: ignore[attr-defined]
+        fields["overrides"] = forms.MultipleChoiceField(
+            label="Set these rules aside for this pair",
+            choices=choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            help_text="Tick each rule you deliberately set aside; it is recorded in the audit "
+            "log and shown on the relationship.",
+        )
+        fields["override_why"] = forms.CharField(
+            label="Why (required when setting a rule aside)",
+            required=False,
+            max_length=500,
+            widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        )
+
+    def offer_overrides(self, choices: list[tuple[str, str]]) -> None:
+        """Offer exactly these rules (keeping what was ticked and typed), or none at all."""
+        fields = self.fields  # type: ignore[attr-defined]
+        if not choices:
+            fields.pop("overrides", None)
+            fields.pop("override_why", None)
+        elif "overrides" in fields:
+            fields["overrides"].choices = choices
+        else:
+            self.add_overrides(choices)
+
+    def chosen_overrides(self) -> tuple[list[str], str]:
+        data = self.cleaned_data  # type: ignore[attr-defined]
+        return list(data.get("overrides") or []), data.get("override_why") or ""
+
+
+class RelationshipForm(OverridesMixin, UniqueIdsMixin, forms.Form):
     id_prefix = "rel"
 
     """A director pairs people by hand (matching runs publish through the same service)."""
@@ -106,7 +143,7 @@ class RelationshipForm(UniqueIdsMixin, forms.Form):
     is_remote = forms.BooleanField(
         label="They will meet mostly at a distance (video, phone)", required=False
     )
-    started_on = forms.DateField(label="Starts on", widget=DATE, initial=timezone.localdate)
+    started_on = SensibleDateField(label="Starts on", widget=DATE, initial=timezone.localdate)
 
     def __init__(
         self,
@@ -114,14 +151,17 @@ class RelationshipForm(UniqueIdsMixin, forms.Form):
         mentees: Any,
         mentors: Any,
         program: Program,
+        override_choices: list[tuple[str, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentees"].queryset = mentees
-        self.fields["mentors"].queryset = mentors
-        self.fields["facilitator"].queryset = mentors
+        if override_choices:
+            self.add_overrides(override_choices)
+        cast(forms.ModelChoiceField, self.fields["mentees"]).queryset = mentees
+        cast(forms.ModelChoiceField, self.fields["mentors"]).queryset = mentors
+        cast(forms.ModelChoiceField, self.fields["facilitator"]).queryset = mentors
         allowed = set(program.allowed_models) | {"one_to_one"}
-        self.fields["kind"].choices = [
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
             c for c in RelationshipKind.choices if c[0] in allowed or c[0] == "peer"
         ]
 
@@ -132,9 +172,22 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     program = forms.ModelChoiceField(
         label="Program", queryset=Program.objects.none(), empty_label=None
     )
-    given_name = forms.CharField(label="Their given name", max_length=80)
-    family_name = forms.CharField(label="Their family name", max_length=80)
-    email = forms.EmailField(label="Their email address")
+    # Someone else's name and address: "off", so the browser does not offer the viewer's own.
+    given_name = forms.CharField(
+        label="Their given name",
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        validators=[validate_name],
+    )
+    family_name = forms.CharField(
+        label="Their family name",
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        validators=[validate_name],
+    )
+    email = forms.EmailField(
+        label="Their email address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
     organisation = forms.CharField(
         label="Their institution",
         max_length=120,
@@ -160,7 +213,7 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = programs
+        cast(forms.ModelChoiceField, self.fields["program"]).queryset = programs
         if len(programs) == 1:  # nothing to choose
             self.fields["program"].widget = forms.HiddenInput()
 
@@ -207,7 +260,7 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 3000}),
     )
-    goals = forms.ModelMultipleChoiceField(
+    goals = IdsChoiceField(
         label="Goals from the mentee's self-evaluation",
         queryset=Goal.objects.none(),
         required=False,
@@ -239,7 +292,7 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
     )
-    review_on = forms.DateField(
+    review_on = SensibleDateField(
         label="We review this agreement on",
         widget=DATE,
         help_text="A date to revisit it together and confirm or change it.",
@@ -247,8 +300,10 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     def __init__(self, *args: Any, goals: list[Goal], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goals"].queryset = Goal.objects.filter(pk__in=[g.pk for g in goals])
-        self.fields["goals"].label_from_instance = lambda g: g.text
+        cast(forms.ModelChoiceField, self.fields["goals"]).queryset = Goal.objects.filter(
+            pk__in=[g.pk for g in goals]
+        )
+        cast(forms.ModelChoiceField, self.fields["goals"]).label_from_instance = lambda g: g.text  # type: ignore[assignment, method-assign]
         if not goals:
             self.fields[
                 "goals"
@@ -262,7 +317,7 @@ class MeetingForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     """Date and times are in the viewer's own time zone and stored in UTC."""
 
-    on = forms.DateField(label="Date", widget=DATE)
+    on = forms.DateField(label="Date", widget=DATE, validators=[validate_meeting_date])
     starts = forms.TimeField(label="Starts at", widget=TIME)
     ends = forms.TimeField(label="Ends at", widget=TIME)
     mode = forms.ChoiceField(
@@ -289,7 +344,8 @@ class MeetingForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
             del self.fields["already_held"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         on, starts, ends = data.get("on"), data.get("starts"), data.get("ends")
         if on and starts and ends:
             if ends <= starts:
@@ -345,7 +401,7 @@ def service_errors_for_meeting(error: ValidationError) -> ValidationError:
 class CheckinForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "checkin"
 
-    occurred_on = forms.DateField(label="When", widget=DATE, initial=timezone.localdate)
+    occurred_on = SensibleDateField(label="When", widget=DATE, initial=timezone.localdate)
     mode = forms.ChoiceField(
         label="How you were in touch",
         choices=[
@@ -406,7 +462,9 @@ class AgendaItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     def __init__(self, *args: Any, goals: list[Goal], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goal"].queryset = Goal.objects.filter(pk__in=[g.pk for g in goals])
+        cast(forms.ModelChoiceField, self.fields["goal"]).queryset = Goal.objects.filter(
+            pk__in=[g.pk for g in goals]
+        )
 
 
 class ActionItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
@@ -419,7 +477,7 @@ class ActionItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         empty_label=None,
         error_messages={"invalid_choice": "Choose one of the people in this relationship."},
     )
-    due_on = forms.DateField(label="Due (optional)", widget=DATE, required=False)
+    due_on = SensibleDateField(label="Due (optional)", widget=DATE, required=False)
     goal = GoalChoiceField(
         label="Linked goal (optional)", queryset=Goal.objects.none(), required=False
     )
@@ -428,16 +486,12 @@ class ActionItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         self, *args: Any, members: list[FacultyProfile], goals: list[Goal], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = FacultyProfile.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = FacultyProfile.objects.filter(
             pk__in=[p.pk for p in members]
         )
-        self.fields["goal"].queryset = Goal.objects.filter(pk__in=[g.pk for g in goals])
-
-
-class ActionStatusForm(UniqueIdsMixin, forms.Form):
-    id_prefix = "status"
-
-    status = forms.ChoiceField(choices=ActionItemStatus.choices)
+        cast(forms.ModelChoiceField, self.fields["goal"]).queryset = Goal.objects.filter(
+            pk__in=[g.pk for g in goals]
+        )
 
 
 class MeetingLogForm(UniqueIdsMixin, forms.Form):
@@ -449,7 +503,7 @@ class MeetingLogForm(UniqueIdsMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    next_meeting_on = forms.DateField(label="Next meeting (date)", widget=DATE, required=False)
+    next_meeting_on = SensibleDateField(label="Next meeting (date)", widget=DATE, required=False)
 
 
 class RecapForm(UniqueIdsMixin, PlainTextMixin, forms.Form):

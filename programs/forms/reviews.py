@@ -73,6 +73,7 @@ class InstrumentForm(PlainTextMixin, forms.ModelForm):
     scale_labels_text = forms.CharField(
         label="Scale labels",
         required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="One per line, lowest first (e.g. Strongly disagree … Strongly agree). Leave "
         "empty to show numbers only.",

@@ -17,6 +17,7 @@ from programs.models.assessments import (
 from programs.models.audit import AuditEvent
 from programs.models.concerns import Concern, ConcernCategory, ConcernNote, ConcernStatus
 from programs.models.meetings import (
+    MET_STATUSES,
     ActionItem,
     ActionItemStatus,
     AgendaItem,
@@ -40,8 +41,10 @@ from programs.models.oversight import (
 )
 from programs.models.people import FacultyProfile, Gender, Invitation
 from programs.models.programs import (
+    DEFAULTED_PROGRAM_SETTINGS,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    PROGRAM_SETTINGS,
     Cohort,
     MeetingCadence,
     Membership,
@@ -100,6 +103,7 @@ from programs.models.submissions import FormSubmission
 
 __all__ = [
     "CLOSED_STAGES",
+    "DEFAULTED_PROGRAM_SETTINGS",
     "DEFAULT_CONFIDENTIALITY",
     "DEFAULT_CREDIT",
     "GROUP_KINDS",
@@ -109,7 +113,9 @@ __all__ = [
     "MENTEE_ROLES",
     "MENTOR_ROLES",
     "MENTOR_ROLE_HELP",
+    "MET_STATUSES",
     "OPEN_STAGES",
+    "PROGRAM_SETTINGS",
     "RECEIVING_SIDES",
     "STAGE_LITERATURE",
     "AcademicRank",

@@ -12,6 +12,7 @@ from datetime import date
 from django.db import models
 from django.db.models import Q
 
+from programs.domain.assessment_sections import TEXT_FIELDS
 from programs.models.people import FacultyProfile
 from programs.models.reference import NeedArea
 
@@ -76,20 +77,7 @@ class SelfAssessment(models.Model):
     # Optional: a short introduction for approaching remote mentors (seed 004)
     elevator_pitch = models.TextField(blank=True, max_length=SHORT_TEXT)
 
-    PRIVATE_FIELDS = (
-        "mission",
-        "success_definition",
-        "personal_goals",
-        "goals_interface",
-        "strengths",
-        "challenges",
-        "needs_notes",
-        "motivators",
-        "deadlines",
-        "hindrances",
-        "valued_qualities",
-        "elevator_pitch",
-    )
+    PRIVATE_FIELDS = TEXT_FIELDS  # every free-text reflection is private
 
     class Meta:
         ordering = ("person", "-version")

@@ -23,6 +23,11 @@ class MeetingStatus(models.TextChoices):
     CHECK_IN = "check_in", "Check-in"
 
 
+# A meeting that took place: held, or a logged check-in (what "last met", "quiet" and the report
+# count).
+MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
+
+
 class ChecklistArea(models.TextChoices):
     """The areas a meeting should touch on (seed 001: career, administration, education,
     personal; we add research and clinical, which faculty in academic medicine also bring)."""
@@ -85,7 +90,7 @@ class Meeting(models.Model):
         return reverse("meeting_detail", args=[self.pk])
 
     @property
-    def ends_at(self):  # type: ignore[no-untyped-def]
+    def ends_at(self):
         from datetime import timedelta
 
         return self.starts_at + timedelta(minutes=self.duration_minutes)

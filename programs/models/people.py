@@ -14,6 +14,7 @@ from programs.models.reference import (
     Institution,
     Topic,
 )
+from programs.validators import validate_name
 
 
 class Gender(models.TextChoices):
@@ -30,8 +31,8 @@ class FacultyProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
-    given_name = models.CharField(max_length=80, blank=True)
-    family_name = models.CharField(max_length=80, blank=True)
+    given_name = models.CharField(max_length=80, blank=True, validators=[validate_name])
+    family_name = models.CharField(max_length=80, blank=True, validators=[validate_name])
     pronouns = models.CharField(max_length=30, blank=True)
     institution = models.ForeignKey(
         Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="faculty"

@@ -6,6 +6,7 @@ from django.db import models
 
 from programs.models.people import FacultyProfile
 from programs.models.reference import Institution
+from programs.validators import validate_name
 
 
 class MeetingCadence(models.IntegerChoices):
@@ -31,7 +32,7 @@ class MentoringModel(models.TextChoices):
 
 class Program(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="programs")
-    name = models.CharField(max_length=160)
+    name = models.CharField(max_length=160, validators=[validate_name])
     # Optimistic concurrency for the settings page: a save names the revision it started from.
     settings_revision = models.PositiveIntegerField(default=0)
     description = models.TextField(blank=True, max_length=4000)
@@ -115,11 +116,36 @@ class Program(models.Model):
         return [labels[m] for m in self.allowed_models if m in labels]
 
 
+# Reminder timing and review-risk thresholds: each has a default, so leaving one blank keeps it.
+DEFAULTED_PROGRAM_SETTINGS = (
+    "upcoming_reminder_hours",
+    "agenda_reminder_days",
+    "log_reminder_days",
+    "checkin_grace_days",
+    "pilot_reminder_days",
+    "review_risk_threshold",
+    "review_drop_threshold",
+)
+# What a director sets on the program's settings page (the form and `program_update` both use it).
+PROGRAM_SETTINGS = (
+    "name",
+    "description",
+    "meeting_cadence_days",
+    "review_cadence_months",
+    "pilot_length_days",
+    "allowed_models",
+    "max_pending_requests",
+    "request_expiry_days",
+    "reassessment_months",
+    *DEFAULTED_PROGRAM_SETTINGS,
+)
+
+
 class Cohort(models.Model):
     """An intake cycle of a program (e.g. "2026–27 new faculty")."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cohorts")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_name])
     starts_on = models.DateField()
     ends_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)

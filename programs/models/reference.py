@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models.functions import Lower
 
+from programs.validators import validate_description, validate_name
+
 
 class CommunicationMode(models.TextChoices):
     IN_PERSON = "in_person", "In person"
@@ -39,7 +41,7 @@ MENTOR_ROLE_HELP = {
 
 
 class OrderedName(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_name])
     order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 
@@ -52,8 +54,8 @@ class OrderedName(models.Model):
 
 
 class Institution(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    short_name = models.CharField(max_length=40, blank=True)
+    name = models.CharField(max_length=200, unique=True, validators=[validate_name])
+    short_name = models.CharField(max_length=40, blank=True, validators=[validate_name])
     email_domains = models.JSONField(
         default=list,
         blank=True,
@@ -74,7 +76,7 @@ class Department(models.Model):
     institution = models.ForeignKey(
         Institution, on_delete=models.CASCADE, related_name="departments"
     )
-    name = models.CharField(max_length=160)
+    name = models.CharField(max_length=160, validators=[validate_name])
     head = models.ForeignKey(
         "programs.FacultyProfile",
         null=True,
@@ -98,7 +100,7 @@ class Department(models.Model):
 
 class Division(models.Model):
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="divisions")
-    name = models.CharField(max_length=160)
+    name = models.CharField(max_length=160, validators=[validate_name])
     chief = models.ForeignKey(
         "programs.FacultyProfile",
         null=True,
@@ -136,7 +138,7 @@ class NeedArea(OrderedName):
     """An area where faculty need mentoring (career guidance, research, promotion ...)."""
 
     slug = models.SlugField(max_length=60, unique=True)
-    description = models.CharField(max_length=300, blank=True)
+    description = models.CharField(max_length=300, blank=True, validators=[validate_description])
     institution_specific = models.BooleanField(
         default=False,
         help_text="Needs that depend on knowing this institution (sponsorship, promotion) are best "

@@ -61,6 +61,7 @@ STAGE_LITERATURE = {
 class RelationshipOutcome(models.TextChoices):
     CONCLUDED = "concluded", "Concluded — goals met"
     ENDED_EARLY = "ended_early", "Ended early"
+    REASSIGNED = "reassigned", "Ended when a director changed the mentor (no fault)"
 
 
 class RelationshipSource(models.TextChoices):
@@ -110,6 +111,11 @@ class Relationship(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The relationship this one continues after a reassignment; that one keeps its own flags,
+    # reviews and agreement.
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="continued_by"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by the reminders sweep when a second agreed meeting cycle passes with no meeting or
     # check-in logged; cleared as soon as one is. Dashboards filter on it ("gone quiet").
@@ -144,7 +150,7 @@ class Relationship(models.Model):
 
     @property
     def stage_literature(self) -> str:
-        return STAGE_LITERATURE.get(self.stage, "")
+        return STAGE_LITERATURE.get(self.stage, "")  # type: ignore[call-overload]
 
     @property
     def role_labels(self) -> list[str]:

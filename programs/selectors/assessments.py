@@ -5,7 +5,6 @@ functions that feed their pages never load the free-text reflections into what t
 
 from __future__ import annotations
 
-import calendar
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from programs.domain.assessment_sections import SECTIONS, TEXT_FIELDS, label_for, section_of
+from programs.domain.dates import add_months
 from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,
@@ -82,10 +82,6 @@ def answered_steps(assessment: SelfAssessment) -> set[str]:
         if has_answer:
             answered.add(section.slug)
     return answered
-
-
-def assessment_draft(*, person: FacultyProfile) -> SelfAssessment | None:
-    return SelfAssessment.objects.filter(person=person, status=AssessmentStatus.DRAFT).first()
 
 
 def latest_submitted_assessment(person: FacultyProfile | int) -> SelfAssessment | None:
@@ -167,15 +163,6 @@ def reassessment_due(
         return None
     due = add_months(timezone.localdate(state.latest_submitted_at), min(months))
     return due if due <= (today or timezone.localdate()) else None
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day (31 January + 1 month = 28/29 Feb)."""
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 # --- Sharing ----------------------------------------------------------------------------------
@@ -432,7 +419,7 @@ class Comparison:
     @property
     def change_count(self) -> int:
         items = [*self.goals, *self.needs, *self.lists, *self.texts]
-        return sum(1 for item in items if item.kind != SAME)
+        return sum(1 for item in items if item.kind != SAME)  # type: ignore[attr-defined, misc]
 
 
 GOAL_FIELDS = ("text", "target_date", "status", "horizon")

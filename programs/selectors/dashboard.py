@@ -4,9 +4,8 @@ Every page here is built from a fixed number of queries whatever the size of the
 (aggregates, conditional counts and correlated subqueries; never a query per row) — the tests
 assert it with 1 and 60 relationships, and `bench/bench_dashboard.py` with 3,000.
 
-"Quiet" is decided in exactly one place, `with_quiet`: the other party of this code base (the
-reviews issue) may store `Relationship.quiet_since`; switching to it is a change to that one
-function."""
+Every figure here (quiet, at risk, load, unmatched, match rate, waiting, review scores) comes
+from `selectors.figures`, so the home page, the emails, the fairness view and the report agree."""
 
 from __future__ import annotations
 
@@ -18,8 +17,6 @@ from typing import Any
 
 from django.db.models import (
     Avg,
-    BooleanField,
-    Case,
     CharField,
     Count,
     DecimalField,
@@ -32,31 +29,30 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth
 from django.utils import timezone
 
+from programs.domain.figures import days_waited, waiting_from
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    MET_STATUSES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     AcademicRank,
     AcademicStream,
-    AgreementVersion,
     AssessmentStatus,
     Cohort,
     Concern,
     ConcernStatus,
     Department,
     FacultyProfile,
-    Gender,
     Meeting,
-    MeetingCadence,
     MeetingStatus,
     Membership,
+    MembershipStatus,
     MentorTraining,
     Program,
     Relationship,
@@ -68,77 +64,22 @@ from programs.models import (
     Role,
     SelfAssessment,
 )
+from programs.selectors.figures import (
+    MatchRates,
+    at_risk_condition,
+    guiding_load,
+    has_mentor,
+    match_rates,
+    unmatched_mentees,
+    with_at_risk,
+    with_quiet,
+    with_review_scores,
+)
 
-MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
-SMALL_CELL = 5  # groups smaller than this are not shown on their own (equity views)
 MIN_REVIEWS_FOR_MEAN = 3  # below this a mentor's mean could identify a mentee
 
 
 # --- Quiet, at risk, latest review: per-relationship annotations --------------------------------
-
-
-def _cadences(extra: int | None = None) -> list[int]:
-    values = set(MeetingCadence.values)
-    if extra:
-        values.add(extra)
-    return sorted(values)
-
-
-def with_quiet(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
-    """Annotate `last_met_at`, `cadence_days` (the agreement in force, else the program's
-    default) and `is_quiet`: open, and no meeting or check-in within the cadence (counting from
-    the start for a pair that has never met).
-
-    The cadence differs per row, so the comparison is one OR-branch per cadence value (there are
-    five): portable SQL without date arithmetic. The ONE place that decides "quiet"."""
-    now = timezone.now()
-    last_met = Subquery(
-        Meeting.objects.filter(
-            relationship=OuterRef("pk"), status__in=MET_STATUSES, starts_at__lte=now
-        )
-        .order_by("-starts_at")
-        .values("starts_at")[:1]
-    )
-    agreed_cadence = Subquery(
-        AgreementVersion.objects.filter(
-            agreement__relationship=OuterRef("pk"), confirmed_at__isnull=False
-        )
-        .order_by("-number")
-        .values("cadence_days")[:1],
-        output_field=IntegerField(),
-    )
-    relationships = relationships.annotate(
-        last_met_at=last_met,
-        cadence_days=Coalesce(
-            agreed_cadence, F("program__meeting_cadence_days"), output_field=IntegerField()
-        ),
-    )
-    # "Not met since the cutoff" as NOT EXISTS, so the meetings subquery is not repeated in
-    # every branch (PostgreSQL would run, and JIT-compile, each copy).
-    silent = Q()
-    for days in _cadences():
-        cutoff = now - dt.timedelta(days=days)
-        met_since = Exists(
-            Meeting.objects.filter(
-                relationship=OuterRef("pk"),
-                status__in=MET_STATUSES,
-                starts_at__gte=cutoff,
-                starts_at__lte=now,
-            )
-        )
-        silent |= Q(cadence_days=days, started_on__lt=cutoff.date()) & ~Q(met_since)
-    return relationships.annotate(
-        is_quiet=Case(
-            When(Q(stage__in=OPEN_STAGES) & silent, then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-    )
-
-
-def open_risks(risks: QuerySet[RelationshipRisk] | None = None) -> QuerySet[RelationshipRisk]:
-    risks = RelationshipRisk.objects.all() if risks is None else risks
-    return risks.filter(relationship=OuterRef("pk"), cleared_at__isnull=True)
 
 
 def with_signals(
@@ -147,24 +88,15 @@ def with_signals(
     director_concerns: QuerySet[Concern] | None = None,
     risks: QuerySet[RelationshipRisk] | None = None,
     review_requests: QuerySet[ReviewRequest] | None = None,
+    review_scores: bool = True,
 ) -> QuerySet[Relationship]:
-    """Quiet, at risk (an uncleared risk flag from reviews), the latest review answer, and —
+    """Quiet, at risk, each party's latest review score (all from `selectors.figures`), and —
     for directors — the number of unresolved concerns they may see. Directors' pages pass what
     access lets the viewer read (`concerns_for_director`, `risks_for_director`,
     `review_requests_for_director`), so a relationship the viewer is in shows none of it."""
-    responses = ReviewResponse.objects.all()
-    if review_requests is not None:
-        responses = responses.filter(request__in=review_requests)
-    latest = responses.filter(request__relationship=OuterRef("pk")).order_by("-submitted_at", "-pk")
-    relationships = with_quiet(relationships).annotate(
-        at_risk=Exists(open_risks(risks)),
-        risk_reason=Subquery(open_risks(risks).order_by("-flagged_at").values("reason")[:1]),
-        latest_score=Subquery(
-            latest.values("score")[:1], output_field=DecimalField(max_digits=4, decimal_places=2)
-        ),
-        latest_choice=Subquery(latest.values("choice")[:1], output_field=CharField()),
-        latest_review_at=Subquery(latest.values("submitted_at")[:1]),
-    )
+    relationships = with_at_risk(with_quiet(relationships), risks=risks)
+    if review_scores:
+        relationships = with_review_scores(relationships, review_requests=review_requests)
     if director_concerns is not None:
         unresolved = (
             director_concerns.filter(relationship=OuterRef("pk"))
@@ -180,39 +112,6 @@ def with_signals(
     return relationships
 
 
-def _guiding_load() -> Subquery:
-    """Open relationships a mentor membership's person guides in that membership's program."""
-    return Coalesce(
-        Subquery(
-            RelationshipMember.objects.filter(
-                person=OuterRef("person"),
-                relationship__program=OuterRef("program"),
-                relationship__stage__in=OPEN_STAGES,
-                side__in=GUIDING_SIDES,
-                left_at__isnull=True,
-            )
-            .order_by()
-            .values("person")
-            .annotate(n=Count("pk"))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        0,
-    )
-
-
-def _has_open_relationship_as_mentee() -> Exists:
-    return Exists(
-        RelationshipMember.objects.filter(
-            person=OuterRef("person"),
-            relationship__program=OuterRef("program"),
-            relationship__stage__in=OPEN_STAGES,
-            side__in=RECEIVING_SIDES,
-            left_at__isnull=True,
-        )
-    )
-
-
 # --- The dashboard -------------------------------------------------------------------------------
 
 
@@ -223,7 +122,7 @@ class Waiting:
 
     @property
     def days(self) -> int:
-        return max(0, (timezone.localdate() - self.since).days)
+        return days_waited(self.since, timezone.localdate())
 
 
 @dataclass(frozen=True)
@@ -251,12 +150,17 @@ class Dashboard:
     reviews_due: int
     reviews_done: int
     assessments_done: int
+    match: MatchRates
     charts: dict[str, Any] = field(default_factory=dict)
     computed_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
     def review_rate(self) -> int | None:
         return round(100 * self.reviews_done / self.reviews_due) if self.reviews_due else None
+
+    @property
+    def match_rate(self) -> int | None:
+        return self.match.rate
 
     @property
     def assessment_rate(self) -> int | None:
@@ -289,39 +193,34 @@ def dashboard_for(
     )
     memberships = Membership.objects.filter(program=program)
     # 1. Participants by role, mentees without a mentor, self-evaluation completion.
+    active_mentee = Q(role__in=MENTEE_ROLES, status=MembershipStatus.ACTIVE)
     counts = memberships.aggregate(
         mentee=Count("pk", filter=Q(role=Role.MENTEE)),
         mentor=Count("pk", filter=Q(role=Role.MENTOR)),
         both=Count("pk", filter=Q(role=Role.BOTH)),
         director=Count("pk", filter=Q(role=Role.DIRECTOR)),
-        unmatched=Count(
-            "pk", filter=Q(role__in=MENTEE_ROLES) & ~Q(_has_open_relationship_as_mentee())
-        ),
-        assessed=Count("pk", filter=Q(role__in=MENTEE_ROLES) & Q(Exists(submitted))),
+        active_mentees=Count("pk", filter=active_mentee),
+        unmatched=Count("pk", filter=active_mentee & ~Q(has_mentor())),
+        assessed=Count("pk", filter=active_mentee & Q(Exists(submitted))),
     )
     # 2. The longest-waiting mentees with no open relationship.
-    waiting_rows = list(
-        memberships.filter(role__in=MENTEE_ROLES)
-        .exclude(_has_open_relationship_as_mentee())
-        .select_related("person__department", "cohort")
-        .order_by("joined_at", "pk")[:10]
-    )
     waiting = [
-        Waiting(
-            m,
-            max(
-                timezone.localtime(m.joined_at).date(),
-                m.cohort.starts_on if m.cohort else dt.date.min,
-            ),
-        )
-        for m in waiting_rows
+        Waiting(m, waiting_from(timezone.localtime(m.joined_at).date(), m.cohort_starts_on))
+        for m in unmatched_mentees(program)
+        .select_related("person__department")
+        .annotate(cohort_starts_on=F("cohort__starts_on"))
+        .order_by(
+            Greatest(TruncDate("joined_at"), Coalesce("cohort__starts_on", TruncDate("joined_at"))),
+            "joined_at",
+            "pk",
+        )[:10]
     ]
     waiting.sort(key=lambda w: w.since)
     # 3. Mentors at or over capacity (plain tuples: there may be hundreds).
     full = [
         FullMentor(person_id, f"{given} {family}".strip(), load, capacity)
         for person_id, given, family, load, capacity in memberships.filter(role__in=MENTOR_ROLES)
-        .annotate(load=_guiding_load())
+        .annotate(load=guiding_load())
         .filter(load__gte=F("mentor_capacity"))
         .order_by("-load", "person__family_name", "pk")
         .values_list(
@@ -330,11 +229,11 @@ def dashboard_for(
     ]
     # 4. Every relationship's stage, dates, quiet, risk and concerns (small columns only).
     rows = list(
-        with_signals(
+        with_signals(  # type: ignore[misc]
             Relationship.objects.filter(program=program),
             director_concerns=director_concerns,
             risks=risks,
-            review_requests=review_requests,
+            review_scores=False,
         )
         .values_list("stage", "started_on", "ended_at", "is_quiet", "at_risk", "concern_count")
         .order_by()
@@ -361,28 +260,14 @@ def dashboard_for(
         .annotate(n=Count("pk"))
         .order_by()
     )
-    # 7. Match rate by rank, stream and gender of mentees.
-    match_rows = list(
-        memberships.filter(role__in=MENTEE_ROLES)
-        .annotate(
-            matched=Exists(
-                RelationshipMember.objects.filter(
-                    person=OuterRef("person"),
-                    relationship__program=program,
-                    side__in=RECEIVING_SIDES,
-                )
-            )
-        )
-        .values("person__rank__name", "person__stream__name", "person__gender", "matched")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    # 7. Match rate, overall and by rank, stream and gender of mentees.
+    match = match_rates(program=program)
     reviews_due = sum(r["n"] for r in review_rows)
     reviews_done = sum(r["done"] for r in review_rows)
     return Dashboard(
         program=program,
         participants={k: counts[k] for k in ("mentee", "mentor", "both", "director")},
-        mentees_total=counts["mentee"] + counts["both"],
+        mentees_total=counts["active_mentees"],
         unmatched_total=counts["unmatched"],
         waiting=waiting,
         mentors_full=full[:15],
@@ -390,16 +275,17 @@ def dashboard_for(
         by_stage=[(v, label, stage_counts.get(v, 0)) for v, label in RelationshipStage.choices],
         open_total=sum(stage_counts.get(s, 0) for s in OPEN_STAGES),
         quiet_total=sum(1 for r in rows if r[3]),
-        at_risk_total=sum(1 for r in rows if r[4] and r[0] in OPEN_STAGES),
+        at_risk_total=sum(1 for r in rows if r[4]),
         open_concerns=sum(r[5] for r in rows),
         reviews_due=reviews_due,
         reviews_done=reviews_done,
         assessments_done=counts["assessed"],
+        match=match,
         charts={
-            "meetings": meetings_per_month(meeting_rows, month_starts),
+            "meetings": meetings_per_month(meeting_rows, month_starts),  # type: ignore[arg-type]
             "stages": stages_over_time(rows, month_starts),
-            "scores": score_distribution(review_rows),
-            "match": match_rate_by_group(match_rows),
+            "scores": score_distribution(review_rows),  # type: ignore[arg-type]
+            "match": match.groups,
         },
     )
 
@@ -443,7 +329,7 @@ def stages_over_time(rows: list[tuple[Any, ...]], months: list[dt.date]) -> dict
         series["Open"].append(open_n)
         series["Concluded"].append(concluded)
         series["Ended early"].append(ended)
-    return {"labels": labels, "series": series}
+    return {"labels": labels, "series": series}  # type: ignore[dict-item]
 
 
 SCORE_BUCKETS = [("1–1.9", 1, 2), ("2–2.9", 2, 3), ("3–3.9", 3, 4), ("4–5", 4, 6)]
@@ -462,51 +348,6 @@ def score_distribution(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return list(counts.items())
 
 
-@dataclass(frozen=True)
-class GroupRate:
-    dimension: str
-    group: str
-    total: int
-    matched: int
-
-    @property
-    def suppressed(self) -> bool:
-        return self.total < SMALL_CELL
-
-    @property
-    def rate(self) -> int | None:
-        if self.suppressed or not self.total:
-            return None
-        return round(100 * self.matched / self.total)
-
-
-GENDER_LABELS = dict(Gender.choices)
-
-
-def match_rate_by_group(rows: list[dict[str, Any]]) -> list[GroupRate]:
-    """Share of mentees ever matched, by rank, stream and gender; groups under five people are
-    suppressed (shown as "fewer than 5", never with their rate)."""
-    dims = {
-        "Rank": "person__rank__name",
-        "Stream": "person__stream__name",
-        "Gender": "person__gender",
-    }
-    result: list[GroupRate] = []
-    for dimension, key in dims.items():
-        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for row in rows:
-            value = row[key]
-            if key == "person__gender":
-                value = GENDER_LABELS.get(value or "", "Not stated") if value else "Not stated"
-            group = value or "Not recorded"
-            totals[group][0] += row["n"]
-            if row["matched"]:
-                totals[group][1] += row["n"]
-        for group, (total, matched) in sorted(totals.items()):
-            result.append(GroupRate(dimension, group, total, matched))
-    return result
-
-
 # --- The relationships table ---------------------------------------------------------------------
 
 SORTS = {
@@ -515,8 +356,8 @@ SORTS = {
     "last_met": (F("last_met_at").asc(nulls_first=True), "pk"),
     "-last_met": (F("last_met_at").desc(nulls_last=True), "pk"),
     "next_meeting": (F("next_meeting_at").asc(nulls_last=True), "pk"),
-    "score": (F("latest_score").asc(nulls_last=True), "pk"),
-    "-score": (F("latest_score").desc(nulls_last=True), "pk"),
+    "score": (F("lowest_score").asc(nulls_last=True), "pk"),
+    "-score": (F("lowest_score").desc(nulls_last=True), "pk"),
     "stage": ("stage", "-started_on", "pk"),
     "mentee": ("mentee_name", "pk"),
 }
@@ -584,9 +425,9 @@ def relationships_table(
     elif f.stage == "open":
         relationships = relationships.filter(stage__in=OPEN_STAGES)
     if f.at_risk:
-        relationships = relationships.filter(at_risk=True, stage__in=OPEN_STAGES)
+        relationships = relationships.filter(at_risk_condition(risks))  # a semi-join, not the CASE
     if f.quiet:
-        relationships = relationships.filter(is_quiet=True)
+        relationships = relationships.filter(is_quiet=True)  # type: ignore[misc]
     person_filter = Q()
     if f.department:
         person_filter &= Q(person__department_id=f.department)
@@ -632,7 +473,7 @@ def relationships_table(
     return (
         relationships.select_related("focus_area", "cohort")
         .prefetch_related(members)
-        .order_by(*SORTS.get(f.sort, SORTS["started"]))
+        .order_by(*SORTS.get(f.sort, SORTS["started"]))  # type: ignore[arg-type]
     )
 
 
@@ -760,5 +601,5 @@ def mentor_recognition(
                 trainings.order_by("-completed_on").values("completed_on")[:1]
             ),
         )
-        .order_by(*RECOGNITION_SORTS.get(sort, RECOGNITION_SORTS["total"]))
+        .order_by(*RECOGNITION_SORTS.get(sort, RECOGNITION_SORTS["total"]))  # type: ignore[arg-type]
     )

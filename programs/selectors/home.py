@@ -97,7 +97,7 @@ def self_evaluation_step(
         return NextStep(
             title="Time to update your self-evaluation",
             detail=f"Your program asks for a new version regularly; version "
-            f"{state.latest_version} is from {_long_date(state.latest_submitted_at)}. A new "
+            f"{state.latest_version} is from {_long_date(state.latest_submitted_at)}. A new "  # type: ignore[arg-type]
             "version starts as a copy, so only what changed needs updating.",
             url=hub,
             action="Start a new version",

@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import (
     CharField,
     Count,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -118,12 +117,13 @@ def open_invitations(*, program: Program | None = None) -> QuerySet[Invitation]:
 def programs_needing_attention(
     programs: QuerySet[Program], *, concerns: QuerySet[Any], risks: QuerySet[Any]
 ) -> QuerySet[Program]:
-    """What a director should look at first, per program, in one query: open concerns,
-    relationships at risk or flagged quiet, and mentees with no open relationship. `concerns`
-    and `risks` are what the viewer may know of (`access.concerns_for_director`,
-    `access.risks_for_director`): never a concern or flag about their own relationship."""
-    from programs.models import ConcernStatus, Relationship, RelationshipMember
-    from programs.models.relationships import OPEN_STAGES, RECEIVING_SIDES
+    """What a director should look at first, per program, in one query: open concerns, and
+    (from `selectors.figures`, as on the dashboard) relationships quiet or at risk and mentees
+    with no mentor. `concerns` and `risks` are what the viewer may know of
+    (`access.concerns_for_director`, `access.risks_for_director`): never a concern or flag about
+    their own relationship."""
+    from programs.models import ConcernStatus
+    from programs.selectors.figures import with_program_figures
 
     def count(queryset: QuerySet) -> Subquery:
         return Subquery(
@@ -134,48 +134,13 @@ def programs_needing_attention(
             output_field=IntegerField(),
         )
 
-    matched = RelationshipMember.objects.filter(
-        relationship__program=OuterRef("program_id"),
-        relationship__stage__in=OPEN_STAGES,
-        side__in=RECEIVING_SIDES,
-        left_at__isnull=True,
-        person=OuterRef("person_id"),
-    )
-    return programs.annotate(
+    return with_program_figures(programs, risks=risks).annotate(
         open_concerns=Coalesce(
             count(
                 concerns.filter(
                     relationship__program=OuterRef("pk"),
                     status__in=[ConcernStatus.OPEN, ConcernStatus.ACKNOWLEDGED],
                 ).annotate(program_id=F("relationship__program_id"))
-            ),
-            0,
-        ),
-        at_risk=Coalesce(
-            count(
-                Relationship.objects.filter(
-                    program=OuterRef("pk"),
-                    stage__in=OPEN_STAGES,
-                    pk__in=risks.filter(cleared_at__isnull=True).values("relationship_id"),
-                )
-            ),
-            0,
-        ),
-        quiet=Coalesce(
-            count(
-                Relationship.objects.filter(
-                    program=OuterRef("pk"), stage__in=OPEN_STAGES, quiet_since__isnull=False
-                )
-            ),
-            0,
-        ),
-        without_mentor=Coalesce(
-            count(
-                Membership.objects.filter(
-                    program=OuterRef("pk"),
-                    role__in=[Role.MENTEE, Role.BOTH],
-                    status=MembershipStatus.ACTIVE,
-                ).exclude(Exists(matched))
             ),
             0,
         ),

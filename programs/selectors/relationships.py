@@ -27,6 +27,7 @@ from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    MET_STATUSES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     ActionItem,
@@ -53,14 +54,12 @@ from programs.models import (
     SelfAssessment,
 )
 from programs.selectors.assessments import latest_submitted_assessment
-
-MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
-
+from programs.selectors.figures import quiet_relationships, with_quiet
 
 # --- Building blocks ---------------------------------------------------------------------------
 
 
-def _count(queryset: QuerySet[Any]) -> Subquery:
+def _count(queryset: QuerySet[Any]) -> Coalesce:
     return Coalesce(
         Subquery(
             queryset.order_by().values("relationship").annotate(n=Count("pk")).values("n")[:1],
@@ -104,11 +103,11 @@ def active_members() -> Prefetch:
     )
 
 
-def is_quiet(relationship: Relationship, today: date | None = None) -> bool:
-    """Gone quiet: two agreed meeting cycles (plus the program's grace period) passed with no
-    meeting or check-in. The reminders sweep decides it and stores `quiet_since`, so lists can
-    filter on it cheaply (`quiet_since__isnull=False`); see `services.reminders`."""
-    return relationship.is_open and relationship.quiet_since is not None
+def is_quiet(relationship: Relationship) -> bool:
+    """Quiet by the one definition (`selectors.figures.with_quiet`): two meeting cycles plus
+    the program's grace without a meeting or check-in. The reminders sweep's stored
+    `quiet_since` only remembers which pairs directors were already told about."""
+    return quiet_relationships(program=relationship.program_id).filter(pk=relationship.pk).exists()
 
 
 def last_met_on(relationship: Relationship) -> date | None:
@@ -250,7 +249,7 @@ def board_for(person: FacultyProfile) -> Board:
         assessment=assessment,
         needs=needs,
         roles=roles,
-        upcoming=upcoming,
+        upcoming=upcoming,  # type: ignore[arg-type]
         open_items=open_items,
         goals=goals,
         mentee_programs=mentee_programs,
@@ -321,7 +320,7 @@ def mentor_dashboard_for(person: FacultyProfile) -> MentorDashboard:
         side__in=[MemberSide.MENTOR, MemberSide.FACILITATOR, MemberSide.PEER],
     ).values("relationship")
     relationships = list(
-        with_activity(Relationship.objects.filter(pk__in=mine, stage__in=OPEN_STAGES))
+        with_activity(Relationship.objects.filter(pk__in=mine, stage__in=OPEN_STAGES))  # type: ignore[misc]
         .select_related("program", "focus_area")
         .prefetch_related(active_members())
         .order_by("next_meeting_at", "-started_on", "-pk")
@@ -349,12 +348,16 @@ def mentor_dashboard_for(person: FacultyProfile) -> MentorDashboard:
         .select_related("owner", "relationship")
         .order_by("due_on")[:20]
     )
-    today = timezone.localdate()
+    quiet = set(
+        with_quiet(Relationship.objects.filter(pk__in=[r.pk for r in relationships]))  # type: ignore[misc]
+        .filter(is_quiet=True)
+        .values_list("pk", flat=True)
+    )
     return MentorDashboard(
         entries=entries,
         loads=loads,
         overdue_items=overdue,
-        quiet=[e for e in entries if is_quiet(e.relationship, today)],
+        quiet=[e for e in entries if e.relationship.pk in quiet],
     )
 
 
@@ -386,7 +389,11 @@ def relationships_for_director(
     elif stage == "open":
         relationships = relationships.filter(stage__in=OPEN_STAGES)
     if quiet_only:
-        relationships = relationships.filter(stage__in=OPEN_STAGES, quiet_since__isnull=False)
+        relationships = relationships.filter(
+            pk__in=with_quiet(Relationship.objects.filter(program=program))  # type: ignore[misc]
+            .filter(is_quiet=True)
+            .values("pk")
+        )
     for word in search.split()[:5]:
         relationships = relationships.filter(
             pk__in=RelationshipMember.objects.filter(
@@ -441,6 +448,16 @@ def agreement_state(relationship: Relationship) -> AgreementState:
     revision = versions[0].agreement.revision if versions else 0
     confirmed_by = [c.person_id for c in pending.confirmations.all()] if pending else []
     return AgreementState(in_force, pending, revision, confirmed_by)
+
+
+def agreed_meeting_mode(relationship: Relationship) -> str | None:
+    """The first way of meeting the agreement names (the one in force, else the draft being
+    agreed), or None without an agreement: a new meeting starts from it."""
+    versions = AgreementVersion.objects.filter(agreement__relationship=relationship).order_by(
+        F("confirmed_at").desc(nulls_last=True), "-number"
+    )
+    modes = versions.values_list("modes", flat=True).first()
+    return next(iter(modes or ()), None)
 
 
 def agreement_history(relationship: Relationship) -> list[AgreementVersion]:
@@ -554,12 +571,13 @@ def calendar_meetings_for(person: FacultyProfile, *, since_days: int = 180) -> Q
             starts_at__gte=timezone.now() - timedelta(days=since_days),
         )
         .exclude(status=MeetingStatus.CHECK_IN)
-        .select_related("relationship__program")
+        .select_related("relationship__program", "scheduled_by")
         .prefetch_related(
             Prefetch(
                 "relationship__members",
+                # Users too: each event names its organiser and attendees by address.
                 queryset=RelationshipMember.objects.filter(left_at__isnull=True).select_related(
-                    "person"
+                    "person__user"
                 ),
                 to_attr="active_members",
             )
@@ -632,7 +650,7 @@ def next_steps_in_relationships(person: FacultyProfile) -> list[RelationshipStep
     ):
         steps.append(RelationshipStep("agenda", meeting.relationship, meeting, meeting.starts_at))
 
-    for meeting in (
+    for meeting in (  # type: ignore[assignment]
         Meeting.objects.filter(
             relationship__in=mine,
             status=MeetingStatus.SCHEDULED,

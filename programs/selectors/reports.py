@@ -15,13 +15,14 @@ from django.utils import timezone
 from programs.exports.reports import Person, RelationshipRow, ReportData, ReviewRow
 from programs.models import (
     GUIDING_SIDES,
+    MET_STATUSES,
     RECEIVING_SIDES,
     AssessmentStatus,
     Gender,
     Goal,
     Meeting,
-    MeetingStatus,
     Membership,
+    MembershipStatus,
     MentorTraining,
     Program,
     Relationship,
@@ -32,8 +33,8 @@ from programs.models import (
     Role,
     SelfAssessment,
 )
+from programs.selectors.figures import with_at_risk, with_quiet
 
-MET = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
 GENDER_LABELS = dict(Gender.choices)
 
 
@@ -71,6 +72,7 @@ def report_data(
             stream=stream or "",
             gender=GENDER_LABELS.get(gender, "") if gender else "",
             capacity=capacity,
+            active=status == MembershipStatus.ACTIVE,
         )
         for (
             pid,
@@ -85,6 +87,7 @@ def report_data(
             stream,
             gender,
             capacity,
+            status,
         ) in Membership.objects.filter(program=program)
         .exclude(role=Role.DIRECTOR)
         .values_list(
@@ -100,6 +103,7 @@ def report_data(
             "person__stream__name",
             "person__gender",
             "mentor_capacity",
+            "status",
         )
         .iterator(chunk_size=2000)
     ]
@@ -124,14 +128,12 @@ def report_data(
             mentees=tuple(members[rid][0]),
             guides=tuple(members[rid][1]),
             at_risk=at_risk,
+            quiet=quiet,
         )
-        for rid, kind, stage, started_on, ended_at, at_risk in Relationship.objects.filter(
-            program=program
+        for rid, kind, stage, started_on, ended_at, at_risk, quiet in with_at_risk(  # type: ignore[misc]
+            with_quiet(Relationship.objects.filter(program=program)), risks=risks
         )
-        .annotate(
-            at_risk=Exists(risks.filter(relationship=OuterRef("pk"), cleared_at__isnull=True))
-        )
-        .values_list("pk", "kind", "stage", "started_on", "ended_at", "at_risk")
+        .values_list("pk", "kind", "stage", "started_on", "ended_at", "at_risk", "is_quiet")
         .iterator(chunk_size=2000)
     ]
     meetings: dict[int, Counter[str]] = defaultdict(Counter)
@@ -139,7 +141,7 @@ def report_data(
     for rid, mode, n, last in (
         Meeting.objects.filter(
             relationship__program=program,
-            status__in=MET,
+            status__in=MET_STATUSES,
             starts_at__gte=since,
             starts_at__lte=min(until, timezone.now()),
         )
@@ -229,4 +231,5 @@ def report_data(
         review_requests=requests,
         goal_statuses=dict(goal_statuses),
         trainings=trainings,
+        as_of=timezone.localdate(),
     )

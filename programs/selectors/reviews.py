@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from programs.domain.review_scores import on_five_point_scale
@@ -33,6 +33,7 @@ from programs.models import (
     ReviewResponse,
     RiskReason,
 )
+from programs.selectors.figures import at_risk_condition
 
 # --- For dashboards ----------------------------------------------------------------------------
 
@@ -139,12 +140,11 @@ def _prefixed(condition: Q, prefix: str) -> Q:
 def at_risk_relationships(
     *, program: Program, risks: QuerySet[RelationshipRisk]
 ) -> QuerySet[Relationship]:
-    """Open relationships of the program with a risk flag no director has cleared yet (of the
-    flags in `risks`: the viewer's `access.risks_for_director`)."""
-    open_risk = risks.filter(relationship=OuterRef("pk"), cleared_at__isnull=True)
+    """Open relationships of the program with a risk flag no director has cleared yet (the
+    one definition, `selectors.figures.at_risk_condition`, over the flags in `risks`: the
+    viewer's `access.risks_for_director`)."""
     return (
-        Relationship.objects.filter(program=program, stage__in=OPEN_STAGES)
-        .filter(Exists(open_risk))
+        Relationship.objects.filter(at_risk_condition(risks), program=program)
         .prefetch_related(
             _active_members(),
         )

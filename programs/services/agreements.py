@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from programs.access import versions_readable_by
+from programs.domain.dates import add_months
 from programs.models import (
     DEFAULT_CONFIDENTIALITY,
     DEFAULT_CREDIT,
@@ -32,6 +34,8 @@ from programs.models import (
     RelationshipMember,
 )
 from programs.services.audit import audit_record
+from programs.services.guards import lock_relationship, require_open
+from programs.services.guards import require_member as _require_member
 
 AGREEMENT_FIELDS = (
     "cadence_days",
@@ -47,6 +51,7 @@ AGREEMENT_FIELDS = (
     "credit_and_authorship",
     "review_on",
 )
+
 FIELD_LABELS = {
     "cadence_days": "How often we meet",
     "modes": "How we meet",
@@ -62,18 +67,6 @@ FIELD_LABELS = {
     "credit_and_authorship": "Credit and authorship on joint work",
     "review_on": "We review this agreement on",
 }
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the end of shorter months (31 Jan + 1 = 28 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _day(value: date) -> str:
@@ -115,7 +108,7 @@ def agreement_start(*, relationship: Relationship) -> Agreement:
     return agreement
 
 
-def _mentee_goal_ids(relationship: Relationship, by: Any) -> set[int]:
+def _mentee_goal_ids(relationship: Relationship, by: User) -> set[int]:
     """Goals `by` may put in the agreement: the mentees' goals from versions `by` may read, and
     those already in the agreement (someone put them there for everyone in it)."""
     mentees = RelationshipMember.objects.filter(
@@ -129,7 +122,7 @@ def _mentee_goal_ids(relationship: Relationship, by: Any) -> set[int]:
 
 
 def _validate(
-    relationship: Relationship, data: Mapping[str, Any], goals: list[Goal], by: Any
+    relationship: Relationship, data: Mapping[str, Any], goals: list[Goal], by: User
 ) -> None:
     errors: dict[str, str] = {}
     if data["cadence_days"] not in MeetingCadence.values:
@@ -173,9 +166,8 @@ def agreement_save(
     data: Mapping[str, Any],
     goals: Iterable[Goal] = (),
     revision: int,
-    by: Any,
+    by: User,
 ) -> AgreementVersion:
-    from programs.services.relationships import _require_member, lock_relationship, require_open
 
     relationship = lock_relationship(relationship)
     require_open(relationship)
@@ -217,9 +209,8 @@ def agreement_save(
 
 
 @transaction.atomic
-def agreement_confirm(*, relationship: Relationship, revision: int, by: Any) -> AgreementVersion:
+def agreement_confirm(*, relationship: Relationship, revision: int, by: User) -> AgreementVersion:
     """Confirm the wording the person has in front of them (named by the agreement's revision)."""
-    from programs.services.relationships import _require_member, lock_relationship, require_open
 
     relationship = lock_relationship(relationship)
     require_open(relationship)
@@ -268,7 +259,7 @@ def _display(version: AgreementVersion, field: str, goals: dict[int, str]) -> st
         return ", ".join(labels.get(m, m) for m in value) or "—"
     if field in ("mentee_commitments", "mentor_commitments"):
         enum = MenteeCommitment if field == "mentee_commitments" else MentorCommitment
-        labels = dict(enum.choices)
+        labels = dict(enum.choices)  # type: ignore[arg-type]
         return " ".join(labels.get(c, c) for c in value) or "—"
     if field == "review_on":
         return _day(value)

@@ -18,10 +18,11 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from programs.models import (
     MAX_GOALS_PER_HORIZON,
     AssessmentShare,
@@ -44,11 +45,20 @@ from programs.models import (
 from programs.selectors.assessments import mentors_to_share_with
 from programs.services.audit import audit_record
 
-# The reflections and their length limits, read from the model so there is one source of truth.
+
+def max_length(model: type[models.Model], name: str) -> int:
+    """A text field's limit, read from the model so there is one source of truth."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    assert field.max_length is not None
+    return field.max_length
+
+
+# The reflections and their length limits.
 TEXT_LIMITS: dict[str, int] = {
-    name: SelfAssessment._meta.get_field(name).max_length for name in SelfAssessment.PRIVATE_FIELDS
+    name: max_length(SelfAssessment, name) for name in SelfAssessment.PRIVATE_FIELDS
 }
-GOAL_TEXT_LIMIT = Goal._meta.get_field("text").max_length
+GOAL_TEXT_LIMIT = max_length(Goal, "text")
 LIST_FIELDS = ("roles_wanted", "communication_modes")
 EDITABLE_KEYS = frozenset(TEXT_LIMITS) | {
     "roles_wanted",
@@ -214,7 +224,7 @@ def _lineage(value: Any) -> str:
 
 
 @transaction.atomic
-def assessment_start_draft(*, person: FacultyProfile, by: Any) -> SelfAssessment:
+def assessment_start_draft(*, person: FacultyProfile, by: User) -> SelfAssessment:
     """The person's draft: the existing one, or a new one copied from their latest version."""
     draft = SelfAssessment.objects.filter(person=person, status=AssessmentStatus.DRAFT).first()
     if draft is not None:
@@ -269,7 +279,7 @@ def assessment_autosave(
     assessment: SelfAssessment,
     revision: int,
     data: Mapping[str, Any],
-    by: Any,
+    by: User,
     editor: str = "",
     step: int | None = None,
 ) -> SelfAssessment:
@@ -348,7 +358,7 @@ def _needs_sync(assessment: SelfAssessment, needs: dict[int, int]) -> None:
 
 
 @transaction.atomic
-def assessment_submit(*, assessment: SelfAssessment, by: Any) -> SelfAssessment:
+def assessment_submit(*, assessment: SelfAssessment, by: User) -> SelfAssessment:
     locked = SelfAssessment.objects.select_for_update().get(pk=assessment.pk)
     if locked.status != AssessmentStatus.DRAFT:
         raise ValidationError(f"Version {locked.version} has already been submitted.")
@@ -373,7 +383,7 @@ def assessment_submit(*, assessment: SelfAssessment, by: Any) -> SelfAssessment:
 
 
 @transaction.atomic
-def assessment_discard(*, assessment: SelfAssessment, by: Any) -> None:
+def assessment_discard(*, assessment: SelfAssessment, by: User) -> None:
     locked = SelfAssessment.objects.select_for_update().filter(pk=assessment.pk).first()
     if locked is None or locked.status != AssessmentStatus.DRAFT:
         raise ValidationError("Only a draft can be discarded; submitted versions are kept.")
@@ -383,7 +393,7 @@ def assessment_discard(*, assessment: SelfAssessment, by: Any) -> None:
 
 @transaction.atomic
 def assessment_share(
-    *, assessment: SelfAssessment, mentor: FacultyProfile, by: Any
+    *, assessment: SelfAssessment, mentor: FacultyProfile, by: User
 ) -> AssessmentShare:
     """Let one mentor read this whole version, reflections included, until it is unshared."""
     if assessment.status != AssessmentStatus.SUBMITTED:
@@ -415,7 +425,7 @@ def assessment_share(
 
 
 @transaction.atomic
-def assessment_unshare(*, share: AssessmentShare, by: Any) -> AssessmentShare:
+def assessment_unshare(*, share: AssessmentShare, by: User) -> AssessmentShare:
     if share.revoked_at is None:
         share.revoked_at = timezone.now()
         share.save(update_fields=["revoked_at"])
@@ -450,7 +460,7 @@ def mentor_offer_update(
     offer: OfferData,
     capacities: Mapping[int, int] | None = None,
     communication_modes: list[str] | None = None,
-    by: Any,
+    by: User,
 ) -> MentorOffer:
     """Save what a person offers as a mentor; `capacities` maps their mentor memberships' ids to
     how many mentees they take at once in that program (a director may still override it)."""
@@ -466,7 +476,7 @@ def mentor_offer_update(
         errors.setdefault("years_mentoring", []).append("Enter a number from 0 to 70.")
     if not 0 <= offer.prior_mentees <= 1000:
         errors.setdefault("prior_mentees", []).append("Enter a number from 0 to 1,000.")
-    notes_limit = MentorOffer._meta.get_field("notes").max_length
+    notes_limit = max_length(MentorOffer, "notes")
     notes = offer.notes.strip()
     if len(notes) > notes_limit:
         errors.setdefault("notes", []).append(too_long_message(notes_limit, len(notes)))
@@ -532,10 +542,10 @@ def mentor_offer_update(
 
 @transaction.atomic
 def mentor_training_add(
-    *, person: FacultyProfile, name: str, completed_on: date, by: Any
+    *, person: FacultyProfile, name: str, completed_on: date, by: User
 ) -> MentorTraining:
     name = " ".join((name or "").split())
-    limit = MentorTraining._meta.get_field("name").max_length
+    limit = max_length(MentorTraining, "name")
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = "Name the training, e.g. “Mentor development workshop”."
@@ -551,6 +561,6 @@ def mentor_training_add(
 
 
 @transaction.atomic
-def mentor_training_remove(*, training: MentorTraining, by: Any) -> None:
+def mentor_training_remove(*, training: MentorTraining, by: User) -> None:
     audit_record(actor=by, verb="mentor_training.remove", target=training, name=training.name)
     training.delete()

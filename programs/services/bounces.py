@@ -6,12 +6,11 @@ fixed), a director clears it and sending resumes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.notifications.models import Bounce
 from programs.models import FacultyProfile, Program
 from programs.services.audit import audit_record
@@ -28,7 +27,7 @@ def bounces_for_program(*, program: Program) -> QuerySet[Bounce]:
 
 
 @transaction.atomic
-def bounce_clear(*, bounce: Bounce, program: Program, by: Any) -> Bounce:
+def bounce_clear(*, bounce: Bounce, program: Program, by: User) -> Bounce:
     """Try the address again. Every standing bounce of that address is cleared."""
     now = timezone.now()
     Bounce.objects.filter(email__iexact=bounce.email, cleared_at__isnull=True).update(

@@ -6,13 +6,14 @@ resolve it with notes, and every view is logged in the append-only audit log."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import concern_alert_recipients
@@ -28,10 +29,12 @@ from programs.models import (
 from programs.services.audit import audit_record
 
 VIEW_VERB = "concern.view"
+# Views of the same concern by the same person within this window are one visit.
+VIEW_WINDOW = timedelta(hours=1)
 
 
 @transaction.atomic
-def concern_raise(*, relationship: Relationship, category: str, text: str, by: Any) -> Concern:
+def concern_raise(*, relationship: Relationship, category: str, text: str, by: User) -> Concern:
     """Anyone who is (or was, if it has ended) in the relationship may raise a concern — also
     after it has ended, since the hardest things are often reported afterwards."""
     member = (
@@ -73,7 +76,7 @@ def _lock(concern: Concern) -> Concern:
 
 
 @transaction.atomic
-def concern_acknowledge(*, concern: Concern, by: Any) -> Concern:
+def concern_acknowledge(*, concern: Concern, by: User) -> Concern:
     concern = _lock(concern)
     if concern.status == ConcernStatus.OPEN:
         concern.status = ConcernStatus.ACKNOWLEDGED
@@ -90,7 +93,7 @@ def concern_acknowledge(*, concern: Concern, by: Any) -> Concern:
 
 
 @transaction.atomic
-def concern_resolve(*, concern: Concern, resolution: str, by: Any) -> Concern:
+def concern_resolve(*, concern: Concern, resolution: str, by: User) -> Concern:
     concern = _lock(concern)
     if concern.status == ConcernStatus.RESOLVED:
         raise ValidationError("This concern is already resolved.")
@@ -122,7 +125,7 @@ def concern_resolve(*, concern: Concern, resolution: str, by: Any) -> Concern:
 
 
 @transaction.atomic
-def concern_reopen(*, concern: Concern, by: Any) -> Concern:
+def concern_reopen(*, concern: Concern, by: User) -> Concern:
     concern = _lock(concern)
     if concern.status != ConcernStatus.RESOLVED:
         raise ValidationError("Only a resolved concern can be reopened.")
@@ -136,7 +139,7 @@ def concern_reopen(*, concern: Concern, by: Any) -> Concern:
 
 
 @transaction.atomic
-def concern_note_add(*, concern: Concern, text: str, by: Any) -> ConcernNote:
+def concern_note_add(*, concern: Concern, text: str, by: User) -> ConcernNote:
     text = text.strip()
     if not text:
         raise ValidationError({"text": "Write the note first."})
@@ -147,9 +150,18 @@ def concern_note_add(*, concern: Concern, text: str, by: Any) -> ConcernNote:
     return note
 
 
-def concern_record_view(*, concern: Concern, by: Any) -> None:
-    """Every opening of a concern is logged (who, when), whoever opens it."""
-    audit_record(actor=by, verb=VIEW_VERB, target=concern, program=concern.relationship.program)
+def concern_record_view(*, concern: Concern, by: User) -> None:
+    """Every opening of a concern is logged (who, when), whoever opens it: one row per visit,
+    so reloading the page (or coming back to it within the hour) adds nothing."""
+    recent = AuditEvent.objects.filter(
+        verb=VIEW_VERB,
+        object_type=Concern._meta.label_lower,
+        object_id=str(concern.pk),
+        actor=by,
+        at__gte=timezone.now() - VIEW_WINDOW,
+    )
+    if not recent.exists():
+        audit_record(actor=by, verb=VIEW_VERB, target=concern, program=concern.relationship.program)
 
 
 def concern_views(*, concern: Concern) -> QuerySet[AuditEvent]:

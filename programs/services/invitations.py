@@ -10,13 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
@@ -25,8 +25,6 @@ from programs.models import FacultyProfile, Institution, Invitation, Membership,
 from programs.services.audit import audit_record
 from programs.services.people import faculty_create
 from programs.services.programs import membership_add
-
-User = get_user_model()
 
 INVITATION_DAYS = 21
 TOKEN_SALT = "programs.invitation"  # noqa: S105 - a namespace, not a secret
@@ -87,7 +85,7 @@ def faculty_invite(
     program: Program | None = None,
     role: str | None = None,
     message: str = "",
-    by: Any,
+    by: User,
     **profile_fields: Any,
 ) -> InviteResult:
     """Invite a person. Someone who already has an account is simply added to the program."""
@@ -125,7 +123,7 @@ def faculty_invite(
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, by: Any) -> Invitation:
+def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
     if invitation.accepted_at is not None:
         raise InvitationError(f"{invitation.email} has already accepted their invitation.")
     invitation.nonce = secrets.token_hex(8)
@@ -139,7 +137,7 @@ def invitation_resend(*, invitation: Invitation, by: Any) -> Invitation:
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, by: Any) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     if invitation.accepted_at is not None:
         raise InvitationError(f"{invitation.email} has already accepted their invitation.")
     invitation.revoked_at = timezone.now()

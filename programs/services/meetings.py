@@ -11,13 +11,15 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from mentorship.accounts.models import User
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import versions_readable_by
 from programs.models import (
     ActionItem,
@@ -37,8 +39,9 @@ from programs.models import (
     RelationshipMember,
 )
 from programs.services.audit import audit_record
-from programs.services.relationships import _require_member, lock_relationship, require_open
-from programs.validators import validate_time_zone
+from programs.services.guards import lock_relationship, require_open
+from programs.services.guards import require_member as _require_member
+from programs.validators import validate_meeting_date, validate_time_zone
 
 MIN_MINUTES, MAX_MINUTES = 10, 8 * 60
 
@@ -67,7 +70,7 @@ def _lock(meeting: Meeting) -> Meeting:
     )
 
 
-def _mentee_goal(relationship: Relationship, goal: Goal | None, by: Any) -> None:
+def _mentee_goal(relationship: Relationship, goal: Goal | None, by: User) -> None:
     """A goal of one of the relationship's mentees, from a version `by` may read (their own,
     or one shared with them): linking it must not reveal an unshared goal."""
     if goal is None:
@@ -86,6 +89,11 @@ def _check_slot(
 ) -> None:
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must be an aware datetime")
+    try:
+        # The date as typed, before any conversion (which overflows near year 1 or 9999).
+        validate_meeting_date(starts_at.date())
+    except ValidationError as e:
+        raise ValidationError({"starts_at": e.messages}) from None
     now = timezone.now()
     if not already_held and starts_at <= now:
         raise ValidationError(
@@ -113,6 +121,33 @@ def _check_slot(
         )
 
 
+def _announce(meeting: Meeting, *, by: User, was: datetime | None = None) -> None:
+    """Email the other members the change with a calendar invitation or cancellation. One row
+    per (person, meeting, sequence): each change is announced once, and a row overtaken by a
+    later change is dropped at sending time (`programs.notices.meeting_invitation`)."""
+    others = (
+        RelationshipMember.objects.filter(
+            relationship=meeting.relationship_id, left_at__isnull=True
+        )
+        .exclude(person__user=by)
+        .values_list("person__user_id", flat=True)
+    )
+    data: dict[str, object] = {"by": by.pk}
+    if was is not None:
+        data["was"] = was.isoformat()
+    notifications_send_soon(
+        Planned(
+            recipient_id=user_id,
+            kind=Kind.MEETING_INVITATION,
+            subject=f"meeting:{meeting.pk}",
+            cycle=f"s{meeting.sequence}",
+            program_id=meeting.relationship.program_id,
+            data=data,
+        )
+        for user_id in others
+    )
+
+
 @transaction.atomic
 def meeting_schedule(
     *,
@@ -124,7 +159,7 @@ def meeting_schedule(
     location: str = "",
     video_url: str = "",
     already_held: bool = False,
-    by: Any,
+    by: User,
 ) -> Meeting:
     """Schedule an upcoming meeting, or (with `already_held`) log one that took place."""
     relationship = lock_relationship(relationship)
@@ -151,6 +186,8 @@ def meeting_schedule(
         scheduled_by=by,
     )
     audit_record(actor=by, verb="meeting.schedule", target=meeting, program=relationship.program)
+    if meeting.status == MeetingStatus.SCHEDULED:
+        _announce(meeting, by=by)
     return meeting
 
 
@@ -164,7 +201,7 @@ def meeting_reschedule(
     mode: str,
     location: str = "",
     video_url: str = "",
-    by: Any,
+    by: User,
 ) -> Meeting:
     meeting = _lock(meeting)
     relationship = meeting.relationship
@@ -179,6 +216,7 @@ def meeting_reschedule(
         already_held=False,
     )
     validate_time_zone(time_zone)
+    was = meeting.starts_at
     meeting.starts_at, meeting.duration_minutes, meeting.time_zone = (
         starts_at,
         duration_minutes,
@@ -188,11 +226,12 @@ def meeting_reschedule(
     meeting.sequence += 1
     meeting.save()
     audit_record(actor=by, verb="meeting.reschedule", target=meeting, program=relationship.program)
+    _announce(meeting, by=by, was=was)
     return meeting
 
 
 @transaction.atomic
-def meeting_cancel(*, meeting: Meeting, by: Any) -> Meeting:
+def meeting_cancel(*, meeting: Meeting, by: User) -> Meeting:
     meeting = _lock(meeting)
     _require_member(meeting.relationship, by)
     if meeting.status != MeetingStatus.SCHEDULED:
@@ -203,6 +242,7 @@ def meeting_cancel(*, meeting: Meeting, by: Any) -> Meeting:
     audit_record(
         actor=by, verb="meeting.cancel", target=meeting, program=meeting.relationship.program
     )
+    _announce(meeting, by=by)
     return meeting
 
 
@@ -213,7 +253,7 @@ def _mark_held_if_due(meeting: Meeting) -> list[str]:
     return []
 
 
-def _writable(meeting: Meeting, by: Any) -> RelationshipMember:
+def _writable(meeting: Meeting, by: User) -> RelationshipMember:
     require_open(meeting.relationship)
     member = _require_member(meeting.relationship, by)
     if meeting.status == MeetingStatus.CANCELLED:
@@ -222,7 +262,7 @@ def _writable(meeting: Meeting, by: Any) -> RelationshipMember:
 
 
 @transaction.atomic
-def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: Any) -> Meeting:
+def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: User) -> Meeting:
     """Save the shared notes if nobody else saved since `revision`; otherwise raise
     NotesConflict with the saved text, so the page can offer both."""
     meeting = _lock(meeting)
@@ -260,7 +300,7 @@ def meeting_update_notes(*, meeting: Meeting, revision: int, text: str, by: Any)
 
 @transaction.atomic
 def meeting_log(
-    *, meeting: Meeting, checklist: Iterable[str], next_meeting_on: date | None, by: Any
+    *, meeting: Meeting, checklist: Iterable[str], next_meeting_on: date | None, by: User
 ) -> Meeting:
     """Record what a meeting covered and when the next one should be; marks it held."""
     meeting = _lock(meeting)
@@ -285,7 +325,7 @@ def meeting_log(
 
 @transaction.atomic
 def private_note_save(
-    *, meeting: Meeting, text: str, by: Any, revision: int | None = None
+    *, meeting: Meeting, text: str, by: User, revision: int | None = None
 ) -> PrivateNote:
     """Save the person's own note. `revision` is the one their page showed (0: no note yet); a
     note saved meanwhile from another browser raises NotesConflict instead of being lost."""
@@ -312,7 +352,7 @@ def private_note_save(
 
 @transaction.atomic
 def agenda_item_add(
-    *, meeting: Meeting, topic: str, goal: Goal | None = None, analysis: str = "", by: Any
+    *, meeting: Meeting, topic: str, goal: Goal | None = None, analysis: str = "", by: User
 ) -> AgendaItem:
     meeting = _lock(meeting)
     member = _writable(meeting, by)
@@ -336,7 +376,7 @@ def agenda_item_add(
 
 
 @transaction.atomic
-def agenda_item_remove(*, item: AgendaItem, by: Any) -> None:
+def agenda_item_remove(*, item: AgendaItem, by: User) -> None:
     member = _writable(item.meeting, by)
     if item.added_by_id != member.person_id:
         raise ValidationError("Only the person who added a topic can remove it.")
@@ -355,7 +395,7 @@ def action_item_create(
     due_on: date | None = None,
     meeting: Meeting | None = None,
     goal: Goal | None = None,
-    by: Any,
+    by: User,
 ) -> ActionItem:
     relationship = lock_relationship(relationship)
     require_open(relationship)
@@ -391,7 +431,7 @@ def action_item_create(
 
 @transaction.atomic
 def action_item_set_status(
-    *, item: ActionItem, status: str, by: Any, revision: int | None = None
+    *, item: ActionItem, status: str, by: User, revision: int | None = None
 ) -> ActionItem:
     """Change an item's status; `revision` is the one the person's page showed. If the item was
     changed since, NotesConflict carries its current status and nothing changes."""
@@ -424,7 +464,7 @@ def action_item_set_status(
 
 
 @transaction.atomic
-def recap_write(*, meeting: Meeting, text: str, by: Any, revision: int | None = None) -> Recap:
+def recap_write(*, meeting: Meeting, text: str, by: User, revision: int | None = None) -> Recap:
     """Write (or rewrite, until another member confirms it) the meeting's recap. `revision` is
     the one the writer saw (0: none yet); a recap written meanwhile raises NotesConflict, so the
     second writer sees the first's text instead of replacing it unseen."""
@@ -463,7 +503,7 @@ def _check_recap_revision(recap: Recap | None, revision: int | None) -> None:
 
 
 @transaction.atomic
-def recap_confirm(*, meeting: Meeting, by: Any, revision: int | None = None) -> Recap:
+def recap_confirm(*, meeting: Meeting, by: User, revision: int | None = None) -> Recap:
     """Confirm the recap as the person read it: `revision` names that text. If it was rewritten
     since, NotesConflict carries the new text and nothing is confirmed."""
     meeting = _lock(meeting)
@@ -496,7 +536,7 @@ def checkin_log(
     occurred_at: datetime,
     mode: str,
     summary: str,
-    by: Any,
+    by: User,
 ) -> Meeting:
     """An asynchronous exchange (an email thread, a message) worth keeping on the record."""
     relationship = lock_relationship(relationship)
@@ -542,7 +582,7 @@ def feed_token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def calendar_feed_create(*, person: FacultyProfile, by: Any) -> NewFeed:
+def calendar_feed_create(*, person: FacultyProfile, by: User) -> NewFeed:
     """Create the person's feed address, replacing (and so revoking) any earlier one."""
     token = secrets.token_urlsafe(32)
     feed, _ = CalendarFeed.objects.update_or_create(
@@ -553,7 +593,7 @@ def calendar_feed_create(*, person: FacultyProfile, by: Any) -> NewFeed:
 
 
 @transaction.atomic
-def calendar_feed_revoke(*, person: FacultyProfile, by: Any) -> None:
+def calendar_feed_revoke(*, person: FacultyProfile, by: User) -> None:
     deleted, _ = CalendarFeed.objects.filter(person=person).delete()
     if deleted:
         audit_record(actor=by, verb="calendar_feed.revoke", target=person)

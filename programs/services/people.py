@@ -6,14 +6,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from mentorship.accounts.models import User
 from programs.models import FacultyProfile, Institution, Topic
 from programs.services.audit import audit_record
-
-User = get_user_model()
 
 TOPIC_SEPARATORS = re.compile(r"[,;\n]+")
 MAX_TOPICS = 25
@@ -132,7 +130,7 @@ def profile_update(
     data: Mapping[str, Any],
     expertise: Iterable[str] | None = None,
     interests: Iterable[str] | None = None,
-    by: Any,
+    by: User,
 ) -> FacultyProfile:
     validate_reports_to(profile=profile, reports_to=data.get("reports_to", profile.reports_to))
     for field, value in data.items():

@@ -8,7 +8,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from mentorship.accounts.models import User
 from programs.models import (
+    PROGRAM_SETTINGS,
     Cohort,
     FacultyProfile,
     Institution,
@@ -21,25 +23,7 @@ from programs.models import (
 )
 from programs.services.audit import audit_record
 
-PROGRAM_FIELDS = (
-    "name",
-    "description",
-    "meeting_cadence_days",
-    "review_cadence_months",
-    "pilot_length_days",
-    "allowed_models",
-    "max_pending_requests",
-    "request_expiry_days",
-    "reassessment_months",
-    "upcoming_reminder_hours",
-    "agenda_reminder_days",
-    "log_reminder_days",
-    "checkin_grace_days",
-    "pilot_reminder_days",
-    "review_risk_threshold",
-    "review_drop_threshold",
-    "is_active",
-)
+PROGRAM_FIELDS = (*PROGRAM_SETTINGS, "is_active")
 
 
 @transaction.atomic
@@ -52,7 +36,7 @@ def program_create(
     review_cadence_months: int = 6,
     pilot_length_days: int = 90,
     allowed_models: list[str] | None = None,
-    by: Any,
+    by: User,
     **extra: Any,
 ) -> Program:
     if Program.objects.filter(institution=institution, name__iexact=name).exists():
@@ -81,7 +65,7 @@ class StaleSettings(Exception):
 
 @transaction.atomic
 def program_update(
-    *, program: Program, by: Any, revision: int | None = None, **fields: Any
+    *, program: Program, by: User, revision: int | None = None, **fields: Any
 ) -> Program:
     """Save settings; `revision` is the one the page showed. A save over a newer one raises
     StaleSettings (carrying the saved values) instead of silently undoing it."""
@@ -111,7 +95,7 @@ def program_update(
 
 @transaction.atomic
 def cohort_create(
-    *, program: Program, name: str, starts_on: date, ends_on: date, by: Any
+    *, program: Program, name: str, starts_on: date, ends_on: date, by: User
 ) -> Cohort:
     _validate_cohort(program=program, name=name, starts_on=starts_on, ends_on=ends_on)
     cohort = Cohort.objects.create(program=program, name=name, starts_on=starts_on, ends_on=ends_on)
@@ -120,7 +104,7 @@ def cohort_create(
 
 
 @transaction.atomic
-def cohort_update(*, cohort: Cohort, name: str, starts_on: date, ends_on: date, by: Any) -> Cohort:
+def cohort_update(*, cohort: Cohort, name: str, starts_on: date, ends_on: date, by: User) -> Cohort:
     _validate_cohort(
         program=cohort.program, name=name, starts_on=starts_on, ends_on=ends_on, pk=cohort.pk
     )
@@ -135,7 +119,7 @@ def _validate_cohort(
 ) -> None:
     if ends_on <= starts_on:
         raise ValidationError({"ends_on": "The cohort must end after it starts."})
-    clash = Cohort.objects.filter(program=program, name__iexact=name).exclude(pk=pk)
+    clash = Cohort.objects.filter(program=program, name__iexact=name).exclude(pk=pk)  # type: ignore[misc]
     if clash.exists():
         raise ValidationError({"name": f"This program already has a cohort called “{name}”."})
 
@@ -148,7 +132,7 @@ def membership_add(
     role: str,
     cohort: Cohort | None = None,
     mentor_capacity: int = 2,
-    by: Any,
+    by: User,
 ) -> Membership:
     """Add a person to a program, or change the role of someone already in it."""
     if role not in Role.values:
@@ -186,7 +170,7 @@ def membership_update(
     cohort: Cohort | None,
     mentor_capacity: int,
     status: str,
-    by: Any,
+    by: User,
 ) -> Membership:
     if cohort is not None and cohort.program_id != membership.program_id:
         raise ValidationError({"cohort": "That cohort belongs to another program."})
@@ -204,7 +188,7 @@ def membership_update(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, by: Any) -> None:
+def membership_remove(*, membership: Membership, by: User) -> None:
     if membership.role == Role.DIRECTOR:
         _ensure_another_director(membership)
     audit_record(
@@ -228,7 +212,7 @@ def _ensure_another_director(membership: Membership) -> None:
 
 
 @transaction.atomic
-def director_appoint(*, program: Program, person: FacultyProfile, by: Any) -> Membership:
+def director_appoint(*, program: Program, person: FacultyProfile, by: User) -> Membership:
     existing = Membership.objects.filter(program=program, person=person).first()
     if existing is not None and existing.role != Role.DIRECTOR:
         raise ValidationError(
@@ -240,7 +224,7 @@ def director_appoint(*, program: Program, person: FacultyProfile, by: Any) -> Me
 
 
 @transaction.atomic
-def reference_data_save(*, formset: Any, kind: str, by: Any) -> int:
+def reference_data_save(*, formset: Any, kind: str, by: User) -> int:
     """Save an edited list of reference rows (ranks, streams, need areas); returns how many changed."""
     saved = formset.save()
     for row in saved:

@@ -13,25 +13,25 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import can_direct
 from programs.models import (
     GROUP_SIZE,
-    MENTEE_ROLES,
-    MENTOR_ROLES,
-    OPEN_STAGES,
     Cohort,
     DirectorNote,
     DirectorNoteKind,
     FacultyProfile,
     Institution,
+    Meeting,
+    MeetingStatus,
     Membership,
     MemberSide,
     MentorRole,
@@ -44,14 +44,23 @@ from programs.models import (
     RelationshipSource,
     RelationshipStage,
 )
+from programs.models.relationships import GUIDING_SIDES, RECEIVING_SIDES
 from programs.services.agreements import agreement_start
 from programs.services.audit import audit_record
+from programs.services.guards import active_member as _active_member
+from programs.services.guards import lock_relationship, require_open
+from programs.services.guards import require_member as _require_member
 from programs.services.invitations import faculty_invite
-from programs.services.people import reporting_chain
-
-User = get_user_model()
-
-CLOSED_MESSAGE = "This relationship has ended, so it can no longer be changed."
+from programs.services.pairing import (
+    NO_OVERRIDES,
+    Overrides,
+    PairingRefused,
+    Proposed,
+    Reason,
+    pairing_reasons,
+    pairing_record_overrides,
+    pairing_require,
+)
 
 
 def _unique(people: Iterable[FacultyProfile]) -> list[FacultyProfile]:
@@ -92,7 +101,7 @@ def _sides_for(
             )
         if not low <= len(mentees) <= high:
             raise ValidationError({"mentees": f"A facilitated group has {low} to {high} mentees."})
-        return [(m, MemberSide.MENTEE) for m in mentees] + [(facilitator, MemberSide.FACILITATOR)]
+        return [(m, MemberSide.MENTEE) for m in mentees] + [(facilitator, MemberSide.FACILITATOR)]  # type: ignore[return-value]
     if kind == RelationshipKind.PEER_GROUP:
         peers = [*mentees, *mentors]
         if facilitator is not None:
@@ -105,51 +114,21 @@ def _sides_for(
     raise ValidationError({"kind": f"Unknown kind of relationship “{kind}”."})
 
 
-def _check_memberships(
-    *, program: Program, sides: list[tuple[FacultyProfile, str]], source: str
-) -> dict[int, Membership]:
-    memberships = {
-        m.person_id: m
-        for m in Membership.objects.filter(program=program, person__in=[p for p, _ in sides])
-    }
-    for person, side in sides:
-        membership = memberships.get(person.pk)
-        if side in (MemberSide.MENTOR, MemberSide.FACILITATOR):
-            if source == RelationshipSource.OUTSIDE:
-                continue  # a mentor the mentee found elsewhere is not a program member
-            if membership is None or membership.role not in MENTOR_ROLES:
-                raise ValidationError(
-                    {"mentors": f"{person.display_name} is not a mentor in {program.name}."}
-                )
-        elif side == MemberSide.MENTEE:
-            if membership is None or membership.role not in MENTEE_ROLES:
-                raise ValidationError(
-                    {"mentees": f"{person.display_name} is not a mentee in {program.name}."}
-                )
-        elif membership is None or not (membership.is_mentee or membership.is_mentor):
-            raise ValidationError(
-                {"mentees": f"{person.display_name} does not take part in {program.name}."}
-            )
-    return memberships
-
-
-def _check_reporting_lines(sides: list[tuple[FacultyProfile, str]]) -> None:
-    """A mentor must not hold authority over their mentee (seed 001: conflicts of interest)."""
-    guides = [p for p, side in sides if side in (MemberSide.MENTOR, MemberSide.FACILITATOR)]
-    if not guides:
-        return
-    for person, side in sides:
-        if side != MemberSide.MENTEE:
-            continue
-        chain = set(reporting_chain(person))
-        for guide in guides:
-            if guide.pk in chain:
-                raise ValidationError(
-                    {
-                        "mentors": f"{guide.display_name} is in {person.display_name}'s reporting "
-                        "line. A mentor should not hold authority over their mentee."
-                    }
-                )
+def proposed_relationship(
+    *,
+    program: Program,
+    kind: str,
+    mentees: Sequence[FacultyProfile],
+    mentors: Sequence[FacultyProfile] = (),
+    facilitator: FacultyProfile | None = None,
+    focus_area: NeedArea | None = None,
+    source: str = RelationshipSource.MANUAL,
+) -> Proposed:
+    """What the pairing gate checks for a relationship of this shape (raises on a bad shape)."""
+    sides = _sides_for(
+        kind=kind, mentees=_unique(mentees), mentors=_unique(mentors), facilitator=facilitator
+    )
+    return Proposed(program=program, kind=kind, sides=sides, focus_area=focus_area, source=source)
 
 
 @transaction.atomic
@@ -167,10 +146,16 @@ def relationship_create(
     source: str,
     cohort: Cohort | None = None,
     notify: bool = True,
-    by: Any,
+    overrides: Overrides = NO_OVERRIDES,
+    previous: Relationship | None = None,
+    by: User,
 ) -> Relationship:
     """Start a relationship in its pilot period, with a draft agreement, and (after commit) tell
-    each member. Peers may be passed as `mentees`, `mentors` or both; they all become peers."""
+    each member. Peers may be passed as `mentees`, `mentors` or both; they all become peers.
+
+    Every hard rule is checked by the pairing gate (`services.pairing`), which refuses with every
+    reason at once; `overrides` sets chosen rules aside deliberately (audited, with the why).
+    `previous` is the relationship this one continues (a reassignment)."""
     if source not in RelationshipSource.values:
         raise ValidationError({"source": f"Unknown source “{source}”."})
     mentees, mentors = _unique(mentees), _unique(mentors)
@@ -180,28 +165,16 @@ def relationship_create(
         raise ValidationError(
             {"roles": f"Unknown mentor roles: {', '.join(sorted(unknown_roles))}."}
         )
-    everyone = [*mentees, *mentors, *([facilitator] if facilitator else [])]
-    if len({p.pk for p in everyone}) != len(everyone):
-        raise ValidationError(
-            {"mentors": "The same person is on both sides. Nobody can mentor themselves."}
-        )
+    everyone = _unique([*mentees, *mentors, *([facilitator] if facilitator else [])])
     sides = _sides_for(kind=kind, mentees=mentees, mentors=mentors, facilitator=facilitator)
-    memberships = _check_memberships(program=program, sides=sides, source=source)
-    _check_reporting_lines(sides)
     if cohort is not None and cohort.program_id != program.pk:
         raise ValidationError({"cohort": "That cohort belongs to another program."})
-    if kind in (RelationshipKind.ONE_TO_ONE, RelationshipKind.PEER):
-        a, b = (p.pk for p, _ in sides)
-        duplicate = (
-            Relationship.objects.filter(program=program, stage__in=OPEN_STAGES, members__person=a)
-            .filter(members__person=b)
-            .exclude(kind__in=[RelationshipKind.FACILITATED_GROUP, RelationshipKind.PEER_GROUP])
-        )
-        if duplicate.exists():
-            raise ValidationError(
-                f"{sides[0][0].display_name} and {sides[1][0].display_name} already have an open "
-                f"relationship in {program.name}."
-            )
+    unit = Proposed(program=program, kind=kind, sides=sides, focus_area=focus_area, source=source)
+    overridden = pairing_require(unit, overrides=overrides)
+    memberships = {
+        m.person_id: m
+        for m in Membership.objects.filter(program=program, person__in=[p for p, _ in sides])
+    }
     started_on = started_on or timezone.localdate()
     if cohort is None and len(mentees) == 1:
         membership = memberships.get(mentees[0].pk)
@@ -216,6 +189,7 @@ def relationship_create(
         started_on=started_on,
         pilot_ends_on=started_on + timedelta(days=program.pilot_length_days),
         source=source,
+        previous=previous,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
     RelationshipMember.objects.bulk_create(
@@ -231,6 +205,9 @@ def relationship_create(
         source=source,
         people=[p.pk for p in everyone],
     )
+    pairing_record_overrides(
+        relationship=relationship, overridden=overridden, overrides=overrides, by=by
+    )
     if notify:
         _notify_members(
             relationship,
@@ -241,40 +218,8 @@ def relationship_create(
     return relationship
 
 
-def lock_relationship(relationship: Relationship) -> Relationship:
-    """A fresh copy of the relationship, locked for the rest of the transaction: writes to one
-    relationship queue up instead of deciding on a stale stage. Only the relationship's own row is
-    locked (`of=self`), never the program it joins — other pairs in the program carry on; and
-    PostgreSQL refuses FOR UPDATE across the nullable side of an outer join anyway."""
-    return (
-        Relationship.objects.select_for_update(of=("self",))
-        .select_related("program")
-        .get(pk=relationship.pk)
-    )
-
-
-def _active_member(relationship: Relationship, by: Any) -> RelationshipMember | None:
-    return (
-        RelationshipMember.objects.select_related("person")
-        .filter(relationship=relationship, person__user=by, left_at__isnull=True)
-        .first()
-    )
-
-
-def _require_member(relationship: Relationship, by: Any) -> RelationshipMember:
-    member = _active_member(relationship, by)
-    if member is None:
-        raise ValidationError("Only the people in this relationship can do this.")
-    return member
-
-
-def require_open(relationship: Relationship) -> None:
-    if not relationship.is_open:
-        raise ValidationError(CLOSED_MESSAGE)
-
-
 @transaction.atomic
-def relationship_confirm_pilot(*, relationship: Relationship, by: Any) -> Relationship:
+def relationship_confirm_pilot(*, relationship: Relationship, by: User) -> Relationship:
     """One party says "let's continue". When every member has, the pilot becomes active."""
     relationship = lock_relationship(relationship)
     if relationship.stage != RelationshipStage.PILOT:
@@ -312,9 +257,32 @@ def _group_can_continue_without(relationship: Relationship, member: Relationship
     return len(participants) >= 2
 
 
+def _close(relationship: Relationship, *, by: User, outcome: str, reason: str) -> None:
+    """End a relationship without fault and cancel its upcoming meetings, so neither person's
+    page nor calendar feed still shows them (the feeds carry the cancellation)."""
+    now = timezone.now()
+    relationship.stage = RelationshipStage.ENDED
+    relationship.outcome = outcome
+    relationship.ended_at = now
+    relationship.ended_by = by if getattr(by, "is_authenticated", False) else None
+    relationship.ended_reason = reason
+    relationship.save(update_fields=["stage", "outcome", "ended_at", "ended_by", "ended_reason"])
+    cancelled = Meeting.objects.filter(
+        relationship=relationship, status=MeetingStatus.SCHEDULED, starts_at__gt=now
+    ).update(status=MeetingStatus.CANCELLED, sequence=F("sequence") + 1)
+    if cancelled:
+        audit_record(
+            actor=by,
+            verb="meeting.cancel_on_end",
+            target=relationship,
+            program=relationship.program,
+            meetings=cancelled,
+        )
+
+
 @transaction.atomic
 def relationship_end(
-    *, relationship: Relationship, by: Any, reason_for_directors: str | None = None
+    *, relationship: Relationship, by: User, reason_for_directors: str | None = None
 ) -> Relationship:
     """End a relationship, no fault and no reason owed. In a group that can carry on, the
     person leaves instead. The reason, if any, is for the program's directors only."""
@@ -338,12 +306,7 @@ def relationship_end(
             relationship, list(others), kind=Kind.GROUP_DEPARTURE, cycle=f"left:{member.pk}"
         )
         return relationship
-    relationship.stage = RelationshipStage.ENDED
-    relationship.outcome = RelationshipOutcome.ENDED_EARLY
-    relationship.ended_at = timezone.now()
-    relationship.ended_by = by if getattr(by, "is_authenticated", False) else None
-    relationship.ended_reason = reason
-    relationship.save(update_fields=["stage", "outcome", "ended_at", "ended_by", "ended_reason"])
+    _close(relationship, by=by, outcome=RelationshipOutcome.ENDED_EARLY, reason=reason)
     # The reason is deliberately not copied into the audit log.
     audit_record(
         actor=by,
@@ -365,7 +328,7 @@ def relationship_end(
 
 
 @transaction.atomic
-def relationship_conclude(*, relationship: Relationship, by: Any) -> Relationship:
+def relationship_conclude(*, relationship: Relationship, by: User) -> Relationship:
     """Conclude a relationship that met its goals — a celebrated outcome, not an ending. One
     party proposes (the stage becomes "concluding"), another confirms. Directors conclude at once
     (e.g. at the end of a cohort)."""
@@ -400,7 +363,7 @@ def relationship_conclude(*, relationship: Relationship, by: Any) -> Relationshi
 
 
 @transaction.atomic
-def relationship_keep_going(*, relationship: Relationship, by: Any) -> Relationship:
+def relationship_keep_going(*, relationship: Relationship, by: User) -> Relationship:
     """Withdraw a proposal to conclude: back to active."""
     relationship = lock_relationship(relationship)
     if relationship.stage != RelationshipStage.CONCLUDING:
@@ -417,7 +380,7 @@ def relationship_keep_going(*, relationship: Relationship, by: Any) -> Relations
 
 @transaction.atomic
 def relationship_mark_alumni(
-    *, relationship: Relationship, by: Any, stays_in_touch: bool = True
+    *, relationship: Relationship, by: User, stays_in_touch: bool = True
 ) -> Relationship:
     """After a relationship closes, each member may say they would like to stay in touch; when
     all of them do, it becomes an alumni relationship (a lasting collegial friendship)."""
@@ -466,7 +429,7 @@ def outside_mentor_invite(
     roles: Iterable[str] = (),
     is_remote: bool = True,
     message: str = "",
-    by: Any,
+    by: User,
 ) -> Relationship:
     """A mentee adds a mentor they found themselves (often at another institution), so their
     whole board lives in one place. The mentor is invited by email if they have no account; they
@@ -534,7 +497,7 @@ def rematch_path(relationship: Relationship) -> str:
 # --- Directors: reassign, extend a pilot, brokered conversations --------------------------------
 
 
-def _require_director(relationship: Relationship, by: Any) -> None:
+def _require_director(relationship: Relationship, by: User) -> None:
     if not can_direct(by, relationship.program_id):
         raise ValidationError("Only the program's directors can do this.")
 
@@ -545,75 +508,54 @@ def relationship_reassign(
     relationship: Relationship,
     outgoing: FacultyProfile,
     incoming: FacultyProfile,
-    by: Any,
+    by: User,
     reason_for_directors: str = "",
+    overrides: Overrides = NO_OVERRIDES,
 ) -> Relationship:
-    """Replace a mentor (or facilitator): the outgoing person's participation ends without
-    fault, the incoming one joins on the same side, and the relationship starts a fresh pilot
-    period, because an assigned pair needs one before committing (DOMAIN point 4). Meetings and
-    action items stay with the relationship. The reason is for directors only."""
+    """Change a mentor (or a group's facilitator) as a whole lifecycle: the relationship ends
+    without fault (its flags, reviews and agreement stay with it, for directors to read), its
+    upcoming meetings are cancelled, and a new relationship starts — through the pairing gate —
+    with its own pilot and agreement (DOMAIN point 4). The mentee and the new mentor are welcomed
+    to it; the outgoing mentor is thanked, never told the reason, which is for directors only.
+    Returns the new relationship."""
     relationship = lock_relationship(relationship)
     _require_director(relationship, by)
     require_open(relationship)
-    leaving = (
-        RelationshipMember.objects.select_for_update(of=("self",))
-        .filter(relationship=relationship, person=outgoing, left_at__isnull=True)
-        .first()
+    members = list(
+        RelationshipMember.objects.select_related("person")
+        .select_for_update(of=("self",))
+        .filter(relationship=relationship, left_at__isnull=True)
     )
-    if leaving is None or leaving.side not in (MemberSide.MENTOR, MemberSide.FACILITATOR):
+    leaving = next((m for m in members if m.person_id == outgoing.pk), None)
+    if leaving is None or leaving.side not in GUIDING_SIDES:
         raise ValidationError(
             {"outgoing": "Choose the mentor or facilitator who is leaving this relationship."}
         )
     if incoming.pk == outgoing.pk:
         raise ValidationError({"incoming": "Choose a different mentor."})
-    if RelationshipMember.objects.filter(
-        relationship=relationship, person=incoming, left_at__isnull=True
-    ).exists():
+    if any(m.person_id == incoming.pk for m in members):
         raise ValidationError(
             {"incoming": f"{incoming.display_name} is already in this relationship."}
         )
-    membership = Membership.objects.filter(program=relationship.program, person=incoming).first()
-    if membership is None or membership.role not in MENTOR_ROLES:
-        raise ValidationError(
-            {"incoming": f"{incoming.display_name} is not a mentor in {relationship.program.name}."}
-        )
-    mentees = [
-        m.person
-        for m in RelationshipMember.objects.select_related("person").filter(
-            relationship=relationship, left_at__isnull=True
-        )
-        if m.pk != leaving.pk
-    ]
-    sides = [(p, MemberSide.MENTEE) for p in mentees] + [(incoming, leaving.side)]
+    reason = (reason_for_directors or "").strip()
+    shape = _successor_shape(members, leaving, incoming)
+    _close(relationship, by=by, outcome=RelationshipOutcome.REASSIGNED, reason=reason)
     try:
-        _check_reporting_lines(sides)
-    except ValidationError as e:
-        raise ValidationError({"incoming": e.message_dict["mentors"]}) from None
-    now = timezone.now()
-    leaving.left_at = now
-    leaving.left_reason = (reason_for_directors or "").strip()
-    leaving.save(update_fields=["left_at", "left_reason"])
-    previous = RelationshipMember.objects.filter(relationship=relationship, person=incoming).first()
-    if previous is not None:  # someone who left earlier comes back
-        previous.left_at = None
-        previous.side = leaving.side
-        previous.pilot_confirmed_at = None
-        previous.save(update_fields=["left_at", "side", "pilot_confirmed_at"])
-    else:
-        RelationshipMember.objects.create(
-            relationship=relationship, person=incoming, side=leaving.side
+        successor = relationship_create(
+            program=relationship.program,
+            kind=relationship.kind,
+            **shape,
+            focus_area=relationship.focus_area,
+            roles=relationship.roles,
+            is_remote=relationship.is_remote,
+            source=RelationshipSource.MANUAL,
+            cohort=relationship.cohort,
+            overrides=overrides,
+            previous=relationship,
+            by=by,
         )
-    # Everyone still in it confirms the new pilot again.
-    remaining = RelationshipMember.objects.filter(relationship=relationship, left_at__isnull=True)
-    remaining.update(pilot_confirmed_at=None)
-    today = timezone.localdate()
-    relationship.stage = RelationshipStage.PILOT
-    relationship.concluding_proposed_by = None
-    relationship.pilot_ends_on = max(
-        today + timedelta(days=relationship.program.pilot_length_days),
-        relationship.started_on + timedelta(days=1),
-    )
-    relationship.save(update_fields=["stage", "concluding_proposed_by", "pilot_ends_on"])
+    except PairingRefused as e:
+        raise PairingRefused(e.reasons, field="incoming") from None
     # The reason is deliberately not copied into the audit log.
     audit_record(
         actor=by,
@@ -622,27 +564,62 @@ def relationship_reassign(
         program=relationship.program,
         outgoing=outgoing.pk,
         incoming=incoming.pk,
-        gave_reason=bool(leaving.left_reason),
+        successor=successor.pk,
+        gave_reason=bool(reason),
     )
-    # The remaining people are told by a welcome to the relationship with its new mentor, not by
-    # a departure notice; each reassignment is its own occurrence in the ledger.
     _notify_members(
-        relationship,
-        remaining.values_list("person__user_id", flat=True),
-        kind=Kind.RELATIONSHIP_STARTED,
-        cycle=f"reassigned-{incoming.pk}-{now:%Y%m%dT%H%M%S}",
+        relationship, [outgoing.user_id], kind=Kind.MENTOR_REASSIGNED, cycle="reassigned"
     )
-    return relationship
+    return successor
+
+
+def _successor_shape(
+    members: list[RelationshipMember], leaving: RelationshipMember, incoming: FacultyProfile
+) -> dict[str, Any]:
+    """Who is on which side of the relationship that continues after a reassignment."""
+    staying = [m for m in members if m.pk != leaving.pk]
+    receiving = [m.person for m in staying if m.side in RECEIVING_SIDES]
+    guiding = [m.person for m in staying if m.side == MemberSide.MENTOR]
+    if leaving.side == MemberSide.FACILITATOR:
+        return {"mentees": receiving, "mentors": guiding, "facilitator": incoming}
+    return {"mentees": receiving, "mentors": [*guiding, incoming], "facilitator": None}
+
+
+def relationship_reassign_check(
+    *, relationship: Relationship, outgoing: FacultyProfile, incoming: FacultyProfile
+) -> list[Reason]:
+    """Every reason the reassignment would be refused, before anything changes (the
+    confirmation step): the relationship that would continue, checked as if this one had ended."""
+    members = list(
+        RelationshipMember.objects.select_related("person").filter(
+            relationship=relationship, left_at__isnull=True
+        )
+    )
+    leaving = next((m for m in members if m.person_id == outgoing.pk), None)
+    if leaving is None or any(m.person_id == incoming.pk for m in members):
+        return []  # the service itself refuses these with a field message
+    unit = proposed_relationship(
+        program=relationship.program,
+        kind=relationship.kind,
+        **_successor_shape(members, leaving, incoming),
+        focus_area=relationship.focus_area,
+    )
+    return pairing_reasons(unit, ignore_relationships=[relationship.pk])
 
 
 MAX_PILOT_DAYS = 365
 
 
 @transaction.atomic
-def relationship_extend_pilot(*, relationship: Relationship, until: date, by: Any) -> Relationship:
+def relationship_extend_pilot(*, relationship: Relationship, until: date, by: User) -> Relationship:
     """Give a pair more time to decide (e.g. after a long leave). Only while in the pilot."""
     relationship = lock_relationship(relationship)
     _require_director(relationship, by)
+    if RelationshipMember.objects.filter(relationship=relationship, person__user=by).exists():
+        # A member's role wins over their role as director: the pair decides on its own pilot.
+        raise ValidationError(
+            "You take part in this relationship, so another director decides on its pilot."
+        )
     if relationship.stage != RelationshipStage.PILOT:
         raise ValidationError("Only a relationship in its pilot period can have it extended.")
     current = relationship.pilot_ends_on or relationship.started_on
@@ -670,7 +647,7 @@ def relationship_extend_pilot(*, relationship: Relationship, until: date, by: An
 
 @transaction.atomic
 def director_note_add(
-    *, relationship: Relationship, text: str, held_on: date, by: Any, kind: str = "brokered"
+    *, relationship: Relationship, text: str, held_on: date, by: User, kind: str = "brokered"
 ) -> DirectorNote:
     """Record a confidential note, e.g. a conversation the director brokered with the pair.
     Directors who are themselves in the relationship cannot write (or read) these."""

@@ -25,6 +25,7 @@ the reminder for its old time is dropped at sending time by its context builder.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,9 +42,9 @@ from mentorship.bulk import fetch_rows, insert_ignoring_conflicts
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
 from mentorship.notifications.services import Planned, notifications_plan_many
+from programs.domain.figures import is_quiet
 from programs.domain.reminders import (
     NUDGED_CYCLES,
-    QUIET_AFTER_CYCLES,
     agenda_nudge_at,
     chase_days,
     current_review,
@@ -54,6 +55,7 @@ from programs.domain.reminders import (
     upcoming_reminder_at,
 )
 from programs.models import (
+    MET_STATUSES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     ActionItem,
@@ -91,17 +93,9 @@ URGENCY = {
     Kind.PILOT_ENDING: 4,
 }
 SWEEP_LOCK = 6_006_006  # PostgreSQL advisory lock: one sweep at a time, even if beat fires twice
-MET_STATUSES = (MeetingStatus.HELD, MeetingStatus.CHECK_IN)
-SWEPT_KINDS = (
-    Kind.MEETING_UPCOMING,
-    Kind.AGENDA_PREPARE,
-    Kind.MEETING_LOG,
-    Kind.CHECKIN_OVERDUE,
-    Kind.ACTION_ITEM_OVERDUE,
-    Kind.PILOT_ENDING,
-    Kind.REVIEW_REQUEST,
-    Kind.REVIEW_CHASE,
-)
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -149,6 +143,7 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
     with transaction.atomic():
         if not _lock():
             result.skipped = True
+            logger.info("Due-work sweep: skipped, another sweep holds the lock")
             return result
         rules = _program_rules()
         planned: list[Planned] = []
@@ -167,7 +162,7 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
             # A backlog (the first sweep over old data, a long outage): plan the most urgent
             # part now; the rest is found again by the next sweep, minutes later. Quiet alerts
             # (one per director and day) go with the flags this sweep sets: never held back.
-            fresh.sort(key=lambda p: (URGENCY.get(p.kind, 9), p.due_at))
+            fresh.sort(key=lambda p: (URGENCY.get(p.kind, 9), p.due_at))  # type: ignore[call-overload]
             kept = [p for p in fresh if p.kind == Kind.QUIET_RELATIONSHIP]
             rest = [p for p in fresh if p.kind != Kind.QUIET_RELATIONSHIP]
             result.backlog = max(len(rest) - MAX_PLANNED_PER_SWEEP, 0)
@@ -178,7 +173,23 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
         for p in fresh:
             result.planned[p.kind] = result.planned.get(p.kind, 0) + 1
     result.seconds = time.perf_counter() - started
+    _log(result)
     return result
+
+
+def _log(result: SweepResult) -> None:
+    by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(result.planned.items())) or "nothing"
+    logger.info(
+        "Due-work sweep: planned %d (%s); %d review requests opened; quiet flagged %d, "
+        "cleared %d; %d left for the next sweep; %.2fs",
+        result.total,
+        by_kind,
+        result.review_requests,
+        result.quiet_flagged,
+        result.quiet_cleared,
+        result.backlog,
+        result.seconds,
+    )
 
 
 def _lock() -> bool:
@@ -542,7 +553,11 @@ def _members_of(relationship_ids: list[int]) -> dict[int, list[Member]]:
 
 
 def checkin_anchor(relationship: OpenRelationship) -> date:
-    return relationship.last_met or relationship.started_on
+    """Cycles count from the last meeting or check-in, but never from before the start (a
+    restarted pair's older meetings do not make it overdue at once) — as `selectors.figures`."""
+    if relationship.last_met is None:
+        return relationship.started_on
+    return max(relationship.last_met, relationship.started_on)
 
 
 def _checkins(
@@ -564,13 +579,15 @@ def _checkins(
         rule = rules[r.program_id]
         cadence = r.agreed_cadence or rule.cadence_days
         anchor = checkin_anchor(r)
-        missed = missed_cycles(
+        # `quiet_since` remembers which pairs directors were told about; whether a pair is
+        # quiet is the one definition every page counts with.
+        quiet = is_quiet(
             anchor=anchor, cadence_days=cadence, grace_days=rule.grace_days, today=today
         )
-        if missed >= QUIET_AFTER_CYCLES and r.quiet_since is None:
+        if quiet and r.quiet_since is None:
             to_flag.append(r.pk)
             flagged_programs.add(r.program_id)
-        elif missed < QUIET_AFTER_CYCLES and r.quiet_since is not None:
+        elif not quiet and r.quiet_since is not None:
             to_clear.append(r.pk)
         # Look one day ahead too: a zone east of UTC reaches the next morning first.
         ahead = missed_cycles(

@@ -17,9 +17,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from mentorship.accounts.models import User
 from mentorship.jobs import JobStopped, given_up_before, heartbeat, requeue_before, stale_before
 from mentorship.queue import enqueue, enqueue_on_commit
 from programs.access import can_direct, review_requests_for_director, risks_for_director
+from programs.domain.reminders import zone
 from programs.exports.files import write_csv, write_pdf, write_xlsx
 from programs.exports.reports import build_report
 from programs.models import ExportFormat, ExportStatus, Program, ReportExport
@@ -31,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def report_export_start(
-    *, program: Program, start: dt.date, end: dt.date, format: str, by: Any
+    *, program: Program, start: dt.date, end: dt.date, format: str, by: User
 ) -> ReportExport:
     """Record the request (who, what, when) and queue the job after commit."""
     if not can_direct(by, program):
@@ -71,6 +73,11 @@ def _set_progress(export_id: int, fraction: float) -> None:
         raise JobStopped
 
 
+def _requester_zone(export: ReportExport) -> Any:
+    profile = getattr(export.requested_by, "profile", None)
+    return zone(profile.time_zone if profile is not None else None)
+
+
 def report_export_run(*, export_id: int) -> bool:
     """Build and store the file. Idempotent: a finished export, or one another live worker is
     preparing, is left alone; one whose worker died (stale heartbeat) is started again.
@@ -90,10 +97,20 @@ def report_export_run(*, export_id: int) -> bool:
     )
     if not claimed:
         return False
-    export = ReportExport.objects.select_related("program", "requested_by").get(pk=export_id)
+    export = ReportExport.objects.select_related("program", "requested_by__profile").get(
+        pk=export_id
+    )
+    if export.requested_by is None:
+        # The export is scoped to what its requester may see; with them gone there is no scope.
+        ReportExport.objects.filter(pk=export_id).update(
+            status=ExportStatus.FAILED,
+            error="The person who asked for this report no longer has an account.",
+            finished_at=timezone.now(),
+        )
+        return False
     try:
         with heartbeat(ReportExport, export_id, running_status=ExportStatus.RUNNING):
-            name = _write_export(export)
+            name = _write_export(export, export.requested_by)
     except JobStopped:
         return False
     except Exception as e:
@@ -116,18 +133,21 @@ def report_export_run(*, export_id: int) -> bool:
     return bool(finished)
 
 
-def _write_export(export: ReportExport) -> str:
+def _write_export(export: ReportExport, requester: User) -> str:
     program = export.program
     stamp = f"{export.period_start:%Y%m%d}-{export.period_end:%Y%m%d}"
     name = f"{slugify(program.name)[:60]}-report-{stamp}.{export.format}"
-    # What the person who asked may see: never the review signals of their own relationships.
-    data = report_data(
-        program=program,
-        start=export.period_start,
-        end=export.period_end,
-        risks=risks_for_director(export.requested_by),
-        review_requests=review_requests_for_director(export.requested_by),
-    )
+    # What the person who asked may see (never the review signals of their own relationships),
+    # with days (joined, waited, met) in their zone, as on their dashboard: the worker's own
+    # zone would put a late-evening event on another day.
+    with timezone.override(_requester_zone(export)):
+        data = report_data(
+            program=program,
+            start=export.period_start,
+            end=export.period_end,
+            risks=risks_for_director(requester),
+            review_requests=review_requests_for_director(requester),
+        )
     _set_progress(export.pk, 0.2)
     report = build_report(data)
 
@@ -153,7 +173,7 @@ def _write_export(export: ReportExport) -> str:
 
 
 @transaction.atomic
-def report_export_stop(*, export: ReportExport, by: Any) -> ReportExport:
+def report_export_stop(*, export: ReportExport, by: User) -> ReportExport:
     """The director stops an export that is waiting or being prepared."""
     stopped = ReportExport.objects.filter(
         pk=export.pk, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
@@ -168,7 +188,7 @@ def report_export_stop(*, export: ReportExport, by: Any) -> ReportExport:
 
 
 @transaction.atomic
-def report_export_retry(*, export: ReportExport, by: Any) -> ReportExport:
+def report_export_retry(*, export: ReportExport, by: User) -> ReportExport:
     """Start a failed or stopped export again (same period and format)."""
     if not can_direct(by, export.program):
         raise ValidationError("Only the program's directors and admins can export its report.")
@@ -225,7 +245,7 @@ def report_exports_sweep() -> dict[str, int]:
     return result
 
 
-def report_export_record_download(*, export: ReportExport, by: Any) -> None:
+def report_export_record_download(*, export: ReportExport, by: User) -> None:
     audit_record(
         actor=by,
         verb="report.download",

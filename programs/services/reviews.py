@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
@@ -114,7 +115,7 @@ def instrument_save(
     scale_max: int,
     scale_labels: Sequence[str],
     items: Sequence[ItemData],
-    by: Any,
+    by: User,
     revision: int | None = None,
 ) -> ReviewInstrument:
     """Create a program's instrument, or change one nobody has answered yet. `revision` is the
@@ -162,7 +163,9 @@ class StaleInstrument(Exception):
 
 
 @transaction.atomic
-def instrument_copy(*, instrument: ReviewInstrument, program: Program, by: Any) -> ReviewInstrument:
+def instrument_copy(
+    *, instrument: ReviewInstrument, program: Program, by: User
+) -> ReviewInstrument:
     copy = ReviewInstrument.objects.create(
         program=program,
         name=f"{instrument.name} (copy)"[:160],
@@ -188,7 +191,7 @@ def instrument_copy(*, instrument: ReviewInstrument, program: Program, by: Any) 
 
 @transaction.atomic
 def program_instrument_choose(
-    *, program: Program, instrument: ReviewInstrument | None, by: Any
+    *, program: Program, instrument: ReviewInstrument | None, by: User
 ) -> Program:
     """Reviews opened from now on use this instrument; those already sent keep theirs."""
     if instrument is not None and instrument.program_id not in (None, program.pk):
@@ -276,7 +279,7 @@ def review_submit(
     answers: Mapping[int, int | None],
     choice: str,
     comment_for_directors: str = "",
-    by: Any,
+    by: User,
 ) -> ReviewResponse:
     """Record one party's answers once. A second submission (a double click, the link used
     again, two tabs) is refused and records nothing."""
@@ -440,7 +443,7 @@ def _tell_directors(*, responses: set[ReviewResponse]) -> None:
 
 
 @transaction.atomic
-def risk_clear(*, risk: RelationshipRisk, note: str, by: Any) -> RelationshipRisk:
+def risk_clear(*, risk: RelationshipRisk, note: str, by: User) -> RelationshipRisk:
     """A director has looked into it. Clears every open flag of the relationship raised up to
     now, with the note kept for the other directors."""
     relationship = Relationship.objects.select_related("program").get(pk=risk.relationship_id)

@@ -9,15 +9,18 @@ the same file twice changes nothing the second time. New people are invited with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from programs.access import can_direct, roles_for
 from programs.domain.roster import LABELS, ParsedRoster
 from programs.models import (
@@ -37,6 +40,7 @@ from programs.models import (
 from programs.services.audit import audit_record
 from programs.services.invitations import faculty_invite
 from programs.services.programs import membership_add
+from programs.validators import validate_name
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 ACTION_LABELS = {
@@ -119,28 +123,26 @@ def _lower_map(rows: Any) -> dict[str, Any]:
     return {r.name.casefold(): r for r in rows}
 
 
-def roster_plan(
-    *,
-    rows: list[dict[str, Any]],
-    columns: list[str],
-    program: Program | None,
-    institution: Institution,
-    by: Any,
-) -> RosterPlan:
-    """What importing these rows would do, row by row and cell by cell. Writes nothing."""
-    limited = not roles_for(by).is_admin  # a director: only their program's people
-    plans = [
-        RowPlan(row=r["row"], email=(r.get("email") or "").strip().lower(), values=dict(r))
-        for r in rows
-    ]
-    departments = _lower_map(Department.objects.filter(institution=institution))
-    divisions = {
-        (d.department_id, d.name.casefold()): d
-        for d in Division.objects.filter(department__institution=institution)
-    }
-    ranks = _lower_map(AcademicRank.objects.filter(is_active=True))
-    streams = _lower_map(AcademicStream.objects.filter(is_active=True))
-    cohorts = _lower_map(Cohort.objects.filter(program=program)) if program else {}
+@dataclass(frozen=True)
+class RosterContext:
+    """What every row is checked against, read once for the whole file (a fixed number of
+    queries whatever the number of rows)."""
+
+    program: Program | None
+    departments: dict[str, Department]
+    divisions: dict[tuple[int, str], Division]
+    ranks: dict[str, AcademicRank]
+    streams: dict[str, AcademicStream]
+    cohorts: dict[str, Cohort]
+    existing: Mapping[str, FacultyProfile]  # by lower-case email
+    memberships: dict[int, Membership]  # by person id, in the program
+    file_emails: frozenset[str]  # every email in the file
+    db_lines: dict[str, str]  # reporting lines already stored: email -> boss's email
+
+
+def _context(
+    plans: list[RowPlan], *, program: Program | None, institution: Institution
+) -> RosterContext:
     emails = {p.email for p in plans if p.email} | {
         (p.values.get("reports_to") or "").strip().lower() for p in plans
     }
@@ -161,132 +163,220 @@ def roster_plan(
         if program
         else {}
     )
-    # The reporting lines already in the database, to find cycles through people not in the file.
-    db_lines = dict(
-        FacultyProfile.objects.filter(institution=institution, reports_to__isnull=False)
-        .annotate(e=Lower("user__email"), boss=Lower("reports_to__user__email"))
-        .values_list("e", "boss")
+    return RosterContext(
+        program=program,
+        departments=_lower_map(Department.objects.filter(institution=institution)),
+        divisions={
+            (d.department_id, d.name.casefold()): d
+            for d in Division.objects.filter(department__institution=institution)
+        },
+        ranks=_lower_map(AcademicRank.objects.filter(is_active=True)),
+        streams=_lower_map(AcademicStream.objects.filter(is_active=True)),
+        cohorts=_lower_map(Cohort.objects.filter(program=program)) if program else {},
+        existing=existing,
+        memberships=memberships,
+        file_emails=frozenset(p.email for p in plans if p.email),
+        # The reporting lines already in the database, to find cycles through people not in
+        # the file.
+        db_lines=dict(
+            FacultyProfile.objects.filter(institution=institution, reports_to__isnull=False)
+            .annotate(e=Lower("user__email"), boss=Lower("reports_to__user__email"))
+            .values_list("e", "boss")
+        ),
     )
 
-    # Duplicates within the file.
+
+class RosterRowForm(forms.Form):
+    """One roster row checked against the institution's data: every error is a sentence next to
+    its cell. Checks that need the other rows (duplicates, reporting-line cycles) are made after,
+    in one pass over the whole file."""
+
+    email = forms.CharField(required=False)
+    given_name = forms.CharField(required=False)
+    family_name = forms.CharField(required=False)
+    department = forms.CharField(required=False)
+    division = forms.CharField(required=False)
+    rank = forms.CharField(required=False)
+    stream = forms.CharField(required=False)
+    reports_to = forms.CharField(required=False)
+    role = forms.CharField(required=False)
+    cohort = forms.CharField(required=False)
+
+    def __init__(
+        self, values: dict[str, Any], *, person: FacultyProfile | None, context: RosterContext
+    ) -> None:
+        super().__init__(data={key: values.get(key) or "" for key in LABELS})
+        self.person = person
+        self.context = context
+
+    def clean_email(self) -> str:
+        value = self.cleaned_data["email"]
+        if not value:
+            raise ValidationError("Email is missing.")
+        try:
+            validate_email(value.lower())
+        except ValidationError:
+            raise ValidationError(f"“{value}” is not a valid email address.") from None
+        return value.lower()
+
+    def _name(self, name_field: str) -> str:
+        value = self.cleaned_data[name_field]
+        if not value and self.person is None:
+            raise ValidationError(f"The {LABELS[name_field]} is missing.")
+        if len(value) > MAX_NAME:
+            raise ValidationError(f"At most {MAX_NAME} characters.")
+        if value:
+            # The same rule as every form and the model: no markup, formulas or bidi tricks.
+            validate_name(value)
+        return value
+
+    def clean_given_name(self) -> str:
+        return self._name("given_name")
+
+    def clean_family_name(self) -> str:
+        return self._name("family_name")
+
+    def clean_department(self) -> Department | None:
+        value = self.cleaned_data["department"]
+        if not value:
+            return None
+        departments = self.context.departments
+        department = departments.get(value.casefold())
+        if department is None:
+            raise ValidationError(
+                f"Unknown department “{value}”. Known departments are "
+                f"{_known(sorted(d.name for d in departments.values()))}."
+            )
+        return department
+
+    def clean_division(self) -> Division | None:
+        value = self.cleaned_data["division"]
+        if not value:
+            return None
+        dept = self.cleaned_data.get("department") or (
+            self.person.department if self.person else None
+        )
+        if dept is None:
+            raise ValidationError("Give the department this division belongs to.")
+        divisions = self.context.divisions
+        division = divisions.get((dept.pk, value.casefold()))
+        if division is None:
+            names = sorted(d.name for (dpk, _), d in divisions.items() if dpk == dept.pk)
+            raise ValidationError(
+                f"Unknown division “{value}” in {dept.name}. Its divisions are {_known(names)}."
+            )
+        return division
+
+    def _reference(self, key: str, table: dict[str, Any], word: str) -> Any:
+        value = self.cleaned_data[key]
+        if not value:
+            return None
+        found = table.get(value.casefold())
+        if found is None:
+            names = [r.name for r in sorted(table.values(), key=lambda r: (r.order, r.name))]
+            raise ValidationError(f"Unknown {key} “{value}”. Known {word} are {_known(names)}.")
+        return found
+
+    def clean_rank(self) -> AcademicRank | None:
+        return self._reference("rank", self.context.ranks, "ranks")
+
+    def clean_stream(self) -> AcademicStream | None:
+        return self._reference("stream", self.context.streams, "streams")
+
+    def clean_reports_to(self) -> str:
+        value = self.cleaned_data["reports_to"]
+        boss = value.lower()
+        if not boss:
+            return ""
+        try:
+            validate_email(boss)
+        except ValidationError:
+            raise ValidationError(f"“{value}” is not a valid email address.") from None
+        own = (self.data.get("email") or "").strip().lower()
+        if boss == own:
+            raise ValidationError("A person cannot report to themselves.")
+        if boss not in self.context.file_emails and boss not in self.context.existing:
+            raise ValidationError(
+                f"Reporting line email {boss} was not found in the file or among the faculty."
+            )
+        return boss
+
+    def clean_role(self) -> str:
+        value = self.cleaned_data["role"]
+        if not value:
+            return ""
+        if self.context.program is None:
+            raise ValidationError("Choose a program above to import roles into.")
+        if value.casefold() == "director":
+            raise ValidationError(
+                "Directors are appointed on the program's Directors page, not by import."
+            )
+        role = ROLE_WORDS.get(value.casefold(), "")
+        if not role:
+            raise ValidationError(f"Unknown role “{value}”. Use mentee, mentor or both.")
+        return role
+
+    def clean_cohort(self) -> Cohort | None:
+        value, program = self.cleaned_data["cohort"], self.context.program
+        if not value:
+            return None
+        if program is None:
+            raise ValidationError("Choose a program above to import cohorts.")
+        cohort = self.context.cohorts.get(value.casefold())
+        if cohort is None:
+            raise ValidationError(
+                f"Unknown cohort “{value}”. {program.name}'s cohorts are "
+                f"{_known(sorted(c.name for c in self.context.cohorts.values()))}."
+            )
+        return cohort
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        program = self.context.program
+        data["membership"] = self.context.memberships.get(self.person.pk) if self.person else None
+        if (
+            program is not None
+            and not data.get("role")
+            and not data["membership"]
+            and "role" not in self.errors
+        ):
+            self.add_error(
+                "role", f"Give this person's role in {program.name}: mentee, mentor or both."
+            )
+        return data
+
+
+RESOLVED = ("department", "division", "rank", "stream", "role", "membership", "cohort")
+
+
+def _check_row(p: RowPlan, context: RosterContext) -> str:
+    """Check one row with its form; return its reporting line's email if that is usable."""
+    person = context.existing.get(p.email)
+    form = RosterRowForm(p.values, person=person, context=context)
+    form.is_valid()
+    for column, messages in form.errors.items():
+        for message in messages:
+            p.error(column, str(message))
+    data = form.cleaned_data
+    p.resolved = {"person": person, **{key: data.get(key) for key in RESOLVED}}
+    p.resolved["role"] = p.resolved["role"] or ""
+    return data.get("reports_to", "") if p.email else ""
+
+
+def _check_across_rows(
+    plans: list[RowPlan], file_lines: dict[str, str], db_lines: dict[str, str]
+) -> None:
+    """What no single row shows: an email twice in the file, and reporting-line cycles through
+    the file and the database together."""
     rows_of: dict[str, list[int]] = {}
     for p in plans:
         if p.email:
             rows_of.setdefault(p.email, []).append(p.row)
-
-    file_lines: dict[str, str] = {}
     for p in plans:
-        v = {k: (p.values.get(k) or "").strip() for k in LABELS}
-        # Email
-        if not p.email:
-            p.error("email", "Email is missing.")
-        else:
-            try:
-                validate_email(p.email)
-            except ValidationError:
-                p.error("email", f"“{v['email']}” is not a valid email address.")
-            if len(rows_of.get(p.email, [])) > 1:
-                others = " and ".join(str(n) for n in rows_of[p.email])
-                p.error("email", f"Duplicate email: {p.email} is in rows {others}.")
-        person = existing.get(p.email)
-        p.resolved["person"] = person
-        # Names
-        for name_field in ("given_name", "family_name"):
-            if not v[name_field] and person is None:
-                p.error(name_field, f"The {LABELS[name_field]} is missing.")
-            elif len(v[name_field]) > MAX_NAME:
-                p.error(name_field, f"At most {MAX_NAME} characters.")
-        # Department, division, rank, stream
-        department = None
-        if v["department"]:
-            department = departments.get(v["department"].casefold())
-            if department is None:
-                p.error(
-                    "department",
-                    f"Unknown department “{v['department']}”. Known departments are "
-                    f"{_known(sorted(d.name for d in departments.values()))}.",
-                )
-        p.resolved["department"] = department
-        division = None
-        if v.get("division"):
-            dept = department or (person.department if person else None)
-            if dept is None:
-                p.error("division", "Give the department this division belongs to.")
-            else:
-                division = divisions.get((dept.pk, v["division"].casefold()))
-                if division is None:
-                    names = sorted(d.name for (dpk, _), d in divisions.items() if dpk == dept.pk)
-                    p.error(
-                        "division",
-                        f"Unknown division “{v['division']}” in {dept.name}. Its divisions are "
-                        f"{_known(names)}.",
-                    )
-        p.resolved["division"] = division
-        for key, table, word in (("rank", ranks, "ranks"), ("stream", streams, "streams")):
-            found = None
-            if v[key]:
-                found = table.get(v[key].casefold())
-                if found is None:
-                    names = [
-                        r.name for r in sorted(table.values(), key=lambda r: (r.order, r.name))
-                    ]
-                    p.error(key, f"Unknown {key} “{v[key]}”. Known {word} are {_known(names)}.")
-            p.resolved[key] = found
-        # Reporting line (checked for cycles once every row is read)
-        boss = v.get("reports_to", "").lower()
-        if boss:
-            try:
-                validate_email(boss)
-            except ValidationError:
-                p.error("reports_to", f"“{v['reports_to']}” is not a valid email address.")
-            else:
-                if boss == p.email:
-                    p.error("reports_to", "A person cannot report to themselves.")
-                elif boss not in rows_of and boss not in existing:
-                    p.error(
-                        "reports_to",
-                        f"Reporting line email {boss} was not found in the file or among the "
-                        "faculty.",
-                    )
-                elif p.email:
-                    file_lines[p.email] = boss
-        # Role and cohort
-        role = ""
-        if v.get("role"):
-            if program is None:
-                p.error("role", "Choose a program above to import roles into.")
-            elif v["role"].casefold() == "director":
-                p.error(
-                    "role",
-                    "Directors are appointed on the program's Directors page, not by import.",
-                )
-            else:
-                role = ROLE_WORDS.get(v["role"].casefold(), "")
-                if not role:
-                    p.error(
-                        "role",
-                        f"Unknown role “{v['role']}”. Use mentee, mentor or both.",
-                    )
-        p.resolved["role"] = role
-        membership = memberships.get(person.pk) if person else None
-        p.resolved["membership"] = membership
-        if program is not None and not role and not membership and "role" not in p.errors:
-            p.error("role", f"Give this person's role in {program.name}: mentee, mentor or both.")
-        cohort = None
-        if v.get("cohort"):
-            if program is None:
-                p.error("cohort", "Choose a program above to import cohorts.")
-            else:
-                cohort = cohorts.get(v["cohort"].casefold())
-                if cohort is None:
-                    p.error(
-                        "cohort",
-                        f"Unknown cohort “{v['cohort']}”. {program.name}'s cohorts are "
-                        f"{_known(sorted(c.name for c in cohorts.values()))}.",
-                    )
-        p.resolved["cohort"] = cohort
-
-    # Reporting-line cycles, through the file and the database together.
+        if len(rows_of.get(p.email, [])) > 1:
+            others = " and ".join(str(n) for n in rows_of[p.email])
+            p.error("email", f"Duplicate email: {p.email} is in rows {others}.")
     lines = {**db_lines, **file_lines}
     for p in plans:
         if p.email not in file_lines:
@@ -301,53 +391,75 @@ def roster_plan(
                 "Reporting-line cycle: " + " → ".join([*path, p.email]) + ".",
             )
 
-    # What would change.
+
+def _plan_changes(p: RowPlan, *, boss: str, program: Program | None, limited: bool) -> None:
+    """What applying a checked row would change (a blank cell never erases anything)."""
+    person, r = p.resolved["person"], p.resolved
+    if person is None:
+        p.action = CREATE
+        return
+    in_program = r["membership"] is not None
+    if not (limited and not in_program):
+        current = {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "department": person.department.name if person.department else "",
+            "division": person.division.name if person.division else "",
+            "rank": person.rank.name if person.rank else "",
+            "stream": person.stream.name if person.stream else "",
+            "reports_to": person.reports_to.user.email.lower() if person.reports_to else "",
+        }
+        wanted = {
+            "given_name": p.values.get("given_name", "").strip(),
+            "family_name": p.values.get("family_name", "").strip(),
+            "department": r["department"].name if r["department"] else "",
+            "division": r["division"].name if r["division"] else "",
+            "rank": r["rank"].name if r["rank"] else "",
+            "stream": r["stream"].name if r["stream"] else "",
+            "reports_to": boss,
+        }
+        for key, new in wanted.items():
+            if new and new != current[key]:
+                p.changes[key] = (current[key] or "—", new)
+    elif any(p.values.get(k) for k in PROFILE_FIELDS):
+        p.notes.append(
+            "Already on the faculty list: their record is kept as it is (admins manage it)."
+        )
+    if program is not None:
+        membership, role, cohort = r["membership"], r["role"], r["cohort"]
+        if membership is None:
+            p.changes["role"] = ("—", dict(Role.choices)[role])
+        elif role and membership.role != role:
+            p.changes["role"] = (membership.get_role_display(), dict(Role.choices)[role])
+        if cohort and (membership is None or membership.cohort_id != cohort.pk):
+            old = membership.cohort.name if membership and membership.cohort else "—"
+            p.changes["cohort"] = (old, cohort.name)
+    p.action = UPDATE if p.changes else UNCHANGED
+
+
+def roster_plan(
+    *,
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    program: Program | None,
+    institution: Institution,
+    by: User,
+) -> RosterPlan:
+    """What importing these rows would do, row by row and cell by cell. Writes nothing."""
+    limited = not roles_for(by).is_admin  # a director: only their program's people
+    plans = [
+        RowPlan(row=r["row"], email=(r.get("email") or "").strip().lower(), values=dict(r))
+        for r in rows
+    ]
+    context = _context(plans, program=program, institution=institution)
+    file_lines: dict[str, str] = {}
     for p in plans:
-        if p.action == ERROR:
-            continue
-        person, r = p.resolved["person"], p.resolved
-        boss = file_lines.get(p.email, "")
-        if person is None:
-            p.action = CREATE
-            continue
-        in_program = r["membership"] is not None
-        if not (limited and not in_program):
-            current = {
-                "given_name": person.given_name,
-                "family_name": person.family_name,
-                "department": person.department.name if person.department else "",
-                "division": person.division.name if person.division else "",
-                "rank": person.rank.name if person.rank else "",
-                "stream": person.stream.name if person.stream else "",
-                "reports_to": person.reports_to.user.email.lower() if person.reports_to else "",
-            }
-            wanted = {
-                "given_name": p.values.get("given_name", "").strip(),
-                "family_name": p.values.get("family_name", "").strip(),
-                "department": r["department"].name if r["department"] else "",
-                "division": r["division"].name if r["division"] else "",
-                "rank": r["rank"].name if r["rank"] else "",
-                "stream": r["stream"].name if r["stream"] else "",
-                "reports_to": boss,
-            }
-            for key, new in wanted.items():
-                # A blank cell leaves the field as it is: a roster never erases data.
-                if new and new != current[key]:
-                    p.changes[key] = (current[key] or "—", new)
-        elif any(p.values.get(k) for k in PROFILE_FIELDS):
-            p.notes.append(
-                "Already on the faculty list: their record is kept as it is (admins manage it)."
-            )
-        if program is not None:
-            membership, role, cohort = r["membership"], r["role"], r["cohort"]
-            if membership is None:
-                p.changes["role"] = ("—", dict(Role.choices)[role])
-            elif role and membership.role != role:
-                p.changes["role"] = (membership.get_role_display(), dict(Role.choices)[role])
-            if cohort and (membership is None or membership.cohort_id != cohort.pk):
-                old = membership.cohort.name if membership and membership.cohort else "—"
-                p.changes["cohort"] = (old, cohort.name)
-        p.action = UPDATE if p.changes else UNCHANGED
+        if boss := _check_row(p, context):
+            file_lines[p.email] = boss
+    _check_across_rows(plans, file_lines, context.db_lines)
+    for p in plans:
+        if p.action != ERROR:
+            _plan_changes(p, boss=file_lines.get(p.email, ""), program=program, limited=limited)
     return RosterPlan(rows=plans, columns=columns, program=program)
 
 
@@ -361,7 +473,7 @@ def roster_import_create(
     file_name: str,
     file_sha256: str,
     program: Program | None,
-    by: Any,
+    by: User,
     scope: str = "institution",
 ) -> RosterImport:
     """Keep the parsed rows so that confirming needs no second upload. `scope` says whose
@@ -412,7 +524,7 @@ def roster_institution(program: Program | None) -> Institution:
     return institution
 
 
-def plan_for(roster: RosterImport, *, by: Any) -> RosterPlan:
+def plan_for(roster: RosterImport, *, by: User) -> RosterPlan:
     program = roster.program
     return roster_plan(
         rows=roster.rows,
@@ -424,7 +536,7 @@ def plan_for(roster: RosterImport, *, by: Any) -> RosterPlan:
 
 
 @transaction.atomic
-def roster_apply(*, roster: RosterImport, by: Any) -> dict[str, int]:
+def roster_apply(*, roster: RosterImport, by: User) -> dict[str, int]:
     """Apply a checked roster: all rows or none. Returns how many people were created and
     updated. Raises ValidationError if any row has an error now."""
     roster = (

@@ -52,7 +52,7 @@ def names(members: Any) -> str:
 @register.filter
 def commitment(value: str, side: str) -> str:
     enum = MenteeCommitment if side == "mentee" else MentorCommitment
-    return dict(enum.choices).get(value, value)
+    return dict(enum.choices).get(value, value)  # type: ignore[return-value]
 
 
 @register.filter

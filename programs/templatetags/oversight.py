@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 
+from programs.domain.figures import DEFINITIONS
+
 register = template.Library()
 
 
@@ -32,3 +34,9 @@ def with_query(context: dict[str, Any], **changes: Any) -> str:
 def row_cells(row: Any, columns: list[str]) -> list[dict[str, Any]]:
     """A roster row's cells in column order, with their errors and changes."""
     return row.cells(columns)
+
+
+@register.simple_tag
+def definition(figure: str) -> str:
+    """The short definition of a figure, shown wherever the figure is (`domain.figures`)."""
+    return DEFINITIONS[figure]

@@ -15,12 +15,15 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
+from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import id_param, parse_int
 from programs.access import (
     get_assessment_for_user,
     get_own_assessment,
@@ -83,7 +86,7 @@ REVIEW_STEP = len(STEPS) + 1
 # --- Overview and starting --------------------------------------------------------------------
 
 
-def hub(request: HttpRequest) -> HttpResponse:
+def hub(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     versions = list(person_versions(person=profile))
     draft = next((v for v in versions if v.status == AssessmentStatus.DRAFT), None)
@@ -112,7 +115,7 @@ def hub(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: AuthenticatedHttpRequest) -> HttpResponse:
     draft = assessment_start_draft(person=profile_ensure(user=request.user), by=request.user)
     return redirect(_resume_target(draft)["url"])
 
@@ -128,7 +131,7 @@ def _resume_target(draft: SelfAssessment) -> dict[str, Any]:
 
 
 @require_POST
-def discard(request: HttpRequest, pk: int) -> HttpResponse:
+def discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = get_own_assessment(request.user, pk)
     try:
         assessment_discard(assessment=assessment, by=request.user)
@@ -142,7 +145,7 @@ def discard(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The steps --------------------------------------------------------------------------------
 
 
-def _draft_or_redirect(request: HttpRequest, pk: int) -> SelfAssessment | HttpResponse:
+def _draft_or_redirect(request: AuthenticatedHttpRequest, pk: int) -> SelfAssessment | HttpResponse:
     assessment = get_own_assessment(request.user, pk)
     if assessment.status != AssessmentStatus.DRAFT:
         messages.info(
@@ -179,10 +182,9 @@ def _make_form(
 
 def _revision(data: Any) -> int:
     for key in ("overwrite_revision", "revision"):
-        try:
-            return int(data.get(key, ""))
-        except ValueError:
-            continue
+        revision = parse_int(data.get(key))
+        if revision is not None:
+            return revision
     return -1
 
 
@@ -208,7 +210,7 @@ def _step_url(assessment: SelfAssessment, number: int) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def step_view(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+def step_view(request: AuthenticatedHttpRequest, pk: int, slug: str) -> HttpResponse:
     step = _step_or_404(slug)
     assessment = _draft_or_redirect(request, pk)
     if isinstance(assessment, HttpResponse):
@@ -262,7 +264,7 @@ def step_view(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
 
 
 @require_POST
-def autosave(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+def autosave(request: AuthenticatedHttpRequest, pk: int, slug: str) -> HttpResponse:
     """htmx: save a step while the person types. Answers a status fragment (200), or the
     conflict panel (409) when another tab saved something different since this page loaded."""
     step = _step_or_404(slug)
@@ -293,7 +295,7 @@ def autosave(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
 
 
 def _status_response(
-    request: HttpRequest, assessment: SelfAssessment, *, form: StepForm | None = None
+    request: AuthenticatedHttpRequest, assessment: SelfAssessment, *, form: StepForm | None = None
 ) -> HttpResponse:
     errors = []
     if form is not None:
@@ -310,7 +312,7 @@ def _status_response(
 
 
 def _conflict_response(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     assessment: SelfAssessment,
     step: Step,
     *,
@@ -323,8 +325,7 @@ def _conflict_response(
         _conflict_context(assessment, step, conflict, gone=gone),
         status=409,
     )
-    response["HX-Retarget"] = "#autosave-conflict"
-    response["HX-Reswap"] = "innerHTML"
+    reswap(retarget(response, "#autosave-conflict"), "innerHTML")
     response["X-Autosave"] = "conflict"
     return response
 
@@ -410,7 +411,7 @@ def _progress(assessment: SelfAssessment, current: int) -> list[dict[str, Any]]:
 
 
 def _render_step(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     assessment: SelfAssessment,
     step: Step,
     form: StepForm,
@@ -440,7 +441,7 @@ def _render_step(
 
 
 @require_http_methods(["GET", "POST"])
-def review(request: HttpRequest, pk: int) -> HttpResponse:
+def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = _draft_or_redirect(request, pk)
     if isinstance(assessment, HttpResponse):
         return assessment
@@ -525,7 +526,7 @@ def _display(assessment: SelfAssessment, field: str) -> str:
 # --- Versions ---------------------------------------------------------------------------------
 
 
-def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def version_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = get_assessment_for_user(request.user, pk)
     if not access.sees_reflections:
         assessment = structured_assessment(pk=pk)
@@ -551,7 +552,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _full_version(request: HttpRequest, pk: int) -> SelfAssessment:
+def _full_version(request: AuthenticatedHttpRequest, pk: int) -> SelfAssessment:
     """The owner's or a shared mentor's view of a submitted version; 404 for anyone else."""
     access = get_assessment_for_user(request.user, pk)
     if not access.sees_reflections or access.assessment.status != AssessmentStatus.SUBMITTED:
@@ -559,7 +560,7 @@ def _full_version(request: HttpRequest, pk: int) -> SelfAssessment:
     return assessment_with_parts(pk=pk)
 
 
-def version_print(request: HttpRequest, pk: int) -> HttpResponse:
+def version_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = _full_version(request, pk)
     return render(
         request,
@@ -568,7 +569,7 @@ def version_print(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def version_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def version_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = _full_version(request, pk)
     response = HttpResponse(assessment_pdf(assessment=assessment), content_type="application/pdf")
     response["Content-Disposition"] = (
@@ -579,7 +580,7 @@ def version_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def sharing(request: HttpRequest, pk: int) -> HttpResponse:
+def sharing(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = get_own_assessment(request.user, pk)
     if assessment.status != AssessmentStatus.SUBMITTED:
         messages.info(request, "Submit your draft first; then you can share that version.")
@@ -613,7 +614,7 @@ def sharing(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def unshare(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
+def unshare(request: AuthenticatedHttpRequest, pk: int, share_pk: int) -> HttpResponse:
     assessment = get_own_assessment(request.user, pk)
     share = get_object_or_404(
         AssessmentShare.objects.select_related("shared_with"), pk=share_pk, assessment=assessment
@@ -628,7 +629,7 @@ def unshare(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
     return redirect("assessments:sharing", pk=assessment.pk)
 
 
-def compare(request: HttpRequest) -> HttpResponse:
+def compare(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     versions = list(person_versions(person=profile))
     choices = [v.pk for v in versions]
@@ -636,7 +637,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     if len(versions) < 2:
         return render(request, "assessments/compare.html", context)
     # Defaults: the latest version against the one before it.
-    a, b = _int(request.GET.get("a")), _int(request.GET.get("b"))
+    a, b = id_param(request.GET.get("a")), id_param(request.GET.get("b"))
     if a not in choices:
         a = versions[1].pk
     if b not in choices:
@@ -655,17 +656,10 @@ def _version_order(assessment: SelfAssessment) -> tuple[int, int]:
     return (assessment.status == AssessmentStatus.DRAFT, assessment.version)
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 # --- Directors --------------------------------------------------------------------------------
 
 
-def program_needs(request: HttpRequest, pk: int) -> HttpResponse:
+def program_needs(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     return render(
         request,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import get_program_for_director
 from programs.services.bounces import bounce_clear, bounces_for_program
 
 
-def bounces(request: HttpRequest, pk: int) -> HttpResponse:
+def bounces(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     return render(
         request,
@@ -21,7 +22,7 @@ def bounces(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def bounce_clear_view(request: HttpRequest, pk: int, bounce_pk: int) -> HttpResponse:
+def bounce_clear_view(request: AuthenticatedHttpRequest, pk: int, bounce_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     bounce = get_object_or_404(bounces_for_program(program=program), pk=bounce_pk)
     bounce_clear(bounce=bounce, program=program, by=request.user)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     concerns_for_director,
     get_concern_for_director,
@@ -37,7 +38,7 @@ PER_PAGE = 50
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
     relationship = viewer.relationship
     form = ConcernForm(request.POST if request.method == "POST" else None)
@@ -69,7 +70,7 @@ def concern_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_concern_for_user(request.user, pk)
     concern_record_view(concern=concern, by=request.user)
     is_director = concerns_for_director(request.user).filter(pk=concern.pk).exists()
@@ -77,7 +78,7 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_concern(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     concern: Concern,
     *,
     is_director: bool,
@@ -106,7 +107,7 @@ def _render_concern(
 
 
 @require_POST
-def concern_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_acknowledge_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_concern_for_director(request.user, pk)
     concern_acknowledge(concern=concern, by=request.user)
     messages.success(request, "Acknowledged.")
@@ -114,7 +115,7 @@ def concern_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def concern_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_resolve_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_concern_for_director(request.user, pk)
     form = ConcernResolveForm(request.POST)
     if form.is_valid():
@@ -131,7 +132,7 @@ def concern_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def concern_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_reopen_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_concern_for_director(request.user, pk)
     try:
         concern_reopen(concern=concern, by=request.user)
@@ -144,7 +145,7 @@ def concern_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_POST
-def concern_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_note_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_concern_for_director(request.user, pk)
     form = ConcernNoteForm(request.POST)
     if form.is_valid():
@@ -158,7 +159,7 @@ def concern_note_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_concern(request, concern, is_director=True, note_form=form, status=400)
 
 
-def program_concerns(request: HttpRequest, pk: int) -> HttpResponse:
+def program_concerns(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The list shows who, when and what kind — not the text; opening one is logged."""
     program = get_program_for_director(request.user, pk)
     status = request.GET.get("status", "unresolved")

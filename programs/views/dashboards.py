@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.selectors.relationships import board_for, mentor_dashboard_for
 from programs.services.people import profile_ensure
 
 
-def mentee_board(request: HttpRequest) -> HttpResponse:
+def mentee_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     return render(
         request, "relationships/board.html", {"profile": profile, "board": board_for(profile)}
     )
 
 
-def mentor_dashboard(request: HttpRequest) -> HttpResponse:
+def mentor_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     return render(
         request,

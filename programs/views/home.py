@@ -3,9 +3,10 @@ programs' state, admins every program."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     concerns_for_director,
     programs_visible_to,
@@ -23,7 +24,7 @@ from programs.selectors.relationships import relationship_counts
 from programs.services.people import profile_ensure
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     roles = roles_for(request.user)
     profile = profile_ensure(user=request.user)
     memberships = list(memberships_of_person(person_id=profile.pk))

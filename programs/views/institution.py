@@ -6,10 +6,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import modelformset_factory
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import id_param, text_param
 from programs.access import profiles_visible_to, programs_visible_to, require_admin
 from programs.forms.programs import REFERENCE_KINDS, InviteForm, ProgramCreateForm, apply_errors
 from programs.models import Department, Invitation, Program
@@ -27,7 +29,7 @@ from programs.views.submissions import once_per_submission
 PEOPLE_PER_PAGE = 50
 
 
-def institution_home(request: HttpRequest) -> HttpResponse:
+def institution_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
     return render(
         request,
@@ -41,7 +43,7 @@ def institution_home(request: HttpRequest) -> HttpResponse:
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def program_new(request: HttpRequest) -> HttpResponse:
+def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
     form = ProgramCreateForm(request.POST or None, instance=Program())
     if request.method == "POST" and form.is_valid():
@@ -58,7 +60,7 @@ def program_new(request: HttpRequest) -> HttpResponse:
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -96,7 +98,7 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def invitation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def invitation_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     require_admin(request.user)
     invitation = get_object_or_404(Invitation, pk=pk)
     try:
@@ -113,14 +115,12 @@ def invitation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     return redirect("institution:invite")
 
 
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
-    search = request.GET.get("q", "").strip()[:100]
-    department_id = request.GET.get("department") or None
+    search = text_param(request.GET.get("q"))
+    department_id = id_param(request.GET.get("department"))
     profiles = faculty_directory(
-        profiles=profiles_visible_to(request.user),
-        search=search,
-        department_id=int(department_id) if department_id and department_id.isdigit() else None,
+        profiles=profiles_visible_to(request.user), search=search, department_id=department_id
     )
     page = Paginator(profiles, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -129,14 +129,14 @@ def people(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "q": search,
-            "department_id": department_id,
+            "department_id": str(department_id or ""),
             "departments": Department.objects.order_by("name"),
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-def reference_data(request: HttpRequest, kind: str = "ranks") -> HttpResponse:
+def reference_data(request: AuthenticatedHttpRequest, kind: str = "ranks") -> HttpResponse:
     """Ranks, streams and need areas are the institution's own vocabulary: rename, reorder,
     retire (never delete — profiles and self-evaluations point at them) or add."""
     require_admin(request.user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.account.utils import perform_login
+from allauth.core import ratelimit
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,7 +20,18 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         invitation = invitation_from_token(token)
     except InvitationError as e:
         return render(request, "invitations/invalid.html", {"reason": str(e)}, status=410)
-    form = SetPasswordForm(request.POST or None, user=invitation.person.user)
+    form = SetPasswordForm(
+        request.POST if request.method == "POST" else None, user=invitation.person.user
+    )
+    # A door to a session like the sign-in form, so throttled like it (per client and per link).
+    if request.method == "POST" and not ratelimit.consume(
+        request, action="accept_invitation", key=str(invitation.pk)
+    ):
+        form.is_valid()
+        form.add_error(None, "Too many attempts. Wait a few minutes, then try again.")
+        return render(
+            request, "invitations/accept.html", {"invitation": invitation, "form": form}, status=429
+        )
     if request.method == "POST" and form.is_valid():
         try:
             user = invitation_accept(invitation=invitation, password=form.cleaned_data["password1"])

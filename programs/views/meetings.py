@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mentorship.emails import absolute_url
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     MeetingAccess,
     get_meeting_for_user,
@@ -25,6 +25,7 @@ from programs.access import (
     versions_readable_by,
 )
 from programs.exports import ics
+from programs.exports.meeting_calendar import meeting_event
 from programs.forms.programs import apply_errors
 from programs.forms.relationships import (
     ActionItemForm,
@@ -40,6 +41,7 @@ from programs.forms.relationships import (
 from programs.models import AgendaItem, CalendarFeed, Meeting, MeetingStatus, MemberSide
 from programs.selectors.relationships import (
     agenda_of,
+    agreed_meeting_mode,
     calendar_meetings_for,
     carry_over_for,
     mentee_goals,
@@ -66,14 +68,14 @@ from programs.services.people import profile_ensure
 from programs.views.submissions import once_per_submission
 
 
-def _viewer_zone(request: HttpRequest) -> str:
+def _viewer_zone(request: AuthenticatedHttpRequest) -> str:
     """The zone the middleware activated for this viewer (their profile's)."""
     return timezone.get_current_timezone_name()
 
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
     relationship = viewer.relationship
     if not relationship.is_open:
@@ -81,7 +83,10 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(relationship)
     zone = _viewer_zone(request)
     initial: dict[str, Any] = {"starts": "09:00", "ends": "10:00"}
-    if relationship.is_remote:
+    agreed = agreed_meeting_mode(relationship)
+    if agreed:
+        initial["mode"] = agreed
+    elif relationship.is_remote:
         initial["mode"] = "video"
     if "on" in request.GET:
         initial["on"] = request.GET["on"]
@@ -102,7 +107,11 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
             if meeting.status == MeetingStatus.HELD:
                 messages.success(request, "Past meeting logged. Add notes, actions and a recap.")
             else:
-                messages.success(request, "Meeting scheduled. Add it to your calendar below.")
+                messages.success(
+                    request,
+                    "Meeting scheduled. We emailed an invitation to the others; add it to your own "
+                    "calendar below.",
+                )
             return redirect(meeting)
     members = relationship_members(relationship)
     return render(
@@ -121,7 +130,7 @@ def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_meeting_for_user(request.user, pk)
     meeting = viewer.meeting
     relationship = meeting.relationship
@@ -149,7 +158,10 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as e:
             apply_errors(form, service_errors_for_meeting(e))
         else:
-            messages.success(request, "Meeting changed. Calendars pick up the new time.")
+            messages.success(
+                request,
+                "Meeting changed. We emailed the update to the others; calendars pick it up.",
+            )
             return redirect(meeting)
     members = relationship_members(relationship)
     return render(
@@ -168,23 +180,23 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk).meeting
     try:
         meeting_cancel(meeting=meeting, by=request.user)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
-        messages.success(request, "Meeting cancelled.")
+        messages.success(request, "Meeting cancelled. We emailed the others a cancellation.")
     return redirect(meeting.relationship)
 
 
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render_meeting(request, get_meeting_for_user(request.user, pk))
 
 
 def render_meeting(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     viewer: MeetingAccess,
     *,
     status: int = 200,
@@ -210,6 +222,7 @@ def render_meeting(
         "program": relationship.program,
         "me": me,
         "members": members,
+        "others": [m for m in members if m.person_id != me.person_id],
         "other_zones": [
             m for m in members if m.person_id != me.person_id and m.person.time_zone != viewer_zone
         ],
@@ -254,12 +267,12 @@ def render_meeting(
     return render(request, "meetings/meeting_detail.html", context, status=status)
 
 
-def _member_meeting(request: HttpRequest, pk: int) -> MeetingAccess:
+def _member_meeting(request: AuthenticatedHttpRequest, pk: int) -> MeetingAccess:
     return get_meeting_for_user(request.user, pk)
 
 
 def _save_form(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     viewer: MeetingAccess,
     form: Any,
     *,
@@ -283,7 +296,7 @@ def _save_form(
 
 @once_per_submission
 @require_POST
-def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+def agenda_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     return _save_form(
@@ -301,7 +314,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def agenda_remove(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     item = get_object_or_404(AgendaItem, pk=item_pk, meeting=meeting)
@@ -315,7 +328,7 @@ def agenda_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 
 @require_POST
-def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
+def notes_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     form = NotesForm(request.POST)
@@ -330,7 +343,7 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
         except NotesConflict as conflict:
             # Keep what this person typed in the box; show the saved text beside it; let the
             # next save go through against the revision they have now seen.
-            data = form.data.copy()
+            data = form.data.copy()  # type: ignore[attr-defined]
             data["revision"] = str(conflict.current_revision)
             form = NotesForm(data)
             form.is_valid()
@@ -352,7 +365,7 @@ def notes_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
+def private_note_save_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     return _save_versioned(
@@ -372,7 +385,7 @@ def private_note_save_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _save_versioned(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     viewer: MeetingAccess,
     form: Any,
     *,
@@ -408,7 +421,7 @@ def _save_versioned(
 
 
 @require_POST
-def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_log_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     return _save_form(
@@ -423,7 +436,7 @@ def meeting_log_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
+def recap_write_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
     return _save_versioned(
@@ -443,7 +456,7 @@ def recap_write_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def recap_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+def recap_confirm_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Confirm the recap the person read: the form names its revision. If it was rewritten
     since, nothing is confirmed and the page shows the new text to read (409)."""
     viewer = _member_meeting(request, pk)
@@ -471,27 +484,7 @@ def _event(meeting: Meeting) -> ics.Event:
     members = getattr(meeting.relationship, "active_members", None)
     if members is None:
         members = relationship_members(meeting.relationship)
-    names = " & ".join(m.person.display_name for m in members)
-    program = meeting.relationship.program.name
-    where = meeting.location or meeting.video_url or meeting.get_mode_display()
-    url = absolute_url(reverse("meeting_detail", args=[meeting.pk]))
-    description = (
-        f"Mentoring meeting in {program} ({meeting.get_mode_display().lower()}).\n"
-        f"Agenda and notes: {url}"
-    )
-    if meeting.video_url:
-        description += f"\nVideo link: {meeting.video_url}"
-    return ics.Event(
-        uid=f"meeting-{meeting.pk}@{absolute_url('').split('://', 1)[-1]}",
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        summary=f"Mentoring: {names}",
-        description=description,
-        location=where,
-        url=url,
-        sequence=meeting.sequence,
-        cancelled=meeting.status == MeetingStatus.CANCELLED,
-    )
+    return meeting_event(meeting, members)
 
 
 def _ics_response(body: str, filename: str) -> HttpResponse:
@@ -501,7 +494,7 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 
 
 @require_GET
-def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_ics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk).meeting
     if meeting.is_check_in:
         raise Http404("A check-in is not a calendar event.")
@@ -525,7 +518,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     new_url = None
     if request.method == "POST":

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.forms.assessments import MentorOfferForm, TrainingForm
 from programs.forms.programs import apply_errors
 from programs.models import FacultyProfile, MentorOffer, MentorTraining, NeedArea
@@ -25,7 +26,9 @@ from programs.services.people import profile_ensure
 from programs.views.submissions import once_per_submission
 
 
-def _offer_form(request: HttpRequest, profile: FacultyProfile, data: Any = None) -> MentorOfferForm:
+def _offer_form(
+    request: AuthenticatedHttpRequest, profile: FacultyProfile, data: Any = None
+) -> MentorOfferForm:
     return MentorOfferForm(
         data,
         instance=mentor_offer_for(person=profile) or MentorOffer(person=profile),
@@ -36,7 +39,7 @@ def _offer_form(request: HttpRequest, profile: FacultyProfile, data: Any = None)
 
 
 def _render(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     profile: FacultyProfile,
     form: MentorOfferForm,
     training_form: TrainingForm,
@@ -58,7 +61,7 @@ def _render(
 
 
 @require_http_methods(["GET", "POST"])
-def mentor_offer(request: HttpRequest) -> HttpResponse:
+def mentor_offer(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_with_topics(profile_id=profile_ensure(user=request.user).pk)
     form = _offer_form(request, profile, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -81,7 +84,7 @@ def mentor_offer(request: HttpRequest) -> HttpResponse:
 
 @once_per_submission
 @require_POST
-def training_add(request: HttpRequest) -> HttpResponse:
+def training_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_with_topics(profile_id=profile_ensure(user=request.user).pk)
     training_form = TrainingForm(request.POST, prefix="training")
     if training_form.is_valid():
@@ -101,7 +104,7 @@ def training_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def training_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def training_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     training = get_object_or_404(MentorTraining, pk=pk, person__user=request.user)
     mentor_training_remove(training=training, by=request.user)
     messages.success(request, f"Removed “{training.name}”.")

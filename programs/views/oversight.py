@@ -1,6 +1,6 @@
 """Directors' oversight pages: the program dashboard, the relationships table, mentor
-recognition, and the director's actions on one relationship (reassign, extend the pilot,
-record a brokered conversation; ending reuses the ordinary ending page)."""
+recognition, and the director's page of one relationship with its actions (reassign, extend the
+pilot, record a brokered conversation; ending reuses the ordinary ending page)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mentorship import charts
+from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import id_param, text_param
 from programs.access import (
     RelationshipAccess,
     can_see_ended_reason,
@@ -30,6 +32,7 @@ from programs.access import (
     review_requests_for_director,
     risks_for_director,
 )
+from programs.domain.figures import SMALL_CELL, SUPPRESSED, quiet_definition
 from programs.exports.reports import neutralise
 from programs.forms.oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
 from programs.forms.programs import apply_errors
@@ -37,11 +40,15 @@ from programs.models import (
     GUIDING_SIDES,
     MENTOR_ROLES,
     STAGE_LITERATURE,
+    ActionItem,
+    ActionItemStatus,
     FacultyProfile,
+    Meeting,
+    MeetingStatus,
+    MemberSide,
     Program,
     Relationship,
     RelationshipStage,
-    ReviewChoice,
     RiskReason,
 )
 from programs.selectors.dashboard import (
@@ -55,28 +62,26 @@ from programs.selectors.dashboard import (
     mentor_recognition,
     relationships_table,
 )
+from programs.selectors.figures import with_quiet
+from programs.selectors.relationships import agreement_state, relationship_members, with_activity
+from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.audit import audit_record
+from programs.services.pairing import OVERRIDE_LABELS, Overrides, overridable_in, overrides_on
 from programs.services.relationships import (
     director_note_add,
     relationship_extend_pilot,
     relationship_reassign,
+    relationship_reassign_check,
 )
 from programs.views.submissions import once_per_submission
 
 PER_PAGE = 50
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 # --- Dashboard -----------------------------------------------------------------------------------
 
 
-def _dashboard(request: HttpRequest, program: Program) -> Any:
+def _dashboard(request: AuthenticatedHttpRequest, program: Program) -> Any:
     """The dashboard's figures, kept for a minute per program and viewer (the concern count
     depends on who looks). Aggregating a large program takes ~100 ms of database time; caching
     lets many directors reload it at once. `?refresh=1` recomputes."""
@@ -97,7 +102,7 @@ def _dashboard(request: HttpRequest, program: Program) -> Any:
     return dashboard
 
 
-def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+def program_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     dashboard = _dashboard(request, program)
     c = dashboard.charts
@@ -131,19 +136,28 @@ def program_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                 values=[n for _, n in c["scores"]],
             ),
             "match_svg": charts.bar_chart(
-                title="Share of mentees matched with a mentor, by group (%)",
+                title="Share of active mentees with a mentor now, by group (%)",
                 labels=[g.group for g in match],
                 values=[g.rate for g in match],
                 unit="%",
             ),
+            "quiet_definition": _quiet_definition(program),
+            "small_cell": SMALL_CELL,
+            "suppressed": SUPPRESSED,
         },
+    )
+
+
+def _quiet_definition(program: Program) -> str:
+    return quiet_definition(
+        cadence_days=program.meeting_cadence_days, grace_days=program.checkin_grace_days
     )
 
 
 # --- The relationships table ---------------------------------------------------------------------
 
 
-def _filters(request: HttpRequest) -> TableFilters:
+def _filters(request: AuthenticatedHttpRequest) -> TableFilters:
     q = request.GET
     sort = q.get("sort", "started")
     return TableFilters(
@@ -152,12 +166,12 @@ def _filters(request: HttpRequest) -> TableFilters:
         else "",
         at_risk=q.get("at_risk") == "1",
         quiet=q.get("quiet") == "1",
-        department=_int(q.get("department")),
-        rank=_int(q.get("rank")),
-        stream=_int(q.get("stream")),
-        cohort=_int(q.get("cohort")),
-        mentor=_int(q.get("mentor")),
-        mentor_name=q.get("mentor_name", "").strip()[:100],
+        department=id_param(q.get("department")),
+        rank=id_param(q.get("rank")),
+        stream=id_param(q.get("stream")),
+        cohort=id_param(q.get("cohort")),
+        mentor=id_param(q.get("mentor")),
+        mentor_name=text_param(q.get("mentor_name")),
         sort=sort if sort in SORTS else "started",
     )
 
@@ -175,7 +189,7 @@ SORT_LABELS = {
 }
 
 
-def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
+def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     filters = _filters(request)
     relationships = relationships_table(
@@ -201,8 +215,8 @@ def program_relationships(request: HttpRequest, pk: int) -> HttpResponse:
             "stages": RelationshipStage.choices,
             "stage_literature": STAGE_LITERATURE,
             "sorts": SORT_LABELS,
-            "choice_labels": dict(ReviewChoice.choices),
             "risk_labels": dict(RiskReason.choices),
+            "quiet_definition": _quiet_definition(program),
         },
     )
 
@@ -229,7 +243,7 @@ def _recognition_score(m: Any) -> str:
     return f"{m.mean_score:.1f}"
 
 
-def mentor_recognition_view(request: HttpRequest, pk: int) -> HttpResponse:
+def mentor_recognition_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     sort = request.GET.get("sort", "total")
     sort = sort if sort in RECOGNITION_SORTS else "total"
@@ -251,7 +265,7 @@ class _Echo:
         return value
 
 
-def mentor_recognition_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def mentor_recognition_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The recognition table as CSV, streamed row by row; recorded in the audit log. Access is
     checked before asking for the password again, so nobody else is ever asked."""
     program = get_program_for_director(request.user, pk)
@@ -259,7 +273,7 @@ def mentor_recognition_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @reauthentication_required
-def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpResponse:
+def _recognition_csv(request: AuthenticatedHttpRequest, program: Program) -> StreamingHttpResponse:
     audit_record(
         actor=request.user,
         verb="report.export",
@@ -282,13 +296,13 @@ def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpRes
                         m.person.display_name,
                         m.person.department.name if m.person.department else "",
                         m.person.rank.name if m.person.rank else "",
-                        m.current_mentees,
-                        m.total_mentees,
-                        m.meetings_held,
+                        m.current_mentees,  # type: ignore[attr-defined]
+                        m.total_mentees,  # type: ignore[attr-defined]
+                        m.meetings_held,  # type: ignore[attr-defined]
                         _recognition_score(m),
-                        m.review_count,
-                        m.trainings,
-                        m.last_training_on.isoformat() if m.last_training_on else "",
+                        m.review_count,  # type: ignore[attr-defined]
+                        m.trainings,  # type: ignore[attr-defined]
+                        m.last_training_on.isoformat() if m.last_training_on else "",  # type: ignore[attr-defined]
                     )
                 ]
             )
@@ -305,7 +319,7 @@ def _recognition_csv(request: HttpRequest, program: Program) -> StreamingHttpRes
 
 
 def director_tools(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     relationship: Relationship,
     *,
     reassign_form: ReassignForm | None = None,
@@ -330,7 +344,7 @@ def director_tools(
     }
 
 
-def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm:
+def _reassign_form(relationship: Relationship, data: Any = None, **kwargs: Any) -> ReassignForm:
     current = relationship.members.filter(left_at__isnull=True)
     outgoing = FacultyProfile.objects.filter(
         relationship_memberships__in=current.filter(side__in=GUIDING_SIDES)
@@ -342,7 +356,75 @@ def _reassign_form(relationship: Relationship, data: Any = None) -> ReassignForm
         .exclude(pk__in=current.values("person"))
         .order_by("family_name", "given_name")
     )
-    return ReassignForm(data, outgoing=outgoing, incoming=incoming)
+    return ReassignForm(data, outgoing=outgoing, incoming=incoming, **kwargs)
+
+
+def director_view(
+    request: AuthenticatedHttpRequest,
+    viewer: RelationshipAccess,
+    *,
+    status: int = 200,
+    **forms: Any,
+) -> HttpResponse:
+    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
+    plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
+    relationship = with_activity(
+        Relationship.objects.filter(pk=viewer.relationship.pk).select_related("program", "cohort")
+    ).get()
+    meetings = list(
+        Meeting.objects.filter(relationship=relationship)
+        .select_related("recap")
+        .order_by("-starts_at")
+    )
+    items = ActionItem.objects.filter(relationship=relationship)
+    show_reviews = viewer.oversees
+    signal = (
+        latest_review_signal(
+            [relationship.pk],
+            risks=risks_for_director(request.user),
+            requests=review_requests_for_director(request.user),
+        ).get(relationship.pk, ReviewSignal())
+        if show_reviews
+        else ReviewSignal()
+    )
+    return render(
+        request,
+        "relationships/relationship_director.html",
+        {
+            "relationship": relationship,
+            "viewer": viewer,
+            "program": relationship.program,
+            "members": relationship_members(relationship),
+            "agreement": agreement_state(relationship),
+            "meetings": meetings,
+            "item_counts": {
+                "open": items.filter(status=ActionItemStatus.OPEN).count(),
+                "done": items.filter(status=ActionItemStatus.DONE).count(),
+            },
+            "show_ended_reason": viewer.oversees,
+            "overrides": overrides_on(relationship),
+            "continued_by": relationship.continued_by.first(),
+            "rematch_mentees": [
+                m.person
+                for m in relationship_members(relationship)
+                if m.side == MemberSide.MENTEE and m.left_at is None
+            ],
+            "concerns": concerns_for_director(request.user)
+            .filter(relationship=relationship)
+            .select_related("raised_by"),
+            "stage_literature": STAGE_LITERATURE,
+            # The same rule as the dashboard and the table (the agreed cadence).
+            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))  # type: ignore[misc]
+            .values_list("is_quiet", flat=True)
+            .get(),
+            # Directors who are themselves in the relationship see no review results.
+            "show_reviews": show_reviews,
+            "review_signal": signal,
+            "at_risk": signal.at_risk,
+            **director_tools(request, relationship, **forms),
+        },
+        status=status,
+    )
 
 
 def _back(relationship: Relationship) -> HttpResponse:
@@ -350,42 +432,88 @@ def _back(relationship: Relationship) -> HttpResponse:
 
 
 def _render_director(
-    request: HttpRequest, viewer: RelationshipAccess, **forms: Any
+    request: AuthenticatedHttpRequest, viewer: RelationshipAccess, **forms: Any
 ) -> HttpResponse:
-    from programs.views.relationships import director_view
-
     return director_view(request, viewer, status=400, **forms)
 
 
 @require_POST
-def relationship_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_reassign_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Two steps: the director's choice first shows what will happen and every reason the
+    pairing gate gives (with the rules that may be set aside); only "Confirm" changes anything."""
     viewer = get_relationship_for_director(request.user, pk)
     relationship = viewer.relationship
-    form = _reassign_form(relationship, request.POST)
-    if form.is_valid():
-        try:
-            relationship_reassign(
-                relationship=relationship,
-                outgoing=form.cleaned_data["outgoing"],
-                incoming=form.cleaned_data["incoming"],
-                reason_for_directors=form.cleaned_data["reason_for_directors"],
-                by=request.user,
-            )
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(
-                request,
-                f"{form.cleaned_data['incoming'].display_name} now mentors in this relationship, "
-                "which starts a new pilot period. Everyone in it has been told; no reason was "
-                "given.",
-            )
-            return _back(relationship)
-    return _render_director(request, viewer, reassign_form=form)
+    form = _reassign_form(
+        relationship, request.POST, override_choices=list(OVERRIDE_LABELS.items())
+    )
+    if not form.is_valid():
+        form.offer_overrides([])
+        return _render_director(request, viewer, reassign_form=form)
+    data = form.cleaned_data
+    if request.POST.get("confirm") != "1":
+        reasons = relationship_reassign_check(
+            relationship=relationship, outgoing=data["outgoing"], incoming=data["incoming"]
+        )
+        form.offer_overrides(overridable_in(reasons))
+        return _reassign_confirm(request, relationship, form, reasons, status=200)
+    rules, why = form.chosen_overrides()
+    try:
+        successor = relationship_reassign(
+            relationship=relationship,
+            outgoing=data["outgoing"],
+            incoming=data["incoming"],
+            reason_for_directors=data["reason_for_directors"],
+            overrides=Overrides.of(rules, why),
+            by=request.user,
+        )
+    except ValidationError as e:
+        apply_errors(form, e)
+        form.offer_overrides(overridable_in(getattr(e, "reasons", [])))
+        return _reassign_confirm(request, relationship, form, getattr(e, "reasons", []))
+    messages.success(
+        request,
+        f"{data['incoming'].display_name} now mentors in a new relationship, which starts its "
+        f"own pilot. The earlier relationship with {data['outgoing'].display_name} ended without "
+        "fault and keeps its history. Everyone was told; nobody was given the reason.",
+    )
+    return redirect(successor)
+
+
+def _reassign_confirm(
+    request: AuthenticatedHttpRequest,
+    relationship: Relationship,
+    form: ReassignForm,
+    reasons: list[Any],
+    status: int = 400,
+) -> HttpResponse:
+    upcoming = relationship.meetings.filter(
+        status=MeetingStatus.SCHEDULED, starts_at__gt=timezone.now()
+    ).count()
+    return render(
+        request,
+        "relationships/reassign_confirm.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "form": form,
+            "reasons": reasons,
+            "blocked": any(not r.overridable for r in reasons),
+            "outgoing": form.cleaned_data.get("outgoing"),
+            "incoming": form.cleaned_data.get("incoming"),
+            "upcoming": upcoming,
+            "mentees": [
+                m.person
+                for m in relationship.members.filter(left_at__isnull=True)
+                .select_related("person")
+                .exclude(side__in=GUIDING_SIDES)
+            ],
+        },
+        status=status,
+    )
 
 
 @require_POST
-def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_extend_pilot_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_director(request.user, pk)
     relationship = viewer.relationship
     form = ExtendPilotForm(request.POST)
@@ -406,7 +534,7 @@ def relationship_extend_pilot_view(request: HttpRequest, pk: int) -> HttpRespons
 
 @once_per_submission
 @require_POST
-def director_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+def director_note_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_director(request.user, pk)
     relationship = viewer.relationship
     form = DirectorNoteForm(request.POST)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from mentorship.http import AuthenticatedHttpRequest
 from mentorship.middleware import remember_time_zone
 from programs.access import can_see_equity_fields, get_profile_for_user, programs_visible_to
 from programs.forms.programs import ProfileForm, apply_errors
@@ -19,7 +20,7 @@ from programs.services.people import profile_ensure, profile_update
 
 
 @require_http_methods(["GET", "POST"])
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_with_topics(profile_id=profile_ensure(user=request.user).pk)
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
@@ -40,7 +41,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "people/profile_edit.html", {"form": form, "profile": profile})
 
 
-def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def profile_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     profile = get_profile_for_user(request.user, pk)
     profile = profile_with_topics(profile_id=profile.pk)
     offer = mentor_offer_for(person=profile)

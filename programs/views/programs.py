@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import id_param, text_param
 from programs.access import (
     can_direct,
     get_membership_for_director,
@@ -51,12 +53,12 @@ from programs.views.submissions import once_per_submission
 MEMBERS_PER_PAGE = 50
 
 
-def program_list(request: HttpRequest) -> HttpResponse:
+def program_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     programs = programs_with_counts(programs_visible_to(request.user))
     return render(request, "programs/program_list.html", {"programs": programs})
 
 
-def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def program_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, pk)
     membership = program.memberships.filter(person__user=request.user).first()
     directs = can_direct(request.user, program)
@@ -79,7 +81,7 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def program_settings(request: HttpRequest, pk: int) -> HttpResponse:
+def program_settings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = ProgramForm(
         request.POST or None, instance=program, initial={"revision": program.settings_revision}
@@ -128,19 +130,19 @@ def _display(program: Program, field: str) -> str:
     return str(value)
 
 
-def member_list(request: HttpRequest, pk: int) -> HttpResponse:
+def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     role = request.GET.get("role", "")
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request.GET.get("q"))
     status = request.GET.get("status", "")
-    cohort_id = _int_or_none(request.GET.get("cohort"))
+    cohort_id = id_param(request.GET.get("cohort"))
     members = program_members(
         program=program, role=role, search=search, cohort_id=cohort_id, status=status
     )
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     states = assessment_states(person_ids=[m.person_id for m in page])
     for m in page:
-        m.assessment_state = states.get(m.person_id, AssessmentState())
+        m.assessment_state = states.get(m.person_id, AssessmentState())  # type: ignore[attr-defined]
     return render(
         request,
         "programs/member_list.html",
@@ -148,7 +150,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "page": page,
             "filters": {"role": role, "q": search, "status": status, "cohort": cohort_id},
-            "roles": Role.choices,
+            "role_choices": Role.choices,  # not "roles": that name is the navigation's
             "statuses": MembershipStatus.choices,
             "cohorts": Cohort.objects.filter(program=program),
             "add_form": AddMemberForm(program=program),
@@ -160,7 +162,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_POST
-def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = AddMemberForm(request.POST, program=program)
     if form.is_valid():
@@ -203,7 +205,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, pk: int, member_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     membership = get_membership_for_director(request.user, program, member_pk)
     form = MembershipForm(request.POST or None, instance=membership, program=program)
@@ -224,7 +226,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 
 
 @require_POST
-def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, pk: int, member_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     membership = get_membership_for_director(request.user, program, member_pk)
     try:
@@ -237,7 +239,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
-def directors(request: HttpRequest, pk: int) -> HttpResponse:
+def directors(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = AppointDirectorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -261,7 +263,9 @@ def directors(request: HttpRequest, pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def cohort_edit(request: HttpRequest, pk: int, cohort_pk: int | None = None) -> HttpResponse:
+def cohort_edit(
+    request: AuthenticatedHttpRequest, pk: int, cohort_pk: int | None = None
+) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     cohort = get_object_or_404(Cohort, pk=cohort_pk, program=program) if cohort_pk else None
     form = CohortForm(request.POST or None, instance=cohort)
@@ -279,10 +283,3 @@ def cohort_edit(request: HttpRequest, pk: int, cohort_pk: int | None = None) -> 
     return render(
         request, "programs/cohort_form.html", {"program": program, "cohort": cohort, "form": form}
     )
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None

@@ -5,25 +5,24 @@ relationship" and list, and a mentee's "add an outside mentor"."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.accounts.models import User
+from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import parse_int
 from programs.access import (
     MeetingAccess,
     RelationshipAccess,
-    concerns_for_director,
     concerns_visible_to,
     get_program_for_director,
     get_relationship_for_user,
-    review_requests_for_director,
-    risks_for_director,
     versions_readable_by,
 )
 from programs.forms.programs import apply_errors
@@ -38,13 +37,13 @@ from programs.forms.relationships import (
 )
 from programs.models import (
     MENTEE_ROLES,
-    STAGE_LITERATURE,
     ActionItem,
     ActionItemStatus,
     Meeting,
     MeetingStatus,
     Program,
     Relationship,
+    RelationshipMember,
     RelationshipSource,
     RelationshipStage,
 )
@@ -57,9 +56,7 @@ from programs.selectors.relationships import (
     mentee_goals,
     program_members_for_pairing,
     relationship_members,
-    with_activity,
 )
-from programs.selectors.reviews import ReviewSignal, latest_review_signal
 from programs.services.agreements import (
     AGREEMENT_FIELDS,
     AgreementConflict,
@@ -73,6 +70,11 @@ from programs.services.meetings import (
     action_item_set_status,
     checkin_log,
 )
+from programs.services.pairing import (
+    OVERRIDE_LABELS,
+    Overrides,
+    overridable_in,
+)
 from programs.services.people import profile_ensure
 from programs.services.relationships import (
     outside_mentor_invite,
@@ -84,6 +86,7 @@ from programs.services.relationships import (
     relationship_mark_alumni,
     rematch_path,
 )
+from programs.views.oversight import director_view
 from programs.views.submissions import once_per_submission
 
 PER_PAGE = 50
@@ -92,7 +95,7 @@ PER_PAGE = 50
 # --- One relationship --------------------------------------------------------------------------
 
 
-def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk)
     if viewer.member is None:
         return director_view(request, viewer)
@@ -100,7 +103,7 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _member_view(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     viewer: RelationshipAccess,
     *,
     action_form: ActionItemForm | None = None,
@@ -147,76 +150,30 @@ def _member_view(
             ),
             "pilot_waiting": [m for m in members if m.pilot_confirmed_at is None],
             "rematch_url": rematch_path(relationship),
+            **_continued(relationship, request.user),
         },
         status=status,
     )
 
 
-def director_view(
-    request: HttpRequest, viewer: RelationshipAccess, *, status: int = 200, **forms: Any
-) -> HttpResponse:
-    """Dates, stages and counts — never meeting content, agenda, notes or the agreement text —
-    plus the director's tools: reassign, extend the pilot, end, brokered-conversation notes."""
-    from programs.selectors.dashboard import with_quiet
-    from programs.views.oversight import director_tools
-
-    relationship = with_activity(
-        Relationship.objects.filter(pk=viewer.relationship.pk).select_related("program", "cohort")
-    ).get()
-    meetings = list(
-        Meeting.objects.filter(relationship=relationship)
-        .select_related("recap")
-        .order_by("-starts_at")
+def _continued(relationship: Relationship, user: User) -> dict[str, object]:
+    """After a reassignment, the mentee is pointed to the relationship that continues (the
+    outgoing mentor is not a member of it and is not)."""
+    successor = relationship.continued_by.first()
+    mine = (
+        successor is not None
+        and RelationshipMember.objects.filter(
+            relationship=successor, person__user=user, left_at__isnull=True
+        ).exists()
     )
-    items = ActionItem.objects.filter(relationship=relationship)
-    show_reviews = viewer.oversees
-    signal = (
-        latest_review_signal(
-            [relationship.pk],
-            risks=risks_for_director(request.user),
-            requests=review_requests_for_director(request.user),
-        ).get(relationship.pk, ReviewSignal())
-        if show_reviews
-        else ReviewSignal()
-    )
-    return render(
-        request,
-        "relationships/relationship_director.html",
-        {
-            "relationship": relationship,
-            "viewer": viewer,
-            "program": relationship.program,
-            "members": relationship_members(relationship),
-            "agreement": agreement_state(relationship),
-            "meetings": meetings,
-            "item_counts": {
-                "open": items.filter(status=ActionItemStatus.OPEN).count(),
-                "done": items.filter(status=ActionItemStatus.DONE).count(),
-            },
-            "show_ended_reason": viewer.oversees,
-            "concerns": concerns_for_director(request.user)
-            .filter(relationship=relationship)
-            .select_related("raised_by"),
-            "stage_literature": STAGE_LITERATURE,
-            # The same rule as the dashboard and the table (the agreed cadence).
-            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
-            .values_list("is_quiet", flat=True)
-            .get(),
-            # Directors who are themselves in the relationship see no review results.
-            "show_reviews": show_reviews,
-            "review_signal": signal,
-            "at_risk": signal.at_risk,
-            **director_tools(request, relationship, **forms),
-        },
-        status=status,
-    )
+    return {"continued_by": successor if mine else None, "continued_is_mine": mine}
 
 
 # --- Agreement ---------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
-def agreement(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk)
     relationship, me = viewer.relationship, viewer.member
     if me is None:
@@ -251,8 +208,8 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
             except AgreementConflict as e:
                 form.add_error(None, e)
                 state = agreement_state(relationship)  # show what the other person saved
-                form.data = form.data.copy()
-                form.data["revision"] = str(state.revision)
+                form.data = form.data.copy()  # type: ignore[attr-defined]
+                form.data["revision"] = str(state.revision)  # type: ignore[index]
                 status = 409
             except ValidationError as e:
                 apply_errors(form, e)
@@ -297,12 +254,12 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_confirm_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         version = agreement_confirm(
             relationship=relationship,
-            revision=_int(request.POST.get("revision")),
+            revision=parse_int(request.POST.get("revision"), default=-1),
             by=request.user,
         )
     except ValidationError as e:
@@ -319,7 +276,7 @@ def agreement_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def pilot_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         relationship = relationship_confirm_pilot(relationship=relationship, by=request.user)
@@ -334,7 +291,7 @@ def pilot_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_end_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Step two of the two-click ending: an optional reason for directors, then "End"."""
     viewer = get_relationship_for_user(request.user, pk)
     relationship, me = viewer.relationship, viewer.member
@@ -382,7 +339,7 @@ def relationship_end_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_conclude_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk)
     relationship = viewer.relationship
     if viewer.member is None and not viewer.directs:
@@ -404,7 +361,7 @@ def relationship_conclude_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_keep_going_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     try:
         relationship_keep_going(relationship=relationship, by=request.user)
@@ -416,7 +373,7 @@ def relationship_keep_going_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_alumni_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     stays = request.POST.get("stays_in_touch") == "1"
     try:
@@ -440,7 +397,7 @@ def relationship_alumni_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_POST
-def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
+def action_item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
     relationship = viewer.relationship
     members = relationship_members(relationship)
@@ -451,7 +408,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
     meeting = None
     if request.POST.get("meeting"):
-        meeting_id = _int(request.POST.get("meeting"))
+        meeting_id = parse_int(request.POST.get("meeting"), default=-1)
         meeting = get_object_or_404(Meeting, pk=meeting_id, relationship=relationship)
     if form.is_valid():
         try:
@@ -478,7 +435,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def action_item_status(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     item = get_object_or_404(ActionItem, pk=item_pk, relationship=relationship)
     try:
@@ -499,12 +456,12 @@ def action_item_status(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
         messages.error(request, " ".join(e.messages))
     else:
         messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
-    return redirect(request.POST.get("next") if _safe_next(request) else relationship)
+    return redirect(request.POST.get("next") if _safe_next(request) else relationship)  # type: ignore[arg-type]
 
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
+def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
     relationship = viewer.relationship
     form = CheckinForm(request.POST if request.method == "POST" else None)
@@ -535,6 +492,9 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
             "program": relationship.program,
             "me": viewer.member,
             "form": form,
+            "others": [
+                m for m in relationship_members(relationship) if m.person.user_id != request.user.pk
+            ],
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -545,7 +505,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     mentees, mentors = program_members_for_pairing(program=program)
     form = RelationshipForm(
@@ -553,9 +513,12 @@ def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
         mentees=mentees,
         mentors=mentors,
         program=program,
+        override_choices=list(OVERRIDE_LABELS.items()) if request.method == "POST" else None,
+        initial={"mentees": request.GET.getlist("mentee")},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        rules, why = form.chosen_overrides()
         try:
             relationship = relationship_create(
                 program=program,
@@ -568,14 +531,17 @@ def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
                 is_remote=data["is_remote"],
                 started_on=data["started_on"],
                 source=RelationshipSource.MANUAL,
+                overrides=Overrides.of(rules, why),
                 by=request.user,
             )
         except ValidationError as e:
             apply_errors(form, e)
+            form.offer_overrides(overridable_in(getattr(e, "reasons", [])))
         else:
             messages.success(request, "Relationship created. Everyone in it has been told.")
-            _warn_over_capacity(request, relationship)
             return redirect(relationship)
+    elif request.method == "POST" and not request.POST.get("override_why"):
+        form.offer_overrides([])
     return render(
         request,
         "relationships/relationship_new.html",
@@ -584,27 +550,12 @@ def relationship_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _warn_over_capacity(request: HttpRequest, relationship: Relationship) -> None:
-    from programs.selectors.relationships import mentor_dashboard_for
-
-    for member in relationship_members(relationship):
-        if member.side not in ("mentor", "facilitator"):
-            continue
-        for load in mentor_dashboard_for(member.person).loads:
-            if load.membership.program_id == relationship.program_id and load.over:
-                messages.warning(
-                    request,
-                    f"{member.person.display_name} now has {load.current} mentees in this "
-                    f"program, above their capacity of {load.membership.mentor_capacity}.",
-                )
-
-
 # --- Mentees: add an outside mentor ------------------------------------------------------------
 
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def outside_mentor_new(request: HttpRequest) -> HttpResponse:
+def outside_mentor_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     programs = Program.objects.filter(
         is_active=True,
@@ -651,14 +602,7 @@ def outside_mentor_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        return -1
-
-
-def _safe_next(request: HttpRequest) -> bool:
+def _safe_next(request: AuthenticatedHttpRequest) -> bool:
     return url_has_allowed_host_and_scheme(
         request.POST.get("next", ""), allowed_hosts={request.get_host()}
     )

@@ -10,9 +10,12 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     get_program_for_director,
     get_report_export_for_user,
@@ -34,7 +37,7 @@ from programs.views.submissions import once_per_submission
 
 
 @require_GET
-def program_reports(request: HttpRequest, pk: int) -> HttpResponse:
+def program_reports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     form = ReportPeriodForm(request.GET if "start" in request.GET else None)
     start, end = form.period()
@@ -66,14 +69,14 @@ def program_reports(request: HttpRequest, pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_POST
-def report_export(request: HttpRequest, pk: int) -> HttpResponse:
+def report_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Access first: only the program's directors are ever asked to re-authenticate.
     program = get_program_for_director(request.user, pk)
     return _export(request, program)
 
 
 @reauthentication_required
-def _export(request: HttpRequest, program: Program) -> HttpResponse:
+def _export(request: AuthenticatedHttpRequest, program: Program) -> HttpResponse:
     form = ExportForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid period and format, then export again.")
@@ -92,20 +95,22 @@ def _export(request: HttpRequest, program: Program) -> HttpResponse:
     return redirect("report_export_status", pk=program.pk, export_pk=export.pk)
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails  # set by django_htmx's middleware
+
+
 @require_GET
-def report_export_status(request: HttpRequest, pk: int, export_pk: int) -> HttpResponse:
+def report_export_status(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     export = get_report_export_for_user(request.user, program, export_pk)
-    template = (
-        "oversight/_export_status.html"
-        if request.headers.get("HX-Request")
-        else "oversight/export_status.html"
-    )
+    template = "oversight/_export_status.html" if request.htmx else "oversight/export_status.html"
     return render(request, template, {"program": program, "export": export})
 
 
 @require_GET
-def report_export_download(request: HttpRequest, pk: int, export_pk: int) -> HttpResponse:
+def report_export_download(
+    request: AuthenticatedHttpRequest, pk: int, export_pk: int
+) -> HttpResponseBase:
     program = get_program_for_director(request.user, pk)
     export = get_report_export_for_user(request.user, program, export_pk)
     if export.status != ExportStatus.READY or not export.file:
@@ -124,7 +129,7 @@ def report_export_download(request: HttpRequest, pk: int, export_pk: int) -> Htt
 
 @require_POST
 def report_export_action(
-    request: HttpRequest, pk: int, export_pk: int, action: str
+    request: AuthenticatedHttpRequest, pk: int, export_pk: int, action: str
 ) -> HttpResponse:
     """Stop an export that is waiting or being prepared, or try a failed or stopped one again."""
     program = get_program_for_director(request.user, pk)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     get_instrument_for_director,
     get_program_for_director,
@@ -65,7 +66,7 @@ LINK_STATUS = {
 
 
 @require_http_methods(["GET", "POST"])
-def review_answer(request: HttpRequest, token: str) -> HttpResponse:
+def review_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     try:
         review = review_request_for_link(token=token, user=request.user)
     except ReviewLinkProblem as problem:
@@ -107,7 +108,7 @@ def review_answer(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def review_done(request: HttpRequest, pk: int) -> HttpResponse:
+def review_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = (
         ReviewRequest.objects.select_related("relationship__program", "response")
         .filter(pk=pk, respondent__user=request.user, completed_at__isnull=False)
@@ -129,7 +130,7 @@ def review_done(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def my_reviews(request: HttpRequest) -> HttpResponse:
+def my_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     person = FacultyProfile.objects.filter(user=request.user).first()
     pending = list(open_reviews_for(person)) if person else []
     for r in pending:
@@ -144,7 +145,7 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
 # --- Directors ---------------------------------------------------------------------------------
 
 
-def program_reviews(request: HttpRequest, pk: int) -> HttpResponse:
+def program_reviews(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     risks, requests = risks_for_director(request.user), review_requests_for_director(request.user)
     at_risk = list(at_risk_relationships(program=program, risks=risks))
@@ -163,14 +164,14 @@ def program_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def review_results(request: HttpRequest, pk: int) -> HttpResponse:
+def review_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_review_results(request.user, pk).relationship
     return _results(request, relationship, RiskClearForm())
 
 
 def _results(
-    request: HttpRequest, relationship, form: RiskClearForm, status: int = 200
-) -> HttpResponse:  # type: ignore[no-untyped-def]
+    request: AuthenticatedHttpRequest, relationship, form: RiskClearForm, status: int = 200
+) -> HttpResponse:
     history = review_history(relationship)
     return render(
         request,
@@ -187,7 +188,7 @@ def _results(
 
 
 @require_POST
-def risk_clear_view(request: HttpRequest, pk: int) -> HttpResponse:
+def risk_clear_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = get_relationship_for_review_results(request.user, pk).relationship
     form = RiskClearForm(request.POST)
     risk = open_risks(relationship).first()
@@ -209,7 +210,7 @@ def risk_clear_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def instruments(request: HttpRequest, pk: int) -> HttpResponse:
+def instruments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     available = list(
         ReviewInstrument.objects.filter(is_active=True)
@@ -218,10 +219,11 @@ def instruments(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("name")
     )
     in_use = instrument_for(program)
+    error, status = "", 200
     if request.method == "POST":
         chosen = next((i for i in available if str(i.pk) == request.POST.get("instrument")), None)
         if chosen is None:
-            messages.error(request, "Choose one of the instruments listed.")
+            error, status = "Choose one of the instruments listed.", 400
         else:
             program_instrument_choose(program=program, instrument=chosen, by=request.user)
             messages.success(request, f"Reviews opened from now on use “{chosen.name}”.")
@@ -229,14 +231,15 @@ def instruments(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reviews/instruments.html",
-        {"program": program, "instruments": available, "in_use": in_use},
+        {"program": program, "instruments": available, "in_use": in_use, "error": error},
+        status=status,
     )
 
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
 def instrument_edit(
-    request: HttpRequest, pk: int, instrument_pk: int | None = None
+    request: AuthenticatedHttpRequest, pk: int, instrument_pk: int | None = None
 ) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     instrument = (
@@ -274,7 +277,7 @@ def instrument_edit(
                 source=form.cleaned_data["source"],
                 scale_max=form.cleaned_data["scale_max"],
                 scale_labels=form.labels(),
-                items=items.items(),
+                items=items.items(),  # type: ignore[attr-defined]
                 revision=form.cleaned_data["revision"],
                 by=request.user,
             )
@@ -315,7 +318,9 @@ def instrument_edit(
 
 @once_per_submission
 @require_POST
-def instrument_copy_view(request: HttpRequest, pk: int, instrument_pk: int) -> HttpResponse:
+def instrument_copy_view(
+    request: AuthenticatedHttpRequest, pk: int, instrument_pk: int
+) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     instrument = get_instrument_for_director(request.user, program, instrument_pk)
     copy = instrument_copy(instrument=instrument, program=program, by=request.user)

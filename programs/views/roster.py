@@ -10,11 +10,12 @@ import hashlib
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mentorship.http import AuthenticatedHttpRequest
 from mentorship.uploads import upload_was_too_large
 from programs.access import (
     get_program_for_director,
@@ -41,7 +42,7 @@ def _max_mb() -> int:
     return settings.MENTORSHIP_MAX_UPLOAD_BYTES // (1024 * 1024)
 
 
-def _upload(request: HttpRequest, program: Program | None) -> HttpResponse:
+def _upload(request: AuthenticatedHttpRequest, program: Program | None) -> HttpResponse:
     programs = None if program is not None else programs_visible_to(request.user)
     form = RosterUploadForm(programs=programs)
     status = 200
@@ -101,7 +102,7 @@ def _preview_url(pk: int, program: Program | None) -> str:
     return reverse("institution:roster_preview", args=[pk])
 
 
-def _preview(request: HttpRequest, pk: int, program: Program | None) -> HttpResponse:
+def _preview(request: AuthenticatedHttpRequest, pk: int, program: Program | None) -> HttpResponse:
     roster = get_roster_import_for_user(request.user, pk, program)
     if roster.status == RosterImportStatus.APPLIED:
         plan = None
@@ -136,7 +137,7 @@ def _preview(request: HttpRequest, pk: int, program: Program | None) -> HttpResp
     )
 
 
-def _confirm(request: HttpRequest, pk: int, program: Program | None) -> HttpResponse:
+def _confirm(request: AuthenticatedHttpRequest, pk: int, program: Program | None) -> HttpResponse:
     roster = get_roster_import_for_user(request.user, pk, program)
     try:
         counts = roster_apply(roster=roster, by=request.user)
@@ -159,18 +160,18 @@ def _confirm(request: HttpRequest, pk: int, program: Program | None) -> HttpResp
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def institution_roster(request: HttpRequest) -> HttpResponse:
+def institution_roster(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
     return _upload(request, None)
 
 
-def institution_roster_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def institution_roster_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_admin(request.user)
     return _preview(request, pk, None)
 
 
 @require_POST
-def institution_roster_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def institution_roster_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_admin(request.user)
     return _confirm(request, pk, None)
 
@@ -180,14 +181,18 @@ def institution_roster_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @once_per_submission
 @require_http_methods(["GET", "POST"])
-def program_roster(request: HttpRequest, pk: int) -> HttpResponse:
+def program_roster(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _upload(request, get_program_for_director(request.user, pk))
 
 
-def program_roster_preview(request: HttpRequest, pk: int, roster_pk: int) -> HttpResponse:
+def program_roster_preview(
+    request: AuthenticatedHttpRequest, pk: int, roster_pk: int
+) -> HttpResponse:
     return _preview(request, roster_pk, get_program_for_director(request.user, pk))
 
 
 @require_POST
-def program_roster_confirm(request: HttpRequest, pk: int, roster_pk: int) -> HttpResponse:
+def program_roster_confirm(
+    request: AuthenticatedHttpRequest, pk: int, roster_pk: int
+) -> HttpResponse:
     return _confirm(request, roster_pk, get_program_for_director(request.user, pk))

@@ -35,6 +35,40 @@
     });
   }
 
+  // An error-summary link to a group of radios or checkboxes focuses its first option (or the
+  // chosen one): the link's target is the group's container, which cannot take focus itself.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) { return; }
+    var target = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (!target || target.matches("input, select, textarea, button")) { return; }
+    var options = target.querySelectorAll("input:not([type=hidden]), select, textarea");
+    if (!options.length) { return; }
+    var chosen = target.querySelector("input:checked") || options[0];
+    event.preventDefault();
+    (chosen.closest("fieldset") || target).scrollIntoView({ block: "start" });
+    chosen.focus({ preventScroll: true });
+  });
+
+  // Background jobs (matching, report exports). The polled fragment states its progress in
+  // data-announce; the page's own live region ([data-job-announcer], never swapped, so screen
+  // readers keep listening to it) says it only when it really changes. When the job ends the
+  // fragment marked data-job-result takes focus, so the result is where the person is.
+  var announced = null;
+  function followJob(isSwap) {
+    var announcer = document.querySelector("[data-job-announcer]");
+    var state = document.querySelector("[data-announce]");
+    if (!announcer || !state) { return; }
+    var text = state.getAttribute("data-announce");
+    if (isSwap && text && text !== announced) { announcer.textContent = text; }
+    announced = text;
+    var result = document.querySelector("[data-job-result]:not([data-result-seen])");
+    if (result) {
+      result.setAttribute("data-result-seen", "");
+      if (isSwap) { result.focus(); }
+    }
+  }
+
   // Confirm destructive actions named in data-confirm.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
@@ -72,9 +106,11 @@
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary(document);
     attachCounters(document);
+    followJob(false);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     attachCounters(event.target);
   });
+  document.addEventListener("htmx:afterSettle", function () { followJob(true); });
   window.mentorship = { attachCounters: attachCounters, focusErrorSummary: focusErrorSummary };
 })();

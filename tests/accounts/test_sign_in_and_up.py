@@ -114,10 +114,11 @@ def test_directors_must_enrol_two_factor_when_required(client_for, director, set
     assert setup.status_code == 200 or setup["Location"].startswith("/accounts/reauthenticate/")
 
 
-def test_directors_with_two_factor_pass(client_for, director, settings):
+def test_having_two_factor_is_not_enough_this_session_must_pass_it(client_for, director, settings):
     settings.MENTORSHIP_REQUIRE_MFA_FOR_STAFF = True
     Authenticator.objects.create(user=director, type=Authenticator.Type.TOTP, data={})
-    assert client_for(director).get("/").status_code == 200
+    response = client_for(director).get("/")
+    assert response["Location"].startswith(reverse("mfa_reauthenticate"))
 
 
 def test_faculty_are_not_forced_into_two_factor(client_for, mentee, settings):

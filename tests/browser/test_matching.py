@@ -78,6 +78,12 @@ def test_a_director_proposes_edits_and_publishes(
     match_run_execute(run_id=MatchRun.objects.get().pk)
     expect(page.get_by_role("heading", name="Summary")).to_be_visible(timeout=15_000)
     expect(page.get_by_text("Proven optimal")).to_be_visible()
+    # Swapped in without a reload: the result takes focus, the live region says what happened.
+    expect(page.locator("#run-result")).to_be_focused()
+    expect(page.locator("[data-job-announcer]")).to_have_text(
+        "Matching finished: 4 of 4 mentees matched."
+    )
+    expect(page.locator("#run-status")).to_have_text("Ready for review")
     axe(page, context="on a finished proposal")
 
     run = MatchRun.objects.get()

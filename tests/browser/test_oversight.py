@@ -14,7 +14,8 @@ from programs.models import (
     AcademicStream,
     Department,
     FacultyProfile,
-    RelationshipMember,
+    Relationship,
+    RelationshipOutcome,
 )
 from tests.factories import InstitutionFactory
 from tests.oversight_fixtures import populate
@@ -50,14 +51,15 @@ def test_a_director_filters_to_at_risk_relationships_and_reassigns_one(
     page.get_by_label("New mentor").select_option(label="Nadia Newmentor")
     page.get_by_label("Note for the program directors").fill("Unresponsive since the spring.")
     axe(page, context="on the director's relationship page")
-    page.get_by_role("button", name="Reassign").click()
-    expect(page.get_by_text("Nadia Newmentor now mentors in this relationship")).to_be_visible()
-    reassigned = [p for p in pairs if p.members.filter(person__user=new_mentor).exists()]
-    assert len(reassigned) == 1
-    assert reassigned[0].pk in (pairs[0].pk, pairs[3].pk)
-    assert RelationshipMember.objects.filter(
-        relationship=reassigned[0], left_at__isnull=False, side="mentor"
-    ).exists()
+    page.get_by_role("button", name="Review the reassignment").click()
+    expect(page.get_by_role("heading", name="What happens when you confirm")).to_be_visible()
+    axe(page, context="on the reassignment confirmation")
+    page.get_by_role("button", name="Confirm the reassignment").click()
+    expect(page.get_by_text("Nadia Newmentor now mentors in a new relationship")).to_be_visible()
+    successor = Relationship.objects.get(members__person__user=new_mentor)
+    assert successor.previous_id in (pairs[0].pk, pairs[3].pk)
+    successor.previous.refresh_from_db()
+    assert successor.previous.outcome == RelationshipOutcome.REASSIGNED
 
 
 def _roster(rank: str) -> bytes:
@@ -122,3 +124,28 @@ def test_an_admin_imports_a_roster_and_downloads_the_reports(
     pdf = tmp_path / "report.pdf"
     info.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_an_export_says_its_progress_and_focuses_the_download_when_ready(
+    page, live_server, login, director, program, monkeypatch
+):
+    """No worker runs: the page polls a queued export; once it is built the download takes
+    focus and the page's live region says so, without a reload."""
+    from datetime import date
+
+    from programs.services.reports import report_export_run, report_export_start
+
+    monkeypatch.setattr("programs.services.reports.enqueue_on_commit", lambda *a, **k: None)
+    export = report_export_start(
+        program=program, start=date(2026, 1, 1), end=date(2026, 6, 30), format="csv", by=director
+    )
+    login(director)
+    page.goto(f"{live_server.url}/programs/{program.pk}/reports/exports/{export.pk}/")
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    expect(page.locator("[data-job-announcer]")).to_have_text("")
+    report_export_run(export_id=export.pk)
+    expect(page.get_by_role("link", name=re.compile(r"Download .*\.csv"))).to_be_visible()
+    expect(page.locator("#export-status")).to_be_focused()
+    expect(page.locator("[data-job-announcer]")).to_have_text(
+        "Your CSV report is ready to download."
+    )

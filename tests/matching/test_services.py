@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ from matching.services import (
 )
 from mentorship.notifications.models import Notification
 from programs.models import Membership, NeedArea, Relationship, RelationshipSource
+from programs.services.pairing import Overrides
 from tests.matching.conftest import offer
 from tests.relationship_fixtures import make_relationship, program_mentee, program_mentor
 
@@ -197,19 +199,19 @@ def test_manual_assignment_refuses_an_excluded_pair_with_the_reason(
 ):
     mentee.profile.reports_to = mentor.profile
     mentee.profile.save()
-    with pytest.raises(MatchingError, match="reporting line"):
+    with pytest.raises(ValidationError, match="reporting line"):
         manual_assign(program=program, mentee=mentee.profile, mentor=mentor.profile, by=director)
 
 
 def test_manual_assignment_can_deliberately_exceed_capacity(program, mentee, mentor, director):
     Membership.objects.filter(program=program, person=mentor.profile).update(mentor_capacity=0)
-    with pytest.raises(MatchingError, match="at capacity"):
+    with pytest.raises(ValidationError, match="is full: 0 of 0 places"):
         manual_assign(program=program, mentee=mentee.profile, mentor=mentor.profile, by=director)
     relationship = manual_assign(
         program=program,
         mentee=mentee.profile,
         mentor=mentor.profile,
-        override_capacity=True,
+        overrides=Overrides.of(["capacity"], "She agreed to one more this term."),
         by=director,
     )
     assert relationship.source == RelationshipSource.MANUAL

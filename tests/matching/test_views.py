@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from matching.models import MatchRun, MentorRequest, RunMode
 from matching.services import match_run_execute, match_run_start, request_send
@@ -147,6 +148,28 @@ def test_accepting_from_the_page_opens_the_relationship(client_for, mentor, ment
     assert response["Location"] == relationship.get_absolute_url()
 
 
+@pytest.mark.parametrize(
+    ("action", "text", "error"),
+    [
+        ("accept", "<b>Welcome</b> aboard", "remove the HTML tags"),
+        ("accept", "Long " * 500, "at most 2000 characters"),
+        ("decline", "<i>Sorry</i>, I am full", "remove the HTML tags"),
+        ("decline", "No " * 1000, "at most 2000 characters"),
+    ],
+)
+def test_a_refused_answer_keeps_the_text_and_says_why(
+    client_for, mentor, mentor_request, action, text, error
+):
+    url = reverse("matching:request_detail", args=[mentor_request.pk])
+    response = client_for(mentor).post(url, {"action": action, f"{action}-message": text})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html
+    assert "Please choose to accept or decline" not in html
+    assert escape(text) in html
+    assert MentorRequest.objects.get().status == "pending"
+
+
 def test_a_request_form_keeps_the_message_on_error(client_for, program, ready_mentee, ready_mentor):
     program.max_pending_requests = 1
     program.save()
@@ -206,11 +229,16 @@ def test_the_run_page_shows_suggestions_and_the_unmatched(client_for, director, 
     assert "Publish 1 pairing" in html
 
 
-def test_progress_polling_refreshes_the_page_when_done(client_for, director, program, proposal):
+def test_progress_polling_swaps_in_the_proposal_when_done(client_for, director, program, proposal):
     response = client_for(director).get(
         reverse("matching:run_progress", args=[program.pk, proposal.pk])
     )
-    assert response["HX-Refresh"] == "true"
+    assert "HX-Refresh" not in response  # no reload: focus and the live region survive
+    html = response.content.decode()
+    assert 'id="run-result" tabindex="-1" data-job-result' in html
+    assert "Publish 1 pairing" in html
+    assert 'id="run-status"' in html
+    assert 'hx-swap-oob="true"' in html
 
 
 def test_a_queued_run_shows_a_progress_bar(client_for, director, program, monkeypatch):
@@ -239,7 +267,7 @@ def test_the_fairness_view_suppresses_small_groups(client_for, director, program
     html = (
         client_for(director).get(reverse("matching:fairness", args=[program.pk])).content.decode()
     )
-    assert "fewer than 5 people — not shown" in html
+    assert "fewer than 5 people, or hidden so that a smaller group cannot be worked out" in html
 
 
 def test_hub_query_count_does_not_grow(client_for, director, program, ready_mentee, ready_mentor):

@@ -15,10 +15,24 @@ def compose() -> dict:
 
 def test_it_defines_the_production_stack_with_health_checks():
     services = compose()["services"]
-    assert set(services) == {"web", "worker", "mailer", "beat", "postgres", "redis"}
+    assert set(services) == {"migrate", "web", "worker", "mailer", "beat", "postgres", "redis"}
     for name, service in services.items():
+        if name == "migrate":
+            continue
         assert "healthcheck" in service, f"{name} has no health check"
         assert service.get("restart") == "unless-stopped"
+
+
+def test_migrations_run_once_as_a_job_before_the_app_starts():
+    services = compose()["services"]
+    job = services["migrate"]
+    assert "manage.py migrate" in job["command"]
+    assert job["restart"] == "no"
+    assert job["environment"]["DJANGO_SETTINGS_MODULE"] == "mentorship.settings.production"
+    for name in ("web", "worker", "beat"):
+        assert "migrate" not in services[name]["command"]
+        condition = services[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully", name
 
 
 def test_app_services_share_settings_and_wait_for_healthy_backends():
@@ -36,7 +50,6 @@ def test_app_services_share_settings_and_wait_for_healthy_backends():
 def test_commands_name_the_real_entry_points():
     services = compose()["services"]
     assert "gunicorn mentorship.wsgi" in services["web"]["command"]
-    assert "migrate" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A mentorship worker")
     assert services["beat"]["command"].startswith("celery -A mentorship beat")
 

@@ -369,6 +369,7 @@ OWN = "the signed-in person's own page"
 
 URL_RULES: dict[str, Rule] = {
     "healthz": Rule("anyone (liveness)"),
+    "readyz": Rule("anyone (readiness: database and broker reachable)"),
     "home": Rule(OWN),
     "invitation_accept": Rule("anyone holding the invitation token", one(token="not-a-token")),
     "profile_edit": Rule(OWN),
@@ -377,6 +378,11 @@ URL_RULES: dict[str, Rule] = {
         lambda w, v: [{"pk": w.ids["maya"]}, {"pk": w.ids["robert"]}],
     ),
     "notifications:preferences": Rule(OWN),
+    "notifications:centre": Rule(OWN),
+    "notifications:mark_all_read": Rule(OWN),
+    # Someone else's notification is a 404 (the planted ids are other people's or none).
+    "notifications:open": Rule("the notification's recipient only", one(pk=999_999)),
+    "notifications:mark_read": Rule("the notification's recipient only", one(pk=999_999)),
     "notifications:unsubscribe": Rule("anyone holding the signed token", one(token="x")),
     # Self-evaluation
     "assessments:hub": Rule(OWN),
@@ -560,6 +566,7 @@ URL_RULES: dict[str, Rule] = {
         "everyone else an empty answer"
     ),
     "notifications:delivery": Rule("institution admins only (others: 403)", NONE, ADMIN),
+    "matching:run_rerun": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),
     "matching:suggestion_action": Rule(
         DIRECTOR + " (POST)",
         program_pks(run_pk=lambda w: 999999, suggestion_pk=lambda w: 1, action=lambda w: "keep"),
@@ -744,7 +751,7 @@ def test_counts_and_badges_leave_out_what_the_viewer_may_not_know(world, clients
         rows = {r.pk: r for r in table.context["page"]}
         r2 = rows[world.rel["R2"].pk]
         mine = viewer == "dora"
-        assert (r2.concern_count, r2.at_risk, r2.latest_review_at is None) == (
+        assert (r2.concern_count, r2.at_risk, r2.lowest_score is None) == (
             (0, False, True) if mine else (1, True, False)
         ), viewer
         reviews = client.get(reverse("program_reviews", args=[a]))
@@ -797,6 +804,7 @@ def _planted_notifications(world: World) -> list[Notification]:
             (Kind.AGENDA_PREPARE, f"agenda:s{meeting.sequence}"),
             (Kind.MEETING_LOG, "log"),
             (Kind.MEETING_LOG, "confirm"),
+            (Kind.MEETING_INVITATION, f"s{meeting.sequence}"),
         ):
             rows.append(
                 Notification(recipient=maya, kind=kind, subject=subject, cycle=cycle, due_at=now)
@@ -830,6 +838,7 @@ def _planted_notifications(world: World) -> list[Notification]:
         planted = [
             (Kind.RELATIONSHIP_STARTED, f"relationship:{r.pk}", "started"),
             (Kind.RELATIONSHIP_ENDED, f"relationship:{r.pk}", "ended"),
+            (Kind.MENTOR_REASSIGNED, f"relationship:{r.pk}", "reassigned"),
             (Kind.PILOT_ENDING, f"relationship:{r.pk}", f"pilot:{timezone.localdate()}"),
             (Kind.CHECKIN_OVERDUE, f"relationship:{r.pk}", f"overdue:{anchor(r)}:1"),
         ]

@@ -22,7 +22,8 @@ from programs.models import (
     RelationshipStage,
     ReviewRequest,
 )
-from programs.selectors.dashboard import TableFilters, relationships_table, with_quiet
+from programs.selectors.dashboard import TableFilters, relationships_table
+from programs.selectors.figures import with_quiet
 from programs.services.relationships import (
     director_note_add,
     relationship_extend_pilot,
@@ -117,7 +118,7 @@ def test_quiet_follows_the_agreed_cadence(program, director, pair):
     Relationship.objects.filter(pk=pair.pk).update(
         started_on=timezone.localdate() - timedelta(days=100)
     )
-    past_meeting(pair, days_ago=40)  # program default: monthly
+    past_meeting(pair, days_ago=80)  # program default: monthly, 14 days' grace: 2 × 30 + 14 = 74
     assert with_quiet(Relationship.objects.filter(pk=pair.pk)).get().is_quiet
     program.meeting_cadence_days = 61
     program.save()
@@ -149,7 +150,7 @@ def test_the_table_filters_to_at_risk_and_shows_the_latest_review(program, direc
         [pairs[0].pk, pairs[3].pk]
     )
     body = response.content.decode()
-    assert "2.5 / 5" in body
+    assert "Mentee 2.5" in body
     assert "COMMENT-SECRET" not in body
 
 
@@ -283,7 +284,7 @@ def test_the_recognition_csv_after_reauthentication(cast, program, client_for):
 
 def test_a_director_reassigns_a_mentor(pair, program, director, mentee, mentor):
     new = program_mentor(program)
-    relationship_reassign(
+    successor = relationship_reassign(
         relationship=pair,
         outgoing=mentor.profile,
         incoming=new.profile,
@@ -291,13 +292,17 @@ def test_a_director_reassigns_a_mentor(pair, program, director, mentee, mentor):
         reason_for_directors="Not a fit",
     )
     pair.refresh_from_db()
+    # The old pair ends without fault; a new relationship starts with its own pilot.
+    assert pair.stage == RelationshipStage.ENDED
+    assert successor.pk != pair.pk
+    assert successor.previous_id == pair.pk
     active = set(
-        RelationshipMember.objects.filter(relationship=pair, left_at__isnull=True).values_list(
+        RelationshipMember.objects.filter(relationship=successor, left_at__isnull=True).values_list(
             "person__user", flat=True
         )
     )
     assert active == {mentee.pk, new.pk}
-    assert pair.stage == RelationshipStage.PILOT
+    assert successor.stage == RelationshipStage.PILOT
     event = AuditEvent.objects.get(verb="relationship.reassign")
     assert "Not a fit" not in str(event.detail)
 
@@ -327,10 +332,12 @@ def test_the_reassign_page_posts(pair, program, director, mentor, client_for):
     new = program_mentor(program)
     response = client_for(director).post(
         reverse("relationship_reassign", args=[pair.pk]),
-        {"outgoing": mentor.profile.pk, "incoming": new.profile.pk},
+        {"outgoing": mentor.profile.pk, "incoming": new.profile.pk, "confirm": "1"},
     )
     assert response.status_code == 302
-    assert RelationshipMember.objects.filter(relationship=pair, person=new.profile).exists()
+    assert RelationshipMember.objects.filter(
+        relationship__previous=pair, person=new.profile
+    ).exists()
 
 
 def test_members_cannot_use_director_actions(pair, mentee, mentor, program, client_for):
@@ -399,7 +406,7 @@ def test_brokered_conversation_notes_are_for_directors_only(pair, cast, client_f
     assert "BROKERED" not in str(list(AuditEvent.objects.values_list("detail", flat=True)))
 
 
-def test_the_note_form_posts_and_shows_errors(pair, director, client_for):
+def test_the_note_form_posts_and_shows_errors(midday, pair, director, client_for):
     client = client_for(director)
     bad = client.post(
         reverse("director_note_add", args=[pair.pk]), {"text": "", "held_on": "2020-01-01"}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
@@ -117,10 +121,14 @@ def test_directors_acknowledge_note_resolve_and_reopen(pair, mentee, director):
     assert concern.status == ConcernStatus.ACKNOWLEDGED
 
 
-def test_every_view_is_recorded_in_the_append_only_log(pair, mentee, director):
+def test_every_visit_is_recorded_in_the_append_only_log(pair, mentee, director):
     concern = concern_raise(relationship=pair, category="credit", text=TEXT, by=mentee)
-    concern_record_view(concern=concern, by=director)
-    concern_record_view(concern=concern, by=director)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        concern_record_view(concern=concern, by=director)
+        concern_record_view(concern=concern, by=director)  # a reload: the same visit
+    with time_machine.travel(start + timedelta(hours=3), tick=False):
+        concern_record_view(concern=concern, by=director)
     views = list(concern_views(concern=concern))
     assert [v.actor for v in views] == [director, director]
     assert AuditEvent.objects.filter(verb="concern.raise").get().detail == {}

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
@@ -23,6 +24,7 @@ from programs.models import (
     RelationshipStage,
     Role,
 )
+from programs.services.pairing import Overrides
 from programs.services.relationships import (
     outside_mentor_invite,
     relationship_conclude,
@@ -110,13 +112,23 @@ def test_it_refuses_a_mentor_in_the_mentees_reporting_line(mentee, mentor, direc
 def test_it_refuses_a_second_open_relationship_for_the_same_pair(
     pair, mentee, mentor, director, program
 ):
-    with pytest.raises(ValidationError, match="already have an open relationship"):
+    with pytest.raises(ValidationError, match="Robert Mentor already mentors Maya Mentee"):
         make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
 
 
-def test_a_pair_may_start_again_after_ending(pair, mentee, mentor, director, program):
+def test_a_pair_may_start_again_after_ending_only_deliberately(
+    pair, mentee, mentor, director, program
+):
     relationship_end(relationship=pair, by=mentee)
-    again = make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
+    with pytest.raises(ValidationError, match="An earlier relationship between"):
+        make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
+    again = make_relationship(
+        program=program,
+        mentees=[mentee],
+        mentors=[mentor],
+        by=director,
+        overrides=Overrides.of(["ended_before"], "Both asked to try again after her leave."),
+    )
     assert again.pk != pair.pk
 
 
@@ -421,3 +433,124 @@ def test_notices_whose_task_never_ran_are_sent_by_the_ledger_sweep(
 def test_without_notify_nobody_is_owed_a_welcome(mentee, mentor, director, program):
     make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
     assert not Notification.objects.exists()
+
+
+# --- Reassign and end as whole lifecycles (issue 11) --------------------------------------------
+
+
+def test_ending_cancels_upcoming_meetings_and_the_feeds_say_so(pair, mentee, mentor, client):
+    from programs.models import MeetingStatus
+    from programs.services.meetings import calendar_feed_create
+    from tests.relationship_fixtures import past_meeting, upcoming_meeting
+
+    held = past_meeting(pair)
+    coming = upcoming_meeting(pair, days_ahead=5, status=MeetingStatus.SCHEDULED)
+    feeds = [calendar_feed_create(person=u.profile, by=u) for u in (mentee, mentor)]
+    relationship_end(relationship=pair, by=mentee)
+    coming.refresh_from_db()
+    held.refresh_from_db()
+    assert coming.status == MeetingStatus.CANCELLED
+    assert coming.sequence == 1  # calendars replace the event they have
+    assert held.status == MeetingStatus.HELD
+    for feed in feeds:
+        body = client.get(f"/calendar/{feed.token}.ics").content.decode()
+        assert body.count("STATUS:CANCELLED") == 1  # the upcoming one
+        assert body.count("STATUS:CONFIRMED") == 1  # the one that took place
+
+
+def test_reassigning_ends_the_pair_and_starts_a_new_relationship(
+    pair, mentee, mentor, director, program
+):
+    from programs.models import MeetingStatus, RelationshipRisk, RiskReason
+    from programs.services.relationships import relationship_reassign
+    from tests.relationship_fixtures import upcoming_meeting
+
+    incoming = program_mentor(program)
+    RelationshipRisk.objects.create(relationship=pair, reason=RiskReason.LOW_SCORE)
+    Relationship.objects.filter(pk=pair.pk).update(quiet_since=timezone.localdate())
+    coming = upcoming_meeting(pair, status=MeetingStatus.SCHEDULED)
+    successor = relationship_reassign(
+        relationship=pair,
+        outgoing=mentor.profile,
+        incoming=incoming.profile,
+        reason_for_directors="They did not get on.",
+        by=director,
+    )
+    pair.refresh_from_db()
+    assert pair.stage == RelationshipStage.ENDED
+    assert pair.outcome == RelationshipOutcome.REASSIGNED
+    assert pair.ended_reason == "They did not get on."
+    # The old pair's flag, quiet state and agreement stay with it.
+    assert RelationshipRisk.objects.filter(relationship=pair).exists()
+    assert pair.quiet_since is not None
+    assert Agreement.objects.filter(relationship=pair).exists()
+    coming.refresh_from_db()
+    assert coming.status == MeetingStatus.CANCELLED
+    # The new relationship is new in every way.
+    assert successor.previous == pair
+    assert successor.stage == RelationshipStage.PILOT
+    assert successor.quiet_since is None
+    assert not RelationshipRisk.objects.filter(relationship=successor).exists()
+    assert Agreement.objects.get(relationship=successor).versions.count() == 1
+    assert successor.pilot_ends_on == timezone.localdate() + timedelta(
+        days=program.pilot_length_days
+    )
+    assert {m.person.user for m in successor.members.all()} == {mentee, incoming}
+
+
+def test_reassigning_tells_all_three_and_the_outgoing_mentor_no_reason(
+    pair, mentee, mentor, director, program, django_capture_on_commit_callbacks
+):
+    from programs.services.relationships import relationship_reassign
+
+    incoming = program_mentor(program)
+    with django_capture_on_commit_callbacks(execute=True):
+        relationship_reassign(
+            relationship=pair,
+            outgoing=mentor.profile,
+            incoming=incoming.profile,
+            reason_for_directors="Robert was dismissive.",
+            by=director,
+        )
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert set(by_recipient) == {mentee.email, mentor.email, incoming.email}
+    outgoing = by_recipient[mentor.email]
+    assert "another mentor" in outgoing.subject
+    assert "dismissive" not in outgoing.body
+    assert "dismissive" not in outgoing.alternatives[0][0]
+    for m in mail.outbox:
+        assert "dismissive" not in m.body
+
+
+def test_reassigning_goes_through_the_gate(pair, mentor, director, program):
+    from programs.services.relationships import relationship_reassign
+
+    incoming = program_mentor(program, capacity=0)
+    until = timezone.localdate() + timedelta(days=20)
+    from programs.models import MentorOffer
+
+    MentorOffer.objects.create(person=incoming.profile, accepting=False, paused_until=until)
+    with pytest.raises(ValidationError) as refused:
+        relationship_reassign(
+            relationship=pair, outgoing=mentor.profile, incoming=incoming.profile, by=director
+        )
+    assert {r.code for r in refused.value.reasons} == {"paused", "capacity"}
+    assert "incoming" in refused.value.message_dict
+    pair.refresh_from_db()
+    assert pair.is_open  # nothing changed
+    with pytest.raises(ValidationError):
+        relationship_reassign(
+            relationship=pair,
+            outgoing=mentor.profile,
+            incoming=incoming.profile,
+            overrides=Overrides.of(["capacity"], "Agreed with her."),
+            by=director,
+        )
+    successor = relationship_reassign(
+        relationship=pair,
+        outgoing=mentor.profile,
+        incoming=incoming.profile,
+        overrides=Overrides.of(["capacity", "paused"], "Agreed with her before her leave."),
+        by=director,
+    )
+    assert AuditEvent.objects.filter(verb="pairing.override", object_id=str(successor.pk)).exists()

@@ -109,6 +109,20 @@ def test_everyone_is_reminded_a_day_before_in_their_own_zone(pair_since, mentee,
     assert all(f"/meetings/{m.pk}/" in body for body in bodies.values())
 
 
+def test_each_sweep_logs_what_it_found_and_did(pair_since, caplog):
+    r = pair_since(date(2026, 2, 20))
+    m = meeting(r, datetime(2026, 3, 10, 14, 0, tzinfo=UTC))
+    AgendaItem.objects.create(meeting=m, topic="Aims page")
+    with caplog.at_level("INFO"):
+        sweep(datetime(2026, 3, 9, 13, 30, tzinfo=UTC))
+        send(datetime(2026, 3, 9, 14, 0, tzinfo=UTC))
+    lines = [record.getMessage() for record in caplog.records]
+    planned_line = next(line for line in lines if line.startswith("Due-work sweep: planned"))
+    assert f"{Kind.MEETING_UPCOMING} 2" in planned_line
+    assert "0 left for the next sweep" in planned_line
+    assert "Pending sweep: 2 due, 2 queued" in lines
+
+
 def test_a_program_can_remind_earlier(pair_since, program):
     program.upcoming_reminder_hours = 48
     program.save()

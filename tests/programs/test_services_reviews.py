@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
@@ -51,7 +52,7 @@ def at(moment: datetime):
 
 
 def request_for(relationship, user, *, cycle: int = 0, opens_on: date | None = None):
-    opens_on = opens_on or date.today() - timedelta(days=1)
+    opens_on = opens_on or timezone.localdate() - timedelta(days=1)
     return ReviewRequest.objects.create(
         relationship=relationship,
         respondent=user.profile,
@@ -209,7 +210,7 @@ def test_an_altered_or_rotated_link_is_refused(pair, mentee):
 
 
 def test_an_expired_link_is_refused(pair, mentee):
-    request = request_for(pair, mentee, opens_on=date.today() - timedelta(days=40))
+    request = request_for(pair, mentee, opens_on=timezone.localdate() - timedelta(days=40))
     with pytest.raises(ReviewLinkProblem) as problem:
         review_request_for_link(token=review_token(request), user=mentee)
     assert problem.value.reason == ReviewLinkProblem.EXPIRED

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from programs.models import AuditEvent, Concern, ConcernStatus
 from programs.services.concerns import concern_note_add, concern_raise
-from tests.relationship_fixtures import make_relationship, program_mentee
+from tests.relationship_fixtures import MANY_PAIRS, make_relationship, program_mentee
 
 pytestmark = pytest.mark.django_db
 
@@ -61,11 +64,22 @@ def test_resolving_needs_words(pair, mentee, director, client_for):
     assert concern.status == ConcernStatus.OPEN
 
 
-def test_opening_a_concern_writes_an_audit_row_each_time(pair, mentee, director, client_for):
+def test_opening_a_concern_writes_an_audit_row_per_visit_not_per_reload(
+    pair, mentee, director, admin, client_for
+):
     concern = concern_raise(relationship=pair, category="credit", text="t", by=mentee)
-    for _ in range(3):
-        client_for(director).get(reverse("concern_detail", args=[concern.pk]))
-    assert AuditEvent.objects.filter(verb="concern.view", actor=director).count() == 3
+    url = reverse("concern_detail", args=[concern.pk])
+    start = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            client_for(director).get(url)
+        client_for(admin).get(url)
+    with time_machine.travel(start + timedelta(minutes=59), tick=False):
+        client_for(director).get(url)
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        client_for(director).get(url)
+    assert AuditEvent.objects.filter(verb="concern.view", actor=director).count() == 2
+    assert AuditEvent.objects.filter(verb="concern.view", actor=admin).count() == 1
 
 
 def test_the_list_shows_no_text_and_does_not_count_as_opening(pair, mentee, director, client_for):
@@ -89,7 +103,13 @@ def test_the_list_runs_the_same_queries_for_1_or_50(
     def add(n):
         for _ in range(n):
             mentee = program_mentee(program)
-            r = make_relationship(program=program, mentees=[mentee], mentors=[mentor], by=director)
+            r = make_relationship(
+                program=program,
+                mentees=[mentee],
+                mentors=[mentor],
+                by=director,
+                overrides=MANY_PAIRS,
+            )
             concern = concern_raise(relationship=r, category="other", text="t", by=mentee)
             concern_note_add(concern=concern, text="n", by=director)
 

@@ -15,6 +15,7 @@ from programs.models import ActionItem, AgendaItem, Agreement, MentorOffer, Rela
 from programs.services.agreements import agreement_confirm
 from programs.services.meetings import recap_write
 from tests.relationship_fixtures import (
+    MANY_PAIRS,
     make_relationship,
     past_meeting,
     program_mentee,
@@ -42,7 +43,7 @@ def _mentors_for(mentee, program, director, count):
     for _ in range(count):
         mentor = program_mentor(program)
         relationship = make_relationship(
-            program=program, mentees=[mentee], mentors=[mentor], by=director
+            program=program, mentees=[mentee], mentors=[mentor], by=director, overrides=MANY_PAIRS
         )
         _with_activity(relationship, mentee.profile)
 
@@ -51,7 +52,7 @@ def _mentees_for(mentor, program, director, count):
     for _ in range(count):
         mentee = program_mentee(program)
         relationship = make_relationship(
-            program=program, mentees=[mentee], mentors=[mentor], by=director
+            program=program, mentees=[mentee], mentors=[mentor], by=director, overrides=MANY_PAIRS
         )
         _with_activity(relationship, mentee.profile)
 

@@ -118,4 +118,5 @@ def test_home_pages_by_role(client_for, cast):
 
 def test_a_directors_home_shows_what_needs_attention(client_for, director, program, mentee):
     html = client_for(director).get("/").content.decode()
-    assert "1</span> mentee without a mentor" in html
+    assert 'data-figure="unmatched">1</span> mentee <abbr' in html
+    assert ">without a mentor</abbr>" in html

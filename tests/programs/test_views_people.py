@@ -121,3 +121,21 @@ def test_profile_page_query_count_does_not_grow_with_topics(client_for, mentee):
     with_one = count_queries(lambda: client.get(URL))
     mentee.profile.expertise.set(topics_get_or_create([f"topic {i}" for i in range(20)]))
     assert count_queries(lambda: client.get(URL)) == with_one
+
+
+def test_name_fields_say_what_to_fill_in(client_for, mentee, director, program):
+    """One's own name can be filled in by the browser (WCAG 1.3.5); someone else's never is."""
+    import re
+
+    def autocomplete(html: str, name: str) -> str:
+        (tag,) = re.findall(rf'<input[^>]*name="{name}"[^>]*>', html)
+        return re.search(r'autocomplete="([^"]+)"', tag).group(1)
+
+    own = client_for(mentee).get(URL).content.decode()
+    assert autocomplete(own, "given_name") == "given-name"
+    assert autocomplete(own, "family_name") == "family-name"
+    other = (
+        client_for(director).get(reverse("programs:members", args=[program.pk])).content.decode()
+    )
+    assert autocomplete(other, "given_name") == "off"
+    assert autocomplete(other, "family_name") == "off"

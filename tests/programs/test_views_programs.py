@@ -186,3 +186,14 @@ def test_program_list_query_count_does_not_grow(client_for, admin):
     for i in range(20):
         MembershipFactory(program__name=f"P{i}")
     assert count_queries(lambda: client.get(url)) == few
+
+
+@pytest.mark.parametrize("who", ["director", "admin"])
+def test_the_member_list_keeps_the_main_navigation(client_for, program, director, admin, who):
+    """The page's own role filter must not take the place of the navigation's roles."""
+    user = {"director": director, "admin": admin}[who]
+    html = client_for(user).get(reverse("programs:members", args=[program.pk])).content.decode()
+    nav = html.split('<nav class="site-nav" aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    assert f'href="{reverse("programs:list")}"' in nav
+    if who == "admin":
+        assert f'href="{reverse("institution:home")}"' in nav

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from mentorship.notifications.models import Bounce
 from programs.models import (
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def request_for(relationship, user, *, opens_on: date | None = None) -> ReviewRequest:
-    opens_on = opens_on or date.today() - timedelta(days=1)
+    opens_on = opens_on or timezone.localdate() - timedelta(days=1)
     return ReviewRequest.objects.create(
         relationship=relationship,
         respondent=user.profile,
@@ -111,7 +112,7 @@ def test_the_wrong_person_sees_a_clear_page_and_learns_nothing(client_for, pair,
 
 
 def test_an_expired_link_says_so(client_for, pair, mentee):
-    request = request_for(pair, mentee, opens_on=date.today() - timedelta(days=60))
+    request = request_for(pair, mentee, opens_on=timezone.localdate() - timedelta(days=60))
     response = client_for(mentee).get(link(request))
     assert response.status_code == 410
     assert "This review has closed" in response.content.decode()
@@ -335,7 +336,7 @@ def test_bounces_of_other_programs_are_hidden(
     assert client_for(mentee).get(reverse("programs:bounces", args=[program.pk])).status_code == 403
 
 
-def test_the_home_page_points_to_a_waiting_review(client_for, mentee, program):
+def test_the_home_page_points_to_a_waiting_review(midday, client_for, mentee, program):
     from datetime import timedelta
 
     from django.utils import timezone

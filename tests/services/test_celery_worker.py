@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from mentorship.log import request_id_var
+from mentorship.notifications.tasks import sweep_pending
+from mentorship.queue import enqueue
 from programs.models import Invitation, Role
 from programs.services.invitations import faculty_invite
 from tests.services.conftest import wait_for
@@ -34,3 +37,21 @@ def test_a_real_worker_sends_an_invitation_queued_through_redis(worker, program,
     )
     invitation = Invitation.objects.get(email="worker.test@northbridge.test")
     assert invitation.send_count == 1
+
+
+def test_a_task_queued_by_a_request_logs_with_its_request_id(worker):
+    worker.start("--pool", "solo", env={"LOG_LEVEL": "INFO"})
+    token = request_id_var.set("req-from-the-web")
+    try:
+        assert enqueue(sweep_pending)
+    finally:
+        request_id_var.reset(token)
+
+    def logged() -> str:
+        text = worker.log.read_text(errors="replace") if worker.log else ""
+        return next((line for line in text.splitlines() if "Pending sweep:" in line), "")
+
+    wait_for(lambda: bool(logged()), what="the sweep's log line")
+    line = logged()
+    assert "request=req-from-the-web" in line
+    assert "task=-" not in line

@@ -279,12 +279,6 @@ def test_mosaic_seats_need_a_mentor_who_offers_the_area():
 # --- Exclusions ---------------------------------------------------------------------------------
 
 
-def _exclusion_case(**mentor_kwargs):
-    mentee = MenteeInput(id=1, institution="Home", authority_ids=[50])
-    mentor = MentorInput(id=mentor_kwargs.pop("id", 2), institution="Home", **mentor_kwargs)
-    return _one(mentee, [mentor], excluded_pairs=(mentor_kwargs and []) or [])
-
-
 @pytest.mark.parametrize(
     ("mentor", "declared", "reason"),
     [

@@ -23,7 +23,6 @@ from programs.exports.reports import (
     ReviewRow,
     build_report,
     neutralise,
-    suppressed_groups,
 )
 from programs.models import (
     AuditEvent,
@@ -51,12 +50,6 @@ def test_formulas_are_neutralised(value):
 @pytest.mark.parametrize("value", ["Ana", "", 5, -3, 2.5, D(2026, 1, 1), None, "a=b"])
 def test_other_values_pass_unchanged(value):
     assert neutralise(value) == value
-
-
-def test_small_groups_are_suppressed_with_a_complement():
-    assert suppressed_groups({"A": 20, "B": 3, "C": 9}) == {"B", "C"}
-    assert suppressed_groups({"A": 20, "B": 3, "C": 2}) == {"B", "C"}
-    assert suppressed_groups({"A": 20, "B": 8}) == set()
 
 
 def _people(n: int, **fields) -> list[Person]:

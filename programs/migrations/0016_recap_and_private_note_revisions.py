@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0012_form_submissions"),
+        ("programs", "0015_form_submissions"),
     ]
 
     operations = [

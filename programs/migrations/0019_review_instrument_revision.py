@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0015_program_settings_revision"),
+        ("programs", "0018_program_settings_revision"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0014_action_item_revisions"),
+        ("programs", "0017_action_item_revisions"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0003_index_notifications_by_subject"),
+        ("notifications", "0006_kind_choices_after_merge"),
         ("programs", "0009_default_review_instrument"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

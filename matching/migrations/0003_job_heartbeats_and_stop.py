@@ -5,12 +5,12 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0010_roster_import_scope"),
+        ("matching", "0002_run_superseded"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="reportexport",
+            model_name="matchrun",
             name="heartbeat_at",
             field=models.DateTimeField(
                 blank=True,
@@ -19,23 +19,25 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddField(
-            model_name="reportexport",
+            model_name="matchrun",
             name="starts",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name="reportexport",
+            model_name="matchrun",
             name="status",
             field=models.CharField(
                 choices=[
-                    ("queued", "Waiting to start"),
-                    ("running", "Being prepared"),
-                    ("ready", "Ready"),
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("ready", "Ready for review"),
                     ("failed", "Failed"),
+                    ("published", "Published"),
+                    ("discarded", "Discarded"),
                     ("stopped", "Stopped"),
                 ],
                 default="queued",
-                max_length=8,
+                max_length=10,
             ),
         ),
     ]

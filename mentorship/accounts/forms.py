@@ -1,0 +1,25 @@
+"""allauth form overrides."""
+
+from __future__ import annotations
+
+from allauth.account.forms import SignupForm
+from django import forms
+
+from mentorship.accounts.adapter import signup_domains
+
+
+class InstitutionalSignupForm(SignupForm):
+    """Self sign-up is limited to institutional email domains. Only sign-up: invited outside
+    mentors on other domains must still be able to reset their password or add an address."""
+
+    def clean_email(self) -> str:
+        email = super().clean_email()
+        domain = email.rsplit("@", 1)[-1]
+        allowed = signup_domains()
+        if domain not in allowed:
+            listed = ", ".join(sorted(allowed)) or "your institution's domain"
+            raise forms.ValidationError(
+                f"Sign-up is open to institutional addresses ({listed}). "
+                "If you were invited, use the link in your invitation email instead."
+            )
+        return email

@@ -1,0 +1,414 @@
+"""One selector per figure directors see: quiet, at risk, mentor load, unmatched, match rate,
+waiting time and each party's latest review score.
+
+The home page, the dashboard, the relationships table, the fairness view, the quiet and
+at-risk emails and the exported report all call these, so a figure reads the same everywhere and
+follows the program's settings (cadence, grace) everywhere. The definitions themselves (and the
+text shown next to each figure) are in `programs/domain/figures.py`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from programs.domain.figures import (
+    QUIET_AFTER_CYCLES,
+    GroupRate,
+    Mentee,
+    match_rates_by_group,
+    rate,
+)
+from programs.models import (
+    GUIDING_SIDES,
+    MENTEE_ROLES,
+    OPEN_STAGES,
+    RECEIVING_SIDES,
+    AgreementVersion,
+    Gender,
+    Meeting,
+    MeetingCadence,
+    Membership,
+    MembershipStatus,
+    Program,
+    Relationship,
+    RelationshipMember,
+    RelationshipRisk,
+    ReviewRequest,
+    ReviewResponse,
+)
+from programs.models.meetings import MET_STATUSES
+
+GENDER_LABELS = dict(Gender.choices)
+
+
+class DaysBefore(Func):
+    """`day` minus an integer expression of days, as a date (PostgreSQL and SQLite)."""
+
+    output_field = DateField()
+    postgresql_template = "(%(expressions)s)"
+    sqlite_function = "date"
+
+    def __init__(self, day: dt.date, days: Any) -> None:
+        super().__init__(Value(day, output_field=DateField()), days)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template=self.postgresql_template,
+            arg_joiner="::date - ",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"{self.sqlite_function}(%(expressions)s || ' days')",
+            arg_joiner=", '-' || ",
+            **extra,
+        )
+
+
+class MidnightDaysBefore(DaysBefore):
+    """00:00 UTC at the start of `day` minus `days`, as a timestamp: lets "met on a later day"
+    be a range condition on `starts_at`, which the meetings index answers."""
+
+    output_field = DateTimeField()
+    postgresql_template = "((%(expressions)s)::timestamp AT TIME ZONE 'UTC')"
+    sqlite_function = "datetime"
+
+
+# --- Quiet ---------------------------------------------------------------------------------------
+
+
+def with_quiet(
+    relationships: QuerySet[Relationship], *, now: dt.datetime | None = None
+) -> QuerySet[Relationship]:
+    """Annotate `last_met_at`, `cadence_days` (the latest confirmed agreement's, else the
+    program's) and `is_quiet`: open, and the later of the last meeting or check-in and the
+    start is at least two cycles plus the program's grace ago — `domain.figures.is_quiet` in
+    SQL, so that lists can filter, count and sort on it. Days are UTC days, as in the
+    reminders sweep that nudges the pair and alerts directors with the same rule."""
+    now = now or timezone.now()
+    last_met = Subquery(
+        Meeting.objects.filter(
+            relationship=OuterRef("pk"), status__in=MET_STATUSES, starts_at__lte=now
+        )
+        .order_by("-starts_at")
+        .values("starts_at")[:1]
+    )
+    agreed_cadence = Subquery(
+        AgreementVersion.objects.filter(
+            agreement__relationship=OuterRef("pk"), confirmed_at__isnull=False
+        )
+        .order_by("-number")
+        .values("cadence_days")[:1],
+        output_field=IntegerField(),
+    )
+    relationships = relationships.annotate(
+        last_met_at=last_met,
+        cadence_days=Coalesce(
+            agreed_cadence, F("program__meeting_cadence_days"), output_field=IntegerField()
+        ),
+    )
+    # One branch per cadence (there are five), so each branch's cutoff is plain arithmetic on
+    # the program's grace, and "not met since" is a NOT EXISTS the database stops early on.
+    today = now.astimezone(dt.UTC).date()
+    cutoffs: dict[str, DaysBefore] = {}
+    silent = Q()
+    for days in MeetingCadence.values:
+        quiet_after = Value(QUIET_AFTER_CYCLES * days) + F("program__checkin_grace_days")
+        # Quiet if the start is on or before the cutoff day, and no meeting from the next day on.
+        cutoffs[f"quiet_cutoff_{days}"] = DaysBefore(today, quiet_after)
+        cutoffs[f"quiet_met_from_{days}"] = MidnightDaysBefore(today, quiet_after - 1)
+        met_since = Exists(
+            Meeting.objects.filter(
+                relationship=OuterRef("pk"),
+                status__in=MET_STATUSES,
+                starts_at__lte=now,
+                starts_at__gte=OuterRef(f"quiet_met_from_{days}"),
+            )
+        )
+        silent |= Q(cadence_days=days, started_on__lte=F(f"quiet_cutoff_{days}")) & ~Q(met_since)
+    # Aliases, not annotations: inlined where used, never selected.
+    return relationships.alias(**cutoffs).annotate(
+        is_quiet=Case(
+            When(Q(stage__in=OPEN_STAGES) & silent, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def quiet_relationships(*, program: Program | int) -> QuerySet[Relationship]:
+    return with_quiet(Relationship.objects.filter(program=program)).filter(is_quiet=True)  # type: ignore[misc]
+
+
+# --- At risk -------------------------------------------------------------------------------------
+
+
+def open_risks(risks: QuerySet[RelationshipRisk] | None = None) -> QuerySet[RelationshipRisk]:
+    """Uncleared flags of the outer relationship, among `risks` when given: what the viewer may
+    know of (`access.risks_for_director`), never a flag on their own relationship."""
+    risks = RelationshipRisk.objects.all() if risks is None else risks
+    return risks.filter(relationship=OuterRef("pk"), cleared_at__isnull=True)
+
+
+def at_risk_condition(risks: QuerySet[RelationshipRisk] | None = None) -> Q:
+    """Current, with a risk flag from a review that no director has cleared."""
+    return Q(stage__in=OPEN_STAGES) & Q(Exists(open_risks(risks)))
+
+
+def with_at_risk(
+    relationships: QuerySet[Relationship], *, risks: QuerySet[RelationshipRisk] | None = None
+) -> QuerySet[Relationship]:
+    return relationships.annotate(
+        at_risk=Case(
+            When(at_risk_condition(risks), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        risk_reason=Subquery(open_risks(risks).order_by("-flagged_at").values("reason")[:1]),
+    )
+
+
+# --- Each party's latest review score ------------------------------------------------------------
+
+
+def _latest_answer(
+    sides: tuple[str, ...], review_requests: QuerySet[ReviewRequest] | None = None
+) -> QuerySet[ReviewResponse]:
+    """The most recent answered review of the relationship by someone on these sides (one
+    filter call, so the membership joined is the respondent's in this relationship), among
+    `review_requests` when given (the viewer's `access.review_requests_for_director`)."""
+    responses = ReviewResponse.objects.all()
+    if review_requests is not None:
+        responses = responses.filter(request__in=review_requests)
+    return responses.filter(
+        request__relationship=OuterRef("pk"),
+        request__respondent__relationship_memberships__relationship=OuterRef("pk"),
+        request__respondent__relationship_memberships__side__in=sides,
+    ).order_by("-submitted_at", "-pk")
+
+
+def _five_point_score() -> Any:
+    """The score placed on 1–5 (`domain.review_scores.on_five_point_scale`), in SQL."""
+    low, high = F("request__instrument__scale_min"), F("request__instrument__scale_max")
+    score = Cast("score", FloatField())
+    return ExpressionWrapper(
+        Value(1.0) + (score - low) * Value(4.0) / (high - low), output_field=FloatField()
+    )
+
+
+class LowerOf(Func):
+    """The lower of two values, ignoring a missing one (PostgreSQL's LEAST does; SQLite's MIN
+    would return NULL)."""
+
+    function = "LEAST"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        a, b = self.source_expressions
+        both = Func(a, b, function="MIN", output_field=FloatField())
+        return compiler.compile(Coalesce(both, a, b, output_field=FloatField()))
+
+
+def with_review_scores(
+    relationships: QuerySet[Relationship],
+    *,
+    review_requests: QuerySet[ReviewRequest] | None = None,
+) -> QuerySet[Relationship]:
+    """`mentee_score` and `mentor_score`: each side's latest answer placed on 1–5 (peers count
+    as mentees), and `lowest_score`, the lower of the two (for sorting: the pair's weaker
+    signal). Answers and comments never leave the reviews pages."""
+    annotations: dict[str, Any] = {}
+    for name, sides in (("mentee", RECEIVING_SIDES), ("mentor", GUIDING_SIDES)):
+        annotations[f"{name}_score"] = Subquery(
+            _latest_answer(sides, review_requests)
+            .annotate(five=_five_point_score())
+            .values("five")[:1],
+            output_field=FloatField(),
+        )
+    return relationships.annotate(**annotations).annotate(
+        lowest_score=LowerOf(F("mentee_score"), F("mentor_score"))
+    )
+
+
+# --- Mentor load ---------------------------------------------------------------------------------
+
+
+def guiding_load() -> Coalesce:
+    """For Membership rows: the open relationships the person guides (mentor or facilitator,
+    not having left) in that membership's program. The true load: never capped at capacity."""
+    return Coalesce(
+        Subquery(
+            RelationshipMember.objects.filter(
+                person=OuterRef("person"),
+                relationship__program=OuterRef("program"),
+                relationship__stage__in=OPEN_STAGES,
+                side__in=GUIDING_SIDES,
+                left_at__isnull=True,
+            )
+            .order_by()
+            .values("person")
+            .annotate(n=Count("relationship", distinct=True))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def mentor_loads(*, program: Program, person_ids: list[int] | None = None) -> dict[int, int]:
+    """Person id -> current load in the program, one query."""
+    rows = RelationshipMember.objects.filter(
+        relationship__program=program,
+        relationship__stage__in=OPEN_STAGES,
+        side__in=GUIDING_SIDES,
+        left_at__isnull=True,
+    )
+    if person_ids is not None:
+        rows = rows.filter(person_id__in=person_ids)
+    return dict(
+        rows.order_by()
+        .values("person_id")
+        .annotate(n=Count("relationship", distinct=True))
+        .values_list("person_id", "n")
+    )
+
+
+def load_text(load: int, capacity: int) -> str:
+    text = f"{load} of {capacity} place{'s' if capacity != 1 else ''} taken"
+    return f"{text} (over capacity)" if load > capacity else text
+
+
+# --- Unmatched, match rate -----------------------------------------------------------------------
+
+
+def has_mentor() -> Exists:
+    """For Membership rows: the person is mentored (mentee or peer, not having left) in a
+    current relationship of that program."""
+    return Exists(
+        RelationshipMember.objects.filter(
+            person=OuterRef("person"),
+            relationship__program=OuterRef("program"),
+            relationship__stage__in=OPEN_STAGES,
+            side__in=RECEIVING_SIDES,
+            left_at__isnull=True,
+        )
+    )
+
+
+def active_mentees(program: Program | int) -> QuerySet[Membership]:
+    """The people a match rate counts: active mentee memberships (a paused mentee is not
+    waiting for anyone)."""
+    return Membership.objects.filter(
+        program=program, role__in=MENTEE_ROLES, status=MembershipStatus.ACTIVE
+    )
+
+
+def unmatched_mentees(program: Program | int) -> QuerySet[Membership]:
+    return active_mentees(program).exclude(has_mentor())
+
+
+@dataclass(frozen=True)
+class MatchRates:
+    mentees: int
+    matched: int
+    groups: list[GroupRate]
+
+    @property
+    def unmatched(self) -> int:
+        return self.mentees - self.matched
+
+    @property
+    def rate(self) -> int | None:
+        return rate(self.matched, self.mentees)
+
+    @property
+    def people(self) -> int:  # the fairness view's "all mentees" row reads like a group
+        return self.mentees
+
+
+def mentee_facts(program: Program) -> list[Mentee]:
+    """The active mentees' rank, stream, gender (labels) and whether they have a mentor,
+    grouped in the database (one row per combination, with its count)."""
+    return [
+        Mentee(
+            rank or "",
+            stream or "",
+            GENDER_LABELS.get(gender, "") if gender else "",
+            matched,
+            count,
+        )
+        for rank, stream, gender, matched, count in active_mentees(program)
+        .annotate(matched=has_mentor())
+        .values("person__rank__name", "person__stream__name", "person__gender", "matched")
+        .annotate(n=Count("pk"))
+        .values_list("person__rank__name", "person__stream__name", "person__gender", "matched", "n")
+        .order_by()
+    ]
+
+
+def match_rates(*, program: Program) -> MatchRates:
+    """The match rate and its breakdown by rank, stream and gender (small cells hidden), in one
+    query. The fairness view, the dashboard's chart and the report use the same rules."""
+    mentees = mentee_facts(program)
+    return MatchRates(
+        mentees=sum(m.count for m in mentees),
+        matched=sum(m.count for m in mentees if m.matched),
+        groups=match_rates_by_group(mentees),
+    )
+
+
+# --- Per program, for the home page --------------------------------------------------------------
+
+
+def _count(queryset: QuerySet[Any]) -> Coalesce:
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values("program").annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def with_program_figures(
+    programs: QuerySet[Program], *, risks: QuerySet[RelationshipRisk] | None = None
+) -> QuerySet[Program]:
+    """Quiet, at risk and without a mentor, per program, in the programs' own query (at risk
+    among the flags in `risks`: what the viewer may know of)."""
+    return programs.annotate(
+        quiet=_count(
+            with_quiet(Relationship.objects.filter(program=OuterRef("pk"))).filter(is_quiet=True)  # type: ignore[misc]
+        ),
+        at_risk=_count(
+            Relationship.objects.filter(at_risk_condition(risks), program=OuterRef("pk"))
+        ),
+        without_mentor=_count(unmatched_mentees(OuterRef("pk"))),  # type: ignore[arg-type]
+    )
