@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import parse_int
 from programs.access import (
     MeetingAccess,
     get_meeting_for_user,
@@ -461,10 +462,8 @@ def recap_confirm_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     since, nothing is confirmed and the page shows the new text to read (409)."""
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
-    try:
-        revision = int(request.POST.get("revision", ""))
-    except ValueError:
-        revision = -1  # a confirmation that does not say what it read confirms nothing
+    # A confirmation that does not say what it read confirms nothing.
+    revision = parse_int(request.POST.get("revision"), default=-1)
     try:
         recap_confirm(meeting=meeting, revision=revision, by=request.user)
     except NotesConflict as conflict:

@@ -438,10 +438,9 @@ def action_item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def action_item_status(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     item = get_object_or_404(ActionItem, pk=item_pk, relationship=relationship)
-    try:
-        revision = int(request.POST["revision"]) if "revision" in request.POST else None
-    except ValueError:
-        revision = -1
+    revision = (
+        parse_int(request.POST["revision"], default=-1) if "revision" in request.POST else None
+    )
     try:
         action_item_set_status(
             item=item, status=request.POST.get("status", ""), revision=revision, by=request.user

@@ -72,7 +72,7 @@ def test_a_stored_year_9999_meeting_no_longer_breaks_far_east_pages(
         scheduled_by=mentee,
     )
     migration = importlib.import_module(
-        "programs.migrations.0011_meetings_out_of_range_are_clamped"
+        "programs.migrations.0013_meetings_out_of_range_are_clamped"
     )
     migration.clamp(apps, None)
     mentor.profile.time_zone = "Pacific/Kiritimati"  # UTC+14
