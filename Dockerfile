@@ -31,6 +31,8 @@ RUN DJANGO_SECRET_KEY=build-only-$(python -c "import secrets;print(secrets.token
     DJANGO_ALLOWED_HOSTS=build EMAIL_URL=dummymail:// \
     python manage.py collectstatic --noinput --verbosity 0
 USER mentorship
+# Compile the matching solvers now, into numba's cache, so no worker compiles at run time.
+RUN python -m matching.engine.warmup
 EXPOSE 8000
 # Requests are logged by the app itself, in its one format with the request id (mentorship/log.py).
 CMD ["gunicorn", "mentorship.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -30,9 +30,13 @@ def explain_pairs(
     weights: Mapping[str, float] | None = None,
     *,
     mode: StageMode | str = StageMode.TRADITIONAL,
+    about_the_mentee: bool = False,
 ) -> list[list[dict[str, Any]]]:
     """For each (mentee index, mentor index): criterion, label, points, max_points, sentence —
-    JSON-ready, for storing with a suggestion. Criteria weighted 0 are left out."""
+    JSON-ready, for storing with a suggestion. Criteria weighted 0 are left out. Sentences speak
+    to the mentee ("your need areas") unless ``about_the_mentee`` (director and mentor screens:
+    "the mentee's need areas")."""
+    voice = explain.about_the_mentee if about_the_mentee else str
     if not pairs:
         return []
     f = problem.features
@@ -46,9 +50,9 @@ def explain_pairs(
             {
                 "criterion": item.criterion,
                 "label": LABELS[item.criterion],
-                "points": round(item.points, 1),
+                "points": min(round(item.points, 1), round(item.max_points, 1)),
                 "max_points": round(item.max_points, 1),
-                "sentence": item.sentence,
+                "sentence": voice(item.sentence),
             }
             for item in explanation.items
             if item.max_points > 0

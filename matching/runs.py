@@ -66,7 +66,11 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
         return Outcome(summary=summary)
     progress(30, f"Scoring {summary['mentees']} × {summary['mentors']} pairs…")
     scored = score_pairs(problem.features, run.weights)
-    progress(55, "Finding the assignment with the highest total fit…")
+    solving = _solver_progress(
+        progress,
+        "Finding the assignment with the highest total fit",
+        summary["mentees"] * summary["mentors"],
+    )
     pins = _pins(problem, scored.eligible, summary)
     result = assign_with_capacities(
         scored.scores,
@@ -74,10 +78,13 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
         problem.features.mentor_capacity,
         pins=pins,
         maximise_matched_first=run.maximise_matched_first,
+        on_progress=solving,
+        time_limit=_time_limit(),
     )
+    _note_time_limit(result.timed_out, summary)
     progress(80, "Explaining each suggestion…")
     pairs = result.pairs()
-    breakdowns = explain_pairs(problem, pairs, run.weights)
+    breakdowns = explain_pairs(problem, pairs, run.weights, about_the_mentee=True)
     pinned = set(pins)
     suggestions = [
         MatchSuggestion(
@@ -124,17 +131,22 @@ def _mosaic(run: MatchRun, progress: Progress) -> Outcome:
     for mentee, mentor in _current_pairs(run):
         if mentee in rows and mentor in columns:
             eligible[rows[mentee], :, columns[mentor]] = False  # already on this board
-    progress(55, "Finding the boards with the highest total fit…")
+    solving = _solver_progress(
+        progress, "Finding the boards with the highest total fit", area_scores.size
+    )
     result = assign_mosaic(
         area_scores,
         eligible,
         problem.features.mentor_capacity,
         mentee_areas,
         maximise_matched_first=run.maximise_matched_first,
+        on_progress=solving,
+        time_limit=_time_limit(),
     )
+    _note_time_limit(result.timed_out, summary)
     progress(80, "Explaining each suggestion…")
     pairs = list(zip(result.mentee.tolist(), result.mentor.tolist(), strict=True))
-    breakdowns = explain_pairs(problem, pairs, run.weights)
+    breakdowns = explain_pairs(problem, pairs, run.weights, about_the_mentee=True)
     by_slug = {a.slug: a for a in areas}
     suggestions = [
         MatchSuggestion(
@@ -183,7 +195,9 @@ def _peers(run: MatchRun, progress: Progress) -> Outcome:
     progress(55, "Pairing peers for the highest total fit…")
     result = pair_peers(scored.scores, scored.eligible)
     progress(80, "Explaining each pair…")
-    breakdowns = explain_pairs(problem, result.pairs, run.weights, mode=StageMode.PEER)
+    breakdowns = explain_pairs(
+        problem, result.pairs, run.weights, mode=StageMode.PEER, about_the_mentee=True
+    )
     suggestions = [
         MatchSuggestion(
             run=run,
@@ -240,7 +254,9 @@ def _groups(run: MatchRun, progress: Progress) -> Outcome:
         mentor_id = facilitators.mentor_ids[facilitator] if facilitator >= 0 else None
         pairs = [(i, facilitator) for i in members] if facilitator >= 0 else []
         breakdowns = (
-            explain_pairs(facilitators, pairs, run.weights) if pairs else [[]] * len(members)
+            explain_pairs(facilitators, pairs, run.weights, about_the_mentee=True)
+            if pairs
+            else [[]] * len(members)
         )
         for i, breakdown in zip(members, breakdowns, strict=True):
             suggestions.append(
@@ -266,6 +282,36 @@ def _groups(run: MatchRun, progress: Progress) -> Outcome:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+SECONDS_PER_PAIR = 2e-7
+"""The exact solvers' cost per (mentee, seat, mentor) on the 2-core reference machine, from
+``bench/bench_exact.py`` (about 2–5 s for 10,000 x 2,000 pairs under load); for estimates only."""
+
+
+def _solver_progress(progress: Progress, what: str, pairs: int) -> Callable[[float, str], None]:
+    """Progress of the solver, shown between 55 % and 80 %, with an estimate of the time."""
+    estimate = max(1, round(1 + pairs * SECONDS_PER_PAIR))
+    progress(55, f"{what} (usually about {estimate} s)…")
+
+    def solver_step(fraction: float, message: str) -> None:
+        progress(55 + int(25 * fraction), f"{what}: {message[0].lower()}{message[1:]}…")
+
+    return solver_step
+
+
+def _time_limit() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "MATCHING_TIME_LIMIT_SECONDS", 300))
+
+
+def _note_time_limit(timed_out: bool, summary: dict[str, Any]) -> None:
+    if timed_out:
+        summary["warnings"].append(
+            f"The time limit ({_time_limit():.0f} s) was reached before this proposal could be "
+            "proven the best possible. It is the best found so far and respects every rule; "
+            "run it again later, or with fewer people, for a proven optimum."
+        )
 
 
 def _waiting_mentees(run: MatchRun) -> tuple[list[int], int]:
@@ -373,9 +419,16 @@ def _pins(problem: Problem, eligible: np.ndarray, summary: dict[str, Any]) -> li
         if i is None or j is None:
             continue
         if not eligible[i, j] or used[j] >= problem.features.mentor_capacity[j]:
+            names = {
+                person.pk: person.display_name
+                for person in FacultyProfile.objects.filter(pk__in=[mentee, mentor]).select_related(
+                    "user"
+                )
+            }
             summary["warnings"].append(
-                f"A pinned pair could not be kept (mentee {mentee}, mentor {mentor}): the pair is "
-                "excluded or the mentor has no place left."
+                f"The pinned pair of {names.get(mentee, 'a mentee')} with "
+                f"{names.get(mentor, 'a mentor')} could not be kept: the pair is excluded or "
+                "the mentor has no place left."
             )
             continue
         used[j] += 1
@@ -390,7 +443,6 @@ def _unmatched(problem: Problem, reasons: dict[int, str]) -> list[dict[str, Any]
 
 
 def _name_unmatched(summary: dict[str, Any]) -> None:
-
     people = {row["person"] for row in summary.get("unmatched", [])}
     names = {
         p.pk: p.display_name
@@ -398,6 +450,11 @@ def _name_unmatched(summary: dict[str, Any]) -> None:
     }
     for row in summary.get("unmatched", []):
         row["name"] = names.get(row["person"], "")
-        row["reason"] = "; ".join(
-            unmatched_reason_words(part) for part in row["reason"].split("; ")
-        )
+        row["reason"] = "; ".join(_reason_words(part) for part in row["reason"].split("; "))
+
+
+def _reason_words(part: str) -> str:
+    """A reason code in words; mosaic reasons come per seat, as "Area: code"."""
+    area, _, code = part.rpartition(": ")
+    words = unmatched_reason_words(code)
+    return f"{area}: {words}" if area else words

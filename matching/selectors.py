@@ -232,7 +232,11 @@ def mentor_options(
     eligible = [j for j in range(len(problem.mentor_ids)) if j not in excluded]
     breakdowns = (
         dict(
-            zip(eligible, explain_pairs(problem, [(0, j) for j in eligible], weights), strict=True)
+            zip(
+                eligible,
+                explain_pairs(problem, [(0, j) for j in eligible], weights, about_the_mentee=True),
+                strict=True,
+            )
         )
         if explain
         else {}

@@ -194,7 +194,9 @@ def pair_fit(*, program: Program, mentee: FacultyProfile, mentor: FacultyProfile
     excluded = exclusion_reasons(problem.features, 0, 0)
     return {
         "score": float(scored.scores[0, 0]),
-        "breakdown": explain_pairs(problem, [(0, 0)], program_weights(program))[0],
+        "breakdown": explain_pairs(
+            problem, [(0, 0)], program_weights(program), about_the_mentee=True
+        )[0],
         "excluded": excluded,
     }
 

@@ -34,6 +34,7 @@ from matching.models import (
     SuggestionStatus,
 )
 from matching.selectors import (
+    ROTATION_BAND,
     fairness,
     mentor_options,
     pair_rules_of,
@@ -107,13 +108,17 @@ from programs.views.submissions import once_per_submission
 
 def shortlist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_mentee_membership(request.user, pk)
+    found = shortlist_for(membership=membership)
+    cap = membership.program.max_pending_requests
     return render(
         request,
         "matching/shortlist.html",
         {
             "program": membership.program,
-            "shortlist": shortlist_for(membership=membership),
-            "max_pending": membership.program.max_pending_requests,
+            "shortlist": found,
+            "max_pending": cap,
+            "at_request_cap": len(found.pending) >= cap,
+            "rotation_band": ROTATION_BAND,
         },
     )
 

@@ -64,3 +64,12 @@ def bind_task_context(task_id: str = "", task: Any = None, **kwargs: Any) -> Non
 def unbind_task_context(task_id: str = "", **kwargs: Any) -> None:
     for token in reversed(_bound.pop(task_id, [])):
         token.var.reset(token)
+
+
+@signals.worker_process_init.connect
+def load_matching_solvers(**kwargs: Any) -> None:
+    """Each worker process loads the compiled matching solvers before its first task, so a
+    director's first proposal after a restart does not wait for numba (issue 12)."""
+    from matching.engine.warmup import warm_up
+
+    warm_up()

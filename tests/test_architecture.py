@@ -16,8 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mentorship", "programs", "matching")
 # What pure code may import besides the standard library and its own package (openpyxl: the
-# roster reader opens spreadsheets; dateutil: calendar months).
-PURE_THIRD_PARTY = {"numpy", "scipy", "numba", "openpyxl", "dateutil"}
+# roster reader opens spreadsheets; dateutil: calendar months; ortools: the min-cost flow the
+# exact solver re-solves large repairs with).
+PURE_THIRD_PARTY = {"numpy", "scipy", "numba", "openpyxl", "dateutil", "ortools"}
 PURE_PACKAGES = ("programs.domain", "matching.engine")
 SERVICES = ("programs.services", "matching.services", "mentorship.notifications.services")
 VIEWS = ("programs.views", "matching.views", "mentorship.notifications.views")

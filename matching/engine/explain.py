@@ -99,7 +99,8 @@ def explain_pairs(
             items.append(
                 ExplanationItem(
                     criterion=name,
-                    points=round(max_points * float(values[name][k]), 2),
+                    # Never above the criterion's maximum, whatever float rounding does.
+                    points=round(min(max_points * float(values[name][k]), max_points), 2),
                     max_points=round(max_points, 2),
                     sentence=_SENTENCES[name](features, i, j, StageMode(mode)),
                 )
@@ -121,6 +122,44 @@ def explain_pairs(
 
 
 # --- Sentences ----------------------------------------------------------------------------------
+
+# Sentences are written to the mentee ("you"); directors and mentors read them about the mentee.
+# Longest phrases first, so that "you want" is rewritten before a bare "you".
+_THIRD_PERSON = (
+    ("This is you.", "This is the mentee themself."),
+    ("You have not listed", "The mentee has not listed"),
+    (
+        "You have not said which mentor roles you want",
+        "The mentee has not said which mentor roles they want",
+    ),
+    (
+        "You have not said how you like to communicate",
+        "The mentee has not said how they like to communicate",
+    ),
+    ("You were paired before", "They were paired before"),
+    ("and you are elsewhere", "and the mentee is elsewhere"),
+    ("has authority over you", "has authority over the mentee"),
+    ("Has authority over you", "Has authority over the mentee"),
+    ("cannot be your mentor", "cannot be their mentor"),
+    ("as you do", "as the mentee does"),
+    ("you asked", "the mentee asked"),
+    ("you want", "the mentee wants"),
+    ("you look for", "the mentee looks for"),
+    ("you prefer", "the mentee prefers"),
+    ("ahead of you", "ahead of the mentee"),
+    ("after you", "after the mentee"),
+    ("as you", "as the mentee"),
+    ("your own", "the mentee's own"),
+    ("your", "the mentee's"),
+)
+
+
+def about_the_mentee(sentence: str) -> str:
+    """A sentence written to the mentee, rewritten in the third person (for directors and
+    mentors, who must not read "you" as themselves)."""
+    for second, third in _THIRD_PERSON:
+        sentence = sentence.replace(second, third)
+    return sentence
 
 
 def _label(text: str) -> str:

@@ -11,15 +11,27 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
 1. Scores are quantised to integers, ``SCORE_SCALE`` units per point, and laid out mentor by
    mentor so that a mentor's row of candidates is contiguous in memory.
 2. An *auction* (mentor places bid for mentee seats; a seat's price rises with each bid) finds a
-   near-optimal assignment and near-optimal prices. Each mentor keeps a short list of its best
-   seats at current prices and rescans its full row only when that list can no longer be
-   trusted, so the whole matrix is read only a few times.
-3. The auction's prices and its best candidates become a pruned min-cost flow network with
-   valid node potentials. Successive shortest paths (Dijkstra on reduced costs) repair whatever
-   the auction left loose; the result is optimal on the pruned network.
+   near-optimal assignment and near-optimal prices. It runs in epsilon-scaling phases (the bid
+   increment shrinks sixfold per phase, prices kept, less the overshoot a phase may leave), on
+   prices scaled by ``_PRICE_SCALE``, so that ties and many places wanting the same seats cost
+   a few bids instead of a price war. Each mentor keeps a short list of its best seats at
+   current prices and rescans its full row only when that list can no longer be trusted.
+3. The auction's prices and candidates (each mentor's list plus each mentee's best mentors at
+   those prices, ties broken by a hash so that look-alike mentors are spread) become a pruned
+   min-cost flow network with valid node potentials; a mentor's held seats are repriced to one
+   common margin so that they are all tight. What the auction left loose is repaired exactly:
+   by a primal-dual search (one Dijkstra for every source at once, then flow pushed along all
+   the zero-cost paths it found) when little is loose, or else by re-solving the pruned network
+   with OR-Tools' min-cost flow and recovering potentials that prove its flow optimal (a
+   warm-started label-correcting pass). The result is optimal on the pruned network.
 4. Certificate: the potentials are dual prices. One pass over the *full* matrix checks that no
-   pruned pair has a negative reduced cost. If one does it is added, the flow is repaired and
-   the check runs again. When the check passes, no better assignment exists over all pairs.
+   pruned pair has a negative reduced cost (the worst per mentor and per mentee). If one does
+   it is added, the flow is repaired and the check runs again. When the check passes, no
+   better assignment exists over all pairs.
+
+Measured with ``bench/bench_exact.py`` (hostile families, OR-Tools over every eligible arc as
+the reference in the same run). ``on_progress`` reports each step; ``time_limit`` stops the
+certificate rounds and returns the best so far, flagged ``timed_out`` and not proven.
 
 The optimum is exact for the quantised objective: ``total_units`` is the maximal sum of
 quantised scores, which an exact reference (e.g. ``scipy.optimize.linear_sum_assignment``) on
@@ -34,12 +46,14 @@ heuristic, and only its facilitator assignment is exact.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import scipy.sparse as sp
+from ortools.graph.python import min_cost_flow
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 SCORE_SCALE = 1000
@@ -51,6 +65,9 @@ MAX_ABS_SCORE = 1_000_000.0
 PEER_PAIRING_LIMIT = 800
 """Largest peer cohort :func:`pair_peers` accepts (the exact integer program takes about 13 s
 for 600 peers with nearly every pair eligible on the reference 2-core machine)."""
+
+Progress = Callable[[float, str], None]
+"""Called by the exact solvers with the fraction done (0–1) and a short message."""
 
 MAX_ROUNDS = 100
 """Certificate rounds before giving up (never reached in practice; the result then says
@@ -68,7 +85,14 @@ NO_ELIGIBLE_FACILITATOR = "no_eligible_facilitator"
 FACILITATORS_FULL = "facilitators_full"
 
 _AUCTION_LIST_EXTRA = 8
+_EPS_FACTOR = 6
+_PRICE_SCALE = 1024
+_REPAIR_BY_PATHS = 256
+"""Flow left to route after the auction (units) up to which cheapest paths repair it; above,
+the pruned network is re-solved whole by OR-Tools and the potentials recovered."""
 _VIOLATIONS_PER_MENTOR = 16
+_VIOLATIONS_PER_MENTEE = 4
+_CANDIDATES_PER_MENTEE = 4
 _MISSING = np.int32(-(2**31) + 1)
 
 
@@ -81,7 +105,9 @@ class Assignment:
     is the quantised objective that was maximised. ``unmatched`` maps each mentee left without a
     mentor to a reason: ``no_eligible_mentor``, ``capacity_exhausted`` (every eligible mentor is
     full) or ``zero_score_only`` (the only mentors with room score 0, so staying free is as
-    good). ``proven_optimal`` is True when the optimality check over all pairs passed.
+    good). ``proven_optimal`` is True when the optimality check over all pairs passed;
+    ``timed_out`` means ``time_limit`` stopped that check first (the pairs are then the best
+    over the pairs considered so far, feasible but not proven best over all).
     """
 
     mentee: np.ndarray
@@ -93,6 +119,7 @@ class Assignment:
     proven_optimal: bool
     rounds: int = 0
     pruned_pairs: int = 0
+    timed_out: bool = False
 
     def pairs(self) -> list[tuple[int, int]]:
         return list(zip(self.mentee.tolist(), self.mentor.tolist(), strict=True))
@@ -120,6 +147,7 @@ class MosaicAssignment:
     proven_optimal: bool
     rounds: int = 0
     pruned_pairs: int = 0
+    timed_out: bool = False
 
 
 def quantise(scores: np.ndarray) -> np.ndarray:
@@ -161,6 +189,8 @@ def assign_with_capacities(
     *,
     pins: Iterable[tuple[int, int]] = (),
     maximise_matched_first: bool = False,
+    on_progress: Progress | None = None,
+    time_limit: float | None = None,
 ) -> Assignment:
     """Maximise the total score: each mentee gets at most one mentor, mentor ``j`` at most
     ``capacities[j]`` mentees, only eligible pairs. Exact (see the module docstring).
@@ -170,6 +200,8 @@ def assign_with_capacities(
     mentor's capacity. With ``maximise_matched_first`` the number of matched mentees is
     maximised first and the total score second (every pair is worth a bonus larger than any
     possible total). Scores must be finite with magnitude at most ``MAX_ABS_SCORE``.
+    ``on_progress(fraction, message)`` is called between the solver's steps; ``time_limit``
+    (seconds) stops the optimality rounds once passed (checked between rounds).
     """
     scores = np.asarray(scores)
     if scores.ndim != 2:
@@ -181,7 +213,13 @@ def assign_with_capacities(
     seat_open = np.ones((n, 1), bool)
     seat_open[pin_rows, 0] = False
     solution = _solve_seats(
-        scores[:, None, :], eligible[:, None, :], caps, seat_open, maximise_matched_first
+        scores[:, None, :],
+        eligible[:, None, :],
+        caps,
+        seat_open,
+        maximise_matched_first,
+        on_progress,
+        time_limit,
     )
     mentee = np.concatenate([pin_rows, solution.seat_mentee])
     mentor = np.concatenate([pin_cols, solution.seat_mentor])
@@ -201,6 +239,7 @@ def assign_with_capacities(
         proven_optimal=solution.proven,
         rounds=solution.rounds,
         pruned_pairs=solution.pruned_pairs,
+        timed_out=solution.timed_out,
     )
 
 
@@ -275,6 +314,8 @@ def assign_mosaic(
     *,
     pins: Iterable[tuple[int, int, int]] = (),
     maximise_matched_first: bool = False,
+    on_progress: Progress | None = None,
+    time_limit: float | None = None,
 ) -> MosaicAssignment:
     """Mosaic boards: each mentee gets one mentor per chosen need area, all different people.
 
@@ -301,7 +342,9 @@ def assign_mosaic(
     banned[pinned[:, 0], pinned[:, 2]] = True
     seat_open[pinned[:, 0], pinned[:, 1]] = False
     usable = mask & ~banned[:, None, :]
-    solution = _solve_seats(area_scores, usable, caps, seat_open, maximise_matched_first)
+    solution = _solve_seats(
+        area_scores, usable, caps, seat_open, maximise_matched_first, on_progress, time_limit
+    )
     mentee = np.concatenate([pinned[:, 0], solution.seat_mentee])
     seat = np.concatenate([pinned[:, 1], solution.seat_index])
     mentor = np.concatenate([pinned[:, 2], solution.seat_mentor])
@@ -329,6 +372,7 @@ def assign_mosaic(
         proven_optimal=solution.proven,
         rounds=solution.rounds,
         pruned_pairs=solution.pruned_pairs,
+        timed_out=solution.timed_out,
     )
 
 
@@ -414,6 +458,7 @@ class _SeatSolution:
     proven: bool
     rounds: int
     pruned_pairs: int
+    timed_out: bool
 
 
 def _solve_seats(
@@ -422,6 +467,8 @@ def _solve_seats(
     caps: np.ndarray,
     seat_open: np.ndarray,
     maximise_matched_first: bool,
+    on_progress: Progress | None = None,
+    time_limit: float | None = None,
 ) -> _SeatSolution:
     """Fill seats ``(mentee, seat)`` from mentors' places, maximising the quantised total.
 
@@ -429,18 +476,39 @@ def _solve_seats(
     mentor -> seat -> sink; with several, mentor -> (mentee, mentor) -> seat -> sink, where the
     middle node has capacity 1 so that a mentor fills at most one seat per board.
     """
+    started = time.monotonic()
+
+    def report(fraction: float, message: str) -> None:
+        if on_progress is not None:
+            on_progress(fraction, message)
+
     n, seats, _m = scores.shape
     col_open = caps > 0
     values = _mentor_major(scores, eligible, seat_open, col_open)
-    bonus = 0
-    if maximise_matched_first:
-        q_max = int(np.abs(values[values != _MISSING]).max(initial=0))
-        bonus = q_max * n * seats + 1
-    price, owner, lists, list_len = _auction(values, caps, bonus, 1, _AUCTION_LIST_EXTRA)
+    report(0.1, "Scores prepared; looking for a first assignment")
+    q_max = int(_max_abs(values))
+    bonus = q_max * n * seats + 1 if maximise_matched_first else 0
+    top = (q_max + bonus) * _PRICE_SCALE
+    price, owner, lists, list_len = _auction(
+        values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
+    )
+    # Back to score units, rounding prices up: a mentor's places then end up exactly tight
+    # (their scaled margins differ by at most one scaled unit), so the repair has little to do.
+    price = -((-price) // _PRICE_SCALE)
     network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
-    rounds, proven = 0, False
+    report(0.4, "A first assignment is found; making it exact")
+    rounds, proven, timed_out = 0, False, False
     while rounds < MAX_ROUNDS:
+        if time_limit is not None and time.monotonic() - started >= time_limit:
+            # What the flow holds is feasible (and, after a round, optimal on the pairs
+            # considered so far) but not proven best over all pairs.
+            timed_out = True
+            break
         rounds += 1
+        report(
+            min(0.5 + 0.1 * rounds, 0.95),
+            f"Checking that no better assignment exists (pass {rounds})",
+        )
         network.flow.solve()
         bad_mentor, bad_mentee = network.violations(values)
         if len(bad_mentor) == 0:
@@ -455,6 +523,7 @@ def _solve_seats(
         proven=proven,
         rounds=rounds,
         pruned_pairs=network.n_pairs,
+        timed_out=timed_out,
     )
 
 
@@ -511,7 +580,16 @@ def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # prag
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_row(values, j, price, k, lists, list_len):  # pragma: no cover
+def _max_abs(values):  # pragma: no cover
+    top = 0
+    for v in values.ravel():
+        if v != _MISSING:
+            top = max(top, abs(np.int64(v)))
+    return top
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan_row(values, j, price, k, lists, list_len, scale):  # pragma: no cover
     """Refill mentor ``j``'s list with its ``k`` best seats at current prices.
 
     Returns the (k+1)-th best value: every seat not on the list is worth at most that, and
@@ -523,7 +601,7 @@ def _scan_row(values, j, price, k, lists, list_len):  # pragma: no cover
     for r in range(len(row)):
         if row[r] == _MISSING:
             continue
-        v = np.int64(row[r]) - price[r]
+        v = np.int64(row[r]) * scale - price[r]
         if found == k + 1 and v <= best[k]:
             continue
         pos = min(found, k)
@@ -543,7 +621,7 @@ def _scan_row(values, j, price, k, lists, list_len):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
+def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     """Forward auction: each free mentor place bids for its best seat; the seat's price rises
     to the bidder's margin over its second-best option (plus ``eps``), and the outbid place
     bids again. Places whose best margin is not positive stay unused.
@@ -562,6 +640,44 @@ def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
     bound = np.full(m, np.int64(1) << 62, np.int64)
     total = caps.sum()
     queue = np.empty(total + 1, np.int64)
+    # Epsilon scaling: coarse phases settle prices roughly in a few bids, fine phases only
+    # adjust them, so a price war (many places wanting the same seats) costs few bids.
+    phase_eps = eps
+    while True:
+        phase_eps = max(1, phase_eps // _EPS_FACTOR)
+        _auction_phase(
+            values, caps, bonus, phase_eps, k, price, owner, lists, list_len, bound, queue, scale
+        )
+        if phase_eps == 1:
+            break
+        # A phase can push prices up to its epsilon above what any place will pay; staying
+        # unused is then wrongly preferred in every later phase. Give that much back.
+        for r in range(len(price)):
+            price[r] = max(0, price[r] - phase_eps)
+        for j in range(m):
+            if bound[j] < (np.int64(1) << 61):
+                bound[j] += phase_eps  # off-list seats may now be worth that much more
+    # Refresh stale lists so that each list's best beats every seat left off it: then no pruned
+    # seat can violate the optimality check unless the exact repair moves the prices.
+    for j in range(m):
+        top = -(np.int64(1) << 62)
+        for t in range(list_len[j]):
+            r = lists[j, t]
+            top = max(top, np.int64(values[j, r // seats, r % seats]) * scale - price[r])
+        if top < bound[j]:
+            bound[j] = _scan_row(values, j, price, k, lists, list_len, scale)
+    return price, owner, lists, list_len
+
+
+@numba.njit(cache=True, nogil=True)
+def _auction_phase(
+    values, caps, bonus, eps, k, price, owner, lists, list_len, bound, queue, scale
+):  # pragma: no cover
+    """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
+    seat or prefer to stay unused."""
+    m, _n, seats = values.shape
+    owner[:] = -1
+    total = caps.sum()
     tail = 0
     for j in range(m):
         for _ in range(caps[j]):
@@ -586,7 +702,7 @@ def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
                         taken = True
                 if taken:
                     continue
-                v = np.int64(values[j, r // seats, r % seats]) + bonus - price[r]
+                v = (np.int64(values[j, r // seats, r % seats]) + bonus) * scale - price[r]
                 if v > best:
                     second = best
                     best = v
@@ -595,11 +711,11 @@ def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
                     second = v
             # Seats off the list are worth at most bound[j]; trust the list only above it.
             # A fresh list is always right: it holds more seats than j's own boards can take.
-            if scanned or (best_seat >= 0 and best - bonus >= bound[j]):
+            if scanned or (best_seat >= 0 and best - bonus * scale >= bound[j]):
                 break
-            bound[j] = _scan_row(values, j, price, k, lists, list_len)
+            bound[j] = _scan_row(values, j, price, k, lists, list_len, scale)
             scanned = True
-        second = max(second, bound[j] + bonus, 0)
+        second = max(second, bound[j] + bonus * scale, 0)
         if best_seat < 0 or best <= 0:
             continue
         previous = owner[best_seat]
@@ -608,16 +724,6 @@ def _auction(values, caps, bonus, eps, extra):  # pragma: no cover
             size += 1
         owner[best_seat] = j
         price[best_seat] += best - second + eps
-    # Refresh stale lists so that each list's best beats every seat left off it: then no pruned
-    # seat can violate the optimality check unless the exact repair moves the prices.
-    for j in range(m):
-        top = -(np.int64(1) << 62)
-        for t in range(list_len[j]):
-            r = lists[j, t]
-            top = max(top, np.int64(values[j, r // seats, r % seats]) - price[r])
-        if top < bound[j]:
-            bound[j] = _scan_row(values, j, price, k, lists, list_len)
-    return price, owner, lists, list_len
 
 
 @dataclass(eq=False)
@@ -670,10 +776,33 @@ class _SeatNetwork:
         """
         m, n, seats = values.shape
         held = np.flatnonzero(owner >= 0)
+        # A mentor's places are interchangeable, so at equilibrium each earns the same margin:
+        # raise the price of the seats a mentor holds cheaply to its worst held seat's margin.
+        # That costs the mentor nothing and makes every held seat tight.
+        price = price.copy()
+        held_q = values[owner[held], held // seats, held % seats].astype(np.int64) + bonus
+        held_margin = held_q - price[held]
+        level = np.full(m, np.int64(1) << 62)
+        np.minimum.at(level, owner[held], held_margin)
+        # A mentor with a place left over earns nothing at the margin (it could stay unused).
+        not_full = np.bincount(owner[held], minlength=m) < caps
+        level[not_full] = np.minimum(level[not_full], 0)
+        price[held] += held_margin - level[owner[held]]
         listed_mentor = np.repeat(np.arange(m), list_len)
         listed_seat = lists[np.arange(m).repeat(list_len), _ranks(list_len)]
-        mentors = np.concatenate([listed_mentor, owner[held]])
-        seat_flat = np.concatenate([listed_seat, held])
+        # Each mentee's best mentors at the auction's prices too: the mentors' lists alone
+        # crowd onto the same few mentees when mentors rank mentees alike.
+        listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
+        pot_guess = np.zeros(m, np.int64)
+        np.maximum.at(
+            pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat]
+        )
+        extra_mentor, extra_mentee = _best_per_mentee(
+            values, bonus, pot_guess, -price, _CANDIDATES_PER_MENTEE, False
+        )
+        extra_seat = _best_seat(values, extra_mentor, extra_mentee, price)
+        mentors = np.concatenate([listed_mentor, owner[held], extra_mentor])
+        seat_flat = np.concatenate([listed_seat, held, extra_seat])
         if seats == 1:
             pair_mentor = pair_mentee = np.zeros(0, np.int64)
             arc_mentor, arc_seat = _unique_pairs(mentors, seat_flat, n)
@@ -756,9 +885,23 @@ class _SeatNetwork:
             indptr = np.zeros(self.m + 1, np.int64)
             np.cumsum(np.bincount(self.pair_mentor, minlength=self.m), out=indptr[1:])
             known = self.pair_mentee[order]
-        return _worst_violations(
+        by_mentor = _worst_violations(
             values, self.bonus, pot[: self.m], seat_pot, indptr, known, _VIOLATIONS_PER_MENTOR
         )
+        by_mentee = _best_per_mentee(
+            values, self.bonus, pot[: self.m], seat_pot, _VIOLATIONS_PER_MENTEE, True
+        )
+        mentors = np.concatenate([by_mentor[0], by_mentee[0]])
+        mentees = np.concatenate([by_mentor[1], by_mentee[1]])
+        # A pair already in the network is settled by the network's own potentials (its arcs
+        # may carry flow, where the mentor-level test above does not apply).
+        if self.seats == 1:
+            used = self.arc_seat >= 0
+            known_keys = self.arc_mentor[used] * self.n + self.arc_seat[used]
+        else:
+            known_keys = self.pair_mentor * self.n + self.pair_mentee
+        fresh = ~np.isin(mentors * self.n + mentees, known_keys)
+        return _unique_pairs(mentors[fresh], mentees[fresh], self.n)
 
     def add_pairs(self, values: np.ndarray, mentors: np.ndarray, mentees: np.ndarray) -> None:
         """Add the violating pairs (saturating arcs with negative reduced cost)."""
@@ -828,6 +971,17 @@ def _ranks(lengths: np.ndarray) -> np.ndarray:
     """0, 1, ..., len-1 for each group of the given lengths, concatenated."""
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.arange(lengths.sum()) - starts
+
+
+def _best_seat(
+    values: np.ndarray, mentors: np.ndarray, mentees: np.ndarray, price: np.ndarray
+) -> np.ndarray:
+    """Flat index of the seat of each mentee where the mentor's margin is highest."""
+    seats = values.shape[2]
+    flat = mentees[:, None] * seats + np.arange(seats)[None, :]
+    q = values[mentors, mentees, :].astype(np.int64)
+    margin = np.where(q == _MISSING, -(np.int64(1) << 62), q - price[flat])
+    return flat[np.arange(len(mentors)), margin.argmax(axis=1)]
 
 
 def _unique_pairs(a: np.ndarray, b: np.ndarray, b_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1304,6 +1458,36 @@ class _FlowNetwork:
         self.flow = np.concatenate([self.flow, flow])
 
     def solve(self) -> None:
+        """Optimal flow with potentials that prove it (reduced costs all non-negative)."""
+        if int(self.excess[self.excess > 0].sum()) <= _REPAIR_BY_PATHS:
+            self.solve_ssp()
+        else:
+            self.solve_ortools()
+
+    def solve_ortools(self) -> None:
+        """Optimal flow on this network (OR-Tools' cost-scaling min-cost flow, from scratch),
+        then potentials that prove it: the current ones lowered until no residual arc has a
+        negative reduced cost (a label-correcting pass, warm-started, so it touches little)."""
+        supply = self.excess.copy()
+        np.add.at(supply, self.tails, self.flow)
+        np.subtract.at(supply, self.heads, self.flow)
+        solver = min_cost_flow.SimpleMinCostFlow()
+        solver.add_arcs_with_capacity_and_unit_cost(
+            self.tails.astype(np.int32), self.heads.astype(np.int32), self.capacity, self.cost
+        )
+        solver.set_nodes_supplies(np.arange(self.n_nodes, dtype=np.int32), supply)
+        status = solver.solve()
+        if status != solver.OPTIMAL:
+            raise ValueError(f"infeasible flow: OR-Tools status {status}")
+        self.flow = solver.flows(np.arange(len(self.tails), dtype=np.int64)).astype(np.int64)
+        self.excess = np.zeros(self.n_nodes, np.int64)
+        first, adjacent, head, residual, arc_cost = _residual_graph(
+            self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
+        )
+        if not _lower_potentials(first, adjacent, head, residual, arc_cost, self.pot):
+            raise ValueError("no potentials prove this flow optimal")
+
+    def solve_ssp(self) -> None:
         """Route all excess to demand along cheapest paths."""
         first, adjacent, head, residual, arc_cost = _residual_graph(
             self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
@@ -1388,79 +1572,215 @@ def _heap_pop(keys, nodes, size):  # pragma: no cover
 def _successive_shortest_paths(
     first, adjacent, head, residual, cost, pot, excess, sources
 ):  # pragma: no cover
-    """Route every source's excess to nodes with demand, one cheapest path at a time.
+    """Route every source's excess to nodes with demand along cheapest paths (primal-dual).
 
-    Dijkstra on reduced costs from the source stops at the first node with demand; settled
-    nodes then move their potential by ``dist - dist[end]``, which keeps every reduced cost
-    non-negative and touches only the nodes this search visited.
+    Each round, Dijkstra on reduced costs from the source settles every node up to the
+    distance ``D`` of the nearest node with demand; settled nodes move their potential by
+    ``dist - D``, which keeps every reduced cost non-negative and makes each cheapest path
+    cost nothing. A depth-first search then pushes flow along as many of those zero-cost
+    paths as it finds, so a plateau of equally good options (ties) is searched once per
+    round instead of once per unit of flow.
     """
     n_nodes = len(pot)
     inf = np.int64(1) << 62
     dist = np.full(n_nodes, inf, np.int64)
-    pred = np.full(n_nodes, -1, np.int64)
     done = np.zeros(n_nodes, np.bool_)
     touched = np.empty(n_nodes, np.int64)
     heap_keys = np.empty(len(head) + n_nodes, np.int64)
     heap_nodes = np.empty(len(head) + n_nodes, np.int64)
-    for source in sources:
-        while excess[source] > 0:
-            dist[source] = 0
-            touched[0] = source
-            n_touched = 1
-            size = _heap_push(heap_keys, heap_nodes, 0, 0, source)
-            end = -1
-            while size > 0:
-                d, u, size = _heap_pop(heap_keys, heap_nodes, size)
-                if done[u] or d > dist[u]:
+    cursor = np.empty(n_nodes, np.int64)
+    blocked = np.zeros(n_nodes, np.bool_)
+    stack = np.empty(n_nodes, np.int64)
+    via = np.empty(n_nodes, np.int64)
+    while True:
+        # Every node with excess starts at distance 0: one search serves them all.
+        n_touched = 0
+        size = 0
+        for source in sources:
+            if excess[source] > 0 and dist[source] != 0:
+                dist[source] = 0
+                touched[n_touched] = source
+                n_touched += 1
+                size = _heap_push(heap_keys, heap_nodes, size, 0, source)
+        if n_touched == 0:
+            break
+        reach = inf
+        while size > 0:
+            d, u, size = _heap_pop(heap_keys, heap_nodes, size)
+            if d > reach:
+                break
+            if done[u] or d > dist[u]:
+                continue
+            done[u] = True
+            if excess[u] < 0 and reach == inf:
+                reach = d
+            base = d + pot[u]
+            for k in range(first[u], first[u + 1]):
+                e = adjacent[k]
+                if residual[e] <= 0:
                     continue
-                done[u] = True
-                if excess[u] < 0:
-                    end = u
-                    break
-                base = d + pot[u]
-                for k in range(first[u], first[u + 1]):
-                    e = adjacent[k]
-                    if residual[e] <= 0:
-                        continue
-                    v = head[e]
-                    if done[v]:
-                        continue
-                    nd = base + cost[e] - pot[v]
-                    if nd < dist[v]:
-                        if dist[v] == inf:
-                            touched[n_touched] = v
-                            n_touched += 1
-                        dist[v] = nd
-                        pred[v] = e
-                        if nd == d and excess[v] < 0:
-                            # Nothing is closer than d: stop without popping the plateau.
-                            done[v] = True
-                            end = v
-                            break
-                        size = _heap_push(heap_keys, heap_nodes, size, nd, v)
-                if end >= 0:
-                    break
-            if end < 0:
-                raise ValueError("infeasible flow: supply cannot reach any demand")
-            amount = min(excess[source], -excess[end])
-            v = end
-            while v != source:
-                e = pred[v]
-                amount = min(amount, residual[e])
-                v = head[e ^ 1]
-            v = end
-            while v != source:
-                e = pred[v]
-                residual[e] -= amount
-                residual[e ^ 1] += amount
-                v = head[e ^ 1]
-            excess[source] -= amount
-            excess[end] += amount
-            d_end = dist[end]
-            for k in range(n_touched):
-                v = touched[k]
+                v = head[e]
                 if done[v]:
-                    pot[v] += dist[v] - d_end
-                dist[v] = inf
-                pred[v] = -1
-                done[v] = False
+                    continue
+                nd = base + cost[e] - pot[v]
+                if nd < dist[v] and nd <= reach:
+                    if dist[v] == inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v] = nd
+                    size = _heap_push(heap_keys, heap_nodes, size, nd, v)
+        if reach == inf:
+            raise ValueError("infeasible flow: supply cannot reach any demand")
+        for t in range(n_touched):
+            v = touched[t]
+            if done[v]:
+                pot[v] += dist[v] - reach
+                cursor[v] = first[v]
+        for source in sources:
+            if excess[source] <= 0 or blocked[source]:
+                continue
+            # Push along zero reduced-cost arcs between settled nodes, depth first.
+            depth = 0
+            stack[0] = source
+            blocked[source] = True
+            while depth >= 0 and excess[source] > 0:
+                u = stack[depth]
+                if depth > 0 and excess[u] < 0:
+                    amount = min(excess[source], -excess[u])
+                    for t in range(1, depth + 1):
+                        amount = min(amount, residual[via[stack[t]]])
+                    for t in range(1, depth + 1):
+                        e = via[stack[t]]
+                        residual[e] -= amount
+                        residual[e ^ 1] += amount
+                    excess[source] -= amount
+                    excess[u] += amount
+                    # Back off to the first arc that is now full and search on from there.
+                    back = depth
+                    for t in range(1, depth + 1):
+                        if residual[via[stack[t]]] == 0:
+                            back = t - 1
+                            break
+                    for t in range(back + 1, depth + 1):
+                        blocked[stack[t]] = False
+                    if excess[u] < 0 and back == depth:
+                        continue
+                    depth = back
+                    continue
+                advanced = False
+                while cursor[u] < first[u + 1]:
+                    e = adjacent[cursor[u]]
+                    v = head[e]
+                    if (
+                        residual[e] > 0
+                        and done[v]
+                        and not blocked[v]
+                        and cost[e] + pot[u] - pot[v] == 0
+                    ):
+                        blocked[v] = True
+                        via[v] = e
+                        depth += 1
+                        stack[depth] = v
+                        advanced = True
+                        break
+                    cursor[u] += 1
+                if not advanced:
+                    depth -= 1  # a dead end stays blocked for this round
+            for t in range(depth + 1):
+                blocked[stack[t]] = False  # still on a live path: other sources may use it
+        for t in range(n_touched):
+            v = touched[t]
+            dist[v] = inf
+            done[v] = False
+            blocked[v] = False
+
+
+@numba.njit(cache=True, nogil=True)
+def _lower_potentials(first, adjacent, head, residual, cost, pot):  # pragma: no cover
+    """Lower potentials until every residual arc has ``cost + pot[tail] - pot[head] >= 0``
+    (Bellman-Ford with a FIFO queue). Possible exactly when the flow is optimal (no negative
+    cycle); a starting point close to valid potentials makes it quick. False if it fails."""
+    n = len(pot)
+    queue = np.empty(n, np.int64)
+    queued = np.ones(n, np.bool_)
+    for v in range(n):
+        queue[v] = v
+    qhead, size = 0, n
+    budget = np.int64(n) * 64 + 1_000_000
+    while size > 0:
+        u = queue[qhead]
+        qhead = (qhead + 1) % n
+        size -= 1
+        queued[u] = False
+        budget -= 1
+        if budget < 0:
+            return False
+        base = pot[u]
+        for k in range(first[u], first[u + 1]):
+            e = adjacent[k]
+            if residual[e] <= 0:
+                continue
+            v = head[e]
+            limit = base + cost[e]
+            if pot[v] > limit:
+                pot[v] = limit
+                if not queued[v]:
+                    queued[v] = True
+                    queue[(qhead + size) % n] = v
+                    size += 1
+    return True
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _best_per_mentee(
+    values, bonus, pot_mentor, pot_seat, per_mentee, positive_only
+):  # pragma: no cover
+    """Per mentee, the ``per_mentee`` mentors with the largest ``q + bonus - pot_mentor +
+    pot_seat`` over the mentee's seats (only positive ones, i.e. violations, if
+    ``positive_only``). Ties are broken by a hash of the pair, so that when many mentors look
+    alike every mentee does not pick the same ones. Mentees are read in blocks so that each
+    mentor's slice stays in cache."""
+    m, n, seats = values.shape
+    block = 1024
+    n_blocks = (n + block - 1) // block
+    best = np.empty((n, per_mentee), np.int64)
+    best_mentor = np.empty((n, per_mentee), np.int64)
+    found = np.zeros(n, np.int64)
+    for b in numba.prange(n_blocks):
+        i0 = b * block
+        i1 = min(i0 + block, n)
+        for j in range(m):
+            for i in range(i0, i1):
+                top = np.int64(-(1 << 62))
+                for s in range(seats):
+                    q = values[j, i, s]
+                    if q == _MISSING:
+                        continue
+                    top = max(top, np.int64(q) + bonus - pot_mentor[j] + pot_seat[i * seats + s])
+                if top == -(1 << 62) or (positive_only and top <= 0):
+                    continue
+                count = found[i]
+                if count == per_mentee and top * 65536 + 65535 <= best[i, per_mentee - 1]:
+                    continue
+                # Key: the margin first, a hash of the pair to break ties.
+                key = top * 65536 + ((i * 2654435761 + j * 40503) >> 7) % 65536
+                if count == per_mentee and key <= best[i, per_mentee - 1]:
+                    continue
+                pos = min(count, per_mentee - 1)
+                while pos > 0 and best[i, pos - 1] < key:
+                    best[i, pos] = best[i, pos - 1]
+                    best_mentor[i, pos] = best_mentor[i, pos - 1]
+                    pos -= 1
+                best[i, pos] = key
+                best_mentor[i, pos] = j
+                found[i] = min(count + 1, per_mentee)
+    total = found.sum()
+    out_mentor = np.empty(total, np.int64)
+    out_mentee = np.empty(total, np.int64)
+    k = 0
+    for i in range(n):
+        for t in range(found[i]):
+            out_mentor[k] = best_mentor[i, t]
+            out_mentee[k] = i
+            k += 1
+    return out_mentor, out_mentee

@@ -104,6 +104,10 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+
+# After this many seconds the matching solver stops proving its proposal optimal and hands the
+# director the best proposal found so far, with a warning saying so.
+MATCHING_TIME_LIMIT_SECONDS = env.float("MATCHING_TIME_LIMIT_SECONDS", default=300)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded run has a web process and a worker writing the same file.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}

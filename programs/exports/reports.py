@@ -25,7 +25,13 @@ from programs.domain.figures import (
     match_rates_by_group,
     waiting_from,
 )
-from programs.models import CommunicationMode, GoalStatus, RelationshipStage
+from programs.models import (
+    CommunicationMode,
+    GoalStatus,
+    RelationshipKind,
+    RelationshipStage,
+    ReviewChoice,
+)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -162,22 +168,12 @@ def _mean(values: Sequence[float], digits: int = 1) -> str:
     return f"{statistics.fmean(values):.{digits}f}" if values else "—"
 
 
-# The model's own words; only the review choices and relationship kinds are shortened, for
-# narrow table columns.
+# The model's own words, so a report says what the pages say.
 MODE_LABELS = dict(CommunicationMode.choices)
 GOAL_LABELS = dict(GoalStatus.choices)
 STAGE_LABELS = dict(RelationshipStage.choices)
-CHOICE_LABELS = {
-    "continue": "Continue as we are",
-    "adjust": "Continue, but revisit the agreement",
-    "end": "End the relationship",
-}
-KIND_LABELS = {
-    "one_to_one": "One-to-one",
-    "peer": "Peer pair",
-    "facilitated_group": "Facilitated group",
-    "peer_group": "Peer group",
-}
+CHOICE_LABELS = dict(ReviewChoice.choices)
+KIND_LABELS = dict(RelationshipKind.choices)
 
 
 class _Facts:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from matching.models import MatchRun
-from matching.services import match_run_execute
+from matching.services import match_run_execute, request_send
 from programs.models import Relationship, RelationshipSource
 from tests.matching.conftest import offer
 from tests.relationship_fixtures import program_mentee, program_mentor, submitted_assessment
@@ -103,3 +103,25 @@ def test_a_director_proposes_edits_and_publishes(
     assert Relationship.objects.filter(
         members__person=other.profile, members__side="mentor"
     ).exists()
+
+
+def test_at_the_request_cap_ask_is_disabled_and_says_why(
+    page, live_server, login, program, mentee, mentor, axe
+):
+    submitted_assessment(mentee, needs=("research",), roles=("coach",))
+    offer(mentor)
+    second = program_mentor(program)
+    offer(second)
+    program.max_pending_requests = 1
+    program.save(update_fields=["max_pending_requests"])
+    request_send(
+        program=program, mentee=mentee.profile, mentor=mentor.profile, message="Hello", by=mentee
+    )
+    login(mentee)
+    page.goto(f"{live_server.url}/programs/{program.pk}/mentors/")
+    card = page.locator(f"#mentor-{second.profile.pk}")
+    ask = card.get_by_role("button", name=re.compile("to mentor you"))
+    expect(ask).to_be_disabled()
+    expect(card.get_by_text("You already have 1 request waiting for an answer")).to_be_visible()
+    expect(page.get_by_text("in an order that changes every week")).to_be_visible()
+    axe(page, context="on the shortlist at the request cap")

@@ -32,3 +32,29 @@ def test_the_breakdown_explains_and_adds_up(program, ready_mentee, ready_mentor)
     assert sentences["locality"].startswith("Same institution — good for Promotion")
     score = score_pairs(problem.features).scores[0, 0]
     assert sum(item["points"] for item in breakdown) == pytest.approx(score, abs=0.5)
+
+
+def test_directors_read_about_the_mentee_not_to_them(program, ready_mentee, ready_mentor):
+    mentee = ready_mentee.profile
+    mentee.communication_modes = ["video"]
+    mentee.save()
+    ready_mentor.profile.communication_modes = ["video"]
+    ready_mentor.profile.save()
+    problem = load_problem(program=program)
+    (breakdown,) = explain_pairs(problem, [(0, 0)], about_the_mentee=True)
+    sentences = {item["criterion"]: item["sentence"] for item in breakdown}
+    assert sentences["needs"] == "Covers all 2 of the mentee's need areas (Research and Promotion)."
+    assert sentences["communication"] == "Prefers video, as the mentee does."
+    for item in breakdown:
+        assert " you" not in item["sentence"].lower()
+        assert "your" not in item["sentence"].lower()
+        assert item["points"] <= item["max_points"]
+
+
+def test_every_sentence_template_has_a_third_person_form():
+    from matching.engine.explain import EXCLUSION_SENTENCES, about_the_mentee
+
+    for sentence in EXCLUSION_SENTENCES.values():
+        rewritten = about_the_mentee(sentence).lower()
+        assert " you" not in f" {rewritten}", rewritten
+        assert "your" not in rewritten, rewritten

@@ -381,3 +381,27 @@ def test_a_mosaic_run_skips_areas_already_covered(program, director, ready_mente
     assert [(s.area.slug, s.mentor_id) for s in proposal.suggestions.all()] == [
         ("promotion", newcomer.profile.pk)
     ]
+
+
+def test_mosaic_reasons_for_an_empty_seat_are_words(program, director, ready_mentee):
+    research = NeedArea.objects.get(slug="research")
+    promotion = NeedArea.objects.get(slug="promotion")
+    offer(program_mentor(program), areas=("research",))
+    proposal = run(program, director, mode=RunMode.MOSAIC, areas=[research, promotion])
+    (unmatched,) = proposal.summary["unmatched"]
+    assert unmatched["reason"] == (
+        f"{promotion.name}: no mentor in the program may be paired with them"
+    )
+
+
+def test_a_run_past_its_time_limit_says_so_and_keeps_the_best_so_far(program, director, settings):
+    settings.MATCHING_TIME_LIMIT_SECONDS = 0
+    for _ in range(2):
+        offer(program_mentor(program, capacity=2))
+    for _ in range(3):
+        program_mentee(program)
+    proposal = run(program, director)
+    assert proposal.status == RunStatus.READY
+    assert proposal.summary["proven_optimal"] is False
+    assert any("time limit (0 s) was reached" in w for w in proposal.summary["warnings"])
+    assert proposal.summary["matched"] == proposal.suggestions.count()

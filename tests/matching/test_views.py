@@ -278,3 +278,21 @@ def test_hub_query_count_does_not_grow(client_for, director, program, ready_ment
     for _ in range(5):
         match_run_start(program=program, mode=RunMode.ONE_TO_ONE, by=director)
     assert count_queries(lambda: client.get(url)) == few
+
+
+def test_ask_is_disabled_with_the_reason_at_the_request_cap(
+    client_for, program, ready_mentee, ready_mentor, mentor_request
+):
+    other = program_mentor(program)
+    offer(other)
+    url = reverse("matching:shortlist", args=[program.pk])
+    html = client_for(ready_mentee).get(url).content.decode()
+    assert "changes every week" in html
+    ask_other = reverse("matching:request_new", args=[program.pk, other.profile.pk])
+    assert ask_other in html  # below the cap: a link to ask
+    program.max_pending_requests = 1
+    program.save(update_fields=["max_pending_requests"])
+    html = client_for(ready_mentee).get(url).content.decode()
+    assert ask_other not in html
+    assert "disabled" in html
+    assert "You already have 1 request waiting for an answer" in html

@@ -1,0 +1,150 @@
+"""The exact solvers stay exact on the instance shapes that break naive auctions (issue 12).
+
+Every instance here is hostile on purpose: heavy ties, scores that depend only on the mentor (so
+every mentee ranks mentors alike), additive scores, all scores equal, far more places than
+mentees or far fewer, sparse eligibility, and a few "star" mentors everyone wants. The
+reference is ``scipy.optimize.linear_sum_assignment`` on the capacity-expanded matrix (see
+``test_solvers.reference_assignment``), on the same quantised scores.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matching.engine.features import board_areas, synthetic_problem
+from matching.engine.scoring import CRITERIA, score_mosaic, score_pairs
+from matching.engine.solvers import assign_mosaic, assign_with_capacities
+from tests.matching.engine.test_solvers import (
+    FAST,
+    _check_assignment,
+    reference_assignment,
+    reference_mosaic,
+)
+
+SHAPES = ("coarse", "mentor_only", "mentee_only", "additive", "all_equal", "stars", "random")
+
+
+def hostile_scores(rng: np.random.Generator, shape: str, n: int, m: int) -> np.ndarray:
+    if shape == "coarse":
+        return rng.integers(0, 3, (n, m)).astype(np.float32) * 50.0
+    if shape == "mentor_only":
+        return np.broadcast_to(rng.integers(0, 4, m) * 25.0, (n, m)).astype(np.float32)
+    if shape == "mentee_only":
+        return np.broadcast_to(rng.integers(0, 4, (n, 1)) * 25.0, (n, m)).astype(np.float32)
+    if shape == "additive":
+        noise = rng.integers(0, 3, (n, m)) * 0.001
+        return (rng.uniform(0, 40, (n, 1)) + rng.uniform(0, 40, m) + noise).astype(np.float32)
+    if shape == "all_equal":
+        return np.full((n, m), 50.0, np.float32)
+    if shape == "stars":
+        scores = rng.uniform(0, 50, (n, m))
+        scores[:, : max(1, m // 4)] += 50
+        return scores.astype(np.float32)
+    return rng.uniform(0, 100, (n, m)).astype(np.float32)
+
+
+@st.composite
+def hostile_problems(draw, max_mentees=12, max_mentors=6):
+    n = draw(st.integers(1, max_mentees))
+    m = draw(st.integers(1, max_mentors))
+    shape = draw(st.sampled_from(SHAPES))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    scores = hostile_scores(rng, shape, n, m)
+    density = draw(st.sampled_from([0.1, 0.3, 0.7, 1.0]))
+    eligible = rng.random((n, m)) < density
+    # From far fewer places than mentees to far more.
+    caps = rng.integers(0, draw(st.sampled_from([1, 2, 4, 8])) + 1, m)
+    return np.ascontiguousarray(scores), eligible, caps
+
+
+@FAST
+@given(hostile_problems())
+def test_hostile_assignments_match_the_reference(problem):
+    scores, eligible, caps = problem
+    result = assign_with_capacities(scores, eligible, caps)
+    _check_assignment(result, eligible, caps)
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+
+
+@FAST
+@given(hostile_problems(max_mentees=6, max_mentors=5), st.integers(1, 3))
+def test_hostile_mosaic_boards_match_the_reference(problem, seats):
+    scores, eligible, caps = problem
+    n, m = scores.shape
+    rng = np.random.default_rng(n * 31 + m)
+    area_scores = np.stack([scores] * seats, axis=1) + rng.integers(0, 2, (n, seats, m)) * 10.0
+    areas = np.tile(np.arange(seats), (n, 1))
+    result = assign_mosaic(area_scores, eligible, caps, areas)
+    assert result.proven_optimal
+    full = np.broadcast_to(eligible[:, None, :], area_scores.shape)
+    assert result.total_units == reference_mosaic(area_scores, full, caps, areas)[0]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("places_per_mentee", [0.3, 1.0, 5.0])
+def test_larger_hostile_instances_match_the_reference(shape, places_per_mentee):
+    rng = np.random.default_rng(12)
+    n, m = 120, 30
+    scores = hostile_scores(rng, shape, n, m)
+    eligible = rng.random((n, m)) < 0.6
+    caps = np.maximum(rng.multinomial(round(places_per_mentee * n), np.ones(m) / m), 0)
+    result = assign_with_capacities(scores, eligible, caps)
+    _check_assignment(result, eligible, caps)
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+
+
+@pytest.mark.parametrize("criterion", CRITERIA)
+def test_each_criterion_alone_is_solved_exactly(criterion):
+    features = synthetic_problem(150, 40, seed=5)
+    weights = {c: (1.0 if c == criterion else 0.0) for c in CRITERIA}
+    scored = score_pairs(features, weights)
+    caps = features.mentor_capacity
+    result = assign_with_capacities(scored.scores, scored.eligible, caps)
+    _check_assignment(result, scored.eligible, caps)
+    assert result.total_units == reference_assignment(scored.scores, scored.eligible, caps)[0]
+
+
+def test_mosaic_with_mentor_only_criteria_is_exact():
+    features = synthetic_problem(60, 20, seed=9)
+    areas = board_areas(features, seats=3, fill=True)
+    weights = {c: (1.0 if c in ("career_stage", "experience") else 0.0) for c in CRITERIA}
+    scores, eligible = score_mosaic(features, areas, weights)
+    caps = features.mentor_capacity
+    result = assign_mosaic(scores, eligible, caps, areas)
+    assert result.proven_optimal
+    assert result.total_units == reference_mosaic(scores, eligible, caps, areas)[0]
+
+
+def test_progress_is_reported_from_inside_the_solve():
+    features = synthetic_problem(200, 40, seed=2)
+    scored = score_pairs(features)
+    steps = []
+    result = assign_with_capacities(
+        scored.scores,
+        scored.eligible,
+        features.mentor_capacity,
+        on_progress=lambda fraction, message: steps.append((fraction, message)),
+    )
+    assert result.proven_optimal
+    assert not result.timed_out
+    fractions = [f for f, _ in steps]
+    assert len(steps) >= 3
+    assert fractions == sorted(fractions)
+    assert all(0 < f < 1 for f in fractions)
+    assert any("no better assignment" in message for _, message in steps)
+
+
+def test_a_time_limit_returns_the_best_so_far_unproven():
+    features = synthetic_problem(200, 40, seed=2)
+    scored = score_pairs(features)
+    caps = features.mentor_capacity
+    result = assign_with_capacities(scored.scores, scored.eligible, caps, time_limit=0)
+    assert result.timed_out
+    assert not result.proven_optimal
+    assert len(result.mentee) > 0
+    assert (np.bincount(result.mentor, minlength=len(caps)) <= caps).all()
+    assert scored.eligible[result.mentee, result.mentor].all()
+    assert len(np.unique(result.mentee)) == len(result.mentee)
+    best = assign_with_capacities(scored.scores, scored.eligible, caps)
+    assert result.total_units <= best.total_units
