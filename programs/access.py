@@ -115,6 +115,26 @@ def get_program_for_user(user: AnyUser, pk: int) -> Program:
         raise Http404("No such program.") from None
 
 
+def programs_open_to_join(user: AnyUser) -> QuerySet[Program]:
+    """The active programs of the person's institution that they are not part of: anyone there
+    may know these exist and ask to join (issue 14)."""
+    if not user.is_authenticated:
+        return Program.objects.none()
+    profile = FacultyProfile.objects.filter(user=user).only("institution_id").first()
+    if profile is None or profile.institution_id is None:
+        return Program.objects.none()
+    return Program.objects.filter(institution=profile.institution_id, is_active=True).exclude(
+        memberships__person=profile
+    )
+
+
+def get_program_to_join(user: AnyUser, pk: int) -> Program:
+    try:
+        return programs_open_to_join(user).get(pk=pk)
+    except Program.DoesNotExist:
+        raise Http404("No such program.") from None
+
+
 def can_direct(user: AnyUser, program: Program | int) -> bool:
     roles = roles_for(user)
     program_id = program if isinstance(program, int) else program.pk

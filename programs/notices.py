@@ -34,8 +34,13 @@ from programs.models import (
     ActionItem,
     ActionItemStatus,
     Concern,
+    FacultyProfile,
+    Invitation,
+    JoinRequest,
+    JoinRequestStatus,
     Meeting,
     MeetingStatus,
+    Membership,
     MemberSide,
     Recap,
     Relationship,
@@ -44,6 +49,7 @@ from programs.models import (
     RelationshipRisk,
     RelationshipStage,
     ReviewRequest,
+    Role,
 )
 from programs.services.invitations import invitation_email_context, invitation_mark_sent
 
@@ -548,3 +554,159 @@ def review_chase(n: Notification) -> dict[str, Any] | None:
 # Invitations: the context and the "sent" date live with the invitation service.
 register(Kind.INVITATION)(invitation_email_context)
 register_after_sent(Kind.INVITATION)(invitation_mark_sent)
+# --- Programs: added, appointed director, joining (issue 14) ------------------------------------
+
+
+def _membership(n: Notification) -> Membership | None:
+    """The recipient's membership named by the cycle ('member:<id>' / 'director:<id>'), if it
+    still stands. Someone holding an unaccepted invitation got the invitation, which explains it."""
+    recipient = _recipient(n)
+    if not recipient.has_usable_password() or not recipient.is_active:
+        return None
+    return (
+        Membership.objects.select_related("program", "person")
+        .filter(pk=int(n.cycle.split(":", 1)[1]), person__user=n.recipient_id)
+        .first()
+    )
+
+
+def _directors_named(program_id: int, *, but_user: int) -> str:
+    names = [
+        p.display_name
+        for p in FacultyProfile.objects.filter(
+            memberships__program=program_id, memberships__role=Role.DIRECTOR
+        )
+        .exclude(user=but_user)
+        .order_by("family_name", "given_name")
+    ]
+    return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@register(Kind.PROGRAM_ADDED)
+def program_added(n: Notification) -> dict[str, Any] | None:
+    membership = _membership(n)
+    if membership is None or membership.is_director:
+        return None
+    return {
+        "person": membership.person,
+        "role": membership.get_role_display().lower(),
+        "is_mentee": membership.is_mentee,
+        "is_mentor": membership.is_mentor,
+        "directors": _directors_named(membership.program_id, but_user=_recipient(n).pk),
+        "url": _url("programs:detail", membership.program_id),
+        "assessment_url": _url("assessments:hub"),
+        "offer_url": _url("assessments:mentor_offer"),
+        "summary": f"You were added to {membership.program.name}",
+    }
+
+
+@register(Kind.DIRECTOR_APPOINTED)
+def director_appointed(n: Notification) -> dict[str, Any] | None:
+    membership = _membership(n)
+    if membership is None or not membership.is_director:
+        return None
+    return {
+        "person": membership.person,
+        "directors": _directors_named(membership.program_id, but_user=_recipient(n).pk),
+        "url": _url("program_dashboard", membership.program_id),
+        "members_url": _url("programs:members", membership.program_id),
+        "summary": f"You are now a director of {membership.program.name}",
+    }
+
+
+@register(Kind.PILOT_EXTENDED)
+def pilot_extended(n: Notification) -> dict[str, Any] | None:
+    relationship = Relationship.objects.select_related("program").filter(pk=_id(n)).first()
+    if (
+        relationship is None
+        or relationship.stage != RelationshipStage.PILOT
+        or relationship.pilot_ends_on is None
+        or n.cycle != f"extended:{relationship.pilot_ends_on.isoformat()}"
+    ):
+        return None  # ended, confirmed, or extended again (that extension sends its own)
+    members = _members(relationship.pk)
+    me = _me(members, n)
+    if me is None:
+        return None
+    others = _names(members, but_user=n.recipient_id)
+    ends_on = dateformat.format(relationship.pilot_ends_on, "l j F Y")
+    return {
+        "person": me.person,
+        "relationship": relationship,
+        "others": others,
+        "ends_on": ends_on,
+        "confirmed": me.pilot_confirmed_at is not None,
+        "url": _url("relationship_detail", relationship.pk),
+        "summary": f"The pilot period with {others} now ends on {ends_on}",
+    }
+
+
+@register(Kind.INVITATION_EXPIRING)
+def invitation_expiring(n: Notification) -> dict[str, Any] | None:
+    from programs.services.invitations import invitation_url
+
+    invitation = (
+        Invitation.objects.select_related("person", "program", "invited_by__profile")
+        .filter(pk=_id(n), person__user=n.recipient_id)
+        .first()
+    )
+    if (
+        invitation is None
+        or not invitation.is_open
+        or invitation.sent_at is None
+        or n.cycle != f"expires:{invitation.expires_at.date().isoformat()}"
+    ):
+        return None  # accepted, revoked, or resent with a new date (and its own reminder)
+    inviter = getattr(invitation.invited_by, "profile", None)
+    expires = local_time(invitation.expires_at, invitation.person.time_zone)
+    return {
+        "person": invitation.person,
+        "invitation": invitation,
+        "inviter_name": inviter.display_name if inviter else "The mentorship program team",
+        "expires": expires,
+        "url": invitation_url(invitation),
+        "summary": f"Your invitation expires on {expires}",
+    }
+
+
+@register(Kind.JOIN_REQUEST)
+def join_request(n: Notification) -> dict[str, Any] | None:
+    """To the program's directors while the request waits (another may have answered)."""
+    request = (
+        JoinRequest.objects.select_related("person__department", "person__rank")
+        .filter(pk=_id(n), status=JoinRequestStatus.PENDING)
+        .first()
+    )
+    if request is None or not can_direct(_recipient(n), request.program_id):
+        return None
+    name = request.person.display_name
+    return {
+        "requester": request.person,
+        "message": request.message,
+        "url": _url("programs:members", request.program_id) + "#join-requests-h",
+        "summary": f"{name} asks to join {n.program.name if n.program else 'your program'}",
+    }
+
+
+@register(Kind.JOIN_ANSWER)
+def join_answer(n: Notification) -> dict[str, Any] | None:
+    request = (
+        JoinRequest.objects.select_related("person", "program")
+        .filter(pk=_id(n), person__user=n.recipient_id, status=n.cycle)
+        .first()
+    )
+    if request is None:
+        return None
+    approved = request.status == JoinRequestStatus.APPROVED
+    return {
+        "person": request.person,
+        "approved": approved,
+        "role": request.get_role_display().lower() if approved else "",
+        "url": _url("programs:detail", request.program_id) if approved else _url("home"),
+        "assessment_url": _url("assessments:hub"),
+        "summary": (
+            f"You have joined {request.program.name}"
+            if approved
+            else f"Your request to join {request.program.name} was not accepted"
+        ),
+    }

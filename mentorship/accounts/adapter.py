@@ -34,7 +34,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             from programs.services.people import profile_ensure
 
-            profile_ensure(user=user)
+            data = getattr(form, "cleaned_data", {})
+            profile_ensure(
+                user=user,
+                given_name=data.get("given_name", ""),
+                family_name=data.get("family_name", ""),
+            )
         return user
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:

@@ -1,4 +1,6 @@
-"""allauth form overrides."""
+"""allauth form overrides: sign-up is limited to institutional domains. The names sign-up asks
+for are in `accounts/signup_names.py` (allauth builds its own sign-up form on that class, so it
+must not import allauth's forms)."""
 
 from __future__ import annotations
 

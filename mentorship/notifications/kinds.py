@@ -39,6 +39,12 @@ class Kind(models.TextChoices):
     RELAY_ALERT = "relay_alert", "Mail relay problems (admins)"
     INVITATION = "invitation", "Invitations to join"
     ACCOUNT = "account", "Sign-in and account emails"
+    PROGRAM_ADDED = "program_added", "You were added to a program"
+    DIRECTOR_APPOINTED = "director_appointed", "You were appointed a program's director"
+    PILOT_EXTENDED = "pilot_extended", "A pilot period was extended"
+    INVITATION_EXPIRING = "invitation_expiring", "Your invitation is about to expire"
+    JOIN_REQUEST = "join_request", "Requests to join a program (directors)"
+    JOIN_ANSWER = "join_answer", "Answers to your requests to join a program"
     DIGEST = "digest", "Digest of notifications"
 
 
@@ -64,6 +70,10 @@ SPECS: dict[str, KindSpec] = {
     Kind.QUIET_RELATIONSHIP: KindSpec(directors_only=True),
     Kind.AT_RISK: KindSpec(directors_only=True),
     Kind.BOUNCE_ALERT: KindSpec(directors_only=True),
+    Kind.JOIN_REQUEST: KindSpec(directors_only=True),
+    # Someone who has not signed in yet has no settings page to turn to; the last reminder of an
+    # expiring invitation is not held for a digest.
+    Kind.INVITATION_EXPIRING: KindSpec(digestible=False),
     Kind.RELATIONSHIP_ENDED: KindSpec(digestible=False),
     Kind.MENTOR_REASSIGNED: KindSpec(digestible=False),
     Kind.DIGEST: KindSpec(digestible=False),

@@ -145,6 +145,7 @@ ACCOUNT_ADAPTER = "mentorship.accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "mentorship.accounts.forms.InstitutionalSignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "mentorship.accounts.signup_names.SignupNameForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"

@@ -553,8 +553,9 @@ def _member(
     existing = Membership.objects.filter(program=program, person=person).first()
     if existing:
         return existing
+    # The demo's people are made up: nobody to welcome by email.
     membership = membership_add(
-        program=program, person=person, role=role, cohort=cohort, by=admin.user
+        program=program, person=person, role=role, cohort=cohort, by=admin.user, notify=False
     )
     if membership.mentor_capacity != capacity:
         membership.mentor_capacity = capacity

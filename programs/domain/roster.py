@@ -32,6 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "reports to email",
         "supervisor email",
     ),
+    "employee_id": ("employee id", "employee number", "employee no", "staff id", "employee_id"),
     "role": ("role in program", "program role", "role"),
     "cohort": ("cohort",),
 }
@@ -45,6 +46,7 @@ LABELS = {
     "rank": "rank",
     "stream": "stream",
     "reports_to": "reporting line email",
+    "employee_id": "employee id",
     "role": "role in program",
     "cohort": "cohort",
 }

@@ -76,7 +76,8 @@ class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label="Roster file (CSV or Excel .xlsx, at most 5 MB)",
         help_text="One row per person. Columns: email, given name, family name, department, "
-        "division, rank, stream, reporting line email, role in program, and optionally cohort.",
+        "division, rank, stream, reporting line (supervisor) email, role in program, and optionally "
+        "employee id and cohort.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
     program = forms.ModelChoiceField(

@@ -66,12 +66,24 @@ class FacultyProfile(models.Model):
         help_text="Who this person reports to. Mentors in the reporting line are never matched.",
     )
     bio = models.TextField(blank=True, max_length=1500)
+    employee_id = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The institution's own identifier for this person (from the HR roster).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("family_name", "given_name")
         indexes = [models.Index(fields=["family_name", "given_name"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "employee_id"],
+                condition=~models.Q(employee_id=""),
+                name="programs_profile_unique_employee_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name

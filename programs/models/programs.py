@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from programs.models.people import FacultyProfile
@@ -223,3 +224,42 @@ class Membership(models.Model):
     @property
     def is_director(self) -> bool:
         return self.role == Role.DIRECTOR
+
+
+class JoinRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a director"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class JoinRequest(models.Model):
+    """A faculty member asking to take part in a program of their institution; one of its
+    directors approves (choosing the role) or declines."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="join_requests")
+    person = models.ForeignKey(
+        FacultyProfile, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    message = models.TextField(blank=True, max_length=1000)
+    status = models.CharField(
+        max_length=10, choices=JoinRequestStatus.choices, default=JoinRequestStatus.PENDING
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "person"],
+                condition=models.Q(status="pending"),
+                name="programs_joinrequest_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} asks to join {self.program}"

@@ -26,6 +26,7 @@ def next_steps_for(
     profile: FacultyProfile,
     memberships: list[Membership],
     has_relationships: bool = False,
+    open_programs: bool = True,
 ) -> list[NextStep]:
     steps: list[NextStep] = [relationship_step(s) for s in next_steps_in_relationships(profile)]
     steps.extend(matching_steps(profile=profile, memberships=memberships))
@@ -61,12 +62,24 @@ def next_steps_for(
         steps.append(
             NextStep(
                 title="Join a program",
+                detail="You are not in a mentorship program yet. Ask to join one of your "
+                "institution's programs below; its directors will answer by email.",
+                url="#open-programs",
+                action="See the programs",
+            )
+            if open_programs
+            else NextStep(
+                title="Join a program",
                 detail="You are not in a mentorship program yet. Your program director or "
                 "faculty affairs office adds people to programs.",
                 url="",
                 action="",
             )
         )
+        # The self-evaluation needs no program: newcomers can start while they wait.
+        step = self_evaluation_step(profile=profile, memberships=[])
+        if step is not None:
+            steps.append(step)
     return steps
 
 
@@ -87,7 +100,8 @@ def self_evaluation_step(
         return NextStep(
             title="Start your self-evaluation",
             detail="Eight short sections on your goals, strengths, challenges and mentoring "
-            "needs. It comes first: your program uses your needs to find you mentors.",
+            "needs. It comes first: your program uses your needs to find you mentors"
+            + ("." if memberships else ", and you need no program to start it."),
             url=hub,
             action="Start your self-evaluation",
         )

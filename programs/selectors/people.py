@@ -10,7 +10,9 @@ from programs.models import FacultyProfile
 def faculty_directory(
     *, profiles: QuerySet[FacultyProfile], search: str = "", department_id: int | None = None
 ) -> QuerySet[FacultyProfile]:
-    profiles = profiles.select_related("user", "department", "division", "rank", "stream")
+    profiles = profiles.select_related(
+        "user", "department", "division", "rank", "stream", "reports_to__user"
+    )
     if department_id:
         profiles = profiles.filter(department_id=department_id)
     for word in search.split()[:5]:

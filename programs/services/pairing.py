@@ -39,6 +39,7 @@ from matching.sources import (
     _open_guiding_counts,
     authority_roles,
 )
+from mentorship.accounts.models import User
 from programs.models import (
     MENTEE_ROLES,
     MENTOR_ROLES,
@@ -661,7 +662,7 @@ def pairing_require(
 
 
 def pairing_record_overrides(
-    *, relationship: Relationship, overridden: Sequence[Reason], overrides: Overrides, by: Any
+    *, relationship: Relationship, overridden: Sequence[Reason], overrides: Overrides, by: User
 ) -> None:
     """Write each deliberate override to the audit log, where the relationship page reads it."""
     if not overridden:

@@ -115,12 +115,13 @@ def profile_create(
     )
 
 
-def profile_ensure(*, user: Any) -> FacultyProfile:
-    """The user's profile, created on first need (e.g. for a superuser made by createsuperuser)."""
+def profile_ensure(*, user: Any, given_name: str = "", family_name: str = "") -> FacultyProfile:
+    """The user's profile, created on first need (e.g. for a superuser made by createsuperuser,
+    or with the names given at sign-up)."""
     try:
         return user.profile
     except FacultyProfile.DoesNotExist:
-        return profile_create(user=user)
+        return profile_create(user=user, given_name=given_name, family_name=family_name)
 
 
 @transaction.atomic

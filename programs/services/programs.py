@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from mentorship.accounts.models import User
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.models import (
     PROGRAM_SETTINGS,
     Cohort,
@@ -133,8 +135,10 @@ def membership_add(
     cohort: Cohort | None = None,
     mentor_capacity: int = 2,
     by: User,
+    notify: bool = True,
 ) -> Membership:
-    """Add a person to a program, or change the role of someone already in it."""
+    """Add a person to a program, or change the role of someone already in it. The person is
+    told by email (unless `notify` is off, for callers that send their own message)."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role “{role}”."})
     if cohort is not None and cohort.program_id != program.pk:
@@ -148,6 +152,7 @@ def membership_add(
             )
     except IntegrityError:  # a concurrent add of the same person won the race
         membership, created = Membership.objects.get(program=program, person=person), False
+    became_director = role == Role.DIRECTOR and (created or membership.role != Role.DIRECTOR)
     if not created and (membership.role != role or (cohort and membership.cohort_id != cohort.pk)):
         membership.role = role
         membership.cohort = cohort or membership.cohort
@@ -159,7 +164,31 @@ def membership_add(
         program=program,
         role=role,
     )
+    if notify and (created or became_director):
+        _notify_membership(membership, by=by, director=became_director)
     return membership
+
+
+def _notify_membership(membership: Membership, *, by: User, director: bool) -> None:
+    """Tell someone they were added to a program or appointed its director — not when they did
+    it themselves. Planned in this transaction; what it says is decided at sending time
+    (`programs.notices`)."""
+    user_id = Membership.objects.filter(pk=membership.pk).values_list("person__user_id", flat=True)[
+        0
+    ]
+    if by is not None and getattr(by, "pk", None) == user_id:
+        return
+    notifications_send_soon(
+        [
+            Planned(
+                recipient_id=user_id,
+                kind=Kind.DIRECTOR_APPOINTED if director else Kind.PROGRAM_ADDED,
+                subject=f"program:{membership.program_id}",
+                cycle=f"{'director' if director else 'member'}:{membership.pk}",
+                program_id=membership.program_id,
+            )
+        ]
+    )
 
 
 @transaction.atomic
@@ -178,12 +207,15 @@ def membership_update(
         raise ValidationError({"status": f"Unknown status “{status}”."})
     if membership.role == Role.DIRECTOR and role != Role.DIRECTOR:
         _ensure_another_director(membership)
+    became_director = role == Role.DIRECTOR and membership.role != Role.DIRECTOR
     membership.role = role
     membership.cohort = cohort
     membership.mentor_capacity = mentor_capacity
     membership.status = status
     membership.save(update_fields=["role", "cohort", "mentor_capacity", "status"])
     audit_record(actor=by, verb="membership.update", target=membership, program=membership.program)
+    if became_director:
+        _notify_membership(membership, by=by, director=True)
     return membership
 
 

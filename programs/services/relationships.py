@@ -642,6 +642,15 @@ def relationship_extend_pilot(*, relationship: Relationship, until: date, by: Us
         previous=previous.isoformat() if previous else None,
         until=until.isoformat(),
     )
+    # Each new end date is its own occurrence: extending twice tells the pair twice.
+    _notify_members(
+        relationship,
+        RelationshipMember.objects.filter(
+            relationship=relationship, left_at__isnull=True
+        ).values_list("person__user_id", flat=True),
+        kind=Kind.PILOT_EXTENDED,
+        cycle=f"extended:{until.isoformat()}",
+    )
     return relationship
 
 

@@ -18,6 +18,7 @@ Kinds, subjects and cycle keys (the ledger's unique key is recipient + kind + su
 | action_item_overdue | action:<id>      | due:<due date>              | the item's owner          |
 | pilot_ending        | relationship:<id>| pilot:<pilot end>           | every member              |
 | review_request      | review:<id>      | request                     | the respondent            |
+| invitation_expiring | invitation:<id>  | expires:<expiry date>       | the invited person        |
 | review_chase        | review:<id>      | chase-1 / chase-2           | the respondent            |
 
 A meeting's sequence changes when it is rescheduled, so a moved meeting is reminded again and
@@ -62,6 +63,7 @@ from programs.models import (
     ActionItemStatus,
     AgendaItem,
     AgreementVersion,
+    Invitation,
     Meeting,
     MeetingStatus,
     Membership,
@@ -96,6 +98,8 @@ SWEEP_LOCK = 6_006_006  # PostgreSQL advisory lock: one sweep at a time, even if
 
 
 logger = logging.getLogger(__name__)
+# Remind an invited person who has not accepted this long before their link stops working.
+INVITATION_WARNING = timedelta(days=3)
 
 
 @dataclass
@@ -157,6 +161,7 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
         planned += _pilot_endings(now, rules, relationships, members)
         result.review_requests = _open_reviews(now, rules, relationships, members)
         planned += _review_notices(now)
+        planned += _invitations_expiring(now)
         fresh = _not_planned_before(planned)
         if len(fresh) > MAX_PLANNED_PER_SWEEP:
             # A backlog (the first sweep over old data, a long outage): plan the most urgent
@@ -676,6 +681,42 @@ def _pilot_endings(
                         r.program_id,
                     )
                 )
+    return planned
+
+
+# --- Invitations ---------------------------------------------------------------------------------
+
+
+def _invitations_expiring(now: datetime) -> list[Planned]:
+    """Once per invitation (and per expiry date: a resent one is reminded again), the morning
+    three days before it expires, in the invited person's zone."""
+    rows = fetch_rows(
+        Invitation.objects.filter(
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            sent_at__isnull=False,
+            expires_at__gt=now,
+            expires_at__lte=now + INVITATION_WARNING + timedelta(days=1),
+        )
+        # Few rows (a four-day window); those planned before are dropped with the rest, by key,
+        # which includes the expiry date.
+        .order_by()
+        .values_list("pk", "expires_at", "person__user_id", "person__time_zone", "program_id")
+    )
+    planned = []
+    for pk, expires_at, user_id, tz, program_id in rows:
+        due = min(morning_of((expires_at - INVITATION_WARNING).date(), tz), expires_at)
+        if due <= now + LOOKAHEAD:
+            planned.append(
+                Planned(
+                    user_id,
+                    Kind.INVITATION_EXPIRING,
+                    f"invitation:{pk}",
+                    f"expires:{expires_at.date().isoformat()}",
+                    due,
+                    program_id,
+                )
+            )
     return planned
 
 

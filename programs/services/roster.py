@@ -57,7 +57,16 @@ ROLE_WORDS = {
     "mentor and mentee": Role.BOTH,
     "mentee & mentor": Role.BOTH,
 }
-PROFILE_FIELDS = ("given_name", "family_name", "department", "division", "rank", "stream")
+PROFILE_FIELDS = (
+    "given_name",
+    "family_name",
+    "department",
+    "division",
+    "rank",
+    "stream",
+    "employee_id",
+)
+MAX_EMPLOYEE_ID = 40
 MAX_NAME = 80
 
 
@@ -138,6 +147,7 @@ class RosterContext:
     memberships: dict[int, Membership]  # by person id, in the program
     file_emails: frozenset[str]  # every email in the file
     db_lines: dict[str, str]  # reporting lines already stored: email -> boss's email
+    employee_ids: dict[str, str]  # employee ids the file names that are stored: id -> email
 
 
 def _context(
@@ -183,6 +193,16 @@ def _context(
             .annotate(e=Lower("user__email"), boss=Lower("reports_to__user__email"))
             .values_list("e", "boss")
         ),
+        employee_ids=dict(
+            FacultyProfile.objects.filter(
+                institution=institution,
+                employee_id__in=[
+                    v for p in plans if (v := (p.values.get("employee_id") or "").strip())
+                ],
+            )
+            .annotate(e=Lower("user__email"))
+            .values_list("employee_id", "e")
+        ),
     )
 
 
@@ -194,6 +214,7 @@ class RosterRowForm(forms.Form):
     email = forms.CharField(required=False)
     given_name = forms.CharField(required=False)
     family_name = forms.CharField(required=False)
+    employee_id = forms.CharField(required=False)
     department = forms.CharField(required=False)
     division = forms.CharField(required=False)
     rank = forms.CharField(required=False)
@@ -228,6 +249,18 @@ class RosterRowForm(forms.Form):
         if value:
             # The same rule as every form and the model: no markup, formulas or bidi tricks.
             validate_name(value)
+        return value
+
+    def clean_employee_id(self) -> str:
+        """The institution's own key for a person, so unique there (duplicates within the file
+        are found across rows)."""
+        value: str = self.cleaned_data["employee_id"]
+        if len(value) > MAX_EMPLOYEE_ID:
+            raise ValidationError(f"At most {MAX_EMPLOYEE_ID} characters.")
+        owner = self.context.employee_ids.get(value) if value else None
+        email = self.person.user.email.lower() if self.person else self.data.get("email", "")
+        if owner is not None and owner != (email or "").strip().lower():
+            raise ValidationError(f"Employee id {value} belongs to {owner} already.")
         return value
 
     def clean_given_name(self) -> str:
@@ -347,7 +380,16 @@ class RosterRowForm(forms.Form):
         return data
 
 
-RESOLVED = ("department", "division", "rank", "stream", "role", "membership", "cohort")
+RESOLVED = (
+    "department",
+    "division",
+    "rank",
+    "stream",
+    "role",
+    "membership",
+    "cohort",
+    "employee_id",
+)
 
 
 def _check_row(p: RowPlan, context: RosterContext) -> str:
@@ -361,6 +403,7 @@ def _check_row(p: RowPlan, context: RosterContext) -> str:
     data = form.cleaned_data
     p.resolved = {"person": person, **{key: data.get(key) for key in RESOLVED}}
     p.resolved["role"] = p.resolved["role"] or ""
+    p.resolved["employee_id"] = p.resolved["employee_id"] or ""
     return data.get("reports_to", "") if p.email else ""
 
 
@@ -373,10 +416,18 @@ def _check_across_rows(
     for p in plans:
         if p.email:
             rows_of.setdefault(p.email, []).append(p.row)
+    ids_of: dict[str, list[int]] = {}
+    for p in plans:
+        if employee_id := (p.values.get("employee_id") or "").strip():
+            ids_of.setdefault(employee_id, []).append(p.row)
     for p in plans:
         if len(rows_of.get(p.email, [])) > 1:
             others = " and ".join(str(n) for n in rows_of[p.email])
             p.error("email", f"Duplicate email: {p.email} is in rows {others}.")
+        employee_id = (p.values.get("employee_id") or "").strip()
+        if len(ids_of.get(employee_id, [])) > 1:
+            others = " and ".join(str(n) for n in ids_of[employee_id])
+            p.error("employee_id", f"Duplicate employee id {employee_id} in rows {others}.")
     lines = {**db_lines, **file_lines}
     for p in plans:
         if p.email not in file_lines:
@@ -408,6 +459,7 @@ def _plan_changes(p: RowPlan, *, boss: str, program: Program | None, limited: bo
             "rank": person.rank.name if person.rank else "",
             "stream": person.stream.name if person.stream else "",
             "reports_to": person.reports_to.user.email.lower() if person.reports_to else "",
+            "employee_id": person.employee_id,
         }
         wanted = {
             "given_name": p.values.get("given_name", "").strip(),
@@ -417,6 +469,7 @@ def _plan_changes(p: RowPlan, *, boss: str, program: Program | None, limited: bo
             "rank": r["rank"].name if r["rank"] else "",
             "stream": r["stream"].name if r["stream"] else "",
             "reports_to": boss,
+            "employee_id": r["employee_id"],
         }
         for key, new in wanted.items():
             if new and new != current[key]:
@@ -569,6 +622,7 @@ def roster_apply(*, roster: RosterImport, by: User) -> dict[str, int]:
                 division=r["division"],
                 rank=r["rank"],
                 stream=r["stream"],
+                employee_id=r["employee_id"],
             )
             people[p.email] = result.person
             if r["cohort"] is not None and program is not None:

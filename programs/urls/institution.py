@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programs.views import institution, roster
+from programs.views import directory, institution, roster
 
 app_name = "institution"
 
@@ -14,6 +14,11 @@ urlpatterns = [
         name="invitation_action",
     ),
     path("people/", institution.people, name="people"),
+    path("people/search/", directory.people_search, name="people_search"),
+    path("people/<int:pk>/supervisor/", directory.supervisor_edit, name="supervisor_edit"),
+    path("directory/", directory.directory, name="directory"),
+    path("directory/departments/<int:pk>/", directory.department_edit, name="department_edit"),
+    path("directory/divisions/<int:pk>/", directory.division_edit, name="division_edit"),
     path("roster/", roster.institution_roster, name="roster"),
     path("roster/<int:pk>/", roster.institution_roster_preview, name="roster_preview"),
     path("roster/<int:pk>/confirm/", roster.institution_roster_confirm, name="roster_confirm"),

@@ -4,6 +4,7 @@ from django.urls import path
 
 from programs.views import assessments as assessment_views
 from programs.views import bounces as bounce_views
+from programs.views import joining as joining_views
 from programs.views import programs as program_views
 
 app_name = "programs"
@@ -19,6 +20,12 @@ urlpatterns = [
         "<int:pk>/members/<int:member_pk>/remove/",
         program_views.member_remove,
         name="member_remove",
+    ),
+    path("<int:pk>/join/", joining_views.program_join, name="join"),
+    path(
+        "<int:pk>/join-requests/<int:request_pk>/",
+        joining_views.join_request_answer,
+        name="join_answer",
     ),
     path("<int:pk>/directors/", program_views.directors, name="directors"),
     path("<int:pk>/bounces/", bounce_views.bounces, name="bounces"),

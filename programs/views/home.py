@@ -9,12 +9,14 @@ from django.shortcuts import render
 from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
     concerns_for_director,
+    programs_open_to_join,
     programs_visible_to,
     risks_for_director,
     roles_for,
 )
 from programs.selectors.assessments import shared_with_me
 from programs.selectors.home import next_steps_for
+from programs.selectors.joining import join_requests_of
 from programs.selectors.programs import (
     memberships_of_person,
     programs_needing_attention,
@@ -40,6 +42,13 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         )
     counts = relationship_counts(profile)
+    open_programs: list = []
+    if not memberships and not roles.is_admin:  # admins see and add to every program
+        requests = join_requests_of(person=profile)
+        open_programs = [
+            (program, requests.get(program.pk))
+            for program in programs_open_to_join(request.user).order_by("name")
+        ]
     all_programs = []
     if roles.is_admin:
         all_programs = list(programs_with_counts(programs_visible_to(request.user)))
@@ -51,11 +60,13 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "memberships": [m for m in memberships if not m.is_director],
             "directed_programs": directed,
             "all_programs": all_programs,
+            "open_programs": open_programs,
             "shared_with_me": list(shared_with_me(person=profile)) if roles.mentor_in else [],
             "next_steps": next_steps_for(
                 profile=profile,
                 memberships=memberships,
                 has_relationships=bool(counts["receiving"] or counts["guiding"]),
+                open_programs=bool(open_programs),
             ),
             "relationship_counts": counts,
         },

@@ -17,8 +17,10 @@ from programs.access import (
     get_program_for_director,
     get_program_for_user,
     programs_visible_to,
+    relationships_overseen_by,
     risks_for_director,
 )
+from programs.forms.joining import JOIN_ROLE_CHOICES
 from programs.forms.programs import (
     AddMemberForm,
     AppointDirectorForm,
@@ -29,6 +31,8 @@ from programs.forms.programs import (
 )
 from programs.models import Cohort, MembershipStatus, Program, Role
 from programs.selectors.assessments import AssessmentState, assessment_states
+from programs.selectors.directory import reporting_line_conflicts
+from programs.selectors.joining import join_requests_pending
 from programs.selectors.programs import (
     open_invitations,
     program_cohorts,
@@ -155,6 +159,11 @@ def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "cohorts": Cohort.objects.filter(program=program),
             "add_form": AddMemberForm(program=program),
             "invitations": open_invitations(program=program)[:20],
+            "join_requests": list(join_requests_pending(program=program)),
+            "conflicts": reporting_line_conflicts(
+                relationships=relationships_overseen_by(request.user).filter(program=program)
+            ),
+            "join_roles": JOIN_ROLE_CHOICES,
             "bounce_count": bounces_for_program(program=program).count(),
         },
     )

@@ -17,10 +17,11 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-def signup(client, email, password="a-strong-password-2026"):
+def signup(client, email, password="a-strong-password-2026", **names):
+    names = {"given_name": "Nadia", "family_name": "Newcomer", **names}
     return client.post(
         reverse("account_signup"),
-        {"email": email, "password1": password, "password2": password},
+        {"email": email, "password1": password, "password2": password, **names},
     )
 
 
@@ -38,9 +39,21 @@ def test_sign_up_is_open_to_the_institutional_domain(client, django_capture_on_c
         response = signup(client, "new.faculty@northbridge.test")
     assert response.status_code == 302
     user = User.objects.get(email="new.faculty@northbridge.test")
-    assert FacultyProfile.objects.filter(user=user).exists()
+    profile = FacultyProfile.objects.get(user=user)
+    assert (profile.given_name, profile.family_name) == ("Nadia", "Newcomer")
     assert not EmailAddress.objects.get(user=user).verified
     assert "Confirm" in mail.outbox[0].subject or "confirm" in mail.outbox[0].body
+
+
+def test_sign_up_asks_for_a_name_with_autocomplete_hints(client):
+    InstitutionFactory(email_domains=["northbridge.test"])
+    html = client.get(reverse("account_signup")).content.decode()
+    assert 'autocomplete="given-name"' in html
+    assert 'autocomplete="family-name"' in html
+    response = signup(client, "new.faculty@northbridge.test", given_name="", family_name="")
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert not User.objects.filter(email="new.faculty@northbridge.test").exists()
 
 
 def test_sign_up_from_another_domain_is_refused_clearly(client):

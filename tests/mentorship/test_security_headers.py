@@ -28,8 +28,8 @@ def test_every_response_has_it_even_errors_and_redirects(client, url):
 
 
 def test_public_pages_may_be_cached_but_signed_in_pages_are_not(client, client_for, mentee):
-    # (The health probes and allauth's forms are never_cache by their own choice.)
-    assert "no-store" not in client.get("/nowhere/").get("Cache-Control", "")
+    # (The health probes are never cached on purpose: a probe must reach the process.)
+    assert "no-store" not in client.get(reverse("account_reset_password")).get("Cache-Control", "")
     assert "no-store" in client_for(mentee).get("/")["Cache-Control"]
 
 

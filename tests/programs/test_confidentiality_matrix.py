@@ -416,6 +416,13 @@ URL_RULES: dict[str, Rule] = {
         DIRECTOR, program_pks(member_pk=lambda w: w.ids["membership"]), DIRECTORS
     ),
     "programs:directors": Rule(DIRECTOR, program_pks(), DIRECTORS),
+    "programs:join": Rule(
+        "faculty of the program's institution who are not in it (everyone else: 404)",
+        program_pks(),
+    ),
+    "programs:join_answer": Rule(
+        DIRECTOR + " (POST)", program_pks(request_pk=lambda w: 999999), DIRECTORS
+    ),
     "programs:bounces": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "programs:bounce_clear": Rule(DIRECTOR, program_pks(bounce_pk=lambda w: 999999), DIRECTORS),
     "programs:needs": Rule(DIRECTOR, program_pks(), DIRECTORS),
@@ -434,6 +441,11 @@ URL_RULES: dict[str, Rule] = {
     "institution:roster_confirm": Rule("the admin who uploaded it", one(pk=999999), ADMIN),
     "institution:reference_home": Rule("admins", only=ADMIN),
     "institution:reference": Rule("admins", one(kind="ranks"), ADMIN),
+    "institution:people_search": Rule("admins", only=ADMIN),
+    "institution:supervisor_edit": Rule("admins", lambda w, v: [{"pk": w.ids["maya"]}], ADMIN),
+    "institution:directory": Rule("admins", only=ADMIN),
+    "institution:department_edit": Rule("admins", one(pk=999999), frozenset()),
+    "institution:division_edit": Rule("admins", one(pk=999999), frozenset()),
     # Relationships, dashboards, calendars
     "mentee_board": Rule(OWN),
     "outside_mentor_new": Rule("mentees of a program"),
@@ -781,6 +793,12 @@ EMAILS_NOT_PLANTED = {
     Kind.DIGEST: "re-renders the kinds above, each through its own builder",
     Kind.INVITATION: "goes to the invited person: names the program and the inviter only",
     Kind.RELAY_ALERT: "goes to admins: names the mail relay's error and counts only",
+    Kind.PROGRAM_ADDED: "names the program and its directors only, to the person added",
+    Kind.DIRECTOR_APPOINTED: "names the program and its directors only, to the new director",
+    Kind.PILOT_EXTENDED: "names the members and the new date, to members only (test_notices_people)",
+    Kind.INVITATION_EXPIRING: "names the inviter only, to the invited person",
+    Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors",
+    Kind.JOIN_ANSWER: "names the program only, to the requester",
 }
 
 

@@ -388,7 +388,7 @@ NOT_PATHS = {
     "matching.services:_publish_one": "match_run_publish's step",
     "matching.views:assign": "calls manual_assign (driven above, with rematch)",
     "matching.views:request_detail": "calls request_accept (the mentor's answer)",
-    "matching.views:_answer_request": "request_detail's step: calls request_accept",
+    "matching.views:_answer_request": "calls request_accept (the mentor's answer, for request_detail)",
     "matching.views:run_publish": "calls match_run_publish",
     "programs.views.oversight:relationship_reassign_view": "calls relationship_reassign",
     "programs.views.relationships:outside_mentor_new": "calls outside_mentor_invite",

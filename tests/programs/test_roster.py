@@ -445,3 +445,60 @@ def test_a_roster_upload_belongs_to_the_pages_its_column_names(program, director
     assert get_roster_import_for_user(director, roster.pk, program) == roster
     with pytest.raises(Http404):
         get_roster_import_for_user(director, roster.pk, None)
+
+
+# --- Employee id and division (issue 14) --------------------------------------------------------
+
+ID_HEADER = (
+    "email,given name,family name,department,division,rank,stream,supervisor email,employee id\n"
+)
+
+
+def _id_csv(*rows: str) -> bytes:
+    return (ID_HEADER + "".join(r + "\n" for r in rows)).encode()
+
+
+def _id_row(email: str, employee_id: str, boss: str = "", division: str = "") -> str:
+    return f"{email},Ana,Silva,Medicine,{division},{_rank()},{_stream()},{boss},{employee_id}"
+
+
+def test_the_roster_takes_employee_ids_divisions_and_supervisors(admin, medicine, institution):
+    from programs.models import Division
+
+    Division.objects.create(department=medicine, name="Cardiology")
+    roster = _import(
+        _id_csv(
+            _id_row("emp.one@x.test", "E-1001", "emp.two@x.test", "Cardiology"),
+            _id_row("emp.two@x.test", "E-1002"),
+        ),
+        by=admin,
+    )
+    assert roster_apply(roster=roster, by=admin) == {"created": 2, "updated": 0}
+    one = FacultyProfile.objects.get(user__email="emp.one@x.test")
+    assert (one.employee_id, one.division.name, one.reports_to.user.email) == (
+        "E-1001",
+        "Cardiology",
+        "emp.two@x.test",
+    )
+    # A later roster changes the id like any other field, and the preview shows what it was.
+    plan = _plan(_id_csv(_id_row("emp.one@x.test", "E-2001")), by=admin, institution=institution)
+    assert plan.rows[0].changes["employee_id"] == ("E-1001", "E-2001")
+
+
+def test_employee_ids_are_unique_in_the_file_and_the_institution(admin, medicine, institution):
+    person("holder@x.test", institution=institution, employee_id="E-7")
+    plan = _plan(
+        _id_csv(
+            _id_row("a@x.test", "E-5"),
+            _id_row("b@x.test", "E-5"),
+            _id_row("c@x.test", "E-7"),
+            _id_row("d@x.test", "E" * 41),
+        ),
+        by=admin,
+        institution=institution,
+    )
+    assert plan.rows[0].errors["employee_id"] == ["Duplicate employee id E-5 in rows 2 and 3."]
+    assert plan.rows[2].errors["employee_id"] == [
+        "Employee id E-7 belongs to holder@x.test already."
+    ]
+    assert plan.rows[3].errors["employee_id"] == ["At most 40 characters."]

@@ -191,7 +191,7 @@ def test_inviting_registers_the_person_and_emails_a_link(
     assert "Set your password" in message.alternatives[0][0]
 
 
-def test_inviting_an_existing_person_adds_them_without_an_email(
+def test_inviting_an_existing_person_adds_them_with_a_welcome_not_an_invitation(
     program, outsider, admin, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -199,7 +199,8 @@ def test_inviting_an_existing_person_adds_them_without_an_email(
     assert not result.created
     assert result.invitation is None
     assert result.membership.person == outsider.profile
-    assert mail.outbox == []
+    [message] = mail.outbox  # they can sign in already: told they were added, no link to accept
+    assert message.subject == "[Mentorship] You were added to Program A"
 
 
 def test_sending_an_invitation_twice_emails_once(

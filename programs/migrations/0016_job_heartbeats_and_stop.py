@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0013_meetings_out_of_range_are_clamped"),
+        ("programs", "0015_profile_employee_id"),
     ]
 
     operations = [

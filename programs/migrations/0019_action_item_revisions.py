@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0016_recap_and_private_note_revisions"),
+        ("programs", "0018_recap_and_private_note_revisions"),
     ]
 
     operations = [

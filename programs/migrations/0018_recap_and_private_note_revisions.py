@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0015_form_submissions"),
+        ("programs", "0017_form_submissions"),
     ]
 
     operations = [

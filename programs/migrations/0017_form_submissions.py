@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0014_job_heartbeats_and_stop"),
+        ("programs", "0016_job_heartbeats_and_stop"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

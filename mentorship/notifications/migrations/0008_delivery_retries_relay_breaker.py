@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0006_kind_choices_after_merge"),
+        ("notifications", "0007_issue14_people_are_told_kinds"),
         ("programs", "0009_default_review_instrument"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

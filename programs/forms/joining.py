@@ -1,0 +1,26 @@
+"""Asking to join a program, and a director's answer."""
+
+from __future__ import annotations
+
+from django import forms
+
+from programs.forms.programs import PlainTextMixin
+from programs.models import Role
+
+JOIN_ROLE_CHOICES = [(r, label) for r, label in Role.choices if r != Role.DIRECTOR]
+
+
+class JoinRequestForm(PlainTextMixin, forms.Form):
+    message = forms.CharField(
+        label="A note for the program's directors (optional)",
+        required=False,
+        max_length=1000,
+        help_text="For example whether you hope to be mentored, to mentor, or both, and what "
+        "you hope for. Only the program's directors read it.",
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
+    )
+
+
+class JoinAnswerForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])
+    role = forms.ChoiceField(choices=JOIN_ROLE_CHOICES, required=False, initial=Role.MENTEE)

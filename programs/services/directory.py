@@ -1,0 +1,85 @@
+"""The institution's directory, kept by its admins in the app (issue 14): departments and their
+heads, divisions and their chiefs, and each person's supervisor. The exclusion rules read these
+(`selectors.directory.authority_map`); a change that puts a current mentor in authority over
+their mentee is listed for the program's directors, who decide."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from mentorship.accounts.models import User
+from programs.access import require_admin
+from programs.models import Department, Division, FacultyProfile, Institution
+from programs.services.audit import audit_record
+from programs.services.people import validate_reports_to
+
+
+@transaction.atomic
+def department_save(
+    *,
+    institution: Institution,
+    name: str,
+    head: FacultyProfile | None,
+    by: User,
+    department: Department | None = None,
+) -> Department:
+    require_admin(by)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the department a name."})
+    clash = Department.objects.filter(institution=institution, name__iexact=name)
+    if department is not None:
+        clash = clash.exclude(pk=department.pk)
+    if clash.exists():
+        raise ValidationError({"name": f"There is already a department called “{name}”."})
+    if department is None:
+        department = Department(institution=institution)
+    department.name, department.head = name, head
+    department.save()
+    audit_record(
+        actor=by, verb="department.save", target=department, head=head.pk if head else None
+    )
+    return department
+
+
+@transaction.atomic
+def division_save(
+    *,
+    department: Department,
+    name: str,
+    chief: FacultyProfile | None,
+    by: User,
+    division: Division | None = None,
+) -> Division:
+    require_admin(by)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the division a name."})
+    clash = Division.objects.filter(department=department, name__iexact=name)
+    if division is not None:
+        clash = clash.exclude(pk=division.pk)
+    if clash.exists():
+        raise ValidationError(
+            {"name": f"{department.name} already has a division called “{name}”."}
+        )
+    if division is None:
+        division = Division(department=department)
+    division.name, division.chief = name, chief
+    division.save()
+    audit_record(actor=by, verb="division.save", target=division, chief=chief.pk if chief else None)
+    return division
+
+
+@transaction.atomic
+def supervisor_set(*, profile: FacultyProfile, supervisor: FacultyProfile | None, by: User) -> None:
+    require_admin(by)
+    validate_reports_to(profile=profile, reports_to=supervisor)
+    profile.reports_to = supervisor
+    profile.save(update_fields=["reports_to", "updated_at"])
+    audit_record(
+        actor=by,
+        verb="profile.supervisor",
+        target=profile,
+        supervisor=supervisor.pk if supervisor else None,
+    )
