@@ -247,6 +247,8 @@ def test_sign_up_with_the_relay_down_finishes_and_the_verification_is_sent_later
                 "email": "new.person@northbridge.test",
                 "password1": "a-long-good-password-1",
                 "password2": "a-long-good-password-1",
+                "given_name": "Nadia",
+                "family_name": "Newcomer",
             },
         )
     assert response.status_code == 302
