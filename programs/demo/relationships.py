@@ -250,11 +250,14 @@ def seed_relationships(*, admin: Any) -> int:
         .first()
     )
     by = director.user if director else admin
+    # Mentors taking mentees now: the pairing gate refuses one who paused (the demo's offers
+    # pause some mentors at random, relative to today).
     mentors = list(
         FacultyProfile.objects.filter(
             memberships__program=program, memberships__role__in=[Role.MENTOR, Role.BOTH]
         )
         .exclude(pk=robert.pk)
+        .exclude(mentor_offer__accepting=False)
         .select_related("user")
         .order_by("pk")
     )
