@@ -249,7 +249,7 @@ def run(args: argparse.Namespace, url: str, workdir: str, broker: str, sink) -> 
                 "--concurrency",
                 str(workers),
                 "--queues",
-                "bench-send",
+                "bench-send,bench-send-email",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

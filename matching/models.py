@@ -173,6 +173,7 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     PUBLISHED = "published", "Published"
     DISCARDED = "discarded", "Discarded"
+    STOPPED = "stopped", "Stopped"
     SUPERSEDED = "superseded", "Superseded by a newer published proposal"
 
 
@@ -203,6 +204,10 @@ class MatchRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life: queued, or its worker's heartbeat."
+    )
+    starts = models.PositiveSmallIntegerField(default=0)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -221,6 +226,7 @@ class MatchRun(models.Model):
             RunStatus.FAILED,
             RunStatus.PUBLISHED,
             RunStatus.DISCARDED,
+            RunStatus.STOPPED,
             RunStatus.SUPERSEDED,
         )
 

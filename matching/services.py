@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from matching.engine.features import ExclusionReason
@@ -38,9 +40,10 @@ from matching.models import (
 )
 from matching.sources import _open_guiding_counts, load_problem
 from mentorship.accounts.models import User
+from mentorship.jobs import JobStopped, given_up_before, heartbeat, requeue_before, stale_before
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
-from mentorship.queue import enqueue_on_commit
+from mentorship.queue import enqueue, enqueue_on_commit
 from programs.models import (
     MENTEE_ROLES,
     Cohort,
@@ -506,6 +509,7 @@ def match_run_start(
         raise MatchingError("Choose the need areas each mentee's board should cover.")
     run = MatchRun.objects.create(
         program=program,
+        heartbeat_at=timezone.now(),
         cohort=cohort,
         mode=mode,
         maximise_matched_first=maximise_matched_first,
@@ -522,41 +526,140 @@ def match_run_start(
 
 
 def match_run_progress(run: MatchRun, percent: int, message: str) -> None:
-    """Record progress in its own short write so the page polling it sees it at once."""
-    MatchRun.objects.filter(pk=run.pk).update(progress=percent, progress_message=message)
+    """Record progress in its own short write so the page polling it sees it at once; a run
+    that is no longer running (stopped by a director) ends here."""
+    updated = MatchRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        progress=percent, progress_message=message, heartbeat_at=timezone.now()
+    )
+    if not updated:
+        raise JobStopped
 
 
 def match_run_execute(*, run_id: int) -> MatchRun:
     """The background job: read the cohort, score, solve, store suggestions. Idempotent: a run
-    that already finished is left alone, so a redelivered task does nothing."""
+    that finished, or that a live worker is running, is left alone, so a redelivered task does
+    nothing; a run whose worker died (stale heartbeat) starts again."""
     from matching.runs import solve_run
 
     with transaction.atomic():
-        run = MatchRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status != RunStatus.QUEUED:
-            return run  # type: ignore[return-value]
-        run.status, run.started_at = RunStatus.RUNNING, timezone.now()
-        run.save(update_fields=["status", "started_at"])
+        run = (
+            MatchRun.objects.select_for_update()
+            .filter(pk=run_id)
+            .filter(
+                Q(status=RunStatus.QUEUED)
+                | Q(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before())
+            )
+            .first()
+        )
+        if run is None:
+            return MatchRun.objects.filter(pk=run_id).first()  # type: ignore[return-value]
+        run.status, run.started_at, run.heartbeat_at = (
+            RunStatus.RUNNING,
+            timezone.now(),
+            timezone.now(),
+        )
+        run.starts += 1
+        run.save(update_fields=["status", "started_at", "heartbeat_at", "starts"])
     try:
-        outcome = solve_run(run, progress=lambda p, m: match_run_progress(run, p, m))
+        with heartbeat(MatchRun, run.pk, running_status=RunStatus.RUNNING):
+            outcome = solve_run(run, progress=lambda p, m: match_run_progress(run, p, m))
+    except JobStopped:
+        run.refresh_from_db()
+        return run
     except Exception as e:
         logger.exception("Match run %s failed", run.pk)
-        MatchRun.objects.filter(pk=run.pk).update(
+        MatchRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, error=str(e)[:2000], finished_at=timezone.now()
         )
         raise
     with transaction.atomic():
-        MatchSuggestion.objects.filter(run=run).delete()
-        MatchSuggestion.objects.bulk_create(outcome.suggestions, batch_size=2000)
-        MatchRun.objects.filter(pk=run.pk).update(
+        finished = MatchRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.READY,
             progress=100,
             progress_message="Ready for review",
             summary=outcome.summary,
             finished_at=timezone.now(),
         )
+        if finished:  # not stopped meanwhile
+            MatchSuggestion.objects.filter(run=run).delete()
+            MatchSuggestion.objects.bulk_create(outcome.suggestions, batch_size=2000)
     run.refresh_from_db()
     return run
+
+
+@transaction.atomic
+def match_run_stop(*, run: MatchRun, by: User) -> MatchRun:
+    """A director stops a run that is waiting or running; nothing it computed is kept."""
+    stopped = MatchRun.objects.filter(
+        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(
+        status=RunStatus.STOPPED,
+        progress_message="Stopped at your request.",
+        finished_at=timezone.now(),
+    )
+    if not stopped:
+        raise ValidationError("This run has already finished.")
+    audit_record(actor=by, verb="matching.run_stop", target=run, program=run.program)
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def match_run_retry(*, run: MatchRun, by: User) -> MatchRun:
+    """Run a failed or stopped proposal again with the same settings."""
+    retried = MatchRun.objects.filter(
+        pk=run.pk, status__in=[RunStatus.FAILED, RunStatus.STOPPED]
+    ).update(
+        status=RunStatus.QUEUED,
+        progress=0,
+        progress_message="Waiting for a worker…",
+        error="",
+        starts=0,
+        finished_at=None,
+        heartbeat_at=timezone.now(),
+    )
+    if not retried:
+        raise ValidationError("Only a failed or stopped run can be tried again.")
+    audit_record(actor=by, verb="matching.run_retry", target=run, program=run.program)
+    from matching.tasks import execute_match_run
+
+    enqueue_on_commit(execute_match_run, run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def match_runs_sweep() -> dict[str, int]:
+    """Runs nobody picked up are queued again; runs whose worker died start again (or fail,
+    saying why, after several tries); nothing stays 'Running 55 %' for good."""
+    from matching.tasks import execute_match_run
+
+    result = {"requeued": 0, "restarted": 0, "failed": 0}
+    now = timezone.now()
+    dead = MatchRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before())
+    result["failed"] += dead.filter(starts__gte=settings.MENTORSHIP_JOB_MAX_STARTS).update(
+        status=RunStatus.FAILED,
+        error="The worker running it stopped several times. Try again, or ask an admin.",
+        finished_at=now,
+    )
+    restart = list(dead.values_list("pk", flat=True))
+    result["restarted"] = MatchRun.objects.filter(pk__in=restart).update(
+        status=RunStatus.QUEUED,
+        heartbeat_at=now,
+        progress_message="The worker stopped; starting again…",
+    )
+    waiting = MatchRun.objects.filter(status=RunStatus.QUEUED, heartbeat_at__lt=requeue_before())
+    result["failed"] += waiting.filter(created_at__lt=given_up_before()).update(
+        status=RunStatus.FAILED,
+        error="No background worker was available to run it. Try again.",
+        finished_at=now,
+    )
+    requeue = list(waiting.values_list("pk", flat=True))
+    MatchRun.objects.filter(pk__in=requeue).update(heartbeat_at=now)
+    result["requeued"] = len(requeue)
+    for run_id in [*restart, *requeue]:
+        if not enqueue(execute_match_run, run_id):
+            break
+    return result
 
 
 def _editable(run: MatchRun) -> None:

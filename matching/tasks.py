@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from matching.services import match_run_execute, requests_expire
+from matching.services import match_run_execute, match_runs_sweep, requests_expire
 
 
 @shared_task(acks_late=True)
@@ -16,3 +16,9 @@ def execute_match_run(run_id: int) -> str:
 @shared_task
 def expire_requests() -> int:
     return requests_expire()
+
+
+@shared_task
+def sweep_match_runs() -> dict[str, int]:
+    """Runs that nobody picked up or whose worker died."""
+    return match_runs_sweep()

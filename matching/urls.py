@@ -34,6 +34,7 @@ urlpatterns = [
     path(run + "progress/", views.run_progress, name="run_progress"),
     path(run + "publish/", views.run_publish, name="run_publish"),
     path(run + "discard/", views.run_discard, name="run_discard"),
+    path(run + "control/<str:action>/", views.run_control, name="run_control"),
     path(run + "rerun/", views.run_rerun, name="run_rerun"),
     path(
         run + "suggestions/<int:suggestion_pk>/<str:action>/",

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -51,7 +51,9 @@ from matching.services import (
     manual_assign,
     match_run_discard,
     match_run_publish,
+    match_run_retry,
     match_run_start,
+    match_run_stop,
     mentor_mark,
     pair_fit,
     pair_rule_remove,
@@ -99,6 +101,7 @@ from programs.services.pairing import (
     overridable_in,
 )
 from programs.services.people import profile_ensure
+from programs.views.submissions import once_per_submission
 
 # --- mentee -----------------------------------------------------------------------------------
 
@@ -149,6 +152,7 @@ def mark(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResp
     return redirect("matching:shortlist", pk=pk)
 
 
+@once_per_submission
 @require_POST
 def declare_conflict(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
@@ -161,6 +165,7 @@ def declare_conflict(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int)
     return redirect("matching:shortlist", pk=pk)
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def request_new(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResponse:
     membership, mentor = _program_mentor(request, pk, mentor_pk)
@@ -315,6 +320,7 @@ def weights(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "matching/weights.html", {"program": program, "form": form})
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def rules(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -347,6 +353,7 @@ def rule_remove(request: AuthenticatedHttpRequest, pk: int, rule_pk: int) -> Htt
     return redirect("matching:rules", pk=pk)
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Pair a mentee by hand (or rematch one whose relationship ended). Each mentor shows every
@@ -472,6 +479,7 @@ def fairness_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_POST
 def run_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -631,6 +639,7 @@ def run_publish(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> Http
     return redirect("matching:run", pk=pk, run_pk=run.pk)
 
 
+@once_per_submission
 @require_POST
 def run_rerun(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> HttpResponse:
     """Compute the proposal again, with the same settings, on the cohort as it is now."""
@@ -659,3 +668,24 @@ def run_discard(request: AuthenticatedHttpRequest, pk: int, run_pk: int) -> Http
     else:
         messages.success(request, "Proposal discarded; nothing was changed.")
     return redirect("matching:hub", pk=pk)
+
+
+@require_POST
+def run_control(
+    request: AuthenticatedHttpRequest, pk: int, run_pk: int, action: str
+) -> HttpResponse:
+    """Stop a run that is waiting or running, or try a failed or stopped one again."""
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
+    try:
+        if action == "stop":
+            match_run_stop(run=run, by=request.user)
+            messages.success(request, "The run is stopped; nothing was changed.")
+        elif action == "retry":
+            match_run_retry(run=run, by=request.user)
+            messages.success(request, "The run has started again.")
+        else:
+            raise Http404
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    return redirect("matching:run", pk=pk, run_pk=run.pk)

@@ -19,4 +19,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
 ]
 
+# A database outage becomes a 503 outage page; other errors a 500 page that tells the truth.
+handler500 = "mentorship.errors.server_error"
+
 admin.site.site_header = f"{settings.SITE_NAME} — technical admin"

@@ -21,8 +21,9 @@ from typing import Any
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from mentorship.accounts.models import User
 from mentorship.emails import absolute_url, calendar_part
-from mentorship.notifications.kinds import Kind, register
+from mentorship.notifications.kinds import Kind, register, register_after_sent
 from mentorship.notifications.models import Notification
 from programs.access import can_direct, concern_alert_recipients, relationships_overseen_by
 from programs.domain.reminders import zone
@@ -50,6 +51,7 @@ from programs.models import (
     ReviewRequest,
     Role,
 )
+from programs.services.invitations import invitation_email_context, invitation_mark_sent
 
 
 def _id(n: Notification) -> int:
@@ -89,9 +91,15 @@ def local_date(moment: datetime, tz_name: str) -> str:
     return dateformat.format(timezone.localtime(moment, zone(tz_name)), "l j F Y")
 
 
+def _recipient(n: Notification) -> User:
+    """The person a built notice goes to: only account emails (no builder) have none."""
+    assert n.recipient is not None
+    return n.recipient
+
+
 def _is_director_outside(n: Notification, relationship: Relationship) -> bool:
     """Directors hear about a relationship only if they are not part of it themselves."""
-    return relationships_overseen_by(n.recipient).filter(pk=relationship.pk).exists()
+    return relationships_overseen_by(_recipient(n)).filter(pk=relationship.pk).exists()
 
 
 # --- Relationship notices (issue 5) ----------------------------------------------------------
@@ -107,7 +115,7 @@ def relationship_started(n: Notification) -> dict[str, Any] | None:
     members = _members(relationship.pk)
     me = _me(members, n)
     # Someone still holding an unaccepted invitation got the invitation, which explains it.
-    if me is None or not n.recipient.has_usable_password():
+    if me is None or not _recipient(n).has_usable_password():
         return None
     others = _names(members, but_user=n.recipient_id)
     return {
@@ -446,7 +454,7 @@ def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     from programs.selectors.relationships import active_members
 
     program_id = _id(n)
-    if not can_direct(n.recipient, program_id):
+    if not can_direct(_recipient(n), program_id):
         return None
     day = date.fromisoformat(n.cycle.split(":", 1)[1])
     # The sweep's flag says which pairs this email is about; whether they are still quiet is
@@ -454,7 +462,7 @@ def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     # Only pairs the recipient oversees: never one they are, or were, a member of.
     quiet = list(
         quiet_relationships_of(program=program_id)
-        .filter(quiet_since=day, pk__in=relationships_overseen_by(n.recipient).values("pk"))
+        .filter(quiet_since=day, pk__in=relationships_overseen_by(_recipient(n)).values("pk"))
         .prefetch_related(active_members())
         .order_by("started_on", "pk")
     )
@@ -543,13 +551,17 @@ def review_chase(n: Notification) -> dict[str, Any] | None:
     return _review_context(n, chase=True)
 
 
+# Invitations: the context and the "sent" date live with the invitation service.
+register(Kind.INVITATION)(invitation_email_context)
+register_after_sent(Kind.INVITATION)(invitation_mark_sent)
 # --- Programs: added, appointed director, joining (issue 14) ------------------------------------
 
 
 def _membership(n: Notification) -> Membership | None:
     """The recipient's membership named by the cycle ('member:<id>' / 'director:<id>'), if it
     still stands. Someone holding an unaccepted invitation got the invitation, which explains it."""
-    if not n.recipient.has_usable_password() or not n.recipient.is_active:
+    recipient = _recipient(n)
+    if not recipient.has_usable_password() or not recipient.is_active:
         return None
     return (
         Membership.objects.select_related("program", "person")
@@ -580,7 +592,7 @@ def program_added(n: Notification) -> dict[str, Any] | None:
         "role": membership.get_role_display().lower(),
         "is_mentee": membership.is_mentee,
         "is_mentor": membership.is_mentor,
-        "directors": _directors_named(membership.program_id, but_user=n.recipient_id),
+        "directors": _directors_named(membership.program_id, but_user=_recipient(n).pk),
         "url": _url("programs:detail", membership.program_id),
         "assessment_url": _url("assessments:hub"),
         "offer_url": _url("assessments:mentor_offer"),
@@ -595,7 +607,7 @@ def director_appointed(n: Notification) -> dict[str, Any] | None:
         return None
     return {
         "person": membership.person,
-        "directors": _directors_named(membership.program_id, but_user=n.recipient_id),
+        "directors": _directors_named(membership.program_id, but_user=_recipient(n).pk),
         "url": _url("program_dashboard", membership.program_id),
         "members_url": _url("programs:members", membership.program_id),
         "summary": f"You are now a director of {membership.program.name}",
@@ -665,7 +677,7 @@ def join_request(n: Notification) -> dict[str, Any] | None:
         .filter(pk=_id(n), status=JoinRequestStatus.PENDING)
         .first()
     )
-    if request is None or not can_direct(n.recipient, request.program_id):
+    if request is None or not can_direct(_recipient(n), request.program_id):
         return None
     name = request.person.display_name
     return {

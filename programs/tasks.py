@@ -2,43 +2,10 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from celery import shared_task
 
-from mentorship.queue import enqueue
-from programs.services.invitations import invitation_send, invitations_unsent
 from programs.services.reminders import due_work_sweep
 from programs.services.retention import expired_files_purge
-
-TRANSIENT_EMAIL_ERRORS = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPDataError,
-    ConnectionError,
-    TimeoutError,
-)
-
-
-@shared_task(
-    autoretry_for=TRANSIENT_EMAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=60 * 30,
-    retry_jitter=True,
-    max_retries=6,
-)
-def send_invitation(invitation_id: int) -> bool:
-    return invitation_send(invitation_id=invitation_id)
-
-
-@shared_task
-def sweep_unsent_invitations() -> int:
-    """Queue invitations whose email never went out, e.g. while the broker was down."""
-    ids = invitations_unsent()
-    for invitation_id in ids:
-        enqueue(send_invitation, invitation_id)
-    return len(ids)
-
 
 # --- Reminders and reviews ----------------------------------------------------------------------
 
@@ -66,6 +33,14 @@ def run_report_export(export_id: int) -> bool:
     from programs.services.reports import report_export_run
 
     return report_export_run(export_id=export_id)
+
+
+@shared_task
+def sweep_report_exports() -> dict[str, int]:
+    """Report exports that nobody picked up or whose worker died."""
+    from programs.services.reports import report_exports_sweep
+
+    return report_exports_sweep()
 
 
 @shared_task

@@ -1,5 +1,7 @@
-"""allauth hooks: every new account gets a faculty profile, and signing in remembers the time
-zone. Sign-up's domain rule is in `accounts.forms`."""
+"""allauth hooks: every new account gets a faculty profile, signing in remembers the time zone,
+and allauth's emails (password reset — including to an unknown address — sign-up verification,
+sign-in codes) go through the send ledger, so a mail-relay outage delays them instead of failing
+the page. Sign-up's domain rule is in `accounts.forms`."""
 
 from __future__ import annotations
 
@@ -39,6 +41,18 @@ class AccountAdapter(DefaultAccountAdapter):
                 family_name=data.get("family_name", ""),
             )
         return user
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from mentorship.notifications.services import account_email_send
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        account_email_send(message=message, template=template_prefix.rsplit("/", 1)[-1])
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         from mentorship.middleware import remember_time_zone

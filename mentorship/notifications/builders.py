@@ -29,3 +29,19 @@ def bounce_alert(n: Notification) -> dict[str, Any] | None:
         "url": absolute_url(reverse("programs:bounces", args=[n.program_id])),
         "summary": f"Emails to {name} cannot be delivered",
     }
+
+
+@register(Kind.RELAY_ALERT)
+def relay_alert(n: Notification) -> dict[str, Any] | None:
+    from mentorship.notifications.services import delivery_health
+
+    health = delivery_health()
+    if health.relay_ok:
+        return None  # resumed before this could go out
+    return {
+        "reason": health.reason,
+        "since": health.since,
+        "waiting": health.waiting,
+        "url": absolute_url(reverse("notifications:delivery")),
+        "summary": "Email sending is paused",
+    }

@@ -36,6 +36,9 @@ class Kind(models.TextChoices):
     AT_RISK = "at_risk", "Relationships at risk (directors)"
     CONCERN_ALERT = "concern_alert", "Confidential concerns (directors)"
     BOUNCE_ALERT = "bounce_alert", "Undeliverable email (directors)"
+    RELAY_ALERT = "relay_alert", "Mail relay problems (admins)"
+    INVITATION = "invitation", "Invitations to join"
+    ACCOUNT = "account", "Sign-in and account emails"
     PROGRAM_ADDED = "program_added", "You were added to a program"
     DIRECTOR_APPOINTED = "director_appointed", "You were appointed a program's director"
     PILOT_EXTENDED = "pilot_extended", "A pilot period was extended"
@@ -57,6 +60,9 @@ class KindSpec:
     mandatory: bool = False  # cannot be switched off (a director must hear about concerns)
     directors_only: bool = False
     digestible: bool = True
+    # Someone is waiting for it right now (a password reset, an invitation): never held for quiet
+    # hours or a digest.
+    urgent: bool = False
 
 
 SPECS: dict[str, KindSpec] = {
@@ -71,6 +77,9 @@ SPECS: dict[str, KindSpec] = {
     Kind.RELATIONSHIP_ENDED: KindSpec(digestible=False),
     Kind.MENTOR_REASSIGNED: KindSpec(digestible=False),
     Kind.DIGEST: KindSpec(digestible=False),
+    Kind.RELAY_ALERT: KindSpec(mandatory=True, digestible=False, urgent=True),
+    Kind.INVITATION: KindSpec(mandatory=True, digestible=False, urgent=True),
+    Kind.ACCOUNT: KindSpec(mandatory=True, digestible=False, urgent=True),
     # A digest cannot carry the calendar invitation, and a day-late invitation misleads.
     Kind.MEETING_INVITATION: KindSpec(digestible=False),
 }
@@ -82,6 +91,8 @@ def spec(kind: str) -> KindSpec:
 
 ContextBuilder = Callable[["Notification"], dict[str, Any] | None]
 BUILDERS: dict[str, ContextBuilder] = {}
+# What the owning app records once an email of a kind has gone (e.g. an invitation's sent date).
+AFTER_SENT: dict[str, Callable[[Notification], None]] = {}
 
 
 def register(kind: str) -> Callable[[ContextBuilder], ContextBuilder]:
@@ -90,5 +101,17 @@ def register(kind: str) -> Callable[[ContextBuilder], ContextBuilder]:
     def decorator(builder: ContextBuilder) -> ContextBuilder:
         BUILDERS[kind] = builder
         return builder
+
+    return decorator
+
+
+def register_after_sent(
+    kind: str,
+) -> Callable[[Callable[[Notification], None]], Callable[[Notification], None]]:
+    """Register what to record, in the same transaction, once an email of this kind is sent."""
+
+    def decorator(hook: Callable[[Notification], None]) -> Callable[[Notification], None]:
+        AFTER_SENT[kind] = hook
+        return hook
 
     return decorator

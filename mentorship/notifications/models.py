@@ -15,17 +15,26 @@ from mentorship.notifications.kinds import Delivery, Kind
 
 class Status(models.TextChoices):
     PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being handed to the mail relay"
     SENT = "sent", "Sent"
     IN_DIGEST = "in_digest", "Waiting for the digest"
     DIGESTED = "digested", "Sent in a digest"
     SKIPPED = "skipped", "Not sent (switched off or no longer relevant)"
     BOUNCED = "bounced", "Undeliverable"
-    FAILED = "failed", "Failed after retries"
+    FAILED = "failed", "Not delivered (refused, or kept failing for too long)"
 
 
 class Notification(models.Model):
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        help_text="Empty only for account emails to an address with no account.",
+    )
+    to_email = models.EmailField(
+        blank=True, help_text="The address, when there is no recipient account."
     )
     kind = models.CharField(max_length=30, choices=Kind.choices)
     subject = models.CharField(
@@ -47,6 +56,12 @@ class Notification(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took it to send (status 'sending')."
+    )
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="First failed attempt of the current run of failures."
+    )
     # For the notification centre, recorded when it is sent or held for a digest: what the email
     # said in one line and the page it pointed to (a path, so it works on any host).
     summary = models.CharField(max_length=300, blank=True)
@@ -59,7 +74,13 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "kind", "subject", "cycle"],
                 name="notifications_one_per_cycle",
-            )
+            ),
+            # NULLs are distinct in a unique index: rows without an account need their own key.
+            models.UniqueConstraint(
+                fields=["to_email", "kind", "subject", "cycle"],
+                condition=models.Q(recipient__isnull=True),
+                name="notifications_one_per_cycle_no_account",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"]),
@@ -69,7 +90,11 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.subject} [{self.cycle}] → {self.recipient_id}"
+        return f"{self.kind} {self.subject} [{self.cycle}] → {self.recipient_id or self.to_email}"
+
+    @property
+    def address(self) -> str:
+        return self.recipient.email if self.recipient is not None else self.to_email
 
 
 class Preference(models.Model):
@@ -120,3 +145,24 @@ class Bounce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} bounced ({self.code})"
+
+
+class RelayState(models.Model):
+    """The mail relay as every worker sees it (one row): a circuit breaker shared through the
+    database. While the relay is down or has refused our sender, workers do not spend attempts
+    on every waiting message: one worker at a time probes it when `next_probe_at` comes."""
+
+    class State(models.TextChoices):
+        OK = "ok", "Sending normally"
+        DOWN = "down", "The mail relay cannot be reached"
+        PAUSED = "paused", "Paused: the mail relay refused our sender or messages"
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OK)
+    since = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    next_probe_at = models.DateTimeField(null=True, blank=True)
+    probes = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"relay {self.state} since {self.since}"

@@ -3,49 +3,70 @@
 - `notification_plan` / `notifications_plan_many` record that something should be sent; the
   unique key makes them idempotent, so callers (sweeps, services) may call them as often as they
   like.
-- `notification_deliver` sends one planned row at most once: it locks the row, re-checks its
-  status, applies the person's preferences and quiet hours, renders and sends. A worker killed
-  before the commit leaves the row pending, so it is sent after restart (at-least-once, with the
-  duplicate window limited to a crash between the SMTP answer and the commit).
-- Transient SMTP/connection errors are recorded and raised as `TransientDeliveryError` for the task
-  to retry with backoff; permanent refusals (5xx) are recorded as bounces and never retried.
+- `notification_deliver` sends one planned row: it claims the row ('sending', committed),
+  applies the person's preferences and quiet hours, renders, sends, then records the outcome. A
+  worker killed mid-send leaves only that row 'sending'; `notifications_reclaim` retries it.
+- Failures are classified by SMTP stage and code (`relay.classify`): only a 5xx refusal of the
+  recipient is a bounce; a refused sender or message pauses sending and alerts the admins; an
+  unreachable relay opens a breaker shared by all workers (one probe per interval); anything
+  transient is retried with exponential backoff and jitter for `MENTORSHIP_EMAIL_RETRY_LIFETIME`
+  (three days), after which the row is a visible failure an admin can retry.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
 import smtplib
+import uuid
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.bulk import insert_ignoring_conflicts
 from mentorship.emails import absolute_url, build_email
-from mentorship.notifications.kinds import BUILDERS, Delivery, Kind, register, spec
-from mentorship.notifications.models import Bounce, Notification, Preference, QuietHours, Status
+from mentorship.notifications.kinds import AFTER_SENT, BUILDERS, Delivery, Kind, register, spec
+from mentorship.notifications.models import (
+    Bounce,
+    Notification,
+    Preference,
+    QuietHours,
+    RelayState,
+    Status,
+)
+from mentorship.notifications.relay import (
+    Action,
+    Refusal,
+    classify,
+    lifetime,
+    relay_broken,
+    relay_is_ok,
+    relay_may_send,
+    relay_probe_due,
+    relay_recovered,
+    relay_state,
+    retry_delay,
+)
 from mentorship.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
-User = get_user_model()
 
-MAX_ATTEMPTS = 6
 REQUEUE_AFTER = timedelta(minutes=10)
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 DIGEST_HOUR = 7
-
-
-class TransientDeliveryError(Exception):
-    """The mail server could not take the message now; try again later."""
 
 
 @dataclass(frozen=True)
@@ -155,11 +176,20 @@ def notifications_send_soon(rows: Iterable[Planned]) -> list[int]:
 
 def notifications_to_queue(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
     """Pending, due rows that have no recent delivery task — including any whose task was lost
-    because the broker was down or emptied. Marks them queued."""
+    because the broker was down or emptied. Marks them queued.
+
+    Rows are locked with SKIP LOCKED while they are marked, so two sweeps running at once split
+    the rows between them instead of both queuing every one. While the relay's breaker is open,
+    only one row is queued, and only when a probe is due."""
     now = now or timezone.now()
+    if not relay_is_ok():
+        if not relay_probe_due(now):
+            return []
+        limit = 1
     with transaction.atomic():
         ids = list(
-            Notification.objects.filter(status=Status.PENDING, due_at__lte=now)
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, due_at__lte=now)
             .exclude(queued_at__gt=now - REQUEUE_AFTER)
             .order_by("due_at")
             .values_list("pk", flat=True)[:limit]
@@ -259,9 +289,26 @@ def unsubscribe_from_token(token: str) -> tuple[Any, str]:
 
 
 def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str:
-    """Send one planned notification if it is still pending and due. Returns what happened."""
+    """Send one planned notification if it is still pending and due. Returns what happened.
+
+    The row is claimed (status 'sending', committed) before the relay is contacted and the
+    outcome is recorded after, so no lock is held during SMTP and a worker killed mid-send leaves
+    exactly that one row in 'sending' for `notifications_reclaim` to retry: a kill repeats at most
+    the message in hand. Nothing here raises for a delivery failure: the ledger itself schedules
+    the retry (the row's `due_at`), so a lost or exhausted task cannot drop an email."""
     now = now or timezone.now()
-    transient: Exception | None = None
+    claimed = _claim(notification_id, now)
+    if isinstance(claimed, str):
+        return claimed
+    n, message, included = claimed
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as e:
+        return _record_failure(n.pk, classify(e), timezone.now())
+    return _record_sent(n.pk, included, timezone.now())
+
+
+def _claim(notification_id: int, now: datetime) -> str | tuple[Notification, Any, list[int]]:
     with transaction.atomic():
         n = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -276,39 +323,98 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
         outcome = _route(n, now)
         if outcome:
             return outcome
-        context = _context(n)
-        if context is None:
-            _finish(n, Status.SKIPPED, "no longer relevant")
-            return "skipped: no longer relevant"
-        _remember(n, context)
-        n.attempts += 1
+        if not relay_may_send(now):
+            # The breaker is open: wait for the probe's verdict without spending an attempt.
+            n.queued_at = None
+            n.save(update_fields=["queued_at"])
+            return "held: the mail relay is down or paused"
         try:
-            _message(n, context).send()
-        except smtplib.SMTPRecipientsRefused as e:
-            code, message = _first_refusal(e)
-            return _bounce_or_retry(n, code, message)
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as e:
-            return _bounce_or_retry(n, e.smtp_code, str(e.smtp_error))
-        except (smtplib.SMTPException, OSError) as e:
-            transient = e
-            n.last_error = f"{type(e).__name__}: {e}"[:300]
-            if n.attempts >= MAX_ATTEMPTS:
-                _finish(n, Status.FAILED, n.last_error)
-                return "failed after retries"
-            n.save(update_fields=["attempts", "last_error"])
-        else:
-            n.status, n.sent_at = Status.SENT, timezone.now()
-            n.save(update_fields=["status", "sent_at", "attempts", "summary", "link"])
-            if n.kind == Kind.DIGEST:
-                Notification.objects.filter(pk__in=context["included_ids"]).update(
-                    status=Status.DIGESTED, sent_at=n.sent_at
-                )
-            return "sent"
-    raise TransientDeliveryError(str(transient))
+            if n.kind == Kind.ACCOUNT:
+                message, included = _unseal(n), []
+            else:
+                context = _context(n)
+                if context is None:
+                    _finish(n, Status.SKIPPED, "no longer relevant")
+                    return "skipped: no longer relevant"
+                _remember(n, context)
+                message, included = _message(n, context), context.get("included_ids", [])
+        except Exception as e:  # a template or builder bug: visible and retryable, never a loop
+            logger.exception("Notification %s could not be prepared", n.pk)
+            _finish(n, Status.FAILED, f"Could not be prepared ({type(e).__name__}: {e})")
+            return "failed: could not be prepared"
+        n.status, n.claimed_at = Status.SENDING, now
+        n.attempts += 1
+        n.save(update_fields=["status", "claimed_at", "attempts", "summary", "link"])
+    return n, message, included
+
+
+def _record_sent(notification_id: int, included: list[int], now: datetime) -> str:
+    from mentorship.notifications.tasks import sweep_pending
+
+    with transaction.atomic():
+        n = Notification.objects.select_for_update().get(pk=notification_id)
+        n.status, n.sent_at, n.claimed_at = Status.SENT, now, None
+        n.failing_since, n.last_error = None, ""
+        n.data = _without_secrets(n.data)
+        n.save(
+            update_fields=["status", "sent_at", "claimed_at", "failing_since", "last_error", "data"]
+        )
+        if included:
+            Notification.objects.filter(pk__in=included).update(status=Status.DIGESTED, sent_at=now)
+        hook = AFTER_SENT.get(n.kind)
+        if hook is not None:
+            hook(n)
+        if relay_recovered(now):
+            # The probe went through: queue the backlog now rather than at the next sweep.
+            enqueue_on_commit(sweep_pending)
+    return "sent"
+
+
+def _record_failure(notification_id: int, refusal: Refusal, now: datetime) -> str:
+    with transaction.atomic():
+        n = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .get(pk=notification_id)
+        )
+        n.claimed_at, n.last_error = None, refusal.text
+        if refusal.action == Action.BOUNCE:
+            bounce = Bounce.objects.create(
+                email=n.address, user=n.recipient, code=refusal.code, message=refusal.text
+            )
+            n.data = _without_secrets(n.data)
+            _finish(n, Status.BOUNCED, refusal.text)
+            if n.recipient_id and n.kind != Kind.ACCOUNT:
+                _plan_bounce_alerts(n, bounce)
+            return "bounced"
+        if refusal.action in (Action.DOWN, Action.PAUSE):
+            changed = relay_broken(action=refusal.action, reason=refusal.text, now=now)
+            if changed and refusal.action == Action.PAUSE:
+                _plan_relay_alerts(now)
+        n.failing_since = n.failing_since or now
+        if now - n.failing_since >= lifetime():
+            _finish(n, Status.FAILED, f"Gave up: {refusal.text}")
+            return "failed: kept failing for the whole retry lifetime"
+        n.status, n.queued_at = Status.PENDING, None
+        n.due_at = now + retry_delay(n.attempts)
+        n.save(
+            update_fields=[
+                "status",
+                "claimed_at",
+                "last_error",
+                "failing_since",
+                "queued_at",
+                "due_at",
+                "attempts",
+            ]
+        )
+        return f"{refusal.action.value}: will try again"
 
 
 def _route(n: Notification, now: datetime) -> str | None:
     """Apply preferences, bounces and quiet hours; None means send it now."""
+    if spec(n.kind).urgent:
+        return None  # someone is waiting for it (a password reset, an invitation)
     if n.kind != Kind.DIGEST:
         delivery = delivery_for(n.recipient, n.kind)
         if delivery == Delivery.OFF:
@@ -322,9 +428,11 @@ def _route(n: Notification, now: datetime) -> str | None:
             _remember(n, context)  # the notification centre lists it while it waits
             _finish(n, Status.IN_DIGEST, "")
             return "held for the digest"
-    if Bounce.objects.filter(email__iexact=n.recipient.email, cleared_at__isnull=True).exists():
+    if Bounce.objects.filter(email__iexact=n.address, cleared_at__isnull=True).exists():
         _finish(n, Status.SKIPPED, "the address bounced before")
         return "skipped: address bounced"
+    # Only account emails have no recipient, and they are urgent (returned above).
+    assert n.recipient is not None
     later = quiet_until(n.recipient, now)
     if later is not None:
         n.due_at, n.queued_at = later, None
@@ -352,15 +460,15 @@ def _message(n: Notification, context: dict[str, Any]) -> Any:
         "mandatory": spec(n.kind).mandatory,
         **context,
     }
-    message = build_email(to=n.recipient.email, template=n.kind, context=ctx)
-    message.extra_headers.update(
-        {
-            "List-Unsubscribe": f"<{url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # Which ledger row this is: support can trace an email, tests can count duplicates.
-            "X-Mentorship-Notification": str(n.pk),
-        }
-    )
+    message = build_email(to=n.address, template=n.kind, context=ctx)
+    headers = {
+        # Which ledger row this is: support can trace an email, tests can count duplicates.
+        "X-Mentorship-Notification": str(n.pk),
+    }
+    if not spec(n.kind).mandatory:
+        headers["List-Unsubscribe"] = f"<{url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.extra_headers.update(headers)
     return message
 
 
@@ -374,30 +482,13 @@ def _remember(n: Notification, context: dict[str, Any]) -> None:
 
 
 def _finish(n: Notification, status: str, note: str) -> None:
-    n.status, n.last_error = status, note[:300]
-    n.save(update_fields=["status", "last_error", "attempts", "due_at", "summary", "link"])
-
-
-def _first_refusal(error: smtplib.SMTPRecipientsRefused) -> tuple[int | None, str]:
-    for code, message in error.recipients.values():
-        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
-        return code, text
-    return None, str(error)
-
-
-def _bounce_or_retry(n: Notification, code: int | None, message: Any) -> str:
-    text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
-    if code is not None and 500 <= code < 600:
-        bounce = Bounce.objects.create(
-            email=n.recipient.email, user=n.recipient, code=code, message=text[:300]
-        )
-        _finish(n, Status.BOUNCED, f"{code} {text}")
-        _plan_bounce_alerts(n, bounce)
-        return "bounced"
-    # 4xx: the server asks us to try later.
-    n.last_error = f"{code} {text}"[:300]
-    n.save(update_fields=["attempts", "last_error"])
-    raise TransientDeliveryError(n.last_error)
+    n.status, n.last_error, n.claimed_at = status, note[:300], None
+    n.save(
+        update_fields=[
+            *("status", "last_error", "attempts", "due_at", "claimed_at", "data"),
+            *("summary", "link"),
+        ]
+    )
 
 
 def _plan_bounce_alerts(n: Notification, bounce: Bounce) -> None:
@@ -425,6 +516,80 @@ def _plan_bounce_alerts(n: Notification, bounce: Bounce) -> None:
     )
 
 
+def _plan_relay_alerts(now: datetime) -> None:
+    """Tell the institution's admins that the relay refuses our sender or messages. The email
+    waits in the ledger like any other (the relay may refuse it too); the delivery-health notice
+    on every page they open is the alert they cannot miss."""
+    admin_ids = User.objects.filter(is_institution_admin=True, is_active=True).values_list(
+        "pk", flat=True
+    )
+    notifications_plan_many(
+        Planned(
+            recipient_id=pk,
+            kind=Kind.RELAY_ALERT,
+            subject="relay",
+            cycle=f"paused:{now:%Y%m%dT%H%M}",
+        )
+        for pk in admin_ids
+    )
+
+
+# --- sweeps: stale claims, lifetimes, queuing ---------------------------------------------------
+
+
+def notifications_reclaim(*, now: datetime | None = None) -> int:
+    """Rows left 'sending' by a worker that died mid-send go back to pending: the one message
+    that worker had in hand may arrive twice, nothing is lost."""
+    now = now or timezone.now()
+    timeout = timedelta(seconds=settings.MENTORSHIP_EMAIL_CLAIM_TIMEOUT)
+    return Notification.objects.filter(status=Status.SENDING, claimed_at__lt=now - timeout).update(
+        status=Status.PENDING,
+        claimed_at=None,
+        queued_at=None,
+        last_error="The worker stopped while sending it; sending again.",
+    )
+
+
+def notifications_expire(*, now: datetime | None = None) -> int:
+    """Messages that have failed for the whole retry lifetime (or, while the relay has been
+    unreachable that long, have waited for it that long) become visible failures."""
+    now = now or timezone.now()
+    cutoff = now - lifetime()
+    pending = Notification.objects.filter(status=Status.PENDING)
+    expired = pending.filter(failing_since__lt=cutoff).update(status=Status.FAILED)
+    relay = relay_state()
+    if relay.state != RelayState.State.OK and relay.since and relay.since < cutoff:
+        expired += pending.filter(due_at__lt=cutoff).update(
+            status=Status.FAILED, last_error=f"Gave up: {relay.reason}"[:300]
+        )
+    return expired
+
+
+@transaction.atomic
+def notifications_retry_failed(*, by: User, ids: Iterable[int] | None = None) -> int:
+    """An admin's bulk retry: failed messages start a fresh retry lifetime, due now."""
+    from programs.services.audit import audit_record
+
+    if not getattr(by, "is_institution_admin", False):
+        raise PermissionError("Only institution admins can retry failed emails.")
+    failed = Notification.objects.filter(status=Status.FAILED)
+    if ids is not None:
+        failed = failed.filter(pk__in=list(ids))
+    count = failed.update(
+        status=Status.PENDING,
+        attempts=0,
+        failing_since=None,
+        queued_at=None,
+        due_at=timezone.now(),
+        last_error="Retried by an admin.",
+    )
+    audit_record(actor=by, verb="notifications.retry_failed", target=by, count=count)
+    from mentorship.notifications.tasks import sweep_pending
+
+    enqueue_on_commit(sweep_pending)
+    return count
+
+
 # --- the notification centre ---------------------------------------------------------------
 
 
@@ -441,6 +606,142 @@ def notifications_record_as_sent(notifications: QuerySet[Notification]) -> int:
 
 
 @transaction.atomic
+def relay_resume(*, by: User) -> None:
+    """An admin says the relay is fixed: send normally again (a refusal pauses it again)."""
+    from programs.services.audit import audit_record
+
+    if not getattr(by, "is_institution_admin", False):
+        raise PermissionError("Only institution admins can resume sending.")
+    relay_recovered(timezone.now())
+    audit_record(actor=by, verb="notifications.resume", target=by)
+    from mentorship.notifications.tasks import sweep_pending
+
+    enqueue_on_commit(sweep_pending)
+
+
+# --- account emails (allauth): rendered in the request, sealed in the ledger ---------------------
+
+
+def _fernet() -> MultiFernet:
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [
+            Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"ledger:{k}".encode()).digest()))
+            for k in keys
+        ]
+    )
+
+
+def account_email_send(*, message: Any, template: str) -> Notification:
+    """Put an email rendered by allauth (password reset, verification, sign-in code) in the
+    ledger and queue it after commit. Its links and codes are secrets, so the message is
+    stored encrypted and wiped once sent. The web request never talks to the relay."""
+    from mentorship.notifications.tasks import deliver
+
+    to = message.to[0]
+    recipient = User.objects.filter(email__iexact=to).first()
+    payload = {
+        "subject": message.subject,
+        "body": message.body,
+        "from": message.from_email,
+        "to": list(message.to),
+        "html": [c for c, mime in getattr(message, "alternatives", []) if mime == "text/html"],
+        "headers": dict(message.extra_headers),
+    }
+    sealed = _fernet().encrypt(json.dumps(payload).encode()).decode()
+    n = Notification.objects.create(
+        recipient=recipient,
+        to_email="" if recipient else to.lower(),
+        kind=Kind.ACCOUNT,
+        subject=template[:80],
+        cycle=uuid.uuid4().hex,  # each request is its own email
+        due_at=timezone.now(),
+        data={"sealed": sealed},
+    )
+    enqueue_on_commit(deliver, n.pk)
+    return n
+
+
+def _unseal(n: Notification) -> Any:
+    from django.core.mail import EmailMultiAlternatives
+
+    payload = json.loads(_fernet().decrypt(n.data["sealed"].encode()))
+    message = EmailMultiAlternatives(
+        subject=payload["subject"],
+        body=payload["body"],
+        from_email=payload["from"],
+        to=payload["to"],
+        headers={**payload["headers"], "X-Mentorship-Notification": str(n.pk)},
+    )
+    for html in payload["html"]:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def _without_secrets(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in (data or {}).items() if k != "sealed"}
+
+
+# --- delivery health ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryHealth:
+    state: str
+    state_label: str
+    since: datetime | None
+    reason: str
+    waiting: int  # due, unsent
+    waiting_since: datetime | None
+    retrying: int  # waiting after at least one failed attempt
+    failed: int
+    last_error: str
+
+    @property
+    def relay_ok(self) -> bool:
+        return self.state == RelayState.State.OK
+
+    @property
+    def has_problem(self) -> bool:
+        return not self.relay_ok or self.failed > 0 or self.retrying > 0
+
+
+def delivery_health(*, now: datetime | None = None) -> DeliveryHealth:
+    """What directors and admins are told about email delivery: two queries."""
+    now = now or timezone.now()
+    relay = relay_state()
+    waiting_q = Q(status__in=[Status.PENDING, Status.SENDING], due_at__lte=now)
+    figures = Notification.objects.filter(
+        status__in=[Status.PENDING, Status.SENDING, Status.FAILED]
+    ).aggregate(
+        waiting=Count("pk", filter=waiting_q),
+        waiting_since=Min("due_at", filter=waiting_q),
+        retrying=Count("pk", filter=waiting_q & Q(failing_since__isnull=False)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+    )
+    last_error = ""
+    if figures["retrying"] or figures["failed"]:
+        last_error = (
+            Notification.objects.filter(status__in=[Status.PENDING, Status.FAILED])
+            .exclude(last_error="")
+            .order_by("-due_at")
+            .values_list("last_error", flat=True)
+            .first()
+            or ""
+        )
+    return DeliveryHealth(
+        state=relay.state,
+        state_label=RelayState.State(relay.state).label,
+        since=relay.since,
+        reason=relay.reason,
+        waiting=figures["waiting"],
+        waiting_since=figures["waiting_since"],
+        retrying=figures["retrying"],
+        failed=figures["failed"],
+        last_error=last_error,
+    )
+
+
 def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
     """Mark one of the user's own notifications read; anyone else's is not found (404)."""
     from django.shortcuts import get_object_or_404

@@ -1,17 +1,19 @@
-"""Celery tasks for the send ledger: thin adapters around the services."""
+"""Celery tasks for the send ledger: thin adapters around the services.
+
+`deliver` runs on the email queue (see `mentorship.celery.route`), the sweeps on the default
+queue, so a batch of thousands of deliveries never delays a sweep."""
 
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import shared_task
 
 from mentorship.notifications.services import (
-    MAX_ATTEMPTS,
-    TransientDeliveryError,
     digests_to_plan,
     notification_deliver,
+    notifications_expire,
+    notifications_reclaim,
     notifications_release,
     notifications_to_queue,
 )
@@ -20,25 +22,21 @@ from mentorship.queue import enqueue
 logger = logging.getLogger(__name__)
 
 
-def backoff(retries: int) -> int:
-    """Exponential backoff with full jitter: 30 s, 60 s, 120 s … capped at 30 minutes."""
-    return random.randint(1, min(30 * 2**retries, 1800))
-
-
-@shared_task(bind=True, max_retries=MAX_ATTEMPTS)
-def deliver(self, notification_id: int) -> str:
-    try:
-        return notification_deliver(notification_id=notification_id)
-    except TransientDeliveryError as e:
-        raise self.retry(exc=e, countdown=backoff(self.request.retries)) from e
+@shared_task
+def deliver(notification_id: int) -> str:
+    # No Celery retries: a failed send reschedules its own row in the ledger (see services).
+    return notification_deliver(notification_id=notification_id)
 
 
 @shared_task
 def sweep_pending() -> int:
-    """Queue every pending, due notification without a recent task (a lost task included).
+    """Queue every pending, due notification without a recent task (a lost task included),
+    after returning rows a dead worker left 'sending' and failing those past their lifetime.
 
     If the broker refuses one, it is down: stop there (instead of waiting on it thousands of
     times) and release the rest, so the next sweep after it returns queues them at once."""
+    notifications_reclaim()
+    notifications_expire()
     ids = notifications_to_queue()
     for i, notification_id in enumerate(ids):
         if not enqueue(deliver, notification_id):

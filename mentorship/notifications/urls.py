@@ -11,4 +11,6 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", views.mark_read, name="mark_read"),
     path("me/notifications/", views.preferences, name="preferences"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("notifications/delivery-notice/", views.delivery_notice, name="delivery_notice"),
+    path("institution/email-delivery/", views.delivery, name="delivery"),
 ]

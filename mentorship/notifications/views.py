@@ -6,22 +6,27 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
 from mentorship.notifications.forms import PreferencesForm, kinds_for
 from mentorship.notifications.kinds import Delivery, Kind, spec
-from mentorship.notifications.models import Preference, QuietHours
+from mentorship.notifications.models import Notification, Preference, QuietHours, Status
 from mentorship.notifications.selectors import notifications_for
 from mentorship.notifications.services import (
+    delivery_health,
     notification_mark_read,
     notifications_mark_all_read,
+    notifications_retry_failed,
     preference_set,
     quiet_hours_set,
+    relay_resume,
     unsubscribe_from_token,
 )
 from programs.access import roles_for
@@ -108,4 +113,47 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         preference_set(user=user, kind=kind, delivery=Delivery.OFF)
     return render(
         request, "notifications/unsubscribe.html", {"label": label, "done": done, "token": token}
+    )
+
+
+# --- delivery health ----------------------------------------------------------------------------
+
+
+def delivery_notice(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The delivery-health notice directors and admins see on every page (loaded after the
+    page, so it never adds to a page's own queries); empty while all is well."""
+    if not roles_for(request.user).is_privileged:
+        return HttpResponse(status=204)
+    health = delivery_health()
+    if not health.has_problem:
+        return HttpResponse(status=204)
+    return render(request, "notifications/_delivery_notice.html", {"health": health})
+
+
+@require_http_methods(["GET", "POST"])
+def delivery(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Institution admins: the relay's state, what waits, what failed; retry failed emails in
+    bulk, or resume sending after the relay refused our sender."""
+    if not roles_for(request.user).is_admin:
+        raise PermissionDenied
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "retry":
+            count = notifications_retry_failed(by=request.user)
+            messages.success(
+                request, f"{count} email{pluralize(count)} will be sent again in the next minute."
+            )
+        elif action == "resume":
+            relay_resume(by=request.user)
+            messages.success(request, "Sending resumed. Waiting emails go out in the next minute.")
+        return redirect("notifications:delivery")
+    failed = (
+        Notification.objects.filter(status=Status.FAILED)
+        .select_related("recipient", "program")
+        .order_by("-due_at")[:50]
+    )
+    return render(
+        request,
+        "notifications/delivery.html",
+        {"health": delivery_health(), "failed": failed},
     )

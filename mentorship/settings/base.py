@@ -84,6 +84,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "mentorship.context_processors.navigation",
             ],
+            # `{% csrf_token %}` also renders a per-form submission token (idempotent forms).
+            "builtins": ["programs.templatetags.submissions"],
         },
     },
     {
@@ -192,6 +194,21 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <mentorship@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# The send ledger's retries (seconds). A transient failure is retried with exponential backoff and
+# jitter (base × 2^n, capped) for the lifetime — three days, as mail servers queue — before the
+# email becomes a visible failure an admin can retry. While the relay is unreachable one worker
+# probes it per interval; after it refused our sender or messages, a slower probe.
+MENTORSHIP_EMAIL_RETRY_LIFETIME = env.int("MENTORSHIP_EMAIL_RETRY_LIFETIME", default=3 * 24 * 3600)
+MENTORSHIP_EMAIL_RETRY_BASE = env.int("MENTORSHIP_EMAIL_RETRY_BASE", default=60)
+MENTORSHIP_EMAIL_RETRY_CAP = env.int("MENTORSHIP_EMAIL_RETRY_CAP", default=3600)
+MENTORSHIP_EMAIL_PROBE_INTERVAL = env.int("MENTORSHIP_EMAIL_PROBE_INTERVAL", default=60)
+MENTORSHIP_EMAIL_PAUSED_PROBE_INTERVAL = env.int(
+    "MENTORSHIP_EMAIL_PAUSED_PROBE_INTERVAL", default=15 * 60
+)
+# A row 'sending' for longer than this belongs to a worker that died mid-send.
+MENTORSHIP_EMAIL_CLAIM_TIMEOUT = env.int(
+    "MENTORSHIP_EMAIL_CLAIM_TIMEOUT", default=3 * EMAIL_TIMEOUT + 60
+)
 
 # --- Celery ---------------------------------------------------------------------------------
 # With no broker configured the embedded run uses kombu's filesystem transport, so a worker and
@@ -215,14 +232,25 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 60 * 60 * 2,
         # Fail fast when Redis is down so a web request never hangs on it.
-        "socket_connect_timeout": 2,
+        "socket_connect_timeout": 1,
         "socket_timeout": 5,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Background jobs (exports, match runs): a running job's worker beats every HEARTBEAT seconds;
+# no beat for STALE seconds means the worker died (the job starts again, three times at most);
+# a job queued REQUEUE seconds ago and not started is queued again, until MAX_WAIT.
+MENTORSHIP_JOB_HEARTBEAT_SECONDS = env.int("MENTORSHIP_JOB_HEARTBEAT_SECONDS", default=20)
+MENTORSHIP_JOB_STALE_SECONDS = env.int("MENTORSHIP_JOB_STALE_SECONDS", default=120)
+MENTORSHIP_JOB_REQUEUE_SECONDS = env.int("MENTORSHIP_JOB_REQUEUE_SECONDS", default=120)
+MENTORSHIP_JOB_MAX_WAIT_SECONDS = env.int("MENTORSHIP_JOB_MAX_WAIT_SECONDS", default=24 * 3600)
+MENTORSHIP_JOB_MAX_STARTS = 3
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Tests that start a real worker give it a queue of its own, so nothing else can take its tasks.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Deliveries go to "<default>-email" (see mentorship.celery.route), so thousands of them never
+# delay the periodic sweeps and jobs on the default queue. Workers must consume both.
+CELERY_TASK_ROUTES = ("mentorship.celery.route",)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -245,13 +273,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "matching.tasks.expire_requests",
         "schedule": 60 * 60,
     },
-    "sweep-unsent-invitations": {
-        "task": "programs.tasks.sweep_unsent_invitations",
-        "schedule": 10 * 60,
-    },
     # Reminders, review requests and chases are derived from the database each time, so a
     # missed run (Redis down, beat restarted) loses nothing; the ledger's key makes a repeated
     # or concurrent run harmless.
+    # Report exports and match runs that nobody picked up, or whose worker died.
+    "sweep-report-exports": {
+        "task": "programs.tasks.sweep_report_exports",
+        "schedule": 60,
+    },
+    "sweep-match-runs": {
+        "task": "matching.tasks.sweep_match_runs",
+        "schedule": 60,
+    },
     "sweep-due-work": {
         "task": "programs.tasks.sweep_due_work",
         "schedule": 5 * 60,
@@ -320,6 +353,14 @@ MENTORSHIP_CONTENT_SECURITY_POLICY = "; ".join(
         "object-src 'none'",
     ]
 )
+
+# Error reporting (Sentry-compatible) is off unless a DSN is set; see mentorship/reporting.py.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+if SENTRY_DSN:
+    from mentorship.reporting import init_error_reporting
+
+    init_error_reporting(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
 # One format for web, worker and beat, with the request and task ids (mentorship/log.py);
 # LOG_FORMAT=json for a log collector.

@@ -273,6 +273,8 @@ DEFAULTED_FIELDS = DEFAULTED_PROGRAM_SETTINGS
 
 
 class ProgramForm(PlainTextMixin, forms.ModelForm):
+    # The settings revision the page showed (not saved through the form: see program_update).
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
     allowed_models = forms.MultipleChoiceField(
         label="Mentoring models this program offers",
         choices=MentoringModel.choices,

@@ -434,6 +434,8 @@ class NotesForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 class PrivateNoteForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "private"
 
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     text = forms.CharField(
         label="My private notes",
         required=False,
@@ -506,6 +508,8 @@ class MeetingLogForm(UniqueIdsMixin, forms.Form):
 
 class RecapForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "recap"
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     text = forms.CharField(
         label="Recap: what we agreed",

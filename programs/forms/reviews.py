@@ -60,6 +60,8 @@ class ReviewForm(PlainTextMixin, forms.Form):
 
 
 class InstrumentForm(PlainTextMixin, forms.ModelForm):
+    # The revision the editor showed (checked by instrument_save, not saved by the form).
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
     scale_max = forms.IntegerField(
         label="Points on the agreement scale",
         min_value=MIN_SCALE,

@@ -101,6 +101,7 @@ from programs.models.reviews import (
     ReviewResponse,
     RiskReason,
 )
+from programs.models.submissions import FormSubmission
 
 __all__ = [
     "CLOSED_STAGES",
@@ -146,6 +147,7 @@ __all__ = [
     "ExportKind",
     "ExportStatus",
     "FacultyProfile",
+    "FormSubmission",
     "Gender",
     "Goal",
     "GoalHorizon",

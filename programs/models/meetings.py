@@ -135,6 +135,8 @@ class PrivateNote(models.Model):
     author = models.ForeignKey(FacultyProfile, on_delete=models.CASCADE, related_name="+")
     text = models.TextField(blank=True, max_length=NOTES_TEXT)
     updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency: a save names the revision it started from (two open browsers).
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -175,6 +177,10 @@ class ActionItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
+    # A status change names the revision its page showed, so a stale page cannot undo
+    # someone else's change unseen.
+    revision = models.PositiveIntegerField(default=0)
+
     class Meta:
         ordering = ("status", "due_on", "pk")
         indexes = [models.Index(fields=["relationship", "status", "due_on"])]
@@ -190,6 +196,9 @@ class Recap(models.Model):
     written_by = models.ForeignKey(FacultyProfile, on_delete=models.CASCADE, related_name="+")
     text = models.TextField(max_length=5000)
     written_at = models.DateTimeField(auto_now=True)
+    # Every write and confirmation names the revision it saw: a confirmation is bound to the
+    # text that was read, and a second writer cannot silently replace the first.
+    revision = models.PositiveIntegerField(default=0)
     confirmed_by = models.ForeignKey(
         FacultyProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

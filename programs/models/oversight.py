@@ -97,6 +97,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "Being prepared"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
+    STOPPED = "stopped", "Stopped"
 
 
 class ReportExport(models.Model):
@@ -121,6 +122,10 @@ class ReportExport(models.Model):
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life: queued, or its worker's heartbeat."
+    )
+    starts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ("-created_at",)
@@ -130,4 +135,4 @@ class ReportExport(models.Model):
 
     @property
     def is_done(self) -> bool:
-        return self.status in (ExportStatus.READY, ExportStatus.FAILED)
+        return self.status in (ExportStatus.READY, ExportStatus.FAILED, ExportStatus.STOPPED)

@@ -34,6 +34,8 @@ class MentoringModel(models.TextChoices):
 class Program(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="programs")
     name = models.CharField(max_length=160, validators=[validate_name])
+    # Optimistic concurrency for the settings page: a save names the revision it started from.
+    settings_revision = models.PositiveIntegerField(default=0)
     description = models.TextField(blank=True, max_length=4000)
     meeting_cadence_days = models.PositiveSmallIntegerField(
         choices=MeetingCadence.choices, default=MeetingCadence.MONTHLY

@@ -33,6 +33,8 @@ class ReviewInstrument(models.Model):
         related_name="review_instruments",
         help_text="Empty for instruments shipped with the app and available to every program.",
     )
+    # Optimistic concurrency for the editor: a save names the revision it started from.
+    revision = models.PositiveIntegerField(default=0)
     name = models.CharField(max_length=160)
     description = models.TextField(blank=True, max_length=2000)
     source = models.CharField(

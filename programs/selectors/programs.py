@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from programs.models import Cohort, Invitation, Membership, MembershipStatus, Program, Role
 
@@ -81,9 +91,24 @@ def program_cohorts(*, program: Program) -> QuerySet[Cohort]:
 
 
 def open_invitations(*, program: Program | None = None) -> QuerySet[Invitation]:
-    invitations = Invitation.objects.filter(
-        accepted_at__isnull=True, revoked_at__isnull=True
-    ).select_related("person", "program", "invited_by")
+    """Open invitations, each with the address's latest uncleared bounce (`bounce_message`),
+    so whoever sent it sees that it cannot be delivered."""
+    from mentorship.notifications.models import Bounce
+
+    bounces = Bounce.objects.filter(
+        email__iexact=OuterRef("email"), cleared_at__isnull=True
+    ).order_by("-at")
+    invitations = (
+        Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("person", "program", "invited_by")
+        .annotate(
+            bounce_message=Subquery(
+                bounces.annotate(
+                    text=Concat(Cast("code", CharField()), Value(" "), "message")
+                ).values("text")[:1]
+            )
+        )
+    )
     if program is not None:
         invitations = invitations.filter(program=program)
     return invitations.order_by("-created_at")

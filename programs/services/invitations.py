@@ -12,12 +12,15 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.core import signing
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from mentorship.accounts.models import User
-from mentorship.emails import absolute_url, send_email
-from mentorship.queue import enqueue_on_commit
+from mentorship.emails import absolute_url
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.models import Notification
+from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.models import FacultyProfile, Institution, Invitation, Membership, Program, Role
 from programs.services.audit import audit_record
 from programs.services.people import faculty_create
@@ -144,50 +147,45 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
 
 
 def _queue_invitation(invitation: Invitation) -> None:
-    from programs.tasks import send_invitation
+    """Plan the invitation email in the send ledger (with this transaction) and send it after
+    commit: it is retried through relay outages, and a hard bounce is recorded against the
+    address and shown on the invitations list. A new link (a resend) is a new email."""
+    notifications_send_soon(
+        [
+            Planned(
+                recipient_id=invitation.person.user_id,
+                kind=Kind.INVITATION,
+                subject=f"invitation:{invitation.pk}",
+                cycle=invitation.nonce,
+                program_id=invitation.program_id,
+            )
+        ]
+    )
 
-    enqueue_on_commit(send_invitation, invitation.pk)
 
-
-@transaction.atomic
-def invitation_send(*, invitation_id: int) -> bool:
-    """Email the invitation unless it was already sent with its current link. Idempotent."""
-    # Lock only the invitation row: PostgreSQL cannot lock the nullable side of the outer joins.
+def invitation_email_context(n: Notification) -> dict[str, Any] | None:
+    """The invitation email's context at sending time; None if its link was replaced, or it
+    was accepted, withdrawn or expired meanwhile."""
     invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("person", "program", "invited_by__profile")
-        .filter(pk=invitation_id)
+        Invitation.objects.select_related("person", "program", "invited_by__profile")
+        .filter(pk=int(n.subject.split(":", 1)[1]), nonce=n.cycle)
         .first()
     )
-    if invitation is None or invitation.sent_at is not None or not invitation.is_open:
-        return False
+    if invitation is None or not invitation.is_open:
+        return None
     inviter = getattr(invitation.invited_by, "profile", None)
-    send_email(
-        to=invitation.email,
-        template="invitation",
-        context={
-            "invitation": invitation,
-            "person": invitation.person,
-            "program": invitation.program,
-            "inviter_name": inviter.display_name if inviter else "The mentorship program team",
-            "accept_url": invitation_url(invitation),
-        },
-    )
-    invitation.sent_at = timezone.now()
-    invitation.send_count += 1
-    invitation.save(update_fields=["sent_at", "send_count"])
-    return True
+    return {
+        "invitation": invitation,
+        "person": invitation.person,
+        "inviter_name": inviter.display_name if inviter else "The mentorship program team",
+        "accept_url": invitation_url(invitation),
+        "summary": "An invitation to join",
+    }
 
 
-def invitations_unsent() -> list[int]:
-    """Open invitations whose email never went out (e.g. the broker was down)."""
-    return list(
-        Invitation.objects.filter(
-            sent_at__isnull=True,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        ).values_list("pk", flat=True)
+def invitation_mark_sent(n: Notification) -> None:
+    Invitation.objects.filter(pk=int(n.subject.split(":", 1)[1]), nonce=n.cycle).update(
+        sent_at=n.sent_at, send_count=F("send_count") + 1
     )
 
 

@@ -324,11 +324,29 @@ def meeting_log(
 
 
 @transaction.atomic
-def private_note_save(*, meeting: Meeting, text: str, by: User) -> PrivateNote:
+def private_note_save(
+    *, meeting: Meeting, text: str, by: User, revision: int | None = None
+) -> PrivateNote:
+    """Save the person's own note. `revision` is the one their page showed (0: no note yet); a
+    note saved meanwhile from another browser raises NotesConflict instead of being lost."""
     member = _require_member(meeting.relationship, by)
-    note, _ = PrivateNote.objects.update_or_create(
-        meeting=meeting, author=member.person, defaults={"text": _text(text)}
+    note = (
+        PrivateNote.objects.select_for_update()
+        .filter(meeting=meeting, author=member.person)
+        .first()
     )
+    current = note.revision if note else 0
+    if revision is not None and revision != current:
+        raise NotesConflict(
+            current_text=note.text if note else "",
+            current_revision=current,
+            updated_by="You (in another window)",
+        )
+    if note is None:
+        note = PrivateNote(meeting=meeting, author=member.person)
+    note.text = _text(text)
+    note.revision = current + 1
+    note.save()
     return note  # not audited: even the fact of a private note is the author's own business
 
 
@@ -412,7 +430,11 @@ def action_item_create(
 
 
 @transaction.atomic
-def action_item_set_status(*, item: ActionItem, status: str, by: User) -> ActionItem:
+def action_item_set_status(
+    *, item: ActionItem, status: str, by: User, revision: int | None = None
+) -> ActionItem:
+    """Change an item's status; `revision` is the one the person's page showed. If the item was
+    changed since, NotesConflict carries its current status and nothing changes."""
     item = (
         ActionItem.objects.select_for_update(of=("self",))
         .select_related("relationship__program")
@@ -421,9 +443,16 @@ def action_item_set_status(*, item: ActionItem, status: str, by: User) -> Action
     _require_member(item.relationship, by)
     if status not in ActionItemStatus.values:
         raise ValidationError({"status": "Choose a status from the list."})
+    if revision is not None and revision != item.revision:
+        raise NotesConflict(
+            current_text=item.get_status_display(),
+            current_revision=item.revision,
+            updated_by="Someone",
+        )
     item.status = status
     item.completed_at = timezone.now() if status == ActionItemStatus.DONE else None
-    item.save(update_fields=["status", "completed_at"])
+    item.revision += 1
+    item.save(update_fields=["status", "completed_at", "revision"])
     audit_record(
         actor=by,
         verb="action_item.status",
@@ -435,8 +464,10 @@ def action_item_set_status(*, item: ActionItem, status: str, by: User) -> Action
 
 
 @transaction.atomic
-def recap_write(*, meeting: Meeting, text: str, by: User) -> Recap:
-    """Write (or rewrite, until another member confirms it) the meeting's recap."""
+def recap_write(*, meeting: Meeting, text: str, by: User, revision: int | None = None) -> Recap:
+    """Write (or rewrite, until another member confirms it) the meeting's recap. `revision` is
+    the one the writer saw (0: none yet); a recap written meanwhile raises NotesConflict, so the
+    second writer sees the first's text instead of replacing it unseen."""
     meeting = _lock(meeting)
     member = _writable(meeting, by)
     if meeting.starts_at > timezone.now():
@@ -444,13 +475,15 @@ def recap_write(*, meeting: Meeting, text: str, by: User) -> Recap:
     text = _text(text)
     if not text:
         raise ValidationError({"text": "Write a few lines on what you agreed."})
-    recap = Recap.objects.filter(meeting=meeting).first()
+    recap = Recap.objects.select_related("written_by").filter(meeting=meeting).first()
     if recap is not None and recap.confirmed_at is not None:
         raise ValidationError("The recap has been confirmed; it can no longer be changed.")
+    _check_recap_revision(recap, revision)
     if recap is None:
         recap = Recap(meeting=meeting)
     recap.written_by = member.person
     recap.text = text
+    recap.revision += 1
     recap.save()
     extra = _mark_held_if_due(meeting)
     if extra:
@@ -459,16 +492,34 @@ def recap_write(*, meeting: Meeting, text: str, by: User) -> Recap:
     return recap
 
 
+def _check_recap_revision(recap: Recap | None, revision: int | None) -> None:
+    current = recap.revision if recap else 0
+    if revision is not None and revision != current:
+        raise NotesConflict(
+            current_text=recap.text if recap else "",
+            current_revision=current,
+            updated_by=recap.written_by.display_name if recap else "Someone",
+        )
+
+
 @transaction.atomic
-def recap_confirm(*, meeting: Meeting, by: User) -> Recap:
+def recap_confirm(*, meeting: Meeting, by: User, revision: int | None = None) -> Recap:
+    """Confirm the recap as the person read it: `revision` names that text. If it was rewritten
+    since, NotesConflict carries the new text and nothing is confirmed."""
     meeting = _lock(meeting)
     member = _writable(meeting, by)
-    recap = Recap.objects.select_for_update().filter(meeting=meeting).first()
+    recap = (
+        Recap.objects.select_for_update(of=("self",))
+        .select_related("written_by")
+        .filter(meeting=meeting)
+        .first()
+    )
     if recap is None:
         raise ValidationError("There is no recap to confirm yet.")
     if recap.written_by_id == member.person_id:
         raise ValidationError("The recap is confirmed by someone other than its writer.")
     if recap.confirmed_at is None:
+        _check_recap_revision(recap, revision)
         recap.confirmed_by = member.person
         recap.confirmed_at = timezone.now()
         recap.save(update_fields=["confirmed_by", "confirmed_at"])

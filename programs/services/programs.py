@@ -57,11 +57,27 @@ def program_create(
     return program
 
 
+class StaleSettings(Exception):
+    """The settings were saved by someone else since this page was opened."""
+
+    def __init__(self, current: Program) -> None:
+        super().__init__("The program's settings were changed by someone else.")
+        self.current = current
+
+
 @transaction.atomic
-def program_update(*, program: Program, by: User, **fields: Any) -> Program:
+def program_update(
+    *, program: Program, by: User, revision: int | None = None, **fields: Any
+) -> Program:
+    """Save settings; `revision` is the one the page showed. A save over a newer one raises
+    StaleSettings (carrying the saved values) instead of silently undoing it."""
     unknown = set(fields) - set(PROGRAM_FIELDS)
     if unknown:
         raise TypeError(f"Unknown program fields: {sorted(unknown)}")
+    current = Program.objects.select_for_update().get(pk=program.pk)
+    if revision is not None and revision != current.settings_revision:
+        raise StaleSettings(current)
+    program.settings_revision = current.settings_revision + 1
     name = fields.get("name")
     if (
         name
@@ -72,7 +88,7 @@ def program_update(*, program: Program, by: User, **fields: Any) -> Program:
         raise ValidationError({"name": f"There is already a program called “{name}”."})
     for field, value in fields.items():
         setattr(program, field, value)
-    program.save(update_fields=list(fields))
+    program.save(update_fields=[*fields, "settings_revision"])
     audit_record(
         actor=by, verb="program.update", target=program, program=program, fields=sorted(fields)
     )

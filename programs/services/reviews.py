@@ -116,8 +116,10 @@ def instrument_save(
     scale_labels: Sequence[str],
     items: Sequence[ItemData],
     by: User,
+    revision: int | None = None,
 ) -> ReviewInstrument:
-    """Create a program's instrument, or change one nobody has answered yet."""
+    """Create a program's instrument, or change one nobody has answered yet. `revision` is the
+    one the editor showed; a save over a newer one raises StaleInstrument instead of undoing it."""
     _check_instrument(name=name, scale_max=scale_max, scale_labels=scale_labels, items=items)
     if instrument is None:
         instrument = ReviewInstrument(program=program)
@@ -125,6 +127,8 @@ def instrument_save(
         if instrument.program_id != program.pk:
             raise ValidationError("Instruments shipped with the app cannot be changed; copy one.")
         instrument = ReviewInstrument.objects.select_for_update().get(pk=instrument.pk)
+        if revision is not None and revision != instrument.revision:
+            raise StaleInstrument(instrument)
         if instrument_in_use(instrument):
             raise ValidationError(
                 "People have already answered this instrument, so its items cannot change. "
@@ -135,6 +139,7 @@ def instrument_save(
     instrument.source = source.strip()
     instrument.scale_min, instrument.scale_max = 1, scale_max
     instrument.scale_labels = [label.strip() for label in scale_labels]
+    instrument.revision += 1
     instrument.save()
     # Unanswered reviews already sent keep pointing at these items, so replace them in place.
     existing = list(instrument.items.order_by("order", "pk"))
@@ -147,6 +152,14 @@ def instrument_save(
     ReviewItem.objects.filter(pk__in=[i.pk for i in existing[len(items) :]]).delete()
     audit_record(actor=by, verb="review_instrument.save", target=instrument, program=program)
     return instrument
+
+
+class StaleInstrument(Exception):
+    """The instrument was saved by someone else since the editor was opened."""
+
+    def __init__(self, current: ReviewInstrument) -> None:
+        super().__init__("The instrument was changed by someone else.")
+        self.current = current
 
 
 @transaction.atomic

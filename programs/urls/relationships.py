@@ -56,6 +56,11 @@ urlpatterns = [
         reports.report_export_download,
         name="report_export_download",
     ),
+    path(
+        "programs/<int:pk>/reports/exports/<int:export_pk>/<str:action>/",
+        reports.report_export_action,
+        name="report_export_action",
+    ),
     path("programs/<int:pk>/concerns/", concerns.program_concerns, name="program_concerns"),
     # One relationship
     path("relationships/<int:pk>/", relationships.relationship_detail, name="relationship_detail"),

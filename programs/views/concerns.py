@@ -31,10 +31,12 @@ from programs.services.concerns import (
     concern_resolve,
     concern_views,
 )
+from programs.views.submissions import once_per_submission
 
 PER_PAGE = 50
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def concern_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
@@ -141,6 +143,7 @@ def concern_reopen_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     return redirect(concern)
 
 
+@once_per_submission
 @require_POST
 def concern_note_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_concern_for_director(request.user, pk)

@@ -24,6 +24,7 @@ from programs.services.invitations import (
     invitation_revoke,
 )
 from programs.services.programs import program_create, reference_data_save
+from programs.views.submissions import once_per_submission
 
 PEOPLE_PER_PAGE = 50
 
@@ -40,13 +41,15 @@ def institution_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
     form = ProgramCreateForm(request.POST or None, instance=Program())
     if request.method == "POST" and form.is_valid():
         try:
-            program = program_create(by=request.user, **form.cleaned_data)
+            fields = {k: v for k, v in form.cleaned_data.items() if k != "revision"}
+            program = program_create(by=request.user, **fields)
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -55,6 +58,7 @@ def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "institution/program_new.html", {"form": form})
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)

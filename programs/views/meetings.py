@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
+from mentorship.params import parse_int
 from programs.access import (
     MeetingAccess,
     get_meeting_for_user,
@@ -65,6 +66,7 @@ from programs.services.meetings import (
     recap_write,
 )
 from programs.services.people import profile_ensure
+from programs.views.submissions import once_per_submission
 
 
 def _viewer_zone(request: AuthenticatedHttpRequest) -> str:
@@ -72,6 +74,7 @@ def _viewer_zone(request: AuthenticatedHttpRequest) -> str:
     return timezone.get_current_timezone_name()
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
@@ -239,7 +242,10 @@ def render_meeting(
         or NotesForm(initial={"text": meeting.shared_notes, "revision": meeting.notes_revision}),
         "notes_conflict": forms.get("notes_conflict"),
         "private_form": forms.get("private_form")
-        or PrivateNoteForm(initial={"text": note.text if note else ""}),
+        or PrivateNoteForm(
+            initial={"text": note.text if note else "", "revision": note.revision if note else 0}
+        ),
+        "private_conflict": forms.get("private_conflict"),
         "private_saved_at": note.updated_at if note else None,
         "action_form": forms.get("action_form")
         or ActionItemForm(
@@ -250,7 +256,14 @@ def render_meeting(
             initial={"checklist": meeting.checklist, "next_meeting_on": meeting.next_meeting_on}
         ),
         "recap_form": forms.get("recap_form")
-        or RecapForm(initial={"text": recap.text if recap else ""}),
+        or RecapForm(
+            initial={
+                "text": recap.text if recap else "",
+                "revision": recap.revision if recap else 0,
+            }
+        ),
+        "recap_conflict": forms.get("recap_conflict"),
+        "recap_changed": forms.get("recap_changed"),
     }
     return render(request, "meetings/meeting_detail.html", context, status=status)
 
@@ -282,6 +295,7 @@ def _save_form(
     return render_meeting(request, viewer, status=400, **{form_key: form})
 
 
+@once_per_submission
 @require_POST
 def agenda_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
@@ -355,15 +369,56 @@ def notes_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def private_note_save_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
-    return _save_form(
+    return _save_versioned(
         request,
         viewer,
         PrivateNoteForm(request.POST),
-        save=lambda data: private_note_save(meeting=meeting, text=data["text"], by=request.user),
+        save=lambda data: private_note_save(
+            meeting=meeting, text=data["text"], revision=data["revision"], by=request.user
+        ),
         success="Your private notes are saved. Only you can see them.",
         anchor="#private",
         form_key="private_form",
+        conflict_key="private_conflict",
+        conflict_message="Your private notes were saved from another window while you were "
+        "editing here. Your text is still here; the saved version is shown next to it.",
     )
+
+
+def _save_versioned(
+    request: AuthenticatedHttpRequest,
+    viewer: MeetingAccess,
+    form: Any,
+    *,
+    save: Callable[[dict[str, Any]], Any],
+    success: str,
+    anchor: str,
+    form_key: str,
+    conflict_key: str,
+    conflict_message: str,
+) -> HttpResponse:
+    """`_save_form` for text that names the revision it started from: a save over someone
+    else's newer one gets the shared notes' conflict page — the typed text kept in the box,
+    the saved text beside it, and the next save made against the revision now shown."""
+    if form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except NotesConflict as conflict:
+            data = form.data.copy()
+            data["revision"] = str(conflict.current_revision)
+            form = type(form)(data)
+            form.is_valid()
+            form.add_error("text", conflict_message.format(name=conflict.updated_by))
+            viewer.meeting.refresh_from_db()
+            return render_meeting(
+                request, viewer, status=409, **{form_key: form, conflict_key: conflict}
+            )
+        except ValidationError as e:
+            attach_errors(request, form, e)
+        else:
+            messages.success(request, success.format(**form.cleaned_data))
+            return redirect(reverse("meeting_detail", args=[viewer.meeting.pk]) + anchor)
+    return render_meeting(request, viewer, status=400, **{form_key: form})
 
 
 @require_POST
@@ -385,23 +440,35 @@ def meeting_log_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 def recap_write_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
-    return _save_form(
+    return _save_versioned(
         request,
         viewer,
         RecapForm(request.POST),
-        save=lambda data: recap_write(meeting=meeting, text=data["text"], by=request.user),
+        save=lambda data: recap_write(
+            meeting=meeting, text=data["text"], revision=data["revision"], by=request.user
+        ),
         success="Recap saved. The others are asked to confirm it.",
         anchor="#recap",
         form_key="recap_form",
+        conflict_key="recap_conflict",
+        conflict_message="{name} wrote the recap while you were writing yours. Your text is "
+        "still here; theirs is shown next to it. Merge what you need, then save.",
     )
 
 
 @require_POST
 def recap_confirm_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Confirm the recap the person read: the form names its revision. If it was rewritten
+    since, nothing is confirmed and the page shows the new text to read (409)."""
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting
+    # A confirmation that does not say what it read confirms nothing.
+    revision = parse_int(request.POST.get("revision"), default=-1)
     try:
-        recap_confirm(meeting=meeting, by=request.user)
+        recap_confirm(meeting=meeting, revision=revision, by=request.user)
+    except NotesConflict as conflict:
+        meeting.refresh_from_db()
+        return render_meeting(request, viewer, status=409, recap_changed=conflict)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:

@@ -23,6 +23,7 @@ from programs.services.assessments import (
     mentor_training_remove,
 )
 from programs.services.people import profile_ensure
+from programs.views.submissions import once_per_submission
 
 
 def _offer_form(
@@ -81,6 +82,7 @@ def mentor_offer(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _render(request, profile, form, TrainingForm(prefix="training"), status=status)
 
 
+@once_per_submission
 @require_POST
 def training_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_with_topics(profile_id=profile_ensure(user=request.user).pk)

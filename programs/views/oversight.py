@@ -73,6 +73,7 @@ from programs.services.relationships import (
     relationship_reassign,
     relationship_reassign_check,
 )
+from programs.views.submissions import once_per_submission
 
 PER_PAGE = 50
 
@@ -531,6 +532,7 @@ def relationship_extend_pilot_view(request: AuthenticatedHttpRequest, pk: int) -
     return _render_director(request, viewer, pilot_form=form)
 
 
+@once_per_submission
 @require_POST
 def director_note_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_director(request.user, pk)

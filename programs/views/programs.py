@@ -29,7 +29,7 @@ from programs.forms.programs import (
     ProgramForm,
     apply_errors,
 )
-from programs.models import Cohort, MembershipStatus, Role
+from programs.models import Cohort, MembershipStatus, Program, Role
 from programs.selectors.assessments import AssessmentState, assessment_states
 from programs.selectors.directory import reporting_line_conflicts
 from programs.selectors.joining import join_requests_pending
@@ -44,6 +44,7 @@ from programs.selectors.reviews import at_risk_relationships
 from programs.services.bounces import bounces_for_program
 from programs.services.invitations import faculty_invite
 from programs.services.programs import (
+    StaleSettings,
     cohort_create,
     cohort_update,
     director_appoint,
@@ -51,6 +52,7 @@ from programs.services.programs import (
     membership_update,
     program_update,
 )
+from programs.views.submissions import once_per_submission
 
 MEMBERS_PER_PAGE = 50
 
@@ -85,16 +87,51 @@ def program_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def program_settings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
-    form = ProgramForm(request.POST or None, instance=program)
+    form = ProgramForm(
+        request.POST or None, instance=program, initial={"revision": program.settings_revision}
+    )
+    saved_meanwhile = None
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
         try:
-            program_update(program=program, by=request.user, **form.cleaned_data)
+            program_update(program=program, by=request.user, **data)
+        except StaleSettings as stale:
+            # Keep what this person chose in the form; list what was saved meanwhile beside it;
+            # the next save goes through against the revision now shown.
+            saved_meanwhile = [
+                (form.fields[f].label, _display(stale.current, f))
+                for f in ProgramForm.Meta.fields
+                if getattr(stale.current, f) != data.get(f)
+            ]
+            post = request.POST.copy()
+            post["revision"] = str(stale.current.settings_revision)
+            form = ProgramForm(post, instance=Program.objects.get(pk=program.pk))
+            form.is_valid()
+            form.add_error(
+                None,
+                "Someone else saved these settings while you were editing. Your choices are "
+                "still in the form; what they saved is listed above it. Save again to keep yours.",
+            )
+            return render(
+                request,
+                "programs/program_settings.html",
+                {"program": program, "form": form, "saved_meanwhile": saved_meanwhile},
+                status=409,
+            )
         except ValidationError as e:
             apply_errors(form, e)
         else:
             messages.success(request, "Program settings saved.")
             return redirect("programs:detail", pk=program.pk)
     return render(request, "programs/program_settings.html", {"program": program, "form": form})
+
+
+def _display(program: Program, field: str) -> str:
+    getter = getattr(program, f"get_{field}_display", None)
+    value = getter() if getter else getattr(program, field)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -132,6 +169,7 @@ def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_POST
 def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -232,6 +270,7 @@ def directors(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def cohort_edit(
     request: AuthenticatedHttpRequest, pk: int, cohort_pk: int | None = None

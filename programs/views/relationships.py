@@ -64,7 +64,12 @@ from programs.services.agreements import (
     agreement_confirm,
     agreement_save,
 )
-from programs.services.meetings import action_item_create, action_item_set_status, checkin_log
+from programs.services.meetings import (
+    NotesConflict,
+    action_item_create,
+    action_item_set_status,
+    checkin_log,
+)
 from programs.services.pairing import (
     OVERRIDE_LABELS,
     Overrides,
@@ -82,6 +87,7 @@ from programs.services.relationships import (
     rematch_path,
 )
 from programs.views.oversight import director_view
+from programs.views.submissions import once_per_submission
 
 PER_PAGE = 50
 
@@ -389,6 +395,7 @@ def relationship_alumni_view(request: AuthenticatedHttpRequest, pk: int) -> Http
 # --- Action items and check-ins ----------------------------------------------------------------
 
 
+@once_per_submission
 @require_POST
 def action_item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
@@ -431,8 +438,19 @@ def action_item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def action_item_status(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     relationship = get_relationship_for_user(request.user, pk, write=True).relationship
     item = get_object_or_404(ActionItem, pk=item_pk, relationship=relationship)
+    revision = (
+        parse_int(request.POST["revision"], default=-1) if "revision" in request.POST else None
+    )
     try:
-        action_item_set_status(item=item, status=request.POST.get("status", ""), by=request.user)
+        action_item_set_status(
+            item=item, status=request.POST.get("status", ""), revision=revision, by=request.user
+        )
+    except NotesConflict as conflict:
+        messages.error(
+            request,
+            f"“{item.title}” was changed to “{conflict.current_text.lower()}” after you opened "
+            "this page, so nothing was changed. Check it below and choose again.",
+        )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
@@ -440,6 +458,7 @@ def action_item_status(request: AuthenticatedHttpRequest, pk: int, item_pk: int)
     return redirect(request.POST.get("next") if _safe_next(request) else relationship)  # type: ignore[arg-type]
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_relationship_for_user(request.user, pk, write=True)
@@ -483,6 +502,7 @@ def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Directors: the program's relationships ----------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def relationship_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -532,6 +552,7 @@ def relationship_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 # --- Mentees: add an outside mentor ------------------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def outside_mentor_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)

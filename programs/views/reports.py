@@ -9,7 +9,7 @@ from __future__ import annotations
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -27,7 +27,13 @@ from programs.exports.reports import build_report
 from programs.forms.oversight import ExportForm, ReportPeriodForm
 from programs.models import ExportFormat, ExportStatus, Program, ReportExport
 from programs.selectors.reports import report_data
-from programs.services.reports import report_export_record_download, report_export_start
+from programs.services.reports import (
+    report_export_record_download,
+    report_export_retry,
+    report_export_start,
+    report_export_stop,
+)
+from programs.views.submissions import once_per_submission
 
 
 @require_GET
@@ -61,6 +67,7 @@ def program_reports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_POST
 def report_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Access first: only the program's directors are ever asked to re-authenticate.
@@ -118,3 +125,24 @@ def report_export_download(
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+def report_export_action(
+    request: AuthenticatedHttpRequest, pk: int, export_pk: int, action: str
+) -> HttpResponse:
+    """Stop an export that is waiting or being prepared, or try a failed or stopped one again."""
+    program = get_program_for_director(request.user, pk)
+    export = get_report_export_for_user(request.user, program, export_pk)
+    try:
+        if action == "stop":
+            report_export_stop(export=export, by=request.user)
+            messages.success(request, "The export is stopped.")
+        elif action == "retry":
+            report_export_retry(export=export, by=request.user)
+            messages.success(request, "The export has started again.")
+        else:
+            raise Http404
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    return redirect("report_export_status", pk=program.pk, export_pk=export.pk)

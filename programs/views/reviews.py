@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
@@ -37,6 +38,7 @@ from programs.selectors.reviews import (
 )
 from programs.services.reviews import (
     ReviewLinkProblem,
+    StaleInstrument,
     instrument_copy,
     instrument_for,
     instrument_in_use,
@@ -48,6 +50,7 @@ from programs.services.reviews import (
     review_token,
     risk_clear,
 )
+from programs.views.submissions import once_per_submission
 
 LINK_STATUS = {
     ReviewLinkProblem.INVALID: 404,
@@ -233,6 +236,7 @@ def instruments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def instrument_edit(
     request: AuthenticatedHttpRequest, pk: int, instrument_pk: int | None = None
@@ -255,7 +259,9 @@ def instrument_edit(
     form = InstrumentForm(
         request.POST if request.method == "POST" and not read_only else None,
         instance=instrument or ReviewInstrument(program=program),
+        initial={"revision": instrument.revision if instrument else 0},
     )
+    status = 400
     items = ItemFormSet(
         request.POST if request.method == "POST" and not read_only else None,
         initial=initial_items,
@@ -272,8 +278,24 @@ def instrument_edit(
                 scale_max=form.cleaned_data["scale_max"],
                 scale_labels=form.labels(),
                 items=items.items(),  # type: ignore[attr-defined]
+                revision=form.cleaned_data["revision"],
                 by=request.user,
             )
+        except StaleInstrument as stale:
+            # Keep everything typed; the next save goes through against the revision now shown.
+            saved_name, saved_items = stale.current.name, stale.current.items.count()
+            post = request.POST.copy()
+            post["revision"] = str(stale.current.revision)
+            form = InstrumentForm(post, instance=stale.current)
+            form.is_valid()
+            form.add_error(
+                None,
+                f"Someone else saved this instrument (now “{saved_name}”, {saved_items} "
+                f"item{pluralize(saved_items)}) while you were editing. Your version is still "
+                "in the form; open the instrument in another tab to compare, then save again "
+                "to keep yours.",
+            )
+            status = 409
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -290,10 +312,11 @@ def instrument_edit(
             "read_only": read_only,
             "shipped": instrument is not None and instrument.program_id is None,
         },
-        status=400 if request.method == "POST" and not read_only else 200,
+        status=status if request.method == "POST" and not read_only else 200,
     )
 
 
+@once_per_submission
 @require_POST
 def instrument_copy_view(
     request: AuthenticatedHttpRequest, pk: int, instrument_pk: int

@@ -33,6 +33,7 @@ from programs.services.roster import (
     roster_apply,
     roster_import_create,
 )
+from programs.views.submissions import once_per_submission
 
 SHOW_LIMIT = 2000  # rows shown at once on the check page (errors always first)
 
@@ -157,6 +158,7 @@ def _confirm(request: AuthenticatedHttpRequest, pk: int, program: Program | None
 # --- Institution admins --------------------------------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def institution_roster(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
@@ -177,6 +179,7 @@ def institution_roster_confirm(request: AuthenticatedHttpRequest, pk: int) -> Ht
 # --- Program directors ---------------------------------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def program_roster(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _upload(request, get_program_for_director(request.user, pk))

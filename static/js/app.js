@@ -75,6 +75,34 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 
+  // While a form is being sent its buttons are disabled, so a second click does not send it
+  // again. (The server already turns a repeated submission into one row: this only spares the
+  // round trip.) Disabled after the event, so the clicked button's name and value still go.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post") { return; }
+    window.setTimeout(function () {
+      form.querySelectorAll("button, input[type=submit]").forEach(function (button) {
+        button.disabled = true;
+        button.setAttribute("data-sending", "1");
+      });
+      form.setAttribute("aria-busy", "true");
+    }, 0);
+    // A response that does not replace the page (a file download) must not leave it stuck.
+    window.setTimeout(function () { enableButtons(form); }, 10000);
+  });
+  function enableButtons(root) {
+    root.querySelectorAll("[data-sending]").forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("data-sending");
+    });
+    if (root.removeAttribute) { root.removeAttribute("aria-busy"); }
+  }
+  // Back to a page from the browser's cache: its buttons must work again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[aria-busy]").forEach(enableButtons);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary(document);
     attachCounters(document);

@@ -9,9 +9,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from mentorship.celery import app
-from mentorship.notifications.services import MAX_ATTEMPTS
-from mentorship.notifications.tasks import backoff, deliver
+from mentorship.celery import app, route
+from mentorship.notifications.relay import retry_delay
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,13 +50,24 @@ def test_the_visibility_timeout_outlasts_any_task_and_the_broker_fails_fast():
     assert values["socket"] <= 5
 
 
-def test_retries_are_bounded_with_jittered_exponential_backoff():
-    assert deliver.max_retries == MAX_ATTEMPTS
-    for retries in range(8):
-        values = {backoff(retries) for _ in range(200)}
-        assert min(values) >= 1
-        assert max(values) <= min(30 * 2**retries, 1800)
-        assert len(values) > 1  # jitter: workers retrying together do not stampede the server
+def test_retries_back_off_exponentially_with_jitter_up_to_the_cap(settings):
+    settings.MENTORSHIP_EMAIL_RETRY_BASE = 60
+    settings.MENTORSHIP_EMAIL_RETRY_CAP = 3600
+    for attempts in range(1, 10):
+        values = {retry_delay(attempts).total_seconds() for _ in range(200)}
+        ceiling = min(3600, 60 * 2 ** (attempts - 1))
+        assert ceiling / 2 <= min(values)
+        assert max(values) <= ceiling
+        assert len(values) > 1  # jitter: messages that failed together do not return together
+
+
+def test_deliveries_and_sweeps_use_separate_queues():
+    default = app.conf.task_default_queue
+    assert route("mentorship.notifications.tasks.deliver", (), {}, {}) == {
+        "queue": f"{default}-email"
+    }
+    assert route("mentorship.notifications.tasks.sweep_pending", (), {}, {}) is None
+    assert route("programs.tasks.run_report_export", (), {}, {}) is None
 
 
 def test_beat_runs_the_sweeps():

@@ -15,7 +15,7 @@ def compose() -> dict:
 
 def test_it_defines_the_production_stack_with_health_checks():
     services = compose()["services"]
-    assert set(services) == {"migrate", "web", "worker", "beat", "postgres", "redis"}
+    assert set(services) == {"migrate", "web", "worker", "mailer", "beat", "postgres", "redis"}
     for name, service in services.items():
         if name == "migrate":
             continue
@@ -37,7 +37,7 @@ def test_migrations_run_once_as_a_job_before_the_app_starts():
 
 def test_app_services_share_settings_and_wait_for_healthy_backends():
     services = compose()["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "mailer", "beat"):
         service = services[name]
         env = service["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "mentorship.settings.production"
@@ -52,6 +52,19 @@ def test_commands_name_the_real_entry_points():
     assert "gunicorn mentorship.wsgi" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A mentorship worker")
     assert services["beat"]["command"].startswith("celery -A mentorship beat")
+
+
+def test_workers_consume_both_queues_and_stop_within_their_grace_period():
+    from django.conf import settings
+
+    services = compose()["services"]
+    default = settings.CELERY_TASK_DEFAULT_QUEUE
+    assert f"--queues {default}" in services["worker"]["command"]
+    assert f"--queues {default}-email" in services["mailer"]["command"]
+    for name in ("worker", "mailer"):
+        grace = int(services[name]["stop_grace_period"].rstrip("s"))
+        # One email in hand: connecting and each SMTP step may take up to EMAIL_TIMEOUT.
+        assert grace >= 2 * settings.EMAIL_TIMEOUT + 10
 
 
 def test_data_lives_in_named_volumes():

@@ -302,6 +302,7 @@ def test_a_member_who_is_also_an_admin_never_sees_the_reason(cast, pair):
 def _normalise(html: str) -> str:
     """Drop what changes on every request (CSRF tokens)."""
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    html = re.sub(r'name="_submission" value="[^"]+"', "", html)  # a fresh token per render
     return re.sub(r'"X-CSRFToken": "[^"]+"', "", html)
 
 

@@ -565,6 +565,19 @@ URL_RULES: dict[str, Rule] = {
     "matching:run_progress": Rule(DIRECTOR, program_pks(run_pk=lambda w: 999999), frozenset()),
     "matching:run_publish": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),
     "matching:run_discard": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),
+    "matching:run_control": Rule(
+        DIRECTOR + " (POST: stop or try again)",
+        program_pks(run_pk=lambda w: 999999, action=lambda w: "x"),
+    ),
+    "report_export_action": Rule(
+        "the director who asked for it (POST: stop or try again)",
+        program_pks(export_pk=lambda w: w.ids["export"], action=lambda w: "x"),
+    ),
+    "notifications:delivery_notice": Rule(
+        "directors and admins: institution-wide email delivery health, no program data; "
+        "everyone else an empty answer"
+    ),
+    "notifications:delivery": Rule("institution admins only (others: 403)", NONE, ADMIN),
     "matching:run_rerun": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),
     "matching:suggestion_action": Rule(
         DIRECTOR + " (POST)",
@@ -778,6 +791,8 @@ EMAILS_NOT_PLANTED = {
     Kind.MATCH_PUBLISHED: "names the new mentor only (matching's own tests)",
     Kind.BOUNCE_ALERT: "names an undeliverable address only",
     Kind.DIGEST: "re-renders the kinds above, each through its own builder",
+    Kind.INVITATION: "goes to the invited person: names the program and the inviter only",
+    Kind.RELAY_ALERT: "goes to admins: names the mail relay's error and counts only",
     Kind.PROGRAM_ADDED: "names the program and its directors only, to the person added",
     Kind.DIRECTOR_APPOINTED: "names the program and its directors only, to the new director",
     Kind.PILOT_EXTENDED: "names the members and the new date, to members only (test_notices_people)",

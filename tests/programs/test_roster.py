@@ -398,6 +398,34 @@ def test_nobody_else_opens_or_confirms_an_upload(cast, program, medicine, client
     assert not FacultyProfile.objects.filter(user__email="z@x.test").exists()
 
 
+def test_a_roster_confirmed_while_the_relay_and_broker_are_down_is_no_error(
+    admin, program, medicine, client_for, django_capture_on_commit_callbacks
+):
+    """The import succeeds, so the page says so: the invitations wait in the ledger."""
+    from unittest import mock
+
+    from mentorship.notifications.kinds import Kind
+    from mentorship.notifications.models import Notification, Status
+
+    client = client_for(admin)
+    emails = [f"p{i}@x.test" for i in range(5)]
+    _upload(client, reverse("institution:roster"), _csv(*map(_row, emails)), program=program.pk)
+    roster = RosterImport.objects.get()
+    with (
+        mock.patch(
+            "django.core.mail.EmailMultiAlternatives.send",
+            side_effect=ConnectionRefusedError(111, "Connection refused"),
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        confirm = client.post(reverse("institution:roster_confirm", args=[roster.pk]), follow=True)
+    assert confirm.status_code == 200
+    assert "5 people created" in confirm.content.decode()
+    invitations = Notification.objects.filter(kind=Kind.INVITATION)
+    assert invitations.count() == 5
+    assert set(invitations.values_list("status", flat=True)) == {Status.PENDING}
+
+
 def test_a_roster_upload_belongs_to_the_pages_its_column_names(program, director, admin):
     """Access reads the `scope` column, not a key of the JSON summary: a summary saying
     otherwise changes nothing."""

@@ -12,6 +12,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.models import Notification
 from programs.models import AuditEvent, Invitation, Membership, Role
 from programs.services.invitations import (
     InvitationError,
@@ -21,7 +23,6 @@ from programs.services.invitations import (
     invitation_resend,
     invitation_revoke,
     invitation_token,
-    invitations_unsent,
 )
 from programs.services.people import (
     profile_update,
@@ -205,17 +206,25 @@ def test_inviting_an_existing_person_adds_them_with_a_welcome_not_an_invitation(
 def test_sending_an_invitation_twice_emails_once(
     program, admin, django_capture_on_commit_callbacks
 ):
-    from programs.services.invitations import invitation_send
+    from mentorship.notifications.services import notification_deliver
 
     with django_capture_on_commit_callbacks(execute=True):
         result = invite(program, admin)
-    assert invitation_send(invitation_id=result.invitation.pk) is False
+    row = Notification.objects.get(kind=Kind.INVITATION)
+    assert notification_deliver(notification_id=row.pk).startswith("not pending")
     assert len(mail.outbox) == 1
+    result.invitation.refresh_from_db()
+    assert result.invitation.sent_at is not None
+    assert result.invitation.send_count == 1
 
 
 def test_an_invitation_whose_task_was_lost_is_found_by_the_sweep(program, admin):
+    from mentorship.notifications.services import notifications_to_queue
+
     result = invite(program, admin)  # on_commit callbacks never run: the task was never queued
-    assert invitations_unsent() == [result.invitation.pk]
+    row = Notification.objects.get(kind=Kind.INVITATION)
+    assert row.subject == f"invitation:{result.invitation.pk}"
+    assert row.pk in notifications_to_queue()  # beside the "added to a program" notice
 
 
 def test_accepting_sets_the_password_and_verifies_the_email(program, admin):

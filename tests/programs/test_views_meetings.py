@@ -149,7 +149,8 @@ def test_both_log_the_meeting_and_confirm_the_recap(pair, mentee, mentor, client
         {"checklist": ["career", "research"], "next_meeting_on": ""},
     )
     client_for(mentee).post(reverse("recap_write", args=[meeting.pk]), {"text": "We agreed X."})
-    client_for(mentor).post(reverse("recap_confirm", args=[meeting.pk]))
+    # The confirm button names the recap's revision the mentor read.
+    client_for(mentor).post(reverse("recap_confirm", args=[meeting.pk]), {"revision": 1})
     meeting.refresh_from_db()
     recap = Recap.objects.get(meeting=meeting)
     assert meeting.status == MeetingStatus.HELD

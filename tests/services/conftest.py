@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection
 
 from mentorship.celery import app
+from mentorship.queue import forget_broker_failures
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("MENTORSHIP_REQUIRE_SERVICES") == "1"
@@ -93,7 +94,7 @@ class Worker:
                 "--loglevel",
                 "INFO",
                 "--queues",
-                self.queue,
+                f"{self.queue},{self.queue}-email",
                 "--hostname",
                 f"{self.queue}@%h",
                 "--without-gossip",
@@ -145,6 +146,7 @@ def worker(tmp_path: Path, transactional_db: None) -> Iterator[Worker]:
     w.stop()
     with app.connection_for_write() as conn:
         conn.default_channel.queue_delete(w.queue)
+        conn.default_channel.queue_delete(f"{w.queue}-email")
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float = 60, what: str = "") -> None:
@@ -167,6 +169,7 @@ def broker_at(url: str) -> Iterator[None]:
         conf.broker_url, conf.broker_write_url, conf.broker_read_url = main, write, read
         app._pool = None  # type: ignore[attr-defined]
         app.amqp._producer_pool = None
+        forget_broker_failures()
 
     use(url, url, url)
     try:
@@ -214,6 +217,7 @@ class ThrowawayRedis:
             start_new_session=True,
         )
         wait_for(self._answers, timeout=15, what="the throwaway Redis")
+        forget_broker_failures()
 
     def _answers(self) -> bool:
         try:

@@ -133,7 +133,9 @@ def test_redis_stopped_while_meetings_are_scheduled_loses_no_reminder(
         due_work_sweep()
         assert sweep_pending() == 0
         expected = set(Notification.objects.values_list("pk", flat=True))
-        assert len(expected) == 4 * 3 + 1  # 4 × (2 reminders + 1 agenda nudge) + the alert
+        # 4 × (2 reminders + 1 agenda nudge + the calendar invitation to the other member)
+        # + the concern alert.
+        assert len(expected) == 4 * 4 + 1
         assert not Notification.objects.exclude(status=Status.PENDING).exists()
         # Redis comes back (empty: it kept nothing); the next sweep sends everything.
         throwaway_redis.start()

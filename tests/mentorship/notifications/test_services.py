@@ -14,7 +14,6 @@ from mentorship.notifications.kinds import Delivery, Kind
 from mentorship.notifications.models import Bounce, Notification, Status
 from mentorship.notifications.services import (
     Planned,
-    TransientDeliveryError,
     digests_to_plan,
     notification_deliver,
     notification_plan,
@@ -158,20 +157,6 @@ def test_a_permanent_refusal_is_recorded_as_a_bounce_and_not_retried(mentee, dir
     # And the address is not tried again.
     again = plan(mentee, cycle="c2")
     assert notification_deliver(notification_id=again.pk) == "skipped: address bounced"
-
-
-def test_a_transient_failure_is_retried_then_gives_up(mentee, test_kind):
-    n = plan(mentee)
-    with mock.patch(
-        "django.core.mail.EmailMultiAlternatives.send",
-        side_effect=smtplib.SMTPServerDisconnected("gone"),
-    ):
-        for _ in range(5):
-            with pytest.raises(TransientDeliveryError):
-                notification_deliver(notification_id=n.pk)
-        assert notification_deliver(notification_id=n.pk) == "failed after retries"
-    n.refresh_from_db()
-    assert (n.status, n.attempts) == (Status.FAILED, 6)
 
 
 def test_unsubscribe_tokens_cannot_be_forged(mentee):
