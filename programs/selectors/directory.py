@@ -10,6 +10,13 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from matching.sources import (
+    AUTHORITY_ABOVE,
+    AUTHORITY_DEPARTMENT_HEAD,
+    AUTHORITY_DIVISION_CHIEF,
+    AUTHORITY_SUPERVISOR,
+    authority_roles,
+)
 from programs.models import (
     OPEN_STAGES,
     RECEIVING_SIDES,
@@ -22,47 +29,14 @@ from programs.models import (
 GUIDING_SIDES = (MemberSide.MENTOR, MemberSide.FACILITATOR)
 
 
-@dataclass(frozen=True)
-class Authority:
-    """Everything needed to answer "does X hold authority over Y?" without more queries."""
-
-    reports_to: dict[int, int]  # person → supervisor
-    division_chief: dict[int, int]  # division → chief
-    department_head: dict[int, int]  # department → head
-
-    def over(self, person: FacultyProfile, other_id: int) -> str | None:
-        """How `other_id` holds authority over `person`, in words, or None."""
-        if person.division_id and self.division_chief.get(person.division_id) == other_id:
-            return "division chief"
-        if person.department_id and self.department_head.get(person.department_id) == other_id:
-            return "department head"
-        current, seen = self.reports_to.get(person.pk), set[int]()
-        first = True
-        while current is not None and current not in seen and len(seen) < 50:
-            if current == other_id:
-                return "supervisor" if first else "manager further up the reporting line"
-            seen.add(current)
-            current, first = self.reports_to.get(current), False
-        return None
-
-
-def authority_map() -> Authority:
-    """Three queries, whatever the number of people."""
-    from programs.models import Department, Division
-
-    return Authority(
-        reports_to=dict(
-            FacultyProfile.objects.filter(reports_to__isnull=False).values_list(
-                "pk", "reports_to_id"
-            )
-        ),
-        division_chief=dict(
-            Division.objects.filter(chief__isnull=False).values_list("pk", "chief_id")
-        ),
-        department_head=dict(
-            Department.objects.filter(head__isnull=False).values_list("pk", "head_id")
-        ),
-    )
+# The roles of `matching.sources.authority_roles` (the one authority rule, which the matching
+# pre-filter and the pairing gate read too), in the words the directors' list uses.
+AUTHORITY_WORDS = {
+    AUTHORITY_SUPERVISOR: "supervisor",
+    AUTHORITY_ABOVE: "manager further up the reporting line",
+    AUTHORITY_DIVISION_CHIEF: "division chief",
+    AUTHORITY_DEPARTMENT_HEAD: "department head",
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +61,7 @@ def reporting_line_conflicts(*, relationships: QuerySet[Relationship]) -> list[R
     by_relationship: dict[int, list[RelationshipMember]] = {}
     for m in members:
         by_relationship.setdefault(m.relationship_id, []).append(m)
-    authority = authority_map()
+    authority = authority_roles({m.person_id for m in members if m.side in RECEIVING_SIDES})
     conflicts = []
     for relationship_id, group in by_relationship.items():
         guides = [m.person for m in group if m.side in GUIDING_SIDES]
@@ -95,7 +69,9 @@ def reporting_line_conflicts(*, relationships: QuerySet[Relationship]) -> list[R
             if m.side not in RECEIVING_SIDES:
                 continue
             for guide in guides:
-                how = authority.over(m.person, guide.pk)
-                if how:
-                    conflicts.append(ReportingConflict(relationship_id, m.person, guide, how))
+                role = authority.get(m.person_id, {}).get(guide.pk)
+                if role:
+                    conflicts.append(
+                        ReportingConflict(relationship_id, m.person, guide, AUTHORITY_WORDS[role])
+                    )
     return conflicts

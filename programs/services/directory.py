@@ -1,7 +1,7 @@
 """The institution's directory, kept by its admins in the app (issue 14): departments and their
 heads, divisions and their chiefs, and each person's supervisor. The exclusion rules read these
-(`selectors.directory.authority_map`); a change that puts a current mentor in authority over
-their mentee is listed for the program's directors, who decide."""
+(`matching.sources.authority_roles`, the pairing gate's own rule); a change that puts a current
+mentor in authority over their mentee is listed for the program's directors, who decide."""
 
 from __future__ import annotations
 
