@@ -445,6 +445,7 @@ def seed_relationships(*, admin: Any) -> int:
     pool = [m for m in mentees if m not in group_mentees]
     load: dict[int, int] = {}
     pairs_made = 0
+    quiet_pairs = 0  # the demo always shows some quiet pairs, whatever the random draws
     for mentee in pool:
         if pairs_made >= 30:
             break
@@ -475,7 +476,9 @@ def seed_relationships(*, admin: Any) -> int:
             load[mentor.pk] = load.get(mentor.pk, 0) + 1
             created.append(relationship)
             pairs_made += 1
-            _history(relationship, mentee, mentor, rng, today)
+            quiet_pairs += _history(
+                relationship, mentee, mentor, rng, today, make_quiet=quiet_pairs < 2
+            )
             break
 
     # 5. One ended early (with a reason for directors only) and one concluded as alumni.
@@ -536,8 +539,12 @@ def _history(
     mentor: FacultyProfile,
     rng: random.Random,
     today: date,
-) -> None:
-    """Some agreement, pilot and meeting history, depending on how long ago it started."""
+    *,
+    make_quiet: bool = False,
+) -> bool:
+    """Some agreement, pilot and meeting history, depending on how long ago it started. Returns
+    whether the pair went quiet (no meeting for months); `make_quiet` makes an old enough pair
+    go quiet, so the demo shows quiet pairs whatever the random draws."""
     age = (today - relationship.started_on).days
     users = [mentee.user, mentor.user]
     if age > 30:
@@ -545,7 +552,7 @@ def _history(
     if age > 100:
         for user in users:
             relationship_confirm_pilot(relationship=relationship, by=user)
-    quiet = age > 200 and rng.random() < 0.35  # gone quiet: no meeting for months
+    quiet = age > 200 and (make_quiet or rng.random() < 0.35)  # gone quiet: no meeting for months
     count = min(4, age // 45)
     if quiet:
         meeting_days = {rng.randint(130, age - 1) for _ in range(count)}
@@ -588,3 +595,4 @@ def _history(
             ),
             today + timedelta(days=rng.randint(-20, 30)),
         )
+    return quiet
