@@ -13,6 +13,14 @@ from django.db import models
 from mentorship.notifications.kinds import Delivery, Kind
 
 
+def kind_choices() -> list[tuple[str, str]]:
+    """The kinds, read when forms and the admin ask rather than copied into migrations.
+
+    Kinds are added often (each feature that tells people something adds one); as a callable the
+    list lives only in `kinds.Kind`, so adding a kind needs no migration that re-states them all."""
+    return list(Kind.choices)
+
+
 class Status(models.TextChoices):
     PENDING = "pending", "Waiting to be sent"
     SENDING = "sending", "Being handed to the mail relay"
@@ -36,7 +44,7 @@ class Notification(models.Model):
     to_email = models.EmailField(
         blank=True, help_text="The address, when there is no recipient account."
     )
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    kind = models.CharField(max_length=30, choices=kind_choices)
     subject = models.CharField(
         max_length=80, help_text="What it is about, e.g. 'meeting:42' or 'relationship:7'."
     )
@@ -103,7 +111,7 @@ class Preference(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
     )
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    kind = models.CharField(max_length=30, choices=kind_choices)
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE)
 
     class Meta:
