@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from matching.engine.scoring import CRITERIA, DEFAULT_WEIGHTS
 from matching.models import PairRuleKind, RunMode
 from matching.services import DECLINE_DEFAULT
+from programs.forms.fields import long_text
 from programs.forms.programs import IdsChoiceField, PlainTextMixin
 from programs.forms.relationships import OverridesMixin
 from programs.models import (
@@ -59,23 +60,18 @@ class RequestForm(PlainTextMixin, forms.Form):
         required=False,
         empty_label="General mentoring",
     )
-    message = forms.CharField(
+    message = long_text(
         label="Your message",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
+        limit=2000,
         help_text="Introduce yourself in a few lines: where you are in your career, what you hope "
         "to work on together, and how often you would like to meet. Mentors answer more readily "
         "when they know what you ask of them.",
+        rows=6,
     )
 
 
 class AnswerForm(PlainTextMixin, forms.Form):
-    message = forms.CharField(
-        label="A note to the mentee (optional)",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
-    )
+    message = long_text(label="A note to the mentee (optional)", limit=2000, required=False, rows=4)
 
 
 class DeclineForm(AnswerForm):

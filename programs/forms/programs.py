@@ -12,6 +12,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from mentorship.params import id_param
+from programs.forms.fields import FormMixinBase
 from programs.models import (
     DEFAULTED_PROGRAM_SETTINGS,
     PROGRAM_SETTINGS,
@@ -78,20 +79,20 @@ class SensibleDateField(forms.DateField):
 MAX_TEXT_LENGTH = 20_000
 
 
-class PlainTextMixin:
+class PlainTextMixin(FormMixinBase):
     """Refuse markup in every text field of the form, and dates out of any sensible range in
     every date field, including a model form's own (shown back as field errors)."""
 
     def _post_clean(self) -> None:
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
-            value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
             check = None
             if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField):
-                check = validate_plain_text if isinstance(value, str) else None
-                if check and field.max_length is None and len(value) > MAX_TEXT_LENGTH:
-                    self.add_error(  # type: ignore[attr-defined]
-                        name, f"Keep this under {MAX_TEXT_LENGTH:,} characters."
-                    )
+                if not isinstance(value, str):
+                    continue
+                check = validate_plain_text
+                if field.max_length is None and len(value) > MAX_TEXT_LENGTH:
+                    self.add_error(name, f"Keep this under {MAX_TEXT_LENGTH:,} characters.")
                     continue
             elif isinstance(field, forms.DateField) and value is not None:
                 check = validate_sensible_date
@@ -99,8 +100,8 @@ class PlainTextMixin:
                 try:
                     check(value)
                 except ValidationError as e:
-                    self.add_error(name, e)  # type: ignore[attr-defined]
-        super()._post_clean()  # type: ignore[misc]
+                    self.add_error(name, e)
+        super()._post_clean()  # type: ignore[misc]  # django-stubs does not declare this hook
 
 
 class TimeZoneInput(forms.TextInput):

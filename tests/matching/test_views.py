@@ -152,9 +152,9 @@ def test_accepting_from_the_page_opens_the_relationship(client_for, mentor, ment
     ("action", "text", "error"),
     [
         ("accept", "<b>Welcome</b> aboard", "remove the HTML tags"),
-        ("accept", "Long " * 500, "at most 2000 characters"),
+        ("accept", "Long " * 500, "Keep this under 2,000 characters"),
         ("decline", "<i>Sorry</i>, I am full", "remove the HTML tags"),
-        ("decline", "No " * 1000, "at most 2000 characters"),
+        ("decline", "No " * 1000, "Keep this under 2,000 characters"),
     ],
 )
 def test_a_refused_answer_keeps_the_text_and_says_why(
