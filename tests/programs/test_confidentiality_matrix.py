@@ -501,6 +501,8 @@ URL_RULES: dict[str, Rule] = {
     "agenda_remove": Rule(MEMBER_ONLY + " (POST)", meeting_pks(item_pk=lambda w: w.ids["agenda"])),
     "meeting_notes": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
     "private_note": Rule("the note's author (POST)", meeting_pks()),
+    "meeting_notes_autosave": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
+    "private_note_autosave": Rule("the note's author (POST)", meeting_pks()),
     "meeting_log": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
     "recap_write": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
     "recap_confirm": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
