@@ -170,7 +170,36 @@
     this.save();
   };
 
-  var boxes = forms.map(function (form) { return new Box(form); });
+  // The box's own Save button: no autosave may start now, and one still running must land
+  // first, so the Save names the revision that autosave made (not an older one, which would
+  // look like someone else's save).
+  Box.prototype.submitting = function (event) {
+    var box = this;
+    window.clearTimeout(this.timer);
+    this.form.setAttribute("data-autosave-paused", "");
+    if (!this.running) { return; }
+    event.preventDefault();
+    var submitter = event.submitter;
+    this.running.then(function () {
+      if (submitter) { box.form.requestSubmit(submitter); } else { box.form.requestSubmit(); }
+    });
+  };
+
+  var boxes = forms.map(function (form) {
+    var box = new Box(form);
+    form.addEventListener("submit", function (event) { box.submitting(event); });
+    return box;
+  });
+  window.addEventListener("pageshow", function (event) {
+    // Back to this page from the browser's cache after a Save: autosave works again.
+    if (event.persisted) {
+      boxes.forEach(function (box) {
+        if (!box.conflict || !box.conflict.querySelector("[data-conflict]")) {
+          box.form.removeAttribute("data-autosave-paused");
+        }
+      });
+    }
+  });
   boxes.forEach(function (box) { box.restore(); });
 
   window.addEventListener("online", function () {
