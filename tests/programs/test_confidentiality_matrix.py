@@ -377,6 +377,12 @@ URL_RULES: dict[str, Rule] = {
         "the person; people sharing a relationship; directors of their programs; admins",
         lambda w, v: [{"pk": w.ids["maya"]}, {"pk": w.ids["robert"]}],
     ),
+    "profile_photo": Rule(OWN + " (POST: one's own photo only)"),
+    "profile_photo_remove": Rule(OWN + " (POST: one's own photo only)"),
+    "person_photo": Rule(
+        "whoever may open the person's profile (profiles_visible_to); 404 otherwise",
+        lambda w, v: [{"pk": w.ids["maya"]}, {"pk": w.ids["robert"]}],
+    ),
     "notifications:preferences": Rule(OWN),
     "notifications:centre": Rule(OWN),
     "notifications:mark_all_read": Rule(OWN),
