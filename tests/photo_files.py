@@ -50,7 +50,9 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
     )
 
 
-SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+)
 
 
 def truncated_jpeg() -> bytes:
