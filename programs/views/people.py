@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
@@ -25,7 +26,7 @@ from programs.selectors.assessments import ROLE_LABELS, mentor_offer_for
 from programs.selectors.people import profile_with_topics
 from programs.selectors.programs import memberships_of_person
 from programs.services.people import profile_ensure, profile_update
-from programs.services.photos import PHOTO_MAX_BYTES, profile_photo_remove, profile_photo_set
+from programs.services.photos import profile_photo_remove, profile_photo_set
 
 
 @require_http_methods(["GET", "POST"])
@@ -81,8 +82,8 @@ def profile_photo(request: AuthenticatedHttpRequest) -> HttpResponse:
         form.is_valid()
         form.errors["photo"] = form.error_class(
             [
-                f"The file is larger than {PHOTO_MAX_BYTES // 1024 // 1024} MB, so it was not "
-                "read. Choose a smaller photo."
+                f"The file is larger than {settings.MENTORSHIP_MAX_UPLOAD_BYTES / 1024 / 1024:g}"
+                " MB, so it was not read. Choose a smaller photo."
             ]
         )
         return _profile_page(request, profile, photo_form=form, status=413)
