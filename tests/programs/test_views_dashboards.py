@@ -237,3 +237,26 @@ def test_home_asks_to_review_an_agreement_whose_date_has_come(pair, mentee, ment
         assert "Review your mentoring agreement with Robert Mentor" in titles
         page = client.get(reverse("relationship_agreement", args=[pair.pk])).content.decode()
         assert "Time to review this agreement" in page
+
+
+def test_home_cards_name_the_other_person_and_never_repeat(pair, mentee, mentor, client_for):
+    meeting = past_meeting(pair, days_ago=1)
+    recap_write(meeting=meeting, text="Recap", by=mentor)
+    titles = [s.title for s in client_for(mentee).get(reverse("home")).context["next_steps"]]
+    assert "Confirm the recap of your meeting with Robert Mentor" in titles
+    assert "Confirm your mentoring agreement with Robert Mentor" in titles
+    assert len(titles) == len(set(titles))
+
+
+def test_one_card_per_meeting_and_per_relationship_step(pair):
+    from programs.selectors.home import unique_steps
+    from programs.selectors.relationships import RelationshipStep
+
+    meeting = past_meeting(pair, days_ago=1, status="scheduled")
+    steps = [
+        RelationshipStep("agreement", pair),
+        RelationshipStep("log", pair, meeting),
+        RelationshipStep("recap", pair, meeting),
+        RelationshipStep("agreement", pair),
+    ]
+    assert [s.kind for s in unique_steps(steps)] == ["agreement", "log"]
