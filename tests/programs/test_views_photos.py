@@ -182,5 +182,6 @@ def test_the_board_runs_the_same_queries_with_photos_and_offers_on_every_card(
     dress_every_mentor()
     with CaptureQueriesContext(connection) as ten:
         response = client.get(url)
+    print(f"board: {len(one)} queries with 1 dressed card, {len(ten)} with 10")
     assert len(ten) == len(one)
     assert response.content.decode().count('class="avatar avatar-medium"') == 10
