@@ -97,9 +97,13 @@ def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
         for k, j in enumerate(shown_js)
         if k < limit or marks.get(problem.mentor_ids[j]) == ShortlistMark.BOOKMARK
     ]
-    people = FacultyProfile.objects.select_related(
-        "user", "institution", "department", "rank", "stream"
-    ).in_bulk([problem.mentor_ids[j] for j in chosen + hidden_js])
+    people = (
+        FacultyProfile.objects.select_related(
+            "user", "institution", "department", "rank", "stream", "mentor_offer"
+        )
+        .prefetch_related("mentor_offer__need_areas")
+        .in_bulk([problem.mentor_ids[j] for j in chosen + hidden_js])
+    )
     breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)  # type: ignore[misc]
     by_mentor = {r.mentor_id: r for r in pending}
 

@@ -200,6 +200,15 @@ def get_profile_for_user(user: AnyUser, pk: int) -> FacultyProfile:
         raise Http404("No such person.") from None
 
 
+def get_photo_for_user(user: AnyUser, pk: int) -> FacultyProfile:
+    """A person's photo is shown to whoever may open their profile (the people rules above);
+    to anyone else, and when there is no photo, it does not exist."""
+    profile = profiles_visible_to(user).filter(pk=pk).exclude(photo="").only("pk", "photo").first()
+    if profile is None:
+        raise Http404("No such photo.")
+    return profile
+
+
 def can_see_equity_fields(user: AnyUser, profile: FacultyProfile) -> bool:
     """Self-described gender is only for the person and aggregate reports, never shown to others."""
     return user.is_authenticated and profile.user_id == user.pk

@@ -114,6 +114,19 @@ class TimeZoneInput(forms.TextInput):
         return context
 
 
+class ProfilePhotoForm(forms.Form):
+    """The file only: what it really is and its limits are checked by services.photos."""
+
+    photo = forms.FileField(
+        label="Profile photo",
+        help_text="A JPEG, PNG or WebP photo of you, up to 5 MB. We crop it square, make it "
+        "smaller and remove its camera and location details. People who can see your profile "
+        "see it.",
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        error_messages={"required": "Choose a photo to upload.", "empty": "The file is empty."},
+    )
+
+
 class ProfileForm(PlainTextMixin, forms.ModelForm):
     expertise_text = forms.CharField(
         label="Expertise areas",

@@ -127,6 +127,14 @@ urlpatterns = [
     ),
     path("meetings/<int:pk>/notes/", meetings.notes_save, name="meeting_notes"),
     path("meetings/<int:pk>/private-note/", meetings.private_note_save_view, name="private_note"),
+    path(
+        "meetings/<int:pk>/notes/autosave/", meetings.notes_autosave, name="meeting_notes_autosave"
+    ),
+    path(
+        "meetings/<int:pk>/private-note/autosave/",
+        meetings.private_note_autosave,
+        name="private_note_autosave",
+    ),
     path("meetings/<int:pk>/log/", meetings.meeting_log_view, name="meeting_log"),
     path("meetings/<int:pk>/recap/", meetings.recap_write_view, name="recap_write"),
     path("meetings/<int:pk>/recap/confirm/", meetings.recap_confirm_view, name="recap_confirm"),

@@ -217,8 +217,8 @@ def agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    "Agreement saved. Confirm it when you are happy with the wording; the others "
-                    "in the relationship confirm it too.",
+                    "Agreement saved. Proposing it counts as your confirmation; the others in "
+                    "the relationship are asked to confirm it.",
                 )
                 return redirect("relationship_agreement", pk=relationship.pk)
         elif request.method == "POST":

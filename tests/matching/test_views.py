@@ -296,3 +296,23 @@ def test_ask_is_disabled_with_the_reason_at_the_request_cap(
     assert ask_other not in html
     assert "disabled" in html
     assert "You already have 1 request waiting for an answer" in html
+
+
+def test_the_shortlist_card_shows_photo_and_chips(client_for, program, ready_mentee, ready_mentor):
+    import io
+
+    from programs.services.photos import profile_photo_set
+    from tests.photo_files import jpeg_with_metadata
+
+    profile_photo_set(
+        profile=ready_mentor.profile,
+        name="me.jpg",
+        size=1000,
+        stream=io.BytesIO(jpeg_with_metadata()),
+        by=ready_mentor,
+    )
+    url = reverse("matching:shortlist", args=[program.pk])
+    html = client_for(ready_mentee).get(url).content.decode()
+    assert reverse("person_photo", args=[ready_mentor.profile.pk]) in html
+    assert 'class="chip chip-role">Sponsor<' in html
+    assert 'class="chip">Research<' in html
