@@ -5,7 +5,7 @@ an existing password account (both proved), and signing out at the IdP after sig
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.internal.decorators import login_not_required
@@ -14,6 +14,7 @@ from allauth.account.utils import perform_login
 from allauth.account.views import LoginView
 from allauth.socialaccount.models import SocialLogin
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,6 +31,27 @@ from mentorship.accounts.social import (
 )
 
 _allauth_login = LoginView.as_view()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def allow_forms_to(response: HttpResponse, urls: list[str]) -> HttpResponse:
+    """The strict policy's `form-action 'self'` also stops a form whose answer redirects to
+    another origin, so pages whose forms lead to an identity provider name its origins."""
+    origins = sorted({o for o in map(_origin, urls) if o})
+    if origins:
+        policy = settings.MENTORSHIP_CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(origins)
+        )
+        response["Content-Security-Policy"] = policy
+    return response
+
+
+def idp_sign_in_urls(idp: Any) -> list[str]:
+    return [idp.oidc_issuer, idp.idp_sso_url]
 
 
 def _idp_redirect(request: HttpRequest, idp: Any) -> HttpResponse:
@@ -53,7 +75,9 @@ def login(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     if isinstance(response, TemplateResponse) and response.context_data is not None:
         from programs.selectors.sso import enabled_identity_providers
 
-        response.context_data["sso_providers"] = list(enabled_identity_providers())
+        providers = list(enabled_identity_providers())
+        response.context_data["sso_providers"] = providers
+        allow_forms_to(response, [url for idp in providers for url in idp_sign_in_urls(idp)])
     return response
 
 
@@ -134,7 +158,10 @@ def signed_out(request: HttpRequest) -> HttpResponse:
 
     came_from = request.session.get(SIGNED_OUT_FROM) or {}
     idp = identity_provider_by_slug(came_from.get("slug", "")) if came_from else None
-    return render(request, "account/sso_signed_out.html", {"idp": idp})
+    response = render(request, "account/sso_signed_out.html", {"idp": idp})
+    if idp is not None:
+        allow_forms_to(response, [idp.idp_slo_url, idp.oidc_end_session_url])
+    return response
 
 
 @login_not_required
