@@ -33,6 +33,7 @@ from programs.models import (
 )
 from programs.selectors.sso import proposed_slug
 from programs.services.audit import audit_record
+from programs.services.conflicts import reporting_line_conflicts_notify
 from programs.services.people import profile_ensure, reporting_chain
 
 log = logging.getLogger(__name__)
@@ -330,6 +331,7 @@ def sso_profile_sync(*, user: User, idp: IdentityProvider, raw: Mapping[str, Any
         given_name=values.get("given_name", ""),
         family_name=values.get("family_name", ""),
     )
+    before = (profile.department_id, profile.division_id, profile.reports_to_id)
     if profile.institution_id is None:
         profile.institution = idp.institution
     changed: list[str] = []
@@ -343,6 +345,8 @@ def sso_profile_sync(*, user: User, idp: IdentityProvider, raw: Mapping[str, Any
         profile.full_clean(exclude=["user"])
         profile.save()
         audit_record(actor=user, verb="profile.sso_sync", target=profile, fields=changed)
+    if (profile.department_id, profile.division_id, profile.reports_to_id) != before:
+        reporting_line_conflicts_notify(profile_ids=[profile.pk])
     if unknown:
         log.warning("sso: %s asserted values the directory lacks: %s", idp.slug, unknown)
     return SyncResult(profile=profile, changed=changed, unknown=unknown)

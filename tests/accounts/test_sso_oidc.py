@@ -27,6 +27,8 @@ ATTRIBUTES = {
     "department": "department",
     "rank": "rank",
     "employee_id": "employee_number",
+    "division": "division",
+    "supervisor_email": "manager_email",
 }
 
 
@@ -226,3 +228,40 @@ def test_staff_are_not_asked_again_when_the_idp_asserts_multi_factor(
     oidc_idp.configure(amr=["pwd", "mfa"])
     round_trip(client, reverse("sso_start", args=[idp.slug]), {})
     assert client.get("/institution/").status_code == 200
+
+
+def test_sso_attributes_keep_the_reporting_line_current_and_directors_are_told(
+    client, idp, oidc_idp, program, mentor, director, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from programs.models import Membership, Role
+    from tests.relationship_fixtures import make_relationship
+
+    medicine = Department.objects.create(institution=idp.institution, name="Medicine")
+    cardiology = medicine.divisions.create(name="Cardiology")
+    round_trip(client, reverse("sso_start", args=[idp.slug]), {})
+    client.logout()
+    grace = FacultyProfile.objects.get(user__email="grace.hopper@northbridge.edu")
+    Membership.objects.create(program=program, person=grace, role=Role.MENTEE)
+    make_relationship(program=program, mentees=[grace.user], mentors=[mentor], by=director)
+    mail.outbox.clear()
+    oidc_idp.configure(
+        claims={
+            "sub": "nb-0001",
+            "email": "grace.hopper@northbridge.edu",
+            "given_name": "Grace",
+            "family_name": "Hopper",
+            "department": "Medicine",
+            "division": "Cardiology",
+            "manager_email": mentor.email,
+        }
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        round_trip(client, reverse("sso_start", args=[idp.slug]), {})
+    grace.refresh_from_db()
+    assert (grace.department, grace.division) == (medicine, cardiology)
+    assert grace.reports_to == mentor.profile
+    [email] = [m for m in mail.outbox if "of their mentee" in m.subject]
+    assert email.to == [director.email]
+    assert "Robert Mentor is now the supervisor of their mentee Grace Hopper" in email.subject

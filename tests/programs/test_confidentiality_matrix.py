@@ -815,6 +815,8 @@ EMAILS_NOT_PLANTED = {
     Kind.INVITATION_EXPIRING: "names the inviter only, to the invited person",
     Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors",
     Kind.JOIN_ANSWER: "names the program only, to the requester",
+    Kind.REPORTING_CONFLICT: "names a relationship's mentor and mentee and the directory role "
+    "between them, to the program's directors, who see the same on the members page",
 }
 
 
