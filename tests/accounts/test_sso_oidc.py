@@ -265,3 +265,44 @@ def test_sso_attributes_keep_the_reporting_line_current_and_directors_are_told(
     [email] = [m for m in mail.outbox if "of their mentee" in m.subject]
     assert email.to == [director.email]
     assert "Robert Mentor is now the supervisor of their mentee Grace Hopper" in email.subject
+
+
+def test_sign_up_is_refused_for_sso_only_domains(client, idp):
+    idp.sso_only = True
+    idp.save()
+    page = client.post(
+        reverse("account_signup"),
+        {
+            "email": "new.person@northbridge.edu",
+            "password1": "a-long-password-1",
+            "password2": "a-long-password-1",
+            "given_name": "New",
+            "family_name": "Person",
+        },
+    ).content.decode()
+    assert "Use “Sign in with Northbridge” on the sign-in page" in page
+    assert not User.objects.filter(email="new.person@northbridge.edu").exists()
+
+
+def test_staff_with_an_authenticator_are_asked_for_its_code_unless_the_idp_did_mfa(
+    client, idp, oidc_idp, settings
+):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    settings.MENTORSHIP_REQUIRE_MFA_FOR_STAFF = True
+    round_trip(client, reverse("sso_start", args=[idp.slug]), {})
+    grace = User.objects.get(email="grace.hopper@northbridge.edu")
+    grace.is_institution_admin = True
+    grace.save()
+    TOTP.activate(grace, generate_totp_secret())
+    assert Authenticator.objects.filter(user=grace).exists()
+    client.logout()
+    asked = round_trip(client, reverse("sso_start", args=[idp.slug]), {})
+    assert asked.redirect_chain[-1][0].startswith(reverse("mfa_authenticate"))
+    assert "_auth_user_id" not in client.session
+    client.logout()
+    oidc_idp.configure(amr=["pwd", "otp"])
+    round_trip(client, reverse("sso_start", args=[idp.slug]), {})
+    assert client.session["_auth_user_id"] == str(grace.pk)
+    assert client.get("/institution/").status_code == 200
