@@ -29,6 +29,7 @@ class IdentityProviderForm(forms.Form):
     email_domains = forms.CharField(
         label="Email domains it serves",
         required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line, e.g. northbridge.edu. People with these addresses are sent to "
         "this identity provider.",
@@ -46,6 +47,7 @@ class IdentityProviderForm(forms.Form):
     saml_metadata_xml = forms.CharField(
         label="…or the IdP metadata XML (SAML)",
         required=False,
+        max_length=500_000,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
     )
     oidc_issuer = forms.URLField(
@@ -55,16 +57,20 @@ class IdentityProviderForm(forms.Form):
         max_length=500,
         help_text="Its discovery document is read from <issuer>/.well-known/openid-configuration.",
     )
-    oidc_client_id = forms.CharField(label="Client id (OpenID Connect)", required=False)
+    oidc_client_id = forms.CharField(
+        label="Client id (OpenID Connect)", required=False, max_length=200
+    )
     oidc_client_secret = forms.CharField(
         label="Client secret (OpenID Connect)",
         required=False,
+        max_length=500,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Leave empty to keep the one already saved.",
     )
     mfa_values = forms.CharField(
         label="Authentication contexts that count as two-factor",
         required=False,
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         help_text="One per line: SAML AuthnContextClassRef values, OIDC acr or amr values. When "
         "the IdP asserts one of these, directors and admins are not asked for this app's "
