@@ -79,6 +79,8 @@ class IdentityProviderForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A metadata file is pasted whole: no "characters left" counter (the limit still holds).
+        self.fields["saml_metadata_xml"].widget.attrs.pop("maxlength", None)
         for name, label in MAPPED_ATTRIBUTES:
             self.fields[f"attr_{name}"] = forms.CharField(
                 label=f"{label} attribute",
