@@ -710,3 +710,34 @@ def join_answer(n: Notification) -> dict[str, Any] | None:
             else f"Your request to join {request.program.name} was not accepted"
         ),
     }
+
+
+@register(Kind.REPORTING_CONFLICT)
+def reporting_conflict(n: Notification) -> dict[str, Any] | None:
+    """To the program's directors while the conflict stands (the directory may have changed
+    back, or the relationship ended, before it is sent)."""
+    from programs.selectors.directory import reporting_line_conflicts
+
+    relationship_id = _id(n)
+    if n.program_id is None or not can_direct(_recipient(n), n.program_id):
+        return None
+    data = n.data or {}
+    current = [
+        c
+        for c in reporting_line_conflicts(
+            relationships=Relationship.objects.filter(pk=relationship_id)
+        )
+        if (c.mentee.pk, c.mentor.pk, c.how)
+        == (data.get("mentee"), data.get("mentor"), data.get("how"))
+    ]
+    if not current:
+        return None
+    conflict = current[0]
+    return {
+        "mentee": conflict.mentee,
+        "mentor": conflict.mentor,
+        "how": conflict.how,
+        "url": _url("programs:members", n.program_id) + "#conflicts-h",
+        "summary": f"{conflict.mentor.display_name} is now {conflict.mentee.display_name}'s "
+        f"{conflict.how}",
+    }

@@ -446,6 +446,22 @@ URL_RULES: dict[str, Rule] = {
     "institution:roster_preview": Rule("the admin who uploaded it", one(pk=999999), ADMIN),
     "institution:roster_confirm": Rule("the admin who uploaded it", one(pk=999999), ADMIN),
     "institution:reference_home": Rule("admins", only=ADMIN),
+    # Single sign-on settings (issue 14): admins only; the IdP's client secret is never shown.
+    "institution:sign_in": Rule("admins", only=ADMIN),
+    "institution:sign_in_edit": Rule(
+        "admins", lambda w, v: [{"pk": w.program.institution_id}], ADMIN
+    ),
+    "institution:sp_metadata": Rule(
+        "admins (public SAML service-provider metadata, as a file)",
+        lambda w, v: [{"pk": w.program.institution_id}],
+        ADMIN,
+    ),
+    # The sign-in pages single sign-on adds ahead of allauth's: no program data.
+    "account_login": Rule("anyone: allauth's sign-in form, sending SSO domains to their IdP"),
+    "sso_link": Rule("the person an IdP just vouched for, with a pending link in the session"),
+    "sso_signed_out": Rule("anyone: the offer to sign out at the IdP after signing out here"),
+    "sso_idp_logout": Rule("anyone (POST only): sends the browser to the IdP's sign-out"),
+    "sso_start": Rule("anyone (POST only): the Sign in with <Institution> button", one(slug="nb")),
     "institution:reference": Rule("admins", one(kind="ranks"), ADMIN),
     "institution:people_search": Rule("admins", only=ADMIN),
     "institution:supervisor_edit": Rule("admins", lambda w, v: [{"pk": w.ids["maya"]}], ADMIN),
@@ -807,6 +823,8 @@ EMAILS_NOT_PLANTED = {
     Kind.INVITATION_EXPIRING: "names the inviter only, to the invited person",
     Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors",
     Kind.JOIN_ANSWER: "names the program only, to the requester",
+    Kind.REPORTING_CONFLICT: "names a relationship's mentor and mentee and the directory role "
+    "between them, to the program's directors, who see the same on the members page",
 }
 
 
