@@ -208,7 +208,7 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
-        help_text="Sent with the invitation if they are new here.",
+        help_text="Sent with your invitation.",
     )
 
     def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
