@@ -262,3 +262,47 @@ def test_the_peers_page_reads_a_fixed_number_of_queries(mentee, peer_program, cl
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_a_director_sees_and_withdraws_an_outside_invitation_from_the_hub(
+    mentee, director, program, client_for
+):
+    from matching.services import outside_mentor_invite
+
+    request = outside_mentor_invite(
+        program=program,
+        mentee=mentee.profile,
+        email="ada@far.example",
+        given_name="Ada",
+        family_name="Far",
+        by=mentee,
+    )
+    client = client_for(director)
+    hub = client.get(reverse("matching:hub", args=[program.pk])).content.decode()
+    assert "Maya Mentee → Ada Far (outside mentor, invited)" in hub
+    response = client.post(reverse("matching:request_withdraw", args=[request.pk]))
+    assert response["Location"] == reverse("matching:hub", args=[program.pk])
+    request.refresh_from_db()
+    assert request.status == RequestStatus.WITHDRAWN
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("mentor", 404), ("outsider", 404), ("other_director", 404)]
+)
+def test_others_cannot_withdraw_an_outside_invitation(
+    who, status, cast, mentee, program, client_for
+):
+    from matching.services import outside_mentor_invite
+
+    request = outside_mentor_invite(
+        program=program,
+        mentee=mentee.profile,
+        email="ada@far.example",
+        given_name="Ada",
+        family_name="Far",
+        by=mentee,
+    )
+    url = reverse("matching:request_withdraw", args=[request.pk])
+    assert client_for(cast[who]).post(url).status_code == status
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING
