@@ -333,6 +333,9 @@ def request_detail(request: AuthenticatedHttpRequest, request_pk: int) -> HttpRe
                     return done
                 mentor_request.refresh_from_db()
             status = 400
+    if mentor_request.is_peer:  # a peer is not a mentee
+        for form in forms.values():
+            form.fields["message"].label = "A note to them (optional)"
     return render(
         request,
         "matching/request_detail.html",
