@@ -69,6 +69,17 @@ class RequestForm(PlainTextMixin, forms.Form):
         rows=6,
     )
 
+    def __init__(self, *args: Any, peer: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if peer:  # both give and receive: a shared focus, and what each brings
+            self.fields["focus_area"].label = "What you would like to work on together"
+            self.fields["focus_area"].empty_label = "Peer support in general"  # type: ignore[attr-defined]
+            self.fields["message"].help_text = (
+                "Introduce yourself in a few lines: where you are in your career, what you hope "
+                "to work on together, what you can offer in return, and how often you would "
+                "like to meet."
+            )
+
 
 class AnswerForm(PlainTextMixin, forms.Form):
     message = long_text(label="A note to the mentee (optional)", limit=2000, required=False, rows=4)

@@ -25,3 +25,18 @@ class JoinRequestForm(PlainTextMixin, forms.Form):
 class JoinAnswerForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])
     role = forms.ChoiceField(choices=JOIN_ROLE_CHOICES, required=False, initial=Role.MENTEE)
+
+
+class CircleJoinForm(PlainTextMixin, forms.Form):
+    message = forms.CharField(
+        label="A note for the circle's facilitator (optional)",
+        required=False,
+        max_length=1000,
+        help_text="For example what you hope to work on with the circle. The facilitator and "
+        "the program's directors read it.",
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
+    )
+
+
+class CircleAnswerForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])

@@ -535,6 +535,28 @@ class SetPasswordForm(forms.Form):
         return data
 
 
+class WelcomeForm(SetPasswordForm):
+    """First sign-in from an invitation: a password, and the time zone meetings are shown in
+    (prefilled from the browser's guess by static/js/time_zone_guess.js)."""
+
+    time_zone = forms.CharField(
+        label="Your time zone",
+        max_length=64,
+        required=False,  # left empty, the zone stays as it was
+        validators=[validate_time_zone],
+        help_text="Meeting times are shown to you in this zone. We suggest the one your browser "
+        "uses; start typing a city to change it, e.g. America/Toronto.",
+        widget=TimeZoneInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        current = getattr(getattr(user, "profile", None), "time_zone", "") or "UTC"
+        self.fields["time_zone"].initial = current
+        # The browser's guess replaces only this default, never what the person typed.
+        self.fields["time_zone"].widget.attrs["data-guess-time-zone"] = current
+
+
 REFERENCE_KINDS: dict[str, tuple[type[forms.ModelForm], str, str]] = {}
 
 

@@ -205,7 +205,7 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         label="A note to them (optional)",
         limit=1000,
         required=False,
-        help_text="Sent with the invitation if they are new here.",
+        help_text="Sent with your invitation.",
         rows=3,
     )
 

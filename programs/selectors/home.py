@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,7 +68,7 @@ def next_steps_for(
                 action="Describe what you offer",
             )
         )
-    if not memberships and not has_relationships:
+    if not memberships and not has_relationships and not _asked_as_outside_mentor(profile):
         steps.append(
             NextStep(
                 title="Join a program",
@@ -239,10 +240,23 @@ def relationship_step(step: RelationshipStep, others: str = "") -> NextStep:
 
 def matching_steps(*, profile: FacultyProfile, memberships: list[Membership]) -> list[NextStep]:
     """Requests waiting for this mentor's answer, and programs where a mentee has no mentor."""
-    from matching.models import MentorRequest, RequestStatus
+    from matching.models import MentorRequest, RequestKind, RequestStatus
 
     steps = []
-    waiting = MentorRequest.objects.filter(mentor=profile, status=RequestStatus.PENDING).count()
+    pending = MentorRequest.objects.filter(mentor=profile, status=RequestStatus.PENDING)
+    counts = dict(pending.values("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    waiting = counts.get(RequestKind.MENTOR, 0) + counts.get(RequestKind.OUTSIDE, 0)
+    proposals = counts.get(RequestKind.PEER, 0)
+    if proposals:
+        steps.append(
+            NextStep(
+                title=f"{proposals} colleague{'s' if proposals != 1 else ''} proposed pairing "
+                "with you as peers",
+                detail="Accept, or decline kindly — no reason is needed.",
+                url=reverse("matching:my_requests"),
+                action="Answer proposals",
+            )
+        )
     if waiting:
         steps.append(
             NextStep(
@@ -256,7 +270,16 @@ def matching_steps(*, profile: FacultyProfile, memberships: list[Membership]) ->
     if mentee_programs:
         with_mentor = programs_with_a_mentor(profile)
         for program in mentee_programs:
-            if program.pk not in with_mentor:
+            if program.pk not in with_mentor and not program.offers_mentors:
+                steps.append(
+                    NextStep(
+                        title=f"Find a peer or a circle in {program.name}",
+                        detail="Colleagues at a similar stage, with needs like yours.",
+                        url=reverse("matching:peers", args=[program.pk]),
+                        action="See peers and circles",
+                    )
+                )
+            elif program.pk not in with_mentor:
                 steps.append(
                     NextStep(
                         title=f"Find a mentor in {program.name}",
@@ -266,6 +289,13 @@ def matching_steps(*, profile: FacultyProfile, memberships: list[Membership]) ->
                     )
                 )
     return steps
+
+
+def _asked_as_outside_mentor(profile: FacultyProfile) -> bool:
+    """An outside mentor answers a mentee's invitation; they are not asked to join a program."""
+    from matching.models import MentorRequest, RequestKind
+
+    return MentorRequest.objects.filter(mentor=profile, kind=RequestKind.OUTSIDE).exists()
 
 
 def programs_with_a_mentor(profile: FacultyProfile) -> set[int]:

@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from matching.models import MentorRequest, RequestKind, RequestStatus
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
@@ -181,6 +182,8 @@ class Board:
     open_items: list[ActionItem]
     goals: list[GoalProgress]
     mentee_programs: list[Membership]
+    # Outside mentors invited and not yet answered: nothing has started with them.
+    invitations: list[MentorRequest] = field(default_factory=list)
 
     @property
     def gaps(self) -> list[NeedCoverage]:
@@ -260,6 +263,13 @@ def board_for(person: FacultyProfile) -> Board:
         open_items=open_items,
         goals=goals,
         mentee_programs=mentee_programs,
+        invitations=list(
+            MentorRequest.objects.filter(
+                mentee=person, kind=RequestKind.OUTSIDE, status=RequestStatus.PENDING
+            )
+            .select_related("mentor", "program", "focus_area")
+            .order_by("created_at")
+        ),
     )
 
 

@@ -471,6 +471,17 @@ URL_RULES: dict[str, Rule] = {
     # Relationships, dashboards, calendars
     "mentee_board": Rule(OWN),
     "outside_mentor_new": Rule("mentees of a program"),
+    "circle_join": Rule(
+        "participants of the circle's program, while it is open (others: 404)", relationship_pks()
+    ),
+    "circle_join_requests": Rule(
+        "the circle's facilitator and the program's directors (its members: 403; others: 404)",
+        relationship_pks(),
+    ),
+    "circle_request_answer": Rule(
+        "the circle's facilitator and the program's directors (POST)",
+        relationship_pks(request_pk=lambda w: 999999),
+    ),
     "mentor_dashboard": Rule(OWN),
     "calendar_settings": Rule(OWN),
     "calendar_feed": Rule(
@@ -576,7 +587,15 @@ URL_RULES: dict[str, Rule] = {
         lambda w, v: [{"request_pk": w.ids["request"]}],
     ),
     "matching:request_withdraw": Rule(
-        "the mentee who asked (POST)", lambda w, v: [{"request_pk": w.ids["request"]}]
+        "the mentee who asked; the program's directors for an outside mentor's invitation (POST)",
+        lambda w, v: [{"request_pk": w.ids["request"]}],
+    ),
+    "matching:peers": Rule(
+        "participants of the program when it offers peer mentoring or circles", program_pks()
+    ),
+    "matching:peer_propose": Rule(
+        "participants of a peer program, about another participant",
+        program_pks(peer_pk=lambda w: w.ids["maya"]),
     ),
     "matching:hub": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "matching:weights": Rule(DIRECTOR, program_pks(), DIRECTORS),
@@ -815,14 +834,16 @@ EMAILS_NOT_PLANTED = {
     Kind.MATCH_PUBLISHED: "names the new mentor only (matching's own tests)",
     Kind.BOUNCE_ALERT: "names an undeliverable address only",
     Kind.DIGEST: "re-renders the kinds above, each through its own builder",
-    Kind.INVITATION: "goes to the invited person: names the program and the inviter only",
+    Kind.INVITATION: "goes to the invited person: names the program and the inviter; for an "
+    "outside mentor, the mentee who asks, the need and their note (test_services_relationships)",
     Kind.RELAY_ALERT: "goes to admins: names the mail relay's error and counts only",
     Kind.PROGRAM_ADDED: "names the program and its directors only, to the person added",
     Kind.DIRECTOR_APPOINTED: "names the program and its directors only, to the new director",
     Kind.PILOT_EXTENDED: "names the members and the new date, to members only (test_notices_people)",
     Kind.INVITATION_EXPIRING: "names the inviter only, to the invited person",
-    Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors",
-    Kind.JOIN_ANSWER: "names the program only, to the requester",
+    Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors (and, "
+    "for a circle, its facilitator: test_services_joining)",
+    Kind.JOIN_ANSWER: "names the program (or the circle) only, to the requester",
     Kind.REPORTING_CONFLICT: "names a relationship's mentor and mentee and the directory role "
     "between them, to the program's directors, who see the same on the members page",
 }
