@@ -119,6 +119,63 @@ def score_pairs(
     return PairScores(scores=scores, eligible=eligible, weights=full, mode=stage_mode)
 
 
+class RowScorer:
+    """Scores blocks of mentee rows against every mentor, eligibility included.
+
+    For cohorts too large to hold every pair at once (a consortium of institutions): the
+    look-up tables are prepared once and each call scores only the rows asked for, with the
+    same arithmetic and the same exclusions as :func:`score_pairs`.
+    """
+
+    def __init__(
+        self,
+        features: MatchingFeatures,
+        weights: Mapping[str, float] | None = None,
+        *,
+        mode: StageMode | str = StageMode.TRADITIONAL,
+    ) -> None:
+        self.features = features
+        self.weights = validate_weights(weights)
+        self.prepared = _Prepared.build(features, StageMode(mode))
+        self.scale = 100.0 / sum(self.weights.values())
+        self.unavailable = _unavailable_mentors(features)
+        self.no_remote = np.flatnonzero(~features.mentor_remote_ok)
+        _, self.self_mentee, self.self_mentor = np.intersect1d(
+            features.mentee_ids, features.mentor_ids, return_indices=True
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.features.n_mentees, self.features.n_mentors
+
+    def __call__(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores, eligible)`` for the mentees ``rows`` (sorted indices), ``(len(rows), m)``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        block = _weighted_block(self.prepared, self.weights, self.scale, rows)
+        eligible = self.eligible(rows)
+        block *= eligible
+        np.minimum(block, 100.0, out=block)
+        return block, eligible
+
+    def eligible(self, rows: np.ndarray) -> np.ndarray:
+        f = self.features
+        eligible = np.ones((len(rows), f.n_mentors), dtype=bool)
+        eligible[:, self.unavailable] = False
+        if len(self.no_remote):
+            same = f.mentee_institution[rows][:, None] == f.mentor_institution[self.no_remote]
+            eligible[:, self.no_remote] &= same
+        position = np.full(f.n_mentees, -1, np.int64)
+        position[rows] = np.arange(len(rows))
+        for mentees, mentors in (
+            (self.self_mentee, self.self_mentor),
+            (f.excluded_mentee, f.excluded_mentor),
+        ):
+            at = position[mentees]
+            inside = at >= 0
+            eligible[at[inside], np.asarray(mentors)[inside]] = False
+        return eligible
+
+
 def score_mosaic(
     features: MatchingFeatures,
     mentee_areas: np.ndarray,
@@ -491,7 +548,7 @@ def _criteria_block(
 
 
 def _weighted_block(
-    p: _Prepared, weights: Mapping[str, float], scale: float, rows: slice
+    p: _Prepared, weights: Mapping[str, float], scale: float, rows: slice | np.ndarray
 ) -> np.ndarray:
     """``scale * sum(w_k * c_k)`` for a block of mentee rows against all mentors.
 
@@ -531,7 +588,7 @@ def _weighted_block(
 def _add_place_terms(
     p: _Prepared,
     w: Mapping[str, np.float32],
-    rows: slice,
+    rows: slice | np.ndarray,
     block: np.ndarray,
     index: np.ndarray,
     gathered: np.ndarray,
