@@ -11,10 +11,13 @@ copy. :func:`assign_in_blocks` never holds more than one block of rows:
    by OR-Tools, and node potentials that prove the flow optimal are recovered (a
    label-correcting pass over the residual graph; they exist because the flow is optimal).
 3. Certificate over all pairs: a pair left out violates the potentials only if its score
-   exceeds ``pot[mentor] - pot[mentee]``. A mentee whose ``rest_best`` is at most that for
-   the lowest mentor potential cannot have one; only the other rows are scored again, their
-   violating pairs added and the pruned problem re-solved. When no row has a violation the
-   potentials are dual prices for the full problem, so no better assignment exists.
+   exceeds ``pot[mentor] - pot[mentee]``. Each row keeps a bound on ``score - price`` over
+   its pairs left out, at the prices of when it was last looked at; prices that have since
+   dropped loosen it by that much. Mentors whose price dropped a lot are checked column by
+   column (a few mentors against every mentee is cheap); rows whose bound still cannot rule
+   out a violation are scored again whole. Violating pairs are added and the pruned problem
+   re-solved. When a round finds no violation the potentials are dual prices for the full
+   problem, so no better assignment exists.
 
 The objective is the same quantised total as the dense solvers (``SCORE_SCALE`` units per
 point), so the results agree exactly on instances both can take.
@@ -103,14 +106,27 @@ def assign_in_blocks(
             f"Checking that no better assignment exists (pass {rounds})",
         )
         network.solve()
-        doubtful = network.doubtful_rows()
-        if len(doubtful) == 0:
+        doubtful, column_checks = network.plan_check()
+        if len(doubtful) == 0 and not column_checks:
             proven = True
             break
         if time_limit is not None and time.monotonic() - started >= time_limit:
             timed_out = True
             break
-        network.add_violations(score_rows, doubtful, open_mentor, block_rows, threads)
+        snapshot = network.snapshot()
+        added = 0
+        for rows, cols, cut in column_checks:
+            added += network.check_columns(
+                score_rows, rows, cols, cut, snapshot, open_mentor, block_rows
+            )
+        if len(doubtful):
+            added += network.add_violations(
+                score_rows, doubtful, snapshot, open_mentor, block_rows, threads
+            )
+        if added == 0:
+            # Every pair left out was checked at these potentials and none violates them.
+            proven = True
+            break
     mentee, mentor, q = network.assignment()
     return Assignment(
         mentee=mentee,
@@ -222,30 +238,115 @@ class _Network:
         self.bound_at = np.zeros(self.n, np.int64)
         self.snapshots = [np.zeros(self.m, np.int64)]
 
-    def doubtful_rows(self) -> np.ndarray:
-        """Mentees for whom some pair left out might violate the potentials: a pair (i, j)
-        outside the network is fine when ``q <= pot[j] - pot[m + i]``."""
+    def plan_check(self) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, int]]]:
+        """What to score again so that every pair left out is checked against the potentials:
+        a pair (i, j) outside the network is fine when ``q <= pot[j] - pot[m + i]``.
+
+        Row ``i``'s bound, recorded at a price snapshot, still holds for mentor ``j`` up to
+        ``snapshot_j - price_j`` (the drop of j's price since). Mentors whose price dropped
+        more than a threshold are checked column by column against every row of that
+        snapshot; the other mentors through the bound, and rows where even that cannot rule
+        out a violation are scored again whole. The threshold is chosen to score the fewest
+        pairs. Returns ``(rows to score whole, [(rows, mentor columns, threshold), ...])``.
+        """
         price = self.pot[: self.m]
         open_mentor = self.caps > 0
         if not open_mentor.any():
-            return np.zeros(0, np.int64)
-        drift = np.array([(snap - price)[open_mentor].max() for snap in self.snapshots])
-        reach = self.bound + drift[self.bound_at] + self.pot[self.m : self.m + self.n]
-        return np.flatnonzero((self.bound > _NONE) & (reach > 0))
+            return np.zeros(0, np.int64), []
+        mentee_pot = self.pot[self.m : self.m + self.n]
+        live = self.bound > _NONE
+        drifts = [np.where(open_mentor, snap - price, _NONE) for snap in self.snapshots]
+        tops = np.array([d.max() for d in drifts])
+        members = [np.flatnonzero(live & (self.bound_at == s)) for s in range(len(drifts))]
+        spread = np.concatenate([d[d > _NONE] for d in drifts])
+        thresholds = np.unique(np.concatenate([np.quantile(spread, np.linspace(0.5, 1, 26)), [0]]))
+        best: tuple[float, np.ndarray, list[tuple[np.ndarray, np.ndarray, int]]] | None = None
+        for tau in thresholds.astype(np.int64):
+            cut = np.minimum(tau, tops)
+            doubtful = live & (self.bound + cut[self.bound_at] + mentee_pot > 0)
+            checks = []
+            cost = float(doubtful.sum()) * self.m
+            for s, rows in enumerate(members):
+                cols = np.flatnonzero(drifts[s] > cut[s])
+                rows = rows[~doubtful[rows]]
+                if len(cols) and len(rows):
+                    checks.append((rows, cols, int(cut[s])))
+                    cost += len(rows) * len(cols)
+            if best is None or cost < best[0]:
+                best = (cost, np.flatnonzero(doubtful), checks)
+        assert best is not None
+        return best[1], best[2]
+
+    def check_columns(
+        self,
+        score_rows: ScoreRows,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        cut: int,
+        snapshot: int,
+        open_mentor: np.ndarray,
+        block_rows: int,
+    ) -> int:
+        """Check the pairs ``rows`` x ``cols`` exactly and add each row's worst violations.
+
+        The rows' bounds move to today's prices without scoring the other columns: those
+        gained at most ``cut`` since the rows' snapshot. Returns how many pairs were added.
+        """
+        narrow = getattr(score_rows, "columns", None)
+        if narrow is not None:
+            scorer: ScoreRows = narrow(cols)
+        else:
+
+            def scorer(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                scores, eligible = score_rows(block)
+                return scores[:, cols], eligible[:, cols]
+
+        column = np.full(self.m, -1, np.int64)
+        column[cols] = np.arange(len(cols))
+        row = np.full(self.n, -1, np.int64)
+        row[rows] = np.arange(len(rows))
+        inside = (row[self.pair_mentee] >= 0) & (column[self.pair_mentor] >= 0)
+        known_row = row[self.pair_mentee[inside]]
+        known_col = column[self.pair_mentor[inside]]
+        step = max(block_rows, block_rows * self.m // max(len(cols), 1))
+        added = 0
+        for start in range(0, len(rows), step):
+            block = rows[start : start + step]
+            q, _usable = _quantised(scorer, block, open_mentor[cols])
+            reduced = np.where(q > _NONE, q - self.pot[cols][None, :], _NONE)
+            mine = (known_row >= start) & (known_row < start + len(block))
+            reduced[known_row[mine] - start, known_col[mine]] = _NONE
+            self.bound[block] = np.maximum(self.bound[block] + cut, reduced.max(axis=1))
+            self.bound_at[block] = snapshot
+            excess = np.where(reduced > _NONE, reduced + self.pot[self.m + block][:, None], 0)
+            r, c = np.nonzero(excess > 0)
+            if not len(r):
+                continue
+            # The worst few per row are enough: the next round checks again.
+            order = np.lexsort((-excess[r, c], r))
+            rank = np.arange(len(order)) - np.searchsorted(r[order], r[order])
+            keep = order[rank < _ADD_PER_ROW]
+            self.add(block[r[keep]], cols[c[keep]], q[r[keep], c[keep]])
+            added += len(keep)
+        return added
+
+    def snapshot(self) -> int:
+        """Record today's prices; the index that row bounds refer to."""
+        self.snapshots.append(self.pot[: self.m].copy())
+        return len(self.snapshots) - 1
 
     def add_violations(
         self,
         score_rows: ScoreRows,
         rows: np.ndarray,
+        snapshot: int,
         open_mentor: np.ndarray,
         block_rows: int,
         threads: int,
     ) -> int:
         """Score ``rows`` again, add each row's worst violating pairs and record the exact
         bound over the rest at today's prices; how many pairs were added."""
-        price = self.pot[: self.m].copy()
-        self.snapshots.append(price)
-        snapshot = len(self.snapshots) - 1
+        price = self.snapshots[snapshot]
         position = np.full(self.n, -1, np.int64)
         position[rows] = np.arange(len(rows))
         inside = position[self.pair_mentee] >= 0

@@ -127,3 +127,38 @@ def test_empty_cohorts():
     scores = np.zeros((3, 0), np.float32)
     result = assign_in_blocks(rows_of(scores, scores > 0), (3, 0), [])
     assert result.unmatched == {0: NO_ELIGIBLE_MENTOR, 1: NO_ELIGIBLE_MENTOR, 2: NO_ELIGIBLE_MENTOR}
+
+
+def test_row_scorer_restricted_to_some_mentors():
+    features = synthetic_problem(200, 60, seed=6)
+    scored = score_pairs(features)
+    cols = np.array([0, 7, 8, 30, 59])
+    rows = np.array([2, 3, 199])
+    scores, eligible = RowScorer(features).columns(cols)(rows)
+    assert (eligible == scored.eligible[np.ix_(rows, cols)]).all()
+    assert np.allclose(scores, scored.scores[np.ix_(rows, cols)], atol=1e-4)
+
+
+class DenseRows:
+    """A dense matrix served by rows and, like ``RowScorer``, by mentor columns."""
+
+    def __init__(self, scores, eligible):
+        self.scores, self.eligible = scores, eligible
+
+    def __call__(self, rows):
+        return self.scores[rows], self.eligible[rows]
+
+    def columns(self, cols):
+        return DenseRows(self.scores[:, cols], self.eligible[:, cols])
+
+
+@pytest.mark.parametrize("shape", ["additive", "mentor_only", "stars", "random"])
+def test_column_checks_keep_it_exact(shape):
+    rng = np.random.default_rng(11)
+    n, m = 300, 60
+    scores = hostile_scores(rng, shape, n, m)
+    eligible = rng.random((n, m)) < 0.7
+    caps = rng.integers(1, 5, m)
+    result = assign_in_blocks(DenseRows(scores, eligible), (n, m), caps, per_mentee=3)
+    _check_assignment(result, eligible, caps)
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
