@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0021_review_instrument_revision'),
+        ("programs", "0021_review_instrument_revision"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='formsubmission',
-            name='fingerprint',
-            field=models.CharField(blank=True, help_text='What was sent (a hash of the fields, without the tokens): a back-button resubmit of a page the browser fetched again carries a new token but the same fields.', max_length=64),
+            model_name="formsubmission",
+            name="fingerprint",
+            field=models.CharField(
+                blank=True,
+                help_text="What was sent (a hash of the fields, without the tokens): a back-button resubmit of a page the browser fetched again carries a new token but the same fields.",
+                max_length=64,
+            ),
         ),
         migrations.AddIndex(
-            model_name='formsubmission',
-            index=models.Index(fields=['user', 'path', 'created_at'], name='formsubmission_latest'),
+            model_name="formsubmission",
+            index=models.Index(fields=["user", "path", "created_at"], name="formsubmission_latest"),
         ),
     ]

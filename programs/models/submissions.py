@@ -25,7 +25,9 @@ class FormSubmission(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "path", "created_at"], name="formsubmission_latest")]
+        indexes = [
+            models.Index(fields=["user", "path", "created_at"], name="formsubmission_latest")
+        ]
 
     def __str__(self) -> str:
         return f"{self.path} [{self.token}]"
