@@ -17,8 +17,10 @@ from programs.models import JoinRequest, JoinRequestStatus
 from programs.selectors.joining import join_requests_of
 from programs.services.joining import join_request_create, join_request_decide
 from programs.services.people import profile_ensure
+from programs.views.submissions import once_per_submission
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def program_join(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_to_join(request.user, pk)
