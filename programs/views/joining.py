@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
 from programs.access import get_program_for_director, get_program_to_join
-from programs.forms.joining import JoinAnswerForm, JoinRequestForm
+from programs.forms.joining import JOIN_ROLE_CHOICES, JoinAnswerForm, JoinRequestForm
 from programs.forms.programs import apply_errors
 from programs.models import JoinRequest, JoinRequestStatus
 from programs.selectors.joining import join_requests_of
@@ -62,8 +62,14 @@ def join_request_answer(
     )
     form = JoinAnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose whether to approve or decline, and the role.")
-        return redirect("programs:members", pk=program.pk)
+        # The answer is shown again with the error next to the role (no silent default).
+        context = {
+            "program": program,
+            "join_request": join_request,
+            "form": form,
+            "join_roles": JOIN_ROLE_CHOICES,
+        }
+        return render(request, "programs/join_answer.html", context, status=400)
     approve = form.cleaned_data["decision"] == "approve"
     try:
         join_request_decide(
