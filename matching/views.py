@@ -311,6 +311,7 @@ def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def request_detail(request: AuthenticatedHttpRequest, request_pk: int) -> HttpResponse:
     mentor_request = get_request_for_user(request.user, request_pk)

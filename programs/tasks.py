@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from programs.services.reminders import due_work_sweep
-from programs.services.retention import expired_files_purge
+from programs.services.retention import expired_files_purge, submission_tokens_purge
 
 # --- Reminders and reviews ----------------------------------------------------------------------
 
@@ -48,3 +48,9 @@ def purge_expired_files() -> dict[str, int]:
     """Daily: delete report exports and roster uploads past the retention period."""
     purged = expired_files_purge()
     return {"exports": purged.exports, "rosters": purged.rosters}
+
+
+@shared_task
+def purge_submission_tokens() -> int:
+    """Daily: forget form-submission tokens older than MENTORSHIP_SUBMISSION_TOKEN_DAYS."""
+    return submission_tokens_purge()

@@ -6,6 +6,7 @@ update."""
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -221,7 +222,7 @@ class Visit:
 
 def crawl(client: Client, *, per_route: int = 1, limit: int = 400) -> Iterator[Visit]:
     """GET the pages this client can reach: the URLconf's argument-free pages, then every link
-    found, at most `per_route` pages per URL pattern."""
+    found, at most `per_route` pages per URL pattern (and one per pattern and query keys)."""
     queue = deque(static_pages())
     seen_urls: set[str] = set()
     per: dict[str, int] = {}
@@ -229,9 +230,12 @@ def crawl(client: Client, *, per_route: int = 1, limit: int = 400) -> Iterator[V
         url = queue.popleft()
         if url in seen_urls or not crawlable(url):
             continue
-        route = route_of(url) or url
-        # Query strings (filters, sorting, pages) are the list filters' job, not the crawl's.
-        if per.get(route, 0) >= per_route or urlsplit(url).query:
+        # A link with a query string may open another mode of a page (`?edit` opens the
+        # agreement's form, `?step=3` a later step): one page per pattern and set of query
+        # keys. Filter values, sort orders and page numbers are the list filters' job.
+        keys = tuple(sorted({k for k, _ in query_params(url)}))
+        route = (route_of(url) or url) + ("?" + "&".join(keys) if keys else "")
+        if per.get(route, 0) >= (per_route if not keys else 1):
             continue
         seen_urls.add(url)
         per[route] = per.get(route, 0) + 1
@@ -248,3 +252,37 @@ def crawl(client: Client, *, per_route: int = 1, limit: int = 400) -> Iterator[V
 
 def query_params(url: str) -> list[tuple[str, str]]:
     return parse_qsl(urlsplit(url).query, keep_blank_values=True)
+
+
+def _handles_post(callback: object) -> bool:
+    """A view that accepts a form: its source (decorators included, e.g. `@require_POST`)
+    reads `POST`, or a class-based view with a `post` method."""
+    view_class = getattr(callback, "view_class", None)
+    if view_class is not None:
+        return hasattr(view_class, "post")
+    func = callback
+    while hasattr(func, "__wrapped__"):
+        func = func.__wrapped__  # type: ignore[attr-defined]
+    try:
+        source = inspect.getsource(func)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return False
+    return "POST" in source
+
+
+def post_routes(modules: tuple[str, ...] = ("programs.", "matching.", "mentorship.")) -> set[str]:
+    """Every URL pattern of our own apps whose view accepts a form (a POST)."""
+    out: set[str] = set()
+
+    def walk(patterns: list, prefix: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                callback = p.callback
+                module = getattr(callback, "__module__", "") or ""
+                if module.startswith(modules) and _handles_post(callback):
+                    out.add(prefix + str(p.pattern))
+
+    walk(get_resolver().url_patterns, "")
+    return out

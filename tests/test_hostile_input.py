@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,7 +24,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from programs.demo.institution import seed_demo
-from tests.discovery import TEXT_KINDS, Field, Form, crawl, parse
+from tests.discovery import TEXT_KINDS, Field, Form, crawl, parse, post_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +80,29 @@ FILTER = [
 
 NOT_FUZZED = {"csrfmiddlewaretoken", "action", "next", "revision"}
 
+# Views that accept a POST but whose form no role of the demo reaches, with why. Anything else
+# that accepts a form must be reached, or the test fails naming it.
+NOT_REACHED: dict[str, str] = {
+    "invitations/<str:token>/": "the link is only in the invitation email, for a signed-out person",
+    "notifications/unsubscribe/<str:token>/": "the link is only in emails (a signed token)",
+    "me/self-evaluation/<int:pk>/<slug:slug>/autosave/": (
+        "posted by the step page's script with the step form's own fields, which are fuzzed"
+    ),
+    "institution/roster/<int:pk>/confirm/": "follows a file upload (the crawl uploads no file)",
+    "programs/<int:pk>/roster/<int:roster_pk>/confirm/": "follows a file upload",
+    "concerns/<int:pk>/reopen/": (
+        "only on a resolved concern; the crawl opens two concerns per pattern, open ones first"
+    ),
+    "programs/<int:pk>/matching/assign/": "appears once a mentee is picked in the type-ahead",
+    "programs/<int:pk>/matching/runs/<int:run_pk>/control/<str:action>/": (
+        "only on a stopped or failed match run; the demo's run finished"
+    ),
+    "programs/<int:pk>/matching/runs/<int:run_pk>/rerun/": "only on a published or stale run",
+    "relationships/<int:pk>/alumni/": "only on a concluded relationship",
+    "relationships/<int:pk>/keep-going/": "only on a relationship whose conclusion was proposed",
+    "requests/<int:request_pk>/withdraw/": "only on a mentor request still waiting",
+}
+
 
 def payloads_for(f: Field) -> list[Payload]:
     if f.name in NOT_FUZZED or f.kind == "password":
@@ -110,15 +134,98 @@ ROLES = {
 
 @pytest.fixture
 def demo():
-    """The demo institution, plus a self-evaluation draft for the mentee and the mentor, so the
-    steps' forms are on pages the crawl can reach."""
+    """The demo institution, plus what puts the remaining forms on pages the crawl reaches: a
+    self-evaluation draft for the mentee and the mentor, a new and a resolved concern, an
+    agreement waiting for the mentee's confirmation, a pending invitation, a bouncing address,
+    a request to join, a pair rule and a failed report export."""
+    seed_demo()
+    _drafts()
+    _states_that_show_more_forms()
+
+
+def _drafts() -> None:
     from programs.models import FacultyProfile
     from programs.services.assessments import assessment_start_draft
 
-    seed_demo()
     for email in (ROLES["mentee"], ROLES["mentor"]):
         person = FacultyProfile.objects.get(user__email=email)
         assessment_start_draft(person=person, by=person.user)
+
+
+def _states_that_show_more_forms() -> None:
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from matching.services import pair_rule_set
+    from mentorship.notifications.kinds import Kind
+    from mentorship.notifications.models import Bounce, Notification, Status
+    from programs.models import (
+        FacultyProfile,
+        Relationship,
+        ReportExport,
+    )
+    from programs.selectors.relationships import agreement_state
+    from programs.services.agreements import AGREEMENT_FIELDS, agreement_defaults, agreement_save
+    from programs.services.concerns import concern_raise, concern_resolve
+    from programs.services.invitations import faculty_invite
+    from programs.services.joining import join_request_create
+    from programs.services.reviews import instrument_copy, instrument_for
+
+    users = get_user_model().objects
+    mentee, mentor = (users.get(email=ROLES[r]) for r in ("mentee", "mentor"))
+    director, admin = (users.get(email=ROLES[r]) for r in ("director", "admin"))
+    pair = (
+        Relationship.objects.filter(members__person__user=mentee, members__left_at__isnull=True)
+        .filter(members__person__user=mentor)
+        .order_by("pk")
+        .first()
+    )
+    assert pair is not None, "the demo mentee and mentor work together"
+    program = pair.program
+    resolved = concern_raise(relationship=pair, category="other", text="Resolved.", by=mentee)
+    concern_resolve(concern=resolved, resolution="Talked it through.", by=director)
+    concern_raise(relationship=pair, category="other", text="No reply yet.", by=mentee)
+    state = agreement_state(pair)
+    data = (
+        agreement_defaults(pair)
+        if state.current is None
+        else {f: getattr(state.current, f) for f in AGREEMENT_FIELDS}
+    )
+    data["review_on"] = max(data["review_on"], timezone.localdate() + timedelta(days=60))
+    data["mentor_also"] = "Read the aims page before each meeting."
+    agreement_save(relationship=pair, data=data, revision=state.revision, by=mentor)
+    faculty_invite(email="new.colleague@northbridge.example", program=program, by=admin)
+    Bounce.objects.create(email=mentee.email, user=mentee, code=550, message="No such user")
+    outsider = FacultyProfile.objects.get(user__email=ROLES["outsider"])
+    join_request_create(program=program, person=outsider, by=outsider.user)
+    mentees = FacultyProfile.objects.filter(memberships__program=program).exclude(pk=mentee.pk)
+    pair_rule_set(
+        program=program,
+        mentee=mentee.profile,
+        mentor=mentees.exclude(pk=mentor.profile.pk).first() or mentor.profile,
+        kind="forbid",
+        note="Same lab.",
+        by=director,
+    )
+    Notification.objects.create(
+        recipient=mentee,
+        kind=Kind.ACCOUNT,
+        subject="account",
+        cycle="hostile",
+        due_at=timezone.now(),
+        status=Status.FAILED,
+        last_error="550 No such user",
+    )
+    instrument_copy(instrument=instrument_for(program), program=program, by=director)
+    ReportExport.objects.create(
+        program=program,
+        requested_by=director,
+        format="csv",
+        period_start=timezone.localdate().replace(day=1),
+        period_end=timezone.localdate(),
+        status="failed",
+        error="The worker stopped.",
+    )
 
 
 def client_as(email: str) -> Client:
@@ -251,9 +358,10 @@ def test_no_input_anywhere_reaches_a_500_or_loses_what_was_typed(demo, errors):
     started = time.monotonic()
     problems: list[str] = []
     pages = forms_checked = filters_checked = submissions = 0
-    # Forms are validated the same way whoever posts them: each is fed every payload by the
-    # first role that reaches it; every role still loads every page it can reach.
-    done: set[tuple[str, str, tuple[str, ...]]] = set()
+    # Every role that reaches a form feeds it every payload: a form may validate, show or
+    # keep what was typed differently for a director than for a member.
+    done: set[tuple[str, str, str, tuple[str, ...]]] = set()
+    reached: set[str] = set()
     for role, email in ROLES.items():
         client = client_as(email)
         for visit in crawl(client, per_route=2):
@@ -267,10 +375,12 @@ def test_no_input_anywhere_reaches_a_500_or_loses_what_was_typed(demo, errors):
                 if client.get(huge).status_code >= 500:
                     problems.append(f"{role} → GET {huge}: 500")
             for form in visit.forms:
-                key = (form.method, form.route, tuple(sorted(f.name for f in form.fields)))
+                key = (role, form.method, form.route, tuple(sorted(f.name for f in form.fields)))
                 if key in done or not urlsplit(form.action).path.startswith("/"):
                     continue
                 done.add(key)
+                if form.method == "post":
+                    reached.add(form.route)
                 if form.method == "get":
                     if form.visible():
                         filters_checked += 1
@@ -286,10 +396,16 @@ def test_no_input_anywhere_reaches_a_500_or_loses_what_was_typed(demo, errors):
                         submissions += 1
                         problems += check_submission(client, role, form, target, payload)
     elapsed = time.monotonic() - started
-    print("\nforms:", "\n  ".join(sorted({f"{m.upper()} {r}" for m, r, _ in done})))
+    print("\nforms:", "\n  ".join(sorted({f"{m.upper()} {r} ({role})" for role, m, r, _ in done})))
     print(
         f"\nhostile input: {pages} pages, {forms_checked} forms, {filters_checked} filter forms, "
         f"{submissions} submissions in {elapsed:.0f} s"
+    )
+    unreached = sorted(post_routes() - reached - set(NOT_REACHED))
+    assert not unreached, (
+        "Views that accept a form but whose form no role of the demo reaches (link to it from a "
+        "page, give the demo the data that shows it, or list it in NOT_REACHED with why):\n"
+        + "\n".join(unreached)
     )
     assert forms_checked > 30, "the crawl found too few forms"
     assert filters_checked >= 4, "the crawl found too few list filters"

@@ -121,10 +121,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 def delivery_notice(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The delivery-health notice directors and admins see on every page (loaded after the
-    page, so it never adds to a page's own queries); empty while all is well."""
-    if not roles_for(request.user).is_privileged:
+    page, so it never adds to a page's own queries); empty while all is well. Admins see the
+    whole institution; a director the emails of their own programs, program by program."""
+    roles = roles_for(request.user)
+    if not roles.is_privileged:
         return HttpResponse(status=204)
-    health = delivery_health()
+    health = delivery_health(program_ids=None if roles.is_admin else roles.director_of)
     if not health.has_problem:
         return HttpResponse(status=204)
     return render(request, "notifications/_delivery_notice.html", {"health": health})

@@ -316,6 +316,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "programs.tasks.purge_expired_files",
         "schedule": 6 * 60 * 60,
     },
+    # Consumed form-submission tokens, kept MENTORSHIP_SUBMISSION_TOKEN_DAYS (double submits).
+    "purge-submission-tokens": {
+        "task": "programs.tasks.purge_submission_tokens",
+        "schedule": 6 * 60 * 60,
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -342,6 +347,9 @@ MENTORSHIP_DASHBOARD_CACHE_SECONDS = env.int("MENTORSHIP_DASHBOARD_CACHE_SECONDS
 # before it is stored; small files stay in memory, larger ones go to a temporary file.
 # Report exports and roster uploads are deleted this many days after they were made.
 MENTORSHIP_FILE_RETENTION_DAYS = env.int("MENTORSHIP_FILE_RETENTION_DAYS", default=30)
+# A form's submission token (one row per create form sent) is kept this many days, so a
+# back-button resubmit or a retry within that time still lands on what the first one made.
+MENTORSHIP_SUBMISSION_TOKEN_DAYS = env.int("MENTORSHIP_SUBMISSION_TOKEN_DAYS", default=7)
 MENTORSHIP_MAX_UPLOAD_BYTES = env.int("MENTORSHIP_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "mentorship.uploads.SizeLimitUploadHandler",

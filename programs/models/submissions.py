@@ -16,7 +16,18 @@ class FormSubmission(models.Model):
     result_url = models.CharField(
         max_length=500, blank=True, help_text="Where the first submission led (its redirect)."
     )
+    fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="What was sent (a hash of the fields, without the tokens): a back-button "
+        "resubmit of a page the browser fetched again carries a new token but the same fields.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "path", "created_at"], name="formsubmission_latest")
+        ]
 
     def __str__(self) -> str:
         return f"{self.path} [{self.token}]"

@@ -388,6 +388,19 @@ def assessment_discard(*, assessment: SelfAssessment, by: User) -> None:
     locked.delete()
 
 
+def assessment_record_download(*, assessment: SelfAssessment, by: User) -> None:
+    """A self-evaluation leaving the app as a file (its PDF) is an export: who, which version.
+    Every download is a row, as each is a separate copy of the file."""
+    audit_record(
+        actor=by,
+        verb="assessment.download",
+        target=assessment,
+        version=assessment.version,
+        format="pdf",
+        own=assessment.person.user_id == by.pk,
+    )
+
+
 @transaction.atomic
 def assessment_share(
     *, assessment: SelfAssessment, mentor: FacultyProfile, by: User

@@ -1,7 +1,11 @@
 """Files with personal data are kept only as long as people need them: report exports (to
 download) and roster uploads (to preview and confirm). After the retention period set in
 settings (`MENTORSHIP_FILE_RETENTION_DAYS`) a daily sweep deletes them; a director who still
-needs one makes it again."""
+needs one makes it again.
+
+Submission tokens (`FormSubmission`, see `views/submissions.py`) are only needed while a
+double-click, a back-button resubmit or a network retry can still arrive; after
+`MENTORSHIP_SUBMISSION_TOKEN_DAYS` they are deleted too, so the table stays small."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from programs.models import ReportExport, RosterImport
+from programs.models import FormSubmission, ReportExport, RosterImport
 from programs.services.audit import audit_record
 
 
@@ -56,3 +60,15 @@ def _export_delete(export: ReportExport) -> None:
     if file and file.name:
         name, storage = file.name, file.storage
         transaction.on_commit(lambda: storage.delete(name))
+
+
+def submission_tokens_cutoff() -> datetime:
+    return timezone.now() - timedelta(days=settings.MENTORSHIP_SUBMISSION_TOKEN_DAYS)
+
+
+@transaction.atomic
+def submission_tokens_purge() -> int:
+    """Delete consumed submission tokens older than the keeping period. A form resubmitted
+    after that is handled as a new submission: by then nobody is double-clicking."""
+    deleted, _ = FormSubmission.objects.filter(created_at__lt=submission_tokens_cutoff()).delete()
+    return deleted

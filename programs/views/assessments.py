@@ -72,6 +72,7 @@ from programs.services.assessments import (
     AssessmentNotDraft,
     assessment_autosave,
     assessment_discard,
+    assessment_record_download,
     assessment_share,
     assessment_start_draft,
     assessment_submit,
@@ -571,7 +572,9 @@ def version_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def version_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = _full_version(request, pk)
-    response = HttpResponse(assessment_pdf(assessment=assessment), content_type="application/pdf")
+    body = assessment_pdf(assessment=assessment)
+    assessment_record_download(assessment=assessment, by=request.user)
+    response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="self-evaluation-v{assessment.version}.pdf"'
     )

@@ -19,6 +19,7 @@ from programs.forms.directory import DepartmentForm, DivisionForm, SupervisorFor
 from programs.forms.programs import apply_errors
 from programs.models import Department, Division, FacultyProfile, Institution
 from programs.services.directory import department_save, division_save, supervisor_set
+from programs.views.submissions import once_per_submission
 
 SEARCH_LIMIT = 10
 
@@ -53,6 +54,7 @@ def people_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "institution/_people_suggestions.html", {"people": people})
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request.user)
@@ -78,6 +80,7 @@ def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "institution/directory.html", {"departments": departments, "form": form})
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def department_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_admin(request.user)
@@ -127,6 +130,7 @@ def department_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def division_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_admin(request.user)

@@ -97,6 +97,7 @@ def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_POST
 def invitation_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     require_admin(request.user)
@@ -135,6 +136,7 @@ def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def reference_data(request: AuthenticatedHttpRequest, kind: str = "ranks") -> HttpResponse:
     """Ranks, streams and need areas are the institution's own vocabulary: rename, reorder,

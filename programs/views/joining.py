@@ -19,6 +19,7 @@ from programs.access import (
     get_program_to_join,
 )
 from programs.forms.joining import (
+    JOIN_ROLE_CHOICES,
     CircleAnswerForm,
     CircleJoinForm,
     JoinAnswerForm,
@@ -38,6 +39,7 @@ from programs.services.people import profile_ensure
 from programs.views.submissions import once_per_submission
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def program_join(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_to_join(request.user, pk)
@@ -82,8 +84,14 @@ def join_request_answer(
     )
     form = JoinAnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose whether to approve or decline, and the role.")
-        return redirect("programs:members", pk=program.pk)
+        # The answer is shown again with the error next to the role (no silent default).
+        context = {
+            "program": program,
+            "join_request": join_request,
+            "form": form,
+            "join_roles": JOIN_ROLE_CHOICES,
+        }
+        return render(request, "programs/join_answer.html", context, status=400)
     approve = form.cleaned_data["decision"] == "approve"
     try:
         join_request_decide(

@@ -130,6 +130,7 @@ def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = get_meeting_for_user(request.user, pk)
@@ -365,6 +366,7 @@ def notes_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render_meeting(request, viewer, notes_form=form, status=400)
 
 
+@once_per_submission
 @require_POST
 def private_note_save_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)

@@ -65,6 +65,7 @@ LINK_STATUS = {
 # --- Answering ---------------------------------------------------------------------------------
 
 
+@once_per_submission
 @require_http_methods(["GET", "POST"])
 def review_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     try:

@@ -20,7 +20,7 @@ from tests.relationship_fixtures import past_meeting
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def trouble(mentee) -> Notification:
+def trouble(mentee, program=None) -> Notification:
     RelayState.objects.create(
         pk=1,
         state=RelayState.State.PAUSED,
@@ -35,6 +35,7 @@ def trouble(mentee) -> Notification:
         cycle="24h",
         due_at=timezone.now(),
         status=Status.FAILED,
+        program=program,
         attempts=7,
         last_error="Gave up: 451 4.3.0 Try again later",
     )
@@ -67,13 +68,17 @@ def test_an_admin_sees_the_notice_retries_failed_email_and_resumes_sending(
 def test_a_director_sees_the_notice_without_the_controls(
     page, live_server, login, director, mentee, program, axe
 ):
-    trouble(mentee)
+    trouble(mentee, program)
     login(director)
     page.goto(f"{live_server.url}/programs/{program.pk}/")
     notice = page.locator(".delivery-notice")
     expect(notice).to_contain_text("could not be delivered")
+    expect(notice).to_contain_text("sender refused")  # why
+    # Their own program's figures, program by program.
+    expect(notice.get_by_role("listitem")).to_contain_text(f"{program.name}: 0 emails waiting")
     expect(notice).to_contain_text("admins can retry")
     axe(page, context="with the director's notice")
+    page.screenshot(path="/tmp/director-delivery-notice.png")
 
 
 def test_confirming_a_recap_rewritten_meanwhile_shows_the_new_text(

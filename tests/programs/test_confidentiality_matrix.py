@@ -617,8 +617,8 @@ URL_RULES: dict[str, Rule] = {
         program_pks(export_pk=lambda w: w.ids["export"], action=lambda w: "x"),
     ),
     "notifications:delivery_notice": Rule(
-        "directors and admins: institution-wide email delivery health, no program data; "
-        "everyone else an empty answer"
+        "admins: institution-wide email delivery health; directors: the figures of the "
+        "programs they direct (names and counts only); everyone else an empty answer"
     ),
     "notifications:delivery": Rule("institution admins only (others: 403)", NONE, ADMIN),
     "matching:run_rerun": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),

@@ -410,6 +410,25 @@ def test_the_pdf_holds_the_whole_version_with_markup_as_text(client_for, mentee)
     assert response.content.startswith(b"%PDF")
 
 
+def test_each_pdf_download_is_an_export_in_the_audit_log(client_for, mentee, mentor):
+    from programs.models import AuditEvent
+    from programs.services.assessments import assessment_share
+
+    version = submitted(mentee.profile)
+    assessment_share(assessment=version, mentor=mentor.profile, by=mentee)
+    url = reverse("assessments:pdf", args=[version.pk])
+    client_for(mentee).get(url)
+    client_for(mentee).get(url)  # a second copy of the file is a second export
+    client_for(mentor).get(url)
+    rows = AuditEvent.objects.filter(verb="assessment.download", object_id=str(version.pk))
+    assert [(r.actor, r.detail["own"]) for r in rows.order_by("pk")] == [
+        (mentee, True),
+        (mentee, True),
+        (mentor, False),
+    ]
+    assert rows.first().detail["version"] == 1
+
+
 def test_the_print_view_shows_every_section(client_for, mentee):
     version = submitted(mentee.profile)
     html = client_for(mentee).get(reverse("assessments:print", args=[version.pk])).content.decode()

@@ -138,10 +138,11 @@ def test_a_30_minute_outage_costs_one_probe_per_minute_and_loses_nothing(
 
 
 def test_after_the_lifetime_a_message_fails_visibly_and_an_admin_retries_it(
-    mentee, admin, director, test_kind, settings, client
+    mentee, admin, director, program, test_kind, settings, client
 ):
     settings.MENTORSHIP_EMAIL_RETRY_LIFETIME = 3 * 24 * 3600
     n = plan(mentee)
+    Notification.objects.filter(pk=n.pk).update(program=program)  # the director's program
     start = timezone.now()
     with mock.patch(SEND, side_effect=smtplib.SMTPDataError(452, b"busy")):
         with time_machine.travel(start, tick=False):
@@ -154,7 +155,7 @@ def test_after_the_lifetime_a_message_fails_visibly_and_an_admin_retries_it(
     health = delivery_health()
     assert health.failed == 1
     assert health.has_problem
-    # Directors see the notice; admins can retry from the delivery page.
+    # Directors of its program see the notice; admins can retry from the delivery page.
     client.force_login(director)
     notice = client.get(reverse("notifications:delivery_notice"))
     assert b"could not be delivered" in notice.content
@@ -199,6 +200,46 @@ def test_the_notice_is_empty_for_members_and_when_all_is_well(mentee, director, 
     RelayState.objects.create(pk=1, state=RelayState.State.DOWN, since=timezone.now())
     assert b"delayed" in client.get(reverse("notifications:delivery_notice")).content
     client.force_login(mentee)
+    assert client.get(reverse("notifications:delivery_notice")).status_code == 204
+
+
+def test_a_director_sees_the_waiting_emails_of_each_program_they_direct(
+    mentee, director, other_director, admin, program, other_program, test_kind, client
+):
+    since = timezone.now() - timedelta(hours=2)
+    with time_machine.travel(since, tick=False):
+        for cycle in ("a", "b", "c"):
+            n = plan(mentee, cycle=cycle)
+            Notification.objects.filter(pk=n.pk).update(program=program)
+        n = plan(mentee, cycle="other")
+        Notification.objects.filter(pk=n.pk).update(program=other_program)
+    RelayState.objects.create(
+        pk=1, state=RelayState.State.DOWN, since=since, reason="Connection refused"
+    )
+    client.force_login(director)
+    html = client.get(reverse("notifications:delivery_notice")).content.decode()
+    assert "Connection refused" in html  # why
+    assert "3 emails are waiting" in html  # how many: their programs only
+    assert f"<strong>{program.name}</strong>: 3 emails waiting since" in html  # since when
+    assert other_program.name not in html
+    client.force_login(other_director)
+    html = client.get(reverse("notifications:delivery_notice")).content.decode()
+    assert f"<strong>{other_program.name}</strong>: 1 email waiting since" in html
+    assert program.name not in html
+    client.force_login(admin)
+    html = client.get(reverse("notifications:delivery_notice")).content.decode()
+    assert "4 emails are waiting" in html  # the whole institution
+    assert "Review email delivery" in html
+
+
+def test_a_failed_email_of_another_program_is_no_problem_for_this_director(
+    mentee, director, other_program, test_kind, client
+):
+    n = plan(mentee)
+    Notification.objects.filter(pk=n.pk).update(
+        program=other_program, status=Status.FAILED, last_error="550 No such user"
+    )
+    client.force_login(director)
     assert client.get(reverse("notifications:delivery_notice")).status_code == 204
 
 
