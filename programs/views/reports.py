@@ -49,7 +49,7 @@ def program_reports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         review_requests=review_requests_for_director(request.user),
     )
     report = build_report(data)
-    summary = [s for s in report.sections if not all(t.appendix for t in s.tables)]
+    summary = [s for s in report.all_sections if not s.is_appendix]
     exports = ReportExport.objects.filter(program=program, requested_by=request.user)[:5]
     return render(
         request,

@@ -9,7 +9,10 @@ import xml.etree.ElementTree as ET
 
 from mentorship import charts
 
-MONTHS = [f"{m} 2026" for m in ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]]
+MONTHS = [
+    f"{m} 2026"
+    for m in ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+]
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
 
