@@ -179,6 +179,9 @@ class _XlsxWriter:
         sheet.append(self.row(sheet, ["Figure", "Value", "", "", "Detail"], font=self.bold))
         for figure in figures:
             sheet.append(self.row(sheet, [figure.label, figure.value, None, None, figure.detail]))
+        for section in report.sections:
+            if section.intro:
+                sheet.append(self.row(sheet, [section.title, None, None, None, section.intro]))
         if summary:
             for table in summary.tables:
                 sheet.append([])

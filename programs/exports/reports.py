@@ -205,6 +205,8 @@ class Report:
 
     @property
     def period(self) -> str:
+        if self.start == self.end:
+            return self.start.isoformat()
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
     @property

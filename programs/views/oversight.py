@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
-from mentorship.params import id_param, text_param
 from programs.access import (
     RelationshipAccess,
     can_see_ended_reason,
@@ -54,13 +53,13 @@ from programs.models import (
 from programs.selectors.dashboard import (
     MIN_REVIEWS_FOR_MEAN,
     RECOGNITION_SORTS,
-    SORTS,
     TableFilters,
     dashboard_for,
     filter_choices,
     mentor_name,
     mentor_recognition,
     relationships_table,
+    table_filters,
 )
 from programs.selectors.figures import with_quiet
 from programs.selectors.relationships import agreement_state, relationship_members, with_activity
@@ -141,22 +140,7 @@ def _quiet_definition(program: Program) -> str:
 
 
 def _filters(request: AuthenticatedHttpRequest) -> TableFilters:
-    q = request.GET
-    sort = q.get("sort", "started")
-    return TableFilters(
-        stage=q.get("stage", "")
-        if q.get("stage", "") in {"open", *RelationshipStage.values}
-        else "",
-        at_risk=q.get("at_risk") == "1",
-        quiet=q.get("quiet") == "1",
-        department=id_param(q.get("department")),
-        rank=id_param(q.get("rank")),
-        stream=id_param(q.get("stream")),
-        cohort=id_param(q.get("cohort")),
-        mentor=id_param(q.get("mentor")),
-        mentor_name=text_param(q.get("mentor_name")),
-        sort=sort if sort in SORTS else "started",
-    )
+    return table_filters(request.GET)
 
 
 SORT_LABELS = {
