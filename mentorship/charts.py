@@ -159,6 +159,8 @@ class Chart:
         if not shown:
             return ""
         prefix = f"{series.name}: " if len(self.series) > 1 or self.kind != "bars" else ""
+        if all(v == 0 for _, v in shown):
+            return f"{prefix}none."
         if self.kind == "bars":
             high = max(shown, key=lambda lv: lv[1])
             low = min(shown, key=lambda lv: lv[1])

@@ -120,3 +120,10 @@ def test_labels_are_escaped():
     chart = charts.bars(title="<b>x</b>", labels=["<script>"], values=[1], name="R")
     assert "<script>" not in chart.svg_text
     assert "&lt;script&gt;" in chart.svg_text
+
+
+def test_a_series_of_zeros_is_summarised_as_none():
+    chart = charts.lines(
+        title="Stages", labels=MONTHS[:3], series={"Open": [1, 2, 3], "Ended early": [0, 0, 0]}
+    )
+    assert "Ended early: none." in chart.summary
