@@ -49,6 +49,7 @@ from programs.domain.figures import (
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
+    MENTOR_ROLES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     AgreementVersion,
@@ -67,6 +68,7 @@ from programs.models import (
     ReviewAnswer,
     ReviewRequest,
     ReviewResponse,
+    Role,
 )
 from programs.models.meetings import MET_STATUSES
 
@@ -436,7 +438,7 @@ def members_by_role(*, program: Program, on: dt.date) -> dict[str, int]:
     """People in the program on `on`, by role (mentee, mentor, both), directors aside."""
     counts = dict(
         Membership.objects.filter(program=program, joined_at__lte=_day_end(on))
-        .exclude(role="director")
+        .exclude(role=Role.DIRECTOR)
         .values("role")
         .annotate(n=Count("pk"))
         .values_list("role", "n")
@@ -450,7 +452,7 @@ def mentors_trained(*, program: Program, on: dt.date) -> tuple[int, int]:
     trained = Exists(MentorTraining.objects.filter(person=OuterRef("person"), completed_on__lte=on))
     row = (
         Membership.objects.filter(
-            program=program, role__in=("mentor", "both"), joined_at__lte=_day_end(on)
+            program=program, role__in=MENTOR_ROLES, joined_at__lte=_day_end(on)
         )
         .annotate(trained=trained)
         .aggregate(n=Count("pk"), done=Count("pk", filter=Q(trained=True)))
