@@ -26,7 +26,7 @@ from tests.discovery import Form, crawl
 from tests.programs.test_views_submissions import create_routes
 from tests.test_hostile_input import ROLES, client_as, demo  # noqa: F401  (the demo fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.crawl]
 
 # Rows that are bookkeeping, not something made: the audit trail (a page view may add to it)
 # and the submission tokens themselves.

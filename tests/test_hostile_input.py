@@ -26,7 +26,7 @@ from django.utils.html import escape
 from programs.demo.institution import seed_demo
 from tests.discovery import TEXT_KINDS, Field, Form, crawl, parse, post_routes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.crawl]
 
 MARKUP = '<script>document.title="xss"</script><b onmouseover="alert(1)">Hi</b>'
 LONG = "A" * 100_000
