@@ -412,3 +412,70 @@ def with_program_figures(
         ),
         without_mentor=_count(unmatched_mentees(OuterRef("pk"))),  # type: ignore[arg-type]
     )
+
+
+# --- Across the institution, for the admin's home ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstitutionFigures:
+    """Counts across every program the admin oversees (no names, no content)."""
+
+    programs: int
+    active_programs: int
+    faculty: int
+    mentored: int
+    at_risk: int
+    open_concerns: int
+
+    @property
+    def mentored_share(self) -> int | None:
+        return rate(self.mentored, self.faculty)
+
+
+def institution_figures(
+    programs: QuerySet[Program],
+    *,
+    concerns: QuerySet[Any],
+    risks: QuerySet[RelationshipRisk],
+) -> InstitutionFigures:
+    """Programs, faculty on the roster of their institutions, faculty mentored now (in a current
+    relationship of any of these programs, as mentee or peer), relationships at risk and open
+    concerns — among the flags and concerns the viewer may know of (`access`)."""
+    from programs.models import ConcernStatus, FacultyProfile
+
+    institution_ids = programs.values("institution_id")
+    faculty = FacultyProfile.objects.filter(institution__in=institution_ids)
+    counts = programs.aggregate(total=Count("pk"), active=Count("pk", filter=Q(is_active=True)))
+    mentored = faculty.filter(
+        Exists(
+            RelationshipMember.objects.filter(
+                person=OuterRef("pk"),
+                relationship__program__in=programs,
+                relationship__stage__in=OPEN_STAGES,
+                side__in=RECEIVING_SIDES,
+                left_at__isnull=True,
+            )
+        )
+    ).count()
+    return InstitutionFigures(
+        programs=counts["total"],
+        active_programs=counts["active"],
+        faculty=faculty.count(),
+        mentored=mentored,
+        at_risk=Relationship.objects.filter(at_risk_condition(risks), program__in=programs).count(),
+        open_concerns=concerns.filter(
+            relationship__program__in=programs,
+            status__in=[ConcernStatus.OPEN, ConcernStatus.ACKNOWLEDGED],
+        ).count(),
+    )
+
+
+def attention_first(programs: QuerySet[Program]) -> QuerySet[Program]:
+    """Programs annotated by `selectors.programs.programs_needing_attention`, most urgent first:
+    open concerns and relationships at risk, then quiet relationships and mentees without a
+    mentor, then by name."""
+    return programs.annotate(
+        urgent=F("open_concerns") + F("at_risk"),
+        waiting=F("quiet") + F("without_mentor"),
+    ).order_by("-urgent", "-waiting", "name")

@@ -27,7 +27,12 @@ def next_steps_for(
     memberships: list[Membership],
     has_relationships: bool = False,
     open_programs: bool = True,
+    is_admin: bool = False,
 ) -> list[NextStep]:
+    if is_admin and not memberships and not has_relationships:
+        # An admin who takes part in no program runs the institution: mentee prompts (join a
+        # program, start a self-evaluation, complete the profile matching uses) are not for them.
+        return [relationship_step(s) for s in next_steps_in_relationships(profile)]
     steps: list[NextStep] = [relationship_step(s) for s in next_steps_in_relationships(profile)]
     steps.extend(matching_steps(profile=profile, memberships=memberships))
     steps.extend(review_steps(profile=profile))
