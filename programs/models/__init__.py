@@ -15,6 +15,7 @@ from programs.models.assessments import (
     SelfAssessment,
 )
 from programs.models.audit import AuditEvent
+from programs.models.careers import CareerSource, Departure, RankChange
 from programs.models.concerns import Concern, ConcernCategory, ConcernNote, ConcernStatus
 from programs.models.meetings import (
     MET_STATUSES,
@@ -132,6 +133,7 @@ __all__ = [
     "AssessmentStatus",
     "AuditEvent",
     "CalendarFeed",
+    "CareerSource",
     "ChecklistArea",
     "Cohort",
     "CommunicationMode",
@@ -140,6 +142,7 @@ __all__ = [
     "ConcernNote",
     "ConcernStatus",
     "Department",
+    "Departure",
     "DirectorNote",
     "DirectorNoteKind",
     "Division",
@@ -175,6 +178,7 @@ __all__ = [
     "NeedPriority",
     "PrivateNote",
     "Program",
+    "RankChange",
     "Recap",
     "Relationship",
     "RelationshipKind",

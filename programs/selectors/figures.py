@@ -41,6 +41,14 @@ from programs.domain.figures import (
     match_rates_by_group,
     rate,
 )
+from programs.domain.outcomes import (
+    DEFAULT_YEARS,
+    Career,
+    Member,
+    OutcomeRow,
+    comparison_for,
+    outcome_row,
+)
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
@@ -479,3 +487,110 @@ def attention_first(programs: QuerySet[Program]) -> QuerySet[Program]:
         urgent=F("open_concerns") + F("at_risk"),
         waiting=F("quiet") + F("without_mentor"),
     ).order_by("-urgent", "-waiting", "name")
+
+
+# --- Outcomes: promotion and retention -----------------------------------------------------------
+
+
+def _careers(institution_id: int) -> dict[int, Career]:
+    """Every faculty member of the institution with their rank history and departures (three
+    queries, whatever the number of people)."""
+    from programs.models import Departure, FacultyProfile, RankChange
+
+    ranks: dict[int, list[tuple[dt.date, int, int]]] = {}
+    for person_id, effective_on, rank_id, order in (
+        RankChange.objects.filter(person__institution=institution_id)
+        .order_by("person_id", "effective_on", "pk")
+        .values_list("person_id", "effective_on", "rank_id", "rank__order")
+    ):
+        ranks.setdefault(person_id, []).append((effective_on, rank_id, order))
+    departures: dict[int, list[dt.date]] = {}
+    for person_id, left_on in Departure.objects.filter(
+        person__institution=institution_id
+    ).values_list("person_id", "left_on"):
+        departures.setdefault(person_id, []).append(left_on)
+    return {
+        pk: Career(
+            pk,
+            stream_id,
+            (rank_id, order) if rank_id is not None else None,
+            tuple(ranks.get(pk, ())),
+            tuple(departures.get(pk, ())),
+        )
+        for pk, stream_id, rank_id, order in FacultyProfile.objects.filter(
+            institution=institution_id
+        ).values_list("pk", "stream_id", "rank_id", "rank__order")
+    }
+
+
+def program_outcomes(
+    *, program: Program, years: int = DEFAULT_YEARS, today: dt.date | None = None
+) -> list[OutcomeRow]:
+    """Promotion within `years` and retention, per cohort of the program and for all cohorts,
+    for its mentored faculty and for faculty of the same rank and stream never mentored (rules
+    in `domain.outcomes`), small cells hidden. Six queries."""
+    from programs.models import Cohort
+
+    today = today or timezone.localdate()
+    cohorts = {c.pk: c for c in Cohort.objects.filter(program=program).order_by("starts_on")}
+    careers = _careers(program.institution_id)
+    ever_mentored = set(
+        RelationshipMember.objects.filter(
+            side__in=RECEIVING_SIDES, relationship__program__institution=program.institution_id
+        )
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    mentored_here = (
+        Membership.objects.filter(program=program, role__in=MENTEE_ROLES)
+        .filter(
+            Exists(
+                RelationshipMember.objects.filter(
+                    person=OuterRef("person"),
+                    relationship__program=program,
+                    side__in=RECEIVING_SIDES,
+                )
+            )
+        )
+        .values_list("person_id", "cohort_id")
+    )
+    by_cohort: dict[int | None, list[int]] = {}
+    for person_id, cohort_id in mentored_here:
+        if person_id in careers:
+            by_cohort.setdefault(cohort_id, []).append(person_id)
+    program_start = timezone.localtime(program.created_at).date()
+    starts: list[tuple[str, int | None, dt.date]] = [
+        (c.name, pk, c.starts_on) for pk, c in cohorts.items() if pk in by_cohort
+    ]
+    if None in by_cohort:
+        starts.append(
+            (
+                f"No cohort (from the program's start, {program_start:%-d %b %Y})",
+                None,
+                program_start,
+            )
+        )
+    rows: list[OutcomeRow] = []
+    all_mentored: list[Member] = []
+    all_comparison: dict[int, Member] = {}
+    for label, row_cohort, index_on in starts:
+        mentored = [Member(careers[pk], index_on) for pk in by_cohort[row_cohort]]
+        comparison = comparison_for(mentored, careers.values(), ever_mentored=ever_mentored)
+        rows.append(
+            outcome_row(label, mentored, comparison, years=years, today=today, index_on=index_on)
+        )
+        all_mentored.extend(mentored)
+        for m in comparison:  # someone comparable to several cohorts counts once, from the first
+            all_comparison.setdefault(m.career.person_id, m)
+    if len(rows) > 1:
+        rows.append(
+            outcome_row(
+                "All cohorts",
+                all_mentored,
+                list(all_comparison.values()),
+                years=years,
+                today=today,
+                index_on=None,
+            )
+        )
+    return rows

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from programs.views import concerns, dashboards, meetings, oversight, relationships, reports, roster
+from programs.views import (
+    concerns,
+    dashboards,
+    meetings,
+    outcomes,
+    oversight,
+    relationships,
+    reports,
+    roster,
+)
 
 urlpatterns = [
     # Dashboards
@@ -18,6 +27,7 @@ urlpatterns = [
         name="program_relationships",
     ),
     path("programs/<int:pk>/dashboard/", oversight.program_dashboard, name="program_dashboard"),
+    path("programs/<int:pk>/outcomes/", outcomes.program_outcomes_view, name="program_outcomes"),
     path(
         "programs/<int:pk>/recognition/",
         oversight.mentor_recognition_view,

@@ -458,6 +458,11 @@ URL_RULES: dict[str, Rule] = {
     "program_relationships": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "program_dashboard": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "mentor_recognition": Rule(DIRECTOR, program_pks(), DIRECTORS),
+    "program_outcomes": Rule(
+        "the program's directors and admins (everyone else, members included: 404)",
+        program_pks(),
+        DIRECTORS,
+    ),
     "mentor_recognition_csv": Rule(DIRECTOR + ", after re-authenticating", program_pks()),
     "relationship_new": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "program_roster": Rule(DIRECTOR, program_pks(), DIRECTORS),
