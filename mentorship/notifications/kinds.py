@@ -45,6 +45,7 @@ class Kind(models.TextChoices):
     INVITATION_EXPIRING = "invitation_expiring", "Your invitation is about to expire"
     JOIN_REQUEST = "join_request", "Requests to join a program (directors)"
     JOIN_ANSWER = "join_answer", "Answers to your requests to join a program"
+    TRAINING_REMINDER = "training_reminder", "Reminders about mentor training"
     DIGEST = "digest", "Digest of notifications"
 
 

@@ -103,6 +103,12 @@ from programs.models.reviews import (
     RiskReason,
 )
 from programs.models.submissions import FormSubmission
+from programs.models.training import (
+    MentorRecognition,
+    RecognitionKind,
+    TrainingAttendance,
+    TrainingSession,
+)
 
 __all__ = [
     "CLOSED_STAGES",
@@ -170,6 +176,7 @@ __all__ = [
     "MenteeCommitment",
     "MentorCommitment",
     "MentorOffer",
+    "MentorRecognition",
     "MentorRole",
     "MentorTraining",
     "MentoringModel",
@@ -180,6 +187,7 @@ __all__ = [
     "Program",
     "RankChange",
     "Recap",
+    "RecognitionKind",
     "Relationship",
     "RelationshipKind",
     "RelationshipMember",
@@ -201,4 +209,6 @@ __all__ = [
     "RosterScope",
     "SelfAssessment",
     "Topic",
+    "TrainingAttendance",
+    "TrainingSession",
 ]

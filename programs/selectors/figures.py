@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
@@ -28,6 +29,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -594,3 +596,63 @@ def program_outcomes(
             )
         )
     return rows
+
+
+# --- Mentor training -----------------------------------------------------------------------------
+
+
+def training_hours(
+    *, program: Program | int, person_ids: Any = None, today: dt.date | None = None
+) -> dict[int, Decimal]:
+    """Hours of the program's training sessions each person attended (sessions held up to
+    today), from the attendance directors recorded: the one count behind the "training required
+    before matching" rule, the training page, a mentor's own record and the report. People with
+    none are absent from the result."""
+    from programs.models import TrainingAttendance
+
+    rows = TrainingAttendance.objects.filter(
+        session__program=program, session__held_on__lte=today or timezone.localdate()
+    )
+    if person_ids is not None:
+        rows = rows.filter(person_id__in=person_ids)
+    return dict(
+        rows.order_by()
+        .values("person_id")
+        .annotate(hours=Sum("session__hours"))
+        .values_list("person_id", "hours")
+    )
+
+
+def meets_training_rule(program: Program, hours: Decimal | None) -> bool:
+    required = program.mentor_training_hours_required
+    return not required or (hours or Decimal(0)) >= required
+
+
+@dataclass(frozen=True)
+class TrainingFigures:
+    mentors: int
+    trained: int  # mentors with any recorded training hours
+    meeting_rule: int  # mentors with at least the required hours (all of them without a rule)
+    hours: Decimal  # total hours attended by the program's mentors
+
+    @property
+    def trained_rate(self) -> int | None:
+        return rate(self.trained, self.mentors)
+
+
+def mentor_training_figures(*, program: Program) -> TrainingFigures:
+    """Mentors trained and training hours, for the training page and the report (two queries)."""
+    from programs.models import MENTOR_ROLES
+
+    mentors = list(
+        Membership.objects.filter(program=program, role__in=MENTOR_ROLES).values_list(
+            "person_id", flat=True
+        )
+    )
+    hours = training_hours(program=program, person_ids=mentors)
+    return TrainingFigures(
+        mentors=len(mentors),
+        trained=sum(1 for pk in mentors if hours.get(pk)),
+        meeting_rule=sum(1 for pk in mentors if meets_training_rule(program, hours.get(pk))),
+        hours=sum((hours.get(pk, Decimal(0)) for pk in mentors), Decimal(0)),
+    )

@@ -458,6 +458,29 @@ URL_RULES: dict[str, Rule] = {
     "program_relationships": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "program_dashboard": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "mentor_recognition": Rule(DIRECTOR, program_pks(), DIRECTORS),
+    "program_training": Rule(
+        "the program's directors and admins (everyone else, members included: 404)",
+        program_pks(),
+        DIRECTORS,
+    ),
+    "training_remind": Rule(
+        "the program's directors and admins (POST; everyone else: 404)", program_pks()
+    ),
+    "recognition_new": Rule(
+        "the program's directors and admins (POST; everyone else: 404)", program_pks()
+    ),
+    "training_session": Rule(
+        "the program's directors and admins, for a session of that program",
+        program_pks(session_pk=lambda w: 999999),
+        frozenset(),
+    ),
+    "training_attendance_import": Rule(
+        "the program's directors and admins (POST), for a session of that program",
+        program_pks(session_pk=lambda w: 999999),
+        frozenset(),
+    ),
+    "my_training": Rule(OWN),
+    "my_training_certificate": Rule(OWN + " (PDF of one's own recorded training)"),
     "program_outcomes": Rule(
         "the program's directors and admins (everyone else, members included: 404)",
         program_pks(),
@@ -804,6 +827,8 @@ EMAILS_NOT_PLANTED = {
     Kind.INVITATION_EXPIRING: "names the inviter only, to the invited person",
     Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors",
     Kind.JOIN_ANSWER: "names the program only, to the requester",
+    Kind.TRAINING_REMINDER: "names the program, the mentor's own hours and coming sessions, "
+    "to the mentor only (test_training)",
 }
 
 
