@@ -92,6 +92,7 @@ from programs.models.relationships import (
     RelationshipStage,
 )
 from programs.models.reviews import (
+    AnsweredBy,
     ItemPolarity,
     RelationshipRisk,
     ReviewAnswer,
@@ -135,6 +136,7 @@ __all__ = [
     "Agreement",
     "AgreementConfirmation",
     "AgreementVersion",
+    "AnsweredBy",
     "AssessmentShare",
     "AssessmentStatus",
     "AuditEvent",

@@ -656,3 +656,104 @@ def mentor_training_figures(*, program: Program) -> TrainingFigures:
         meeting_rule=sum(1 for pk in mentors if meets_training_rule(program, hours.get(pk))),
         hours=sum((hours.get(pk, Decimal(0)) for pk in mentors), Decimal(0)),
     )
+
+
+# --- Review scores per subscale over time ---------------------------------------------------------
+
+MENTEE_SIDE, MENTOR_SIDE = "Mentees", "Mentors"
+
+
+@dataclass(frozen=True)
+class SubscalePoint:
+    """One cycle of reviews: per side, the mean per subscale on 1–5 and how many answered."""
+
+    cycle: int
+    opens_on: dt.date
+    side: str
+    scores: dict[str, Decimal | None]  # None: hidden (too few responses to show)
+    responses: int
+
+
+def _answer_rows(requests: QuerySet[ReviewRequest]) -> list[tuple[Any, ...]]:
+    from programs.models import ReviewAnswer
+
+    side = Subquery(
+        RelationshipMember.objects.filter(
+            relationship=OuterRef("response__request__relationship"),
+            person=OuterRef("response__request__respondent"),
+        ).values("side")[:1]
+    )
+    return list(
+        ReviewAnswer.objects.filter(response__request__in=requests)
+        .annotate(side=side)
+        .order_by()
+        .values_list(
+            "response_id",
+            "response__request__cycle",
+            "response__request__opens_on",
+            "side",
+            "item__construct",
+            "value",
+            "item__polarity",
+            "item__instrument__scale_min",
+            "item__instrument__scale_max",
+        )
+    )
+
+
+def _side_label(side: str | None) -> str:
+    return MENTOR_SIDE if side in GUIDING_SIDES else MENTEE_SIDE
+
+
+def _points(rows: list[tuple[Any, ...]], *, minimum: int) -> tuple[list[SubscalePoint], list[str]]:
+    from programs.domain.review_scores import subscale_means
+
+    responses: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        responses.setdefault(row[0], []).append(row)
+    groups: dict[tuple[int, str], list[dict[str, Decimal]]] = {}
+    opens: dict[int, dt.date] = {}
+    subscales: dict[str, None] = {}
+    for answers in responses.values():
+        _, cycle, opens_on, side, *_ = answers[0]
+        scale_min, scale_max = answers[0][7], answers[0][8]
+        means = subscale_means(
+            ((a[4], a[5], a[6] == "warning") for a in answers),
+            scale_min=scale_min,
+            scale_max=scale_max,
+        )
+        for s in means:
+            subscales.setdefault(s)
+        groups.setdefault((cycle, _side_label(side)), []).append(means)
+        opens[cycle] = min(opens.get(cycle, opens_on), opens_on)
+    points = []
+    for (cycle, side), means_list in sorted(groups.items()):
+        shown = len(means_list) >= minimum
+        scores: dict[str, Decimal | None] = {}
+        for s in subscales:
+            values = [m[s] for m in means_list if s in m]
+            scores[s] = (
+                (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+                if values and shown
+                else None
+            )
+        points.append(SubscalePoint(cycle, opens[cycle], side, scores, len(means_list)))
+    return points, [s.replace("_", " ").capitalize() for s in subscales]
+
+
+def relationship_subscale_trend(
+    relationship: Relationship | int, *, requests: QuerySet[ReviewRequest]
+) -> tuple[list[SubscalePoint], list[str]]:
+    """Each side's subscale scores cycle by cycle for one relationship (both sides, every
+    answered review among `requests`, which access hands out). One query."""
+    return _points(_answer_rows(requests.filter(relationship=relationship)), minimum=1)
+
+
+def program_subscale_trend(
+    program: Program, *, requests: QuerySet[ReviewRequest]
+) -> tuple[list[SubscalePoint], list[str]]:
+    """The program's mean subscale scores per review cycle and side; a cycle and side with
+    fewer than `SMALL_CELL` responses is counted but its scores are not shown. One query."""
+    from programs.domain.small_cells import SMALL_CELL
+
+    return _points(_answer_rows(requests.filter(relationship__program=program)), minimum=SMALL_CELL)

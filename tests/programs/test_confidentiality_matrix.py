@@ -458,6 +458,13 @@ URL_RULES: dict[str, Rule] = {
     "program_relationships": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "program_dashboard": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "mentor_recognition": Rule(DIRECTOR, program_pks(), DIRECTORS),
+    "review_instrument_import": Rule(DIRECTOR + " (POST)", program_pks()),
+    "review_instrument_export": Rule(
+        DIRECTOR + " (shipped instruments and the program's own)",
+        program_pks(instrument_pk=lambda w: 999999),
+        frozenset(),
+    ),
+    "review_instrument_format": Rule("anyone signed in: the documented file format, no data"),
     "program_training": Rule(
         "the program's directors and admins (everyone else, members included: 404)",
         program_pks(),
