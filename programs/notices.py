@@ -738,7 +738,7 @@ def training_reminder(n: Notification) -> dict[str, Any] | None:
     return {
         "person": membership.person,
         "required": required,
-        "hours": f"{hours or 0:g}",
+        "hours": f"{float(hours or 0):g}",
         "upcoming": list(upcoming),
         "url": _url("my_training"),
         "summary": f"Mentor training in {program.name}",

@@ -18,7 +18,7 @@ from programs.models import FacultyProfile, TrainingAttendance
 
 
 def _hours(value: Decimal) -> str:
-    return f"{value:g}"
+    return format(Decimal(value).normalize(), "f")  # 3.0 -> "3", 1.5 -> "1.5"
 
 
 def training_certificate_pdf(

@@ -451,7 +451,7 @@ def _untrained(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | None
     hours = batch.training_hours.get(p.partner.pk)
     if meets_training_rule(unit.program, hours):
         return None
-    done = f"{hours:g} hour{'s' if hours != 1 else ''}" if hours else "none"
+    done = f"{float(hours):g} hour{'s' if hours != 1 else ''}" if hours else "none"
     return _reason(
         Rule.UNTRAINED,
         p,
