@@ -69,7 +69,6 @@ from matching.services import (
     suggestion_restore,
     weights_update,
 )
-from mentorship import charts
 from mentorship.http import AuthenticatedHttpRequest
 from mentorship.params import id_param
 from programs.access import (
@@ -83,6 +82,7 @@ from programs.access import (
     get_suggestion_for_director,
 )
 from programs.domain.figures import SUPPRESSED
+from programs.exports.charts import match_rate_charts
 from programs.forms.programs import apply_errors
 from programs.models import (
     MENTOR_ROLES,
@@ -468,12 +468,7 @@ def fairness_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "summary": found.summary,
             "tables": found.tables,
-            "chart_svg": charts.bar_chart(
-                title="Match rate by group (%)",
-                labels=[f"{g.dimension}: {g.group}" for g in found.groups],
-                values=[g.rate for g in found.groups],
-                unit="%",
-            ),
+            "charts": match_rate_charts(found.groups, when="in this proposal" if run else "now"),
             "suppressed": SUPPRESSED,
         },
     )

@@ -1,45 +1,78 @@
 """Writing a report to CSV, XLSX or PDF — row by row, never the whole file in memory.
 
-Every cell goes through `reports.neutralise` (spreadsheet formula injection). CSV is written
-incrementally to a file object; XLSX uses openpyxl's write-only workbook (rows are streamed to
-disk); the PDF is built by reportlab's platypus straight into a file, and holds the summary
-sections (the long lists of people and relationships are in the CSV and XLSX)."""
+Every text cell goes through `reports.neutralise` (spreadsheet formula injection). Numbers stay
+numbers: in XLSX a percentage is a number formatted 0%, a score 0.0, a date a date. Each format
+follows the report's order: the one-page summary, then the charts (PDF), then the tables.
+
+- CSV: written incrementally to a file object.
+- XLSX: openpyxl's write-only workbook (rows are streamed to disk): a Summary sheet, then one
+  sheet per table with its header frozen, a filter on it and columns sized to their contents.
+- PDF: reportlab's platypus, A4 portrait: the summary on page 1, the contents on page 2 (with
+  PDF bookmarks for every part), then each section's charts — the same matplotlib drawing as
+  the pages, placed as vector graphics by svglib — then its tables; a header naming the
+  institution and program and a footer with the period, the generation time and "Page n of N"
+  on every page. The long lists of people and relationships are in the CSV and XLSX only."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import IO, Any
 
 from programs.domain.small_cells import SMALL_CELL
-from programs.exports.reports import Report, Table, neutralise
+from programs.exports.reports import Percent, Report, Section, Table, neutralise, text_of
 
 Progress = Callable[[float], None]
-
-
-def _cells(row: Sequence[Any]) -> list[Any]:
-    return [neutralise(v) for v in row]
-
-
-def _tables(report: Report) -> Iterator[tuple[str, Table]]:
-    for section in report.sections:
-        for table in section.tables:
-            yield section.title, table
 
 
 def _noop(_: float) -> None:
     return None
 
 
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Percent | float | dt.date | bool):
+        return text_of(value).replace(",", "")
+    return neutralise(value)
+
+
+def _cells(row: Sequence[Any]) -> list[Any]:
+    return [_csv_cell(v) for v in row]
+
+
+def _tables(report: Report) -> Iterator[tuple[Section, Table]]:
+    for section in report.all_sections:
+        for table in section.tables:
+            yield section, table
+
+
+def _heading_lines(report: Report) -> list[list[str]]:
+    return [
+        [report.title],
+        ["Institution", report.institution],
+        ["Program", report.program],
+        ["Period", report.period],
+        ["Generated", report.generated],
+    ]
+
+
 def write_csv(report: Report, out: IO[str], progress: Progress = _noop) -> None:
     writer = csv.writer(out)
-    writer.writerow(_cells([report.title]))
-    writer.writerow(["Period", report.period])
+    for line in _heading_lines(report):
+        writer.writerow(_cells(line))
     writer.writerow([])
+    if report.summary:
+        writer.writerow(_cells([report.summary.title]))
+        writer.writerow(["Figure", "Value", "Detail"])
+        for figure in report.summary.figures:
+            writer.writerow(_cells([figure.label, figure.value, figure.detail]))
+        writer.writerow([])
     tables = list(_tables(report))
     for n, (section, table) in enumerate(tables, start=1):
-        writer.writerow(_cells([f"{section}: {table.title}"]))
+        writer.writerow(_cells([f"{section.title}: {table.title}"]))
         writer.writerow(_cells(table.columns))
         for row in table.rows:
             writer.writerow(_cells(row))
@@ -49,127 +82,164 @@ def write_csv(report: Report, out: IO[str], progress: Progress = _noop) -> None:
         progress(n / len(tables))
 
 
-def _sheet_title(title: str, used: set[str]) -> str:
-    clean = "".join(c for c in title if c not in "[]:*?/\\")[:28] or "Sheet"
-    name, n = clean, 2
-    while name in used:
-        name = f"{clean[:25]} {n}"
+# --- XLSX ----------------------------------------------------------------------------------------
+
+SHEET_NAME_MAX = 31  # Excel's limit
+FORBIDDEN_IN_SHEET_NAMES = "[]:*?/\\"
+
+
+def sheet_title(title: str, used: set[str]) -> str:
+    """A sheet name Excel accepts (at most 31 characters, none of []:*?/\\), unique in the
+    workbook (case-insensitively, as Excel compares them): a clash gets " (2)", " (3)" …"""
+    clean = " ".join("".join(c for c in title if c not in FORBIDDEN_IN_SHEET_NAMES).split())
+    clean = clean.strip("'") or "Sheet"
+    name, n = clean[:SHEET_NAME_MAX].rstrip(), 2
+    while name.casefold() in used:
+        suffix = f" ({n})"
+        name = clean[: SHEET_NAME_MAX - len(suffix)].rstrip() + suffix
         n += 1
-    used.add(name)
+    used.add(name.casefold())
     return name
 
 
-def write_xlsx(report: Report, path: str, progress: Progress = _noop) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+NUMBER_FORMATS = {Percent: "0%", float: "0.0", int: "#,##0", dt.date: "yyyy-mm-dd"}
+SAMPLE_ROWS = 500  # rows read ahead to size a sheet's columns (the rest stream after them)
 
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    used: set[str] = set()
 
-    def heading(sheet: Any, values: Sequence[Any]) -> list[Any]:
-        cells = []
-        for value in _cells(values):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.font = bold
-            cells.append(cell)
-        return cells
+def _typed(value: Any) -> tuple[Any, str | None]:
+    """The value as the spreadsheet should store it, and its number format."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, bool):
+        return ("yes" if value else "no"), None
+    if isinstance(value, Percent):
+        return float(value), NUMBER_FORMATS[Percent]
+    if isinstance(value, float):
+        return value, NUMBER_FORMATS[float]
+    if isinstance(value, int):
+        return value, NUMBER_FORMATS[int]
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None), "yyyy-mm-dd hh:mm"
+    if isinstance(value, dt.date):
+        return value, NUMBER_FORMATS[dt.date]
+    return neutralise(str(value)), None
 
-    summary = workbook.create_sheet(_sheet_title("Summary", used))
-    summary.append(heading(summary, [report.title]))
-    summary.append(["Period", report.period])
-    sections = report.sections
-    for n, section in enumerate(sections, start=1):
-        appendix = all(t.appendix for t in section.tables)
-        if appendix:
-            for table in section.tables:
-                sheet = workbook.create_sheet(_sheet_title(table.title, used))
-                sheet.append(heading(sheet, table.columns))
-                for row in table.rows:
-                    sheet.append(_cells(row))
-        else:
-            sheet = workbook.create_sheet(_sheet_title(section.title, used))
-            for table in section.tables:
-                sheet.append(heading(sheet, [table.title]))
-                sheet.append(heading(sheet, table.columns))
-                for row in table.rows:
-                    sheet.append(_cells(row))
-                if table.note:
-                    sheet.append(_cells([table.note]))
+
+def _width(value: Any) -> int:
+    if isinstance(value, dt.date):
+        return 11
+    return min(60, len(text_of(value)) + 2)
+
+
+class _XlsxWriter:
+    def __init__(self) -> None:
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font
+
+        self.workbook = Workbook(write_only=True)
+        self.bold = Font(bold=True)
+        self.title_font = Font(bold=True, size=14)
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.used: set[str] = set()
+
+    def cell(self, sheet: Any, value: Any, *, font: Any = None) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+
+        stored, number_format = _typed(value)
+        cell = WriteOnlyCell(sheet, value=stored)
+        if number_format:
+            cell.number_format = number_format
+        if font is not None:
+            cell.font = font
+        return cell
+
+    def row(self, sheet: Any, values: Iterable[Any], *, font: Any = None) -> list[Any]:
+        return [self.cell(sheet, v, font=font) for v in values]
+
+    def size_columns(self, sheet: Any, rows: Sequence[Sequence[Any]]) -> None:
+        from openpyxl.utils import get_column_letter
+
+        widths: dict[int, int] = {}
+        for row in rows:
+            for i, value in enumerate(row, start=1):
+                widths[i] = max(widths.get(i, 8), _width(value))
+        for i, width in widths.items():
+            sheet.column_dimensions[get_column_letter(i)].width = width
+
+    def summary(self, report: Report) -> None:
+        sheet = self.workbook.create_sheet(sheet_title("Summary", self.used))
+        summary = report.summary
+        figures = summary.figures if summary else []
+        for column, width in (("A", 40), ("B", 22), ("C", 16), ("D", 14), ("E", 70)):
+            sheet.column_dimensions[column].width = width
+        sheet.append(self.row(sheet, [report.title], font=self.title_font))
+        for label, value in _heading_lines(report)[1:]:
+            sheet.append([self.cell(sheet, label, font=self.bold), self.cell(sheet, value)])
+        sheet.append([])
+        sheet.append(self.row(sheet, ["Figure", "Value", "", "", "Detail"], font=self.bold))
+        for figure in figures:
+            sheet.append(self.row(sheet, [figure.label, figure.value, None, None, figure.detail]))
+        for section in report.sections:
+            if section.intro:
+                sheet.append(self.row(sheet, [section.title, None, None, None, section.intro]))
+        if summary:
+            for table in summary.tables:
                 sheet.append([])
-        progress(n / len(sections))
-    workbook.save(path)
+                sheet.append(self.row(sheet, [table.title], font=self.bold))
+                sheet.append(self.row(sheet, table.columns, font=self.bold))
+                for row in table.rows:
+                    sheet.append(self.row(sheet, row))
+                if table.note:
+                    sheet.append(self.row(sheet, [table.note]))
+        sheet.append([])
+        sheet.append(
+            self.row(
+                sheet,
+                [
+                    f"Groups of fewer than {SMALL_CELL} people are not shown. Each table of the "
+                    "report has its own sheet, with a filter on its header."
+                ],
+            )
+        )
+
+    def table(self, section: Section, table: Table) -> None:
+        from openpyxl.utils import get_column_letter
+
+        name = table.title if section.is_appendix else f"{section.title} - {table.title}"
+        sheet = self.workbook.create_sheet(sheet_title(name, self.used))
+        rows = iter(table.rows)
+        head = [list(r) for r in islice(rows, SAMPLE_ROWS)]
+        self.size_columns(sheet, [table.columns, *head])
+        sheet.freeze_panes = "A2"
+        count = 0
+        sheet.append(self.row(sheet, table.columns, font=self.bold))
+        for values in [*head, *rows]:
+            sheet.append(self.row(sheet, values))
+            count += 1
+        last = get_column_letter(max(1, len(table.columns)))
+        sheet.auto_filter.ref = f"A1:{last}{count + 1}"
+        if table.note:
+            sheet.append([])
+            sheet.append(self.row(sheet, [table.note]))
+
+
+def write_xlsx(report: Report, path: str, progress: Progress = _noop) -> None:
+    writer = _XlsxWriter()
+    writer.summary(report)
+    tables = [(s, t) for s in report.sections for t in s.tables]
+    for n, (section, table) in enumerate(tables, start=1):
+        writer.table(section, table)
+        progress(n / len(tables))
+    writer.workbook.save(path)
+
+
+# --- PDF -----------------------------------------------------------------------------------------
 
 
 def write_pdf(report: Report, path: str, progress: Progress = _noop) -> None:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
-    from reportlab.platypus import Table as PdfTable
+    from programs.exports.report_pdf import build_pdf
 
-    from programs.exports.fonts import markup, pdf_fonts
-
-    fonts = pdf_fonts()
-    styles = getSampleStyleSheet()
-    for name in ("Title", "Heading2", "Heading4"):
-        styles[name].fontName = fonts.bold
-    styles["Normal"].fontName = fonts.regular
-    cell_style = styles["BodyText"].clone("cell", fontName=fonts.regular, fontSize=8, leading=10)
-    doc = SimpleDocTemplate(
-        path,
-        pagesize=landscape(A4),
-        title=report.title,
-        author="Mentorship program report",
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-    )
-    story: list[Any] = [
-        Paragraph(markup(report.title), styles["Title"]),
-        Paragraph(f"Period: {markup(report.period)}", styles["Normal"]),
-        Paragraph(
-            f"Groups of fewer than {SMALL_CELL} people are not shown. Lists of people and "
-            "relationships are "
-            "in the CSV and Excel exports.",
-            styles["Italic"],
-        ),
-        Spacer(1, 6 * mm),
-    ]
-
-    def para(value: Any) -> Paragraph:
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        return Paragraph(markup(str(neutralise(value))), cell_style)
-
-    sections = [s for s in report.sections if not all(t.appendix for t in s.tables)]
-    for n, section in enumerate(sections, start=1):
-        story.append(Paragraph(markup(section.title), styles["Heading2"]))
-        for table in section.tables:
-            story.append(Paragraph(markup(table.title), styles["Heading4"]))
-            data = [[para(c) for c in table.columns]] + [
-                [para(v) for v in row] for row in table.rows
-            ]
-            pdf_table = PdfTable(data, repeatRows=1, hAlign="LEFT")
-            pdf_table.setStyle(
-                TableStyle(
-                    [
-                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6")),
-                        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d5dbe5")),
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ]
-                )
-            )
-            story.append(pdf_table)
-            if table.note:
-                story.append(Paragraph(markup(table.note), styles["Italic"]))
-            story.append(Spacer(1, 4 * mm))
-        progress(0.9 * n / len(sections))
-    doc.build(story)
-    progress(1.0)
+    build_pdf(report, path, progress)
 
 
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "pdf": "pdf"}

@@ -4,8 +4,8 @@ DejaVu Sans covers Latin with every accent, Greek, Cyrillic, Hebrew, Arabic and 
 Fallback covers Chinese and Japanese, Nanum Gothic Korean. Reportlab does not fall back from one
 font to another by itself, so `markup` wraps each run of characters DejaVu lacks in the first
 fallback font that has them. The Docker image installs all three (fonts-dejavu-core,
-fonts-droid-fallback, fonts-nanum); without DejaVu the PDFs use Helvetica, which prints Western
-European text only.
+fonts-droid-fallback, fonts-nanum); without the system's DejaVu the copy bundled with matplotlib
+is used.
 """
 
 from __future__ import annotations
@@ -52,9 +52,19 @@ def _register(name: str, path: Path) -> TTFont | None:
     return font
 
 
+def _bundled(name: str, path: Path) -> Path:
+    """The system's DejaVu file, else the copy matplotlib ships (the same font), so a machine
+    without the font packages still prints accented names."""
+    if path.exists():
+        return path
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / path.name
+
+
 @cache
 def pdf_fonts() -> PdfFonts:
-    regular, bold = (_register(name, path) for name, path in MAIN_FONTS.items())
+    regular, bold = (_register(name, _bundled(name, path)) for name, path in MAIN_FONTS.items())
     if regular is None or bold is None:
         return PdfFonts("Helvetica", "Helvetica-Bold", frozenset(range(256)), ())
     fallbacks = tuple(

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mentorship import charts
+from mentorship.charts import Chart
 from programs.domain.figures import (
     DIMENSIONS,
     SMALL_CELL,
@@ -25,12 +27,22 @@ from programs.domain.figures import (
     match_rates_by_group,
     waiting_from,
 )
+from programs.domain.outcomes import DEFAULT_YEARS, OutcomeRow
+from programs.exports.charts import match_rate_charts, meetings_chart, outcome_charts
 from programs.models import (
     CommunicationMode,
     GoalStatus,
     RelationshipKind,
+    RelationshipOutcome,
     RelationshipStage,
     ReviewChoice,
+)
+from programs.selectors.figures import (
+    Cadence,
+    MatchRates,
+    SubscaleScore,
+    TimeToMatch,
+    TrainingFigures,
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -123,6 +135,30 @@ class ReportData:
     goal_statuses: dict[int, Counter[str]] = field(default_factory=dict)  # mentee -> status counts
     trainings: dict[int, int] = field(default_factory=dict)
     as_of: dt.date | None = None  # the day the rows were read (quiet and at risk are for it)
+    institution: str = ""
+    generated_at: dt.datetime | None = None
+    meetings_by_month: list[tuple[str, int]] = field(default_factory=list)
+    figures: ReportFigures | None = None  # the summary's figures, from `selectors.figures`
+    training: TrainingFigures | None = None  # `selectors.figures.mentor_training_figures`
+    # (date, title, curriculum, hours, attended) of the program's sessions in the period
+    training_sessions: list[tuple[Any, ...]] = field(default_factory=list)
+    outcomes: list[OutcomeRow] = field(default_factory=list)  # `program_outcomes`
+    outcome_years: int = DEFAULT_YEARS
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    """The one-page summary's figures, each from its one selector in `selectors/figures.py`
+    (the same definitions as the dashboard, the fairness view and the home page)."""
+
+    members: dict[str, int]  # members_by_role
+    match: MatchRates  # match_rates(on=end)
+    time_to_match: TimeToMatch
+    cadence: Cadence  # meetings_against_cadence
+    subscales: list[SubscaleScore]  # review_scores_by_subscale
+    endings: dict[str, int]  # endings_by_category
+    at_risk: int  # at_risk_now
+    mentors_trained: tuple[int, int]  # (mentors, trained)
 
 
 # --- Output --------------------------------------------------------------------------------------
@@ -137,10 +173,30 @@ class Table:
     appendix: bool = False  # long lists: in CSV and XLSX, not in the PDF
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One headline number of a section: "Match rate 62% — 41 of 66 active mentees"."""
+
+    label: str
+    value: Any  # int, Percent, Score, str or None ("—")
+    detail: str = ""
+
+
 @dataclass
 class Section:
+    """A part of the report: its headline figures, its charts, then its tables. Every writer
+    (page, PDF, XLSX, CSV) walks these in this order, so a new section is one function that
+    returns one of these, added to `build_report`'s list."""
+
     title: str
-    tables: list[Table]
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    intro: str = ""
+
+    @property
+    def is_appendix(self) -> bool:
+        return bool(self.tables) and all(t.appendix for t in self.tables) and not self.charts
 
 
 @dataclass
@@ -150,22 +206,67 @@ class Report:
     start: dt.date
     end: dt.date
     sections: list[Section]
+    institution: str = ""
+    generated_at: dt.datetime | None = None
+    summary: Section | None = None  # the one-page summary, first in every format
 
     @property
     def period(self) -> str:
+        if self.start == self.end:
+            return self.start.isoformat()
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
+    @property
+    def all_sections(self) -> list[Section]:
+        return ([self.summary] if self.summary else []) + self.sections
 
-def _pct(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "—"
+    @property
+    def charts(self) -> list[Chart]:
+        return [c for s in self.sections for c in s.charts]
+
+    @property
+    def generated(self) -> str:
+        return text_of(self.generated_at) if self.generated_at else ""
 
 
-def _median(values: Sequence[float]) -> str:
-    return f"{statistics.median(values):.0f}" if values else "—"
+class Percent(float):
+    """A share from 0 to 1, written as a percentage: "62%" in CSV and PDF, a number formatted
+    0% in a spreadsheet (so it sorts and sums as a number)."""
 
 
-def _mean(values: Sequence[float], digits: int = 1) -> str:
-    return f"{statistics.fmean(values):.{digits}f}" if values else "—"
+class Score(float):
+    """A mean on the 1–5 review scale: one decimal everywhere."""
+
+
+def _pct(part: int, whole: int) -> Percent | None:
+    return Percent(part / whole) if whole else None
+
+
+def _median(values: Sequence[float]) -> int | None:
+    return round(statistics.median(values)) if values else None
+
+
+def _mean(values: Sequence[float], digits: int = 1) -> float | None:
+    return round(statistics.fmean(values), digits) if values else None
+
+
+def text_of(value: Any) -> str:
+    """One cell as text (CSV, PDF, pages): the same words for the same value everywhere."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Percent):
+        return f"{100 * value:.0f}%"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 # The model's own words, so a report says what the pages say.
@@ -232,6 +333,8 @@ def build_report(data: ReportData) -> Report:
         _mentor_load(facts),
         _health(facts),
         _equity(facts),
+        _training_section(data),
+        _outcomes_section(data),
         _appendices(facts),
     ]
     return Report(
@@ -240,6 +343,98 @@ def build_report(data: ReportData) -> Report:
         start=data.start,
         end=data.end,
         sections=sections,
+        institution=data.institution,
+        generated_at=data.generated_at,
+        summary=summary_section(data.figures, data) if data.figures else None,
+    )
+
+
+OUTCOME_LABELS = dict(RelationshipOutcome.choices)
+SIDE_LABELS = {"mentee": "Mentees", "mentor": "Mentors"}
+
+
+def summary_section(figures: ReportFigures, data: ReportData) -> Section:
+    """The one-page summary a dean reads first: every figure from its selector."""
+    members = figures.members
+    match = figures.match
+    ttm = figures.time_to_match
+    cadence = figures.cadence
+    mentors, trained = figures.mentors_trained
+    endings = figures.endings
+    headline = [
+        Figure(
+            "Members",
+            members["mentee"] + members["mentor"] + members["both"],
+            f"{members['mentee']} mentees, {members['mentor']} mentors, "
+            f"{members['both']} both, on {data.end.isoformat()}",
+        ),
+        Figure(
+            "Match rate",
+            _pct(match.matched, match.mentees),
+            f"{match.matched} of {match.mentees} active mentees had a mentor on "
+            f"{data.end.isoformat()}",
+        ),
+        Figure(
+            "Time to match (median days)",
+            ttm.median_days,
+            f"{ttm.matched} mentees first matched in the period; longest "
+            f"{text_of(ttm.longest_days)} days",
+        ),
+        Figure(
+            "Meetings held against agreed cadence",
+            _pct(cadence.held, cadence.expected),
+            f"{cadence.held} held of {cadence.expected} agreed; {cadence.on_cadence} of "
+            f"{cadence.relationships} relationships met as often as agreed",
+        ),
+        Figure(
+            "At risk now",
+            figures.at_risk,
+            f"current relationships with an uncleared review flag on {text_of(data.as_of)}",
+        ),
+        Figure(
+            "Mentors trained",
+            _pct(trained, mentors),
+            f"{trained} of {mentors} mentors have recorded mentor training",
+        ),
+        Figure(
+            "Relationships closed in the period",
+            sum(endings.values()),
+            "; ".join(f"{OUTCOME_LABELS[k]}: {n}" for k, n in endings.items()),
+        ),
+    ]
+    subscales = Table(
+        "Review scores by subscale (1 = poor, 5 = healthy)",
+        ["Subscale", "Answered by", "People", "Mean score"],
+        [
+            [
+                s.subscale.capitalize(),
+                SIDE_LABELS[s.side],
+                s.respondents if not s.hidden else SUPPRESSED,
+                Score(s.mean) if s.mean is not None else SUPPRESSED,
+            ]
+            for s in figures.subscales
+        ]
+        or [["No reviews answered in the period", "", None, None]],
+        note=f"A subscale answered by fewer than {SMALL_CELL} people is not shown.",
+    )
+    fairness = Table(
+        "Match rate by rank, stream and gender",
+        ["Dimension", "Group", "Active mentees", "Match rate"],
+        [
+            [g.dimension, g.group, SUPPRESSED, SUPPRESSED]
+            if g.hidden
+            else [g.dimension, g.group, g.people, _pct(g.matched, g.people)]
+            for g in match.groups
+        ]
+        or [["No active mentees", "", None, None]],
+        note=f"Groups of fewer than {SMALL_CELL} people are not shown, nor enough others that "
+        "a hidden one could be worked out.",
+    )
+    return Section(
+        "Summary",
+        tables=[subscales, fairness],
+        figures=headline,
+        intro=f"{data.program}, {data.start.isoformat()} to {data.end.isoformat()}.",
     )
 
 
@@ -271,7 +466,13 @@ def _participation(f: _Facts) -> Section:
 
 def _matching(f: _Facts) -> Section:
     d = f.data
-    matched = [p for p in f.active_at_end if p.id in f.mentored_at_end]
+    # The selector's figure when the report has it (`selectors.figures.match_rates`); the
+    # rows' count (the same rule, `domain.figures`) for reports built from rows alone.
+    if d.figures:
+        mentees, matched = d.figures.match.mentees, d.figures.match.matched
+    else:
+        mentees = len(f.active_at_end)
+        matched = sum(1 for p in f.active_at_end if p.id in f.mentored_at_end)
     in_period = [
         days
         for p in f.mentees
@@ -285,11 +486,14 @@ def _matching(f: _Facts) -> Section:
     ]
     return Section(
         "Matching",
-        [
+        charts=match_rate_charts(d.figures.match.groups, when=f"on {d.end.isoformat()}")
+        if d.figures
+        else [],
+        tables=[
             Table(
                 "Match rate",
                 ["Active mentees", "With a mentor at the end of the period", "Match rate"],
-                [[len(f.active_at_end), len(matched), _pct(len(matched), len(f.active_at_end))]],
+                [[mentees, matched, _pct(matched, mentees)]],
                 note="The share of the program's active mentees who have a current relationship "
                 "in which they are mentored — as on the dashboard and the fairness view.",
             ),
@@ -301,7 +505,7 @@ def _matching(f: _Facts) -> Section:
                         len(in_period),
                         _median(in_period),
                         _mean(in_period, 0),
-                        max(in_period) if in_period else "—",
+                        max(in_period) if in_period else None,
                     ]
                 ],
                 note="Counted from joining the program, or from the cohort's start if later, "
@@ -310,7 +514,7 @@ def _matching(f: _Facts) -> Section:
             Table(
                 "Mentees waiting for a mentor at the end of the period",
                 ["Active mentees without a mentor", "Median days waiting", "Longest (days)"],
-                [[len(waiting), _median(waiting), max(waiting) if waiting else "—"]],
+                [[len(waiting), _median(waiting), max(waiting) if waiting else None]],
                 note="Waiting counts from joining the program, or from the cohort's start if "
                 "later — as on the dashboard.",
             ),
@@ -333,7 +537,10 @@ def _meetings(f: _Facts) -> Section:
     never = sum(1 for n in counts if n == 0)
     return Section(
         "Meetings",
-        [
+        charts=[meetings_chart(d.meetings_by_month, title="Meetings and check-ins held per month")]
+        if d.meetings_by_month
+        else [],
+        tables=[
             Table(
                 "Meetings and check-ins held during the period",
                 [
@@ -349,7 +556,7 @@ def _meetings(f: _Facts) -> Section:
                 "How they met",
                 ["Mode", "Meetings", "Share"],
                 [[MODE_LABELS.get(m, m), n, _pct(n, total)] for m, n in modes.most_common()]
-                or [["—", 0, "—"]],
+                or [["—", 0, None]],
             ),
         ],
     )
@@ -397,7 +604,8 @@ def _reviews(f: _Facts) -> Section:
     choices = Counter(r.choice for r in d.reviews)
     return Section(
         "Relationship reviews",
-        [
+        charts=_subscale_charts(d.figures.subscales) if d.figures else [],
+        tables=[
             Table(
                 "Reviews requested and answered",
                 ["Requested", "Answered", "Response rate"],
@@ -411,6 +619,25 @@ def _reviews(f: _Facts) -> Section:
             ),
         ],
     )
+
+
+def _subscale_charts(subscales: list[SubscaleScore]) -> list[Chart]:
+    """One chart per side (mentees' answers, mentors' answers): one dimension per chart."""
+    result = []
+    for side, label in SIDE_LABELS.items():
+        rows = [s for s in subscales if s.side == side]
+        result.append(
+            charts.bars(
+                title=f"Mean review score by subscale, answered by {label.lower()} (1–5)",
+                labels=[s.subscale.capitalize() for s in rows],
+                values=[s.mean for s in rows],
+                name="Mean score",
+                unit="score",
+                category="Subscale",
+                hidden_text=SUPPRESSED,
+            )
+        )
+    return result
 
 
 def _endings(f: _Facts) -> Section:
@@ -428,9 +655,21 @@ def _endings(f: _Facts) -> Section:
         group = [r for r in closed if r.stage == stage]
         months = [((r.ended_on or r.started_on) - r.started_on).days / 30.4 for r in group]
         rows.append([label, len(group), _median(months)])
+    endings = d.figures.endings if d.figures else {}
     return Section(
         "Endings",
-        [
+        charts=[
+            charts.bars(
+                title="Relationships closed during the period, by outcome",
+                labels=[OUTCOME_LABELS[k] for k in endings],
+                values=list(endings.values()),
+                name="Relationships",
+                category="Outcome",
+            )
+        ]
+        if endings
+        else [],
+        tables=[
             Table(
                 "Relationships that closed during the period",
                 ["Outcome", "Relationships", "Median length (months)"],
@@ -484,28 +723,29 @@ def equity_rows(f: _Facts, dimension: str) -> list[list[Any]]:
     from `domain.figures.match_rates_by_group`, as on the fairness view and the dashboard."""
     mentees = {p.id: _mentee(f, p) for p in f.active_at_end}
     people = {p.id: p for p in f.active_at_end}
-    rows = []
+    rows: list[list[Any]] = []
     for g in match_rates_by_group(mentees.values(), [dimension]):
         if g.hidden:
-            rows.append([g.group, SUPPRESSED, "—", "—", "—", "—"])
+            rows.append([g.group, SUPPRESSED, None, None, None, None])
             continue
         group = [people[pid] for pid, m in mentees.items() if m.group(dimension) == g.group]
         days = [d for p in group if (d := f.days_to_match(p)) is not None]
         meetings = [f.meetings_per_mentee.get(p.id, 0) for p in group if p.id in f.active_mentees]
         respondents = [p for p in group if f.mentee_scores.get(p.id)]
+        score: Any = None
         if len(respondents) >= SMALL_CELL:
             score = _mean([s for p in respondents for s in f.mentee_scores[p.id]])
-        else:
-            score = SUPPRESSED if respondents else "—"
+        elif respondents:
+            score = SUPPRESSED
         rows.append(
             [
                 g.group,
-                g.people,  # type: ignore[list-item]
-                f"{g.rate}%",
-                _median(days) if len(days) >= SMALL_CELL else (SUPPRESSED if days else "—"),
+                g.people,
+                _pct(g.matched, g.people),
+                _median(days) if len(days) >= SMALL_CELL else (SUPPRESSED if days else None),
                 _mean(meetings)
                 if len(meetings) >= SMALL_CELL
-                else (SUPPRESSED if meetings else "—"),
+                else (SUPPRESSED if meetings else None),
                 score,
             ]
         )
@@ -641,5 +881,95 @@ def _appendices(f: _Facts) -> Section:
                 relationships(),
                 appendix=True,
             ),
+        ],
+    )
+
+
+def _training_section(data: ReportData) -> Section:
+    """Mentors trained and training hours (`selectors.figures.mentor_training_figures`)."""
+    t = data.training
+    if t is None:
+        return Section("Mentor training", intro="No training figures were read.")
+    return Section(
+        "Mentor training",
+        intro="Training sessions the program recorded (workshops of its curriculum) and who "
+        "attended; mentors also count as trained with training they reported themselves.",
+        figures=[
+            Figure(
+                "Mentors trained",
+                _pct(t.trained, t.mentors),
+                f"{t.trained} of {t.mentors} mentors on {data.end.isoformat()}",
+            ),
+            Figure(
+                "Training hours",
+                float(t.hours),
+                "hours of the program's sessions attended by its mentors",
+            ),
+            Figure(
+                "Meet the training-before-matching rule",
+                _pct(t.meeting_rule, t.mentors) if t.required else None,
+                f"{t.required} hours required" if t.required else "no rule set",
+            ),
+        ],
+        tables=[
+            Table(
+                "Training sessions in the period",
+                ["Date", "Session", "Curriculum", "Hours", "Attended"],
+                [list(row) for row in data.training_sessions]
+                or [[None, "No sessions recorded in the period", "", None, None]],
+            )
+        ],
+    )
+
+
+def _outcomes_section(data: ReportData) -> Section:
+    """Promotion within N years and retention (`selectors.figures.program_outcomes`)."""
+    years = data.outcome_years
+    rows: list[list[Any]] = []
+    for row in data.outcomes:
+        for g in row.groups:
+            if g.hidden:
+                rows.append([row.label, g.group, SUPPRESSED] + [SUPPRESSED] * 6)
+                continue
+            promoted_ci = g.promotion_ci
+            retained_ci = g.retention_ci
+            rows.append(
+                [
+                    row.label,
+                    g.group,
+                    g.followed,
+                    g.promoted if g.followed else None,
+                    _pct(g.promoted, g.followed),
+                    f"{promoted_ci[0]}–{promoted_ci[1]}%" if promoted_ci else None,
+                    g.retained if g.followed else None,
+                    _pct(g.retained, g.followed),
+                    f"{retained_ci[0]}–{retained_ci[1]}%" if retained_ci else None,
+                ]
+            )
+    return Section(
+        "Outcomes: promotion and retention",
+        intro=f"Descriptive, not causal: what happened to mentored faculty within {years} years "
+        "of their cohort's start, beside faculty of the same rank and stream never mentored. "
+        "The groups differ in ways these figures cannot account for.",
+        charts=outcome_charts(data.outcomes, years=years) if data.outcomes else [],
+        tables=[
+            Table(
+                f"Promotion within {years} years and retention, by cohort",
+                [
+                    "Cohort",
+                    "Group",
+                    "Followed",
+                    "Promoted",
+                    "Promotion rate",
+                    "95% CI",
+                    "Retained",
+                    "Retention rate",
+                    "95% CI",
+                ],
+                rows or [["No mentored cohort yet", "", None, None, None, None, None, None, None]],
+                note=f"Only people whose {years}-year window has ended are counted. Groups of "
+                f"fewer than {SMALL_CELL} people are not shown, with the other group of the same "
+                "cohort. Intervals are 95% Wilson intervals.",
+            )
         ],
     )

@@ -90,6 +90,8 @@ class ExportFormat(models.TextChoices):
 class ExportKind(models.TextChoices):
     PROGRAM_REPORT = "program_report", "Program report"
     MENTOR_RECOGNITION = "mentor_recognition", "Mentor recognition"
+    RELATIONSHIPS = "relationships", "Relationships table"
+    MEMBERS = "members", "Members table"
 
 
 class ExportStatus(models.TextChoices):
@@ -113,6 +115,9 @@ class ReportExport(models.Model):
     format = models.CharField(max_length=4, choices=ExportFormat.choices)
     period_start = models.DateField()
     period_end = models.DateField()
+    # A table export's filters, as the page had them (query-string names), so the file holds
+    # what the director saw; empty for the program report.
+    filters = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )

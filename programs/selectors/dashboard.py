@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth
 from django.utils import timezone
 
+from mentorship.params import id_param, text_param
 from programs.domain.figures import days_waited, waiting_from
 from programs.models import (
     GUIDING_SIDES,
@@ -391,6 +393,39 @@ class TableFilters:
                 self.mentor_name,
             )
         )
+
+
+TABLE_FILTER_NAMES = (
+    "stage",
+    "at_risk",
+    "quiet",
+    "department",
+    "rank",
+    "stream",
+    "cohort",
+    "mentor",
+    "mentor_name",
+    "sort",
+)
+
+
+def table_filters(params: Mapping[str, str]) -> TableFilters:
+    """The relationships table's filters from its query string (the page's, or the one an
+    export stored): unknown values fall back to "no filter"."""
+    sort = params.get("sort", "started")
+    stage = params.get("stage", "")
+    return TableFilters(
+        stage=stage if stage in {"open", *RelationshipStage.values} else "",
+        at_risk=params.get("at_risk") == "1",
+        quiet=params.get("quiet") == "1",
+        department=id_param(params.get("department")),
+        rank=id_param(params.get("rank")),
+        stream=id_param(params.get("stream")),
+        cohort=id_param(params.get("cohort")),
+        mentor=id_param(params.get("mentor")),
+        mentor_name=text_param(params.get("mentor_name")),
+        sort=sort if sort in SORTS else "started",
+    )
 
 
 def relationships_table(

@@ -9,11 +9,13 @@ text shown next to each figure) are in `programs/domain/figures.py`."""
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Avg,
     BooleanField,
     Case,
     Count,
@@ -38,10 +40,13 @@ from django.utils import timezone
 
 from programs.domain.figures import (
     QUIET_AFTER_CYCLES,
+    SMALL_CELL,
     GroupRate,
     Mentee,
+    days_waited,
     match_rates_by_group,
     rate,
+    waiting_from,
 )
 from programs.domain.outcomes import (
     DEFAULT_YEARS,
@@ -58,14 +63,18 @@ from programs.models import (
     RECEIVING_SIDES,
     AgreementVersion,
     Gender,
+    ItemPolarity,
     Meeting,
     MeetingCadence,
     Membership,
     MembershipStatus,
+    MentorTraining,
     Program,
     Relationship,
     RelationshipMember,
+    RelationshipOutcome,
     RelationshipRisk,
+    ReviewAnswer,
     ReviewRequest,
     ReviewResponse,
 )
@@ -112,6 +121,14 @@ class MidnightDaysBefore(DaysBefore):
     sqlite_function = "datetime"
 
 
+def _day_end(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.max, tzinfo=timezone.get_current_timezone())
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
 # --- Quiet ---------------------------------------------------------------------------------------
 
 
@@ -131,20 +148,7 @@ def with_quiet(
         .order_by("-starts_at")
         .values("starts_at")[:1]
     )
-    agreed_cadence = Subquery(
-        AgreementVersion.objects.filter(
-            agreement__relationship=OuterRef("pk"), confirmed_at__isnull=False
-        )
-        .order_by("-number")
-        .values("cadence_days")[:1],
-        output_field=IntegerField(),
-    )
-    relationships = relationships.annotate(
-        last_met_at=last_met,
-        cadence_days=Coalesce(
-            agreed_cadence, F("program__meeting_cadence_days"), output_field=IntegerField()
-        ),
-    )
+    relationships = with_cadence(relationships.annotate(last_met_at=last_met))
     # One branch per cadence (there are five), so each branch's cutoff is plain arithmetic on
     # the program's grace, and "not met since" is a NOT EXISTS the database stops early on.
     today = now.astimezone(dt.UTC).date()
@@ -319,26 +323,35 @@ def load_text(load: int, capacity: int) -> str:
 # --- Unmatched, match rate -----------------------------------------------------------------------
 
 
-def has_mentor() -> Exists:
+def has_mentor(on: dt.date | None = None) -> Exists:
     """For Membership rows: the person is mentored (mentee or peer, not having left) in a
-    current relationship of that program."""
+    current relationship of that program — or, given `on`, in one open at the end of that day."""
+    if on is None:
+        current = Q(relationship__stage__in=OPEN_STAGES, left_at__isnull=True)
+    else:
+        day_end = _day_end(on)
+        current = (
+            Q(relationship__started_on__lte=on)
+            & (Q(relationship__ended_at__isnull=True) | Q(relationship__ended_at__gt=day_end))
+            & (Q(left_at__isnull=True) | Q(left_at__gt=day_end))
+        )
     return Exists(
         RelationshipMember.objects.filter(
+            current,
             person=OuterRef("person"),
             relationship__program=OuterRef("program"),
-            relationship__stage__in=OPEN_STAGES,
             side__in=RECEIVING_SIDES,
-            left_at__isnull=True,
         )
     )
 
 
-def active_mentees(program: Program | int) -> QuerySet[Membership]:
+def active_mentees(program: Program | int, on: dt.date | None = None) -> QuerySet[Membership]:
     """The people a match rate counts: active mentee memberships (a paused mentee is not
-    waiting for anyone)."""
-    return Membership.objects.filter(
+    waiting for anyone) — given `on`, those who had joined by the end of that day."""
+    mentees = Membership.objects.filter(
         program=program, role__in=MENTEE_ROLES, status=MembershipStatus.ACTIVE
     )
+    return mentees if on is None else mentees.filter(joined_at__lte=_day_end(on))
 
 
 def unmatched_mentees(program: Program | int) -> QuerySet[Membership]:
@@ -364,9 +377,9 @@ class MatchRates:
         return self.mentees
 
 
-def mentee_facts(program: Program) -> list[Mentee]:
-    """The active mentees' rank, stream, gender (labels) and whether they have a mentor,
-    grouped in the database (one row per combination, with its count)."""
+def mentee_facts(program: Program, on: dt.date | None = None) -> list[Mentee]:
+    """The active mentees' rank, stream, gender (labels) and whether they have a mentor (now,
+    or at the end of `on`), grouped in the database (one row per combination, with its count)."""
     return [
         Mentee(
             rank or "",
@@ -375,8 +388,8 @@ def mentee_facts(program: Program) -> list[Mentee]:
             matched,
             count,
         )
-        for rank, stream, gender, matched, count in active_mentees(program)
-        .annotate(matched=has_mentor())
+        for rank, stream, gender, matched, count in active_mentees(program, on)
+        .annotate(matched=has_mentor(on))
         .values("person__rank__name", "person__stream__name", "person__gender", "matched")
         .annotate(n=Count("pk"))
         .values_list("person__rank__name", "person__stream__name", "person__gender", "matched", "n")
@@ -384,10 +397,11 @@ def mentee_facts(program: Program) -> list[Mentee]:
     ]
 
 
-def match_rates(*, program: Program) -> MatchRates:
+def match_rates(*, program: Program, on: dt.date | None = None) -> MatchRates:
     """The match rate and its breakdown by rank, stream and gender (small cells hidden), in one
-    query. The fairness view, the dashboard's chart and the report use the same rules."""
-    mentees = mentee_facts(program)
+    query — now, or at the end of the day `on` (the report's period). The fairness view, the
+    dashboard's chart and the report use it."""
+    mentees = mentee_facts(program, on)
     return MatchRates(
         mentees=sum(m.count for m in mentees),
         matched=sum(m.count for m in mentees if m.matched),
@@ -631,30 +645,33 @@ def meets_training_rule(program: Program, hours: Decimal | None) -> bool:
 @dataclass(frozen=True)
 class TrainingFigures:
     mentors: int
-    trained: int  # mentors with any recorded training hours
+    trained: int  # `mentors_trained`: recorded by the program or reported by the mentor
     meeting_rule: int  # mentors with at least the required hours (all of them without a rule)
-    hours: Decimal  # total hours attended by the program's mentors
+    hours: Decimal  # hours of the program's sessions attended by its mentors
+    required: int | None = None  # the program's training-before-matching rule, in hours
 
     @property
     def trained_rate(self) -> int | None:
         return rate(self.trained, self.mentors)
 
 
-def mentor_training_figures(*, program: Program) -> TrainingFigures:
-    """Mentors trained and training hours, for the training page and the report (two queries)."""
-    from programs.models import MENTOR_ROLES
-
+def mentor_training_figures(*, program: Program, on: dt.date | None = None) -> TrainingFigures:
+    """Mentors trained (`mentors_trained`) and training hours on `on` (today by default), for
+    the training page and the report (three queries)."""
+    on = on or timezone.localdate()
+    mentor_count, trained = mentors_trained(program=program, on=on)
     mentors = list(
-        Membership.objects.filter(program=program, role__in=MENTOR_ROLES).values_list(
-            "person_id", flat=True
-        )
+        Membership.objects.filter(
+            program=program, role__in=("mentor", "both"), joined_at__lte=_day_end(on)
+        ).values_list("person_id", flat=True)
     )
-    hours = training_hours(program=program, person_ids=mentors)
+    hours = training_hours(program=program, person_ids=mentors, today=on)
     return TrainingFigures(
-        mentors=len(mentors),
-        trained=sum(1 for pk in mentors if hours.get(pk)),
+        mentors=mentor_count,
+        trained=trained,
         meeting_rule=sum(1 for pk in mentors if meets_training_rule(program, hours.get(pk))),
         hours=sum((hours.get(pk, Decimal(0)) for pk in mentors), Decimal(0)),
+        required=program.mentor_training_hours_required,
     )
 
 
@@ -757,3 +774,239 @@ def program_subscale_trend(
     from programs.domain.small_cells import SMALL_CELL
 
     return _points(_answer_rows(requests.filter(relationship__program=program)), minimum=SMALL_CELL)
+
+
+# --- The program report's summary: one selector per figure, for a period -----------------------
+# Days are the viewer's (the report runs in its requester's zone): a period is whole local days.
+
+
+def members_by_role(*, program: Program, on: dt.date) -> dict[str, int]:
+    """People in the program on `on`, by role (mentee, mentor, both), directors aside."""
+    counts = dict(
+        Membership.objects.filter(program=program, joined_at__lte=_day_end(on))
+        .exclude(role="director")
+        .values("role")
+        .annotate(n=Count("pk"))
+        .values_list("role", "n")
+        .order_by()
+    )
+    return {role: counts.get(role, 0) for role in ("mentee", "mentor", "both")}
+
+
+def trained_condition(program: Program | int, on: dt.date) -> Q:
+    """For Membership rows: the person has mentor training by `on` — a session of this program
+    they attended (recorded by its directors), or training they reported themselves. The one
+    definition of "trained" behind the summary, the training page and the report."""
+    from programs.models import TrainingAttendance
+
+    return Q(
+        Exists(MentorTraining.objects.filter(person=OuterRef("person"), completed_on__lte=on))
+    ) | Q(
+        Exists(
+            TrainingAttendance.objects.filter(
+                person=OuterRef("person"), session__program=program, session__held_on__lte=on
+            )
+        )
+    )
+
+
+def mentors_trained(*, program: Program, on: dt.date) -> tuple[int, int]:
+    """(mentors in the program on `on`, of whom with mentor training by then)."""
+    row = Membership.objects.filter(
+        program=program, role__in=("mentor", "both"), joined_at__lte=_day_end(on)
+    ).aggregate(n=Count("pk"), done=Count("pk", filter=trained_condition(program, on)))
+    return row["n"], row["done"]
+
+
+@dataclass(frozen=True)
+class TimeToMatch:
+    matched: int  # mentees whose first relationship started in the period
+    median_days: int | None
+    longest_days: int | None
+
+
+def time_to_match(*, program: Program, start: dt.date, end: dt.date) -> TimeToMatch:
+    """`domain.figures.waiting_from` to the start of the first relationship in which the mentee
+    is mentored, for mentees first matched during the period (one query)."""
+    first = Subquery(
+        RelationshipMember.objects.filter(
+            person=OuterRef("person"),
+            relationship__program=OuterRef("program"),
+            side__in=RECEIVING_SIDES,
+        )
+        .order_by("relationship__started_on")
+        .values("relationship__started_on")[:1],
+        output_field=DateField(),
+    )
+    days = []
+    for joined_at, cohort_start, first_on in (
+        Membership.objects.filter(program=program, role__in=MENTEE_ROLES)
+        .annotate(first_on=first)
+        .filter(first_on__gte=start, first_on__lte=end)
+        .values_list("joined_at", "cohort__starts_on", "first_on")
+    ):
+        joined_on = timezone.localtime(joined_at).date()
+        days.append(days_waited(waiting_from(joined_on, cohort_start), first_on))
+    days.sort()
+    return TimeToMatch(
+        matched=len(days),
+        median_days=round(statistics.median(days)) if days else None,
+        longest_days=days[-1] if days else None,
+    )
+
+
+def with_cadence(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
+    """`cadence_days`: the latest confirmed agreement's meeting rhythm, else the program's."""
+    agreed_cadence = Subquery(
+        AgreementVersion.objects.filter(
+            agreement__relationship=OuterRef("pk"), confirmed_at__isnull=False
+        )
+        .order_by("-number")
+        .values("cadence_days")[:1],
+        output_field=IntegerField(),
+    )
+    return relationships.annotate(
+        cadence_days=Coalesce(
+            agreed_cadence, F("program__meeting_cadence_days"), output_field=IntegerField()
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Cadence:
+    relationships: int  # open at some time during the period
+    held: int  # meetings and check-ins held during the period
+    expected: int  # what their agreed rhythms ask for over the days each was open
+    on_cadence: int  # relationships that met at least as often as agreed
+
+    @property
+    def held_rate(self) -> int | None:
+        return rate(self.held, self.expected)
+
+    @property
+    def on_cadence_rate(self) -> int | None:
+        return rate(self.on_cadence, self.relationships)
+
+
+def meetings_against_cadence(*, program: Program, start: dt.date, end: dt.date) -> Cadence:
+    """Meetings held during the period against the agreed cadence: each relationship open
+    during the period is expected to meet once per cadence over the days it was open in it
+    (at least once), and is "on cadence" when it held as many (one query)."""
+    now = timezone.now()
+    held = Count(
+        "meetings",
+        filter=Q(
+            meetings__status__in=MET_STATUSES,
+            meetings__starts_at__gte=_day_start(start),
+            meetings__starts_at__lte=min(_day_end(end), now),
+        ),
+    )
+    rows = (
+        with_cadence(Relationship.objects.filter(program=program))
+        .filter(started_on__lte=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=_day_start(start)))
+        .annotate(held=held)
+        .values_list("started_on", "ended_at", "cadence_days", "held")
+    )
+    relationships = total_held = total_expected = on_cadence = 0
+    last_day = min(end, timezone.localdate())
+    for started_on, ended_at, cadence_days, n in rows:
+        until = min(last_day, timezone.localtime(ended_at).date() if ended_at else last_day)
+        days = (until - max(start, started_on)).days + 1
+        if days <= 0:
+            continue
+        expected = max(1, days // max(1, cadence_days))
+        relationships += 1
+        total_held += n
+        total_expected += expected
+        on_cadence += n >= expected
+    return Cadence(relationships, total_held, total_expected, on_cadence)
+
+
+@dataclass(frozen=True)
+class SubscaleScore:
+    subscale: str  # the items' construct, e.g. "communication"
+    side: str  # "mentee" (answered by the mentored side) or "mentor"
+    respondents: int
+    mean: float | None  # on 1–5; None when fewer than SMALL_CELL people answered
+
+    @property
+    def hidden(self) -> bool:
+        return self.mean is None
+
+
+def review_scores_by_subscale(
+    *,
+    program: Program,
+    start: dt.date,
+    end: dt.date,
+    review_requests: QuerySet[ReviewRequest] | None = None,
+) -> list[SubscaleScore]:
+    """Mean answer per subscale (the items' construct) and side, for reviews answered during
+    the period, warning signs reversed and placed on 1–5 as in `domain.review_scores`; a
+    subscale answered by fewer than SMALL_CELL people is hidden (one query)."""
+    answers = ReviewAnswer.objects.filter(
+        value__isnull=False,
+        response__submitted_at__gte=_day_start(start),
+        response__submitted_at__lte=_day_end(end),
+        response__request__relationship__program=program,
+    )
+    if review_requests is not None:
+        answers = answers.filter(response__request__in=review_requests)
+    low, high = F("item__instrument__scale_min"), F("item__instrument__scale_max")
+    value = Cast("value", FloatField())
+    oriented = Case(
+        When(item__polarity=ItemPolarity.WARNING, then=Cast(low + high, FloatField()) - value),
+        default=value,
+        output_field=FloatField(),
+    )
+    five = ExpressionWrapper(
+        Value(1.0)
+        + (oriented - Cast(low, FloatField())) * Value(4.0) / Cast(high - low, FloatField()),
+        output_field=FloatField(),
+    )
+    receiving = Exists(
+        RelationshipMember.objects.filter(
+            relationship=OuterRef("response__request__relationship"),
+            person=OuterRef("response__request__respondent"),
+            side__in=RECEIVING_SIDES,
+        )
+    )
+    rows = (
+        answers.annotate(is_mentee=receiving, five=five)
+        .values("item__construct", "is_mentee")
+        .annotate(mean=Avg("five"), people=Count("response__request__respondent", distinct=True))
+        .values_list("item__construct", "is_mentee", "mean", "people")
+        .order_by("item__construct", "-is_mentee")
+    )
+    return [
+        SubscaleScore(
+            subscale=construct,
+            side="mentee" if is_mentee else "mentor",
+            respondents=people,
+            mean=round(mean, 1) if people >= SMALL_CELL and mean is not None else None,
+        )
+        for construct, is_mentee, mean, people in rows
+    ]
+
+
+def endings_by_category(*, program: Program, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Relationships that closed during the period, by outcome category (concluded, ended early,
+    reassigned) — counts only: why one ended is confidential."""
+    counts = dict(
+        Relationship.objects.filter(
+            program=program,
+            ended_at__gte=_day_start(start),
+            ended_at__lte=_day_end(end),
+        )
+        .values("outcome")
+        .annotate(n=Count("pk"))
+        .values_list("outcome", "n")
+        .order_by()
+    )
+    return {value: counts.get(value, 0) for value in RelationshipOutcome.values}
+
+
+def at_risk_now(*, program: Program, risks: QuerySet[RelationshipRisk] | None = None) -> int:
+    """Current relationships with an uncleared risk flag (among what the viewer may know of)."""
+    return Relationship.objects.filter(at_risk_condition(risks), program=program).count()

@@ -10,9 +10,18 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from programs.exports.reports import Person, RelationshipRow, ReportData, ReviewRow
+from programs.domain.dates import add_months
+from programs.domain.outcomes import DEFAULT_YEARS
+from programs.exports.reports import (
+    Person,
+    RelationshipRow,
+    ReportData,
+    ReportFigures,
+    ReviewRow,
+)
 from programs.models import (
     GUIDING_SIDES,
     MET_STATUSES,
@@ -20,6 +29,7 @@ from programs.models import (
     AssessmentStatus,
     Gender,
     Goal,
+    Institution,
     Meeting,
     Membership,
     MembershipStatus,
@@ -33,7 +43,21 @@ from programs.models import (
     Role,
     SelfAssessment,
 )
-from programs.selectors.figures import with_at_risk, with_quiet
+from programs.selectors.figures import (
+    at_risk_now,
+    endings_by_category,
+    match_rates,
+    meetings_against_cadence,
+    members_by_role,
+    mentor_training_figures,
+    mentors_trained,
+    program_outcomes,
+    review_scores_by_subscale,
+    time_to_match,
+    with_at_risk,
+    with_quiet,
+)
+from programs.selectors.training import training_sessions
 
 GENDER_LABELS = dict(Gender.choices)
 
@@ -219,6 +243,15 @@ def report_data(
         .order_by()
     )
     return ReportData(
+        institution=Institution.objects.filter(pk=program.institution_id)
+        .values_list("name", flat=True)
+        .first()
+        or "",
+        generated_at=timezone.localtime(),
+        meetings_by_month=meetings_by_month(program=program, start=start, end=end),
+        figures=report_figures(
+            program=program, start=start, end=end, risks=risks, review_requests=review_requests
+        ),
         program=program.name,
         start=start,
         end=end,
@@ -231,5 +264,66 @@ def report_data(
         review_requests=requests,
         goal_statuses=dict(goal_statuses),
         trainings=trainings,
+        training=mentor_training_figures(program=program, on=end),
+        training_sessions=[
+            (held_on, title, curriculum, float(hours), attended)
+            for held_on, title, curriculum, hours, attended in training_sessions(program=program)
+            .filter(held_on__gte=start, held_on__lte=end)
+            .values_list("held_on", "title", "curriculum", "hours", "attendance_count")  # type: ignore[misc]
+        ],
+        # Followed up to the end of the period (or today, if that is earlier).
+        outcomes=program_outcomes(
+            program=program, years=DEFAULT_YEARS, today=min(end, timezone.localdate())
+        ),
+        outcome_years=DEFAULT_YEARS,
         as_of=timezone.localdate(),
     )
+
+
+def report_figures(
+    *,
+    program: Program,
+    start: dt.date,
+    end: dt.date,
+    risks: QuerySet[RelationshipRisk],
+    review_requests: QuerySet[ReviewRequest],
+) -> ReportFigures:
+    """The summary's figures, each from its selector (eight queries)."""
+    return ReportFigures(
+        members=members_by_role(program=program, on=end),
+        match=match_rates(program=program, on=end),
+        time_to_match=time_to_match(program=program, start=start, end=end),
+        cadence=meetings_against_cadence(program=program, start=start, end=end),
+        subscales=review_scores_by_subscale(
+            program=program, start=start, end=end, review_requests=review_requests
+        ),
+        endings=endings_by_category(program=program, start=start, end=end),
+        at_risk=at_risk_now(program=program, risks=risks),
+        mentors_trained=mentors_trained(program=program, on=end),
+    )
+
+
+def meetings_by_month(*, program: Program, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
+    """Meetings and check-ins held in each calendar month of the period (local months)."""
+    since, until = _bounds(start, end)
+    counts: dict[dt.date, int] = {}
+    for month, n in (
+        Meeting.objects.filter(
+            relationship__program=program,
+            status__in=MET_STATUSES,
+            starts_at__gte=since,
+            starts_at__lte=min(until, timezone.now()),
+        )
+        .annotate(month=TruncMonth("starts_at", tzinfo=timezone.get_current_timezone()))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .values_list("month", "n")
+        .order_by()
+    ):
+        day = month.date() if isinstance(month, dt.datetime) else month
+        counts[day.replace(day=1)] = counts.get(day.replace(day=1), 0) + n
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = add_months(month, 1)
+    return [(f"{m:%b %Y}", counts.get(m, 0)) for m in months]

@@ -20,11 +20,22 @@ from django.utils.text import slugify
 from mentorship.accounts.models import User
 from mentorship.jobs import JobStopped, given_up_before, heartbeat, requeue_before, stale_before
 from mentorship.queue import enqueue, enqueue_on_commit
-from programs.access import can_direct, review_requests_for_director, risks_for_director
+from programs.access import (
+    can_direct,
+    concerns_for_director,
+    review_requests_for_director,
+    risks_for_director,
+)
 from programs.domain.reminders import zone
 from programs.exports.files import write_csv, write_pdf, write_xlsx
-from programs.exports.reports import build_report
-from programs.models import ExportFormat, ExportStatus, Program, ReportExport
+from programs.exports.reports import Report, build_report
+from programs.exports.tables import (
+    kept_filters,
+    members_report,
+    recognition_report,
+    relationships_report,
+)
+from programs.models import ExportFormat, ExportKind, ExportStatus, Program, ReportExport
 from programs.selectors.reports import report_data
 from programs.services.audit import audit_record
 
@@ -58,6 +69,48 @@ def report_export_start(
         format=format,
         start=start.isoformat(),
         end=end.isoformat(),
+    )
+    from programs.tasks import run_report_export
+
+    enqueue_on_commit(run_report_export, export.pk)
+    return export
+
+
+TABLE_KINDS = (ExportKind.RELATIONSHIPS, ExportKind.MEMBERS, ExportKind.MENTOR_RECOGNITION)
+TABLE_FORMATS = (ExportFormat.CSV, ExportFormat.XLSX)
+
+
+@transaction.atomic
+def table_export_start(
+    *, program: Program, kind: str, format: str, filters: dict[str, str], by: User
+) -> ReportExport:
+    """A filtered table (relationships, members, mentor recognition) as CSV or XLSX: recorded
+    with the page's filters, audited, and prepared by the same background job as the report."""
+    if not can_direct(by, program):
+        raise ValidationError("Only the program's directors and admins can export its tables.")
+    if kind not in TABLE_KINDS:
+        raise ValidationError({"kind": "Choose the relationships, members or recognition table."})
+    if format not in TABLE_FORMATS:
+        raise ValidationError({"format": "Choose CSV or Excel."})
+    today = timezone.localdate()
+    export = ReportExport.objects.create(
+        program=program,
+        requested_by=by,
+        kind=kind,
+        format=format,
+        filters=kept_filters(kind, filters),
+        period_start=today,
+        period_end=today,
+        heartbeat_at=timezone.now(),
+    )
+    audit_record(
+        actor=by,
+        verb="report.export",
+        target=export,
+        program=program,
+        kind=kind,
+        format=format,
+        filters=export.filters,
     )
     from programs.tasks import run_report_export
 
@@ -133,23 +186,45 @@ def report_export_run(*, export_id: int) -> bool:
     return bool(finished)
 
 
+def _table_report(export: ReportExport, requester: User) -> Report:
+    """The table the requester saw, with its filters, read with what they may see."""
+    program, filters = export.program, export.filters or {}
+    if export.kind == ExportKind.RELATIONSHIPS:
+        return relationships_report(
+            program=program,
+            filters=filters,
+            director_concerns=concerns_for_director(requester),
+            risks=risks_for_director(requester),
+            review_requests=review_requests_for_director(requester),
+        )
+    if export.kind == ExportKind.MEMBERS:
+        return members_report(program=program, filters=filters)
+    return recognition_report(
+        program=program, filters=filters, review_requests=review_requests_for_director(requester)
+    )
+
+
 def _write_export(export: ReportExport, requester: User) -> str:
     program = export.program
     stamp = f"{export.period_start:%Y%m%d}-{export.period_end:%Y%m%d}"
-    name = f"{slugify(program.name)[:60]}-report-{stamp}.{export.format}"
+    what = "report" if export.kind == ExportKind.PROGRAM_REPORT else export.kind.replace("_", "-")
+    name = f"{slugify(program.name)[:60]}-{what}-{stamp}.{export.format}"
     # What the person who asked may see (never the review signals of their own relationships),
     # with days (joined, waited, met) in their zone, as on their dashboard: the worker's own
     # zone would put a late-evening event on another day.
     with timezone.override(_requester_zone(export)):
-        data = report_data(
-            program=program,
-            start=export.period_start,
-            end=export.period_end,
-            risks=risks_for_director(requester),
-            review_requests=review_requests_for_director(requester),
-        )
+        if export.kind != ExportKind.PROGRAM_REPORT:
+            report = _table_report(export, requester)
+        else:
+            data = report_data(
+                program=program,
+                start=export.period_start,
+                end=export.period_end,
+                risks=risks_for_director(requester),
+                review_requests=review_requests_for_director(requester),
+            )
+            report = build_report(data)
     _set_progress(export.pk, 0.2)
-    report = build_report(data)
 
     def progress(fraction: float) -> None:
         _set_progress(export.pk, 0.2 + 0.75 * fraction)
@@ -157,19 +232,25 @@ def _write_export(export: ReportExport, requester: User) -> str:
     fd, path = tempfile.mkstemp(suffix=f".{export.format}")
     os.close(fd)
     try:
-        if export.format == ExportFormat.CSV:
-            with open(path, "w", newline="", encoding="utf-8-sig") as out:
-                write_csv(report, out, progress)
-        elif export.format == ExportFormat.XLSX:
-            write_xlsx(report, path, progress)
-        else:
-            write_pdf(report, path, progress)
+        # Still in the requester's zone: a table's rows are read as they are written.
+        with timezone.override(_requester_zone(export)):
+            _write_file(export, report, path, progress)
         _set_progress(export.pk, 0.99)  # stopped meanwhile? then nothing is stored
         with open(path, "rb") as fh:
             export.file.save(name, File(fh), save=False)
     finally:
         os.unlink(path)
     return name
+
+
+def _write_file(export: ReportExport, report: Report, path: str, progress: Any) -> None:
+    if export.format == ExportFormat.CSV:
+        with open(path, "w", newline="", encoding="utf-8-sig") as out:
+            write_csv(report, out, progress)
+    elif export.format == ExportFormat.XLSX:
+        write_xlsx(report, path, progress)
+    else:
+        write_pdf(report, path, progress)
 
 
 @transaction.atomic

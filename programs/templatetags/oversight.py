@@ -8,6 +8,7 @@ from django import template
 from django.http import QueryDict
 
 from programs.domain.figures import DEFINITIONS
+from programs.exports.reports import text_of
 
 register = template.Library()
 
@@ -40,3 +41,9 @@ def row_cells(row: Any, columns: list[str]) -> list[dict[str, Any]]:
 def definition(figure: str) -> str:
     """The short definition of a figure, shown wherever the figure is (`domain.figures`)."""
     return DEFINITIONS[figure]
+
+
+@register.filter
+def report_cell(value: Any) -> str:
+    """A report cell as the PDF and CSV write it (62%, 3.4, 2026-05-01, — for none)."""
+    return text_of(value)

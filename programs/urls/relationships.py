@@ -80,6 +80,7 @@ urlpatterns = [
     ),
     path("programs/<int:pk>/reports/", reports.program_reports, name="program_reports"),
     path("programs/<int:pk>/reports/export/", reports.report_export, name="report_export"),
+    path("programs/<int:pk>/tables/<str:kind>/export/", reports.table_export, name="table_export"),
     path(
         "programs/<int:pk>/reports/exports/<int:export_pk>/",
         reports.report_export_status,

@@ -11,6 +11,7 @@ from mentorship.params import parse_int
 from programs.access import get_program_overseen
 from programs.domain.outcomes import COMPARISON, DEFAULT_YEARS, MENTORED, YEARS_CHOICES
 from programs.domain.small_cells import SMALL_CELL
+from programs.exports.charts import outcome_charts
 from programs.selectors.figures import program_outcomes
 
 
@@ -19,12 +20,14 @@ def program_outcomes_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
     years = parse_int(request.GET.get("years"), default=DEFAULT_YEARS)
     if years not in YEARS_CHOICES:
         years = DEFAULT_YEARS
+    rows = program_outcomes(program=program, years=years)
     return render(
         request,
         "oversight/outcomes.html",
         {
             "program": program,
-            "rows": program_outcomes(program=program, years=years),
+            "rows": rows,
+            "charts": outcome_charts(rows, years=years) if rows else [],
             "years": years,
             "years_choices": YEARS_CHOICES,
             "small_cell": SMALL_CELL,

@@ -19,9 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from mentorship import charts
 from mentorship.http import AuthenticatedHttpRequest
-from mentorship.params import id_param, text_param
 from programs.access import (
     RelationshipAccess,
     can_see_ended_reason,
@@ -33,6 +31,7 @@ from programs.access import (
     risks_for_director,
 )
 from programs.domain.figures import SMALL_CELL, SUPPRESSED, quiet_definition
+from programs.exports.charts import match_rate_charts, meetings_chart, score_chart, stages_chart
 from programs.exports.reports import neutralise
 from programs.forms.oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
 from programs.forms.programs import apply_errors
@@ -54,13 +53,13 @@ from programs.models import (
 from programs.selectors.dashboard import (
     MIN_REVIEWS_FOR_MEAN,
     RECOGNITION_SORTS,
-    SORTS,
     TableFilters,
     dashboard_for,
     filter_choices,
     mentor_name,
     mentor_recognition,
     relationships_table,
+    table_filters,
 )
 from programs.selectors.figures import with_quiet
 from programs.selectors.relationships import agreement_state, relationship_members, with_activity
@@ -106,41 +105,24 @@ def program_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     program = get_program_for_director(request.user, pk)
     dashboard = _dashboard(request, program)
     c = dashboard.charts
-    match = c["match"]
     return render(
         request,
         "oversight/dashboard.html",
         {
             "program": program,
             "d": dashboard,
-            "meetings_svg": charts.bar_chart(
-                title="Meetings held per month, last 12 months",
-                labels=[label for label, _ in c["meetings"]],
-                values=[n for _, n in c["meetings"]],
+            "meetings_chart": meetings_chart(
+                c["meetings"], title="Meetings and check-ins held per month, last 12 months"
             ),
-            "stages_svg": charts.line_chart(
+            "stages_chart": stages_chart(
+                c["stages"]["labels"],
+                c["stages"]["series"],
                 title="Relationships open, concluded and ended early, at the end of each month",
-                labels=c["stages"]["labels"],
-                series=c["stages"]["series"],
             ),
-            "stage_rows": list(
-                zip(
-                    c["stages"]["labels"],
-                    *c["stages"]["series"].values(),
-                    strict=True,
-                )
+            "scores_chart": score_chart(
+                c["scores"], title="Relationship reviews by score (1 = poor, 5 = healthy)"
             ),
-            "scores_svg": charts.bar_chart(
-                title="Relationship review scores (1 = poor, 5 = healthy)",
-                labels=[label for label, _ in c["scores"]],
-                values=[n for _, n in c["scores"]],
-            ),
-            "match_svg": charts.bar_chart(
-                title="Share of active mentees with a mentor now, by group (%)",
-                labels=[g.group for g in match],
-                values=[g.rate for g in match],
-                unit="%",
-            ),
+            "match_charts": match_rate_charts(c["match"]),
             "quiet_definition": _quiet_definition(program),
             "small_cell": SMALL_CELL,
             "suppressed": SUPPRESSED,
@@ -158,22 +140,7 @@ def _quiet_definition(program: Program) -> str:
 
 
 def _filters(request: AuthenticatedHttpRequest) -> TableFilters:
-    q = request.GET
-    sort = q.get("sort", "started")
-    return TableFilters(
-        stage=q.get("stage", "")
-        if q.get("stage", "") in {"open", *RelationshipStage.values}
-        else "",
-        at_risk=q.get("at_risk") == "1",
-        quiet=q.get("quiet") == "1",
-        department=id_param(q.get("department")),
-        rank=id_param(q.get("rank")),
-        stream=id_param(q.get("stream")),
-        cohort=id_param(q.get("cohort")),
-        mentor=id_param(q.get("mentor")),
-        mentor_name=text_param(q.get("mentor_name")),
-        sort=sort if sort in SORTS else "started",
-    )
+    return table_filters(request.GET)
 
 
 SORT_LABELS = {

@@ -25,13 +25,14 @@ from programs.access import (
 from programs.exports.files import CONTENT_TYPES
 from programs.exports.reports import build_report
 from programs.forms.oversight import ExportForm, ReportPeriodForm
-from programs.models import ExportFormat, ExportStatus, Program, ReportExport
+from programs.models import ExportFormat, ExportKind, ExportStatus, Program, ReportExport
 from programs.selectors.reports import report_data
 from programs.services.reports import (
     report_export_record_download,
     report_export_retry,
     report_export_start,
     report_export_stop,
+    table_export_start,
 )
 from programs.views.submissions import once_per_submission
 
@@ -49,7 +50,7 @@ def program_reports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         review_requests=review_requests_for_director(request.user),
     )
     report = build_report(data)
-    summary = [s for s in report.sections if not all(t.appendix for t in s.tables)]
+    summary = [s for s in report.all_sections if not s.is_appendix]
     exports = ReportExport.objects.filter(program=program, requested_by=request.user)[:5]
     return render(
         request,
@@ -92,6 +93,40 @@ def _export(request: AuthenticatedHttpRequest, program: Program) -> HttpResponse
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return redirect("program_reports", pk=program.pk)
+    return redirect("report_export_status", pk=program.pk, export_pk=export.pk)
+
+
+TABLE_PAGES: dict[str, str] = {
+    ExportKind.RELATIONSHIPS: "program_relationships",
+    ExportKind.MEMBERS: "programs:members",
+    ExportKind.MENTOR_RECOGNITION: "mentor_recognition",
+}
+
+
+@once_per_submission
+@require_POST
+def table_export(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A filtered table (relationships, members, recognition) as CSV or XLSX, holding what the
+    page showed: its filters come with the form. Access first, then the password again."""
+    program = get_program_for_director(request.user, pk)
+    if kind not in TABLE_PAGES:
+        raise Http404("No such table.")
+    return _table_export(request, program, kind)
+
+
+@reauthentication_required
+def _table_export(request: AuthenticatedHttpRequest, program: Program, kind: str) -> HttpResponse:
+    try:
+        export = table_export_start(
+            program=program,
+            kind=kind,
+            format=request.POST.get("format", ""),
+            filters=request.POST.dict(),
+            by=request.user,
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect(TABLE_PAGES[kind], pk=program.pk)
     return redirect("report_export_status", pk=program.pk, export_pk=export.pk)
 
 

@@ -29,6 +29,7 @@ from programs.domain.instrument_file import (
     read_instrument,
     write_instrument,
 )
+from programs.domain.small_cells import SMALL_CELL
 from programs.forms.programs import apply_errors
 from programs.forms.reviews import InstrumentForm, ItemFormSet, ReviewForm, RiskClearForm
 from programs.models import (
@@ -38,6 +39,7 @@ from programs.models import (
     ReviewInstrument,
     ReviewRequest,
 )
+from programs.selectors.figures import program_subscale_trend, relationship_subscale_trend
 from programs.selectors.relationships import relationship_members
 from programs.selectors.reviews import (
     answered_reviews_of,
@@ -64,8 +66,6 @@ from programs.services.reviews import (
     review_token,
     risk_clear,
 )
-from programs.domain.small_cells import SMALL_CELL
-from programs.selectors.figures import program_subscale_trend, relationship_subscale_trend
 from programs.views.submissions import once_per_submission
 
 LINK_STATUS = {

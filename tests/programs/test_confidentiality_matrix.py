@@ -504,6 +504,9 @@ URL_RULES: dict[str, Rule] = {
     ),
     "program_reports": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "report_export": Rule(DIRECTOR + ", after re-authenticating (POST)", program_pks()),
+    "table_export": Rule(
+        DIRECTOR + ", after re-authenticating (POST)", program_pks(kind=lambda w: "relationships")
+    ),
     "report_export_status": Rule(
         "the director who asked for it", program_pks(export_pk=lambda w: w.ids["export"])
     ),
