@@ -27,7 +27,7 @@ from programs.domain.figures import (
     match_rates_by_group,
     waiting_from,
 )
-from programs.domain.outcomes import DEFAULT_YEARS, OutcomeRow
+from programs.domain.outcomes import DEFAULT_YEARS, MENTORED, OutcomeRow
 from programs.exports.charts import match_rate_charts, meetings_chart, outcome_charts
 from programs.models import (
     CommunicationMode,
@@ -922,54 +922,53 @@ def _training_section(data: ReportData) -> Section:
     )
 
 
-def _outcomes_section(data: ReportData) -> Section:
-    """Promotion within N years and retention (`selectors.figures.program_outcomes`)."""
+def _outcome_table(data: ReportData, measure: str) -> Table:
+    """One measure (promotion or retention) per cohort and group, with counts and intervals."""
     years = data.outcome_years
+    count, ci = (
+        ("promoted", "promotion_ci") if measure == "Promoted" else ("retained", "retention_ci")
+    )
     rows: list[list[Any]] = []
     for row in data.outcomes:
         for g in row.groups:
+            group = "Mentored" if g.group == MENTORED else "Not mentored"
             if g.hidden:
-                rows.append([row.label, g.group, SUPPRESSED] + [SUPPRESSED] * 6)
+                rows.append([row.label, group, SUPPRESSED, SUPPRESSED, SUPPRESSED, SUPPRESSED])
                 continue
-            promoted_ci = g.promotion_ci
-            retained_ci = g.retention_ci
+            interval = getattr(g, ci)
             rows.append(
                 [
                     row.label,
-                    g.group,
+                    group,
                     g.followed,
-                    g.promoted if g.followed else None,
-                    _pct(g.promoted, g.followed),
-                    f"{promoted_ci[0]}–{promoted_ci[1]}%" if promoted_ci else None,
-                    g.retained if g.followed else None,
-                    _pct(g.retained, g.followed),
-                    f"{retained_ci[0]}–{retained_ci[1]}%" if retained_ci else None,
+                    getattr(g, count) if g.followed else None,
+                    _pct(getattr(g, count), g.followed),
+                    f"{interval[0]}–{interval[1]}%" if interval else None,
                 ]
             )
+    title = (
+        f"Promoted within {years} years, by cohort"
+        if measure == "Promoted"
+        else f"Retained {years} years, by cohort"
+    )
+    return Table(
+        title,
+        ["Cohort", "Group", "Followed", measure, "Share", "95% interval"],
+        rows or [["No mentored cohort yet", "", None, None, None, None]],
+        note=f"“Not mentored”: faculty of the same rank and stream never mentored. Only people "
+        f"whose {years}-year window has ended are counted. Groups of fewer than {SMALL_CELL} "
+        "people are not shown, with the other group of the same cohort. Wilson intervals.",
+    )
+
+
+def _outcomes_section(data: ReportData) -> Section:
+    """Promotion within N years and retention (`selectors.figures.program_outcomes`)."""
+    years = data.outcome_years
     return Section(
         "Outcomes: promotion and retention",
         intro=f"Descriptive, not causal: what happened to mentored faculty within {years} years "
         "of their cohort's start, beside faculty of the same rank and stream never mentored. "
         "The groups differ in ways these figures cannot account for.",
         charts=outcome_charts(data.outcomes, years=years) if data.outcomes else [],
-        tables=[
-            Table(
-                f"Promotion within {years} years and retention, by cohort",
-                [
-                    "Cohort",
-                    "Group",
-                    "Followed",
-                    "Promoted",
-                    "Promotion rate",
-                    "95% CI",
-                    "Retained",
-                    "Retention rate",
-                    "95% CI",
-                ],
-                rows or [["No mentored cohort yet", "", None, None, None, None, None, None, None]],
-                note=f"Only people whose {years}-year window has ended are counted. Groups of "
-                f"fewer than {SMALL_CELL} people are not shown, with the other group of the same "
-                "cohort. Intervals are 95% Wilson intervals.",
-            )
-        ],
+        tables=[_outcome_table(data, "Promoted"), _outcome_table(data, "Retained")],
     )

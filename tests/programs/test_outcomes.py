@@ -213,3 +213,34 @@ def test_the_page_uses_a_fixed_number_of_queries(cohort_world, director, client_
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+# --- The program report --------------------------------------------------------------------------
+
+
+def test_the_report_has_outcomes_and_training_sections(cohort_world, director):
+    import time_machine
+
+    from programs.exports.reports import build_report
+    from programs.models import RelationshipRisk, ReviewRequest
+    from programs.selectors.reports import report_data
+
+    with time_machine.travel(dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)):
+        data = report_data(
+            program=cohort_world.program,
+            start=D(2023, 1, 1),
+            end=D(2023, 12, 31),
+            risks=RelationshipRisk.objects.all(),
+            review_requests=ReviewRequest.objects.all(),
+        )
+    report = build_report(data)
+    titles = [s.title for s in report.sections]
+    assert "Mentor training" in titles
+    outcomes = next(s for s in report.sections if s.title.startswith("Outcomes"))
+    assert "Descriptive, not causal" in outcomes.intro
+    promoted = list(outcomes.tables[0].rows)
+    assert promoted[0][:4] == [cohort_world.name, "Mentored", 6, 4]
+    assert [c.title for c in outcomes.charts] == [
+        "Promoted within 3 years (%)",
+        "Retained 3 years (%)",
+    ]
