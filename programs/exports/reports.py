@@ -365,26 +365,26 @@ def summary_section(figures: ReportFigures, data: ReportData) -> Section:
         Figure(
             "Members",
             members["mentee"] + members["mentor"] + members["both"],
-            f"{members['mentee']} mentees, {members['mentor']} mentors, "
-            f"{members['both']} both, on {data.end.isoformat()}",
+            f"{text_of(members['mentee'])} mentees, {text_of(members['mentor'])} mentors, "
+            f"{text_of(members['both'])} both, on {data.end.isoformat()}",
         ),
         Figure(
             "Match rate",
             _pct(match.matched, match.mentees),
-            f"{match.matched} of {match.mentees} active mentees had a mentor on "
+            f"{text_of(match.matched)} of {text_of(match.mentees)} active mentees had a mentor on "
             f"{data.end.isoformat()}",
         ),
         Figure(
             "Time to match (median days)",
             ttm.median_days,
-            f"{ttm.matched} mentees first matched in the period; longest "
+            f"{text_of(ttm.matched)} mentees first matched in the period; longest "
             f"{text_of(ttm.longest_days)} days",
         ),
         Figure(
             "Meetings held against agreed cadence",
             _pct(cadence.held, cadence.expected),
-            f"{cadence.held} held of {cadence.expected} agreed; {cadence.on_cadence} of "
-            f"{cadence.relationships} relationships met as often as agreed",
+            f"{text_of(cadence.held)} held of {text_of(cadence.expected)} agreed; {text_of(cadence.on_cadence)} of "
+            f"{text_of(cadence.relationships)} relationships met as often as agreed",
         ),
         Figure(
             "At risk now",
@@ -394,7 +394,7 @@ def summary_section(figures: ReportFigures, data: ReportData) -> Section:
         Figure(
             "Mentors trained",
             _pct(trained, mentors),
-            f"{trained} of {mentors} mentors have recorded mentor training",
+            f"{text_of(trained)} of {text_of(mentors)} mentors have recorded mentor training",
         ),
         Figure(
             "Relationships closed in the period",

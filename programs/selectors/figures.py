@@ -59,6 +59,7 @@ from programs.domain.outcomes import (
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
+    MENTOR_ROLES,
     OPEN_STAGES,
     RECEIVING_SIDES,
     AgreementVersion,
@@ -77,6 +78,7 @@ from programs.models import (
     ReviewAnswer,
     ReviewRequest,
     ReviewResponse,
+    Role,
 )
 from programs.models.meetings import MET_STATUSES
 
@@ -784,7 +786,7 @@ def members_by_role(*, program: Program, on: dt.date) -> dict[str, int]:
     """People in the program on `on`, by role (mentee, mentor, both), directors aside."""
     counts = dict(
         Membership.objects.filter(program=program, joined_at__lte=_day_end(on))
-        .exclude(role="director")
+        .exclude(role=Role.DIRECTOR)
         .values("role")
         .annotate(n=Count("pk"))
         .values_list("role", "n")
@@ -813,7 +815,7 @@ def trained_condition(program: Program | int, on: dt.date) -> Q:
 def mentors_trained(*, program: Program, on: dt.date) -> tuple[int, int]:
     """(mentors in the program on `on`, of whom with mentor training by then)."""
     row = Membership.objects.filter(
-        program=program, role__in=("mentor", "both"), joined_at__lte=_day_end(on)
+        program=program, role__in=MENTOR_ROLES, joined_at__lte=_day_end(on)
     ).aggregate(n=Count("pk"), done=Count("pk", filter=trained_condition(program, on)))
     return row["n"], row["done"]
 

@@ -118,3 +118,27 @@ def test_an_unknown_table_or_format_exports_nothing(program, director, client_fo
     response = _export(client, program, format="pdf")
     assert ReportExport.objects.count() == 0
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("pairs", [1, 12])
+def test_the_relationships_export_reads_a_fixed_number_of_queries(
+    pairs, program, director, django_assert_max_num_queries
+):
+    from programs.access import (
+        concerns_for_director,
+        review_requests_for_director,
+        risks_for_director,
+    )
+    from programs.exports.tables import relationships_report
+
+    populate(program, director, pairs, meetings=1)
+    with django_assert_max_num_queries(4):  # the program's institution, the rows, their members
+        report = relationships_report(
+            program=program,
+            filters={},
+            director_concerns=concerns_for_director(director),
+            risks=risks_for_director(director),
+            review_requests=review_requests_for_director(director),
+        )
+        rows = list(report.sections[0].tables[0].rows)
+    assert len(rows) == pairs
