@@ -93,6 +93,7 @@ EXCLUSION_WORDS = {
     ExclusionReason.FORBIDDEN: "a director forbade this pair",
     ExclusionReason.NO_CAPACITY: "at capacity, paused or not taking mentees",
     ExclusionReason.NO_REMOTE: "does not mentor remotely and works elsewhere",
+    ExclusionReason.UNTRAINED: "has not completed the mentor training the program requires",
 }
 
 
@@ -437,6 +438,12 @@ def _to_the_mentor(reasons: list[Reason], request: MentorRequest) -> str:
             )
         elif r.code == Rule.NOT_MENTOR:
             words.append(f"You are no longer a mentor in {program.name}.")
+        elif r.code == Rule.UNTRAINED:
+            words.append(
+                f"{program.name} asks mentors for {r.data['required']} hours of its mentor "
+                f"training before taking mentees; you have {r.data['hours']:g} recorded. Your "
+                "program directors can tell you about the next session."
+            )
         elif r.code in (Rule.AREA_COVERED, Rule.ONE_MENTOR, Rule.ALREADY_ON_BOARD):
             area = f" for {request.focus_area.name}" if request.focus_area else ""
             words.append(

@@ -41,8 +41,10 @@ from programs.models import (
     RelationshipStage,
     SelfAssessment,
     Topic,
+    TrainingAttendance,
 )
 from programs.models.relationships import GUIDING_SIDES, OPEN_STAGES, RECEIVING_SIDES
+from programs.selectors.figures import meets_training_rule, training_hours
 
 # Career years to assume when a profile does not say when the person joined the faculty,
 # by rank order (1 = most junior); matching still needs a guess to judge career stage.
@@ -99,8 +101,17 @@ def load_problem(
     assessments = _assessments(mentees)
     needs = _needs([a["pk"] for a in assessments.values()])
     offers = _offers(mentors)
+    # "Trained" (a scoring feature) counts training the mentor reported and sessions a program
+    # recorded; the program's own hours decide its training-before-matching rule.
     trained = set(
         MentorTraining.objects.filter(person_id__in=mentors).values_list("person_id", flat=True)
+    ) | set(
+        TrainingAttendance.objects.filter(person_id__in=mentors).values_list("person_id", flat=True)
+    )
+    training = (
+        training_hours(program=program, person_ids=mentors, today=today)
+        if program.mentor_training_hours_required and not peers
+        else {}
     )
     guiding = {} if peers else _open_guiding_counts(program, mentors)
     authority = _authority(mentees, profiles)
@@ -119,6 +130,7 @@ def load_problem(
             topics[pk],
             offers.get(pk),
             trained=pk in trained,
+            meets_training_rule=peers or meets_training_rule(program, training.get(pk)),
             remaining=capacity[pk] - guiding.get(pk, 0),
             today=today,
             now=now,
@@ -128,7 +140,8 @@ def load_problem(
     ]
     if ignore_availability:
         mentor_inputs = [
-            replace(m, capacity=max(m.capacity, 1), accepting=True) for m in mentor_inputs
+            replace(m, capacity=max(m.capacity, 1), accepting=True, meets_training_rule=True)
+            for m in mentor_inputs
         ]
     rules = list(
         PairRule.objects.filter(program=program).values_list("mentee_id", "mentor_id", "kind")
@@ -409,6 +422,7 @@ def _mentor_input(
     offer: dict | None,
     *,
     trained: bool,
+    meets_training_rule: bool = True,
     remaining: int,
     today: date,
     now: datetime,
@@ -434,6 +448,7 @@ def _mentor_input(
         mentoring_years=float(offer.get("years_mentoring") or 0),
         prior_mentees=int(offer.get("prior_mentees") or 0),
         trained=trained,
+        meets_training_rule=meets_training_rule,
         modes=profile["communication_modes"] or [],
         utc_offset=_utc_offset(profile["time_zone"], now),
         institution=profile["institution_id"] or 0,

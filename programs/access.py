@@ -153,6 +153,16 @@ def get_program_for_director(user: AnyUser, pk: int) -> Program:
     return program
 
 
+def get_program_overseen(user: AnyUser, pk: int) -> Program:
+    """The program, if the user directs it (or is an admin); 404 for everyone else, members
+    included: pages of people's careers and training records are not the members' business,
+    and a member need not learn such a page exists."""
+    program = get_program_for_user(user, pk)
+    if not can_direct(user, program):
+        raise Http404("No such program.")
+    return program
+
+
 def require_admin(user: AnyUser) -> None:
     if not roles_for(user).is_admin:
         raise PermissionDenied("Only institution admins can do this.")

@@ -781,3 +781,36 @@ def reporting_conflict(n: Notification) -> dict[str, Any] | None:
         "summary": f"{conflict.mentor.display_name} is now {conflict.mentee.display_name}'s "
         f"{conflict.how}",
     }
+
+
+@register(Kind.TRAINING_REMINDER)
+def training_reminder(n: Notification) -> dict[str, Any] | None:
+    """Still a mentor of the program, and still short of its training: else dropped."""
+    from programs.models import MENTOR_ROLES, Membership, TrainingSession
+    from programs.selectors.figures import meets_training_rule, training_hours
+
+    membership = (
+        Membership.objects.select_related("person", "program")
+        .filter(program=_id(n), person__user=n.recipient_id, role__in=MENTOR_ROLES)
+        .first()
+    )
+    if membership is None:
+        return None
+    program = membership.program
+    hours = training_hours(program=program, person_ids=[membership.person_id]).get(
+        membership.person_id
+    )
+    required = program.mentor_training_hours_required
+    if (required and meets_training_rule(program, hours)) or (not required and hours):
+        return None
+    upcoming = TrainingSession.objects.filter(
+        program=program, held_on__gte=timezone.localdate()
+    ).order_by("held_on")[:5]
+    return {
+        "person": membership.person,
+        "required": required,
+        "hours": f"{float(hours or 0):g}",
+        "upcoming": list(upcoming),
+        "url": _url("my_training"),
+        "summary": f"Mentor training in {program.name}",
+    }

@@ -35,6 +35,7 @@ EXCLUSION_SENTENCES: Mapping[str, str] = {
     ExclusionReason.FORBIDDEN: "The program director has ruled out this pairing.",
     ExclusionReason.NO_CAPACITY: "Not taking new mentees right now.",
     ExclusionReason.NO_REMOTE: "Mentors only at their own institution, and you are elsewhere.",
+    ExclusionReason.UNTRAINED: "Has not yet completed the mentor training your program asks for.",
 }
 
 _PEAK_START = STAGE_AHEAD_POINTS[1][0]

@@ -77,6 +77,7 @@ class ExclusionReason(enum.StrEnum):
     FORBIDDEN = "forbidden"
     NO_CAPACITY = "no_capacity"
     NO_REMOTE = "no_remote"
+    UNTRAINED = "untrained"  # the program requires training before matching; not done yet
 
 
 EXCLUSION_REASONS: tuple[ExclusionReason, ...] = tuple(ExclusionReason)
@@ -140,6 +141,7 @@ class MentorInput:
     remote_ok: bool = True
     capacity: int = 1
     accepting: bool = True
+    meets_training_rule: bool = True  # False: the program requires training this mentor lacks
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,6 +185,7 @@ class MatchingFeatures:
     mentor_remote_ok: np.ndarray  # (m,) bool
     mentor_capacity: np.ndarray  # (m,) int32 remaining slots
     mentor_accepting: np.ndarray  # (m,) bool
+    mentor_meets_training: np.ndarray  # (m,) bool: the program's training-before-matching rule
     excluded_mentee: np.ndarray  # (e,) int32
     excluded_mentor: np.ndarray  # (e,) int32
     excluded_reason: np.ndarray  # (e,) int8 index into EXCLUSION_REASONS
@@ -264,6 +267,7 @@ def build_features(
         mentor_remote_ok=np.array([p.remote_ok for p in mentors], bool),
         mentor_capacity=np.array([max(p.capacity, 0) for p in mentors], np.int32),
         mentor_accepting=np.array([p.accepting for p in mentors], bool),
+        mentor_meets_training=np.array([p.meets_training_rule for p in mentors], bool),
         excluded_mentee=exc_mentee,
         excluded_mentor=exc_mentor,
         excluded_reason=exc_reason,
@@ -448,6 +452,7 @@ def synthetic_problem(
         mentor_remote_ok=rng.random(m) >= 0.05,
         mentor_capacity=rng.integers(capacity_range[0], capacity_range[1] + 1, m).astype(np.int32),
         mentor_accepting=rng.random(m) >= 0.03,
+        mentor_meets_training=np.ones(m, bool),
         **_synthetic_exclusions(rng, mentee_inst, mentor_inst, mentee_years, mentor_years),
     )
     return features

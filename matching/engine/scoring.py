@@ -319,6 +319,7 @@ def eligibility(features: MatchingFeatures) -> np.ndarray:
     n, m = features.n_mentees, features.n_mentors
     eligible = np.ones((n, m), dtype=bool)
     eligible[:, _unavailable_mentors(features)] = False
+    eligible[:, ~features.mentor_meets_training] = False
     no_remote = np.flatnonzero(~features.mentor_remote_ok)
     if len(no_remote):
         same = features.mentee_institution[:, None] == features.mentor_institution[no_remote]
@@ -357,6 +358,7 @@ def excluded_mentors(
     add(_unavailable_mentors(features), ExclusionReason.NO_CAPACITY)
     remote = features.mentor_institution != features.mentee_institution[mentee]
     add(np.flatnonzero(remote & ~features.mentor_remote_ok), ExclusionReason.NO_REMOTE)
+    add(np.flatnonzero(~features.mentor_meets_training), ExclusionReason.UNTRAINED)
     return {
         j: [reason.value for reason in EXCLUSION_REASONS if reason in reasons]
         for j, reasons in sorted(found.items())

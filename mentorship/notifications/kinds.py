@@ -49,6 +49,7 @@ class Kind(models.TextChoices):
         "reporting_conflict",
         "A mentor who now holds authority over their mentee (directors)",
     )
+    TRAINING_REMINDER = "training_reminder", "Reminders about mentor training"
     DIGEST = "digest", "Digest of notifications"
 
 

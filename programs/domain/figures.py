@@ -40,6 +40,9 @@ DEFINITIONS = {
     "relationship in which they are mentored.",
     "waiting": "Days from joining the program (or the cohort's start, if later) to "
     "the first relationship — or to today for a mentee still waiting.",
+    "faculty": "Faculty on the roster of the institution (everyone with a profile there).",
+    "mentored_share": "The share of the institution's faculty who are mentored now: in a "
+    "current relationship of one of its programs, as mentee or peer.",
     "review_score": "Each party's most recent answer on a 1–5 scale "
     "(5 = healthy), the mentees' and the mentors' shown apart; sorting uses the lower.",
 }

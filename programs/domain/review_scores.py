@@ -58,3 +58,21 @@ def risk_reasons(
     if choice == "end":
         reasons.append(WANTS_TO_END)
     return reasons
+
+
+def subscale_means(
+    answers: Iterable[tuple[str, int | None, bool]], *, scale_min: int, scale_max: int
+) -> dict[str, Decimal]:
+    """Per subscale, the mean of the answered items (reverse-scored ones reversed), placed on
+    the 1–5 scale so instruments and programs compare. `answers` are (subscale, value, reverse)."""
+    values: dict[str, list[int]] = {}
+    for subscale, value, reverse in answers:
+        if value is None:
+            continue
+        values.setdefault(subscale, []).append(scale_min + scale_max - value if reverse else value)
+    return {
+        s: on_five_point_scale(
+            (Decimal(sum(v)) / Decimal(len(v))), scale_min=scale_min, scale_max=scale_max
+        ).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        for s, v in values.items()
+    }

@@ -35,6 +35,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "employee_id": ("employee id", "employee number", "employee no", "staff id", "employee_id"),
     "role": ("role in program", "program role", "role"),
     "cohort": ("cohort",),
+    "rank_since": (
+        "rank since",
+        "rank effective date",
+        "rank effective",
+        "date of rank",
+        "promotion date",
+    ),
+    "left_on": ("left on", "departure date", "left the faculty", "date left", "end of appointment"),
 }
 REQUIRED = ("email", "given_name", "family_name", "department", "rank", "stream")
 LABELS = {
@@ -49,6 +57,8 @@ LABELS = {
     "employee_id": "employee id",
     "role": "role in program",
     "cohort": "cohort",
+    "rank_since": "rank since",
+    "left_on": "left on",
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from mentorship import charts
 from mentorship.charts import Chart
 from programs.domain.figures import DIMENSIONS, SMALL_CELL, SUPPRESSED, GroupRate
+from programs.domain.outcomes import OutcomeRow
 
 HIDDEN = f"hidden (fewer than {SMALL_CELL} people, or would reveal one)"
 
@@ -66,3 +67,41 @@ def score_chart(buckets: Sequence[tuple[str, int]], *, title: str) -> Chart:
         name="Reviews",
         category="Score",
     )
+
+
+def outcome_charts(rows: Sequence[OutcomeRow], *, years: int) -> list[Chart]:
+    """Promotion within `years` and retention, mentored beside not mentored, cohort by cohort:
+    one chart per measure (a hidden group is drawn as hidden, its numbers never shown)."""
+    labels = [f"{row.label}: {g.group}" for row in rows for g in row.groups]
+    groups = [g for row in rows for g in row.groups]
+    made = []
+    for title, rate, count in (
+        (f"Promoted within {years} years (%)", "promotion_rate", "promoted"),
+        (f"Retained {years} years (%)", "retention_rate", "retained"),
+    ):
+        made.append(
+            charts.bars(
+                title=title,
+                labels=labels,
+                values=[None if g.hidden or not g.followed else getattr(g, rate) for g in groups],
+                name=title.split(" (")[0],
+                unit="percent",
+                category="Cohort and group",
+                hidden_text=SUPPRESSED,
+                note="Descriptive, not causal. Groups of fewer than "
+                f"{SMALL_CELL} people are hidden, with the other group of the same cohort.",
+                table_columns=["Cohort and group", "Followed", title.split(" (")[0], "Rate"],
+                table_rows=[
+                    [label, SUPPRESSED, SUPPRESSED, SUPPRESSED]
+                    if g.hidden
+                    else [
+                        label,
+                        g.followed,
+                        getattr(g, count) if g.followed else "—",
+                        f"{getattr(g, rate)}%" if g.followed else "—",
+                    ]
+                    for label, g in zip(labels, groups, strict=True)
+                ],
+            )
+        )
+    return made

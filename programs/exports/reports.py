@@ -27,7 +27,8 @@ from programs.domain.figures import (
     match_rates_by_group,
     waiting_from,
 )
-from programs.exports.charts import match_rate_charts, meetings_chart
+from programs.domain.outcomes import DEFAULT_YEARS, MENTORED, OutcomeRow
+from programs.exports.charts import match_rate_charts, meetings_chart, outcome_charts
 from programs.models import (
     CommunicationMode,
     GoalStatus,
@@ -41,6 +42,7 @@ from programs.selectors.figures import (
     MatchRates,
     SubscaleScore,
     TimeToMatch,
+    TrainingFigures,
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -137,6 +139,11 @@ class ReportData:
     generated_at: dt.datetime | None = None
     meetings_by_month: list[tuple[str, int]] = field(default_factory=list)
     figures: ReportFigures | None = None  # the summary's figures, from `selectors.figures`
+    training: TrainingFigures | None = None  # `selectors.figures.mentor_training_figures`
+    # (date, title, curriculum, hours, attended) of the program's sessions in the period
+    training_sessions: list[tuple[Any, ...]] = field(default_factory=list)
+    outcomes: list[OutcomeRow] = field(default_factory=list)  # `program_outcomes`
+    outcome_years: int = DEFAULT_YEARS
 
 
 @dataclass(frozen=True)
@@ -326,6 +333,8 @@ def build_report(data: ReportData) -> Report:
         _mentor_load(facts),
         _health(facts),
         _equity(facts),
+        _training_section(data),
+        _outcomes_section(data),
         _appendices(facts),
     ]
     return Report(
@@ -873,4 +882,93 @@ def _appendices(f: _Facts) -> Section:
                 appendix=True,
             ),
         ],
+    )
+
+
+def _training_section(data: ReportData) -> Section:
+    """Mentors trained and training hours (`selectors.figures.mentor_training_figures`)."""
+    t = data.training
+    if t is None:
+        return Section("Mentor training", intro="No training figures were read.")
+    return Section(
+        "Mentor training",
+        intro="Training sessions the program recorded (workshops of its curriculum) and who "
+        "attended; mentors also count as trained with training they reported themselves.",
+        figures=[
+            Figure(
+                "Mentors trained",
+                _pct(t.trained, t.mentors),
+                f"{t.trained} of {t.mentors} mentors on {data.end.isoformat()}",
+            ),
+            Figure(
+                "Training hours",
+                float(t.hours),
+                "hours of the program's sessions attended by its mentors",
+            ),
+            Figure(
+                "Meet the training-before-matching rule",
+                _pct(t.meeting_rule, t.mentors) if t.required else None,
+                f"{t.required} hours required" if t.required else "no rule set",
+            ),
+        ],
+        tables=[
+            Table(
+                "Training sessions in the period",
+                ["Date", "Session", "Curriculum", "Hours", "Attended"],
+                [list(row) for row in data.training_sessions]
+                or [[None, "No sessions recorded in the period", "", None, None]],
+            )
+        ],
+    )
+
+
+def _outcome_table(data: ReportData, measure: str) -> Table:
+    """One measure (promotion or retention) per cohort and group, with counts and intervals."""
+    years = data.outcome_years
+    count, ci = (
+        ("promoted", "promotion_ci") if measure == "Promoted" else ("retained", "retention_ci")
+    )
+    rows: list[list[Any]] = []
+    for row in data.outcomes:
+        for g in row.groups:
+            group = "Mentored" if g.group == MENTORED else "Not mentored"
+            if g.hidden:
+                rows.append([row.label, group, SUPPRESSED, SUPPRESSED, SUPPRESSED, SUPPRESSED])
+                continue
+            interval = getattr(g, ci)
+            rows.append(
+                [
+                    row.label,
+                    group,
+                    g.followed,
+                    getattr(g, count) if g.followed else None,
+                    _pct(getattr(g, count), g.followed),
+                    f"{interval[0]}–{interval[1]}%" if interval else None,
+                ]
+            )
+    title = (
+        f"Promoted within {years} years, by cohort"
+        if measure == "Promoted"
+        else f"Retained {years} years, by cohort"
+    )
+    return Table(
+        title,
+        ["Cohort", "Group", "Followed", measure, "Share", "95% interval"],
+        rows or [["No mentored cohort yet", "", None, None, None, None]],
+        note=f"“Not mentored”: faculty of the same rank and stream never mentored. Only people "
+        f"whose {years}-year window has ended are counted. Groups of fewer than {SMALL_CELL} "
+        "people are not shown, with the other group of the same cohort. Wilson intervals.",
+    )
+
+
+def _outcomes_section(data: ReportData) -> Section:
+    """Promotion within N years and retention (`selectors.figures.program_outcomes`)."""
+    years = data.outcome_years
+    return Section(
+        "Outcomes: promotion and retention",
+        intro=f"Descriptive, not causal: what happened to mentored faculty within {years} years "
+        "of their cohort's start, beside faculty of the same rank and stream never mentored. "
+        "The groups differ in ways these figures cannot account for.",
+        charts=outcome_charts(data.outcomes, years=years) if data.outcomes else [],
+        tables=[_outcome_table(data, "Promoted"), _outcome_table(data, "Retained")],
     )

@@ -313,6 +313,7 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             "pilot_reminder_days": "Pilot-ending reminder (days before)",
             "review_risk_threshold": "Flag a relationship at risk when a review scores below",
             "review_drop_threshold": "… or when a person's score drops by at least",
+            "mentor_training_hours_required": "Mentor training required before matching (hours)",
         }
         help_texts = {
             "meeting_cadence_days": "Prefilled in each pair's agreement; pairs may agree another.",
@@ -331,6 +332,7 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
         cast(forms.IntegerField, self.fields["request_expiry_days"]).min_value = 1
         cast(forms.IntegerField, self.fields["request_expiry_days"]).max_value = 90
         for name, low, high in (
+            ("mentor_training_hours_required", 1, 200),
             ("upcoming_reminder_hours", 1, 168),
             ("agenda_reminder_days", 1, 14),
             ("log_reminder_days", 1, 14),

@@ -15,6 +15,7 @@ from programs.models.assessments import (
     SelfAssessment,
 )
 from programs.models.audit import AuditEvent
+from programs.models.careers import CareerSource, Departure, RankChange
 from programs.models.concerns import Concern, ConcernCategory, ConcernNote, ConcernStatus
 from programs.models.meetings import (
     MET_STATUSES,
@@ -91,6 +92,7 @@ from programs.models.relationships import (
     RelationshipStage,
 )
 from programs.models.reviews import (
+    AnsweredBy,
     ItemPolarity,
     RelationshipRisk,
     ReviewAnswer,
@@ -107,6 +109,12 @@ from programs.models.sso import (
     SsoProtocol,
 )
 from programs.models.submissions import FormSubmission
+from programs.models.training import (
+    MentorRecognition,
+    RecognitionKind,
+    TrainingAttendance,
+    TrainingSession,
+)
 
 __all__ = [
     "CLOSED_STAGES",
@@ -134,10 +142,12 @@ __all__ = [
     "Agreement",
     "AgreementConfirmation",
     "AgreementVersion",
+    "AnsweredBy",
     "AssessmentShare",
     "AssessmentStatus",
     "AuditEvent",
     "CalendarFeed",
+    "CareerSource",
     "ChecklistArea",
     "Cohort",
     "CommunicationMode",
@@ -146,6 +156,7 @@ __all__ = [
     "ConcernNote",
     "ConcernStatus",
     "Department",
+    "Departure",
     "DirectorNote",
     "DirectorNoteKind",
     "Division",
@@ -174,6 +185,7 @@ __all__ = [
     "MenteeCommitment",
     "MentorCommitment",
     "MentorOffer",
+    "MentorRecognition",
     "MentorRole",
     "MentorTraining",
     "MentoringModel",
@@ -182,7 +194,9 @@ __all__ = [
     "NeedPriority",
     "PrivateNote",
     "Program",
+    "RankChange",
     "Recap",
+    "RecognitionKind",
     "Relationship",
     "RelationshipKind",
     "RelationshipMember",
@@ -205,4 +219,6 @@ __all__ = [
     "SelfAssessment",
     "SsoProtocol",
     "Topic",
+    "TrainingAttendance",
+    "TrainingSession",
 ]

@@ -94,6 +94,12 @@ class Program(models.Model):
         related_name="+",
         help_text="The relationship review this program uses; empty means the shipped default.",
     )
+    mentor_training_hours_required = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Hours of the program's mentor training (recorded attendance) a mentor needs "
+        "before being matched. Leave empty for no such rule.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -154,6 +160,7 @@ PROGRAM_SETTINGS = (
     "max_pending_requests",
     "request_expiry_days",
     "reassessment_months",
+    "mentor_training_hours_required",
     *DEFAULTED_PROGRAM_SETTINGS,
 )
 

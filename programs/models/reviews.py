@@ -24,6 +24,12 @@ class ItemPolarity(models.TextChoices):
     WARNING = "warning", "A warning sign (agreeing lowers the score)"
 
 
+class AnsweredBy(models.TextChoices):
+    BOTH = "both", "Both sides"
+    MENTEE = "mentee", "Mentees (and peers)"
+    MENTOR = "mentor", "Mentors (and facilitators)"
+
+
 class ReviewInstrument(models.Model):
     program = models.ForeignKey(
         Program,
@@ -44,6 +50,14 @@ class ReviewInstrument(models.Model):
     scale_max = models.PositiveSmallIntegerField(default=5)
     scale_labels = models.JSONField(
         default=list, blank=True, help_text="One label per scale point, lowest first."
+    )
+    licence = models.CharField(
+        max_length=300, blank=True, help_text="Under what terms the instrument may be used."
+    )
+    subscale_names = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="A readable name for each subscale key (the items' constructs), in order.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -69,6 +83,12 @@ class ReviewItem(models.Model):
     text = models.CharField(max_length=300)
     polarity = models.CharField(
         max_length=10, choices=ItemPolarity.choices, default=ItemPolarity.STRENGTH
+    )
+    answered_by = models.CharField(
+        max_length=10,
+        choices=AnsweredBy.choices,
+        default=AnsweredBy.BOTH,
+        help_text="Which side of the relationship answers the item.",
     )
 
     class Meta:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
@@ -30,6 +31,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -45,6 +47,14 @@ from programs.domain.figures import (
     match_rates_by_group,
     rate,
     waiting_from,
+)
+from programs.domain.outcomes import (
+    DEFAULT_YEARS,
+    Career,
+    Member,
+    OutcomeRow,
+    comparison_for,
+    outcome_row,
 )
 from programs.models import (
     GUIDING_SIDES,
@@ -430,6 +440,344 @@ def with_program_figures(
     )
 
 
+# --- Across the institution, for the admin's home ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstitutionFigures:
+    """Counts across every program the admin oversees (no names, no content)."""
+
+    programs: int
+    active_programs: int
+    faculty: int
+    mentored: int
+    at_risk: int
+    open_concerns: int
+
+    @property
+    def mentored_share(self) -> int | None:
+        return rate(self.mentored, self.faculty)
+
+
+def institution_figures(
+    programs: QuerySet[Program],
+    *,
+    concerns: QuerySet[Any],
+    risks: QuerySet[RelationshipRisk],
+) -> InstitutionFigures:
+    """Programs, faculty on the roster of their institutions, faculty mentored now (in a current
+    relationship of any of these programs, as mentee or peer), relationships at risk and open
+    concerns — among the flags and concerns the viewer may know of (`access`)."""
+    from programs.models import ConcernStatus, FacultyProfile
+
+    institution_ids = programs.values("institution_id")
+    faculty = FacultyProfile.objects.filter(institution__in=institution_ids)
+    counts = programs.aggregate(total=Count("pk"), active=Count("pk", filter=Q(is_active=True)))
+    mentored = faculty.filter(
+        Exists(
+            RelationshipMember.objects.filter(
+                person=OuterRef("pk"),
+                relationship__program__in=programs,
+                relationship__stage__in=OPEN_STAGES,
+                side__in=RECEIVING_SIDES,
+                left_at__isnull=True,
+            )
+        )
+    ).count()
+    return InstitutionFigures(
+        programs=counts["total"],
+        active_programs=counts["active"],
+        faculty=faculty.count(),
+        mentored=mentored,
+        at_risk=Relationship.objects.filter(at_risk_condition(risks), program__in=programs).count(),
+        open_concerns=concerns.filter(
+            relationship__program__in=programs,
+            status__in=[ConcernStatus.OPEN, ConcernStatus.ACKNOWLEDGED],
+        ).count(),
+    )
+
+
+def attention_first(programs: QuerySet[Program]) -> QuerySet[Program]:
+    """Programs annotated by `selectors.programs.programs_needing_attention`, most urgent first:
+    open concerns and relationships at risk, then quiet relationships and mentees without a
+    mentor, then by name."""
+    return programs.annotate(
+        urgent=F("open_concerns") + F("at_risk"),
+        waiting=F("quiet") + F("without_mentor"),
+    ).order_by("-urgent", "-waiting", "name")
+
+
+# --- Outcomes: promotion and retention -----------------------------------------------------------
+
+
+def _careers(institution_id: int) -> dict[int, Career]:
+    """Every faculty member of the institution with their rank history and departures (three
+    queries, whatever the number of people)."""
+    from programs.models import Departure, FacultyProfile, RankChange
+
+    ranks: dict[int, list[tuple[dt.date, int, int]]] = {}
+    for person_id, effective_on, rank_id, order in (
+        RankChange.objects.filter(person__institution=institution_id)
+        .order_by("person_id", "effective_on", "pk")
+        .values_list("person_id", "effective_on", "rank_id", "rank__order")
+    ):
+        ranks.setdefault(person_id, []).append((effective_on, rank_id, order))
+    departures: dict[int, list[dt.date]] = {}
+    for person_id, left_on in Departure.objects.filter(
+        person__institution=institution_id
+    ).values_list("person_id", "left_on"):
+        departures.setdefault(person_id, []).append(left_on)
+    return {
+        pk: Career(
+            pk,
+            stream_id,
+            (rank_id, order) if rank_id is not None else None,
+            tuple(ranks.get(pk, ())),
+            tuple(departures.get(pk, ())),
+        )
+        for pk, stream_id, rank_id, order in FacultyProfile.objects.filter(
+            institution=institution_id
+        ).values_list("pk", "stream_id", "rank_id", "rank__order")
+    }
+
+
+def program_outcomes(
+    *, program: Program, years: int = DEFAULT_YEARS, today: dt.date | None = None
+) -> list[OutcomeRow]:
+    """Promotion within `years` and retention, per cohort of the program and for all cohorts,
+    for its mentored faculty and for faculty of the same rank and stream never mentored (rules
+    in `domain.outcomes`), small cells hidden. Six queries."""
+    from programs.models import Cohort
+
+    today = today or timezone.localdate()
+    cohorts = {c.pk: c for c in Cohort.objects.filter(program=program).order_by("starts_on")}
+    careers = _careers(program.institution_id)
+    ever_mentored = set(
+        RelationshipMember.objects.filter(
+            side__in=RECEIVING_SIDES, relationship__program__institution=program.institution_id
+        )
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    mentored_here = (
+        Membership.objects.filter(program=program, role__in=MENTEE_ROLES)
+        .filter(
+            Exists(
+                RelationshipMember.objects.filter(
+                    person=OuterRef("person"),
+                    relationship__program=program,
+                    side__in=RECEIVING_SIDES,
+                )
+            )
+        )
+        .values_list("person_id", "cohort_id")
+    )
+    by_cohort: dict[int | None, list[int]] = {}
+    for person_id, cohort_id in mentored_here:
+        if person_id in careers:
+            by_cohort.setdefault(cohort_id, []).append(person_id)
+    program_start = timezone.localtime(program.created_at).date()
+    starts: list[tuple[str, int | None, dt.date]] = [
+        (c.name, pk, c.starts_on) for pk, c in cohorts.items() if pk in by_cohort
+    ]
+    if None in by_cohort:
+        starts.append(
+            (
+                f"No cohort (from the program's start, {program_start:%-d %b %Y})",
+                None,
+                program_start,
+            )
+        )
+    rows: list[OutcomeRow] = []
+    all_mentored: list[Member] = []
+    all_comparison: dict[int, Member] = {}
+    for label, row_cohort, index_on in starts:
+        mentored = [Member(careers[pk], index_on) for pk in by_cohort[row_cohort]]
+        comparison = comparison_for(mentored, careers.values(), ever_mentored=ever_mentored)
+        rows.append(
+            outcome_row(label, mentored, comparison, years=years, today=today, index_on=index_on)
+        )
+        all_mentored.extend(mentored)
+        for m in comparison:  # someone comparable to several cohorts counts once, from the first
+            all_comparison.setdefault(m.career.person_id, m)
+    if len(rows) > 1:
+        rows.append(
+            outcome_row(
+                "All cohorts",
+                all_mentored,
+                list(all_comparison.values()),
+                years=years,
+                today=today,
+                index_on=None,
+            )
+        )
+    return rows
+
+
+# --- Mentor training -----------------------------------------------------------------------------
+
+
+def training_hours(
+    *, program: Program | int, person_ids: Any = None, today: dt.date | None = None
+) -> dict[int, Decimal]:
+    """Hours of the program's training sessions each person attended (sessions held up to
+    today), from the attendance directors recorded: the one count behind the "training required
+    before matching" rule, the training page, a mentor's own record and the report. People with
+    none are absent from the result."""
+    from programs.models import TrainingAttendance
+
+    rows = TrainingAttendance.objects.filter(
+        session__program=program, session__held_on__lte=today or timezone.localdate()
+    )
+    if person_ids is not None:
+        rows = rows.filter(person_id__in=person_ids)
+    return dict(
+        rows.order_by()
+        .values("person_id")
+        .annotate(hours=Sum("session__hours"))
+        .values_list("person_id", "hours")
+    )
+
+
+def meets_training_rule(program: Program, hours: Decimal | None) -> bool:
+    required = program.mentor_training_hours_required
+    return not required or (hours or Decimal(0)) >= required
+
+
+@dataclass(frozen=True)
+class TrainingFigures:
+    mentors: int
+    trained: int  # `mentors_trained`: recorded by the program or reported by the mentor
+    meeting_rule: int  # mentors with at least the required hours (all of them without a rule)
+    hours: Decimal  # hours of the program's sessions attended by its mentors
+    required: int | None = None  # the program's training-before-matching rule, in hours
+
+    @property
+    def trained_rate(self) -> int | None:
+        return rate(self.trained, self.mentors)
+
+
+def mentor_training_figures(*, program: Program, on: dt.date | None = None) -> TrainingFigures:
+    """Mentors trained (`mentors_trained`) and training hours on `on` (today by default), for
+    the training page and the report (three queries)."""
+    on = on or timezone.localdate()
+    mentor_count, trained = mentors_trained(program=program, on=on)
+    mentors = list(
+        Membership.objects.filter(
+            program=program, role__in=("mentor", "both"), joined_at__lte=_day_end(on)
+        ).values_list("person_id", flat=True)
+    )
+    hours = training_hours(program=program, person_ids=mentors, today=on)
+    return TrainingFigures(
+        mentors=mentor_count,
+        trained=trained,
+        meeting_rule=sum(1 for pk in mentors if meets_training_rule(program, hours.get(pk))),
+        hours=sum((hours.get(pk, Decimal(0)) for pk in mentors), Decimal(0)),
+        required=program.mentor_training_hours_required,
+    )
+
+
+# --- Review scores per subscale over time ---------------------------------------------------------
+
+MENTEE_SIDE, MENTOR_SIDE = "Mentees", "Mentors"
+
+
+@dataclass(frozen=True)
+class SubscalePoint:
+    """One cycle of reviews: per side, the mean per subscale on 1–5 and how many answered."""
+
+    cycle: int
+    opens_on: dt.date
+    side: str
+    scores: dict[str, Decimal | None]  # None: hidden (too few responses to show)
+    responses: int
+
+
+def _answer_rows(requests: QuerySet[ReviewRequest]) -> list[tuple[Any, ...]]:
+    from programs.models import ReviewAnswer
+
+    side = Subquery(
+        RelationshipMember.objects.filter(
+            relationship=OuterRef("response__request__relationship"),
+            person=OuterRef("response__request__respondent"),
+        ).values("side")[:1]
+    )
+    return list(
+        ReviewAnswer.objects.filter(response__request__in=requests)
+        .annotate(side=side)
+        .order_by()
+        .values_list(
+            "response_id",
+            "response__request__cycle",
+            "response__request__opens_on",
+            "side",
+            "item__construct",
+            "value",
+            "item__polarity",
+            "item__instrument__scale_min",
+            "item__instrument__scale_max",
+        )
+    )
+
+
+def _side_label(side: str | None) -> str:
+    return MENTOR_SIDE if side in GUIDING_SIDES else MENTEE_SIDE
+
+
+def _points(rows: list[tuple[Any, ...]], *, minimum: int) -> tuple[list[SubscalePoint], list[str]]:
+    from programs.domain.review_scores import subscale_means
+
+    responses: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        responses.setdefault(row[0], []).append(row)
+    groups: dict[tuple[int, str], list[dict[str, Decimal]]] = {}
+    opens: dict[int, dt.date] = {}
+    subscales: dict[str, None] = {}
+    for answers in responses.values():
+        _, cycle, opens_on, side, *_ = answers[0]
+        scale_min, scale_max = answers[0][7], answers[0][8]
+        means = subscale_means(
+            ((a[4], a[5], a[6] == "warning") for a in answers),
+            scale_min=scale_min,
+            scale_max=scale_max,
+        )
+        for s in means:
+            subscales.setdefault(s)
+        groups.setdefault((cycle, _side_label(side)), []).append(means)
+        opens[cycle] = min(opens.get(cycle, opens_on), opens_on)
+    points = []
+    for (cycle, side), means_list in sorted(groups.items()):
+        shown = len(means_list) >= minimum
+        scores: dict[str, Decimal | None] = {}
+        for s in subscales:
+            values = [m[s] for m in means_list if s in m]
+            scores[s] = (
+                (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+                if values and shown
+                else None
+            )
+        points.append(SubscalePoint(cycle, opens[cycle], side, scores, len(means_list)))
+    return points, [s.replace("_", " ").capitalize() for s in subscales]
+
+
+def relationship_subscale_trend(
+    relationship: Relationship | int, *, requests: QuerySet[ReviewRequest]
+) -> tuple[list[SubscalePoint], list[str]]:
+    """Each side's subscale scores cycle by cycle for one relationship (both sides, every
+    answered review among `requests`, which access hands out). One query."""
+    return _points(_answer_rows(requests.filter(relationship=relationship)), minimum=1)
+
+
+def program_subscale_trend(
+    program: Program, *, requests: QuerySet[ReviewRequest]
+) -> tuple[list[SubscalePoint], list[str]]:
+    """The program's mean subscale scores per review cycle and side; a cycle and side with
+    fewer than `SMALL_CELL` responses is counted but its scores are not shown. One query."""
+    from programs.domain.small_cells import SMALL_CELL
+
+    return _points(_answer_rows(requests.filter(relationship__program=program)), minimum=SMALL_CELL)
+
+
 # --- The program report's summary: one selector per figure, for a period -----------------------
 # Days are the viewer's (the report runs in its requester's zone): a period is whole local days.
 
@@ -447,16 +795,28 @@ def members_by_role(*, program: Program, on: dt.date) -> dict[str, int]:
     return {role: counts.get(role, 0) for role in ("mentee", "mentor", "both")}
 
 
-def mentors_trained(*, program: Program, on: dt.date) -> tuple[int, int]:
-    """(mentors in the program on `on`, of whom with at least one mentor training by then)."""
-    trained = Exists(MentorTraining.objects.filter(person=OuterRef("person"), completed_on__lte=on))
-    row = (
-        Membership.objects.filter(
-            program=program, role__in=MENTOR_ROLES, joined_at__lte=_day_end(on)
+def trained_condition(program: Program | int, on: dt.date) -> Q:
+    """For Membership rows: the person has mentor training by `on` — a session of this program
+    they attended (recorded by its directors), or training they reported themselves. The one
+    definition of "trained" behind the summary, the training page and the report."""
+    from programs.models import TrainingAttendance
+
+    return Q(
+        Exists(MentorTraining.objects.filter(person=OuterRef("person"), completed_on__lte=on))
+    ) | Q(
+        Exists(
+            TrainingAttendance.objects.filter(
+                person=OuterRef("person"), session__program=program, session__held_on__lte=on
+            )
         )
-        .annotate(trained=trained)
-        .aggregate(n=Count("pk"), done=Count("pk", filter=Q(trained=True)))
     )
+
+
+def mentors_trained(*, program: Program, on: dt.date) -> tuple[int, int]:
+    """(mentors in the program on `on`, of whom with mentor training by then)."""
+    row = Membership.objects.filter(
+        program=program, role__in=MENTOR_ROLES, joined_at__lte=_day_end(on)
+    ).aggregate(n=Count("pk"), done=Count("pk", filter=trained_condition(program, on)))
     return row["n"], row["done"]
 
 

@@ -28,6 +28,7 @@ def next_steps_for(
     memberships: list[Membership],
     has_relationships: bool = False,
     open_programs: bool = True,
+    is_admin: bool = False,
 ) -> list[NextStep]:
     relationship_steps = unique_steps(next_steps_in_relationships(profile))
     reviews = unique_reviews(profile=profile)
@@ -39,6 +40,10 @@ def next_steps_for(
     steps: list[NextStep] = [
         relationship_step(s, others.get(s.relationship.pk, "")) for s in relationship_steps
     ]
+    if is_admin and not memberships and not has_relationships:
+        # An admin who takes part in no program runs the institution: mentee prompts (join a
+        # program, start a self-evaluation, complete the profile matching uses) are not for them.
+        return steps
     steps.extend(matching_steps(profile=profile, memberships=memberships))
     steps.extend(review_steps(reviews, others))
     missing = profile_gaps(profile)

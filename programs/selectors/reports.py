@@ -14,6 +14,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from programs.domain.dates import add_months
+from programs.domain.outcomes import DEFAULT_YEARS
 from programs.exports.reports import (
     Person,
     RelationshipRow,
@@ -48,12 +49,15 @@ from programs.selectors.figures import (
     match_rates,
     meetings_against_cadence,
     members_by_role,
+    mentor_training_figures,
     mentors_trained,
+    program_outcomes,
     review_scores_by_subscale,
     time_to_match,
     with_at_risk,
     with_quiet,
 )
+from programs.selectors.training import training_sessions
 
 GENDER_LABELS = dict(Gender.choices)
 
@@ -260,6 +264,18 @@ def report_data(
         review_requests=requests,
         goal_statuses=dict(goal_statuses),
         trainings=trainings,
+        training=mentor_training_figures(program=program, on=end),
+        training_sessions=[
+            (held_on, title, curriculum, float(hours), attended)
+            for held_on, title, curriculum, hours, attended in training_sessions(program=program)
+            .filter(held_on__gte=start, held_on__lte=end)
+            .values_list("held_on", "title", "curriculum", "hours", "attendance_count")  # type: ignore[misc]
+        ],
+        # Followed up to the end of the period (or today, if that is earlier).
+        outcomes=program_outcomes(
+            program=program, years=DEFAULT_YEARS, today=min(end, timezone.localdate())
+        ),
+        outcome_years=DEFAULT_YEARS,
         as_of=timezone.localdate(),
     )
 

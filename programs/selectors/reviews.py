@@ -367,3 +367,24 @@ def answered_reviews_of(person: FacultyProfile) -> QuerySet[ReviewRequest]:
 
 
 CHOICES = dict(ReviewChoice.choices)
+
+
+def items_for_respondent(review: ReviewRequest) -> list[ReviewItem]:
+    """The instrument's items this respondent answers: those for both sides, and those for their
+    side (mentees and peers answer mentee items — peers also mentor items, as they give and
+    receive; mentors and facilitators answer mentor items)."""
+    from programs.models import AnsweredBy, MemberSide, RelationshipMember
+
+    side = (
+        RelationshipMember.objects.filter(
+            relationship=review.relationship_id, person=review.respondent_id
+        )
+        .values_list("side", flat=True)
+        .first()
+    )
+    wanted = {AnsweredBy.BOTH}
+    if side in (MemberSide.MENTEE, MemberSide.PEER):
+        wanted.add(AnsweredBy.MENTEE)
+    if side in (MemberSide.MENTOR, MemberSide.FACILITATOR, MemberSide.PEER):
+        wanted.add(AnsweredBy.MENTOR)
+    return list(review.instrument.items.filter(answered_by__in=wanted))

@@ -58,6 +58,7 @@ from programs.models import (
     RelationshipSource,
 )
 from programs.models.relationships import GUIDING_SIDES, RECEIVING_SIDES
+from programs.selectors.figures import meets_training_rule, training_hours
 from programs.services.audit import audit_record
 
 
@@ -78,6 +79,7 @@ class Rule:
     PAUSED = "paused"
     CAPACITY = "capacity"
     NO_REMOTE = "no_remote"
+    UNTRAINED = "untrained"
 
 
 # What a director ticks to override a rule, in their words. Rules absent here cannot be
@@ -91,6 +93,7 @@ OVERRIDE_LABELS: dict[str, str] = {
     Rule.PAUSED: "Assign although the mentor has paused",
     Rule.CAPACITY: "Assign although the mentor is full",
     Rule.NO_REMOTE: "Assign although the mentor does not mentor remotely",
+    Rule.UNTRAINED: "Assign although the mentor has not completed the required training",
 }
 OVERRIDABLE = frozenset(OVERRIDE_LABELS)
 
@@ -447,6 +450,23 @@ def _no_remote(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | None
     )
 
 
+@rule(Rule.UNTRAINED, sides=POOL_SIDES, outside=False)
+def _untrained(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | None:
+    required = unit.program.mentor_training_hours_required
+    hours = batch.training_hours.get(p.partner.pk)
+    if meets_training_rule(unit.program, hours):
+        return None
+    done = f"{float(hours):g} hour{'s' if hours != 1 else ''}" if hours else "none"
+    return _reason(
+        Rule.UNTRAINED,
+        p,
+        f"{unit.program.name} asks mentors for {required} hours of its mentor training before "
+        f"they are matched; {p.partner.display_name} has {done} recorded.",
+        hours=float(hours or 0),
+        required=required,
+    )
+
+
 def one_mentor_per_mentee(program: Program) -> bool:
     """A program that does not offer mosaic boards gives each mentee one mentor at a time."""
     return MentoringModel.MOSAIC not in (program.allowed_models or [])
@@ -530,6 +550,12 @@ class PairingBatch:
     @cached_property
     def _loads(self) -> dict[int, int]:
         return _open_guiding_counts(self.program, self.ids, ignore=self.ignore)
+
+    @cached_property
+    def training_hours(self) -> dict[int, Any]:
+        if not self.program.mentor_training_hours_required:
+            return {}
+        return training_hours(program=self.program, person_ids=self.ids, today=self.today)
 
     def load(self, person_id: int) -> int:
         return self._loads.get(person_id, 0) + self._taken_load[person_id]

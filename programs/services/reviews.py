@@ -27,6 +27,7 @@ from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import can_direct
+from programs.domain.instrument_file import InstrumentSpec, ItemSpec
 from programs.domain.review_instrument import ensure_default_instrument
 from programs.domain.review_scores import Answer, on_five_point_scale, response_score, risk_reasons
 from programs.models import (
@@ -44,6 +45,7 @@ from programs.models import (
     ReviewResponse,
     Role,
 )
+from programs.selectors.reviews import items_for_respondent
 from programs.services.audit import audit_record
 
 LINK_SALT = "programs.reviews.link"
@@ -174,6 +176,8 @@ def instrument_copy(
         scale_min=instrument.scale_min,
         scale_max=instrument.scale_max,
         scale_labels=list(instrument.scale_labels),
+        licence=instrument.licence,
+        subscale_names=dict(instrument.subscale_names or {}),
     )
     ReviewItem.objects.bulk_create(
         ReviewItem(
@@ -182,6 +186,7 @@ def instrument_copy(
             construct=i.construct,
             text=i.text,
             polarity=i.polarity,
+            answered_by=i.answered_by,
         )
         for i in instrument.items.all()
     )
@@ -297,7 +302,7 @@ def review_submit(
     if choice not in ReviewChoice.values:
         raise ValidationError({"choice": "Choose how you would like to go on."})
     instrument = request.instrument
-    items = list(instrument.items.all())
+    items = items_for_respondent(request)  # only the items for the respondent's side
     unknown = set(answers) - {i.pk for i in items}
     if unknown:
         raise ValidationError("Some answers are for questions that are not on this review.")
@@ -468,3 +473,66 @@ def risk_clear(*, risk: RelationshipRisk, note: str, by: User) -> RelationshipRi
 
 def open_risks(relationship: Relationship) -> QuerySet[RelationshipRisk]:
     return RelationshipRisk.objects.filter(relationship=relationship, cleared_at__isnull=True)
+
+
+# --- Instruments as data (docs/review-instruments.md) -------------------------------------------
+
+
+def instrument_spec(instrument: ReviewInstrument) -> InstrumentSpec:
+    """What the export file says: everything a program needs to load the same instrument."""
+    items = list(instrument.items.order_by("order", "pk"))
+    names = dict(instrument.subscale_names or {})
+    for item in items:
+        names.setdefault(item.construct, item.construct.replace("_", " ").capitalize())
+    return InstrumentSpec(
+        name=instrument.name,
+        description=instrument.description,
+        citation=instrument.source,
+        licence=instrument.licence,
+        scale_min=instrument.scale_min,
+        scale_max=instrument.scale_max,
+        scale_labels=list(instrument.scale_labels or []),
+        subscales=names,
+        items=[
+            ItemSpec(
+                text=i.text,
+                subscale=i.construct,
+                reverse_scored=i.polarity == ItemPolarity.WARNING,
+                answered_by=i.answered_by,
+            )
+            for i in items
+        ],
+    )
+
+
+@transaction.atomic
+def instrument_import(*, program: Program, spec: InstrumentSpec, by: User) -> ReviewInstrument:
+    """A new instrument of the program from a checked file (the program chooses it to use it)."""
+    name = spec.name
+    taken = set(ReviewInstrument.objects.filter(program=program).values_list("name", flat=True))
+    if name in taken:
+        name = f"{name} (imported {timezone.localdate():%Y-%m-%d})"[:160]
+    instrument = ReviewInstrument.objects.create(
+        program=program,
+        name=name,
+        description=spec.description,
+        source=spec.citation,
+        licence=spec.licence,
+        scale_min=spec.scale_min,
+        scale_max=spec.scale_max,
+        scale_labels=spec.scale_labels,
+        subscale_names=spec.subscales,
+    )
+    ReviewItem.objects.bulk_create(
+        ReviewItem(
+            instrument=instrument,
+            order=n,
+            construct=i.subscale,
+            text=i.text,
+            polarity=ItemPolarity.WARNING if i.reverse_scored else ItemPolarity.STRENGTH,
+            answered_by=i.answered_by,
+        )
+        for n, i in enumerate(spec.items, start=1)
+    )
+    audit_record(actor=by, verb="review_instrument.import", target=instrument, program=program)
+    return instrument

@@ -9,6 +9,7 @@ the same file twice changes nothing the second time. New people are invited with
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,18 +27,22 @@ from programs.domain.roster import LABELS, ParsedRoster
 from programs.models import (
     AcademicRank,
     AcademicStream,
+    CareerSource,
     Cohort,
     Department,
+    Departure,
     Division,
     FacultyProfile,
     Institution,
     Membership,
     Program,
+    RankChange,
     Role,
     RosterImport,
     RosterImportStatus,
 )
 from programs.services.audit import audit_record
+from programs.services.careers import departure_record, rank_change_record
 from programs.services.conflicts import reporting_line_conflicts_notify
 from programs.services.invitations import faculty_invite
 from programs.services.programs import membership_add
@@ -223,6 +228,16 @@ class RosterRowForm(forms.Form):
     reports_to = forms.CharField(required=False)
     role = forms.CharField(required=False)
     cohort = forms.CharField(required=False)
+    # The date the row's rank took effect (promotion date), and the date the person left the
+    # faculty: kept in their career history for the outcomes figures.
+    rank_since = forms.DateField(
+        required=False,
+        error_messages={"invalid": "Give the date the rank took effect as YYYY-MM-DD."},
+    )
+    left_on = forms.DateField(
+        required=False,
+        error_messages={"invalid": "Give the date the person left as YYYY-MM-DD."},
+    )
 
     def __init__(
         self, values: dict[str, Any], *, person: FacultyProfile | None, context: RosterContext
@@ -364,10 +379,26 @@ class RosterRowForm(forms.Form):
             )
         return cohort
 
+    def _sensible(self, key: str, what: str) -> Any:
+        value = self.cleaned_data.get(key)
+        if value is not None and not (
+            dt.date(1950, 1, 1) <= value <= timezone.localdate() + dt.timedelta(days=366)
+        ):
+            raise ValidationError(f"{value:%Y-%m-%d} is not a plausible date for {what}.")
+        return value
+
+    def clean_rank_since(self) -> Any:
+        return self._sensible("rank_since", "a rank")
+
+    def clean_left_on(self) -> Any:
+        return self._sensible("left_on", "leaving the faculty")
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         program = self.context.program
+        if data.get("rank_since") and not data.get("rank") and "rank" not in self.errors:
+            self.add_error("rank_since", "A rank-since date needs the rank in the same row.")
         data["membership"] = self.context.memberships.get(self.person.pk) if self.person else None
         if (
             program is not None
@@ -390,6 +421,8 @@ RESOLVED = (
     "membership",
     "cohort",
     "employee_id",
+    "rank_since",
+    "left_on",
 )
 
 
@@ -475,6 +508,18 @@ def _plan_changes(p: RowPlan, *, boss: str, program: Program | None, limited: bo
         for key, new in wanted.items():
             if new and new != current[key]:
                 p.changes[key] = (current[key] or "—", new)
+        if (
+            r["rank_since"]
+            and not RankChange.objects.filter(
+                person=person, effective_on=r["rank_since"], rank=r["rank"]
+            ).exists()
+        ):
+            p.changes["rank_since"] = ("—", f"{r['rank_since']:%Y-%m-%d}")
+        if (
+            r["left_on"]
+            and not Departure.objects.filter(person=person, left_on=r["left_on"]).exists()
+        ):
+            p.changes["left_on"] = ("—", f"{r['left_on']:%Y-%m-%d}")
     elif any(p.values.get(k) for k in PROFILE_FIELDS):
         p.notes.append(
             "Already on the faculty list: their record is kept as it is (admins manage it)."
@@ -489,6 +534,23 @@ def _plan_changes(p: RowPlan, *, boss: str, program: Program | None, limited: bo
             old = membership.cohort.name if membership and membership.cohort else "—"
             p.changes["cohort"] = (old, cohort.name)
     p.action = UPDATE if p.changes else UNCHANGED
+
+
+def _record_career(
+    person: FacultyProfile, r: dict[str, Any], *, rank_changed: bool, by: User
+) -> None:
+    """The row's rank (from its rank-since date, else today) and departure, in the person's
+    career history."""
+    if r["rank"] is not None and (rank_changed or r["rank_since"]):
+        rank_change_record(
+            person=person,
+            rank=r["rank"],
+            effective_on=r["rank_since"],
+            source=CareerSource.ROSTER,
+            by=by,
+        )
+    if r["left_on"]:
+        departure_record(person=person, left_on=r["left_on"], source=CareerSource.ROSTER, by=by)
 
 
 def roster_plan(
@@ -656,6 +718,7 @@ def roster_apply(*, roster: RosterImport, by: User) -> dict[str, int]:
         if ("reports_to" in p.changes or p.action == CREATE) and boss_email:
             person.reports_to = bosses.get(boss_email)
             fields.append("reports_to")
+        _record_career(person, r, rank_changed=p.action == CREATE or "rank" in p.changes, by=by)
         if fields:
             person.save(update_fields=[*fields, "updated_at"])
             if {"department", "division", "reports_to"} & set(fields):

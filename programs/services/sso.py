@@ -24,6 +24,7 @@ from programs.domain.sso import email_domain, mapped_values
 from programs.models import (
     MAPPED_ATTRIBUTES,
     AcademicRank,
+    CareerSource,
     Department,
     Division,
     FacultyProfile,
@@ -33,6 +34,7 @@ from programs.models import (
 )
 from programs.selectors.sso import proposed_slug
 from programs.services.audit import audit_record
+from programs.services.careers import rank_change_record
 from programs.services.conflicts import reporting_line_conflicts_notify
 from programs.services.people import profile_ensure, reporting_chain
 
@@ -345,6 +347,9 @@ def sso_profile_sync(*, user: User, idp: IdentityProvider, raw: Mapping[str, Any
         profile.full_clean(exclude=["user"])
         profile.save()
         audit_record(actor=user, verb="profile.sso_sync", target=profile, fields=changed)
+    if "rank" in changed and profile.rank is not None:
+        # The IdP says the rank changed as of this sign-in: the outcomes figures read the history.
+        rank_change_record(person=profile, rank=profile.rank, source=CareerSource.SSO, by=user)
     if (profile.department_id, profile.division_id, profile.reports_to_id) != before:
         reporting_line_conflicts_notify(profile_ids=[profile.pk])
     if unknown:

@@ -7,10 +7,12 @@ from programs.views import (
     dashboards,
     joining,
     meetings,
+    outcomes,
     oversight,
     relationships,
     reports,
     roster,
+    training,
 )
 
 urlpatterns = [
@@ -35,6 +37,30 @@ urlpatterns = [
         name="program_relationships",
     ),
     path("programs/<int:pk>/dashboard/", oversight.program_dashboard, name="program_dashboard"),
+    path("programs/<int:pk>/outcomes/", outcomes.program_outcomes_view, name="program_outcomes"),
+    path("programs/<int:pk>/training/", training.program_training, name="program_training"),
+    path("programs/<int:pk>/training/remind/", training.training_remind, name="training_remind"),
+    path(
+        "programs/<int:pk>/training/recognition/",
+        training.recognition_new,
+        name="recognition_new",
+    ),
+    path(
+        "programs/<int:pk>/training/<int:session_pk>/",
+        training.training_session,
+        name="training_session",
+    ),
+    path(
+        "programs/<int:pk>/training/<int:session_pk>/import/",
+        training.training_attendance_import,
+        name="training_attendance_import",
+    ),
+    path("me/training/", training.my_training, name="my_training"),
+    path(
+        "me/training/certificate.pdf",
+        training.my_training_certificate,
+        name="my_training_certificate",
+    ),
     path(
         "programs/<int:pk>/recognition/",
         oversight.mentor_recognition_view,

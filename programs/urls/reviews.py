@@ -27,6 +27,17 @@ urlpatterns = [
         name="review_instrument_edit",
     ),
     path(
+        "programs/<int:pk>/reviews/instruments/import/",
+        reviews.instrument_import_view,
+        name="review_instrument_import",
+    ),
+    path(
+        "programs/<int:pk>/reviews/instruments/<int:instrument_pk>/export.json",
+        reviews.instrument_export,
+        name="review_instrument_export",
+    ),
+    path("review-instruments/format/", reviews.instrument_format, name="review_instrument_format"),
+    path(
         "programs/<int:pk>/reviews/instruments/<int:instrument_pk>/copy/",
         reviews.instrument_copy_view,
         name="review_instrument_copy",

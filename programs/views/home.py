@@ -15,6 +15,7 @@ from programs.access import (
     roles_for,
 )
 from programs.selectors.assessments import shared_with_me
+from programs.selectors.figures import attention_first, institution_figures
 from programs.selectors.home import next_steps_for
 from programs.selectors.joining import join_requests_of
 from programs.selectors.programs import (
@@ -49,9 +50,19 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             (program, requests.get(program.pk))
             for program in programs_open_to_join(request.user).order_by("name")
         ]
-    all_programs = []
+    all_programs: list = []
+    institution = None
     if roles.is_admin:
-        all_programs = list(programs_with_counts(programs_visible_to(request.user)))
+        visible = programs_visible_to(request.user)
+        concerns, risks = concerns_for_director(request.user), risks_for_director(request.user)
+        institution = institution_figures(visible, concerns=concerns, risks=risks)
+        all_programs = list(
+            attention_first(
+                programs_needing_attention(
+                    programs_with_counts(visible), concerns=concerns, risks=risks
+                )
+            )
+        )
     return render(
         request,
         "home.html",
@@ -67,7 +78,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
                 memberships=memberships,
                 has_relationships=bool(counts["receiving"] or counts["guiding"]),
                 open_programs=bool(open_programs),
+                is_admin=roles.is_admin,
             ),
+            "institution": institution,
             "relationship_counts": counts,
         },
     )

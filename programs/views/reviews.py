@@ -9,9 +9,11 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
+from mentorship.uploads import upload_was_too_large
 from programs.access import (
     get_instrument_for_director,
     get_program_for_director,
@@ -19,19 +21,31 @@ from programs.access import (
     review_requests_for_director,
     risks_for_director,
 )
+from programs.domain.instrument_file import (
+    MAX_BYTES as MAX_INSTRUMENT_BYTES,
+)
+from programs.domain.instrument_file import (
+    InstrumentFileError,
+    read_instrument,
+    write_instrument,
+)
+from programs.domain.small_cells import SMALL_CELL
 from programs.forms.programs import apply_errors
 from programs.forms.reviews import InstrumentForm, ItemFormSet, ReviewForm, RiskClearForm
 from programs.models import (
     FacultyProfile,
+    Program,
     ReviewChoice,
     ReviewInstrument,
     ReviewRequest,
 )
+from programs.selectors.figures import program_subscale_trend, relationship_subscale_trend
 from programs.selectors.relationships import relationship_members
 from programs.selectors.reviews import (
     answered_reviews_of,
     at_risk_relationships,
     completion_rates,
+    items_for_respondent,
     latest_review_signal,
     open_reviews_for,
     review_history,
@@ -41,8 +55,10 @@ from programs.services.reviews import (
     StaleInstrument,
     instrument_copy,
     instrument_for,
+    instrument_import,
     instrument_in_use,
     instrument_save,
+    instrument_spec,
     open_risks,
     program_instrument_choose,
     review_request_for_link,
@@ -78,7 +94,7 @@ def review_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse
             status=LINK_STATUS[problem.reason],
         )
     instrument = review.instrument
-    items = list(instrument.items.all())
+    items = items_for_respondent(review)
     form = ReviewForm(request.POST or None, instrument=instrument, items=items)
     if request.method == "POST" and form.is_valid():
         try:
@@ -161,6 +177,8 @@ def program_reviews(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "at_risk": at_risk,
             "rates": completion_rates(program, requests=requests),
             "instrument": instrument_for(program),
+            "trend": program_subscale_trend(program, requests=requests),
+            "small_cell": SMALL_CELL,
         },
     )
 
@@ -174,10 +192,14 @@ def _results(
     request: AuthenticatedHttpRequest, relationship, form: RiskClearForm, status: int = 200
 ) -> HttpResponse:
     history = review_history(relationship)
+    trend = relationship_subscale_trend(
+        relationship, requests=review_requests_for_director(request.user)
+    )
     return render(
         request,
         "reviews/results.html",
         {
+            "trend": trend,
             "relationship": relationship,
             "program": relationship.program,
             "history": history,
@@ -229,12 +251,88 @@ def instruments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             program_instrument_choose(program=program, instrument=chosen, by=request.user)
             messages.success(request, f"Reviews opened from now on use “{chosen.name}”.")
             return redirect("review_instruments", pk=program.pk)
+    return _instruments_page(request, program, available, in_use, error=error, status=status)
+
+
+def _instruments_page(
+    request: AuthenticatedHttpRequest,
+    program: Program,
+    available: list[ReviewInstrument] | None = None,
+    in_use: ReviewInstrument | None = None,
+    *,
+    error: str = "",
+    import_problems: list[tuple[int, str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if available is None:
+        available = list(
+            ReviewInstrument.objects.filter(is_active=True)
+            .filter(Q(program=program) | Q(program__isnull=True))
+            .prefetch_related("items")
+            .order_by("name")
+        )
     return render(
         request,
         "reviews/instruments.html",
-        {"program": program, "instruments": available, "in_use": in_use, "error": error},
+        {
+            "program": program,
+            "instruments": available,
+            "in_use": in_use or instrument_for(program),
+            "error": error,
+            "import_problems": import_problems or [],
+        },
         status=status,
     )
+
+
+def instrument_export(
+    request: AuthenticatedHttpRequest, pk: int, instrument_pk: int
+) -> HttpResponse:
+    """The instrument as a JSON file (docs/review-instruments.md) another program can import."""
+    program = get_program_for_director(request.user, pk)
+    instrument = (
+        ReviewInstrument.objects.filter(Q(program=program) | Q(program__isnull=True))
+        .filter(pk=instrument_pk)
+        .first()
+    )
+    if instrument is None:
+        raise Http404("No such instrument.")
+    body = write_instrument(instrument_spec(instrument))
+    slug = slugify(instrument.name) or "instrument"
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}.json"'
+    return response
+
+
+@once_per_submission
+@require_POST
+def instrument_import_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    program = get_program_for_director(request.user, pk)
+    request.POST  # noqa: B018 - parse the upload now, so the size handler has run
+    upload = request.FILES.get("file")
+    if upload_was_too_large(request) or upload is None:
+        problems = [(0, "Choose the instrument file to import.")]
+    elif upload.size and upload.size > MAX_INSTRUMENT_BYTES:
+        problems = [(0, "The file is too large to be an instrument.")]
+    else:
+        try:
+            spec = read_instrument(upload.read())
+        except InstrumentFileError as e:
+            problems = e.problems
+        else:
+            instrument = instrument_import(program=program, spec=spec, by=request.user)
+            messages.success(
+                request,
+                f"Imported “{instrument.name}” with {len(spec.items)} items. Choose it below "
+                "to use it for reviews opened from now on.",
+            )
+            return redirect("review_instruments", pk=program.pk)
+    return _instruments_page(request, program, import_problems=problems, status=400)
+
+
+def instrument_format(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The file format (the full text, with the reasons behind it, is docs/review-instruments.md)."""
+    return render(request, "reviews/instrument_format.html")
 
 
 @once_per_submission

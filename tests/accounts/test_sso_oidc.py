@@ -110,6 +110,16 @@ def test_first_sign_in_creates_the_account_and_profile_from_the_claims(client, i
     assert not user.has_usable_password()
 
 
+def test_the_asserted_rank_starts_the_rank_history_the_outcomes_read(client, idp):
+    round_trip(client, reverse("sso_start", args=[idp.slug]), {})
+    profile = FacultyProfile.objects.get(user__email="grace.hopper@northbridge.edu")
+    change = profile.rank_changes.get()
+    assert (change.rank, change.source) == (profile.rank, "sso")
+    client.logout()
+    round_trip(client, reverse("sso_start", args=[idp.slug]), {})  # the same rank: no new row
+    assert profile.rank_changes.count() == 1
+
+
 def test_later_sign_ins_update_the_profile(client, idp, oidc_idp):
     round_trip(client, reverse("sso_start", args=[idp.slug]), {})
     client.logout()

@@ -491,6 +491,41 @@ URL_RULES: dict[str, Rule] = {
     "program_relationships": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "program_dashboard": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "mentor_recognition": Rule(DIRECTOR, program_pks(), DIRECTORS),
+    "review_instrument_import": Rule(DIRECTOR + " (POST)", program_pks()),
+    "review_instrument_export": Rule(
+        DIRECTOR + " (shipped instruments and the program's own)",
+        program_pks(instrument_pk=lambda w: 999999),
+        frozenset(),
+    ),
+    "review_instrument_format": Rule("anyone signed in: the documented file format, no data"),
+    "program_training": Rule(
+        "the program's directors and admins (everyone else, members included: 404)",
+        program_pks(),
+        DIRECTORS,
+    ),
+    "training_remind": Rule(
+        "the program's directors and admins (POST; everyone else: 404)", program_pks()
+    ),
+    "recognition_new": Rule(
+        "the program's directors and admins (POST; everyone else: 404)", program_pks()
+    ),
+    "training_session": Rule(
+        "the program's directors and admins, for a session of that program",
+        program_pks(session_pk=lambda w: 999999),
+        frozenset(),
+    ),
+    "training_attendance_import": Rule(
+        "the program's directors and admins (POST), for a session of that program",
+        program_pks(session_pk=lambda w: 999999),
+        frozenset(),
+    ),
+    "my_training": Rule(OWN),
+    "my_training_certificate": Rule(OWN + " (PDF of one's own recorded training)"),
+    "program_outcomes": Rule(
+        "the program's directors and admins (everyone else, members included: 404)",
+        program_pks(),
+        DIRECTORS,
+    ),
     "mentor_recognition_csv": Rule(DIRECTOR + ", after re-authenticating", program_pks()),
     "relationship_new": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "program_roster": Rule(DIRECTOR, program_pks(), DIRECTORS),
@@ -849,6 +884,8 @@ EMAILS_NOT_PLANTED = {
     Kind.JOIN_ANSWER: "names the program (or the circle) only, to the requester",
     Kind.REPORTING_CONFLICT: "names a relationship's mentor and mentee and the directory role "
     "between them, to the program's directors, who see the same on the members page",
+    Kind.TRAINING_REMINDER: "names the program, the mentor's own hours and coming sessions, "
+    "to the mentor only (test_training)",
 }
 
 

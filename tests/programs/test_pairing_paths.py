@@ -526,6 +526,10 @@ def _violate(rule: str, ctx: Ctx) -> None:
         _offer(p, mentors_remotely=False)
         p.institution = InstitutionFactory(name="Elsewhere University")
         p.save(update_fields=["institution"])
+    elif rule == Rule.UNTRAINED:
+        # The program asks for training its mentor has not had (none recorded).
+        type(ctx.program).objects.filter(pk=ctx.program.pk).update(mentor_training_hours_required=2)
+        ctx.program.refresh_from_db()
     else:  # a rule added to the gate needs a way to violate it here
         raise AssertionError(f"No violation for rule {rule!r}")
 

@@ -290,6 +290,7 @@ def test_mosaic_seats_need_a_mentor_who_offers_the_area():
         (MentorInput(id=2, capacity=0), [], "no_capacity"),
         (MentorInput(id=2, accepting=False), [], "no_capacity"),
         (MentorInput(id=2, institution="Away", remote_ok=False), [], "no_remote"),
+        (MentorInput(id=2, meets_training_rule=False), [], "untrained"),
     ],
 )
 def test_each_exclusion_has_its_reason(mentor, declared, reason):
