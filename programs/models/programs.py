@@ -94,6 +94,15 @@ class Program(models.Model):
         related_name="+",
         help_text="The relationship review this program uses; empty means the shipped default.",
     )
+    # Facilitated peer groups (issue 12): a facilitator must be senior to every member, by at
+    # least this many ranks or this many more career years (either is enough).
+    facilitator_rank_gap = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="A facilitator is at least this many academic ranks above every group member…",
+    )
+    facilitator_years_gap = models.PositiveSmallIntegerField(
+        default=8, help_text="… or has at least this many more years on the faculty."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -126,6 +135,8 @@ DEFAULTED_PROGRAM_SETTINGS = (
     "pilot_reminder_days",
     "review_risk_threshold",
     "review_drop_threshold",
+    "facilitator_rank_gap",
+    "facilitator_years_gap",
 )
 # What a director sets on the program's settings page (the form and `program_update` both use it).
 PROGRAM_SETTINGS = (

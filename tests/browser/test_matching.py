@@ -97,7 +97,7 @@ def test_a_director_proposes_edits_and_publishes(
     expect(page.get_by_text(f"is now proposed with {other.profile.display_name}")).to_be_visible()
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name=re.compile(r"Publish 4 pairings")).click()
+    page.get_by_role("button", name=re.compile(r"Publish 4 relationships")).click()
     expect(page.get_by_text("Published: 4 relationships start their pilot")).to_be_visible()
     assert Relationship.objects.filter(source=RelationshipSource.MATCH_RUN).count() == 4
     assert Relationship.objects.filter(

@@ -226,7 +226,7 @@ def test_the_run_page_shows_suggestions_and_the_unmatched(client_for, director, 
         .content.decode()
     )
     assert "Proven optimal" in html
-    assert "Publish 1 pairing" in html
+    assert "Publish 1 relationship for 1 mentee with 1 mentor" in html
 
 
 def test_progress_polling_swaps_in_the_proposal_when_done(client_for, director, program, proposal):
@@ -236,7 +236,7 @@ def test_progress_polling_swaps_in_the_proposal_when_done(client_for, director, 
     assert "HX-Refresh" not in response  # no reload: focus and the live region survive
     html = response.content.decode()
     assert 'id="run-result" tabindex="-1" data-job-result' in html
-    assert "Publish 1 pairing" in html
+    assert "Publish 1 relationship for 1 mentee with 1 mentor" in html
     assert 'id="run-status"' in html
     assert 'hx-swap-oob="true"' in html
 
@@ -296,3 +296,94 @@ def test_ask_is_disabled_with_the_reason_at_the_request_cap(
     assert ask_other not in html
     assert "disabled" in html
     assert "You already have 1 request waiting for an answer" in html
+
+
+def _shortlist_names(client, program, **params):
+    response = client.get(reverse("matching:shortlist", args=[program.pk]), params)
+    return response, response.content.decode()
+
+
+def test_the_shortlist_filters_by_need_area_role_institution_and_remote(
+    client_for, program, ready_mentee, ready_mentor
+):
+    from programs.models import NeedArea
+    from tests.factories import InstitutionFactory
+
+    elsewhere = program_mentor(program)
+    elsewhere.profile.given_name, elsewhere.profile.family_name = "Remy", "Elsewhere"
+    elsewhere.profile.institution = InstitutionFactory(name="Far Away University")
+    elsewhere.profile.save()
+    offer(elsewhere, areas=("research",), roles=("teacher", "sponsor"), mentors_remotely=True)
+    ready_mentor.profile.given_name, ready_mentor.profile.family_name = "Lola", "Local"
+    ready_mentor.profile.institution = ready_mentee.profile.institution
+    ready_mentor.profile.save()
+    offer(ready_mentor, mentors_remotely=False)
+    client = client_for(ready_mentee)
+
+    _, html = _shortlist_names(client, program)
+    assert "Remy Elsewhere" in html
+    assert "Lola Local" in html
+    promotion = NeedArea.objects.get(slug="promotion")
+    _, html = _shortlist_names(client, program, need_area=promotion.pk)
+    assert "Lola Local" in html
+    assert "Remy Elsewhere" not in html
+    assert "1 other suitable mentor does not match your filters" in html
+    _, html = _shortlist_names(client, program, role="teacher")
+    assert "Remy Elsewhere" in html
+    assert "Lola Local" not in html
+    _, html = _shortlist_names(client, program, institution=elsewhere.profile.institution_id)
+    assert "Remy Elsewhere" in html
+    assert "Lola Local" not in html
+    _, html = _shortlist_names(client, program, remote="local")
+    assert "Lola Local" in html
+    assert "Remy Elsewhere" not in html
+    _, html = _shortlist_names(client, program, remote="remote")
+    assert "Remy Elsewhere" in html
+    assert "Lola Local" not in html
+    _, html = _shortlist_names(client, program, role="coach", remote="remote")
+    assert "No mentor matches these filters" in html
+
+
+def test_a_bad_filter_says_so_next_to_the_field_and_lists_everyone(
+    client_for, program, ready_mentee, ready_mentor
+):
+    response, html = _shortlist_names(client_for(ready_mentee), program, role="wizard")
+    assert response.status_code == 400
+    assert "Select a valid choice" in html
+    assert ready_mentor.profile.display_name in html
+
+
+def test_the_filtered_shortlist_query_count_does_not_grow(
+    client_for, program, ready_mentee, ready_mentor
+):
+    client = client_for(ready_mentee)
+    url = reverse("matching:shortlist", args=[program.pk])
+    params = {"role": "sponsor", "remote": "remote"}
+    client.get(url, params)
+    few = count_queries(lambda: client.get(url, params))
+    for _ in range(12):
+        offer(program_mentor(program))
+    assert count_queries(lambda: client.get(url, params)) == few
+
+
+def test_a_mentor_already_on_the_board_elsewhere_is_not_suggested(
+    client_for, program, other_program, ready_mentee, ready_mentor, director
+):
+    from programs.models import RelationshipKind, RelationshipSource, Role
+    from programs.services.relationships import relationship_create
+    from tests.factories import MembershipFactory
+
+    _, html = _shortlist_names(client_for(ready_mentee), program)
+    assert ready_mentor.profile.display_name in html
+    MembershipFactory(program=other_program, person=ready_mentee.profile, role=Role.MENTEE)
+    MembershipFactory(program=other_program, person=ready_mentor.profile, role=Role.MENTOR)
+    relationship_create(
+        program=other_program,
+        kind=RelationshipKind.ONE_TO_ONE,
+        mentees=[ready_mentee.profile],
+        mentors=[ready_mentor.profile],
+        source=RelationshipSource.MANUAL,
+        by=director,
+    )
+    _, html = _shortlist_names(client_for(ready_mentee), program)
+    assert f"mentor-{ready_mentor.profile.pk}" not in html
