@@ -61,14 +61,17 @@ def seniority(
 ) -> np.ndarray:
     """``senior[i, f]``: facilitator ``f`` is senior to member ``i`` — at least ``rank_gap`` ranks
     above (rank orders, 1 the most junior) or at least ``years_gap`` more career years. A
-    missing rank or year (encoded as a negative number) proves nothing on that count."""
+    missing rank or year (encoded as a negative number) proves nothing on that count; when
+    neither can be compared (the profiles are incomplete) the pair is not refused, since the
+    rule cannot judge it — directors see the ranks on the proposal."""
     m_rank, f_rank = np.asarray(member_rank, float), np.asarray(facilitator_rank, float)
     m_years, f_years = np.asarray(member_years, float), np.asarray(facilitator_years, float)
     known_rank = (m_rank[:, None] >= 0) & (f_rank[None, :] >= 0)
     known_years = (m_years[:, None] >= 0) & (f_years[None, :] >= 0)
     by_rank = known_rank & (f_rank[None, :] - m_rank[:, None] >= rank_gap)
     by_years = known_years & (f_years[None, :] - m_years[:, None] >= years_gap)
-    return np.asarray(by_rank | by_years, dtype=bool)
+    unknown = ~(known_rank | known_years)
+    return np.asarray(by_rank | by_years | unknown, dtype=bool)
 
 
 def is_senior(
