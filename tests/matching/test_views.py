@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from matching.models import MatchRun, MentorRequest, RunMode
+from matching.models import MatchRun, MatchSuggestion, MentorRequest, RunMode
 from matching.services import match_run_execute, match_run_start, request_send
 from programs.models import Relationship
 from tests.matching.conftest import offer
@@ -387,3 +387,117 @@ def test_a_mentor_already_on_the_board_elsewhere_is_not_suggested(
     )
     _, html = _shortlist_names(client_for(ready_mentee), program)
     assert f"mentor-{ready_mentor.profile.pk}" not in html
+
+
+@pytest.fixture
+def group_proposal(program, director):
+    for _ in range(8):
+        program_mentee(program)
+    for _ in range(2):
+        leader = program_mentor(program, capacity=1)
+        leader.profile.year_joined_faculty = 1990
+        leader.profile.save(update_fields=["year_joined_faculty"])
+    run = match_run_start(program=program, mode=RunMode.PEER_GROUPS, by=director)
+    match_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def _group_numbers(run):
+    return sorted(set(run.suggestions.values_list("group", flat=True)))
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("director", 400),
+        ("admin", 400),
+        ("mentee", 403),
+        ("other_director", 404),
+        ("outsider", 404),
+    ],
+)
+def test_changing_a_groups_facilitator_is_for_the_programs_directors(
+    client_for, cast, program, group_proposal, who, status
+):
+    group = _group_numbers(group_proposal)[0]
+    url = reverse("matching:group_facilitator", args=[program.pk, group_proposal.pk, group])
+    # No facilitator chosen: a director gets the page back with the field's error.
+    assert client_for(cast[who]).post(url, {}).status_code == status
+
+
+def test_the_group_page_shows_groups_and_what_publishing_creates(
+    client_for, director, program, group_proposal
+):
+    html = (
+        client_for(director)
+        .get(reverse("matching:run", args=[program.pk, group_proposal.pk]))
+        .content.decode()
+    )
+    groups = _group_numbers(group_proposal)
+    for number in groups:
+        assert f'id="group-{number}"' in html
+    assert f"Publish {len(groups)} groups with 8 members and {len(groups)} facilitators" in html
+    assert "Change the facilitator" in html
+    assert "Move" in html
+
+
+def test_the_group_page_query_count_does_not_grow(client_for, director, program, group_proposal):
+    client = client_for(director)
+    url = reverse("matching:run", args=[program.pk, group_proposal.pk])
+    client.get(url)
+    few = count_queries(lambda: client.get(url))
+    leader = group_proposal.suggestions.first().mentor
+    for k in range(6):
+        extra = program_mentee(program)
+        MatchSuggestion.objects.create(
+            run=group_proposal, mentee=extra.profile, mentor=leader, group=50 + k // 3, score=1
+        )
+    assert count_queries(lambda: client.get(url)) == few
+
+
+def test_a_refused_facilitator_is_explained_next_to_the_groups_field(
+    client_for, director, program, group_proposal
+):
+    junior = program_mentor(program)
+    group = _group_numbers(group_proposal)[0]
+    response = client_for(director).post(
+        reverse("matching:group_facilitator", args=[program.pk, group_proposal.pk, group]),
+        {"mentor": junior.profile.pk},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="facilitator-{group}_error"' in html
+    assert "not senior enough to facilitate" in html
+
+
+def test_a_director_moves_a_member_from_the_page(client_for, director, program, group_proposal):
+    a, b = _group_numbers(group_proposal)
+    mover = group_proposal.suggestions.filter(group=a).first()
+    url = reverse(
+        "matching:suggestion_action", args=[program.pk, group_proposal.pk, mover.pk, "move"]
+    )
+    response = client_for(director).post(url, {"group": b}, follow=True)
+    assert f"is now proposed in group {b}" in response.content.decode()
+    mover.refresh_from_db()
+    assert mover.group == b
+
+
+def test_a_move_to_a_missing_group_is_refused_next_to_the_field(
+    client_for, director, program, group_proposal
+):
+    mover = group_proposal.suggestions.first()
+    url = reverse(
+        "matching:suggestion_action", args=[program.pk, group_proposal.pk, mover.pk, "move"]
+    )
+    response = client_for(director).post(url, {"group": "777"})
+    assert response.status_code == 400
+    assert f'id="move-{mover.pk}_error"' in response.content.decode()
+    assert "There is no group 777" in response.content.decode()
+
+
+def test_a_facilitator_of_another_programs_proposal_is_not_found(
+    client_for, cast, other_program, program, group_proposal
+):
+    url = reverse("matching:group_facilitator", args=[other_program.pk, group_proposal.pk, 1])
+    assert client_for(cast["other_director"]).post(url, {}).status_code == 404
