@@ -208,9 +208,11 @@ class RunForm(forms.Form):
 
 
 def _people(program: Program, roles: tuple[str, ...]) -> Any:
-    return FacultyProfile.objects.filter(
-        memberships__program=program, memberships__role__in=roles
-    ).order_by("family_name", "given_name")
+    return (
+        FacultyProfile.objects.filter(memberships__program=program, memberships__role__in=roles)
+        .select_related("user", "rank")
+        .order_by("family_name", "given_name")
+    )
 
 
 class PairRuleForm(PlainTextMixin, forms.Form):

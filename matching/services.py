@@ -777,7 +777,35 @@ def _check_group(
         raise MatchingError(" ".join(e.messages)) from e
     reasons = batch.check(proposed)
     if reasons:
-        raise MatchingError(" ".join(r.message for r in reasons))
+        raise MatchingError(_group_reasons_words(reasons, people, run.program))
+
+
+def _group_reasons_words(
+    reasons: list[Reason], people: dict[int, FacultyProfile], program: Program
+) -> str:
+    """The gate's reasons for a group, the seniority ones said once per facilitator with every
+    member they are not senior to (one sentence rather than one per member)."""
+    juniors: dict[int, list[str]] = {}
+    said: list[str] = []
+    for r in reasons:
+        if r.code == Rule.NOT_SENIOR:
+            juniors.setdefault(r.partner_id, []).append(people[r.mentee_id].display_name)
+        elif r.message not in said:
+            said.append(r.message)
+    gap = program.facilitator_rank_gap
+    for facilitator, names in juniors.items():
+        said.insert(
+            0,
+            f"{people[facilitator].display_name} is not senior enough to facilitate "
+            f"{_names(names)}: {program.name} asks for a facilitator {gap} "
+            f"rank{'s' if gap != 1 else ''} above each member, or with "
+            f"{program.facilitator_years_gap} more years on the faculty.",
+        )
+    return " ".join(said)
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _rescore_group(run: MatchRun, group: int) -> None:

@@ -527,7 +527,7 @@ def _run_context(
     run: MatchRun,
     *,
     change_error: tuple[int, str] | None = None,
-    group_error: tuple[int, str] | None = None,
+    group_error: tuple[int, str, int | None] | None = None,
 ) -> dict[str, object]:
     """The run's page; `change_error` (suggestion id, message) shows a refused mentor change
     next to that suggestion's own field, its details opened."""
@@ -558,7 +558,7 @@ def _render_run(
     run: MatchRun,
     *,
     change_error: tuple[int, str] | None = None,
-    group_error: tuple[int, str] | None = None,
+    group_error: tuple[int, str, int | None] | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -652,13 +652,16 @@ def group_facilitator(
     form = ChangeMentorForm(request.POST, program=program)
     if not form.is_valid():
         return _render_run(
-            request, program, run, group_error=(group, "Choose a facilitator from the list.")
+            request, program, run, group_error=(group, "Choose a facilitator from the list.", None)
         )
     facilitator = form.cleaned_data["mentor"]
     try:
         group_facilitator_change(run=run, group=group, facilitator=facilitator, by=request.user)
     except ValidationError as e:
-        return _render_run(request, program, run, group_error=(group, " ".join(e.messages)))
+        # The refused choice stays selected, so the director sees what was refused.
+        return _render_run(
+            request, program, run, group_error=(group, " ".join(e.messages), facilitator.pk)
+        )
     messages.success(request, f"{facilitator.display_name} now facilitates group {group}.")
     return redirect(f"{reverse('matching:run', args=[pk, run_pk])}#group-{group}")
 
