@@ -251,3 +251,38 @@ def test_peer_pairs_leave_out_a_paused_peer_and_one_already_paired(program, dire
     again = run(program, director, RunMode.PEER)
     assert again.summary["already_matched"] == 4
     assert not again.suggestions.exists()
+
+
+def test_mosaic_reasons_and_the_pin_warning_are_in_words(program, director, ready_mentee):
+    from matching.models import PairRule, PairRuleKind
+    from programs.models import NeedArea
+    from tests.matching.conftest import offer
+
+    research, promotion = NeedArea.objects.filter(slug__in=["research", "promotion"]).order_by(
+        "slug"
+    )
+    offer(program_mentor(program), areas=("research",))
+    board = match_run_start(
+        program=program, mode=RunMode.MOSAIC, areas=[research, promotion], by=director
+    )
+    match_run_execute(run_id=board.pk)
+    board.refresh_from_db()
+    (row,) = board.summary["unmatched"]
+    assert row["name"] == ready_mentee.profile.display_name
+    assert row["reason"] == "Promotion: no mentor in the program may be paired with them"
+
+    full = program_mentor(program, capacity=1)
+    offer(full)
+    other = program_mentee(program, given_name="Olga", family_name="Other")
+    PairRule.objects.create(
+        program=program, mentee=ready_mentee.profile, mentor=full.profile, kind="pin"
+    )
+    PairRule.objects.create(
+        program=program, mentee=other.profile, mentor=full.profile, kind=PairRuleKind.PIN
+    )
+    pinned = run(program, director, RunMode.ONE_TO_ONE)
+    warning = next(w for w in pinned.summary["warnings"] if "pinned pair" in w)
+    names = (ready_mentee.profile.display_name, other.profile.display_name)
+    assert any(n in warning for n in names)
+    assert full.profile.display_name in warning
+    assert str(full.profile.pk) not in warning.replace(full.profile.display_name, "")
