@@ -101,7 +101,7 @@ def _matching_filters(
         )
     kept = set()
     for pk in mentor_ids:
-        offer = offers.get(pk, {})
+        offer: dict[str, Any] = dict(offers.get(pk, {}))
         if with_area is not None and pk not in with_area:
             continue
         if filters.role and filters.role not in (offer.get("roles_offered") or []):

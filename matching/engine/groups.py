@@ -200,7 +200,8 @@ def form_groups(
     groups = _dissolve_small(label, min_size, leftovers)
     fits = {i: _fit(affinity, i, g) for g in groups for i in g}
     scores_out = [float(np.mean([fits[i] for i in g])) for g in groups]
-    facilitators, unfacilitated = [-1] * len(groups), {}
+    facilitators: list[int] = [-1] * len(groups)
+    unfacilitated: dict[int, str] = {}
     if facilitated:
         facilitators, unfacilitated = _assign_facilitators(
             groups,
