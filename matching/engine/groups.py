@@ -18,6 +18,7 @@ facilitator may lead a group only if eligible for, and senior enough to, every m
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,7 +43,10 @@ NOT_SENIOR_ENOUGH = "no_senior_facilitator"
 """A group none of whose eligible facilitators is senior enough to every member."""
 
 _EPS = 1e-9
-PERTURBATION_ROUNDS = 60
+PERTURBATION_ROUNDS = 150
+PERTURBATION_SECONDS = 60.0
+"""Iterated local search stops after this many rounds or seconds, whichever comes first (the
+rounds make small and medium cohorts reproducible; the seconds bound a very large one)."""
 PEER_NEIGHBOURS = 40
 """Above the exact peer-pairing limit, each peer keeps this many best partners as candidates."""
 
@@ -344,7 +348,10 @@ def _perturb_and_improve(
     pool: set[tuple[int, ...]] = set(_groups_of(label, min_size))
     placed = np.flatnonzero(label >= 0)
     eject = max(2, len(placed) // 25)
+    deadline = time.monotonic() + PERTURBATION_SECONDS
     for _ in range(rounds):
+        if time.monotonic() > deadline:
+            break
         trial = best.copy()
         # Whole groups are broken up now and then, single members otherwise.
         if rng.random() < 0.5:

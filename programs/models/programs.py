@@ -126,7 +126,7 @@ class Program(models.Model):
         return [labels[m] for m in self.allowed_models if m in labels]
 
 
-# Reminder timing and review-risk thresholds: each has a default, so leaving one blank keeps it.
+# Reminder timing, review-risk thresholds, facilitator seniority: each has a default, so leaving one blank keeps it.
 DEFAULTED_PROGRAM_SETTINGS = (
     "upcoming_reminder_hours",
     "agenda_reminder_days",
