@@ -45,7 +45,7 @@ NOT_SENIOR_ENOUGH = "no_senior_facilitator"
 _EPS = 1e-9
 PERTURBATION_ROUNDS = 150
 PERTURBATION_SECONDS = 60.0
-"""Iterated local search stops after this many rounds or seconds, whichever comes first (the
+"""Iterated local search stops after this many rounds or CPU seconds, whichever comes first (the
 rounds make small and medium cohorts reproducible; the seconds bound a very large one)."""
 PEER_NEIGHBOURS = 40
 """Above the exact peer-pairing limit, each peer keeps this many best partners as candidates."""
@@ -348,9 +348,9 @@ def _perturb_and_improve(
     pool: set[tuple[int, ...]] = set(_groups_of(label, min_size))
     placed = np.flatnonzero(label >= 0)
     eject = max(2, len(placed) // 25)
-    deadline = time.monotonic() + PERTURBATION_SECONDS
+    deadline = time.process_time() + PERTURBATION_SECONDS
     for _ in range(rounds):
-        if time.monotonic() > deadline:
+        if time.process_time() > deadline:
             break
         trial = best.copy()
         # Whole groups are broken up now and then, single members otherwise.
