@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -62,6 +63,14 @@ class Row:
     reference_total: int | None
     proven: bool
     arcs: int
+    cpu: float = 0.0
+    reference_cpu: float | None = None
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        if self.reference_cpu is None:
+            return None
+        return self.reference_cpu / max(self.cpu, 1e-9)
 
     @property
     def ratio(self) -> float | None:
@@ -181,19 +190,19 @@ def _capacities_for(rng: np.random.Generator, base: np.ndarray, places: float) -
 # --- Solving ----------------------------------------------------------------------------------
 
 
-def solve_ours(inst: Instance) -> tuple[float, int, bool]:
+def solve_ours(inst: Instance) -> tuple[float, int, bool, float]:
     gc.collect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if inst.areas is None:
         result = assign_with_capacities(inst.scores, inst.eligible, inst.caps)
     else:
         result = assign_mosaic(inst.scores, inst.eligible, inst.caps, inst.areas)
     seconds = time.perf_counter() - start
-    return seconds, result.total_units, result.proven_optimal
+    return seconds, result.total_units, result.proven_optimal, time.process_time() - cpu
 
 
-def solve_reference(inst: Instance) -> tuple[float, int, int]:
-    """OR-Tools min-cost flow over every eligible arc: (seconds, total units, arcs).
+def solve_reference(inst: Instance) -> tuple[float, int, int, float]:
+    """OR-Tools min-cost flow over every eligible arc: (seconds, total units, arcs, CPU s).
 
     One-to-one: mentor -> mentee (capacity 1, cost -score), mentee -> sink, mentor -> sink
     (unused places). Mosaic: mentor -> (mentee, mentor) pair node (capacity 1: one seat per
@@ -245,12 +254,12 @@ def solve_reference(inst: Instance) -> tuple[float, int, int]:
     flow.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supply)
     del tails, heads, capacity, cost
     gc.collect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     status = flow.solve()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if status != flow.OPTIMAL:
         raise RuntimeError(f"OR-Tools min-cost flow failed: status {status}")
-    return seconds, -int(flow.optimal_cost()), len(arcs)
+    return seconds, -int(flow.optimal_cost()), len(arcs), cpu
 
 
 # --- Reporting --------------------------------------------------------------------------------
@@ -274,11 +283,12 @@ def print_row(row: Row) -> bool:
     problems = judge(row)
     ref = f"{row.reference:8.2f} s" if row.reference is not None else "       —  "
     ratio = f"{row.ratio:6.1f}x" if row.ratio is not None else "     — "
+    cpu_ratio = f"{row.cpu_ratio:6.1f}x" if row.cpu_ratio is not None else "     — "
     ref_total = f"{row.reference_total:>14,}" if row.reference_total is not None else " " * 14
     status = "PASS" if not problems else "FAIL (" + "; ".join(problems) + ")"
     print(
-        f"{row.mode:<10} {row.family:<34} {row.ours:7.3f} s {ref} {ratio} "
-        f"{row.ours_total:>14,} {ref_total} {row.arcs:>11,}  {status}",
+        f"{row.mode:<10} {row.family:<34} {row.ours:7.3f} s {row.cpu:6.2f} s {ref} {ratio} "
+        f"{cpu_ratio} {row.ours_total:>14,} {ref_total} {row.arcs:>11,}  {status}",
         flush=True,
     )
     return not problems
@@ -286,8 +296,8 @@ def print_row(row: Row) -> bool:
 
 def header() -> None:
     print(
-        f"{'mode':<10} {'family':<34} {'ours':>9} {'OR-Tools':>10} {'ratio':>7} "
-        f"{'our total':>14} {'OR-Tools total':>14} {'ref. arcs':>11}  verdict"
+        f"{'mode':<10} {'family':<34} {'ours':>9} {'our CPU':>8} {'OR-Tools':>10} {'ratio':>7} "
+        f"{'CPU ratio':>9} {'our total':>14} {'OR-Tools total':>14} {'ref. arcs':>11}  verdict"
     )
 
 
@@ -301,19 +311,29 @@ def run_families(args: argparse.Namespace) -> bool:
     for mode in args.mode:
         for family in names:
             inst = generator.instance(family, mode)
-            ours, total, proven = min(
+            ours, total, proven, cpu = min(
                 (solve_ours(inst) for _ in range(args.repeat)), key=lambda r: r[0]
             )
-            reference = reference_total = None
+            reference = reference_total = reference_cpu = None
             arcs = 0
             if not args.no_reference:
-                reference, reference_total, arcs = solve_reference(inst)
-            ok &= print_row(
-                Row(mode, family, ours, reference, total, reference_total, proven, arcs)
-            )
+                reference, reference_total, arcs, reference_cpu = solve_reference(inst)
+            row = Row(mode, family, ours, reference, total, reference_total, proven, arcs, cpu)
+            row.reference_cpu = reference_cpu
+            ok &= print_row(row)
             del inst
             gc.collect()
     return ok
+
+
+def run_national() -> bool:
+    """The consortium line (50,000 x 10,000, scored in blocks) in a process of its own, so that
+    its peak memory is its own: see ``bench_national.py``."""
+    script = Path(__file__).with_name("bench_national.py")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    print("\n".join(line for line in lines if line.startswith(("national", "RESULT"))), flush=True)
+    return done.returncode == 0
 
 
 def main() -> int:
@@ -328,11 +348,16 @@ def main() -> int:
     )
     parser.add_argument("--family", action="append", help="repeatable; default: every family")
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument(
+        "--no-national", action="store_true", help="skip the 50,000 x 10,000 line (blocks)"
+    )
     args = parser.parse_args()
     args.mode = args.mode or ["one-to-one", "mosaic"]
     if args.quick:
         args.mentees, args.mentors = 2_000, 400
     ok = run_families(args)
+    if not (args.quick or args.no_national):
+        ok &= run_national()
     print(f"load at the end: {_load()}")
     print("RESULT:", "PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -11,6 +11,7 @@ from matching.engine.scoring import CRITERIA, DEFAULT_WEIGHTS
 from matching.models import PairRuleKind, RunMode
 from matching.selectors import NO_FILTERS, ShortlistFilters
 from matching.services import DECLINE_DEFAULT
+from programs.forms.fields import long_text
 from programs.forms.programs import IdsChoiceField, PlainTextMixin
 from programs.forms.relationships import OverridesMixin
 from programs.models import (
@@ -114,23 +115,29 @@ class RequestForm(PlainTextMixin, forms.Form):
         required=False,
         empty_label="General mentoring",
     )
-    message = forms.CharField(
+    message = long_text(
         label="Your message",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
+        limit=2000,
         help_text="Introduce yourself in a few lines: where you are in your career, what you hope "
         "to work on together, and how often you would like to meet. Mentors answer more readily "
         "when they know what you ask of them.",
+        rows=6,
     )
+
+    def __init__(self, *args: Any, peer: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if peer:  # both give and receive: a shared focus, and what each brings
+            self.fields["focus_area"].label = "What you would like to work on together"
+            self.fields["focus_area"].empty_label = "Peer support in general"  # type: ignore[attr-defined]
+            self.fields["message"].help_text = (
+                "Introduce yourself in a few lines: where you are in your career, what you hope "
+                "to work on together, what you can offer in return, and how often you would "
+                "like to meet."
+            )
 
 
 class AnswerForm(PlainTextMixin, forms.Form):
-    message = forms.CharField(
-        label="A note to the mentee (optional)",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
-    )
+    message = long_text(label="A note to the mentee (optional)", limit=2000, required=False, rows=4)
 
 
 class DeclineForm(AnswerForm):

@@ -114,8 +114,18 @@ class RequestStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+class RequestKind(models.TextChoices):
+    MENTOR = "mentor", "Asks to be mentored"
+    PEER = "peer", "Proposes a peer pairing"
+    OUTSIDE = "outside", "Invites an outside mentor"
+
+
 class MentorRequest(models.Model):
-    """A mentee asking a mentor to mentor them, in one program."""
+    """A mentee asking a mentor to mentor them, in one program. The same request, answer,
+    expiry and email flow carries a peer's proposal to pair as peers (`kind` peer: `mentee` is
+    the one who proposes, `mentor` the peer asked; both give and receive once accepted) and a
+    mentee's invitation to a mentor from outside the institution (`kind` outside: the
+    relationship starts only when they accept)."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="mentor_requests")
     mentee = models.ForeignKey(
@@ -127,7 +137,11 @@ class MentorRequest(models.Model):
     focus_area = models.ForeignKey(
         NeedArea, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    kind = models.CharField(max_length=10, choices=RequestKind.choices, default=RequestKind.MENTOR)
     message = models.TextField(max_length=2000)
+    # What the relationship will record once accepted (an outside mentor's invitation says them).
+    roles = models.JSONField(default=list, blank=True)
+    is_remote = models.BooleanField(default=False)
     score = models.FloatField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
@@ -157,6 +171,14 @@ class MentorRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Request {self.mentee_id} → {self.mentor_id} ({self.status})"
+
+    @property
+    def is_peer(self) -> bool:
+        return self.kind == RequestKind.PEER
+
+    @property
+    def is_outside(self) -> bool:
+        return self.kind == RequestKind.OUTSIDE
 
 
 class RunMode(models.TextChoices):

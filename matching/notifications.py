@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from matching.models import MentorRequest
+from matching.models import MentorRequest, RequestKind
 from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind, register
 from mentorship.notifications.models import Notification
@@ -17,6 +17,20 @@ SUMMARIES = {
     "declined": "{mentor} answered your request",
     "expired": "Your request to {mentor} has closed",
     "filled": "{mentee}'s request to you has closed",
+}
+
+
+PEER_SUMMARIES = {
+    "received": "{mentee} proposes that you pair as peers",
+    "accepted": "{mentor} accepted your peer proposal",
+    "declined": "{mentor} answered your peer proposal",
+    "expired": "Your proposal to {mentor} has closed",
+}
+OUTSIDE_SUMMARIES = {
+    "received": "{mentee} invites you to mentor them",
+    "accepted": "{mentor} accepted your invitation",
+    "declined": "{mentor} declined your invitation",
+    "expired": "Your invitation to {mentor} has closed",
 }
 
 
@@ -33,7 +47,7 @@ def mentor_request_context(n: Notification) -> dict[str, Any] | None:
         return None
     request = (
         MentorRequest.objects.select_related(
-            "program", "mentee__user", "mentor__user", "focus_area", "relationship"
+            "program__institution", "mentee__user", "mentor__user", "focus_area", "relationship"
         )
         .filter(pk=request_id)
         .first()
@@ -50,12 +64,20 @@ def mentor_request_context(n: Notification) -> dict[str, Any] | None:
         url = request.relationship.get_absolute_url()  # type: ignore[union-attr]
     elif event == "filled":
         url = reverse("matching:my_requests")
+    elif request.is_outside:
+        url = reverse("mentee_board")
+    elif request.is_peer:
+        url = reverse("matching:peers", args=[request.program_id])
     else:
         url = reverse("matching:shortlist", args=[request.program_id])
     names = {"mentee": request.mentee.display_name, "mentor": request.mentor.display_name}
+    summaries = {
+        RequestKind.PEER: PEER_SUMMARIES,
+        RequestKind.OUTSIDE: OUTSIDE_SUMMARIES,
+    }.get(RequestKind(request.kind), SUMMARIES)
     return {
         "request": request,
         "event": event,
         "url": absolute_url(url),
-        "summary": SUMMARIES.get(event, "A mentor request changed").format(**names),
+        "summary": summaries.get(event, "A mentor request changed").format(**names),
     }

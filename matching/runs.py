@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 from django.utils import timezone
 
+from matching.engine.blocks import assign_in_blocks
 from matching.engine.groups import PEER_NEIGHBOURS, form_groups, pair_peers_at_scale, seniority
-from matching.engine.scoring import StageMode, score_mosaic, score_pairs
+from matching.engine.scoring import RowScorer, StageMode, score_mosaic, score_pairs
 from matching.engine.solvers import (
     PEER_PAIRING_LIMIT,
+    Assignment,
     assign_mosaic,
     assign_with_capacities,
     pair_peers,
@@ -69,22 +71,29 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
     if not _can_run(problem, summary):
         return Outcome(summary=summary)
     progress(30, f"Scoring {summary['mentees']} × {summary['mentors']} pairs…")
-    scored = score_pairs(problem.features, run.weights)
     solving = _solver_progress(
         progress,
         "Finding the assignment with the highest total fit",
         summary["mentees"] * summary["mentors"],
     )
-    pins = _pins(problem, scored.eligible, summary)
-    result = assign_with_capacities(
-        scored.scores,
-        scored.eligible,
-        problem.features.mentor_capacity,
-        pins=pins,
-        maximise_matched_first=run.maximise_matched_first,
-        on_progress=solving,
-        time_limit=_time_limit(),
-    )
+    if _in_blocks(run, problem):
+        result = _assign_in_blocks(run, problem, solving)
+        pins: list[tuple[int, int]] = []
+        chosen = dict(zip(result.pairs(), result.scores.tolist(), strict=True))
+        score_of: Callable[[int, int], float] = lambda i, j: chosen[(i, j)]  # noqa: E731
+    else:
+        scored = score_pairs(problem.features, run.weights)
+        pins = _pins(problem, scored.eligible, summary)
+        result = assign_with_capacities(
+            scored.scores,
+            scored.eligible,
+            problem.features.mentor_capacity,
+            pins=pins,
+            maximise_matched_first=run.maximise_matched_first,
+            on_progress=solving,
+            time_limit=_time_limit(),
+        )
+        score_of = lambda i, j: float(scored.scores[i, j])  # noqa: E731
     _note_time_limit(result.timed_out, summary)
     progress(80, "Explaining each suggestion…")
     pairs = result.pairs()
@@ -95,7 +104,7 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
             run=run,
             mentee_id=problem.mentee_ids[i],
             mentor_id=problem.mentor_ids[j],
-            score=float(scored.scores[i, j]),
+            score=score_of(i, j),
             breakdown=breakdown,
             is_pinned=(i, j) in pinned,
         )
@@ -109,6 +118,30 @@ def _one_to_one(run: MatchRun, progress: Progress) -> Outcome:
         unmatched=_unmatched(problem, result.unmatched),
     )
     return Outcome(suggestions, summary)
+
+
+BLOCKS_FROM_PAIRS = 100_000_000
+"""From this many pairs (a consortium: 10,000 mentees × 10,000 mentors) a one-to-one run
+without pins or "match as many as possible first" is scored a block of mentees at a time
+(:func:`blocks.assign_in_blocks`) instead of holding every pair's score at once."""
+
+
+def _in_blocks(run: MatchRun, problem: Problem) -> bool:
+    pairs = problem.features.n_mentees * problem.features.n_mentors
+    return pairs >= BLOCKS_FROM_PAIRS and not problem.pins and not run.maximise_matched_first
+
+
+def _assign_in_blocks(
+    run: MatchRun, problem: Problem, solving: Callable[[float, str], None]
+) -> Assignment:
+    scorer = RowScorer(problem.features, run.weights)
+    return assign_in_blocks(
+        scorer,
+        scorer.shape,
+        problem.features.mentor_capacity,
+        on_progress=solving,
+        time_limit=_time_limit(),
+    )
 
 
 def _mosaic(run: MatchRun, progress: Progress) -> Outcome:

@@ -19,6 +19,7 @@ from matching.models import (
     MentorMark,
     MentorRequest,
     PairRule,
+    RequestKind,
     RequestStatus,
     RunMode,
     ShortlistMark,
@@ -28,14 +29,20 @@ from matching.services import EXCLUSION_WORDS, program_weights
 from matching.sources import load_problem
 from programs.domain.figures import DIMENSIONS, GroupRate, Mentee, match_rates_by_group, rate
 from programs.models import (
+    MENTEE_ROLES,
     FacultyProfile,
     Gender,
     Membership,
+    MembershipStatus,
+    MemberSide,
     Program,
     Relationship,
+    RelationshipKind,
 )
 from programs.models.relationships import GUIDING_SIDES, OPEN_STAGES, RECEIVING_SIDES
+from programs.selectors.assessments import latest_submitted_assessments
 from programs.selectors.figures import active_mentees, has_mentor, load_text, mentor_loads
+from programs.services.pairing import PairingBatch, Proposed
 
 ROTATION_BAND = 3.0  # mentors within this many points share a band whose order rotates weekly
 
@@ -162,9 +169,13 @@ def shortlist_for(
         for k, j in enumerate(shown_js)
         if k < limit or marks.get(problem.mentor_ids[j]) == ShortlistMark.BOOKMARK
     ]
-    people = FacultyProfile.objects.select_related(
-        "user", "institution", "department", "rank", "stream"
-    ).in_bulk([problem.mentor_ids[j] for j in chosen + hidden_js])
+    people = (
+        FacultyProfile.objects.select_related(
+            "user", "institution", "department", "rank", "stream", "mentor_offer"
+        )
+        .prefetch_related("mentor_offer__need_areas")
+        .in_bulk([problem.mentor_ids[j] for j in chosen + hidden_js])
+    )
     breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)  # type: ignore[misc]
     by_mentor = {r.mentor_id: r for r in pending}
 
@@ -507,3 +518,122 @@ def _scores_by_mentee(
         # A mentor outside the program (an outside mentor) has no score; they still count.
         found[person] = max(values) if values else 0.0
     return found
+
+
+# --- peers --------------------------------------------------------------------------------------
+
+PEER_LIST_LENGTH = 10
+
+
+@dataclass
+class PeerEntry:
+    peer: FacultyProfile
+    shared_needs: list[str]
+    stage: str  # how close their career stage is, in words
+    score: int
+    request: MentorRequest | None = None  # a proposal waiting, either way
+
+
+@dataclass
+class PeerList:
+    entries: list[PeerEntry]
+    sent: list[MentorRequest]
+    received: list[MentorRequest]
+    answered: list[MentorRequest]
+    paired_with: list[FacultyProfile]
+    has_self_evaluation: bool
+    unavailable: int = 0
+
+
+def _needs_by_person(person_ids: list[int]) -> dict[int, dict[int, str]]:
+    """Each person's need areas (id → name) from their latest submitted self-evaluation."""
+    found: dict[int, dict[int, str]] = {}
+    for assessment in latest_submitted_assessments(person_ids=person_ids):
+        found[assessment.person_id] = {n.area_id: n.area.name for n in assessment.needs.all()}
+    return found
+
+
+def _stage_words(me: FacultyProfile, peer: FacultyProfile) -> tuple[str, int]:
+    """Similar career stage: the same rank scores most, a neighbouring rank some."""
+    if me.rank_id is None or peer.rank_id is None:
+        return "", 0
+    gap = abs(me.rank.order - peer.rank.order)  # type: ignore[union-attr]
+    if gap == 0:
+        return f"Same career stage ({peer.rank.name})", 3  # type: ignore[union-attr]
+    if gap == 1:
+        return f"A neighbouring career stage ({peer.rank.name})", 1  # type: ignore[union-attr]
+    return "", 0
+
+
+def peer_list_for(*, membership: Membership, limit: int = PEER_LIST_LENGTH) -> PeerList:
+    """Other participants of a peer program, closest first: a similar career stage and the
+    need areas both named in their self-evaluations. Pairs the pairing gate would refuse are
+    left out without saying why (a reason may be confidential). A fixed number of queries."""
+    program, me = membership.program, membership.person
+    requests = list(
+        MentorRequest.objects.filter(program=program, kind=RequestKind.PEER)
+        .filter(Q(mentee=me) | Q(mentor=me))
+        .select_related("mentee__user", "mentor__user", "focus_area")
+        .order_by("-created_at")
+    )
+    pending = [r for r in requests if r.status == RequestStatus.PENDING]
+    paired = list(
+        FacultyProfile.objects.filter(
+            relationship_memberships__relationship__in=Relationship.objects.filter(
+                program=program,
+                kind=RelationshipKind.PEER,
+                stage__in=OPEN_STAGES,
+                members__person=me,
+                members__left_at__isnull=True,
+            ),
+            relationship_memberships__left_at__isnull=True,
+        )
+        .exclude(pk=me.pk)
+        .select_related("user")
+    )
+    candidates = [
+        m.person
+        for m in Membership.objects.filter(
+            program=program, role__in=MENTEE_ROLES, status=MembershipStatus.ACTIVE
+        )
+        .exclude(person=me)
+        .exclude(person__in=[p.pk for p in paired])
+        .select_related("person__user", "person__rank", "person__department", "person__institution")
+    ]
+    me_full = FacultyProfile.objects.select_related("rank").get(pk=me.pk)
+    needs = _needs_by_person([me.pk, *(p.pk for p in candidates)])
+    mine = needs.get(me.pk, {})
+    batch = PairingBatch(program=program, people=[me_full, *candidates])
+    waiting = {r.mentor_id if r.mentee_id == me.pk else r.mentee_id: r for r in pending}
+    entries, unavailable = [], 0
+    for peer in candidates:
+        unit = Proposed(
+            program=program,
+            kind=RelationshipKind.PEER,
+            sides=[(me_full, MemberSide.PEER), (peer, MemberSide.PEER)],
+        )
+        if batch.check(unit):
+            unavailable += 1
+            continue
+        shared = [name for area, name in needs.get(peer.pk, {}).items() if area in mine]
+        stage, stage_score = _stage_words(me_full, peer)
+        entries.append(
+            PeerEntry(
+                peer=peer,
+                shared_needs=sorted(shared),
+                stage=stage,
+                score=2 * len(shared) + stage_score,
+                request=waiting.get(peer.pk),
+            )
+        )
+    entries.sort(key=lambda e: (-e.score, _rotation_key(me.pk, e.peer.pk)))
+    shown = [e for k, e in enumerate(entries) if k < limit or e.request is not None]
+    return PeerList(
+        entries=shown,
+        sent=[r for r in pending if r.mentee_id == me.pk],
+        received=[r for r in pending if r.mentor_id == me.pk],
+        answered=[r for r in requests if r.status != RequestStatus.PENDING][:10],
+        paired_with=paired,
+        has_self_evaluation=me.pk in needs,
+        unavailable=unavailable,
+    )

@@ -33,6 +33,7 @@ from matching.models import (
     MentorRequest,
     PairRule,
     PairRuleKind,
+    RequestKind,
     RequestStatus,
     RunMode,
     RunStatus,
@@ -45,10 +46,12 @@ from mentorship.jobs import JobStopped, given_up_before, heartbeat, requeue_befo
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from mentorship.queue import enqueue, enqueue_on_commit
+from programs.access import can_direct
 from programs.models import (
     MENTEE_ROLES,
     Cohort,
     FacultyProfile,
+    Invitation,
     Membership,
     MemberSide,
     NeedArea,
@@ -58,6 +61,12 @@ from programs.models import (
     RelationshipSource,
 )
 from programs.services.audit import audit_record
+from programs.services.invitations import (
+    INVITATION_DAYS,
+    faculty_invite,
+    institution_for_domain,
+    invitation_revoke,
+)
 from programs.services.pairing import (
     NO_OVERRIDES,
     Overrides,
@@ -67,6 +76,7 @@ from programs.services.pairing import (
     Reason,
     Rule,
     pairing_reasons,
+    pairing_require,
 )
 from programs.services.relationships import proposed_relationship, relationship_create
 
@@ -228,8 +238,13 @@ def request_send(
     mentor: FacultyProfile,
     message: str,
     focus_area: NeedArea | None = None,
+    kind: str = RequestKind.MENTOR,
     by: User,
 ) -> MentorRequest:
+    """A mentee asks a mentor of the program; with `kind` peer, a participant proposes to
+    another participant that they pair as peers (both give and receive)."""
+    if kind not in (RequestKind.MENTOR, RequestKind.PEER):
+        raise MatchingError("Outside mentors are invited from your board.")
     _membership(program, mentee, MENTEE_ROLES)
     # Lock the mentee's membership so two quick requests cannot both slip under the limit.
     Membership.objects.select_for_update().filter(program=program, person=mentee).first()
@@ -242,6 +257,10 @@ def request_send(
         raise MatchingError(
             f"You can have {program.max_pending_requests} requests waiting at once. Withdraw one, "
             "or wait for an answer, before asking someone else."
+        )
+    if kind == RequestKind.PEER:
+        return _peer_proposal_send(
+            program=program, proposer=mentee, peer=mentor, message=message, area=focus_area, by=by
         )
     fit = pair_fit(program=program, mentee=mentee, mentor=mentor)
     refused = pairing_reasons(_one_to_one(program, mentee, mentor, focus_area, "request"))
@@ -270,6 +289,63 @@ def request_send(
     audit_record(actor=by, verb="matching.request_send", target=request, program=program)
     _notify_request(request, "received", recipient=mentor)
     return request
+
+
+def _peer_proposal_send(
+    *,
+    program: Program,
+    proposer: FacultyProfile,
+    peer: FacultyProfile,
+    message: str,
+    area: NeedArea | None,
+    by: User,
+) -> MentorRequest:
+    """A proposal to pair as peers. A proposal the other already sent is answered, not mirrored;
+    the gate checks the pair as peers (both directions) before anyone is asked."""
+    _membership(program, peer, MENTEE_ROLES)
+    waiting = MentorRequest.objects.filter(
+        program=program, mentee=peer, mentor=proposer, status=RequestStatus.PENDING
+    ).exists()
+    if waiting:
+        raise MatchingError(
+            f"{peer.display_name} has already proposed pairing with you: answer their proposal."
+        )
+    refused = pairing_reasons(_peer_pair(program, proposer, peer, area))
+    if refused:
+        # As for mentor requests: the reason may be confidential, so say only that it is not
+        # possible, and log the reason for directors.
+        logger.info(
+            "Peer proposal %s→%s refused: %s", proposer.pk, peer.pk, [r.code for r in refused]
+        )
+        raise MatchingError(
+            f"You cannot pair with {peer.display_name} in {program.name} right now. "
+            "Please choose another peer from your list."
+        )
+    request = MentorRequest.objects.create(
+        program=program,
+        mentee=proposer,
+        mentor=peer,
+        kind=RequestKind.PEER,
+        focus_area=area,
+        message=message,
+        is_remote=proposer.institution_id != peer.institution_id,
+        expires_at=timezone.now() + timedelta(days=program.request_expiry_days),
+    )
+    audit_record(actor=by, verb="matching.peer_propose", target=request, program=program)
+    _notify_request(request, "received", recipient=peer)
+    return request
+
+
+def _peer_pair(
+    program: Program, a: FacultyProfile, b: FacultyProfile, area: NeedArea | None
+) -> Proposed:
+    return Proposed(
+        program=program,
+        kind=RelationshipKind.PEER,
+        sides=[(a, MemberSide.PEER), (b, MemberSide.PEER)],
+        focus_area=area,
+        source=RelationshipSource.REQUEST,
+    )
 
 
 def _lock_request(request: MentorRequest) -> MentorRequest:
@@ -304,16 +380,19 @@ def request_accept(*, request: MentorRequest, by: User, message: str = "") -> Re
     request = _lock_request(request)
     _refuse_unless_pending(request)
     program, mentee, mentor = request.program, request.mentee, request.mentor
+    if mentor.user_id != getattr(by, "pk", None):
+        raise MatchingError("Only the person who was asked can accept.")
     # The gate locks both memberships in id order: concurrent acceptances queue there.
     try:
         relationship = relationship_create(
             program=program,
-            kind=RelationshipKind.ONE_TO_ONE,
+            kind=RelationshipKind.PEER if request.is_peer else RelationshipKind.ONE_TO_ONE,
             mentees=[mentee],
             mentors=[mentor],
             focus_area=request.focus_area,
-            is_remote=mentee.institution_id != mentor.institution_id,
-            source=RelationshipSource.REQUEST,
+            roles=request.roles,
+            is_remote=request.is_remote or mentee.institution_id != mentor.institution_id,
+            source=RelationshipSource.OUTSIDE if request.is_outside else RelationshipSource.REQUEST,
             by=by,
         )
     except PairingRefused as e:
@@ -325,7 +404,7 @@ def request_accept(*, request: MentorRequest, by: User, message: str = "") -> Re
     request.save(update_fields=["status", "responded_at", "response_message", "relationship"])
     audit_record(actor=by, verb="matching.request_accept", target=request, program=program)
     _notify_request(request, "accepted", recipient=mentee)
-    if request.focus_area_id:
+    if request.focus_area_id and not request.is_peer:
         # First acceptance wins: the mentee's other requests for the same need are closed.
         for other in MentorRequest.objects.filter(
             program=program,
@@ -388,14 +467,115 @@ def request_decline(*, request: MentorRequest, by: User, message: str = "") -> M
 
 @transaction.atomic
 def request_withdraw(*, request: MentorRequest, by: User) -> MentorRequest:
+    """The person who asked withdraws; an outside mentor's invitation may also be withdrawn by
+    the program's directors. An invitation to an account never used is withdrawn with it."""
     request = _lock_request(request)
     _refuse_unless_pending(request)
+    asked = request.mentee.user_id == getattr(by, "pk", None)
+    if not asked and not (request.is_outside and can_direct(by, request.program_id)):
+        raise MatchingError("Only the person who asked can withdraw this request.")
     request.status = RequestStatus.WITHDRAWN
     request.responded_at = timezone.now()
     request.save(update_fields=["status", "responded_at"])
     audit_record(
         actor=by, verb="matching.request_withdraw", target=request, program=request.program
     )
+    if request.is_outside:
+        _withdraw_account_invitation(request, by=by)
+    return request
+
+
+def _withdraw_account_invitation(request: MentorRequest, *, by: User) -> None:
+    """An outside mentor who never set up their account loses the link to it with the
+    request (unless another of their invitations still waits)."""
+    others = MentorRequest.objects.filter(
+        mentor=request.mentor, kind=RequestKind.OUTSIDE, status=RequestStatus.PENDING
+    ).exclude(pk=request.pk)
+    if others.exists():
+        return
+    for invitation in Invitation.objects.filter(
+        person=request.mentor, accepted_at__isnull=True, revoked_at__isnull=True
+    ):
+        invitation_revoke(invitation=invitation, by=by)
+
+
+# --- outside mentors ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outside_mentor_invite(
+    *,
+    program: Program,
+    mentee: FacultyProfile,
+    email: str,
+    given_name: str,
+    family_name: str,
+    organisation: str = "",
+    focus_area: NeedArea | None = None,
+    roles: Iterable[str] = (),
+    is_remote: bool = True,
+    message: str = "",
+    by: User,
+) -> MentorRequest:
+    """A mentee invites a mentor they found themselves (often at another institution), so their
+    whole board lives in one place. Nothing starts until the mentor agrees: this is a pending
+    request (visible to the mentee and the program's directors, who may withdraw it); accepting
+    it starts the relationship and its pilot. Someone without an account receives an account
+    invitation that says who asks, for which need and in which program; someone with one is
+    emailed the request. They do not join the program's mentor pool."""
+    email = User.objects.normalize_email(email).lower()
+    if email == mentee.user.email.lower():
+        raise ValidationError({"email": "That is your own email address."})
+    membership = Membership.objects.filter(program=program, person=mentee).first()
+    if membership is None or not membership.is_mentee:
+        raise ValidationError({"program": f"You are not a mentee in {program.name}."})
+    existing = FacultyProfile.objects.filter(user__email__iexact=email).first()
+    if existing is not None:
+        pending = MentorRequest.objects.filter(
+            program=program, mentee=mentee, mentor=existing, status=RequestStatus.PENDING
+        )
+        if pending.exists():
+            raise ValidationError(
+                {"email": f"You have already invited {existing.display_name}; they will answer."}
+            )
+        # The gate's reasons are for the mentee here (like a director's form): the pair and
+        # the mentee are theirs to know.
+        pairing_require(_one_to_one(program, mentee, existing, focus_area, "outside"))
+    message = message.strip() or (
+        f"{mentee.display_name} would like you on their board of mentors in {program.name}."
+    )
+    result = faculty_invite(
+        email=email,
+        given_name=given_name,
+        family_name=family_name,
+        institution=institution_for_domain(email),
+        program=program,
+        message=message,
+        by=by,
+        location=organisation[:120],
+    )
+    mentor = result.person
+    if result.created and mentor.institution_id and not institution_for_domain(email):
+        # faculty_invite falls back to the home institution; an outside mentor is not from it.
+        mentor.institution = None
+        mentor.save(update_fields=["institution"])
+    if existing is None:
+        pairing_require(_one_to_one(program, mentee, mentor, focus_area, "outside"))
+    request = MentorRequest.objects.create(
+        program=program,
+        mentee=mentee,
+        mentor=mentor,
+        kind=RequestKind.OUTSIDE,
+        focus_area=focus_area,
+        message=message,
+        roles=list(dict.fromkeys(roles)),
+        is_remote=is_remote,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    audit_record(actor=by, verb="matching.outside_invite", target=request, program=program)
+    if not result.created:
+        # A new person's account invitation carries the request; others are emailed it.
+        _notify_request(request, "received", recipient=mentor)
     return request
 
 

@@ -18,6 +18,8 @@ urlpatterns = [
         views.declare_conflict,
         name="declare_conflict",
     ),
+    path("programs/<int:pk>/peers/", views.peers, name="peers"),
+    path("programs/<int:pk>/peers/<int:peer_pk>/propose/", views.peer_propose, name="peer_propose"),
     path("me/requests/", views.my_requests, name="my_requests"),
     path("requests/<int:request_pk>/", views.request_detail, name="request_detail"),
     path(

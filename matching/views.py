@@ -30,6 +30,7 @@ from matching.models import (
     MatchRun,
     MentorRequest,
     PairRule,
+    RequestKind,
     RequestStatus,
     RunMode,
     RunStatus,
@@ -41,6 +42,7 @@ from matching.selectors import (
     fairness,
     mentor_options,
     pair_rules_of,
+    peer_list_for,
     proposal_groups,
     publish_plan,
     requests_received,
@@ -80,18 +82,20 @@ from mentorship import charts
 from mentorship.http import AuthenticatedHttpRequest
 from mentorship.params import id_param, parse_int
 from programs.access import (
+    circles_open_to,
     get_match_run_for_director,
     get_mentee_membership,
     get_profile_for_user,
     get_program_for_director,
-    get_request_for_mentee,
     get_request_for_mentor,
     get_request_for_user,
+    get_request_for_withdrawal,
     get_suggestion_for_director,
 )
 from programs.domain.figures import SUPPRESSED
 from programs.forms.programs import apply_errors
 from programs.models import (
+    MENTEE_ROLES,
     MENTOR_ROLES,
     FacultyProfile,
     Membership,
@@ -100,6 +104,7 @@ from programs.models import (
     Relationship,
     RelationshipKind,
 )
+from programs.selectors.circles import circles_for_participant
 from programs.services.pairing import (
     OVERRIDE_LABELS,
     Overrides,
@@ -115,6 +120,8 @@ from programs.views.submissions import once_per_submission
 
 def shortlist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_mentee_membership(request.user, pk)
+    if not membership.program.offers_mentors:
+        return redirect("matching:peers", pk=pk)  # a peer program: peers, not mentors
     form = ShortlistFilterForm(request.GET or None, program=membership.program)
     found = shortlist_for(membership=membership, filters=form.filters())
     cap = membership.program.max_pending_requests
@@ -209,16 +216,92 @@ def request_new(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> H
 
 @require_POST
 def request_withdraw_view(request: AuthenticatedHttpRequest, request_pk: int) -> HttpResponse:
-    mentor_request = get_request_for_mentee(request.user, request_pk)
+    mentor_request = get_request_for_withdrawal(request.user, request_pk)
+    what = {
+        RequestKind.PEER: "proposal",
+        RequestKind.OUTSIDE: "invitation",
+    }.get(RequestKind(mentor_request.kind), "request")
     try:
         request_withdraw(request=mentor_request, by=request.user)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
         messages.success(
-            request, f"You withdrew your request to {mentor_request.mentor.display_name}."
+            request, f"You withdrew the {what} to {mentor_request.mentor.display_name}."
         )
+    if mentor_request.mentee.user_id != request.user.pk:
+        return redirect("matching:hub", pk=mentor_request.program_id)  # a director
+    if mentor_request.is_outside:
+        return redirect("mentee_board")
+    if mentor_request.is_peer:
+        return redirect("matching:peers", pk=mentor_request.program_id)
     return redirect("matching:shortlist", pk=mentor_request.program_id)
+
+
+# --- peers ------------------------------------------------------------------------------------
+
+
+def peers(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A participant's peers (similar career stage, shared needs) to propose a pairing to, the
+    proposals waiting either way, and the program's circles."""
+    membership = get_mentee_membership(request.user, pk)
+    program = membership.program
+    if not program.offers_peers:
+        raise Http404("This program has no peer mentoring or circles.")
+    circles = circles_for_participant(
+        circles=circles_open_to(request.user, program), person=membership.person
+    )
+    return render(
+        request,
+        "matching/peers.html",
+        {
+            "program": program,
+            "peers": peer_list_for(membership=membership),
+            "circles": circles,
+            "me": membership.person,
+            "max_pending": program.max_pending_requests,
+        },
+    )
+
+
+@once_per_submission
+@require_http_methods(["GET", "POST"])
+def peer_propose(request: AuthenticatedHttpRequest, pk: int, peer_pk: int) -> HttpResponse:
+    membership = get_mentee_membership(request.user, pk)
+    program = membership.program
+    if not program.offers_peers:
+        raise Http404("This program has no peer mentoring.")
+    peer = get_object_or_404(
+        FacultyProfile.objects.exclude(pk=membership.person_id),
+        pk=peer_pk,
+        memberships__program=program,
+        memberships__role__in=MENTEE_ROLES,
+    )
+    form = RequestForm(request.POST or None, peer=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            request_send(
+                program=program,
+                mentee=membership.person,
+                mentor=peer,
+                message=form.cleaned_data["message"],
+                focus_area=form.cleaned_data["focus_area"],
+                kind=RequestKind.PEER,
+                by=request.user,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request,
+                f"Your proposal is on its way to {peer.display_name}. You will hear by email.",
+            )
+            return redirect("matching:peers", pk=pk)
+    return render(
+        request,
+        "matching/request_new.html",
+        {"program": program, "mentor": peer, "form": form, "peer": True},
+    )
 
 
 # --- mentor -----------------------------------------------------------------------------------
@@ -260,6 +343,9 @@ def request_detail(request: AuthenticatedHttpRequest, request_pk: int) -> HttpRe
                     return done
                 mentor_request.refresh_from_db()
             status = 400
+    if mentor_request.is_peer:  # a peer is not a mentee
+        for form in forms.values():
+            form.fields["message"].label = "A note to them (optional)"
     return render(
         request,
         "matching/request_detail.html",
@@ -290,7 +376,10 @@ def _answer_request(
     if action == "accept":
         messages.success(
             request,
-            f"You are now mentoring {mentor_request.mentee.display_name}. Start by "
+            f"You and {mentor_request.mentee.display_name} are now peers: start by agreeing how "
+            "you will work together."
+            if mentor_request.is_peer
+            else f"You are now mentoring {mentor_request.mentee.display_name}. Start by "
             "agreeing how you will work together.",
         )
         return redirect(relationship.get_absolute_url())

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from mentorship.accounts import sso_views
 from mentorship.health import healthz, readyz
 
 # The Django admin has no sign-in form of its own: it sends people to allauth's, so the same
@@ -10,6 +11,13 @@ from mentorship.health import healthz, readyz
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    # Single sign-on's sign-in pages, ahead of allauth's (the sign-in form is allauth's, wrapped
+    # so an address of an SSO domain goes to its identity provider).
+    path("accounts/login/", sso_views.login, name="account_login"),
+    path("accounts/sso/link/", sso_views.link, name="sso_link"),
+    path("accounts/sso/signed-out/", sso_views.signed_out, name="sso_signed_out"),
+    path("accounts/sso/signed-out/idp/", sso_views.idp_logout, name="sso_idp_logout"),
+    path("accounts/sso/<slug:slug>/", sso_views.start, name="sso_start"),
     path("accounts/", include("allauth.urls")),
     path("", include("mentorship.notifications.urls")),
     path("", include("matching.urls")),

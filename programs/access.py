@@ -20,15 +20,19 @@ from django.http import Http404
 from matching.models import MatchRun, MatchSuggestion, MentorRequest
 from mentorship.accounts.models import User
 from programs.models import (
+    GROUP_KINDS,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    OPEN_STAGES,
     AssessmentShare,
     AssessmentStatus,
     Concern,
     DirectorNote,
     FacultyProfile,
+    JoinRequest,
     Meeting,
     Membership,
+    MemberSide,
     PrivateNote,
     Program,
     Relationship,
@@ -183,9 +187,14 @@ def profiles_visible_to(user: AnyUser) -> QuerySet[FacultyProfile]:
         visible |= Q(memberships__program__in=roles.director_of)
     if roles.mentee_in:
         visible |= Q(memberships__program__in=roles.mentee_in, memberships__role__in=MENTOR_ROLES)
-    if roles.mentor_in:
-        # A mentor may look at whoever asked them to mentor them.
-        visible |= Q(mentor_requests_sent__mentor__user=user)
+        peer_programs = [
+            p.pk for p in Program.objects.filter(pk__in=roles.mentee_in) if p.offers_peers
+        ]
+        if peer_programs:
+            # In peer mentoring, participants choose among each other.
+            visible |= Q(memberships__program__in=peer_programs, memberships__role__in=MENTEE_ROLES)
+    # Whoever was asked (a mentor, a peer, an outside mentor) may look at who asked them.
+    visible |= Q(mentor_requests_sent__mentor__user=user)
     return profiles.filter(visible).distinct()
 
 
@@ -198,6 +207,15 @@ def get_profile_for_user(user: AnyUser, pk: int) -> FacultyProfile:
         )
     except FacultyProfile.DoesNotExist:
         raise Http404("No such person.") from None
+
+
+def get_photo_for_user(user: AnyUser, pk: int) -> FacultyProfile:
+    """A person's photo is shown to whoever may open their profile (the people rules above);
+    to anyone else, and when there is no photo, it does not exist."""
+    profile = profiles_visible_to(user).filter(pk=pk).exclude(photo="").only("pk", "photo").first()
+    if profile is None:
+        raise Http404("No such photo.")
+    return profile
 
 
 def can_see_equity_fields(user: AnyUser, profile: FacultyProfile) -> bool:
@@ -549,7 +567,7 @@ def mentor_requests_visible_to(user: AnyUser) -> QuerySet[MentorRequest]:
 def get_request_for_user(user: AnyUser, pk: int) -> MentorRequest:
     request = (
         mentor_requests_visible_to(user)
-        .select_related("program", "mentee__user", "mentor__user", "focus_area")
+        .select_related("program__institution", "mentee__user", "mentor__user", "focus_area")
         .filter(pk=pk)
         .first()
     )
@@ -570,6 +588,17 @@ def get_request_for_mentee(user: AnyUser, pk: int) -> MentorRequest:
     if request.mentee.user_id != user.pk:
         raise PermissionDenied("Only the mentee who asked can withdraw.")
     return request
+
+
+def get_request_for_withdrawal(user: AnyUser, pk: int) -> MentorRequest:
+    """Who asked withdraws; an outside mentor's invitation may also be withdrawn by the
+    program's directors (it waits, visible to them, until the mentor answers)."""
+    request = get_request_for_user(user, pk)
+    if request.mentee.user_id == user.pk:
+        return request
+    if request.kind == "outside" and can_direct(user, request.program_id):
+        return request
+    raise PermissionDenied("Only the person who asked can withdraw.")
 
 
 def get_match_run_for_director(user: AnyUser, program: Program, pk: int) -> MatchRun:
@@ -666,3 +695,75 @@ def get_instrument_for_director(user: AnyUser, program: Program, pk: int) -> Rev
     if instrument is None:
         raise Http404("No such review instrument.")
     return instrument
+
+
+# --- Circles (facilitated and peer groups) -------------------------------------------------------
+
+
+def circles_open_to(user: AnyUser, program: Program) -> QuerySet[Relationship]:
+    """The open circles of a program, for its participants (mentees, or mentee and mentor) to
+    see and ask to join; their members' names are only shown to the circle's own members."""
+    if program.pk not in roles_for(user).mentee_in:
+        return Relationship.objects.none()
+    return Relationship.objects.filter(program=program, kind__in=GROUP_KINDS, stage__in=OPEN_STAGES)
+
+
+def get_circle_to_join(user: AnyUser, pk: int) -> Relationship:
+    """A circle the user may ask to join: open, of a program they take part in as a mentee."""
+    circle = (
+        Relationship.objects.select_related("program", "focus_area")
+        .filter(
+            pk=pk,
+            kind__in=GROUP_KINDS,
+            stage__in=OPEN_STAGES,
+            program__in=roles_for(user).mentee_in,
+        )
+        .first()
+    )
+    if circle is None:
+        raise Http404("No such circle.")
+    return circle
+
+
+def facilitates(user: AnyUser, circle: Relationship) -> bool:
+    return (
+        user.is_authenticated
+        and RelationshipMember.objects.filter(
+            relationship=circle,
+            side=MemberSide.FACILITATOR,
+            left_at__isnull=True,
+            person__user=user,
+        ).exists()
+    )
+
+
+def can_decide_circle_request(user: AnyUser, circle: Relationship) -> bool:
+    """A circle's facilitator and its program's directors answer requests to join it."""
+    return can_direct(user, circle.program_id) or facilitates(user, circle)
+
+
+def get_circle_for_decider(user: AnyUser, pk: int) -> Relationship:
+    """A circle whose requests to join the user answers. Its members get 403 (they know it
+    exists); anyone else who may not see it gets 404."""
+    circle = (
+        relationships_visible_to(user)
+        .select_related("program", "focus_area")
+        .filter(pk=pk, kind__in=GROUP_KINDS)
+        .first()
+    )
+    if circle is None:
+        raise Http404("No such circle.")
+    if not can_decide_circle_request(user, circle):
+        raise PermissionDenied("Only the circle's facilitator or the program's directors answer.")
+    return circle
+
+
+def get_circle_join_request(user: AnyUser, circle: Relationship, pk: int) -> JoinRequest:
+    request = (
+        JoinRequest.objects.select_related("person__user", "program", "circle")
+        .filter(pk=pk, circle=circle)
+        .first()
+    )
+    if request is None or not can_decide_circle_request(user, circle):
+        raise Http404("No such request.")
+    return request

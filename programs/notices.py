@@ -25,7 +25,12 @@ from mentorship.accounts.models import User
 from mentorship.emails import absolute_url, calendar_part
 from mentorship.notifications.kinds import Kind, register, register_after_sent
 from mentorship.notifications.models import Notification
-from programs.access import can_direct, concern_alert_recipients, relationships_overseen_by
+from programs.access import (
+    can_decide_circle_request,
+    can_direct,
+    concern_alert_recipients,
+    relationships_overseen_by,
+)
 from programs.domain.reminders import zone
 from programs.exports.meeting_calendar import invitation
 from programs.models import (
@@ -51,6 +56,7 @@ from programs.models import (
     ReviewRequest,
     Role,
 )
+from programs.selectors.circles import circle_label
 from programs.services.invitations import invitation_email_context, invitation_mark_sent
 
 
@@ -673,10 +679,12 @@ def invitation_expiring(n: Notification) -> dict[str, Any] | None:
 def join_request(n: Notification) -> dict[str, Any] | None:
     """To the program's directors while the request waits (another may have answered)."""
     request = (
-        JoinRequest.objects.select_related("person__department", "person__rank")
+        JoinRequest.objects.select_related("person__department", "person__rank", "circle")
         .filter(pk=_id(n), status=JoinRequestStatus.PENDING)
         .first()
     )
+    if request is not None and request.circle is not None:
+        return _circle_join_request(n, request, request.circle)
     if request is None or not can_direct(_recipient(n), request.program_id):
         return None
     name = request.person.display_name
@@ -688,15 +696,47 @@ def join_request(n: Notification) -> dict[str, Any] | None:
     }
 
 
+def _circle_join_request(
+    n: Notification, request: JoinRequest, circle: Relationship
+) -> dict[str, Any] | None:
+    """To the circle's facilitator and the program's directors, while the request waits."""
+    if not can_decide_circle_request(_recipient(n), circle):
+        return None
+    label = circle_label(circle)
+    return {
+        "requester": request.person,
+        "message": request.message,
+        "circle": label,
+        "url": _url("circle_join_requests", circle.pk),
+        "summary": f"{request.person.display_name} asks to join {label}",
+    }
+
+
 @register(Kind.JOIN_ANSWER)
 def join_answer(n: Notification) -> dict[str, Any] | None:
     request = (
-        JoinRequest.objects.select_related("person", "program")
+        JoinRequest.objects.select_related("person", "program", "circle")
         .filter(pk=_id(n), person__user=n.recipient_id, status=n.cycle)
         .first()
     )
     if request is None:
         return None
+    if request.circle is not None:
+        approved = request.status == JoinRequestStatus.APPROVED
+        label = circle_label(request.circle)
+        return {
+            "person": request.person,
+            "approved": approved,
+            "circle": label,
+            "url": (
+                _url("relationship_detail", request.circle_id)
+                if approved
+                else _url("matching:peers", request.program_id)
+            ),
+            "summary": (
+                f"You have joined {label}" if approved else f"Your request to join {label}"
+            ),
+        }
     approved = request.status == JoinRequestStatus.APPROVED
     return {
         "person": request.person,
@@ -709,4 +749,35 @@ def join_answer(n: Notification) -> dict[str, Any] | None:
             if approved
             else f"Your request to join {request.program.name} was not accepted"
         ),
+    }
+
+
+@register(Kind.REPORTING_CONFLICT)
+def reporting_conflict(n: Notification) -> dict[str, Any] | None:
+    """To the program's directors while the conflict stands (the directory may have changed
+    back, or the relationship ended, before it is sent)."""
+    from programs.selectors.directory import reporting_line_conflicts
+
+    relationship_id = _id(n)
+    if n.program_id is None or not can_direct(_recipient(n), n.program_id):
+        return None
+    data = n.data or {}
+    current = [
+        c
+        for c in reporting_line_conflicts(
+            relationships=Relationship.objects.filter(pk=relationship_id)
+        )
+        if (c.mentee.pk, c.mentor.pk, c.how)
+        == (data.get("mentee"), data.get("mentor"), data.get("how"))
+    ]
+    if not current:
+        return None
+    conflict = current[0]
+    return {
+        "mentee": conflict.mentee,
+        "mentor": conflict.mentor,
+        "how": conflict.how,
+        "url": _url("programs:members", n.program_id) + "#conflicts-h",
+        "summary": f"{conflict.mentor.display_name} is now {conflict.mentee.display_name}'s "
+        f"{conflict.how}",
     }

@@ -19,6 +19,7 @@ from django.test import Client
 from programs.models import Role
 from tests.assessment_factories import ensure_reference_data
 from tests.factories import MembershipFactory, ProgramFactory, person
+from tests.idps.fixtures import oidc_idp, saml_idp  # noqa: F401 - real IdP processes (session)
 
 # Relationship fixtures (pair, group) live in their own module; helpers are imported directly.
 pytest_plugins = ["tests.relationship_fixtures"]

@@ -12,6 +12,8 @@ matrix is filled in blocks of mentee rows so that temporaries stay small and in 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import enum
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,6 +59,23 @@ REMOTE_PREFERRING_LOCAL_PAIR = 0.3
 """Locality value of a same-institution mentor for a mentee who asked for someone from elsewhere."""
 
 _BLOCK_ROWS = 256
+_MENTOR_FIELDS = (
+    "mentor_ids",
+    "mentor_areas",
+    "mentor_roles",
+    "mentor_topics",
+    "mentor_qualities",
+    "mentor_career_years",
+    "mentor_mentoring_years",
+    "mentor_prior_mentees",
+    "mentor_trained",
+    "mentor_modes",
+    "mentor_utc_offset",
+    "mentor_institution",
+    "mentor_remote_ok",
+    "mentor_capacity",
+    "mentor_accepting",
+)
 
 
 class StageMode(enum.StrEnum):
@@ -117,6 +136,103 @@ def score_pairs(
         np.minimum(block, 100.0, out=block)
         scores[rows] = block
     return PairScores(scores=scores, eligible=eligible, weights=full, mode=stage_mode)
+
+
+class RowScorer:
+    """Scores blocks of mentee rows against every mentor, eligibility included.
+
+    For cohorts too large to hold every pair at once (a consortium of institutions): the
+    look-up tables are prepared once and each call scores only the rows asked for, with the
+    same arithmetic and the same exclusions as :func:`score_pairs`.
+    """
+
+    def __init__(
+        self,
+        features: MatchingFeatures,
+        weights: Mapping[str, float] | None = None,
+        *,
+        mode: StageMode | str = StageMode.TRADITIONAL,
+    ) -> None:
+        self.features = features
+        self.weights = validate_weights(weights)
+        self.prepared = _Prepared.build(features, StageMode(mode))
+        self.scale = 100.0 / sum(self.weights.values())
+        self.unavailable = _unavailable_mentors(features)
+        self.no_remote = np.flatnonzero(~features.mentor_remote_ok)
+        _, self.self_mentee, self.self_mentor = np.intersect1d(
+            features.mentee_ids, features.mentor_ids, return_indices=True
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.features.n_mentees, self.features.n_mentors
+
+    def columns(self, cols: np.ndarray) -> RowScorer:
+        """The same scorer restricted to the mentors ``cols`` (sorted indices): a check of a
+        few mentors against every mentee costs only those columns."""
+        cols = np.asarray(cols, dtype=np.int64)
+        narrow = copy.copy(self)
+        narrow.features = dataclasses.replace(
+            self.features,
+            **{name: getattr(self.features, name)[cols] for name in _MENTOR_FIELDS},
+        )
+        p = self.prepared
+        narrow.prepared = dataclasses.replace(
+            p,
+            mentor_areas=p.mentor_areas[cols],
+            mentor_roles=p.mentor_roles[cols],
+            mentor_interests=p.mentor_interests[cols],
+            linear_cols=np.ascontiguousarray(p.linear_cols[:, cols]),
+            interest_cols=np.ascontiguousarray(p.interest_cols[:, cols]),
+            stage_col_index=p.stage_col_index[cols],
+            experience=p.experience[cols],
+            mentor_mode_mask=p.mentor_mode_mask[cols],
+            mentor_institution=p.mentor_institution[cols],
+            tz_col_index=p.tz_col_index[cols],
+            place_col_index=p.place_col_index[cols],
+        )
+        position = np.full(self.features.n_mentors, -1, np.int64)
+        position[cols] = np.arange(len(cols))
+        narrow.unavailable = position[self.unavailable][position[self.unavailable] >= 0]
+        narrow.no_remote = position[self.no_remote][position[self.no_remote] >= 0]
+        kept = position[self.self_mentor] >= 0
+        narrow.self_mentee = self.self_mentee[kept]
+        narrow.self_mentor = position[self.self_mentor[kept]]
+        kept = position[self.features.excluded_mentor] >= 0
+        narrow.features = dataclasses.replace(
+            narrow.features,
+            excluded_mentee=self.features.excluded_mentee[kept],
+            excluded_mentor=position[self.features.excluded_mentor[kept]],
+            excluded_reason=self.features.excluded_reason[kept],
+        )
+        return narrow
+
+    def __call__(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores, eligible)`` for the mentees ``rows`` (sorted indices), ``(len(rows), m)``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        block = _weighted_block(self.prepared, self.weights, self.scale, rows)
+        eligible = self.eligible(rows)
+        block *= eligible
+        np.minimum(block, 100.0, out=block)
+        return block, eligible
+
+    def eligible(self, rows: np.ndarray) -> np.ndarray:
+        f = self.features
+        eligible = np.ones((len(rows), f.n_mentors), dtype=bool)
+        eligible[:, self.unavailable] = False
+        if len(self.no_remote):
+            same = f.mentee_institution[rows][:, None] == f.mentor_institution[self.no_remote]
+            eligible[:, self.no_remote] &= same
+        position = np.full(f.n_mentees, -1, np.int64)
+        position[rows] = np.arange(len(rows))
+        for mentees, mentors in (
+            (self.self_mentee, self.self_mentor),
+            (f.excluded_mentee, f.excluded_mentor),
+        ):
+            at = position[mentees]
+            inside = at >= 0
+            eligible[at[inside], np.asarray(mentors)[inside]] = False
+        return eligible
 
 
 def score_mosaic(
@@ -491,7 +607,7 @@ def _criteria_block(
 
 
 def _weighted_block(
-    p: _Prepared, weights: Mapping[str, float], scale: float, rows: slice
+    p: _Prepared, weights: Mapping[str, float], scale: float, rows: slice | np.ndarray
 ) -> np.ndarray:
     """``scale * sum(w_k * c_k)`` for a block of mentee rows against all mentors.
 
@@ -531,7 +647,7 @@ def _weighted_block(
 def _add_place_terms(
     p: _Prepared,
     w: Mapping[str, np.float32],
-    rows: slice,
+    rows: slice | np.ndarray,
     block: np.ndarray,
     index: np.ndarray,
     gathered: np.ndarray,

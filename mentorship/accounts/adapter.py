@@ -54,6 +54,38 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(template_prefix, email, ctx)
         account_email_send(message=message, template=template_prefix.rsplit("/", 1)[-1])
 
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages, with single sign-on's assurance check in front of the two-factor
+        challenge (see `accounts.social`)."""
+        stages = []
+        for stage in super().get_login_stages():
+            if stage == "allauth.mfa.stages.AuthenticateStage":
+                stages.append("mentorship.accounts.social.IdpAssuranceStage")
+                stage = "mentorship.accounts.social.SsoAwareAuthenticateStage"
+            stages.append(stage)
+        return stages
+
+    def get_logout_redirect_url(self, request: HttpRequest) -> str:
+        """After signing out of a session that came from an IdP which can sign people out too,
+        the page that offers it (the app's own session has already ended)."""
+        from mentorship.accounts.social import SIGNED_IN_WITH, SIGNED_OUT_FROM
+
+        # allauth asks for this address before it ends the session, and other flows after.
+        if request.session.get(SIGNED_IN_WITH) or request.session.get(SIGNED_OUT_FROM):
+            from django.urls import reverse
+
+            return reverse("sso_signed_out")
+        return str(super().get_logout_redirect_url(request))
+
+    def logout(self, request: HttpRequest) -> None:
+        from mentorship.accounts.social import SIGNED_IN_WITH, SIGNED_OUT_FROM
+
+        signed_in_with = request.session.get(SIGNED_IN_WITH)
+        super().logout(request)
+        if signed_in_with:
+            # Kept in the new, anonymous session only to offer signing out at the IdP.
+            request.session[SIGNED_OUT_FROM] = signed_in_with
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         from mentorship.middleware import remember_time_zone
         from programs.services.people import profile_ensure

@@ -16,6 +16,15 @@ class InstitutionalSignupForm(SignupForm):
 
     def clean_email(self) -> str:
         email = super().clean_email()
+        from programs.selectors.sso import identity_provider_for_email
+
+        idp = identity_provider_for_email(email)
+        if idp is not None and idp.sso_only:
+            raise forms.ValidationError(
+                f"{idp.display_name} signs in its own people: no account to create here. Use "
+                f"“Sign in with {idp.display_name}” on the sign-in page; your account is made "
+                "the first time you do."
+            )
         domain = email.rsplit("@", 1)[-1]
         allowed = signup_domains()
         if domain not in allowed:

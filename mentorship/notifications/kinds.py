@@ -45,6 +45,10 @@ class Kind(models.TextChoices):
     INVITATION_EXPIRING = "invitation_expiring", "Your invitation is about to expire"
     JOIN_REQUEST = "join_request", "Requests to join a program (directors)"
     JOIN_ANSWER = "join_answer", "Answers to your requests to join a program"
+    REPORTING_CONFLICT = (
+        "reporting_conflict",
+        "A mentor who now holds authority over their mentee (directors)",
+    )
     DIGEST = "digest", "Digest of notifications"
 
 
@@ -71,6 +75,7 @@ SPECS: dict[str, KindSpec] = {
     Kind.AT_RISK: KindSpec(directors_only=True),
     Kind.BOUNCE_ALERT: KindSpec(directors_only=True),
     Kind.JOIN_REQUEST: KindSpec(directors_only=True),
+    Kind.REPORTING_CONFLICT: KindSpec(directors_only=True),
     # Someone who has not signed in yet has no settings page to turn to; the last reminder of an
     # expiring invitation is not held for a digest.
     Kind.INVITATION_EXPIRING: KindSpec(digestible=False),

@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 
 
 @require_GET
-def centre(request: HttpRequest) -> HttpResponse:
+def centre(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -45,27 +45,27 @@ def centre(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+def open_notification(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Follow a notification to its item, marking it read on the way."""
     n = notification_mark_read(user=request.user, notification_id=pk)
     return redirect(n.link or "notifications:centre")
 
 
 @require_POST
-def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification_mark_read(user=request.user, notification_id=pk)
     return redirect(_back_to_page(request))
 
 
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = notifications_mark_all_read(user=request.user)
     if count:
         messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
     return redirect(_back_to_page(request))
 
 
-def _back_to_page(request: HttpRequest) -> str:
+def _back_to_page(request: AuthenticatedHttpRequest) -> str:
     from django.urls import reverse
 
     page = request.POST.get("page", "")

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "mentorship.accounts",
     "mentorship.notifications",
     "programs",
@@ -181,6 +184,25 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("MENTORSHIP_TRUSTED_CLIENT_IP_HEADER", de
 # Sign-up is open only to these institutional email domains; everyone else needs an invitation.
 # Domains also come from each Institution's own list in the database.
 MENTORSHIP_SIGNUP_DOMAINS = env.list("MENTORSHIP_SIGNUP_DOMAINS", default=[])
+
+# --- Single sign-on (SAML 2.0 and OpenID Connect) ---------------------------------------------
+# Each institution's identity provider is configured by its admin in the app
+# (`programs.models.IdentityProvider`); the adapter hands allauth one app per enabled provider, so
+# nothing about an IdP lives in settings. Accounts are created just in time from the assertion;
+# an address that already has a password account is linked only after its password is given too
+# (`accounts.sso_link`), never silently by email.
+SOCIALACCOUNT_ADAPTER = "mentorship.accounts.social.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# allauth's SAML provider, also keeping the asserted authentication context (two-factor rule) and
+# the NameID and session index (signing out at the IdP).
+SOCIALACCOUNT_PROVIDERS = {
+    "saml": {"provider_class": "mentorship.accounts.social.InstitutionSAMLProvider"}
+}
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME

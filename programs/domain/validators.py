@@ -139,3 +139,8 @@ def check_meeting_date(value: date, *, this_year: int) -> None:
             code="meeting_date_out_of_range",
             params={"first": first, "last": last},
         )
+
+
+def too_long_message(limit: int, length: int) -> str:
+    """One wording for every over-long text, which is kept on the page with this next to it."""
+    return f"Keep this under {limit:,} characters — it is {length:,} now."

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from programs.domain.assessment_sections import (
@@ -24,6 +23,8 @@ from programs.domain.assessment_sections import (
     help_for,
     label_for,
 )
+from programs.domain.validators import too_long_message
+from programs.forms.fields import LimitedTextField
 from programs.forms.programs import IdsChoiceField, PlainTextMixin, SensibleDateField
 from programs.models import (
     MAX_GOALS_PER_HORIZON,
@@ -48,28 +49,11 @@ from programs.services.assessments import (
     TEXT_LIMITS,
     OfferData,
     max_length,
-    too_long_message,
     too_many_goals_message,
 )
 
 ROLE_CHOICES = [(role.value, f"{role.label} — {MENTOR_ROLE_HELP[role]}") for role in MentorRole]
 NOT_NOW = ""
-
-
-class LimitedTextField(forms.CharField):
-    """A textarea with a soft limit: over-long text is kept on the page and refused with its
-    length, never truncated."""
-
-    def __init__(self, *, limit: int, rows: int = 5, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows, "data-maxlength": limit}))
-        super().__init__(**kwargs)
-        self.limit = limit
-
-    def validate(self, value: str) -> None:
-        super().validate(value)
-        if value and len(value) > self.limit:
-            raise ValidationError(too_long_message(self.limit, len(value)), code="too_long")
 
 
 def text_field(name: str, *, rows: int = 5) -> LimitedTextField:

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from programs.forms.fields import long_text
 from programs.forms.programs import PlainTextMixin, SensibleDateField
 from programs.forms.relationships import DATE, OverridesMixin, PersonChoiceField, UniqueIdsMixin
 from programs.models import ExportFormat, FacultyProfile, Program
@@ -24,12 +25,12 @@ class ReassignForm(OverridesMixin, UniqueIdsMixin, PlainTextMixin, forms.Form):
         label="New mentor",
         help_text="Mentors of this program. Anyone in a mentee's reporting line is refused.",
     )
-    reason_for_directors = forms.CharField(
+    reason_for_directors = long_text(
         label="Note for the program directors (optional)",
+        limit=3000,
         required=False,
-        max_length=3000,
         help_text="Only directors see this. Nobody in the relationship does.",
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 3000}),
+        rows=2,
     )
 
     def __init__(
@@ -59,12 +60,12 @@ class DirectorNoteForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "note"
 
     held_on = SensibleDateField(label="Date of the conversation", widget=DATE)
-    text = forms.CharField(
+    text = long_text(
         label="What was discussed and agreed",
-        max_length=5000,
+        limit=5000,
         help_text="Confidential: only this program's directors read it. It is never shown to "
         "the people in the relationship or included in any export.",
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+        rows=4,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

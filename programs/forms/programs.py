@@ -12,6 +12,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from mentorship.params import id_param
+from programs.forms.fields import FormMixinBase
 from programs.models import (
     DEFAULTED_PROGRAM_SETTINGS,
     PROGRAM_SETTINGS,
@@ -78,20 +79,20 @@ class SensibleDateField(forms.DateField):
 MAX_TEXT_LENGTH = 20_000
 
 
-class PlainTextMixin:
+class PlainTextMixin(FormMixinBase):
     """Refuse markup in every text field of the form, and dates out of any sensible range in
     every date field, including a model form's own (shown back as field errors)."""
 
     def _post_clean(self) -> None:
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
-            value = self.cleaned_data.get(name)  # type: ignore[attr-defined]
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
             check = None
             if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField):
-                check = validate_plain_text if isinstance(value, str) else None
-                if check and field.max_length is None and len(value) > MAX_TEXT_LENGTH:
-                    self.add_error(  # type: ignore[attr-defined]
-                        name, f"Keep this under {MAX_TEXT_LENGTH:,} characters."
-                    )
+                if not isinstance(value, str):
+                    continue
+                check = validate_plain_text
+                if field.max_length is None and len(value) > MAX_TEXT_LENGTH:
+                    self.add_error(name, f"Keep this under {MAX_TEXT_LENGTH:,} characters.")
                     continue
             elif isinstance(field, forms.DateField) and value is not None:
                 check = validate_sensible_date
@@ -99,8 +100,8 @@ class PlainTextMixin:
                 try:
                     check(value)
                 except ValidationError as e:
-                    self.add_error(name, e)  # type: ignore[attr-defined]
-        super()._post_clean()  # type: ignore[misc]
+                    self.add_error(name, e)
+        super()._post_clean()  # type: ignore[misc]  # django-stubs does not declare this hook
 
 
 class TimeZoneInput(forms.TextInput):
@@ -111,6 +112,19 @@ class TimeZoneInput(forms.TextInput):
         context["widget"]["zones"] = sorted(available_time_zones())
         context["widget"]["attrs"]["list"] = f"{context['widget']['attrs']['id']}_zones"
         return context
+
+
+class ProfilePhotoForm(forms.Form):
+    """The file only: what it really is and its limits are checked by services.photos."""
+
+    photo = forms.FileField(
+        label="Profile photo",
+        help_text="A JPEG, PNG or WebP photo of you, up to 5 MB. We crop it square, make it "
+        "smaller and remove its camera and location details. People who can see your profile "
+        "see it.",
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        error_messages={"required": "Choose a photo to upload.", "empty": "The file is empty."},
+    )
 
 
 class ProfileForm(PlainTextMixin, forms.ModelForm):
@@ -525,6 +539,28 @@ class SetPasswordForm(forms.Form):
             except ValidationError as e:
                 self.add_error("password1", e)
         return data
+
+
+class WelcomeForm(SetPasswordForm):
+    """First sign-in from an invitation: a password, and the time zone meetings are shown in
+    (prefilled from the browser's guess by static/js/time_zone_guess.js)."""
+
+    time_zone = forms.CharField(
+        label="Your time zone",
+        max_length=64,
+        required=False,  # left empty, the zone stays as it was
+        validators=[validate_time_zone],
+        help_text="Meeting times are shown to you in this zone. We suggest the one your browser "
+        "uses; start typing a city to change it, e.g. America/Toronto.",
+        widget=TimeZoneInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        current = getattr(getattr(user, "profile", None), "time_zone", "") or "UTC"
+        self.fields["time_zone"].initial = current
+        # The browser's guess replaces only this default, never what the person typed.
+        self.fields["time_zone"].widget.attrs["data-guess-time-zone"] = current
 
 
 REFERENCE_KINDS: dict[str, tuple[type[forms.ModelForm], str, str]] = {}

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from programs.forms.fields import FormMixinBase, long_text
 from programs.forms.programs import IdsChoiceField, PlainTextMixin, SensibleDateField
 from programs.models import (
     ChecklistArea,
@@ -34,7 +35,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
-class UniqueIdsMixin:
+class UniqueIdsMixin(FormMixinBase):
     """Several of these forms share a page (the meeting page has five), so each form class gets
     its own id prefix: two fields called "text" must not both be `id_text`."""
 
@@ -71,12 +72,12 @@ def _roles_field() -> forms.MultipleChoiceField:
     )
 
 
-class OverridesMixin:
+class OverridesMixin(FormMixinBase):
     """The per-rule override boxes and the required "why", shown only next to a refusal whose
     rules may be set aside (the view passes those rules; the service decides)."""
 
     def add_overrides(self, choices: list[tuple[str, str]]) -> None:
-        fields = self.fields  # type: ignore[attr-defined]
+        fields = self.fields
         fields["overrides"] = forms.MultipleChoiceField(
             label="Set these rules aside for this pair",
             choices=choices,
@@ -85,26 +86,23 @@ class OverridesMixin:
             help_text="Tick each rule you deliberately set aside; it is recorded in the audit "
             "log and shown on the relationship.",
         )
-        fields["override_why"] = forms.CharField(
-            label="Why (required when setting a rule aside)",
-            required=False,
-            max_length=500,
-            widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        fields["override_why"] = long_text(
+            label="Why (required when setting a rule aside)", limit=500, required=False, rows=2
         )
 
     def offer_overrides(self, choices: list[tuple[str, str]]) -> None:
         """Offer exactly these rules (keeping what was ticked and typed), or none at all."""
-        fields = self.fields  # type: ignore[attr-defined]
+        fields = self.fields
         if not choices:
             fields.pop("overrides", None)
             fields.pop("override_why", None)
         elif "overrides" in fields:
-            fields["overrides"].choices = choices
+            cast(forms.MultipleChoiceField, fields["overrides"]).choices = choices
         else:
             self.add_overrides(choices)
 
     def chosen_overrides(self) -> tuple[list[str], str]:
-        data = self.cleaned_data  # type: ignore[attr-defined]
+        data = self.cleaned_data
         return list(data.get("overrides") or []), data.get("override_why") or ""
 
 
@@ -203,12 +201,12 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     is_remote = forms.BooleanField(
         label="We meet mostly at a distance (video, phone)", required=False, initial=True
     )
-    message = forms.CharField(
+    message = long_text(
         label="A note to them (optional)",
+        limit=1000,
         required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
-        help_text="Sent with the invitation if they are new here.",
+        help_text="Sent with your invitation.",
+        rows=3,
     )
 
     def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
@@ -242,11 +240,8 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     draft_notice_days = forms.IntegerField(
         label="Days of notice when sharing drafts", min_value=1, max_value=60
     )
-    mentee_also = forms.CharField(
-        label="The mentee will also (optional)",
-        required=False,
-        max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 3000}),
+    mentee_also = long_text(
+        label="The mentee will also (optional)", limit=3000, required=False, rows=2
     )
     mentor_commitments = forms.MultipleChoiceField(
         label="What the mentor will do",
@@ -254,11 +249,8 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    mentor_also = forms.CharField(
-        label="The mentor will also (optional)",
-        required=False,
-        max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 3000}),
+    mentor_also = long_text(
+        label="The mentor will also (optional)", limit=3000, required=False, rows=2
     )
     goals = IdsChoiceField(
         label="Goals from the mentee's self-evaluation",
@@ -266,31 +258,23 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    other_goals = forms.CharField(
-        label="Other goals for this relationship",
-        required=False,
-        max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
+    other_goals = long_text(
+        label="Other goals for this relationship", limit=3000, required=False, rows=3
     )
-    progress_measures = forms.CharField(
+    progress_measures = long_text(
         label="How we will judge progress",
+        limit=3000,
         required=False,
-        max_length=3000,
         help_text="For example: a grant submitted by March; two papers drafted; a teaching "
         "portfolio ready for the promotion dossier.",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
+        rows=3,
     )
-    confidentiality = forms.CharField(
-        label="Confidentiality",
-        required=False,
-        max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
-    )
-    credit_and_authorship = forms.CharField(
+    confidentiality = long_text(label="Confidentiality", limit=3000, required=False, rows=3)
+    credit_and_authorship = long_text(
         label="How credit and authorship on joint work are decided",
+        limit=3000,
         required=False,
-        max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
+        rows=3,
     )
     review_on = SensibleDateField(
         label="We review this agreement on",
@@ -411,23 +395,19 @@ class CheckinForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
             (CommunicationMode.VIDEO, "A quick video call"),
         ],
     )
-    summary = forms.CharField(
-        label="What you exchanged",
-        max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 3000}),
-    )
+    summary = long_text(label="What you exchanged", limit=3000, rows=4)
 
 
 class NotesForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "notes"
 
     revision = forms.IntegerField(widget=forms.HiddenInput)
-    text = forms.CharField(
+    text = long_text(
         label="Shared notes",
+        limit=10000,
         required=False,
-        max_length=10000,
         help_text="Everyone in this relationship sees these; directors do not.",
-        widget=forms.Textarea(attrs={"rows": 8, "maxlength": 10000}),
+        rows=8,
     )
 
 
@@ -436,12 +416,12 @@ class PrivateNoteForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    text = forms.CharField(
+    text = long_text(
         label="My private notes",
+        limit=10000,
         required=False,
-        max_length=10000,
         help_text="Only you can ever see these — not the other party, not the directors.",
-        widget=forms.Textarea(attrs={"rows": 5, "maxlength": 10000}),
+        rows=5,
     )
 
 
@@ -452,12 +432,12 @@ class AgendaItemForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     goal = GoalChoiceField(
         label="Linked goal (optional)", queryset=Goal.objects.none(), required=False
     )
-    analysis = forms.CharField(
+    analysis = long_text(
         label="My thinking so far (optional)",
+        limit=3000,
         required=False,
-        max_length=3000,
         help_text="What you have tried, options you see, what you would like advice on.",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
+        rows=3,
     )
 
     def __init__(self, *args: Any, goals: list[Goal], **kwargs: Any) -> None:
@@ -511,25 +491,25 @@ class RecapForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
 
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    text = forms.CharField(
+    text = long_text(
         label="Recap: what we agreed",
-        max_length=5000,
+        limit=5000,
         help_text="Reiterate and review: a few lines on what was discussed, what each of you "
         "will do and by when. The other party confirms it.",
-        widget=forms.Textarea(attrs={"rows": 5, "maxlength": 5000}),
+        rows=5,
     )
 
 
 class EndForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "end"
 
-    reason_for_directors = forms.CharField(
+    reason_for_directors = long_text(
         label="Anything the program directors should know? (optional)",
+        limit=3000,
         required=False,
-        max_length=3000,
         help_text="Only the program directors see this. The other party never does, and you "
         "do not owe anyone a reason.",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 3000}),
+        rows=3,
     )
 
 
@@ -539,32 +519,29 @@ class ConcernForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     category = forms.ChoiceField(
         label="What is it about?", choices=ConcernCategory.choices, widget=forms.RadioSelect
     )
-    text = forms.CharField(
+    text = long_text(
         label="What happened",
-        max_length=5000,
+        limit=5000,
         help_text="Only the program directors read this. The other party is not told, and sees "
         "no sign of it anywhere.",
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 5000}),
+        rows=6,
     )
 
 
 class ConcernResolveForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "resolve"
 
-    resolution = forms.CharField(
+    resolution = long_text(
         label="What was done",
-        max_length=5000,
+        limit=5000,
         help_text="The person who raised the concern sees this; the other party never does.",
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+        rows=4,
     )
 
 
 class ConcernNoteForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "cnote"
 
-    text = forms.CharField(
-        label="Add a note",
-        max_length=5000,
-        help_text="Seen only by the program's directors.",
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 5000}),
+    text = long_text(
+        label="Add a note", limit=5000, help_text="Seen only by the program's directors.", rows=3
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from programs.forms.fields import long_text
 from programs.forms.programs import PlainTextMixin
 from programs.models import ItemPolarity, ReviewChoice, ReviewInstrument, ReviewItem
 from programs.services.reviews import MAX_ITEMS, MAX_SCALE, MIN_SCALE, ItemData
@@ -42,12 +43,12 @@ class ReviewForm(PlainTextMixin, forms.Form):
             help_text="Choosing to end does not end anything yet: you will be offered the "
             "no-fault ending next, and can still change your mind.",
         )
-        self.fields["comment_for_directors"] = forms.CharField(
+        self.fields["comment_for_directors"] = long_text(
             label="A comment for the program directors (optional)",
+            limit=3000,
             required=False,
-            max_length=3000,
-            widget=forms.Textarea(attrs={"rows": 4, "maxlength": 3000}),
             help_text="Only the program's directors read this — never the other party.",
+            rows=4,
         )
 
     def answers(self) -> dict[int, int | None]:

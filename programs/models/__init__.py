@@ -101,6 +101,11 @@ from programs.models.reviews import (
     ReviewResponse,
     RiskReason,
 )
+from programs.models.sso import (
+    MAPPED_ATTRIBUTES,
+    IdentityProvider,
+    SsoProtocol,
+)
 from programs.models.submissions import FormSubmission
 
 __all__ = [
@@ -111,6 +116,7 @@ __all__ = [
     "GROUP_KINDS",
     "GROUP_SIZE",
     "GUIDING_SIDES",
+    "MAPPED_ATTRIBUTES",
     "MAX_GOALS_PER_HORIZON",
     "MENTEE_ROLES",
     "MENTOR_ROLES",
@@ -152,6 +158,7 @@ __all__ = [
     "Goal",
     "GoalHorizon",
     "GoalStatus",
+    "IdentityProvider",
     "Institution",
     "Invitation",
     "ItemPolarity",
@@ -196,5 +203,6 @@ __all__ = [
     "RosterImportStatus",
     "RosterScope",
     "SelfAssessment",
+    "SsoProtocol",
     "Topic",
 ]

@@ -66,6 +66,9 @@ class FacultyProfile(models.Model):
         help_text="Who this person reports to. Mentors in the reporting line are never matched.",
     )
     bio = models.TextField(blank=True, max_length=1500)
+    # A square JPEG re-encoded by services.photos (no metadata) under an unguessable name, read
+    # only through views.people.person_photo, which asks access who may see it.
+    photo = models.FileField(upload_to="profile-photos/", blank=True, max_length=120)
     employee_id = models.CharField(
         max_length=40,
         blank=True,
@@ -92,6 +95,11 @@ class FacultyProfile(models.Model):
     def display_name(self) -> str:
         full = f"{self.given_name} {self.family_name}".strip()
         return full or self.user.email
+
+    @property
+    def initials(self) -> str:
+        """For the avatar shown when there is no photo ("ML" for Maya Lee)."""
+        return "".join(n[:1] for n in (self.given_name, self.family_name) if n).upper() or "?"
 
     @property
     def career_years(self) -> int | None:

@@ -125,6 +125,22 @@ class Program(models.Model):
         labels = dict(MentoringModel.choices)
         return [labels[m] for m in self.allowed_models if m in labels]
 
+    @property
+    def offers_peers(self) -> bool:
+        """Peer mentoring or peer circles: participants find peers and circles, not mentors."""
+        return bool(set(self.allowed_models or []) & set(PEER_MODELS))
+
+    @property
+    def offers_mentors(self) -> bool:
+        """Whether participants look for mentors: every program does unless all it offers is
+        peer mentoring and peer circles."""
+        models_ = set(self.allowed_models or [])
+        return not models_ or bool(models_ - set(PEER_MODELS))
+
+
+# A peer program's participants see peers and circles instead of a mentor shortlist.
+PEER_MODELS = (MentoringModel.PEER, MentoringModel.FACILITATED_GROUP, MentoringModel.PEER_GROUP)
+
 
 # Reminder timing, review-risk thresholds, facilitator seniority: each has a default, so leaving one blank keeps it.
 DEFAULTED_PROGRAM_SETTINGS = (
@@ -245,7 +261,9 @@ class JoinRequestStatus(models.TextChoices):
 
 class JoinRequest(models.Model):
     """A faculty member asking to take part in a program of their institution; one of its
-    directors approves (choosing the role) or declines."""
+    directors approves (choosing the role) or declines. With a `circle`, a participant of the
+    program asks to join one of its circles (a facilitated or peer group); a director or the
+    circle's facilitator approves or declines."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="join_requests")
     person = models.ForeignKey(
@@ -256,6 +274,13 @@ class JoinRequest(models.Model):
         max_length=10, choices=JoinRequestStatus.choices, default=JoinRequestStatus.PENDING
     )
     role = models.CharField(max_length=10, choices=Role.choices, blank=True)
+    circle = models.ForeignKey(
+        "programs.Relationship",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="join_requests",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -267,9 +292,14 @@ class JoinRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["program", "person"],
-                condition=models.Q(status="pending"),
+                condition=models.Q(status="pending", circle__isnull=True),
                 name="programs_joinrequest_one_pending",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["circle", "person"],
+                condition=models.Q(status="pending", circle__isnull=False),
+                name="programs_joinrequest_one_pending_per_circle",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from programs.models import FacultyProfile, Membership, MentorOffer
+from programs.models import FacultyProfile, Membership, MentorOffer, ReviewRequest
 from programs.selectors.assessments import assessment_state, reassessment_due
 from programs.selectors.relationships import RelationshipStep, next_steps_in_relationships
 
@@ -28,9 +29,18 @@ def next_steps_for(
     has_relationships: bool = False,
     open_programs: bool = True,
 ) -> list[NextStep]:
-    steps: list[NextStep] = [relationship_step(s) for s in next_steps_in_relationships(profile)]
+    relationship_steps = unique_steps(next_steps_in_relationships(profile))
+    reviews = unique_reviews(profile=profile)
+    others = other_people_in(
+        profile=profile,
+        relationship_ids={s.relationship.pk for s in relationship_steps}
+        | {r.relationship_id for r in reviews},
+    )
+    steps: list[NextStep] = [
+        relationship_step(s, others.get(s.relationship.pk, "")) for s in relationship_steps
+    ]
     steps.extend(matching_steps(profile=profile, memberships=memberships))
-    steps.extend(review_steps(profile=profile))
+    steps.extend(review_steps(reviews, others))
     missing = profile_gaps(profile)
     if missing:
         steps.append(
@@ -58,7 +68,7 @@ def next_steps_for(
                 action="Describe what you offer",
             )
         )
-    if not memberships and not has_relationships:
+    if not memberships and not has_relationships and not _asked_as_outside_mentor(profile):
         steps.append(
             NextStep(
                 title="Join a program",
@@ -136,18 +146,63 @@ def profile_gaps(profile: FacultyProfile) -> list[str]:
     return [label for present, label in checks if not present]
 
 
-def relationship_step(step: RelationshipStep) -> NextStep:
+def unique_steps(steps: list[RelationshipStep]) -> list[RelationshipStep]:
+    """One card per thing to do: per relationship for its agreement and pilot, per meeting for
+    the meeting (logging it comes before confirming its recap, which the log page shows)."""
+    seen: set[tuple[str, int]] = set()
+    unique = []
+    for step in steps:
+        key = (
+            ("meeting", step.meeting.pk)
+            if step.meeting is not None
+            else (step.kind, step.relationship.pk)
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(step)
+    return unique
+
+
+def other_people_in(*, profile: FacultyProfile, relationship_ids: set[int]) -> dict[int, str]:
+    """ "Robert Lindqvist and Ana Silva": the others in each relationship, in one query."""
+    from programs.models import RelationshipMember
+
+    names: dict[int, list[str]] = {}
+    for member in (
+        RelationshipMember.objects.filter(
+            relationship_id__in=relationship_ids, left_at__isnull=True
+        )
+        .exclude(person=profile)
+        .select_related("person")
+        .order_by("relationship_id", "side", "person__family_name", "person__given_name")
+    ):
+        names.setdefault(member.relationship_id, []).append(member.person.display_name)
+    return {pk: _and_list(people) for pk, people in names.items()}
+
+
+def _and_list(people: list[str]) -> str:
+    if len(people) <= 2:
+        return " and ".join(people)
+    return ", ".join(people[:-1]) + " and " + people[-1]
+
+
+def _with(others: str) -> str:
+    return f" with {others}" if others else ""
+
+
+def relationship_step(step: RelationshipStep, others: str = "") -> NextStep:
     r = step.relationship
+    with_them = _with(others)
     if step.kind == "agreement":
         return NextStep(
-            title="Confirm your mentoring agreement",
+            title=f"Confirm your mentoring agreement{with_them}",
             detail="Read the agreement and confirm it, or propose changes.",
             url=reverse("relationship_agreement", args=[r.pk]),
             action="Open the agreement",
         )
     if step.kind == "review":
         return NextStep(
-            title="Review your mentoring agreement",
+            title=f"Review your mentoring agreement{with_them}",
             detail="Its review date has come. Revisit it together: keep it with a new review "
             "date, or propose changes.",
             url=reverse("relationship_agreement", args=[r.pk]),
@@ -155,7 +210,7 @@ def relationship_step(step: RelationshipStep) -> NextStep:
         )
     if step.kind == "pilot":
         return NextStep(
-            title="Decide after the pilot",
+            title=f"Decide after the pilot{with_them}",
             detail=f"The pilot period ends on {step.when:%d %B %Y}. Continue, or end it without "
             "blame.",
             url=reverse("relationship_detail", args=[r.pk]),
@@ -163,20 +218,20 @@ def relationship_step(step: RelationshipStep) -> NextStep:
         )
     if step.kind == "agenda":
         return NextStep(
-            title="Prepare your agenda",
+            title=f"Prepare your agenda for the meeting{with_them}",
             detail="A meeting is coming up and has no agenda yet. Bring your topics and goals.",
             url=reverse("meeting_detail", args=[step.meeting.pk]),  # type: ignore[union-attr]
             action="Prepare the agenda",
         )
     if step.kind == "log":
         return NextStep(
-            title="Log your meeting",
+            title=f"Log your meeting{with_them}",
             detail="Record what you covered, the action items and a short recap.",
             url=reverse("meeting_detail", args=[step.meeting.pk]),  # type: ignore[union-attr]
             action="Log the meeting",
         )
     return NextStep(
-        title="Confirm a meeting recap",
+        title=f"Confirm the recap of your meeting{with_them}",
         detail="Reiterate and review: check the recap of your last meeting and confirm it.",
         url=reverse("meeting_detail", args=[step.meeting.pk]) + "#recap",  # type: ignore[union-attr]
         action="Read the recap",
@@ -185,10 +240,23 @@ def relationship_step(step: RelationshipStep) -> NextStep:
 
 def matching_steps(*, profile: FacultyProfile, memberships: list[Membership]) -> list[NextStep]:
     """Requests waiting for this mentor's answer, and programs where a mentee has no mentor."""
-    from matching.models import MentorRequest, RequestStatus
+    from matching.models import MentorRequest, RequestKind, RequestStatus
 
     steps = []
-    waiting = MentorRequest.objects.filter(mentor=profile, status=RequestStatus.PENDING).count()
+    pending = MentorRequest.objects.filter(mentor=profile, status=RequestStatus.PENDING)
+    counts = dict(pending.values("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    waiting = counts.get(RequestKind.MENTOR, 0) + counts.get(RequestKind.OUTSIDE, 0)
+    proposals = counts.get(RequestKind.PEER, 0)
+    if proposals:
+        steps.append(
+            NextStep(
+                title=f"{proposals} colleague{'s' if proposals != 1 else ''} proposed pairing "
+                "with you as peers",
+                detail="Accept, or decline kindly — no reason is needed.",
+                url=reverse("matching:my_requests"),
+                action="Answer proposals",
+            )
+        )
     if waiting:
         steps.append(
             NextStep(
@@ -202,7 +270,16 @@ def matching_steps(*, profile: FacultyProfile, memberships: list[Membership]) ->
     if mentee_programs:
         with_mentor = programs_with_a_mentor(profile)
         for program in mentee_programs:
-            if program.pk not in with_mentor:
+            if program.pk not in with_mentor and not program.offers_mentors:
+                steps.append(
+                    NextStep(
+                        title=f"Find a peer or a circle in {program.name}",
+                        detail="Colleagues at a similar stage, with needs like yours.",
+                        url=reverse("matching:peers", args=[program.pk]),
+                        action="See peers and circles",
+                    )
+                )
+            elif program.pk not in with_mentor:
                 steps.append(
                     NextStep(
                         title=f"Find a mentor in {program.name}",
@@ -212,6 +289,13 @@ def matching_steps(*, profile: FacultyProfile, memberships: list[Membership]) ->
                     )
                 )
     return steps
+
+
+def _asked_as_outside_mentor(profile: FacultyProfile) -> bool:
+    """An outside mentor answers a mentee's invitation; they are not asked to join a program."""
+    from matching.models import MentorRequest, RequestKind
+
+    return MentorRequest.objects.filter(mentor=profile, kind=RequestKind.OUTSIDE).exists()
 
 
 def programs_with_a_mentor(profile: FacultyProfile) -> set[int]:
@@ -228,20 +312,25 @@ def programs_with_a_mentor(profile: FacultyProfile) -> set[int]:
     )
 
 
-def review_steps(*, profile: FacultyProfile) -> list[NextStep]:
-    """Relationship reviews waiting for this person's answer."""
+def unique_reviews(*, profile: FacultyProfile) -> list[ReviewRequest]:
+    """The person's open reviews, one per relationship (the one closing first)."""
     from programs.selectors.reviews import open_reviews_for
 
-    waiting = list(open_reviews_for(profile)[:5])
-    if not waiting:
-        return []
-    closes = min(r.closes_on for r in waiting)
+    first: dict[int, ReviewRequest] = {}
+    for review in open_reviews_for(profile):
+        first.setdefault(review.relationship_id, review)
+    return list(first.values())
+
+
+def review_steps(reviews: list[ReviewRequest], others: dict[int, str]) -> list[NextStep]:
+    """One card per relationship whose review waits for this person's answer."""
     return [
         NextStep(
-            title=f"{len(waiting)} relationship review{'s' if len(waiting) != 1 else ''} to answer",
-            detail=f"A few questions on how your mentoring is going; your answers are never shown "
-            f"to the other person. Open until {closes:%-d %B}.",
+            title=f"Answer the review of your mentoring{_with(others.get(r.relationship_id, ''))}",
+            detail="A few questions on how your mentoring is going; your answers are never shown "
+            f"to the other person. Open until {r.closes_on:%-d %B}.",
             url=reverse("my_reviews"),
-            action="Answer",
+            action="Answer the review",
         )
+        for r in reviews
     ]

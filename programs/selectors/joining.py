@@ -9,7 +9,9 @@ from programs.models import FacultyProfile, JoinRequest, JoinRequestStatus, Prog
 
 def join_requests_pending(*, program: Program) -> QuerySet[JoinRequest]:
     return (
-        JoinRequest.objects.filter(program=program, status=JoinRequestStatus.PENDING)
+        JoinRequest.objects.filter(
+            program=program, status=JoinRequestStatus.PENDING, circle__isnull=True
+        )
         .select_related("person__user", "person__department", "person__rank")
         .order_by("created_at")
     )
@@ -18,6 +20,6 @@ def join_requests_pending(*, program: Program) -> QuerySet[JoinRequest]:
 def join_requests_of(*, person: FacultyProfile) -> dict[int, JoinRequest]:
     """The person's latest request per program."""
     latest: dict[int, JoinRequest] = {}
-    for r in JoinRequest.objects.filter(person=person).order_by("created_at"):
+    for r in JoinRequest.objects.filter(person=person, circle__isnull=True).order_by("created_at"):
         latest[r.program_id] = r
     return latest

@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from matching.models import MentorRequest, RequestKind, RequestStatus
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
@@ -93,12 +94,19 @@ def with_activity(relationships: QuerySet[Relationship]) -> QuerySet[Relationshi
     )
 
 
-def active_members() -> Prefetch:
+def active_members(*, with_cards: bool = False) -> Prefetch:
+    """The current members; `with_cards` also loads what a person card shows (department,
+    what they offer as a mentor: areas and roles) in two more queries, whatever the count."""
+    members = RelationshipMember.objects.filter(left_at__isnull=True).select_related(
+        "person__rank", "person__institution"
+    )
+    if with_cards:
+        members = members.select_related(
+            "person__department", "person__mentor_offer"
+        ).prefetch_related("person__mentor_offer__need_areas")
     return Prefetch(
         "members",
-        queryset=RelationshipMember.objects.filter(left_at__isnull=True)
-        .select_related("person__rank", "person__institution")
-        .order_by("side", "person__family_name"),
+        queryset=members.order_by("side", "person__family_name"),
         to_attr="active_members",
     )
 
@@ -174,6 +182,8 @@ class Board:
     open_items: list[ActionItem]
     goals: list[GoalProgress]
     mentee_programs: list[Membership]
+    # Outside mentors invited and not yet answered: nothing has started with them.
+    invitations: list[MentorRequest] = field(default_factory=list)
 
     @property
     def gaps(self) -> list[NeedCoverage]:
@@ -197,7 +207,7 @@ def board_for(person: FacultyProfile) -> Board:
     relationships = list(
         with_activity(Relationship.objects.filter(pk__in=mine))
         .select_related("program", "focus_area")
-        .prefetch_related(active_members())
+        .prefetch_related(active_members(with_cards=True))
         .order_by("-started_on", "-pk")
     )
     current = [r for r in relationships if r.is_open]
@@ -253,6 +263,13 @@ def board_for(person: FacultyProfile) -> Board:
         open_items=open_items,
         goals=goals,
         mentee_programs=mentee_programs,
+        invitations=list(
+            MentorRequest.objects.filter(
+                mentee=person, kind=RequestKind.OUTSIDE, status=RequestStatus.PENDING
+            )
+            .select_related("mentor", "program", "focus_area")
+            .order_by("created_at")
+        ),
     )
 
 

@@ -198,6 +198,8 @@ def agreement_save(
     version.goals.set(goals)
     agreement.revision += 1
     agreement.save(update_fields=["revision"])
+    # Proposing a wording is agreeing to it: only the others are asked to confirm.
+    _record_confirmation(version, member)
     audit_record(
         actor=by,
         verb="agreement.save",
@@ -206,6 +208,17 @@ def agreement_save(
         number=version.number,
     )
     return version
+
+
+def _record_confirmation(version: AgreementVersion, member: RelationshipMember) -> None:
+    """The member confirms `version`; it comes into force once every current member has."""
+    AgreementConfirmation.objects.get_or_create(version=version, person=member.person)
+    waiting = RelationshipMember.objects.filter(
+        relationship_id=member.relationship_id, left_at__isnull=True
+    ).exclude(person__in=version.confirmations.values("person"))
+    if not waiting.exists():
+        version.confirmed_at = timezone.now()
+        version.save(update_fields=["confirmed_at"])
 
 
 @transaction.atomic
@@ -224,13 +237,7 @@ def agreement_confirm(*, relationship: Relationship, revision: int, by: User) ->
     assert version is not None
     if version.confirmed_at is not None:
         return version
-    AgreementConfirmation.objects.get_or_create(version=version, person=member.person)
-    waiting = RelationshipMember.objects.filter(
-        relationship=relationship, left_at__isnull=True
-    ).exclude(person__in=version.confirmations.values("person"))
-    if not waiting.exists():
-        version.confirmed_at = timezone.now()
-        version.save(update_fields=["confirmed_at"])
+    _record_confirmation(version, member)
     audit_record(
         actor=by,
         verb="agreement.confirm",

@@ -23,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from mentorship.accounts.models import User
+from programs.domain.validators import too_long_message
 from programs.models import (
     MAX_GOALS_PER_HORIZON,
     AssessmentShare,
@@ -83,10 +84,6 @@ class AssessmentConflict(Exception):
 
 class AssessmentNotDraft(Exception):
     """The draft was submitted or discarded (e.g. in another tab) and can no longer change."""
-
-
-def too_long_message(limit: int, length: int) -> str:
-    return f"Keep this under {limit:,} characters — it is {length:,} now."
 
 
 def too_many_goals_message(horizon: str) -> str:

@@ -12,6 +12,7 @@ from mentorship.accounts.models import User
 from programs.access import require_admin
 from programs.models import Department, Division, FacultyProfile, Institution
 from programs.services.audit import audit_record
+from programs.services.conflicts import people_under, reporting_line_conflicts_notify
 from programs.services.people import validate_reports_to
 
 
@@ -35,8 +36,11 @@ def department_save(
         raise ValidationError({"name": f"There is already a department called “{name}”."})
     if department is None:
         department = Department(institution=institution)
+    head_changed = department.head_id != (head.pk if head else None)
     department.name, department.head = name, head
     department.save()
+    if head_changed:
+        reporting_line_conflicts_notify(profile_ids=people_under(department=department))
     audit_record(
         actor=by, verb="department.save", target=department, head=head.pk if head else None
     )
@@ -65,8 +69,11 @@ def division_save(
         )
     if division is None:
         division = Division(department=department)
+    chief_changed = division.chief_id != (chief.pk if chief else None)
     division.name, division.chief = name, chief
     division.save()
+    if chief_changed:
+        reporting_line_conflicts_notify(profile_ids=people_under(division=division))
     audit_record(actor=by, verb="division.save", target=division, chief=chief.pk if chief else None)
     return division
 
@@ -75,8 +82,11 @@ def division_save(
 def supervisor_set(*, profile: FacultyProfile, supervisor: FacultyProfile | None, by: User) -> None:
     require_admin(by)
     validate_reports_to(profile=profile, reports_to=supervisor)
+    changed = profile.reports_to_id != (supervisor.pk if supervisor else None)
     profile.reports_to = supervisor
     profile.save(update_fields=["reports_to", "updated_at"])
+    if changed:
+        reporting_line_conflicts_notify(profile_ids=[profile.pk])
     audit_record(
         actor=by,
         verb="profile.supervisor",

@@ -16,11 +16,13 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from matching.models import MentorRequest, RequestKind, RequestStatus
 from mentorship.accounts.models import User
 from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
 from mentorship.notifications.services import Planned, notifications_send_soon
+from programs.domain.validators import check_time_zone
 from programs.models import FacultyProfile, Institution, Invitation, Membership, Program, Role
 from programs.services.audit import audit_record
 from programs.services.people import faculty_create
@@ -40,6 +42,15 @@ class InviteResult:
     invitation: Invitation | None
     membership: Membership | None
     created: bool
+
+
+def institution_for_domain(email: str) -> Institution | None:
+    """The institution whose email domains include this address's, if any."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    for institution in Institution.objects.exclude(email_domains=[]):
+        if domain in {d.lower() for d in institution.email_domains}:
+            return institution
+    return None
 
 
 def invitation_token(invitation: Invitation) -> str:
@@ -174,13 +185,37 @@ def invitation_email_context(n: Notification) -> dict[str, Any] | None:
     if invitation is None or not invitation.is_open:
         return None
     inviter = getattr(invitation.invited_by, "profile", None)
+    asked = outside_request_for(invitation)
     return {
         "invitation": invitation,
         "person": invitation.person,
         "inviter_name": inviter.display_name if inviter else "The mentorship program team",
         "accept_url": invitation_url(invitation),
-        "summary": "An invitation to join",
+        "outside_request": asked,
+        "summary": (
+            f"{asked.mentee.display_name} invites you to mentor them"
+            if asked
+            else "An invitation to join"
+        ),
     }
+
+
+def outside_request_for(invitation: Invitation) -> MentorRequest | None:
+    """The mentee's waiting request behind an outside mentor's account invitation: the email
+    and the welcome page say who asks, for which need and in which program."""
+    if invitation.program_id is None:
+        return None
+    return (
+        MentorRequest.objects.filter(
+            mentor=invitation.person,
+            program_id=invitation.program_id,
+            kind=RequestKind.OUTSIDE,
+            status=RequestStatus.PENDING,
+        )
+        .select_related("mentee", "focus_area", "program__institution")
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def invitation_mark_sent(n: Notification) -> None:
@@ -190,10 +225,14 @@ def invitation_mark_sent(n: Notification) -> None:
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, password: str) -> Any:
+def invitation_accept(*, invitation: Invitation, password: str, time_zone: str = "") -> Any:
+    """Set the password (and, at this first sign-in, the person's time zone)."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open:
         raise InvitationError("This invitation can no longer be used. Sign in instead.")
+    if time_zone:
+        check_time_zone(time_zone)
+        FacultyProfile.objects.filter(pk=invitation.person_id).update(time_zone=time_zone)
     user = invitation.person.user
     user.set_password(password)
     user.is_active = True

@@ -159,6 +159,9 @@ class Proposed:
     focus_area: NeedArea | None = None
     source: str = RelationshipSource.MANUAL
     label: str = ""  # how a list of conflicts names this unit, e.g. "Suggestion for Ana Ruiz"
+    # People joining an existing circle: only the pairs they are part of are new, so only those
+    # are checked (the circle's other pairs were checked when they joined).
+    newcomers: frozenset[int] = frozenset()
 
     @property
     def people(self) -> list[FacultyProfile]:
@@ -171,6 +174,8 @@ class Proposed:
         found = [Pairing(m, g, s) for m in receiving for g, s in guiding]
         # Peers give and receive: each is checked as the other's partner (a pause, a boss).
         found += [Pairing(a, b, MemberSide.PEER) for a in peers for b in peers if a is not b]
+        if self.newcomers:
+            found = [p for p in found if {p.mentee.pk, p.partner.pk} & self.newcomers]
         return found
 
 

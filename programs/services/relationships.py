@@ -1,7 +1,8 @@
 """Starting, confirming, concluding and ending mentoring relationships, and their notices.
 
-`relationship_create` is the one way a relationship comes to exist — a director's form, a mentee
-adding an outside mentor, and the matching engine publishing a run all call it.
+`relationship_create` is the one way a relationship comes to exist, or a circle gains a member — a
+director's form, an accepted request (mentor, peer or outside mentor), an approved request to join
+a circle, and the matching engine publishing a run all call it.
 
 Ending is no-fault (seed 000, seed 001): either party may end at any time without giving the
 other a reason; an optional reason is stored for the program's directors only, and the other
@@ -29,7 +30,6 @@ from programs.models import (
     DirectorNote,
     DirectorNoteKind,
     FacultyProfile,
-    Institution,
     Meeting,
     MeetingStatus,
     Membership,
@@ -50,7 +50,6 @@ from programs.services.audit import audit_record
 from programs.services.guards import active_member as _active_member
 from programs.services.guards import lock_relationship, require_open
 from programs.services.guards import require_member as _require_member
-from programs.services.invitations import faculty_invite
 from programs.services.pairing import (
     NO_OVERRIDES,
     Overrides,
@@ -114,6 +113,41 @@ def _sides_for(
     raise ValidationError({"kind": f"Unknown kind of relationship “{kind}”."})
 
 
+def _joining(
+    circle: Relationship, newcomers: Sequence[FacultyProfile], source: str
+) -> tuple[Proposed, list[tuple[FacultyProfile, str]]]:
+    """The circle as it would be with the newcomers, for the gate, and the newcomers' sides."""
+    if not circle.is_group:
+        raise ValidationError({"circle": "Only a circle (a group) can be joined."})
+    require_open(circle)
+    members = list(
+        RelationshipMember.objects.select_related("person").filter(
+            relationship=circle, left_at__isnull=True
+        )
+    )
+    present = {m.person_id for m in members}
+    for person in newcomers:
+        if person.pk in present:
+            raise ValidationError({"person": f"{person.display_name} is already in this circle."})
+    participants = [m for m in members if m.side in RECEIVING_SIDES]
+    high = GROUP_SIZE[1]
+    if len(participants) + len(newcomers) > high:
+        raise ValidationError({"person": f"This circle is full: a circle has at most {high}."})
+    side = (
+        MemberSide.MENTEE if circle.kind == RelationshipKind.FACILITATED_GROUP else MemberSide.PEER
+    )
+    joining: list[tuple[FacultyProfile, str]] = [(p, side) for p in newcomers]
+    unit = Proposed(
+        program=circle.program,
+        kind=circle.kind,
+        sides=[*((m.person, m.side) for m in members), *joining],
+        focus_area=circle.focus_area,
+        source=source,
+        newcomers=frozenset(p.pk for p in newcomers),
+    )
+    return unit, joining
+
+
 def proposed_relationship(
     *,
     program: Program,
@@ -148,6 +182,7 @@ def relationship_create(
     notify: bool = True,
     overrides: Overrides = NO_OVERRIDES,
     previous: Relationship | None = None,
+    circle: Relationship | None = None,
     by: User,
 ) -> Relationship:
     """Start a relationship in its pilot period, with a draft agreement, and (after commit) tell
@@ -155,9 +190,38 @@ def relationship_create(
 
     Every hard rule is checked by the pairing gate (`services.pairing`), which refuses with every
     reason at once; `overrides` sets chosen rules aside deliberately (audited, with the why).
-    `previous` is the relationship this one continues (a reassignment)."""
+    `previous` is the relationship this one continues (a reassignment). With `circle`, nothing
+    new starts: the `mentees` join that open group (its kind decides their side), checked by the
+    gate against the circle's facilitator or peers; the circle is returned."""
     if source not in RelationshipSource.values:
         raise ValidationError({"source": f"Unknown source “{source}”."})
+    if circle is not None:
+        circle = lock_relationship(circle)
+        unit, joining = _joining(circle, _unique([*mentees, *mentors]), source)
+        overridden = pairing_require(
+            unit, overrides=overrides, field="person", ignore_relationships=[circle.pk]
+        )
+        RelationshipMember.objects.bulk_create(
+            [RelationshipMember(relationship=circle, person=p, side=side) for p, side in joining]
+        )
+        audit_record(
+            actor=by,
+            verb="relationship.join",
+            target=circle,
+            program=circle.program,
+            people=[p.pk for p, _ in joining],
+        )
+        pairing_record_overrides(
+            relationship=circle, overridden=overridden, overrides=overrides, by=by
+        )
+        if notify:
+            _notify_members(
+                circle,
+                [p.user_id for p, _ in joining],
+                kind=Kind.RELATIONSHIP_STARTED,
+                cycle="started",
+            )
+        return circle
     mentees, mentors = _unique(mentees), _unique(mentors)
     roles = list(dict.fromkeys(roles))
     unknown_roles = set(roles) - set(MentorRole.values)
@@ -403,70 +467,6 @@ def relationship_mark_alumni(
         stays_in_touch=stays_in_touch,
     )
     return relationship
-
-
-# --- Outside mentors ---------------------------------------------------------------------------
-
-
-def _institution_for_domain(email: str) -> Institution | None:
-    domain = email.rsplit("@", 1)[-1].lower()
-    for institution in Institution.objects.exclude(email_domains=[]):
-        if domain in {d.lower() for d in institution.email_domains}:
-            return institution
-    return None
-
-
-@transaction.atomic
-def outside_mentor_invite(
-    *,
-    program: Program,
-    mentee: FacultyProfile,
-    email: str,
-    given_name: str,
-    family_name: str,
-    organisation: str = "",
-    focus_area: NeedArea | None = None,
-    roles: Iterable[str] = (),
-    is_remote: bool = True,
-    message: str = "",
-    by: User,
-) -> Relationship:
-    """A mentee adds a mentor they found themselves (often at another institution), so their
-    whole board lives in one place. The mentor is invited by email if they have no account; they
-    do not join the program's mentor pool."""
-    email = User.objects.normalize_email(email).lower()
-    if email == mentee.user.email.lower():
-        raise ValidationError({"email": "That is your own email address."})
-    membership = Membership.objects.filter(program=program, person=mentee).first()
-    if membership is None or not membership.is_mentee:
-        raise ValidationError({"program": f"You are not a mentee in {program.name}."})
-    result = faculty_invite(
-        email=email,
-        given_name=given_name,
-        family_name=family_name,
-        institution=_institution_for_domain(email),
-        program=program,
-        message=message
-        or f"{mentee.display_name} would like you on their board of mentors in {program.name}.",
-        by=by,
-        location=organisation[:120],
-    )
-    mentor = result.person
-    if result.created and mentor.institution_id and not _institution_for_domain(email):
-        # faculty_invite falls back to the home institution; an outside mentor is not from it.
-        mentor.institution = None
-        mentor.save(update_fields=["institution"])
-    return relationship_create(
-        program=program,
-        kind=RelationshipKind.ONE_TO_ONE,
-        mentees=[mentee],
-        mentors=[mentor],
-        focus_area=focus_area,
-        roles=roles,
-        is_remote=is_remote,
-        source=RelationshipSource.OUTSIDE,
-        by=by,
-    )
 
 
 # --- Notices ------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from programs.models import (
     RosterImportStatus,
 )
 from programs.services.audit import audit_record
+from programs.services.conflicts import reporting_line_conflicts_notify
 from programs.services.invitations import faculty_invite
 from programs.services.programs import membership_add
 from programs.validators import validate_name
@@ -640,6 +641,7 @@ def roster_apply(*, roster: RosterImport, by: User) -> dict[str, int]:
             email_lower__in=boss_emails
         )
     }
+    moved: list[int] = []  # people whose place in the directory changed
     for p in plan.rows:
         person, r = people.get(p.email), p.resolved
         if person is None:
@@ -656,6 +658,8 @@ def roster_apply(*, roster: RosterImport, by: User) -> dict[str, int]:
             fields.append("reports_to")
         if fields:
             person.save(update_fields=[*fields, "updated_at"])
+            if {"department", "division", "reports_to"} & set(fields):
+                moved.append(person.pk)
             if p.action == UPDATE:
                 audit_record(
                     actor=by,
@@ -677,6 +681,7 @@ def roster_apply(*, roster: RosterImport, by: User) -> dict[str, int]:
                 cohort=r["cohort"],
                 by=by,
             )
+    reporting_line_conflicts_notify(profile_ids=moved)
     counts = {"created": plan.count(CREATE), "updated": plan.count(UPDATE)}
     roster.status = RosterImportStatus.APPLIED
     roster.applied_at = timezone.now()

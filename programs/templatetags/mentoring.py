@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 
 from programs.models import (
@@ -14,6 +15,7 @@ from programs.models import (
     CommunicationMode,
     MenteeCommitment,
     MentorCommitment,
+    MentorRole,
 )
 
 register = template.Library()
@@ -59,3 +61,22 @@ def commitment(value: str, side: str) -> str:
 def mode_labels(values: list[str]) -> str:
     labels = dict(CommunicationMode.choices)
     return ", ".join(labels.get(v, v) for v in values or [])
+
+
+@register.inclusion_tag("people/_avatar.html")
+def avatar(person: Any, size: str = "medium") -> dict[str, Any]:
+    """The person's photo (served through the access check) or their initials. Decorative:
+    the name is always written next to it, so screen readers are not told twice."""
+    url = ""
+    if person.photo:
+        # The stored name changes with every upload, so browsers never show an old photo.
+        version = person.photo.name.rsplit("/", 1)[-1][:8]
+        url = f"{reverse('person_photo', args=[person.pk])}?v={version}"
+    return {"url": url, "initials": person.initials, "size": size}
+
+
+@register.filter
+def role_labels(values: list[str] | None) -> list[str]:
+    """Mentor role codes ("sponsor") as their words ("Sponsor")."""
+    labels = dict(MentorRole.choices)
+    return [str(labels[v]) for v in values or [] if v in labels]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programs.views import directory, institution, roster
+from programs.views import directory, institution, roster, sso
 
 app_name = "institution"
 
@@ -22,6 +22,11 @@ urlpatterns = [
     path("roster/", roster.institution_roster, name="roster"),
     path("roster/<int:pk>/", roster.institution_roster_preview, name="roster_preview"),
     path("roster/<int:pk>/confirm/", roster.institution_roster_confirm, name="roster_confirm"),
+]
+urlpatterns += [
+    path("sign-in/", sso.sign_in_home, name="sign_in"),
+    path("sign-in/<int:pk>/", sso.sign_in_edit, name="sign_in_edit"),
+    path("sign-in/<int:pk>/sp-metadata.xml", sso.sp_metadata, name="sp_metadata"),
 ]
 urlpatterns += [
     path("reference/", institution.reference_data, name="reference_home"),

@@ -8,5 +8,8 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("invitations/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
     path("me/profile/", people.profile_edit, name="profile_edit"),
+    path("me/profile/photo/", people.profile_photo, name="profile_photo"),
+    path("me/profile/photo/remove/", people.profile_photo_delete, name="profile_photo_remove"),
     path("people/<int:pk>/", people.profile_detail, name="profile_detail"),
+    path("people/<int:pk>/photo/", people.person_photo, name="person_photo"),
 ]

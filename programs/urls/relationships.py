@@ -2,13 +2,30 @@
 
 from django.urls import path
 
-from programs.views import concerns, dashboards, meetings, oversight, relationships, reports, roster
+from programs.views import (
+    concerns,
+    dashboards,
+    joining,
+    meetings,
+    oversight,
+    relationships,
+    reports,
+    roster,
+)
 
 urlpatterns = [
     # Dashboards
     path("me/board/", dashboards.mentee_board, name="mentee_board"),
     path("me/board/outside-mentor/", relationships.outside_mentor_new, name="outside_mentor_new"),
     path("me/mentoring/", dashboards.mentor_dashboard, name="mentor_dashboard"),
+    # Circles: asking to join, and the facilitator's or directors' answers
+    path("circles/<int:pk>/join/", joining.circle_join, name="circle_join"),
+    path("circles/<int:pk>/requests/", joining.circle_requests, name="circle_join_requests"),
+    path(
+        "circles/<int:pk>/requests/<int:request_pk>/answer/",
+        joining.circle_request_answer,
+        name="circle_request_answer",
+    ),
     path("me/calendar/", meetings.calendar_settings, name="calendar_settings"),
     path("calendar/<str:token>.ics", meetings.calendar_feed, name="calendar_feed"),
     # Directors, per program
@@ -127,6 +144,14 @@ urlpatterns = [
     ),
     path("meetings/<int:pk>/notes/", meetings.notes_save, name="meeting_notes"),
     path("meetings/<int:pk>/private-note/", meetings.private_note_save_view, name="private_note"),
+    path(
+        "meetings/<int:pk>/notes/autosave/", meetings.notes_autosave, name="meeting_notes_autosave"
+    ),
+    path(
+        "meetings/<int:pk>/private-note/autosave/",
+        meetings.private_note_autosave,
+        name="private_note_autosave",
+    ),
     path("meetings/<int:pk>/log/", meetings.meeting_log_view, name="meeting_log"),
     path("meetings/<int:pk>/recap/", meetings.recap_write_view, name="recap_write"),
     path("meetings/<int:pk>/recap/confirm/", meetings.recap_confirm_view, name="recap_confirm"),

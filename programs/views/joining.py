@@ -1,5 +1,6 @@
 """Asking to join a program (any faculty member of its institution) and answering (its
-directors, from the members page)."""
+directors, from the members page); asking to join one of its circles (its participants) and
+answering (the circle's facilitator or the program's directors)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,31 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mentorship.http import AuthenticatedHttpRequest
-from programs.access import get_program_for_director, get_program_to_join
-from programs.forms.joining import JoinAnswerForm, JoinRequestForm
+from programs.access import (
+    get_circle_for_decider,
+    get_circle_join_request,
+    get_circle_to_join,
+    get_program_for_director,
+    get_program_to_join,
+)
+from programs.forms.joining import (
+    CircleAnswerForm,
+    CircleJoinForm,
+    JoinAnswerForm,
+    JoinRequestForm,
+)
 from programs.forms.programs import apply_errors
-from programs.models import JoinRequest, JoinRequestStatus
+from programs.models import JoinRequest, JoinRequestStatus, MemberSide, RelationshipMember
+from programs.selectors.circles import circle_join_requests, circle_label
 from programs.selectors.joining import join_requests_of
-from programs.services.joining import join_request_create, join_request_decide
+from programs.services.joining import (
+    circle_join_request_create,
+    circle_join_request_decide,
+    join_request_create,
+    join_request_decide,
+)
 from programs.services.people import profile_ensure
+from programs.views.submissions import once_per_submission
 
 
 @require_http_methods(["GET", "POST"])
@@ -56,7 +75,10 @@ def join_request_answer(
 ) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     join_request = get_object_or_404(
-        JoinRequest.objects.select_related("person"), pk=request_pk, program=program
+        JoinRequest.objects.select_related("person"),
+        pk=request_pk,
+        program=program,
+        circle__isnull=True,
     )
     form = JoinAnswerForm(request.POST)
     if not form.is_valid():
@@ -81,3 +103,90 @@ def join_request_answer(
             else f"You declined {name}'s request. They have been told.",
         )
     return redirect("programs:members", pk=program.pk)
+
+
+# --- circles ------------------------------------------------------------------------------------
+
+
+@once_per_submission
+@require_http_methods(["GET", "POST"])
+def circle_join(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    circle = get_circle_to_join(request.user, pk)
+    profile = profile_ensure(user=request.user)
+    pending = JoinRequest.objects.filter(
+        circle=circle, person=profile, status=JoinRequestStatus.PENDING
+    ).first()
+    form = CircleJoinForm(request.POST or None)
+    if request.method == "POST" and pending is None and form.is_valid():
+        try:
+            circle_join_request_create(
+                circle=circle, person=profile, message=form.cleaned_data["message"], by=request.user
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request,
+                "Your request to join the circle was sent to its facilitator and the program's "
+                "directors. You will hear by email.",
+            )
+            return redirect("matching:peers", pk=circle.program_id)
+    facilitators = RelationshipMember.objects.filter(
+        relationship=circle, side=MemberSide.FACILITATOR, left_at__isnull=True
+    ).select_related("person")
+    return render(
+        request,
+        "relationships/circle_join.html",
+        {
+            "circle": circle,
+            "label": circle_label(circle),
+            "program": circle.program,
+            "facilitators": [m.person for m in facilitators],
+            "form": form,
+            "pending": pending,
+        },
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
+
+
+def circle_requests(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The facilitator's (and directors') list of requests to join a circle."""
+    circle = get_circle_for_decider(request.user, pk)
+    rows = list(circle_join_requests(circle=circle))
+    return render(
+        request,
+        "relationships/circle_requests.html",
+        {
+            "circle": circle,
+            "label": circle_label(circle),
+            "program": circle.program,
+            "waiting": [r for r in rows if r.status == JoinRequestStatus.PENDING],
+            "answered": [r for r in rows if r.status != JoinRequestStatus.PENDING][:30],
+        },
+    )
+
+
+@require_POST
+def circle_request_answer(
+    request: AuthenticatedHttpRequest, pk: int, request_pk: int
+) -> HttpResponse:
+    circle = get_circle_for_decider(request.user, pk)
+    join_request = get_circle_join_request(request.user, circle, request_pk)
+    form = CircleAnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose whether to approve or decline.")
+        return redirect("circle_join_requests", pk=circle.pk)
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        circle_join_request_decide(join_request=join_request, approve=approve, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        name = join_request.person.display_name
+        messages.success(
+            request,
+            f"{name} is now in the circle. They have been told."
+            if approve
+            else f"You declined {name}'s request. They have been told.",
+        )
+    return redirect("circle_join_requests", pk=circle.pk)

@@ -422,6 +422,78 @@ def _save_versioned(
 
 
 @require_POST
+def notes_autosave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Save the shared notes while the person types (static/js/autosave.js). The same
+    revision check as the Save button: a save from another tab or person is a 409 conflict."""
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
+    return _autosave(
+        request,
+        NotesForm(request.POST),
+        save=lambda data: (
+            meeting_update_notes(
+                meeting=meeting, revision=data["revision"], text=data["text"], by=request.user
+            ).notes_revision
+        ),
+        conflict_template="meetings/_notes_conflict.html",
+    )
+
+
+@require_POST
+def private_note_autosave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Save the person's private notes while they type; a save from their other window since
+    this page loaded is a 409 conflict."""
+    viewer = _member_meeting(request, pk)
+    meeting = viewer.meeting
+    return _autosave(
+        request,
+        PrivateNoteForm(request.POST),
+        save=lambda data: (
+            private_note_save(
+                meeting=meeting, text=data["text"], revision=data["revision"] or 0, by=request.user
+            ).revision
+        ),
+        conflict_template="meetings/_private_conflict.html",
+    )
+
+
+def _autosave(
+    request: AuthenticatedHttpRequest,
+    form: NotesForm | PrivateNoteForm,
+    *,
+    save: Callable[[dict[str, Any]], int],
+    conflict_template: str,
+) -> HttpResponse:
+    """Answer a status line (X-Autosave: saved / invalid) or the conflict panel (409,
+    X-Autosave: conflict). X-Revision is the revision the next save must name: the new one
+    after a save, the saved one after a conflict (the script only uses it for the Save
+    button, and pauses autosave until the person has merged)."""
+    errors: list[str] = []
+    if form.is_valid():
+        try:
+            revision = save(form.cleaned_data)
+        except NotesConflict as conflict:
+            response = render(request, conflict_template, {"conflict": conflict}, status=409)
+            response["X-Autosave"] = "conflict"
+            response["X-Revision"] = str(conflict.current_revision)
+            return response
+        except ValidationError as e:
+            errors = e.messages
+        else:
+            response = render(
+                request, "meetings/_autosave_status.html", {"saved_at": timezone.now()}
+            )
+            response["X-Autosave"] = "saved"
+            response["X-Revision"] = str(revision)
+            return response
+    else:
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+    response = render(request, "meetings/_autosave_status.html", {"errors": errors})
+    response["X-Autosave"] = "invalid"
+    return response
+
+
+@require_POST
 def meeting_log_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     viewer = _member_meeting(request, pk)
     meeting = viewer.meeting

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from matching.services import outside_mentor_invite
 from mentorship.accounts.models import User
 from mentorship.http import AuthenticatedHttpRequest
 from mentorship.params import parse_int
@@ -39,8 +40,11 @@ from programs.models import (
     MENTEE_ROLES,
     ActionItem,
     ActionItemStatus,
+    JoinRequest,
+    JoinRequestStatus,
     Meeting,
     MeetingStatus,
+    MemberSide,
     Program,
     Relationship,
     RelationshipMember,
@@ -77,7 +81,6 @@ from programs.services.pairing import (
 )
 from programs.services.people import profile_ensure
 from programs.services.relationships import (
-    outside_mentor_invite,
     relationship_conclude,
     relationship_confirm_pilot,
     relationship_create,
@@ -100,6 +103,13 @@ def relationship_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     if viewer.member is None:
         return director_view(request, viewer)
     return _member_view(request, viewer)
+
+
+def _circle_waiting(relationship: Relationship, me: RelationshipMember) -> int | None:
+    """Requests to join waiting for a circle's facilitator (None: not theirs to answer)."""
+    if not relationship.is_group or me.side != MemberSide.FACILITATOR:
+        return None
+    return JoinRequest.objects.filter(circle=relationship, status=JoinRequestStatus.PENDING).count()
 
 
 def _member_view(
@@ -134,6 +144,7 @@ def _member_view(
             "program": relationship.program,
             "me": me,
             "members": members,
+            "circle_waiting": _circle_waiting(relationship, me),
             "others": [m for m in members if m.person_id != me.person_id],
             "agreement": agreement_state(relationship),
             "upcoming": upcoming,
@@ -217,8 +228,8 @@ def agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    "Agreement saved. Confirm it when you are happy with the wording; the others "
-                    "in the relationship confirm it too.",
+                    "Agreement saved. Proposing it counts as your confirmation; the others in "
+                    "the relationship are asked to confirm it.",
                 )
                 return redirect("relationship_agreement", pk=relationship.pk)
         elif request.method == "POST":
@@ -571,7 +582,7 @@ def outside_mentor_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            relationship = outside_mentor_invite(
+            outside_mentor_invite(
                 program=data["program"],
                 mentee=profile,
                 email=data["email"],
@@ -589,10 +600,11 @@ def outside_mentor_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{data['given_name']} {data['family_name']} is on your board. We emailed them "
-                "an invitation.",
+                f"We emailed {data['given_name']} {data['family_name']} your invitation. Your "
+                "relationship starts when they accept; until then it waits on your board, where "
+                "you can withdraw it.",
             )
-            return redirect(relationship)
+            return redirect("mentee_board")
     return render(
         request,
         "relationships/outside_mentor_form.html",

@@ -103,6 +103,37 @@
     document.querySelectorAll("form[aria-busy]").forEach(enableButtons);
   });
 
+  // Leaving a page with unsaved text asks first. Every form with a text area counts: text
+  // typed since the page loaded (a field whose value differs from what the page was served
+  // with), or a form the server sent back refused, which still holds text nobody has saved.
+  // Autosave scripts set a field's defaultValue once the server has its value. The form being
+  // sent is not "left": its text goes with it.
+  var sending = null;
+  window.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) { sending = event.target; }
+  });
+  function textFields(form) {
+    return form.querySelectorAll("textarea, input:not([type]), input[type=text], input[type=email], input[type=url], input[type=search]");
+  }
+  function unsaved(form) {
+    if (form === sending || !form.querySelector("textarea")) { return false; }
+    var refused = !form.hasAttribute("data-saved") && form.querySelector(".errorlist, [aria-invalid=true]") !== null;
+    return Array.prototype.some.call(textFields(form), function (field) {
+      return field.value !== field.defaultValue || (refused && field.tagName === "TEXTAREA" && field.value.trim() !== "");
+    });
+  }
+  function markSaved(form) {
+    Array.prototype.forEach.call(textFields(form), function (field) { field.defaultValue = field.value; });
+    form.setAttribute("data-saved", "");
+  }
+  window.addEventListener("beforeunload", function (event) {
+    if (Array.prototype.some.call(document.forms, unsaved)) {
+      event.preventDefault();
+      event.returnValue = "";  // older browsers need a value to show the prompt
+    }
+  });
+  window.addEventListener("pageshow", function () { sending = null; });
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary(document);
     attachCounters(document);
@@ -112,5 +143,7 @@
     attachCounters(event.target);
   });
   document.addEventListener("htmx:afterSettle", function () { followJob(true); });
-  window.mentorship = { attachCounters: attachCounters, focusErrorSummary: focusErrorSummary };
+  window.mentorship = {
+    attachCounters: attachCounters, focusErrorSummary: focusErrorSummary, markSaved: markSaved
+  };
 })();

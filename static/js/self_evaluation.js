@@ -182,6 +182,7 @@
     var state = xhr && xhr.getResponseHeader("X-Autosave");
     if (state === "saved" && requestStartedAt >= lastInputAt) {
       clearBackup();
+      if (window.mentorship) { window.mentorship.markSaved(form); }
       form.removeAttribute("data-restored");
     }
     if (state === "conflict") {

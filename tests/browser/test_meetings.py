@@ -115,7 +115,7 @@ def test_agenda_meeting_log_action_items_and_recap(
     assert ActionItem.objects.get().owner == mentee.profile
 
 
-def test_overlapping_note_edits_in_two_browsers_lose_nothing(
+def test_notes_autosave_and_a_two_browser_conflict_loses_nothing(
     browser, live_server, login, pair, mentee, mentor, axe
 ):
     from tests.relationship_fixtures import past_meeting
@@ -128,21 +128,24 @@ def test_overlapping_note_edits_in_two_browsers_lose_nothing(
         _plant_session(ctx, live_server, user)
         pages[user] = ctx.new_page()
         pages[user].goto(url)
-    pages[mentee].get_by_role("textbox", name="Shared notes:").fill("Mentee wrote this.")
-    pages[mentor].get_by_role("textbox", name="Shared notes:").fill("Mentor wrote that.")
-    pages[mentee].get_by_role("button", name="Save shared notes").click()
-    expect(pages[mentee].get_by_text("Shared notes saved.")).to_be_visible()
-    pages[mentor].get_by_role("button", name="Save shared notes").click()
-    mentor_page = pages[mentor]
-    expect(mentor_page.get_by_role("alert")).to_contain_text(
-        "saved the notes while you were editing"
-    )
+    mentee_page, mentor_page = pages[mentee], pages[mentor]
+    # The mentee types; nobody presses Save: it is saved all the same.
+    mentee_page.get_by_role("textbox", name="Shared notes:").fill("Mentee wrote this.")
+    expect(mentee_page.locator("#notes [data-autosave-status]")).to_contain_text("Saved at")
+    meeting.refresh_from_db()
+    assert meeting.shared_notes == "Mentee wrote this."
+    # The mentor's page still holds the old revision: their autosave is a conflict.
+    mentor_page.get_by_role("textbox", name="Shared notes:").fill("Mentor wrote that.")
+    expect(mentor_page.get_by_role("heading", name="Saved by Maya Mentee")).to_be_visible()
+    expect(mentor_page.locator("#notes-conflict .saved-notes")).to_have_text("Mentee wrote this.")
+    expect(mentor_page.locator("#notes [data-autosave-status]")).to_contain_text("Not saved")
     expect(mentor_page.get_by_role("textbox", name="Shared notes:")).to_have_value(
         "Mentor wrote that."
     )
-    expect(mentor_page.get_by_role("heading", name="Saved by Maya Mentee")).to_be_visible()
-    expect(mentor_page.locator(".saved-notes")).to_have_text("Mentee wrote this.")
-    axe(mentor_page, context="on a notes conflict")
+    meeting.refresh_from_db()
+    assert meeting.shared_notes == "Mentee wrote this."
+    axe(mentor_page, context="on an autosave conflict")
+    # Autosave waits for the merge; Save goes through against the revision now shown.
     mentor_page.get_by_role("textbox", name="Shared notes:").fill(
         "Mentee wrote this.\nMentor wrote that."
     )
@@ -150,6 +153,69 @@ def test_overlapping_note_edits_in_two_browsers_lose_nothing(
     expect(mentor_page.get_by_text("Shared notes saved.")).to_be_visible()
     meeting.refresh_from_db()
     assert meeting.shared_notes == "Mentee wrote this.\nMentor wrote that."
+
+
+def test_private_notes_typed_in_two_tabs_show_the_conflict(
+    page, context, live_server, login, pair, mentee
+):
+    from programs.models import PrivateNote
+    from tests.relationship_fixtures import past_meeting
+
+    meeting = past_meeting(pair)
+    login(mentee)
+    url = f"{live_server.url}/meetings/{meeting.pk}/"
+    page.goto(url)
+    other = context.new_page()
+    other.goto(url)
+    page.get_by_role("textbox", name="My private notes:").fill("First tab")
+    expect(page.locator("#private [data-autosave-status]")).to_contain_text("Saved at")
+    other.get_by_role("textbox", name="My private notes:").fill("Second tab")
+    expect(other.get_by_role("heading", name="Saved from your other window")).to_be_visible()
+    expect(other.locator("#private-conflict .saved-notes")).to_have_text("First tab")
+    assert PrivateNote.objects.get().text == "First tab"
+    other.close()
+
+
+def test_saving_another_section_keeps_unsaved_notes(page, live_server, login, pair, mentor):
+    from tests.relationship_fixtures import past_meeting
+
+    meeting = past_meeting(pair, status=MeetingStatus.SCHEDULED)
+    login(mentor)
+    page.goto(f"{live_server.url}/meetings/{meeting.pk}/")
+    notes = page.get_by_role("textbox", name="Shared notes:")
+    notes.fill("Typed just before saving the log")
+    page.get_by_label("Career").check()
+    # Straight away, before the autosave delay has passed.
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Meeting logged.")).to_be_visible()
+    expect(notes).to_have_value("Typed just before saving the log")
+    meeting.refresh_from_db()
+    assert meeting.shared_notes == "Typed just before saving the log"
+    assert meeting.checklist == ["career"]
+
+
+def test_leaving_a_page_with_unsaved_text_asks_first(page, live_server, login, pair, mentee):
+    meeting_url = f"{live_server.url}/relationships/{pair.pk}/"
+    login(mentee)
+    page.goto(f"{live_server.url}/relationships/{pair.pk}/concerns/new/")
+    dialogs = []
+
+    def stay(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    box = page.locator("textarea").first
+    box.click()
+    box.press_sequentially("Something I have not sent yet")
+    page.get_by_role("link", name="Home").first.click()
+    expect(box).to_have_value("Something I have not sent yet")
+    assert dialogs == ["beforeunload"]
+    # Nothing typed: no question.
+    page.remove_listener("dialog", stay)
+    page.goto(meeting_url)
+    page.get_by_role("link", name="Home").first.click()
+    expect(page).to_have_url(f"{live_server.url}/")
 
 
 def _plant_session(ctx, live_server, user) -> None:

@@ -66,10 +66,10 @@ def test_both_parties_fill_in_and_confirm_the_agreement(
     page.get_by_label("How we will judge progress").fill("K award submitted by June.")
     axe(page, context="on the agreement form")
     page.get_by_role("button", name="Save the agreement").click()
-    expect(page.get_by_text("Agreement saved")).to_be_visible()
-    page.get_by_role("button", name="I confirm this agreement").click()
-    expect(page.get_by_text("You confirmed the agreement. Waiting for the others.")).to_be_visible()
+    # Whoever proposes the wording has confirmed it by proposing it.
+    expect(page.get_by_text("Proposing it counts as your confirmation")).to_be_visible()
     expect(page.get_by_text("Waiting for Robert Mentor")).to_be_visible()
+    expect(page.get_by_role("button", name="I confirm this agreement")).to_have_count(0)
 
     switch_to(context, login, mentor)
     page.goto(f"{live_server.url}/")
@@ -128,10 +128,18 @@ def test_a_mentee_adds_an_outside_mentor(page, live_server, login, mentee, progr
     page.get_by_label("Their family name").fill("Lovelace")
     page.get_by_label("Their email address").fill("ada@elsewhere.example")
     page.get_by_label("Their institution").fill("Elsewhere University")
-    page.get_by_role("button", name="Add to my board").click()
-    expect(page.get_by_text("Ada Lovelace is on your board")).to_be_visible()
-    page.get_by_role("link", name="My board", exact=True).first.click()
-    expect(page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.get_by_text("We emailed Ada Lovelace your invitation")).to_be_visible()
+    # Nothing starts before they accept: the invitation waits on the board, to withdraw.
+    invited = page.locator(
+        "section", has=page.get_by_role("heading", name="Outside mentors you invited")
+    )
+    expect(invited.get_by_text("Ada Lovelace")).to_be_visible()
+    axe(page, context="on the board with a pending invitation")
+    page.once("dialog", lambda dialog: dialog.accept())
+    invited.get_by_role("button", name="Withdraw the invitation to Ada Lovelace").click()
+    expect(page.get_by_text("You withdrew the invitation to Ada Lovelace.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Outside mentors you invited")).to_have_count(0)
 
 
 def test_the_calendar_feed_page(page, live_server, login, mentee, axe):

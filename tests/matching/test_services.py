@@ -405,3 +405,22 @@ def test_a_run_past_its_time_limit_says_so_and_keeps_the_best_so_far(program, di
     assert proposal.summary["proven_optimal"] is False
     assert any("time limit (0 s) was reached" in w for w in proposal.summary["warnings"])
     assert proposal.summary["matched"] == proposal.suggestions.count()
+
+
+def test_a_consortium_sized_run_is_scored_in_blocks_and_gives_the_same_total(
+    program, director, monkeypatch
+):
+    from matching import runs
+
+    for capacity in (1, 2, 1):
+        offer(program_mentor(program, capacity=capacity))
+    for _ in range(5):
+        program_mentee(program)
+    dense = run(program, director)
+    monkeypatch.setattr(runs, "BLOCKS_FROM_PAIRS", 1)
+    blocks = run(program, director)
+    assert blocks.summary["proven_optimal"] is True
+    assert blocks.summary["matched"] == dense.summary["matched"] == 4
+    assert blocks.summary["total_score"] == pytest.approx(dense.summary["total_score"], abs=0.1)
+    assert len(blocks.summary["unmatched"]) == 1
+    assert all(s.breakdown for s in blocks.suggestions.all())

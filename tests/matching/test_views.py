@@ -152,9 +152,9 @@ def test_accepting_from_the_page_opens_the_relationship(client_for, mentor, ment
     ("action", "text", "error"),
     [
         ("accept", "<b>Welcome</b> aboard", "remove the HTML tags"),
-        ("accept", "Long " * 500, "at most 2000 characters"),
+        ("accept", "Long " * 500, "Keep this under 2,000 characters"),
         ("decline", "<i>Sorry</i>, I am full", "remove the HTML tags"),
-        ("decline", "No " * 1000, "at most 2000 characters"),
+        ("decline", "No " * 1000, "Keep this under 2,000 characters"),
     ],
 )
 def test_a_refused_answer_keeps_the_text_and_says_why(
@@ -501,3 +501,23 @@ def test_a_facilitator_of_another_programs_proposal_is_not_found(
 ):
     url = reverse("matching:group_facilitator", args=[other_program.pk, group_proposal.pk, 1])
     assert client_for(cast["other_director"]).post(url, {}).status_code == 404
+
+
+def test_the_shortlist_card_shows_photo_and_chips(client_for, program, ready_mentee, ready_mentor):
+    import io
+
+    from programs.services.photos import profile_photo_set
+    from tests.photo_files import jpeg_with_metadata
+
+    profile_photo_set(
+        profile=ready_mentor.profile,
+        name="me.jpg",
+        size=1000,
+        stream=io.BytesIO(jpeg_with_metadata()),
+        by=ready_mentor,
+    )
+    url = reverse("matching:shortlist", args=[program.pk])
+    html = client_for(ready_mentee).get(url).content.decode()
+    assert reverse("person_photo", args=[ready_mentor.profile.pk]) in html
+    assert 'class="chip chip-role">Sponsor<' in html
+    assert 'class="chip">Research<' in html

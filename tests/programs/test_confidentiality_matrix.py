@@ -377,6 +377,12 @@ URL_RULES: dict[str, Rule] = {
         "the person; people sharing a relationship; directors of their programs; admins",
         lambda w, v: [{"pk": w.ids["maya"]}, {"pk": w.ids["robert"]}],
     ),
+    "profile_photo": Rule(OWN + " (POST: one's own photo only)"),
+    "profile_photo_remove": Rule(OWN + " (POST: one's own photo only)"),
+    "person_photo": Rule(
+        "whoever may open the person's profile (profiles_visible_to); 404 otherwise",
+        lambda w, v: [{"pk": w.ids["maya"]}, {"pk": w.ids["robert"]}],
+    ),
     "notifications:preferences": Rule(OWN),
     "notifications:centre": Rule(OWN),
     "notifications:mark_all_read": Rule(OWN),
@@ -440,6 +446,22 @@ URL_RULES: dict[str, Rule] = {
     "institution:roster_preview": Rule("the admin who uploaded it", one(pk=999999), ADMIN),
     "institution:roster_confirm": Rule("the admin who uploaded it", one(pk=999999), ADMIN),
     "institution:reference_home": Rule("admins", only=ADMIN),
+    # Single sign-on settings (issue 14): admins only; the IdP's client secret is never shown.
+    "institution:sign_in": Rule("admins", only=ADMIN),
+    "institution:sign_in_edit": Rule(
+        "admins", lambda w, v: [{"pk": w.program.institution_id}], ADMIN
+    ),
+    "institution:sp_metadata": Rule(
+        "admins (public SAML service-provider metadata, as a file)",
+        lambda w, v: [{"pk": w.program.institution_id}],
+        ADMIN,
+    ),
+    # The sign-in pages single sign-on adds ahead of allauth's: no program data.
+    "account_login": Rule("anyone: allauth's sign-in form, sending SSO domains to their IdP"),
+    "sso_link": Rule("the person an IdP just vouched for, with a pending link in the session"),
+    "sso_signed_out": Rule("anyone: the offer to sign out at the IdP after signing out here"),
+    "sso_idp_logout": Rule("anyone (POST only): sends the browser to the IdP's sign-out"),
+    "sso_start": Rule("anyone (POST only): the Sign in with <Institution> button", one(slug="nb")),
     "institution:reference": Rule("admins", one(kind="ranks"), ADMIN),
     "institution:people_search": Rule("admins", only=ADMIN),
     "institution:supervisor_edit": Rule("admins", lambda w, v: [{"pk": w.ids["maya"]}], ADMIN),
@@ -449,6 +471,17 @@ URL_RULES: dict[str, Rule] = {
     # Relationships, dashboards, calendars
     "mentee_board": Rule(OWN),
     "outside_mentor_new": Rule("mentees of a program"),
+    "circle_join": Rule(
+        "participants of the circle's program, while it is open (others: 404)", relationship_pks()
+    ),
+    "circle_join_requests": Rule(
+        "the circle's facilitator and the program's directors (its members: 403; others: 404)",
+        relationship_pks(),
+    ),
+    "circle_request_answer": Rule(
+        "the circle's facilitator and the program's directors (POST)",
+        relationship_pks(request_pk=lambda w: 999999),
+    ),
     "mentor_dashboard": Rule(OWN),
     "calendar_settings": Rule(OWN),
     "calendar_feed": Rule(
@@ -501,6 +534,8 @@ URL_RULES: dict[str, Rule] = {
     "agenda_remove": Rule(MEMBER_ONLY + " (POST)", meeting_pks(item_pk=lambda w: w.ids["agenda"])),
     "meeting_notes": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
     "private_note": Rule("the note's author (POST)", meeting_pks()),
+    "meeting_notes_autosave": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
+    "private_note_autosave": Rule("the note's author (POST)", meeting_pks()),
     "meeting_log": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
     "recap_write": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
     "recap_confirm": Rule(MEMBER_ONLY + " (POST)", meeting_pks()),
@@ -552,7 +587,15 @@ URL_RULES: dict[str, Rule] = {
         lambda w, v: [{"request_pk": w.ids["request"]}],
     ),
     "matching:request_withdraw": Rule(
-        "the mentee who asked (POST)", lambda w, v: [{"request_pk": w.ids["request"]}]
+        "the mentee who asked; the program's directors for an outside mentor's invitation (POST)",
+        lambda w, v: [{"request_pk": w.ids["request"]}],
+    ),
+    "matching:peers": Rule(
+        "participants of the program when it offers peer mentoring or circles", program_pks()
+    ),
+    "matching:peer_propose": Rule(
+        "participants of a peer program, about another participant",
+        program_pks(peer_pk=lambda w: w.ids["maya"]),
     ),
     "matching:hub": Rule(DIRECTOR, program_pks(), DIRECTORS),
     "matching:weights": Rule(DIRECTOR, program_pks(), DIRECTORS),
@@ -794,14 +837,18 @@ EMAILS_NOT_PLANTED = {
     Kind.MATCH_PUBLISHED: "names the new mentor only (matching's own tests)",
     Kind.BOUNCE_ALERT: "names an undeliverable address only",
     Kind.DIGEST: "re-renders the kinds above, each through its own builder",
-    Kind.INVITATION: "goes to the invited person: names the program and the inviter only",
+    Kind.INVITATION: "goes to the invited person: names the program and the inviter; for an "
+    "outside mentor, the mentee who asks, the need and their note (test_services_relationships)",
     Kind.RELAY_ALERT: "goes to admins: names the mail relay's error and counts only",
     Kind.PROGRAM_ADDED: "names the program and its directors only, to the person added",
     Kind.DIRECTOR_APPOINTED: "names the program and its directors only, to the new director",
     Kind.PILOT_EXTENDED: "names the members and the new date, to members only (test_notices_people)",
     Kind.INVITATION_EXPIRING: "names the inviter only, to the invited person",
-    Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors",
-    Kind.JOIN_ANSWER: "names the program only, to the requester",
+    Kind.JOIN_REQUEST: "names the requester and their note, to the program's directors (and, "
+    "for a circle, its facilitator: test_services_joining)",
+    Kind.JOIN_ANSWER: "names the program (or the circle) only, to the requester",
+    Kind.REPORTING_CONFLICT: "names a relationship's mentor and mentee and the directory role "
+    "between them, to the program's directors, who see the same on the members page",
 }
 
 

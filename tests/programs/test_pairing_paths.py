@@ -32,10 +32,16 @@ from matching.models import (
     MentorRequest,
     PairRule,
     PairRuleKind,
+    RequestKind,
     RunMode,
     RunStatus,
 )
-from matching.services import manual_assign, match_run_publish, request_accept
+from matching.services import (
+    manual_assign,
+    match_run_publish,
+    outside_mentor_invite,
+    request_accept,
+)
 from programs.models import (
     AcademicRank,
     Membership,
@@ -48,9 +54,9 @@ from programs.models import (
     Role,
 )
 from programs.services import pairing
+from programs.services.joining import circle_join_request_create, circle_join_request_decide
 from programs.services.pairing import OVERRIDABLE, Overrides, Rule
 from programs.services.relationships import (
-    outside_mentor_invite,
     relationship_end,
     relationship_reassign,
 )
@@ -313,7 +319,8 @@ def _group_base(ctx: Ctx) -> None:
 
 
 def _outside(ctx: Ctx, client: Any) -> Any:
-    return outside_mentor_invite(
+    """Invited (the gate is asked before anyone is emailed), then accepted (asked again)."""
+    request = outside_mentor_invite(
         program=ctx.program,
         mentee=ctx.mentee,
         email=ctx.partner.user.email,
@@ -322,6 +329,36 @@ def _outside(ctx: Ctx, client: Any) -> Any:
         focus_area=ctx.area,
         by=ctx.mentee.user,
     )
+    return request_accept(request=request, by=ctx.partner.user)
+
+
+def _peer_request(ctx: Ctx, client: Any) -> Any:
+    """A peer's proposal, accepted by the other peer (created directly, so the gate's refusal
+    is seen at acceptance: the proposal's own check is the same gate)."""
+    request = MentorRequest.objects.create(
+        program=ctx.program,
+        mentee=ctx.mentee,
+        mentor=ctx.partner,
+        kind=RequestKind.PEER,
+        message="Shall we pair as peers?",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    return request_accept(request=request, by=ctx.partner.user)
+
+
+def _circle_base(ctx: Ctx) -> None:
+    """An open facilitated circle (facilitated by the partner) that the mentee asks to join."""
+    others = [_member(ctx.program, Role.MENTEE) for _ in range(3)]
+    ctx.extra["circle"] = _make(
+        ctx.program, others, [], facilitator=ctx.partner, kind=RelationshipKind.FACILITATED_GROUP
+    )
+
+
+def _circle_join(ctx: Ctx, client: Any) -> Any:
+    request = circle_join_request_create(
+        circle=ctx.extra["circle"], person=ctx.mentee, by=ctx.mentee.user
+    )
+    return circle_join_request_decide(join_request=request, approve=True, by=ctx.director)
 
 
 BOARD = "a group's facilitator is not a seat on a mentee's board"
@@ -385,14 +422,32 @@ PATHS = {
             Rule.IN_ANOTHER_GROUP: IN_A_PROPOSAL,
         },
     ),
-    "programs.services.relationships:outside_mentor_invite": Path_(
-        "outside mentor",
+    "request_accept[outside]": Path_(
+        "outside mentor, invited then accepting",
         MemberSide.MENTOR,
         _outside,
         outside=True,
         exempt={
             Rule.SELF: "your own email address is refused on the form",
             Rule.NOT_MENTEE: "the service says 'you are not a mentee' before inviting anyone",
+        },
+    ),
+    "request_accept[peer]": Path_(
+        "peer proposal accepted",
+        MemberSide.PEER,
+        _peer_request,
+        exempt={Rule.SELF: SELF_SHAPE},
+    ),
+    "programs.services.joining:circle_join_request_decide": Path_(
+        "request to join a circle, approved",
+        MemberSide.FACILITATOR,
+        _circle_join,
+        prepare=_circle_base,
+        with_area=False,
+        exempt={
+            Rule.SELF: "the facilitator is already in the circle (a field message)",
+            Rule.NOT_MENTEE: "only participants may ask to join (a message before anyone is asked)",
+            Rule.IN_ANOTHER_GROUP: IN_A_PROPOSAL,
         },
     ),
 }
@@ -406,7 +461,8 @@ NOT_PATHS = {
     "matching.views:_answer_request": "calls request_accept (the mentor's answer, for request_detail)",
     "matching.views:run_publish": "calls match_run_publish",
     "programs.views.oversight:relationship_reassign_view": "calls relationship_reassign",
-    "programs.views.relationships:outside_mentor_new": "calls outside_mentor_invite",
+    "matching.views:peer_propose": "sends a proposal; request_accept pairs (driven above)",
+    "programs.views.joining:circle_request_answer": "calls circle_join_request_decide",
 }
 
 

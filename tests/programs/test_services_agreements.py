@@ -45,6 +45,12 @@ def _revision(relationship):
     return Agreement.objects.get(relationship=relationship).revision
 
 
+def test_whoever_proposes_a_wording_has_confirmed_it(pair, mentee, mentor):
+    version = agreement_save(relationship=pair, data=_data(), revision=0, by=mentee)
+    assert list(version.confirmations.values_list("person", flat=True)) == [mentee.profile.pk]
+    assert version.confirmed_at is None  # the mentor still confirms
+
+
 def test_both_confirm_and_the_agreement_is_in_force(pair, mentee, mentor):
     version = agreement_save(relationship=pair, data=_data(), revision=0, by=mentee)
     agreement_confirm(relationship=pair, revision=_revision(pair), by=mentee)
@@ -56,14 +62,15 @@ def test_both_confirm_and_the_agreement_is_in_force(pair, mentee, mentor):
     assert version.number == 1
 
 
-def test_editing_a_version_being_agreed_clears_confirmations(pair, mentee, mentor):
+def test_editing_a_version_being_agreed_clears_the_others_confirmations(pair, mentee, mentor):
     agreement_save(relationship=pair, data=_data(), revision=0, by=mentee)
     agreement_confirm(relationship=pair, revision=_revision(pair), by=mentee)
     version = agreement_save(
         relationship=pair, data=_data(modes=["phone"]), revision=_revision(pair), by=mentor
     )
     assert version.number == 1
-    assert not version.confirmations.exists()
+    # The mentee's confirmation was of the old wording; the mentor proposed the new one.
+    assert list(version.confirmations.values_list("person", flat=True)) == [mentor.profile.pk]
 
 
 def test_saving_unchanged_text_keeps_confirmations(pair, mentee, mentor):
@@ -86,6 +93,7 @@ def test_changes_after_confirmation_make_a_new_version(pair, mentee, mentor):
     first.refresh_from_db()
     assert second.number == 2
     assert second.confirmed_at is None
+    assert list(second.confirmations.values_list("person", flat=True)) == [mentor.profile.pk]
     assert first.confirmed_at is not None  # still in force
     changes = {c.label: (c.before, c.after) for c in agreement_changes(first, second)}
     assert changes == {

@@ -9,6 +9,13 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from matching.models import RequestStatus
+from matching.services import (
+    outside_mentor_invite,
+    request_accept,
+    request_decline,
+    request_withdraw,
+)
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
 from mentorship.notifications.services import notification_deliver
@@ -17,6 +24,7 @@ from programs.models import (
     AuditEvent,
     Invitation,
     MemberSide,
+    NeedArea,
     Relationship,
     RelationshipKind,
     RelationshipOutcome,
@@ -26,7 +34,6 @@ from programs.models import (
 )
 from programs.services.pairing import Overrides
 from programs.services.relationships import (
-    outside_mentor_invite,
     relationship_conclude,
     relationship_confirm_pilot,
     relationship_create,
@@ -337,44 +344,115 @@ def test_a_group_ends_with_its_facilitator(group, mentor):
 # --- Outside mentors -----------------------------------------------------------------------
 
 
-def test_a_mentee_adds_an_outside_mentor_by_invitation(
+def _invite_ada(mentee, program, **fields):
+    return outside_mentor_invite(
+        program=program,
+        mentee=mentee.profile,
+        email=fields.pop("email", "Ada.Lovelace@elsewhere.example"),
+        given_name="Ada",
+        family_name="Lovelace",
+        organisation="Elsewhere University",
+        by=mentee,
+        **fields,
+    )
+
+
+def test_inviting_an_outside_mentor_starts_nothing_until_they_accept(
     mentee, program, django_capture_on_commit_callbacks
 ):
+    area = NeedArea.objects.get(slug="research")
     with django_capture_on_commit_callbacks(execute=True):
-        relationship = outside_mentor_invite(
-            program=program,
-            mentee=mentee.profile,
-            email="Ada.Lovelace@elsewhere.example",
-            given_name="Ada",
-            family_name="Lovelace",
-            organisation="Elsewhere University",
-            by=mentee,
-        )
-    assert relationship.source == RelationshipSource.OUTSIDE
-    assert relationship.is_remote
-    outside = relationship.members.get(side=MemberSide.MENTOR).person
+        request = _invite_ada(mentee, program, focus_area=area, roles=["coach"])
+    assert request.status == RequestStatus.PENDING
+    assert request.is_outside
+    assert not Relationship.objects.exists()
+    outside = request.mentor
     assert outside.user.email == "ada.lovelace@elsewhere.example"
     assert outside.institution is None
     assert outside.location == "Elsewhere University"
     assert not outside.memberships.exists()  # not in the program's mentor pool
     assert Invitation.objects.filter(person=outside).exists()
-    recipients = [m.to[0] for m in mail.outbox]
-    assert recipients.count("ada.lovelace@elsewhere.example") == 1  # the invitation only
-    assert mentee.email in recipients
+    (email,) = mail.outbox  # the account invitation only, which carries the request
+    assert email.to == ["ada.lovelace@elsewhere.example"]
+    body = email.body
+    assert mentee.profile.display_name in body  # who asks
+    assert "research" in body  # for which need
+    assert program.name in body  # in which program
+    assert mentee.profile.display_name in email.subject
 
 
-def test_an_outside_mentor_who_is_already_registered_is_reused(mentee, program):
-    existing = person("known@lakeside.test", given_name="Kim", family_name="Known")
-    relationship = outside_mentor_invite(
-        program=program,
-        mentee=mentee.profile,
-        email="known@lakeside.test",
-        given_name="Kim",
-        family_name="Known",
-        by=mentee,
+def test_the_relationship_and_its_pilot_start_when_the_outside_mentor_accepts(
+    mentee, program, django_capture_on_commit_callbacks
+):
+    request = _invite_ada(mentee, program, roles=["coach"])
+    with django_capture_on_commit_callbacks(execute=True):
+        relationship = request_accept(request=request, by=request.mentor.user)
+    assert relationship.source == RelationshipSource.OUTSIDE
+    assert relationship.stage == RelationshipStage.PILOT
+    assert relationship.is_remote
+    assert relationship.roles == ["coach"]
+    assert relationship.members.get(side=MemberSide.MENTOR).person == request.mentor
+    assert any(
+        m.to == [mentee.email] and "accepted your invitation" in m.subject for m in mail.outbox
     )
-    assert relationship.members.get(side=MemberSide.MENTOR).person == existing
+
+
+def test_declining_an_outside_invitation_tells_the_mentee(
+    mentee, program, django_capture_on_commit_callbacks
+):
+    request = _invite_ada(mentee, program)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_decline(request=request, by=request.mentor.user, message="Too busy this year.")
+    assert not Relationship.objects.exists()
+    (told,) = [m for m in mail.outbox if m.to == [mentee.email]]
+    assert "declined your invitation" in told.subject
+    assert "Too busy this year." in told.body
+
+
+def test_the_mentee_or_a_director_withdraws_an_outside_invitation(mentee, director, program):
+    first = _invite_ada(mentee, program)
+    request_withdraw(request=first, by=director)
+    first.refresh_from_db()
+    assert first.status == RequestStatus.WITHDRAWN
+    # The never-used account loses its link with the request.
+    assert Invitation.objects.get(person=first.mentor).revoked_at is not None
+    second = _invite_ada(mentee, program, email="bo@elsewhere.example")
+    request_withdraw(request=second, by=mentee)
+    with pytest.raises(ValidationError, match="withdrawn"):
+        request_accept(request=second, by=second.mentor.user)
+    assert not Relationship.objects.exists()
+
+
+def test_an_outsider_cannot_withdraw_someone_elses_invitation(mentee, mentor, program):
+    request = _invite_ada(mentee, program)
+    with pytest.raises(ValidationError, match="Only the person who asked"):
+        request_withdraw(request=request, by=mentor)
+
+
+def test_an_outside_mentor_who_is_already_registered_is_reused_and_asked_by_email(
+    mentee, program, django_capture_on_commit_callbacks
+):
+    existing = person("known@lakeside.test", given_name="Kim", family_name="Known")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = outside_mentor_invite(
+            program=program,
+            mentee=mentee.profile,
+            email="known@lakeside.test",
+            given_name="Kim",
+            family_name="Known",
+            by=mentee,
+        )
+    assert request.mentor == existing
     assert not Invitation.objects.filter(person=existing).exists()
+    (email,) = mail.outbox
+    assert email.to == ["known@lakeside.test"]
+    assert "invites you to mentor them" in email.subject
+
+
+def test_inviting_the_same_outside_mentor_twice_is_refused(mentee, program):
+    _invite_ada(mentee, program)
+    with pytest.raises(ValidationError, match="already invited"):
+        _invite_ada(mentee, program)
 
 
 def test_a_mentee_cannot_add_themselves_as_outside_mentor(mentee, program):

@@ -296,9 +296,10 @@ def test_a_mentee_adds_an_outside_mentor_from_the_board(mentee, program, client_
             "is_remote": "on",
         },
     )
-    relationship = Relationship.objects.get()
-    assert response["Location"] == reverse("relationship_detail", args=[relationship.pk])
+    assert response["Location"] == reverse("mentee_board")
+    assert not Relationship.objects.exists()  # nothing starts before they accept
     board = client_for(mentee).get(reverse("mentee_board")).content.decode()
+    assert "Outside mentors you invited" in board
     assert "Ada Far" in board
 
 

@@ -360,5 +360,14 @@ def test_the_home_page_points_to_a_waiting_review(midday, client_for, mentee, pr
         opens_on=today,
         closes_on=today + timedelta(days=14),
     )
+    ReviewRequest.objects.create(  # a second cycle of the same relationship: still one card
+        relationship=relationship,
+        respondent=mentee.profile,
+        instrument=instrument_for(program),
+        cycle=1,
+        opens_on=today,
+        closes_on=today + timedelta(days=20),
+    )
     html = client_for(mentee).get("/").content.decode()
-    assert "1 relationship review to answer" in html
+    other = mentor_profile.display_name
+    assert html.count(f"Answer the review of your mentoring with {other}") == 1

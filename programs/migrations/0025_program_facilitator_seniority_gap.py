@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0021_review_instrument_revision"),
+        ("programs", "0024_join_request_circle"),
     ]
 
     operations = [

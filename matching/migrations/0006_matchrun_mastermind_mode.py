@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("matching", "0004_run_status_stopped_and_superseded"),
+        ("matching", "0005_request_kinds_peer_and_outside"),
     ]
 
     operations = [
