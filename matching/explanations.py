@@ -74,3 +74,34 @@ def unmatched_reason_words(code: str) -> str:
         "no_compatible_group": "no group could take them",
         "no_self_evaluation": "has not submitted a self-evaluation (matched on profile only)",
     }.get(code, code)
+
+
+def group_breakdown(
+    problem: Any, members: Sequence[int], weights: Mapping[str, float] | None = None
+) -> tuple[float, list[dict[str, Any]]]:
+    """A peer group's score and its breakdown, which add up: each criterion's points are its
+    mean over every ordered pair of members (peer scoring), and the score is the sum of those
+    points as shown (rounded to one decimal) — the mean affinity over the group's pairs."""
+    pairs = [(a, b) for a in members for b in members if a != b]
+    if not pairs:
+        return 0.0, []
+    per_pair = explain_pairs(problem, pairs, weights, mode=StageMode.PEER, about_the_mentee=True)
+    breakdown = []
+    for k, first in enumerate(per_pair[0]):
+        points = [items[k]["points"] for items in per_pair]
+        mean = sum(points) / len(points)
+        breakdown.append(
+            {
+                "criterion": first["criterion"],
+                "label": first["label"],
+                "points": min(round(mean, 1), first["max_points"]),
+                "max_points": first["max_points"],
+                "sentence": (
+                    f"Averaged over the group's {len(pairs) // 2} pairs of members "
+                    f"(from {min(points):.0f} to {max(points):.0f} points)."
+                    if len(pairs) > 2
+                    else first["sentence"]
+                ),
+            }
+        )
+    return round(sum(item["points"] for item in breakdown), 1), breakdown

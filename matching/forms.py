@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from matching.engine.scoring import CRITERIA, DEFAULT_WEIGHTS
 from matching.models import PairRuleKind, RunMode
+from matching.selectors import NO_FILTERS, ShortlistFilters
 from matching.services import DECLINE_DEFAULT
 from programs.forms.fields import long_text
 from programs.forms.programs import IdsChoiceField, PlainTextMixin
@@ -18,6 +19,7 @@ from programs.models import (
     MENTOR_ROLES,
     Cohort,
     FacultyProfile,
+    Institution,
     MentoringModel,
     MentorRole,
     NeedArea,
@@ -50,7 +52,60 @@ MODEL_TO_RUN = {
     MentoringModel.MOSAIC: RunMode.MOSAIC,
     MentoringModel.PEER: RunMode.PEER,
     MentoringModel.FACILITATED_GROUP: RunMode.PEER_GROUPS,
+    MentoringModel.PEER_GROUP: RunMode.MASTERMIND,
 }
+
+
+REMOTE_CHOICES = [
+    ("", "Local or remote"),
+    ("local", "At my institution"),
+    ("remote", "Willing to mentor remotely"),
+]
+
+
+class ShortlistFilterForm(forms.Form):
+    """The mentee's filters over their shortlist (a GET form: the address keeps them)."""
+
+    need_area = forms.ModelChoiceField(
+        label="Need area",
+        queryset=NeedArea.objects.filter(is_active=True).order_by("order", "name"),
+        required=False,
+        empty_label="Any need area",
+    )
+    role = forms.ChoiceField(
+        label="Mentor role",
+        choices=[("", "Any role"), *MentorRole.choices],
+        required=False,
+    )
+    institution = forms.ModelChoiceField(
+        label="Institution",
+        queryset=Institution.objects.none(),
+        required=False,
+        empty_label="Any institution",
+    )
+    remote = forms.ChoiceField(label="Local or remote", choices=REMOTE_CHOICES, required=False)
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["institution"])
+        field.queryset = (
+            Institution.objects.filter(
+                faculty__memberships__program=program, faculty__memberships__role__in=MENTOR_ROLES
+            )
+            .distinct()
+            .order_by("name")
+        )
+
+    def filters(self) -> ShortlistFilters:
+        if not self.is_valid():
+            return NO_FILTERS
+        data = self.cleaned_data
+        return ShortlistFilters(
+            need_area=data["need_area"].pk if data["need_area"] else None,
+            role=data["role"] or "",
+            institution=data["institution"].pk if data["institution"] else None,
+            remote=data["remote"] or "",
+        )
 
 
 class RequestForm(PlainTextMixin, forms.Form):
@@ -160,9 +215,11 @@ class RunForm(forms.Form):
 
 
 def _people(program: Program, roles: tuple[str, ...]) -> Any:
-    return FacultyProfile.objects.filter(
-        memberships__program=program, memberships__role__in=roles
-    ).order_by("family_name", "given_name")
+    return (
+        FacultyProfile.objects.filter(memberships__program=program, memberships__role__in=roles)
+        .select_related("user", "rank")
+        .order_by("family_name", "given_name")
+    )
 
 
 class PairRuleForm(PlainTextMixin, forms.Form):

@@ -186,6 +186,10 @@ class RunMode(models.TextChoices):
     MOSAIC = "mosaic", "Mosaic: several mentors per mentee, one per need area"
     PEER = "peer", "Peer pairs (similar stage, both directions)"
     PEER_GROUPS = "peer_groups", "Facilitated peer groups of 3–5 with a senior facilitator"
+    MASTERMIND = "mastermind", "Peer “mastermind” groups of 3–5, without a facilitator"
+
+
+GROUP_MODES = (RunMode.PEER_GROUPS, RunMode.MASTERMIND)
 
 
 class RunStatus(models.TextChoices):

@@ -9,20 +9,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.utils import timezone
 
 from matching.engine.blocks import assign_in_blocks
+from matching.engine.groups import PEER_NEIGHBOURS, form_groups, pair_peers_at_scale, seniority
 from matching.engine.scoring import RowScorer, StageMode, score_mosaic, score_pairs
 from matching.engine.solvers import (
+    PEER_PAIRING_LIMIT,
     Assignment,
     assign_mosaic,
     assign_with_capacities,
-    form_peer_groups,
     pair_peers,
 )
-from matching.explanations import explain_pairs, unmatched_reason_words
+from matching.explanations import explain_pairs, group_breakdown, unmatched_reason_words
 from matching.models import MatchRun, MatchSuggestion, RunMode
 from matching.sources import Problem, load_problem
 from programs.models import FacultyProfile
+from programs.models.relationships import GROUP_SIZE
 
 Progress = Callable[[int, str], None]
 
@@ -51,6 +54,7 @@ def solve_run(run: MatchRun, *, progress: Progress) -> Outcome:
         RunMode.MOSAIC: _mosaic,
         RunMode.PEER: _peers,
         RunMode.PEER_GROUPS: _groups,
+        RunMode.MASTERMIND: _groups,
     }[RunMode(run.mode)]
     outcome = solver(run, timed)
     phases[-1][1] = round(time.perf_counter() - phases[-1][1], 3)
@@ -226,7 +230,12 @@ def _peers(run: MatchRun, progress: Progress) -> Outcome:
     progress(30, f"Scoring {summary['mentees']} peers against each other…")
     scored = score_pairs(problem.features, run.weights, mode=StageMode.PEER)
     progress(55, "Pairing peers for the highest total fit…")
-    result = pair_peers(scored.scores, scored.eligible)
+    exact = summary["mentees"] <= PEER_PAIRING_LIMIT
+    if exact:
+        result = pair_peers(scored.scores, scored.eligible)
+    else:
+        # Large cohorts: optimal over each peer's best candidates (time grows linearly).
+        result = pair_peers_at_scale(scored.scores, scored.eligible)
     progress(80, "Explaining each pair…")
     breakdowns = explain_pairs(
         problem, result.pairs, run.weights, mode=StageMode.PEER, about_the_mentee=True
@@ -245,73 +254,124 @@ def _peers(run: MatchRun, progress: Progress) -> Outcome:
         matched=2 * len(result.pairs),
         total_score=round(result.total, 1),
         mean_score=round(result.total / len(result.pairs), 1) if result.pairs else None,
-        proven_optimal=True,
+        proven_optimal=exact,
+        scaled=None if exact else PEER_NEIGHBOURS,
         unmatched=_unmatched(problem, result.unpaired),
     )
     return Outcome(suggestions, summary)
 
 
 def _groups(run: MatchRun, progress: Progress) -> Outcome:
+    """Facilitated peer groups (a senior facilitator each) or, in mastermind mode, peer groups
+    without one; both formed by `matching.engine.groups.form_groups`."""
+    facilitated = run.mode == RunMode.PEER_GROUPS
     waiting, already = _waiting_mentees(run)
     peers = load_problem(program=run.program, cohort=run.cohort, mentee_ids=waiting, peers=True)
     summary = _counts(peers, already_matched=already)
+    summary.pop("places")
     progress(25, "Scoring mentees against each other…")
     peer_scores = score_pairs(peers.features, run.weights, mode=StageMode.PEER)
-    facilitators = load_problem(program=run.program, cohort=run.cohort, mentee_ids=waiting)
-    summary["mentors"] = len(facilitators.mentor_ids)
-    progress(45, "Scoring facilitators…")
-    if facilitators.mentor_ids and facilitators.mentee_ids == peers.mentee_ids:
-        facilitator_scored = score_pairs(facilitators.features, run.weights)
-        facilitator_scores, facilitator_eligible = (
-            facilitator_scored.scores,
-            facilitator_scored.eligible,
-        )
-        capacity = facilitators.features.mentor_capacity
+    options: dict[str, Any] = {}
+    facilitators = None
+    if facilitated:
+        facilitators = load_problem(program=run.program, cohort=run.cohort, mentee_ids=waiting)
+        summary["mentors"] = len(facilitators.mentor_ids)
+        progress(45, "Scoring facilitators and checking who is senior to whom…")
+        options = _facilitator_options(run, peers, facilitators)
     else:
-        facilitator_scores = np.zeros((len(peers.mentee_ids), 0), np.float32)
-        facilitator_eligible = np.zeros((len(peers.mentee_ids), 0), bool)
-        capacity = np.zeros(0, np.int64)
-    progress(60, "Forming groups of 3–5…")
-    result = form_peer_groups(
-        peer_scores.scores,
-        peer_scores.eligible,
-        facilitator_scores,
-        capacity,
-        facilitator_eligible=facilitator_eligible,
+        summary["mentors"] = 0
+    low, high = GROUP_SIZE
+    progress(60, f"Forming groups of {low}–{high}…")
+    result = form_groups(
+        peer_scores.scores, peer_scores.eligible, min_size=low, max_size=high, **options
     )
     progress(80, "Explaining each group…")
     suggestions = []
     for number, (members, facilitator) in enumerate(
         zip(result.groups, result.facilitators, strict=True), start=1
     ):
-        mentor_id = facilitators.mentor_ids[facilitator] if facilitator >= 0 else None
-        pairs = [(i, facilitator) for i in members] if facilitator >= 0 else []
-        breakdowns = (
-            explain_pairs(facilitators, pairs, run.weights, about_the_mentee=True)
-            if pairs
-            else [[]] * len(members)
+        score, breakdown = group_breakdown(peers, members, run.weights)
+        mentor_id = (
+            facilitators.mentor_ids[facilitator] if facilitators and facilitator >= 0 else None
         )
-        for i, breakdown in zip(members, breakdowns, strict=True):
-            suggestions.append(
-                MatchSuggestion(
-                    run=run,
-                    mentee_id=peers.mentee_ids[i],
-                    mentor_id=mentor_id,
-                    group=number,
-                    score=float(result.affinity[number - 1]),
-                    breakdown=breakdown,
-                )
+        suggestions += [
+            MatchSuggestion(
+                run=run,
+                mentee_id=peers.mentee_ids[i],
+                mentor_id=mentor_id,
+                group=number,
+                score=score,
+                breakdown=breakdown,
             )
+            for i in members
+        ]
+    unfacilitated = len(result.unfacilitated)
+    if unfacilitated:
+        summary["warnings"].append(
+            f"{unfacilitated} group{'s' if unfacilitated != 1 else ''} found no facilitator "
+            "who is eligible, senior enough to every member and has a place: choose one for "
+            f"{'them' if unfacilitated != 1 else 'it'} below, or remove "
+            f"{'them' if unfacilitated != 1 else 'it'} before publishing."
+        )
     summary.update(
         groups=len(result.groups),
         matched=sum(len(g) for g in result.groups),
-        unfacilitated=len(result.unfacilitated),
-        mean_score=round(float(np.mean(result.affinity)), 1) if result.affinity else None,
+        unfacilitated=unfacilitated,
+        mean_score=(
+            round(float(np.mean([s.score for s in suggestions])), 1) if suggestions else None
+        ),
         proven_optimal=False,
         heuristic=True,
         unmatched=_unmatched(peers, result.leftovers),
     )
     return Outcome(suggestions, summary)
+
+
+def _facilitator_options(run: MatchRun, peers: Problem, facilitators: Problem) -> dict[str, Any]:
+    """Scores, eligibility, capacity and seniority of the facilitators, for `form_groups`."""
+    n = len(peers.mentee_ids)
+    if not facilitators.mentor_ids or facilitators.mentee_ids != peers.mentee_ids:
+        return {
+            "facilitator_scores": np.zeros((n, 0)),
+            "facilitator_eligible": np.zeros((n, 0), bool),
+            "facilitator_capacity": np.zeros(0, np.int64),
+        }
+    scored = score_pairs(facilitators.features, run.weights)
+    standing = _standing([*peers.mentee_ids, *facilitators.mentor_ids])
+    member_rank, member_years = (
+        np.array(v) for v in zip(*(standing[p] for p in peers.mentee_ids), strict=True)
+    )
+    fac_rank, fac_years = (
+        np.array(v) for v in zip(*(standing[p] for p in facilitators.mentor_ids), strict=True)
+    )
+    senior = seniority(
+        member_rank,
+        member_years,
+        fac_rank,
+        fac_years,
+        rank_gap=run.program.facilitator_rank_gap,
+        years_gap=run.program.facilitator_years_gap,
+    )
+    index = peers.mentee_index()
+    return {
+        "facilitator_scores": scored.scores,
+        "facilitator_eligible": scored.eligible,
+        "facilitator_capacity": facilitators.features.mentor_capacity,
+        "senior": senior,
+        "facilitator_member": [index.get(pk, -1) for pk in facilitators.mentor_ids],
+    }
+
+
+def _standing(people: list[int]) -> dict[int, tuple[int, int]]:
+    """(rank order, years on the faculty) per person; -1 where unknown (one query)."""
+    this_year = timezone.localdate().year
+    rows = FacultyProfile.objects.filter(pk__in=people).values_list(
+        "pk", "rank__order", "year_joined_faculty"
+    )
+    return {
+        pk: (-1 if rank is None else rank, -1 if joined is None else max(0, this_year - joined))
+        for pk, rank, joined in rows
+    }
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from matching.models import (
     PairRule,
     RequestKind,
     RequestStatus,
+    RunMode,
     ShortlistMark,
     SuggestionStatus,
 )
@@ -63,6 +64,63 @@ class Shortlist:
     answered: list[MentorRequest]
     has_self_evaluation: bool
     unavailable: int = 0
+    filtered_out: int = 0  # suitable mentors the mentee's filters leave out
+
+
+@dataclass(frozen=True)
+class ShortlistFilters:
+    """What a mentee narrows the shortlist to; empty values do not filter."""
+
+    need_area: int | None = None
+    role: str = ""
+    institution: int | None = None
+    remote: str = ""  # "local": at the mentee's institution; "remote": mentors remotely
+
+    @property
+    def active(self) -> bool:
+        return bool(self.need_area or self.role or self.institution or self.remote)
+
+
+NO_FILTERS = ShortlistFilters()
+
+
+def _matching_filters(
+    filters: ShortlistFilters, mentor_ids: list[int], mentee: FacultyProfile
+) -> set[int]:
+    """The mentors among `mentor_ids` who pass every filter (two queries)."""
+    from programs.models import MentorOffer
+
+    offers = {
+        row["person_id"]: row
+        for row in MentorOffer.objects.filter(person_id__in=mentor_ids).values(
+            "person_id", "roles_offered", "mentors_remotely"
+        )
+    }
+    institutions = dict(
+        FacultyProfile.objects.filter(pk__in=mentor_ids).values_list("pk", "institution_id")
+    )
+    with_area: set[int] | None = None
+    if filters.need_area:
+        with_area = set(
+            MentorOffer.need_areas.through.objects.filter(
+                mentoroffer__person_id__in=mentor_ids, needarea_id=filters.need_area
+            ).values_list("mentoroffer__person_id", flat=True)
+        )
+    kept = set()
+    for pk in mentor_ids:
+        offer: dict[str, Any] = dict(offers.get(pk, {}))
+        if with_area is not None and pk not in with_area:
+            continue
+        if filters.role and filters.role not in (offer.get("roles_offered") or []):
+            continue
+        if filters.institution and institutions.get(pk) != filters.institution:
+            continue
+        if filters.remote == "local" and institutions.get(pk) != mentee.institution_id:
+            continue
+        if filters.remote == "remote" and not offer.get("mentors_remotely", True):
+            continue
+        kept.add(pk)
+    return kept
 
 
 def _rotation_key(mentee_id: int, mentor_id: int) -> str:
@@ -72,7 +130,9 @@ def _rotation_key(mentee_id: int, mentor_id: int) -> str:
     return hashlib.sha256(f"{mentee_id}:{mentor_id}:{year}-{week}".encode()).hexdigest()
 
 
-def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
+def shortlist_for(
+    *, membership: Membership, limit: int = 10, filters: ShortlistFilters = NO_FILTERS
+) -> Shortlist:
     program, mentee = membership.program, membership.person
     problem = load_problem(program=program, mentee_ids=[mentee.pk])
     weights = program_weights(program)
@@ -87,6 +147,11 @@ def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
     scored = score_pairs(problem.features, weights)
     already = _current_mentor_ids(program, mentee)
     order = [j for j in np.flatnonzero(scored.eligible[0]) if problem.mentor_ids[j] not in already]
+    filtered_out = 0
+    if filters.active:
+        kept = _matching_filters(filters, [problem.mentor_ids[j] for j in order], mentee)
+        filtered_out = sum(1 for j in order if problem.mentor_ids[j] not in kept)
+        order = [j for j in order if problem.mentor_ids[j] in kept]
     order.sort(
         key=lambda j: (
             -int(scored.scores[0, j] // ROTATION_BAND),
@@ -131,6 +196,7 @@ def shortlist_for(*, membership: Membership, limit: int = 10) -> Shortlist:
         answered=_answered(requests),
         has_self_evaluation=not problem.without_self_evaluation,
         unavailable=int((~scored.eligible[0]).sum()),
+        filtered_out=filtered_out,
     )
 
 
@@ -139,8 +205,9 @@ def _answered(requests: list[MentorRequest]) -> list[MentorRequest]:
 
 
 def _current_mentor_ids(program: Program, mentee: FacultyProfile) -> set[int]:
+    """Everyone already on the mentee's board, in any program (the pairing gate would refuse
+    them again as `already_on_board`, so they are never suggested)."""
     relationships = Relationship.objects.filter(
-        program=program,
         stage__in=OPEN_STAGES,
         members__person=mentee,
         members__side__in=RECEIVING_SIDES,
@@ -196,6 +263,69 @@ def run_suggestions(run: MatchRun) -> QuerySet[MatchSuggestion]:
         .select_related("mentee__user", "mentee__rank", "mentor__user", "mentor__rank", "area")
         .order_by("group", "mentee__family_name", "mentee__given_name", "pk")
     )
+
+
+@dataclass
+class ProposedGroup:
+    """One group of a group proposal, as the run page shows it."""
+
+    number: int
+    members: list[MatchSuggestion]
+    proposed: int = 0
+
+    @property
+    def facilitator(self) -> FacultyProfile | None:
+        return next((s.mentor for s in self.members if s.status == "proposed"), None)
+
+    @property
+    def lead(self) -> MatchSuggestion:
+        """A proposed member's row, which carries the group's score and breakdown."""
+        return next((s for s in self.members if s.status == "proposed"), self.members[0])
+
+
+def proposal_groups(suggestions: list[MatchSuggestion]) -> list[ProposedGroup]:
+    groups: dict[int, ProposedGroup] = {}
+    for s in suggestions:
+        group = groups.setdefault(s.group or 0, ProposedGroup(s.group or 0, []))
+        group.members.append(s)
+        group.proposed += s.status == SuggestionStatus.PROPOSED
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """What publishing will create, counted the way the publish button says it."""
+
+    relationships: int
+    mentees: int
+    guides: int  # distinct mentors or facilitators (0 for peers)
+    words: str
+
+
+def publish_plan(run: MatchRun, suggestions: list[MatchSuggestion]) -> PublishPlan:
+    proposed = [s for s in suggestions if s.status == SuggestionStatus.PROPOSED]
+    mentees = len({s.mentee_id for s in proposed})
+    guides = len({s.mentor_id for s in proposed if s.mentor_id is not None})
+
+    def plural(n: int, word: str, many: str | None = None) -> str:
+        return f"{n} {word if n == 1 else (many or word + 's')}"
+
+    if run.mode in (RunMode.PEER_GROUPS, RunMode.MASTERMIND):
+        count = len({s.group for s in proposed})
+        words = f"{plural(count, 'group')} with {plural(mentees, 'member')}"
+        if run.mode == RunMode.PEER_GROUPS:
+            words += f" and {plural(guides, 'facilitator')}"
+    elif run.mode == RunMode.PEER:
+        count = len(proposed)
+        words = f"{plural(count, 'peer pair')} ({plural(2 * count, 'person', 'people')})"
+        guides = 0
+    else:
+        count = len(proposed)
+        words = (
+            f"{plural(count, 'relationship')} for {plural(mentees, 'mentee')} "
+            f"with {plural(guides, 'mentor')}"
+        )
+    return PublishPlan(relationships=count, mentees=mentees, guides=guides, words=words)
 
 
 def pair_rules_of(program: Program) -> QuerySet[PairRule]:

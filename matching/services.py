@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from matching.engine.features import ExclusionReason
 from matching.engine.scoring import exclusion_reasons, score_pairs, validate_weights
-from matching.explanations import explain_pairs
+from matching.explanations import explain_pairs, group_breakdown
 from matching.models import (
+    GROUP_MODES,
     ConflictOfInterest,
     MatchRun,
     MatchSettings,
@@ -930,6 +931,155 @@ def suggestion_change_mentor(
     return suggestion
 
 
+# --- editing the groups of a proposal ---------------------------------------------------------
+
+
+def _group_members(run: MatchRun, group: int) -> list[MatchSuggestion]:
+    return list(
+        run.suggestions.filter(group=group, status=SuggestionStatus.PROPOSED)
+        .select_related("mentee__user", "mentor__user")
+        .order_by("pk")
+    )
+
+
+def _check_group(
+    run: MatchRun, group: int, members: list[MatchSuggestion], *, leaving: int | None = None
+) -> None:
+    """The pairing gate on one edited group, with the proposal's other groups counted first
+    (their facilitators' places, who is a member or a facilitator elsewhere in it); `leaving`
+    is the suggestion moving out of its group."""
+    rest = [s for s in _proposed_suggestions(run) if s.pk != leaving]
+    others = [unit for unit in _publish_units(run, rest) if unit[0].group != group]
+    people = {p.pk: p for s in members for p in (s.mentee, s.mentor) if p is not None}
+    people.update({p.pk: p for u in others for s in u for p in (s.mentee, s.mentor) if p})
+    batch = PairingBatch(program=run.program, people=people.values())
+    for unit in others:
+        try:
+            batch.take(_unit(run, unit))
+        except ValidationError:
+            continue  # a group still being edited (too small) takes nothing yet
+    try:
+        proposed = _unit(run, members)
+    except ValidationError as e:
+        raise MatchingError(" ".join(e.messages)) from e
+    reasons = batch.check(proposed)
+    if reasons:
+        raise MatchingError(_group_reasons_words(reasons, people, run.program))
+
+
+def _group_reasons_words(
+    reasons: list[Reason], people: dict[int, FacultyProfile], program: Program
+) -> str:
+    """The gate's reasons for a group, the seniority ones said once per facilitator with every
+    member they are not senior to (one sentence rather than one per member)."""
+    juniors: dict[int, list[str]] = {}
+    said: list[str] = []
+    for r in reasons:
+        if r.code == Rule.NOT_SENIOR:
+            juniors.setdefault(r.partner_id, []).append(people[r.mentee_id].display_name)
+        elif r.message not in said:
+            said.append(r.message)
+    gap = program.facilitator_rank_gap
+    for facilitator, names in juniors.items():
+        said.insert(
+            0,
+            f"{people[facilitator].display_name} is not senior enough to facilitate "
+            f"{_names(names)}: {program.name} asks for a facilitator {gap} "
+            f"rank{'s' if gap != 1 else ''} above each member, or with "
+            f"{program.facilitator_years_gap} more years on the faculty.",
+        )
+    return " ".join(said)
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _rescore_group(run: MatchRun, group: int) -> None:
+    """A group's score and breakdown after an edit, stored on each member's row."""
+    members = _group_members(run, group)
+    if not members:
+        return
+    ids = sorted(s.mentee_id for s in members)
+    problem = load_problem(
+        program=run.program, mentee_ids=ids, peers=True, ignore_availability=True
+    )
+    index = problem.mentee_index()
+    score, breakdown = group_breakdown(problem, [index[i] for i in ids if i in index], run.weights)
+    for s in members:
+        s.score, s.breakdown = score, breakdown
+    MatchSuggestion.objects.bulk_update(members, ["score", "breakdown"])
+
+
+@transaction.atomic
+def group_member_move(*, suggestion: MatchSuggestion, group: int, by: User) -> MatchSuggestion:
+    """Move one member of a proposed group into another group of the same proposal, through
+    the pairing gate (the receiving group as it would be published). The group left behind may
+    fall below the minimum size: it then cannot be published until it has enough members
+    again, and publishing says so."""
+    run = MatchRun.objects.select_for_update().get(pk=suggestion.run_id)
+    _editable(run)
+    if run.mode not in GROUP_MODES:
+        raise MatchingError("Only the members of a group proposal can be moved between groups.")
+    target = _group_members(run, group)
+    if not target:
+        raise MatchingError(f"There is no group {group} in this proposal.")
+    if suggestion.group == group:
+        raise MatchingError(f"{suggestion.mentee.display_name} is already in group {group}.")
+    source = suggestion.group
+    moved = MatchSuggestion(
+        run=run, mentee=suggestion.mentee, mentor=target[0].mentor, group=group, score=0
+    )
+    _check_group(run, group, [*target, moved], leaving=suggestion.pk)
+    suggestion.group, suggestion.mentor = group, target[0].mentor
+    suggestion.status, suggestion.edited_by = SuggestionStatus.PROPOSED, by
+    suggestion.save(update_fields=["group", "mentor", "status", "edited_by"])
+    for number in (source, group):
+        if number is not None:
+            _rescore_group(run, number)
+    audit_record(
+        actor=by,
+        verb="matching.group_member_move",
+        target=suggestion,
+        program=run.program,
+        from_group=source,
+        to_group=group,
+    )
+    suggestion.refresh_from_db()
+    return suggestion
+
+
+@transaction.atomic
+def group_facilitator_change(
+    *, run: MatchRun, group: int, facilitator: FacultyProfile, by: User
+) -> list[MatchSuggestion]:
+    """Give a proposed facilitated group another facilitator, through the pairing gate: senior
+    enough to every member, eligible, with a place left once the proposal's other groups are
+    counted, and not a member of another group of the proposal."""
+    run = MatchRun.objects.select_for_update().get(pk=run.pk)
+    _editable(run)
+    if run.mode != RunMode.PEER_GROUPS:
+        raise MatchingError("Only facilitated groups have a facilitator.")
+    members = _group_members(run, group)
+    if not members:
+        raise MatchingError(f"There is no group {group} in this proposal.")
+    for s in members:
+        s.mentor = facilitator
+    _check_group(run, group, members)
+    for s in members:
+        s.edited_by = by
+    MatchSuggestion.objects.bulk_update(members, ["mentor", "edited_by"])
+    audit_record(
+        actor=by,
+        verb="matching.group_facilitator_change",
+        target=run,
+        program=run.program,
+        group=group,
+        facilitator=facilitator.pk,
+    )
+    return members
+
+
 @dataclass(frozen=True)
 class Conflict:
     """Suggestions of a proposal (one, or a whole group) that can no longer be published."""
@@ -958,6 +1108,7 @@ RUN_KIND = {
     RunMode.MOSAIC: RelationshipKind.ONE_TO_ONE,
     RunMode.PEER: RelationshipKind.PEER,
     RunMode.PEER_GROUPS: RelationshipKind.FACILITATED_GROUP,
+    RunMode.MASTERMIND: RelationshipKind.PEER_GROUP,
 }
 
 
@@ -972,12 +1123,12 @@ def _proposed_suggestions(run: MatchRun) -> list[MatchSuggestion]:
 def _unit(run: MatchRun, members: list[MatchSuggestion]) -> Proposed:
     first = members[0]
     kind = RUN_KIND[RunMode(run.mode)]
-    if run.mode == RunMode.PEER_GROUPS:
+    if run.mode in GROUP_MODES:
         return proposed_relationship(
             program=run.program,
             kind=kind,
             mentees=[s.mentee for s in members],
-            facilitator=first.mentor,
+            facilitator=first.mentor if run.mode == RunMode.PEER_GROUPS else None,
             source=RelationshipSource.MATCH_RUN,
         )
     # A one-to-one or mosaic suggestion always names its mentor (only group rows may not).
@@ -1111,7 +1262,7 @@ def match_run_publish(
 def _publish_units(
     run: MatchRun, suggestions: list[MatchSuggestion]
 ) -> list[list[MatchSuggestion]]:
-    if run.mode != RunMode.PEER_GROUPS:
+    if run.mode not in GROUP_MODES:
         return [[s] for s in suggestions]
     groups: dict[int, list[MatchSuggestion]] = {}
     for s in suggestions:
@@ -1123,12 +1274,12 @@ def _publish_one(
     run: MatchRun, kind: str, members: list[MatchSuggestion], by: User
 ) -> Relationship:
     program, first = run.program, members[0]
-    if run.mode == RunMode.PEER_GROUPS:
+    if run.mode in GROUP_MODES:
         return relationship_create(
             program=program,
             kind=kind,
             mentees=[s.mentee for s in members],
-            facilitator=first.mentor,
+            facilitator=first.mentor if run.mode == RunMode.PEER_GROUPS else None,
             source=RelationshipSource.MATCH_RUN,
             cohort=run.cohort,
             by=by,

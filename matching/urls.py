@@ -39,6 +39,11 @@ urlpatterns = [
     path(run + "control/<str:action>/", views.run_control, name="run_control"),
     path(run + "rerun/", views.run_rerun, name="run_rerun"),
     path(
+        run + "groups/<int:group>/facilitator/",
+        views.group_facilitator,
+        name="group_facilitator",
+    ),
+    path(
         run + "suggestions/<int:suggestion_pk>/<str:action>/",
         views.suggestion_action,
         name="suggestion_action",

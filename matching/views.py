@@ -22,14 +22,17 @@ from matching.forms import (
     PairRuleForm,
     RequestForm,
     RunForm,
+    ShortlistFilterForm,
     WeightsForm,
 )
 from matching.models import (
+    GROUP_MODES,
     MatchRun,
     MentorRequest,
     PairRule,
     RequestKind,
     RequestStatus,
+    RunMode,
     RunStatus,
     ShortlistMark,
     SuggestionStatus,
@@ -40,6 +43,8 @@ from matching.selectors import (
     mentor_options,
     pair_rules_of,
     peer_list_for,
+    proposal_groups,
+    publish_plan,
     requests_received,
     requests_sent,
     run_suggestions,
@@ -50,6 +55,8 @@ from matching.selectors import (
 from matching.services import (
     ProposalConflicts,
     conflict_declare,
+    group_facilitator_change,
+    group_member_move,
     manual_assign,
     match_run_discard,
     match_run_publish,
@@ -72,7 +79,7 @@ from matching.services import (
     weights_update,
 )
 from mentorship.http import AuthenticatedHttpRequest
-from mentorship.params import id_param
+from mentorship.params import id_param, parse_int
 from programs.access import (
     circles_open_to,
     get_match_run_for_director,
@@ -115,7 +122,8 @@ def shortlist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = get_mentee_membership(request.user, pk)
     if not membership.program.offers_mentors:
         return redirect("matching:peers", pk=pk)  # a peer program: peers, not mentors
-    found = shortlist_for(membership=membership)
+    form = ShortlistFilterForm(request.GET or None, program=membership.program)
+    found = shortlist_for(membership=membership, filters=form.filters())
     cap = membership.program.max_pending_requests
     return render(
         request,
@@ -123,10 +131,12 @@ def shortlist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "program": membership.program,
             "shortlist": found,
+            "filter_form": form,
             "max_pending": cap,
             "at_request_cap": len(found.pending) >= cap,
             "rotation_band": ROTATION_BAND,
         },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -598,20 +608,30 @@ def run_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _run_context(
-    program: Program, run: MatchRun, *, change_error: tuple[int, str] | None = None
+    program: Program,
+    run: MatchRun,
+    *,
+    change_error: tuple[int, str] | None = None,
+    group_error: tuple[int, str, int | None] | None = None,
 ) -> dict[str, object]:
     """The run's page; `change_error` (suggestion id, message) shows a refused mentor change
     next to that suggestion's own field, its details opened."""
     suggestions = (
         list(run_suggestions(run)) if run.status in (RunStatus.READY, RunStatus.PUBLISHED) else []
     )
+    grouped = run.mode in GROUP_MODES
+    groups = proposal_groups(suggestions) if grouped else []
     return {
         "program": program,
         "run": run,
         "suggestions": suggestions,
+        "groups": groups,
+        "group_numbers": [g.number for g in groups],
+        "plan": publish_plan(run, suggestions),
         "proposed": sum(1 for s in suggestions if s.status == SuggestionStatus.PROPOSED),
         "change_form": ChangeMentorForm(program=program),
         "change_error": change_error,
+        "group_error": group_error,
         "reason_words": unmatched_reason_words,
         "staleness": proposal_staleness(run),
     }
@@ -623,12 +643,13 @@ def _render_run(
     run: MatchRun,
     *,
     change_error: tuple[int, str] | None = None,
+    group_error: tuple[int, str, int | None] | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "matching/run.html",
-        _run_context(program, run, change_error=change_error),
-        status=400 if change_error else 200,
+        _run_context(program, run, change_error=change_error, group_error=group_error),
+        status=400 if change_error or group_error else 200,
     )
 
 
@@ -666,6 +687,21 @@ def suggestion_action(
             messages.success(
                 request, f"Restored the suggestion for {suggestion.mentee.display_name}."
             )
+        elif action == "move":
+            target = parse_int(request.POST.get("group"))
+            if target is None:
+                return _render_run(
+                    request, program, run, change_error=(suggestion.pk, "Choose a group.")
+                )
+            try:
+                group_member_move(suggestion=suggestion, group=target, by=request.user)
+            except ValidationError as e:
+                return _render_run(
+                    request, program, run, change_error=(suggestion.pk, " ".join(e.messages))
+                )
+            messages.success(
+                request, f"{suggestion.mentee.display_name} is now proposed in group {target}."
+            )
         elif action == "change":
             form = ChangeMentorForm(request.POST, program=program)
             if not form.is_valid():
@@ -686,6 +722,33 @@ def suggestion_action(
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     return redirect(f"{reverse('matching:run', args=[pk, run_pk])}#suggestion-{suggestion.pk}")
+
+
+@require_POST
+def group_facilitator(
+    request: AuthenticatedHttpRequest, pk: int, run_pk: int, group: int
+) -> HttpResponse:
+    """Give a group of a facilitated-group proposal another facilitator (the pairing gate
+    decides); a refusal is shown next to that group's own field."""
+    program = get_program_for_director(request.user, pk)
+    run = get_match_run_for_director(request.user, program, run_pk)
+    if run.mode != RunMode.PEER_GROUPS or not run.suggestions.filter(group=group).exists():
+        raise Http404
+    form = ChangeMentorForm(request.POST, program=program)
+    if not form.is_valid():
+        return _render_run(
+            request, program, run, group_error=(group, "Choose a facilitator from the list.", None)
+        )
+    facilitator = form.cleaned_data["mentor"]
+    try:
+        group_facilitator_change(run=run, group=group, facilitator=facilitator, by=request.user)
+    except ValidationError as e:
+        # The refused choice stays selected, so the director sees what was refused.
+        return _render_run(
+            request, program, run, group_error=(group, " ".join(e.messages), facilitator.pk)
+        )
+    messages.success(request, f"{facilitator.display_name} now facilitates group {group}.")
+    return redirect(f"{reverse('matching:run', args=[pk, run_pk])}#group-{group}")
 
 
 @require_POST

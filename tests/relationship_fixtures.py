@@ -35,6 +35,14 @@ MANY_PAIRS = Overrides.of(
 )
 
 
+def senior_facilitator(profile: Any) -> Any:
+    """Long enough on the faculty to facilitate the factory's members (who joined in 2020)."""
+    if profile.year_joined_faculty is None or profile.year_joined_faculty > 1995:
+        profile.year_joined_faculty = 1995
+        profile.save(update_fields=["year_joined_faculty"])
+    return profile
+
+
 def make_relationship(
     *,
     program: Program,
@@ -52,6 +60,8 @@ def make_relationship(
 
     kwargs.setdefault("notify", False)
     kwargs.setdefault("source", RelationshipSource.MANUAL)
+    if facilitator is not None:
+        senior_facilitator(profile(facilitator))
     return relationship_create(
         program=program,
         kind=kind,

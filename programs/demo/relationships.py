@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from matching.engine.groups import is_senior
 from mentorship.notifications.models import Notification, Status
 from programs.models import (
     ActionItem,
@@ -406,7 +407,12 @@ def seed_relationships(*, admin: Any) -> int:
     facilitator = mentors[1] if mentors[1].pk != career_mentor.pk else mentors[2]
     # Reporting lines run within a department, so a facilitator from another one is never a
     # group member's boss.
-    group_mentees = [m for m in mentees if m.department_id != facilitator.department_id][:4]
+    # The facilitator is senior to every member (the program's rank or years gap).
+    group_mentees = [
+        m
+        for m in mentees
+        if m.department_id != facilitator.department_id and _senior(program, facilitator, m)
+    ][:4]
     group = relationship_create(
         program=program,
         kind=RelationshipKind.FACILITATED_GROUP,
@@ -596,3 +602,14 @@ def _history(
             today + timedelta(days=rng.randint(-20, 30)),
         )
     return quiet
+
+
+def _senior(program: Program, facilitator: FacultyProfile, member: FacultyProfile) -> bool:
+    return is_senior(
+        member.rank.order if member.rank else None,
+        member.career_years,
+        facilitator.rank.order if facilitator.rank else None,
+        facilitator.career_years,
+        rank_gap=program.facilitator_rank_gap,
+        years_gap=program.facilitator_years_gap,
+    )

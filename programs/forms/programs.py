@@ -314,6 +314,8 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             "review_risk_threshold": "Flag a relationship at risk when a review scores below",
             "review_drop_threshold": "… or when a person's score drops by at least",
             "mentor_training_hours_required": "Mentor training required before matching (hours)",
+            "facilitator_rank_gap": "Group facilitators are senior to every member by (ranks)",
+            "facilitator_years_gap": "… or by (years on the faculty)",
         }
         help_texts = {
             "meeting_cadence_days": "Prefilled in each pair's agreement; pairs may agree another.",
@@ -338,6 +340,8 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             ("log_reminder_days", 1, 14),
             ("checkin_grace_days", 0, 60),
             ("pilot_reminder_days", 1, 30),
+            ("facilitator_rank_gap", 1, 5),
+            ("facilitator_years_gap", 1, 40),
         ):
             (
                 cast(forms.IntegerField, self.fields[name]).min_value,
@@ -358,6 +362,8 @@ class ProgramForm(PlainTextMixin, forms.ModelForm):
             "log_reminder_days",
             "checkin_grace_days",
             "pilot_reminder_days",
+            "facilitator_rank_gap",
+            "facilitator_years_gap",
         ):
             field = cast(forms.IntegerField, self.fields[name])
             field.validators.append(_range_validator(field.min_value, field.max_value))  # type: ignore[arg-type]

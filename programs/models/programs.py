@@ -100,6 +100,15 @@ class Program(models.Model):
         help_text="Hours of the program's mentor training (recorded attendance) a mentor needs "
         "before being matched. Leave empty for no such rule.",
     )
+    # Facilitated peer groups (issue 12): a facilitator must be senior to every member, by at
+    # least this many ranks or this many more career years (either is enough).
+    facilitator_rank_gap = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="A facilitator is at least this many academic ranks above every group member…",
+    )
+    facilitator_years_gap = models.PositiveSmallIntegerField(
+        default=8, help_text="… or has at least this many more years on the faculty."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -139,7 +148,7 @@ class Program(models.Model):
 PEER_MODELS = (MentoringModel.PEER, MentoringModel.FACILITATED_GROUP, MentoringModel.PEER_GROUP)
 
 
-# Reminder timing and review-risk thresholds: each has a default, so leaving one blank keeps it.
+# Reminder timing, review-risk thresholds, facilitator seniority: each has a default, so leaving one blank keeps it.
 DEFAULTED_PROGRAM_SETTINGS = (
     "upcoming_reminder_hours",
     "agenda_reminder_days",
@@ -148,6 +157,8 @@ DEFAULTED_PROGRAM_SETTINGS = (
     "pilot_reminder_days",
     "review_risk_threshold",
     "review_drop_threshold",
+    "facilitator_rank_gap",
+    "facilitator_years_gap",
 )
 # What a director sets on the program's settings page (the form and `program_update` both use it).
 PROGRAM_SETTINGS = (

@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from matching.engine.groups import is_senior
 from matching.models import ConflictOfInterest, PairRule, PairRuleKind
 from matching.sources import (
     AUTHORITY_ABOVE,
@@ -80,6 +81,8 @@ class Rule:
     CAPACITY = "capacity"
     NO_REMOTE = "no_remote"
     UNTRAINED = "untrained"
+    NOT_SENIOR = "facilitator_not_senior"
+    IN_ANOTHER_GROUP = "in_another_group"
 
 
 # What a director ticks to override a rule, in their words. Rules absent here cannot be
@@ -94,6 +97,7 @@ OVERRIDE_LABELS: dict[str, str] = {
     Rule.CAPACITY: "Assign although the mentor is full",
     Rule.NO_REMOTE: "Assign although the mentor does not mentor remotely",
     Rule.UNTRAINED: "Assign although the mentor has not completed the required training",
+    Rule.NOT_SENIOR: "Let the facilitator lead although they are not senior enough to everyone",
 }
 OVERRIDABLE = frozenset(OVERRIDE_LABELS)
 
@@ -467,6 +471,50 @@ def _untrained(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | None
     )
 
 
+@rule(Rule.NOT_SENIOR, sides={MemberSide.FACILITATOR}, outside=False)
+def _not_senior(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | None:
+    member, facilitator = batch.standing.get(p.mentee.pk), batch.standing.get(p.partner.pk)
+    if member is None or facilitator is None:
+        return None
+    program = unit.program
+    if is_senior(
+        *member,
+        *facilitator,
+        rank_gap=program.facilitator_rank_gap,
+        years_gap=program.facilitator_years_gap,
+    ):
+        return None
+    return _reason(
+        Rule.NOT_SENIOR,
+        p,
+        f"{p.partner.display_name} is not senior enough to facilitate {p.mentee.display_name}: "
+        f"{program.name} asks for a facilitator {program.facilitator_rank_gap} "
+        f"rank{'s' if program.facilitator_rank_gap != 1 else ''} above each member, or with "
+        f"{program.facilitator_years_gap} more years on the faculty.",
+    )
+
+
+@rule(Rule.IN_ANOTHER_GROUP, sides={MemberSide.FACILITATOR}, outside=False)
+def _in_another_group(batch: PairingBatch, p: Pairing, unit: Proposed) -> Reason | None:
+    """Within one proposal (a batch), a group's facilitator is never a member of another
+    group, nor a member someone else's group's facilitator."""
+    if batch.group_member(p.partner.pk):
+        return _reason(
+            Rule.IN_ANOTHER_GROUP,
+            p,
+            f"{p.partner.display_name} is a member of another group in this proposal, so "
+            "cannot facilitate one.",
+        )
+    if batch.group_facilitator(p.mentee.pk):
+        return _reason(
+            Rule.IN_ANOTHER_GROUP,
+            p,
+            f"{p.mentee.display_name} facilitates another group in this proposal, so cannot "
+            "be a member of one.",
+        )
+    return None
+
+
 def one_mentor_per_mentee(program: Program) -> bool:
     """A program that does not offer mosaic boards gives each mentee one mentor at a time."""
     return MentoringModel.MOSAIC not in (program.allowed_models or [])
@@ -507,6 +555,7 @@ class PairingBatch:
         self.today = timezone.localdate()
         self._taken_load: dict[int, int] = defaultdict(int)
         self._taken_seats: dict[int, list[Seat]] = defaultdict(list)
+        self._group_sides: dict[int, set[str]] = defaultdict(set)
 
     @cached_property
     def ids(self) -> set[int]:
@@ -546,6 +595,24 @@ class PairingBatch:
     def ended(self) -> set[tuple[int, int]]:
         ids = sorted(self.ids)
         return {(a, b) for a, b, _ in _ended_pairs(ids, ids)}
+
+    @cached_property
+    def standing(self) -> dict[int, tuple[int | None, int | None]]:
+        """(rank order, years on the faculty) per person, for the seniority rule."""
+        this_year = timezone.localdate().year
+        rows = FacultyProfile.objects.filter(pk__in=self.ids).values_list(
+            "pk", "rank__order", "year_joined_faculty"
+        )
+        return {
+            pk: (rank, None if joined is None else max(0, this_year - joined))
+            for pk, rank, joined in rows
+        }
+
+    def group_member(self, person_id: int) -> bool:
+        return bool(self._group_sides[person_id] & {MemberSide.MENTEE, MemberSide.PEER})
+
+    def group_facilitator(self, person_id: int) -> bool:
+        return MemberSide.FACILITATOR in self._group_sides[person_id]
 
     @cached_property
     def _loads(self) -> dict[int, int]:
@@ -611,9 +678,14 @@ class PairingBatch:
 
     def take(self, unit: Proposed) -> None:
         """Count this unit as created for the rest of the batch."""
+        if unit.kind in (RelationshipKind.FACILITATED_GROUP, RelationshipKind.PEER_GROUP):
+            for person, side in unit.sides:
+                self._group_sides[person.pk].add(side)
+        # A load is a count of relationships (as `_open_guiding_counts`): a facilitator takes
+        # one place for a whole group, not one per member.
+        for person_id in {p.partner.pk for p in unit.pairings() if p.side in GUIDING_SIDES}:
+            self._taken_load[person_id] += 1
         for pairing in unit.pairings():
-            if pairing.side in GUIDING_SIDES:
-                self._taken_load[pairing.partner.pk] += 1
             if unit.kind in (RelationshipKind.ONE_TO_ONE, RelationshipKind.PEER):
                 self._taken_seats[pairing.mentee.pk].append(
                     Seat(
@@ -645,7 +717,7 @@ def _seat(relationship: Relationship, other: RelationshipMember) -> Seat:
 def _dedupe_by_person(reasons: list[Reason]) -> list[Reason]:
     """A person-level reason (not a mentee, full, paused) is said once, not once per pair."""
     person_level = {Rule.NOT_MENTEE, Rule.NOT_MENTOR, Rule.NOT_ACCEPTING, Rule.PAUSED}
-    person_level |= {Rule.CAPACITY, Rule.SELF}
+    person_level |= {Rule.CAPACITY, Rule.SELF, Rule.IN_ANOTHER_GROUP}
     seen: set[tuple[str, object]] = set()
     kept = []
     for r in reasons:

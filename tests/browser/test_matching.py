@@ -97,7 +97,7 @@ def test_a_director_proposes_edits_and_publishes(
     expect(page.get_by_text(f"is now proposed with {other.profile.display_name}")).to_be_visible()
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name=re.compile(r"Publish 4 pairings")).click()
+    page.get_by_role("button", name=re.compile(r"Publish 4 relationships")).click()
     expect(page.get_by_text("Published: 4 relationships start their pilot")).to_be_visible()
     assert Relationship.objects.filter(source=RelationshipSource.MATCH_RUN).count() == 4
     assert Relationship.objects.filter(
@@ -125,3 +125,103 @@ def test_at_the_request_cap_ask_is_disabled_and_says_why(
     expect(card.get_by_text("You already have 1 request waiting for an answer")).to_be_visible()
     expect(page.get_by_text("in an order that changes every week")).to_be_visible()
     axe(page, context="on the shortlist at the request cap")
+
+
+SHOTS = "/tmp/groups_shots"
+
+
+def test_a_mentee_filters_the_shortlist(page, live_server, login, program, mentee, mentor, axe):
+    from programs.models import NeedArea
+    from tests.factories import InstitutionFactory
+
+    submitted_assessment(mentee, needs=("research", "promotion"), roles=("sponsor", "coach"))
+    offer(mentor, mentors_remotely=False)
+    mentor.profile.institution = mentee.profile.institution
+    mentor.profile.save(update_fields=["institution"])
+    far = program_mentor(program)
+    far.profile.given_name, far.profile.family_name = "Remy", "Elsewhere"
+    far.profile.institution = InstitutionFactory(name="Far Away University")
+    far.profile.save()
+    offer(far, areas=("research",), roles=("teacher",), mentors_remotely=True)
+    login(mentee)
+    page.goto(f"{live_server.url}/programs/{program.pk}/mentors/")
+    cards = page.locator("ol.shortlist > li")
+    expect(cards).to_have_count(2)
+    page.get_by_label("Need area").select_option(str(NeedArea.objects.get(slug="promotion").pk))
+    page.get_by_role("button", name="Filter").click()
+    expect(cards).to_have_count(1)
+    expect(page.locator(f"#mentor-{mentor.profile.pk}")).to_be_visible()
+    expect(page.get_by_text("1 other suitable mentor does not match your filters")).to_be_visible()
+    expect(page.get_by_label("Need area")).to_have_value(
+        str(NeedArea.objects.get(slug="promotion").pk)
+    )
+    page.get_by_role("link", name="Clear filters").click()
+    page.get_by_label("Local or remote").select_option("remote")
+    page.get_by_label("Mentor role").select_option("teacher")
+    page.get_by_role("button", name="Filter").click()
+    expect(cards).to_have_count(1)
+    expect(page.locator(f"#mentor-{far.profile.pk}")).to_be_visible()
+    expect(page.get_by_text("order that changes every week")).to_be_visible()
+    axe(page, context="on a filtered shortlist")
+    page.screenshot(path=f"{SHOTS}/shortlist_filtered.png", full_page=True)
+    page.get_by_label("Institution").select_option(str(mentee.profile.institution_id))
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No mentor matches these filters")).to_be_visible()
+
+
+def test_a_director_edits_groups_and_publishes(page, live_server, login, program, director, axe):
+    from matching.models import RunMode
+    from matching.services import match_run_start
+
+    for _ in range(8):
+        program_mentee(program)
+    leaders = []
+    for _ in range(3):
+        leader = program_mentor(program, capacity=1)
+        leader.profile.year_joined_faculty = 1990
+        leader.profile.save(update_fields=["year_joined_faculty"])
+        leaders.append(leader)
+    junior = program_mentor(program)
+    run = match_run_start(program=program, mode=RunMode.PEER_GROUPS, by=director)
+    match_run_execute(run_id=run.pk)
+    groups = sorted(set(run.suggestions.values_list("group", flat=True)))
+    assert len(groups) == 2
+    a, b = groups
+    login(director)
+    page.goto(f"{live_server.url}/programs/{program.pk}/matching/runs/{run.pk}/")
+    expect(page.get_by_role("heading", name=re.compile(r"Group \d"))).to_have_count(2)
+    axe(page, context="on a group proposal")
+    page.screenshot(path=f"{SHOTS}/groups_proposal.png", full_page=True)
+
+    # A junior facilitator is refused, next to that group's field, with the reason.
+    card = page.locator(f"#group-{a}")
+    card.get_by_text("Change the facilitator").click()
+    card.get_by_label(f"Facilitator for group {a}").select_option(str(junior.profile.pk))
+    card.get_by_role("button", name="Use this facilitator").click()
+    card = page.locator(f"#group-{a}")
+    expect(card.get_by_text("not senior enough to facilitate")).to_be_visible()
+    axe(page, context="with a refused facilitator")
+    page.screenshot(path=f"{SHOTS}/groups_refused.png", full_page=True)
+
+    spare = next(u for u in leaders if not run.suggestions.filter(mentor=u.profile).exists())
+    card.get_by_label(f"Facilitator for group {a}").select_option(str(spare.profile.pk))
+    card.get_by_role("button", name="Use this facilitator").click()
+    expect(
+        page.get_by_text(f"{spare.profile.display_name} now facilitates group {a}")
+    ).to_be_visible()
+
+    mover = run.suggestions.filter(group=a).order_by("pk").first()
+    row = page.locator(f"#suggestion-{mover.pk}")
+    row.get_by_label(re.compile(f"Move {mover.mentee.display_name} to group")).select_option(str(b))
+    row.get_by_role("button", name=re.compile("Move")).click()
+    expect(
+        page.get_by_text(f"{mover.mentee.display_name} is now proposed in group {b}")
+    ).to_be_visible()
+    expect(page.locator(f"#group-{b}").locator(f"#suggestion-{mover.pk}")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role(
+        "button", name=re.compile(r"Publish 2 groups with 8 members and 2 facilitators")
+    ).click()
+    expect(page.get_by_text("Published: 2 relationships start their pilot")).to_be_visible()
+    assert Relationship.objects.filter(kind="facilitated_group").count() == 2

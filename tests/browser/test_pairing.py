@@ -127,7 +127,7 @@ def test_publishing_a_stale_proposal_lists_every_conflict_and_publishes_the_rest
     login(director)
     page.goto(f"{live_server.url}/programs/{program.pk}/matching/runs/{run.pk}/")
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name=re.compile(r"Publish 3 pairings")).click()
+    page.get_by_role("button", name=re.compile(r"Publish 3 relationships")).click()
 
     expect(page.get_by_role("heading", name="2 suggestions in conflict")).to_be_visible()
     conflicts = page.locator("[data-error-summary]")

@@ -58,3 +58,29 @@ def test_every_sentence_template_has_a_third_person_form():
         rewritten = about_the_mentee(sentence).lower()
         assert " you" not in f" {rewritten}", rewritten
         assert "your" not in rewritten, rewritten
+
+
+def test_a_criterions_points_never_show_above_its_maximum():
+    from django.template.loader import render_to_string
+
+    breakdown = [
+        {
+            "criterion": "needs",
+            "label": "Need areas",
+            "points": 4.2,
+            "max_points": 4.2,
+            "sentence": "Covers all of the mentee's need areas.",
+        }
+    ]
+    html = render_to_string("matching/_breakdown.html", {"score": 4.2, "breakdown": breakdown})
+    assert "4.2 <span" in html
+    assert "/ 4.2<" in html
+    assert "/ 4<" not in html
+
+
+def test_whole_maximums_show_without_decimals():
+    from django.template.loader import render_to_string
+
+    item = {"criterion": "needs", "label": "Need areas", "points": 30, "max_points": 30.0}
+    html = render_to_string("matching/_breakdown.html", {"score": 30, "breakdown": [item]})
+    assert "/ 30<" in html

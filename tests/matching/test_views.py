@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from matching.models import MatchRun, MentorRequest, RunMode
+from matching.models import MatchRun, MatchSuggestion, MentorRequest, RunMode
 from matching.services import match_run_execute, match_run_start, request_send
 from programs.models import Relationship
 from tests.matching.conftest import offer
@@ -226,7 +226,7 @@ def test_the_run_page_shows_suggestions_and_the_unmatched(client_for, director, 
         .content.decode()
     )
     assert "Proven optimal" in html
-    assert "Publish 1 pairing" in html
+    assert "Publish 1 relationship for 1 mentee with 1 mentor" in html
 
 
 def test_progress_polling_swaps_in_the_proposal_when_done(client_for, director, program, proposal):
@@ -236,7 +236,7 @@ def test_progress_polling_swaps_in_the_proposal_when_done(client_for, director, 
     assert "HX-Refresh" not in response  # no reload: focus and the live region survive
     html = response.content.decode()
     assert 'id="run-result" tabindex="-1" data-job-result' in html
-    assert "Publish 1 pairing" in html
+    assert "Publish 1 relationship for 1 mentee with 1 mentor" in html
     assert 'id="run-status"' in html
     assert 'hx-swap-oob="true"' in html
 
@@ -296,6 +296,211 @@ def test_ask_is_disabled_with_the_reason_at_the_request_cap(
     assert ask_other not in html
     assert "disabled" in html
     assert "You already have 1 request waiting for an answer" in html
+
+
+def _shortlist_names(client, program, **params):
+    response = client.get(reverse("matching:shortlist", args=[program.pk]), params)
+    return response, response.content.decode()
+
+
+def test_the_shortlist_filters_by_need_area_role_institution_and_remote(
+    client_for, program, ready_mentee, ready_mentor
+):
+    from programs.models import NeedArea
+    from tests.factories import InstitutionFactory
+
+    elsewhere = program_mentor(program)
+    elsewhere.profile.given_name, elsewhere.profile.family_name = "Remy", "Elsewhere"
+    elsewhere.profile.institution = InstitutionFactory(name="Far Away University")
+    elsewhere.profile.save()
+    offer(elsewhere, areas=("research",), roles=("teacher", "sponsor"), mentors_remotely=True)
+    ready_mentor.profile.given_name, ready_mentor.profile.family_name = "Lola", "Local"
+    ready_mentor.profile.institution = ready_mentee.profile.institution
+    ready_mentor.profile.save()
+    offer(ready_mentor, mentors_remotely=False)
+    client = client_for(ready_mentee)
+
+    _, html = _shortlist_names(client, program)
+    assert "Remy Elsewhere" in html
+    assert "Lola Local" in html
+    promotion = NeedArea.objects.get(slug="promotion")
+    _, html = _shortlist_names(client, program, need_area=promotion.pk)
+    assert "Lola Local" in html
+    assert "Remy Elsewhere" not in html
+    assert "1 other suitable mentor does not match your filters" in html
+    _, html = _shortlist_names(client, program, role="teacher")
+    assert "Remy Elsewhere" in html
+    assert "Lola Local" not in html
+    _, html = _shortlist_names(client, program, institution=elsewhere.profile.institution_id)
+    assert "Remy Elsewhere" in html
+    assert "Lola Local" not in html
+    _, html = _shortlist_names(client, program, remote="local")
+    assert "Lola Local" in html
+    assert "Remy Elsewhere" not in html
+    _, html = _shortlist_names(client, program, remote="remote")
+    assert "Remy Elsewhere" in html
+    assert "Lola Local" not in html
+    _, html = _shortlist_names(client, program, role="coach", remote="remote")
+    assert "No mentor matches these filters" in html
+
+
+def test_a_bad_filter_says_so_next_to_the_field_and_lists_everyone(
+    client_for, program, ready_mentee, ready_mentor
+):
+    response, html = _shortlist_names(client_for(ready_mentee), program, role="wizard")
+    assert response.status_code == 400
+    assert "Select a valid choice" in html
+    assert ready_mentor.profile.display_name in html
+
+
+def test_the_filtered_shortlist_query_count_does_not_grow(
+    client_for, program, ready_mentee, ready_mentor
+):
+    client = client_for(ready_mentee)
+    url = reverse("matching:shortlist", args=[program.pk])
+    params = {"role": "sponsor", "remote": "remote"}
+    client.get(url, params)
+    few = count_queries(lambda: client.get(url, params))
+    for _ in range(12):
+        offer(program_mentor(program))
+    assert count_queries(lambda: client.get(url, params)) == few
+
+
+def test_a_mentor_already_on_the_board_elsewhere_is_not_suggested(
+    client_for, program, other_program, ready_mentee, ready_mentor, director
+):
+    from programs.models import RelationshipKind, RelationshipSource, Role
+    from programs.services.relationships import relationship_create
+    from tests.factories import MembershipFactory
+
+    _, html = _shortlist_names(client_for(ready_mentee), program)
+    assert ready_mentor.profile.display_name in html
+    MembershipFactory(program=other_program, person=ready_mentee.profile, role=Role.MENTEE)
+    MembershipFactory(program=other_program, person=ready_mentor.profile, role=Role.MENTOR)
+    relationship_create(
+        program=other_program,
+        kind=RelationshipKind.ONE_TO_ONE,
+        mentees=[ready_mentee.profile],
+        mentors=[ready_mentor.profile],
+        source=RelationshipSource.MANUAL,
+        by=director,
+    )
+    _, html = _shortlist_names(client_for(ready_mentee), program)
+    assert f"mentor-{ready_mentor.profile.pk}" not in html
+
+
+@pytest.fixture
+def group_proposal(program, director):
+    for _ in range(8):
+        program_mentee(program)
+    for _ in range(2):
+        leader = program_mentor(program, capacity=1)
+        leader.profile.year_joined_faculty = 1990
+        leader.profile.save(update_fields=["year_joined_faculty"])
+    run = match_run_start(program=program, mode=RunMode.PEER_GROUPS, by=director)
+    match_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def _group_numbers(run):
+    return sorted(set(run.suggestions.values_list("group", flat=True)))
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("director", 400),
+        ("admin", 400),
+        ("mentee", 403),
+        ("other_director", 404),
+        ("outsider", 404),
+    ],
+)
+def test_changing_a_groups_facilitator_is_for_the_programs_directors(
+    client_for, cast, program, group_proposal, who, status
+):
+    group = _group_numbers(group_proposal)[0]
+    url = reverse("matching:group_facilitator", args=[program.pk, group_proposal.pk, group])
+    # No facilitator chosen: a director gets the page back with the field's error.
+    assert client_for(cast[who]).post(url, {}).status_code == status
+
+
+def test_the_group_page_shows_groups_and_what_publishing_creates(
+    client_for, director, program, group_proposal
+):
+    html = (
+        client_for(director)
+        .get(reverse("matching:run", args=[program.pk, group_proposal.pk]))
+        .content.decode()
+    )
+    groups = _group_numbers(group_proposal)
+    for number in groups:
+        assert f'id="group-{number}"' in html
+    assert f"Publish {len(groups)} groups with 8 members and {len(groups)} facilitators" in html
+    assert "Change the facilitator" in html
+    assert "Move" in html
+
+
+def test_the_group_page_query_count_does_not_grow(client_for, director, program, group_proposal):
+    client = client_for(director)
+    url = reverse("matching:run", args=[program.pk, group_proposal.pk])
+    client.get(url)
+    few = count_queries(lambda: client.get(url))
+    leader = group_proposal.suggestions.first().mentor
+    for k in range(6):
+        extra = program_mentee(program)
+        MatchSuggestion.objects.create(
+            run=group_proposal, mentee=extra.profile, mentor=leader, group=50 + k // 3, score=1
+        )
+    assert count_queries(lambda: client.get(url)) == few
+
+
+def test_a_refused_facilitator_is_explained_next_to_the_groups_field(
+    client_for, director, program, group_proposal
+):
+    junior = program_mentor(program)
+    group = _group_numbers(group_proposal)[0]
+    response = client_for(director).post(
+        reverse("matching:group_facilitator", args=[program.pk, group_proposal.pk, group]),
+        {"mentor": junior.profile.pk},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="facilitator-{group}_error"' in html
+    assert "not senior enough to facilitate" in html
+
+
+def test_a_director_moves_a_member_from_the_page(client_for, director, program, group_proposal):
+    a, b = _group_numbers(group_proposal)
+    mover = group_proposal.suggestions.filter(group=a).first()
+    url = reverse(
+        "matching:suggestion_action", args=[program.pk, group_proposal.pk, mover.pk, "move"]
+    )
+    response = client_for(director).post(url, {"group": b}, follow=True)
+    assert f"is now proposed in group {b}" in response.content.decode()
+    mover.refresh_from_db()
+    assert mover.group == b
+
+
+def test_a_move_to_a_missing_group_is_refused_next_to_the_field(
+    client_for, director, program, group_proposal
+):
+    mover = group_proposal.suggestions.first()
+    url = reverse(
+        "matching:suggestion_action", args=[program.pk, group_proposal.pk, mover.pk, "move"]
+    )
+    response = client_for(director).post(url, {"group": "777"})
+    assert response.status_code == 400
+    assert f'id="move-{mover.pk}_error"' in response.content.decode()
+    assert "There is no group 777" in response.content.decode()
+
+
+def test_a_facilitator_of_another_programs_proposal_is_not_found(
+    client_for, cast, other_program, program, group_proposal
+):
+    url = reverse("matching:group_facilitator", args=[other_program.pk, group_proposal.pk, 1])
+    assert client_for(cast["other_director"]).post(url, {}).status_code == 404
 
 
 def test_the_shortlist_card_shows_photo_and_chips(client_for, program, ready_mentee, ready_mentor):

@@ -660,6 +660,9 @@ URL_RULES: dict[str, Rule] = {
     ),
     "notifications:delivery": Rule("institution admins only (others: 403)", NONE, ADMIN),
     "matching:run_rerun": Rule(DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999)),
+    "matching:group_facilitator": Rule(
+        DIRECTOR + " (POST)", program_pks(run_pk=lambda w: 999999, group=lambda w: 1)
+    ),
     "matching:suggestion_action": Rule(
         DIRECTOR + " (POST)",
         program_pks(run_pk=lambda w: 999999, suggestion_pk=lambda w: 1, action=lambda w: "keep"),

@@ -43,6 +43,7 @@ from matching.services import (
     request_accept,
 )
 from programs.models import (
+    AcademicRank,
     Membership,
     MemberSide,
     MentorOffer,
@@ -60,6 +61,7 @@ from programs.services.relationships import (
     relationship_reassign,
 )
 from tests.factories import InstitutionFactory, MembershipFactory, ProgramFactory, person
+from tests.relationship_fixtures import senior_facilitator
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("programs", "matching", "mentorship")
@@ -219,6 +221,15 @@ def _run(mode: str) -> Callable[[Ctx, Any], Any]:
             program=ctx.program, mode=mode, status=RunStatus.READY, created_by=ctx.director
         )
         if mode == RunMode.PEER_GROUPS:
+            if ctx.extra.get("partner_in_group"):
+                # An earlier group of the same proposal has the facilitator as a member.
+                # Senior to everyone, the (senior) facilitator-to-be included.
+                leader = _member(ctx.program, Role.MENTOR, year_joined_faculty=1980)
+                others = [_member(ctx.program, Role.MENTEE) for _ in range(2)]
+                for member in [ctx.partner, *others]:
+                    MatchSuggestion.objects.create(
+                        run=run, mentee=member, mentor=leader, group=0, score=50
+                    )
             for mentee in [ctx.mentee, *ctx.extra["group"]]:
                 MatchSuggestion.objects.create(
                     run=run, mentee=mentee, mentor=ctx.partner, group=1, score=50
@@ -354,6 +365,7 @@ BOARD = "a group's facilitator is not a seat on a mentee's board"
 PEER_POOL = "peers give and receive: mentor pool rules do not apply to them"
 NOT_OFFERED = "the form lists only the program's members (a field message)"
 SELF_SHAPE = "the same person twice is refused by the shape check before the gate"
+IN_A_PROPOSAL = "being in another group is a rule between the groups of one proposal"
 
 PATHS = {
     "matching.services:request_accept": Path_("request accepted", MemberSide.MENTOR, _request),
@@ -405,7 +417,10 @@ PATHS = {
         _reassign,
         prepare=_group_base,
         with_area=False,
-        exempt={Rule.SELF: "the mentee is already in the group (a field message)"},
+        exempt={
+            Rule.SELF: "the mentee is already in the group (a field message)",
+            Rule.IN_ANOTHER_GROUP: IN_A_PROPOSAL,
+        },
     ),
     "request_accept[outside]": Path_(
         "outside mentor, invited then accepting",
@@ -432,6 +447,7 @@ PATHS = {
         exempt={
             Rule.SELF: "the facilitator is already in the circle (a field message)",
             Rule.NOT_MENTEE: "only participants may ask to join (a message before anyone is asked)",
+            Rule.IN_ANOTHER_GROUP: IN_A_PROPOSAL,
         },
     ),
 }
@@ -530,6 +546,15 @@ def _violate(rule: str, ctx: Ctx) -> None:
         # The program asks for training its mentor has not had (none recorded).
         type(ctx.program).objects.filter(pk=ctx.program.pk).update(mentor_training_hours_required=2)
         ctx.program.refresh_from_db()
+    elif rule == Rule.NOT_SENIOR:
+        ranks = list(AcademicRank.objects.order_by("order")[:2])
+        p.rank, m.rank = ranks[0], ranks[1]
+        p.year_joined_faculty = m.year_joined_faculty = 2015
+        p.save(update_fields=["rank", "year_joined_faculty"])
+        m.save(update_fields=["rank", "year_joined_faculty"])
+    elif rule == Rule.IN_ANOTHER_GROUP:
+        Membership.objects.filter(program=ctx.program, person=p).update(role=Role.BOTH)
+        ctx.extra["partner_in_group"] = True
     else:  # a rule added to the gate needs a way to violate it here
         raise AssertionError(f"No violation for rule {rule!r}")
 
@@ -579,6 +604,8 @@ def test_every_path_refuses_every_rule(key, rule, director, client_for, monkeypa
         institution=mentee.institution,
     )
     _offer(partner, accepting=True, mentors_remotely=True)
+    if path.side == MemberSide.FACILITATOR:
+        senior_facilitator(partner)
     ctx = Ctx(program, other_program, director, mentee, partner, area, {"peer": peer})
     path.prepare(ctx)
     _violate(rule, ctx)
