@@ -22,6 +22,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from programs.demo.institution import DEMO_PASSWORD
 from tests.discovery import Form, crawl
 from tests.programs.test_views_submissions import create_routes
 from tests.test_hostile_input import ROLES, client_as, demo  # noqa: F401  (the demo fixture)
@@ -38,14 +39,18 @@ APPS = ("programs", "matching", "notifications", "accounts", "account", "mfa")
 # (test_views_submissions checks the decorator); a form that leaves this list is tested here.
 NOT_DOUBLE_SUBMITTED = {
     "programs/<int:pk>/matching/assign/": "the form appears once a mentee is picked",
-    "programs/<int:pk>/reports/export/": "asks for the password again before anything is made",
+    "programs/<int:pk>/reports/export/": "allauth asks for the password again on its own page and "
+    "then replays the request; the generic filling does not take that step",
+    "programs/<int:pk>/training/recognition/": "the generic filling makes no valid award yet "
+    "(the view's token is checked by test_views_submissions)",
     "institution/roster/": "a roster file with the institution's columns is needed",
     "programs/<int:pk>/roster/": "a roster file with the program's columns is needed",
     "institution/programs/new/": "the generic filling makes no valid program yet",
-    "programs/<int:pk>/cohorts/new/": "needs a start before its end (one date is filled in)",
     "programs/<int:pk>/matching/rules/": "needs a mentee and a different mentor chosen",
     "programs/<int:pk>/reviews/instruments/new/": "needs questions written in its own format",
 }
+
+ENDS = re.compile(r"(^|_)(ends?|until)(_|$)")
 
 ROSTER = b"email,given_name,family_name\ndouble.submit@northbridge.example,Dana,Double\n"
 
@@ -79,7 +84,11 @@ def fillings(form: Form) -> Iterator[dict[str, object]]:
                 "url": "https://example.org/",
                 "tel": "555 0100",
                 "number": "1",
-                "date": (today + timedelta(days=days)).isoformat(),
+                # An end comes after its start (a cohort's ends_on, a pilot's until).
+                "date": (
+                    today + timedelta(days=days + (30 if ENDS.search(f.name) else 0))
+                ).isoformat(),
+                "password": DEMO_PASSWORD,  # asked again before an export
                 "time": "10:00" if re.search(r"end", f.name) else "09:00",
                 "datetime-local": f"{(today + timedelta(days=days)).isoformat()}T09:00",
             }.get(f.kind)
