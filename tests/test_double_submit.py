@@ -43,16 +43,16 @@ NOT_DOUBLE_SUBMITTED = {
     "then replays the request; the generic filling does not take that step",
     "programs/<int:pk>/training/recognition/": "the generic filling makes no valid award yet "
     "(the view's token is checked by test_views_submissions)",
-    "institution/roster/": "a roster file with the institution's columns is needed",
-    "programs/<int:pk>/roster/": "a roster file with the program's columns is needed",
-    "institution/programs/new/": "the generic filling makes no valid program yet",
     "programs/<int:pk>/matching/rules/": "needs a mentee and a different mentor chosen",
     "programs/<int:pk>/reviews/instruments/new/": "needs questions written in its own format",
 }
 
 ENDS = re.compile(r"(^|_)(ends?|until)(_|$)")
 
-ROSTER = b"email,given_name,family_name\ndouble.submit@northbridge.example,Dana,Double\n"
+ROSTER = (
+    b"email,given_name,family_name,department,rank,stream\n"
+    b"double.submit@northbridge.example,Dana,Double,Medicine,Assistant professor,Clinician-teacher\n"
+)
 
 
 def counts() -> dict[str, int]:
@@ -73,6 +73,13 @@ def fillings(form: Form) -> Iterator[dict[str, object]]:
     today = timezone.localdate()
     for days in (14, -3):
         data: dict[str, object] = {k: list(v) for k, v in form.baseline().items()}
+        boxes: dict[str, list[str]] = {}
+        for f in form.fields:
+            if f.kind == "checkbox" and not f.disabled:
+                boxes.setdefault(f.name, []).append(f.value)
+        for name, values in boxes.items():  # a group of choices with none ticked: the first
+            if len(values) > 1 and name not in data:
+                data[name] = values[:1]
         for f in form.fields:
             if f.disabled or (data.get(f.name) and data[f.name] != [""]):
                 continue
