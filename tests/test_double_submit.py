@@ -38,13 +38,16 @@ APPS = ("programs", "matching", "notifications", "accounts", "account", "mfa")
 # in validly and send, with why. Each must still consume the submission token
 # (test_views_submissions checks the decorator); a form that leaves this list is tested here.
 NOT_DOUBLE_SUBMITTED = {
-    "programs/<int:pk>/matching/assign/": "the form appears once a mentee is picked",
+    "programs/<int:pk>/matching/assign/": "the form appears once a mentee is picked; "
+    "test_views_submissions double-submits one",
     "programs/<int:pk>/reports/export/": "allauth asks for the password again on its own page and "
     "then replays the request; the generic filling does not take that step",
-    "programs/<int:pk>/training/recognition/": "the generic filling makes no valid award yet "
-    "(the view's token is checked by test_views_submissions)",
-    "programs/<int:pk>/matching/rules/": "needs a mentee and a different mentor chosen",
-    "programs/<int:pk>/reviews/instruments/new/": "needs questions written in its own format",
+    "programs/<int:pk>/training/recognition/": "the generic filling makes no valid award; "
+    "test_views_submissions double-submits one",
+    "programs/<int:pk>/matching/rules/": "needs a mentee and a different mentor chosen; "
+    "test_views_submissions double-submits one",
+    "programs/<int:pk>/reviews/instruments/new/": "needs questions written in its own format; "
+    "test_views_submissions double-submits one",
 }
 
 ENDS = re.compile(r"(^|_)(ends?|until)(_|$)")

@@ -12,6 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from matching.models import PairRule
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.models import Notification
 from programs.models import (
@@ -22,6 +23,9 @@ from programs.models import (
     DirectorNote,
     FormSubmission,
     Meeting,
+    MentorRecognition,
+    Relationship,
+    ReviewInstrument,
 )
 from programs.services.concerns import concern_raise
 from tests.relationship_fixtures import upcoming_meeting
@@ -192,3 +196,68 @@ def test_someone_elses_token_does_not_reveal_their_result(pair, mentee, mentor, 
     first = client_for(mentee).post(reverse("concern_new", args=[pair.pk]), data)
     other = client_for(mentor).post(reverse("concern_new", args=[pair.pk]), data)
     assert other["Location"] != first["Location"]
+
+
+DIRECTOR_CASES = {
+    # The create forms the whole-app walk (tests/test_double_submit.py) cannot fill in by itself.
+    "pair rule": (
+        PairRule,
+        lambda program: reverse("matching:rules", args=[program.pk]),
+        lambda mentee, mentor: {
+            "mentee": mentee.profile.pk,
+            "mentor": mentor.profile.pk,
+            "kind": "forbid",
+            "note": "",
+        },
+    ),
+    "award": (
+        MentorRecognition,
+        lambda program: reverse("recognition_new", args=[program.pk]),
+        lambda mentee, mentor: {
+            "person": mentor.profile.pk,
+            "kind": "award",
+            "title": "Dean's award for mentoring",
+            "awarded_on": (timezone.localdate() - timedelta(days=3)).isoformat(),
+        },
+    ),
+    "hand-assigned pair": (
+        Relationship,
+        lambda program: reverse("matching:assign", args=[program.pk]),
+        lambda mentee, mentor: {"mentor": mentor.profile.pk, "focus_area": ""},
+    ),
+    "review form": (
+        ReviewInstrument,
+        lambda program: reverse("review_instrument_new", args=[program.pk]),
+        lambda mentee, mentor: {
+            "name": "Our relationship check",
+            "description": "",
+            "source": "",
+            "scale_max": 5,
+            "scale_labels_text": "",
+            "revision": "",
+            "items-TOTAL_FORMS": 1,
+            "items-INITIAL_FORMS": 0,
+            "items-MIN_NUM_FORMS": 0,
+            "items-MAX_NUM_FORMS": 1000,
+            "items-0-text": "We meet as often as we agreed.",
+            "items-0-construct": "cadence",
+            "items-0-polarity": "strength",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIRECTOR_CASES))
+def test_a_double_submitted_director_form_makes_one_row(
+    case, program, mentee, mentor, director, client_for
+):
+    model, url, data = DIRECTOR_CASES[case]
+    before = model.objects.count()
+    address = url(program)
+    if case == "hand-assigned pair":  # the director has picked the mentee on the page first
+        address += f"?mentee={mentee.profile.pk}"
+    first, second = submit_twice(client_for(director), address, data(mentee, mentor))
+    assert first.status_code == 302, first.content.decode()[:2000]
+    assert second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert model.objects.count() == before + 1
