@@ -41,7 +41,7 @@ NOT_DOUBLE_SUBMITTED = {
     "programs/<int:pk>/matching/assign/": "the form appears once a mentee is picked; "
     "test_views_submissions double-submits one",
     "programs/<int:pk>/reports/export/": "allauth asks for the password again on its own page and "
-    "then replays the request; the generic filling does not take that step",
+    "then replays the request; test_views_submissions double-submits one after it",
     "programs/<int:pk>/training/recognition/": "the generic filling makes no valid award; "
     "test_views_submissions double-submits one",
     "programs/<int:pk>/matching/rules/": "needs a mentee and a different mentor chosen; "
