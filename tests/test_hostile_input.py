@@ -101,6 +101,29 @@ NOT_REACHED: dict[str, str] = {
     "relationships/<int:pk>/alumni/": "only on a concluded relationship",
     "relationships/<int:pk>/keep-going/": "only on a relationship whose conclusion was proposed",
     "requests/<int:request_pk>/withdraw/": "only on a mentor request still waiting",
+    "accounts/login/": "the sign-in form is for signed-out people (test_sign_in_doors, test_sso_*)",
+    "accounts/sso/<slug:slug>/": "a signed-out person's way to their IdP (test_sso_oidc, _saml)",
+    "accounts/sso/link/": "only in the middle of a first SSO sign-in (test_sso_oidc)",
+    "accounts/sso/signed-out/idp/": "only right after signing out (test_sso_oidc, test_sso_saml)",
+    "circles/<int:pk>/requests/<int:request_pk>/answer/": (
+        "the demo has no peer circles to ask to join (test_circles)"
+    ),
+    "me/profile/photo/remove/": "only once a photo is uploaded; demo people have none",
+    "meetings/<int:pk>/notes/autosave/": (
+        "posted by autosave.js with the notes form's own fields, which are fuzzed"
+    ),
+    "meetings/<int:pk>/private-note/autosave/": (
+        "posted by autosave.js with the private-note form's own fields, which are fuzzed"
+    ),
+    "programs/<int:pk>/matching/runs/<int:run_pk>/groups/<int:group>/facilitator/": (
+        "only on a group proposal; the demo's runs are one-to-one (test_services_groups)"
+    ),
+    "programs/<int:pk>/training/<int:session_pk>/": (
+        "the demo records no training sessions (test_training)"
+    ),
+    "programs/<int:pk>/training/<int:session_pk>/import/": (
+        "follows a recorded training session and a file upload (test_training)"
+    ),
 }
 
 

@@ -62,7 +62,7 @@ def test_refused_notes_say_why_and_save_nothing(pair, mentee, client_for):
     assert "HTML" in response.content.decode() or "tags" in response.content.decode()
     too_long = _notes(client_for(mentee), meeting, "x" * 10_001, 0)
     assert too_long["X-Autosave"] == "invalid"
-    assert "10000" in too_long.content.decode()
+    assert "10,000 characters" in too_long.content.decode()
     meeting.refresh_from_db()
     assert meeting.shared_notes == ""
 
