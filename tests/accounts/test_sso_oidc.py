@@ -17,7 +17,7 @@ from programs.models import AcademicRank, Department, FacultyProfile, IdentityPr
 from programs.services.sso import identity_provider_save
 from tests.factories import PASSWORD, InstitutionFactory, person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.idp]
 
 CLIENT_ID, SECRET, IDP_PASSWORD = "mentorship", "s3cret", "idp-password"
 ATTRIBUTES = {

@@ -19,7 +19,7 @@ from programs.models import Department, FacultyProfile, IdentityProvider
 from programs.services.sso import identity_provider_save
 from tests.factories import InstitutionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.idp]
 
 IDP_PASSWORD = "idp-password"
 MAIL, GIVEN, SN = (
