@@ -28,6 +28,7 @@ from programs.models import (
     AssessmentStatus,
     Concern,
     DirectorNote,
+    ExportKind,
     FacultyProfile,
     JoinRequest,
     Meeting,
@@ -672,6 +673,24 @@ def get_report_export_for_user(user: AnyUser, program: Program, pk: int) -> Repo
     export = ReportExport.objects.filter(
         pk=pk, program=program, requested_by_id=getattr(user, "pk", None)
     ).first()
+    if export is None:
+        raise Http404("No such export.")
+    return export
+
+
+def get_institution_report_export_for_user(user: AnyUser, pk: int) -> ReportExport:
+    """An all-programs report this admin requested. Non-admins get 403 (as on every institution
+    page); other admins' exports and programs' exports get a 404."""
+    require_admin(user)
+    export = (
+        ReportExport.objects.select_related("institution")
+        .filter(
+            pk=pk,
+            kind=ExportKind.INSTITUTION_REPORT,
+            requested_by_id=getattr(user, "pk", None),
+        )
+        .first()
+    )
     if export is None:
         raise Http404("No such export.")
     return export

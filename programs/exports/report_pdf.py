@@ -291,10 +291,15 @@ def _summary(report: Report, styles: _Styles) -> list[Flowable]:
     story.append(Spacer(1, 2 * mm))
     for table in summary.tables:
         story += _table(table, styles)
+    lists = (
+        " Lists of people and relationships are in the CSV and Excel exports."
+        if any(s.is_appendix for s in report.sections)
+        else ""
+    )
     story.append(
         _para(
-            f"Groups of fewer than {SMALL_CELL} people are never shown. Lists of people and "
-            "relationships are in the CSV and Excel exports. Page 2 lists the contents.",
+            f"Groups of fewer than {SMALL_CELL} people are never shown.{lists} Page 2 lists "
+            "the contents.",
             styles.small,
         )
     )

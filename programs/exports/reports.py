@@ -25,6 +25,7 @@ from programs.domain.figures import (
     Mentee,
     days_waited,
     match_rates_by_group,
+    rate,
     waiting_from,
 )
 from programs.domain.outcomes import DEFAULT_YEARS, MENTORED, OutcomeRow
@@ -971,4 +972,405 @@ def _outcomes_section(data: ReportData) -> Section:
         "The groups differ in ways these figures cannot account for.",
         charts=outcome_charts(data.outcomes, years=years) if data.outcomes else [],
         tables=[_outcome_table(data, "Promoted"), _outcome_table(data, "Retained")],
+    )
+
+
+# --- Every program of an institution (the admin's report) -----------------------------------------
+
+ALL_PROGRAMS = "All programs"
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    """One program's figures for the all-programs report, from the same selectors as its own
+    report's summary (`selectors.reports.report_figures`)."""
+
+    name: str
+    active: bool
+    figures: ReportFigures
+    mentees: list[Mentee]  # `selectors.figures.mentee_facts`: for the fairness across programs
+    meetings_by_month: list[tuple[str, int]]
+
+
+@dataclass
+class InstitutionReportData:
+    institution: str
+    start: dt.date
+    end: dt.date
+    programs: list[ProgramFigures]
+    subscales: list[SubscaleScore] = field(default_factory=list)  # across every program
+    generated_at: dt.datetime | None = None
+    as_of: dt.date | None = None
+
+
+class _Totals:
+    """The institution's figures: each program's counts added up (a person in two programs
+    counts in each, as each program's own report counts them)."""
+
+    def __init__(self, data: InstitutionReportData) -> None:
+        rows = [p.figures for p in data.programs]
+        self.members = Counter[str]()
+        self.endings = Counter[str]()
+        for f in rows:
+            self.members.update(f.members)
+            self.endings.update(f.endings)
+        self.mentees = sum(f.match.mentees for f in rows)
+        self.matched = sum(f.match.matched for f in rows)
+        self.days = sorted(d for f in rows for d in f.time_to_match.days)
+        self.held = sum(f.cadence.held for f in rows)
+        self.expected = sum(f.cadence.expected for f in rows)
+        self.on_cadence = sum(f.cadence.on_cadence for f in rows)
+        self.relationships = sum(f.cadence.relationships for f in rows)
+        self.at_risk = sum(f.at_risk for f in rows)
+        self.mentors = sum(f.mentors_trained[0] for f in rows)
+        self.trained = sum(f.mentors_trained[1] for f in rows)
+        self.groups = match_rates_by_group(m for p in data.programs for m in p.mentees)
+
+
+def _members_of(figures: ReportFigures) -> int:
+    return sum(figures.members.values())
+
+
+def _institution_summary(data: InstitutionReportData, t: _Totals) -> Section:
+    end = data.end.isoformat()
+    active = sum(1 for p in data.programs if p.active)
+    headline = [
+        Figure("Programs", len(data.programs), f"{text_of(active)} active"),
+        Figure(
+            "Program members",
+            sum(t.members.values()),
+            f"{text_of(t.members['mentee'])} mentees, {text_of(t.members['mentor'])} mentors, "
+            f"{text_of(t.members['both'])} both, on {end}; a person in two programs counts twice",
+        ),
+        Figure(
+            "Match rate",
+            _pct(t.matched, t.mentees),
+            f"{text_of(t.matched)} of {text_of(t.mentees)} active mentees had a mentor on {end}",
+        ),
+        Figure(
+            "Time to match (median days)",
+            _median(t.days),
+            f"{text_of(len(t.days))} mentees first matched in the period; longest "
+            f"{text_of(t.days[-1] if t.days else None)} days",
+        ),
+        Figure(
+            "Meetings held against agreed cadence",
+            _pct(t.held, t.expected),
+            f"{text_of(t.held)} held of {text_of(t.expected)} agreed; {text_of(t.on_cadence)} of "
+            f"{text_of(t.relationships)} relationships met as often as agreed",
+        ),
+        Figure(
+            "At risk now",
+            t.at_risk,
+            f"current relationships with an uncleared review flag on {text_of(data.as_of)}",
+        ),
+        Figure(
+            "Mentors trained",
+            _pct(t.trained, t.mentors),
+            f"{text_of(t.trained)} of {text_of(t.mentors)} mentors have recorded mentor training",
+        ),
+        Figure(
+            "Relationships closed in the period",
+            sum(t.endings.values()),
+            "; ".join(f"{OUTCOME_LABELS[k]}: {n}" for k, n in t.endings.items()),
+        ),
+    ]
+    breakdown = Table(
+        "By program",
+        [
+            "Program",
+            "Members",
+            "Match rate",
+            "Median days to match",
+            "Meetings held of agreed",
+            "At risk now",
+            "Mentors trained",
+            "Closed in the period",
+        ],
+        [
+            [
+                p.name,
+                _members_of(f),
+                _pct(f.match.matched, f.match.mentees),
+                f.time_to_match.median_days,
+                _pct(f.cadence.held, f.cadence.expected),
+                f.at_risk,
+                _pct(f.mentors_trained[1], f.mentors_trained[0]),
+                sum(f.endings.values()),
+            ]
+            for p in data.programs
+            for f in (p.figures,)
+        ]
+        or [["No programs yet", None, None, None, None, None, None, None]],
+        note="Each program's figures are those of its own report for the same period.",
+    )
+    return Section(
+        "Summary",
+        tables=[breakdown],
+        figures=headline,
+        intro=f"{ALL_PROGRAMS} of {data.institution}, {data.start.isoformat()} to {end}.",
+    )
+
+
+def _by_program_chart(
+    data: InstitutionReportData, title: str, values: list[Any], *, unit: Any, name: str
+) -> Chart:
+    # None only in a rate: the program has nobody to count (no mentees, no mentors) yet.
+    return charts.bars(
+        title=title,
+        labels=[p.name for p in data.programs],
+        values=values,
+        name=name,
+        unit=unit,
+        category="Program",
+        hidden_text="nobody yet",
+    )
+
+
+def _programs_compared(data: InstitutionReportData) -> Section:
+    end = data.end.isoformat()
+    rows = [p.figures for p in data.programs]
+    return Section(
+        "Programs compared",
+        charts=[
+            _by_program_chart(
+                data,
+                f"Members on {end}, by program",
+                [_members_of(f) for f in rows],
+                unit="count",
+                name="Members",
+            ),
+            _by_program_chart(
+                data,
+                f"Active mentees with a mentor on {end}, by program (%)",
+                [f.match.rate for f in rows],
+                unit="percent",
+                name="Match rate",
+            ),
+            _by_program_chart(
+                data,
+                "Relationships at risk now, by program",
+                [f.at_risk for f in rows],
+                unit="count",
+                name="At risk",
+            ),
+        ]
+        if rows
+        else [],
+        tables=[
+            Table(
+                f"Members on {end}",
+                ["Program", "Mentees", "Mentors", "Both", "All"],
+                [
+                    [
+                        p.name,
+                        f.members["mentee"],
+                        f.members["mentor"],
+                        f.members["both"],
+                        _members_of(f),
+                    ]
+                    for p in data.programs
+                    for f in (p.figures,)
+                ],
+            ),
+            Table(
+                "Matching",
+                [
+                    "Program",
+                    "Active mentees",
+                    "With a mentor",
+                    "Match rate",
+                    "First matched in the period",
+                    "Median days to match",
+                    "Longest (days)",
+                ],
+                [
+                    [
+                        p.name,
+                        f.match.mentees,
+                        f.match.matched,
+                        _pct(f.match.matched, f.match.mentees),
+                        f.time_to_match.matched,
+                        f.time_to_match.median_days,
+                        f.time_to_match.longest_days,
+                    ]
+                    for p in data.programs
+                    for f in (p.figures,)
+                ],
+                note="Time to match counts from joining the program, or from the cohort's start "
+                "if later, to the start of the first relationship.",
+            ),
+        ],
+    )
+
+
+def _meetings_across(data: InstitutionReportData) -> Section:
+    months: dict[str, int] = {}
+    for p in data.programs:
+        for label, n in p.meetings_by_month:
+            months[label] = months.get(label, 0) + n
+    return Section(
+        "Meetings",
+        charts=[
+            meetings_chart(
+                list(months.items()), title="Meetings and check-ins held per month, all programs"
+            )
+        ]
+        if months
+        else [],
+        tables=[
+            Table(
+                "Meetings held against the agreed cadence",
+                [
+                    "Program",
+                    "Relationships open",
+                    "Meetings held",
+                    "Meetings agreed",
+                    "Held of agreed",
+                    "Met as often as agreed",
+                ],
+                [
+                    [
+                        p.name,
+                        c.relationships,
+                        c.held,
+                        c.expected,
+                        _pct(c.held, c.expected),
+                        _pct(c.on_cadence, c.relationships),
+                    ]
+                    for p in data.programs
+                    for c in (p.figures.cadence,)
+                ],
+                note="Each relationship open during the period is expected to meet once per its "
+                "agreed cadence over the days it was open.",
+            )
+        ],
+    )
+
+
+def _reviews_across(data: InstitutionReportData) -> Section:
+    return Section(
+        "Relationship reviews",
+        charts=_subscale_charts(data.subscales),
+        tables=[
+            Table(
+                "Review scores by subscale, all programs (1 = poor, 5 = healthy)",
+                ["Subscale", "Answered by", "People", "Mean score"],
+                [
+                    [
+                        s.subscale.capitalize(),
+                        SIDE_LABELS[s.side],
+                        s.respondents if not s.hidden else SUPPRESSED,
+                        Score(s.mean) if s.mean is not None else SUPPRESSED,
+                    ]
+                    for s in data.subscales
+                ]
+                or [["No reviews answered in the period", "", None, None]],
+                note=f"A subscale answered by fewer than {SMALL_CELL} people is not shown.",
+            )
+        ],
+    )
+
+
+def _endings_across(data: InstitutionReportData, t: _Totals) -> Section:
+    outcomes = list(OUTCOME_LABELS)
+    return Section(
+        "Endings",
+        charts=[
+            charts.bars(
+                title="Relationships closed during the period, by outcome, all programs",
+                labels=[OUTCOME_LABELS[k] for k in outcomes],
+                values=[t.endings.get(k, 0) for k in outcomes],
+                name="Relationships",
+                category="Outcome",
+            )
+        ],
+        tables=[
+            Table(
+                "Relationships closed during the period, by outcome",
+                ["Program", *(OUTCOME_LABELS[k] for k in outcomes)],
+                [[p.name, *(p.figures.endings.get(k, 0) for k in outcomes)] for p in data.programs],
+                note="Why a relationship ended is confidential and never part of a report.",
+            )
+        ],
+    )
+
+
+def _training_across(data: InstitutionReportData) -> Section:
+    return Section(
+        "Mentor training",
+        charts=[
+            _by_program_chart(
+                data,
+                "Mentors with recorded mentor training, by program (%)",
+                [
+                    rate(f.mentors_trained[1], f.mentors_trained[0])
+                    for f in (p.figures for p in data.programs)
+                ],
+                unit="percent",
+                name="Mentors trained",
+            )
+        ]
+        if data.programs
+        else [],
+        tables=[
+            Table(
+                f"Mentors trained on {data.end.isoformat()}",
+                ["Program", "Mentors", "Trained", "Share"],
+                [
+                    [p.name, mentors, trained, _pct(trained, mentors)]
+                    for p in data.programs
+                    for mentors, trained in (p.figures.mentors_trained,)
+                ],
+                note="Trained: a session of the program attended, or training the mentor reported.",
+            )
+        ],
+    )
+
+
+def _equity_across(data: InstitutionReportData, t: _Totals) -> Section:
+    return Section(
+        "Equity of access to mentoring",
+        intro="Active mentees of every program together; a mentee in two programs counts in each.",
+        charts=match_rate_charts(t.groups, when=f"on {data.end.isoformat()}"),
+        tables=[
+            Table(
+                f"Match rate by {dimension.lower()}, all programs",
+                ["Group", "Active mentees", "With a mentor", "Match rate"],
+                [
+                    [g.group, SUPPRESSED, SUPPRESSED, SUPPRESSED]
+                    if g.hidden
+                    else [g.group, g.people, g.matched, _pct(g.matched, g.people)]
+                    for g in t.groups
+                    if g.dimension == dimension
+                ]
+                or [["No active mentees", None, None, None]],
+                note=f"Groups of fewer than {SMALL_CELL} people are not shown, nor enough other "
+                "groups that a hidden one could be worked out from the totals.",
+            )
+            for dimension in DIMENSIONS
+        ],
+    )
+
+
+def build_institution_report(data: InstitutionReportData) -> Report:
+    """The admin's report of every program: the institution's figures and one row per program
+    first, then charts and tables across programs — every figure as in the programs' reports."""
+    totals = _Totals(data)
+    return Report(
+        title=f"All-programs report: {data.institution}",
+        program=ALL_PROGRAMS,
+        start=data.start,
+        end=data.end,
+        sections=[
+            _programs_compared(data),
+            _meetings_across(data),
+            _reviews_across(data),
+            _endings_across(data, totals),
+            _training_across(data),
+            _equity_across(data, totals),
+        ],
+        institution=data.institution,
+        generated_at=data.generated_at,
+        summary=_institution_summary(data, totals),
     )

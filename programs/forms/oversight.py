@@ -13,7 +13,7 @@ from django.utils import timezone
 from programs.forms.fields import long_text
 from programs.forms.programs import PlainTextMixin, SensibleDateField
 from programs.forms.relationships import DATE, OverridesMixin, PersonChoiceField, UniqueIdsMixin
-from programs.models import ExportFormat, FacultyProfile, Program
+from programs.models import ExportFormat, FacultyProfile, Institution, Program
 
 
 class ReassignForm(OverridesMixin, UniqueIdsMixin, PlainTextMixin, forms.Form):
@@ -126,3 +126,34 @@ class ReportPeriodForm(forms.Form):
 
 class ExportForm(ReportPeriodForm):
     format = forms.ChoiceField(choices=ExportFormat.choices, widget=forms.HiddenInput)
+
+
+def _institutions() -> QuerySet[Institution]:
+    return Institution.objects.order_by("-is_home", "name")
+
+
+class InstitutionReportForm(ReportPeriodForm):
+    """The admin's report of every program: which institution (the home one first), and when."""
+
+    institution = forms.ModelChoiceField(
+        queryset=Institution.objects.none(), empty_label=None, label="Institution"
+    )
+    field_order = ("institution", "start", "end")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["institution"])
+        field.queryset = _institutions()
+        self.initial.setdefault("institution", field.queryset.first())
+
+    def chosen_institution(self) -> Institution | None:
+        if self.is_bound and self.is_valid():
+            return cast(Institution, self.cleaned_data["institution"])
+        return cast(Institution | None, self.initial.get("institution"))
+
+
+class InstitutionExportForm(InstitutionReportForm):
+    format = forms.ChoiceField(
+        choices=[(f.value, f.label) for f in (ExportFormat.PDF, ExportFormat.XLSX)],
+        widget=forms.HiddenInput,
+    )

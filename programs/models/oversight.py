@@ -89,6 +89,8 @@ class ExportFormat(models.TextChoices):
 
 class ExportKind(models.TextChoices):
     PROGRAM_REPORT = "program_report", "Program report"
+    # Every program of one institution, for its admins (issue 15): `program` is empty.
+    INSTITUTION_REPORT = "institution_report", "All-programs report"
     MENTOR_RECOGNITION = "mentor_recognition", "Mentor recognition"
     RELATIONSHIPS = "relationships", "Relationships table"
     MEMBERS = "members", "Members table"
@@ -105,7 +107,17 @@ class ExportStatus(models.TextChoices):
 class ReportExport(models.Model):
     """A report file prepared in the background. Downloads check access again."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="report_exports")
+    # A program's export has its program; the all-programs report has its institution instead.
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.CASCADE, related_name="report_exports"
+    )
+    institution = models.ForeignKey(
+        "programs.Institution",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="report_exports",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -134,9 +146,19 @@ class ReportExport(models.Model):
 
     class Meta:
         ordering = ("-created_at",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind="institution_report", program__isnull=True, institution__isnull=False
+                )
+                | (~models.Q(kind="institution_report") & models.Q(program__isnull=False)),
+                name="programs_report_export_scope",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_format_display()} report of {self.program_id} ({self.status})"
+        scope = self.program_id or f"institution {self.institution_id}"
+        return f"{self.get_format_display()} report of {scope} ({self.status})"
 
     @property
     def is_done(self) -> bool:

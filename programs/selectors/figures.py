@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -825,6 +825,8 @@ class TimeToMatch:
     matched: int  # mentees whose first relationship started in the period
     median_days: int | None
     longest_days: int | None
+    # Every mentee's days, sorted: several programs' medians cannot be merged, their days can.
+    days: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
 
 def time_to_match(*, program: Program, start: dt.date, end: dt.date) -> TimeToMatch:
@@ -854,6 +856,7 @@ def time_to_match(*, program: Program, start: dt.date, end: dt.date) -> TimeToMa
         matched=len(days),
         median_days=round(statistics.median(days)) if days else None,
         longest_days=days[-1] if days else None,
+        days=tuple(days),
     )
 
 
@@ -939,19 +942,21 @@ class SubscaleScore:
 
 def review_scores_by_subscale(
     *,
-    program: Program,
+    program: Program | QuerySet[Program],
     start: dt.date,
     end: dt.date,
     review_requests: QuerySet[ReviewRequest] | None = None,
 ) -> list[SubscaleScore]:
     """Mean answer per subscale (the items' construct) and side, for reviews answered during
     the period, warning signs reversed and placed on 1–5 as in `domain.review_scores`; a
-    subscale answered by fewer than SMALL_CELL people is hidden (one query)."""
+    subscale answered by fewer than SMALL_CELL people is hidden (one query). `program` may be
+    several programs (the all-programs report): people are then counted across them."""
+    programs = program if isinstance(program, QuerySet) else [program]
     answers = ReviewAnswer.objects.filter(
         value__isnull=False,
         response__submitted_at__gte=_day_start(start),
         response__submitted_at__lte=_day_end(end),
-        response__request__relationship__program=program,
+        response__request__relationship__program__in=programs,
     )
     if review_requests is not None:
         answers = answers.filter(response__request__in=review_requests)

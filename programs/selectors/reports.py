@@ -16,7 +16,9 @@ from django.utils import timezone
 from programs.domain.dates import add_months
 from programs.domain.outcomes import DEFAULT_YEARS
 from programs.exports.reports import (
+    InstitutionReportData,
     Person,
+    ProgramFigures,
     RelationshipRow,
     ReportData,
     ReportFigures,
@@ -49,6 +51,7 @@ from programs.selectors.figures import (
     match_rates,
     meetings_against_cadence,
     members_by_role,
+    mentee_facts,
     mentor_training_figures,
     mentors_trained,
     program_outcomes,
@@ -300,6 +303,45 @@ def report_figures(
         endings=endings_by_category(program=program, start=start, end=end),
         at_risk=at_risk_now(program=program, risks=risks),
         mentors_trained=mentors_trained(program=program, on=end),
+    )
+
+
+def institution_report_data(
+    *,
+    institution: Institution,
+    start: dt.date,
+    end: dt.date,
+    risks: QuerySet[RelationshipRisk],
+    review_requests: QuerySet[ReviewRequest],
+) -> InstitutionReportData:
+    """Every program of the institution, each with its own report's summary figures (ten
+    queries a program), and the review scores across them (one query)."""
+    programs = Program.objects.filter(institution=institution).order_by("name")
+    return InstitutionReportData(
+        institution=institution.name,
+        start=start,
+        end=end,
+        programs=[
+            ProgramFigures(
+                name=program.name,
+                active=program.is_active,
+                figures=report_figures(
+                    program=program,
+                    start=start,
+                    end=end,
+                    risks=risks,
+                    review_requests=review_requests,
+                ),
+                mentees=mentee_facts(program, end),
+                meetings_by_month=meetings_by_month(program=program, start=start, end=end),
+            )
+            for program in programs
+        ],
+        subscales=review_scores_by_subscale(
+            program=programs, start=start, end=end, review_requests=review_requests
+        ),
+        generated_at=timezone.localtime(),
+        as_of=timezone.localdate(),
     )
 
 

@@ -25,18 +25,26 @@ from programs.access import (
     concerns_for_director,
     review_requests_for_director,
     risks_for_director,
+    roles_for,
 )
 from programs.domain.reminders import zone
 from programs.exports.files import write_csv, write_pdf, write_xlsx
-from programs.exports.reports import Report, build_report
+from programs.exports.reports import Report, build_institution_report, build_report
 from programs.exports.tables import (
     kept_filters,
     members_report,
     recognition_report,
     relationships_report,
 )
-from programs.models import ExportFormat, ExportKind, ExportStatus, Program, ReportExport
-from programs.selectors.reports import report_data
+from programs.models import (
+    ExportFormat,
+    ExportKind,
+    ExportStatus,
+    Institution,
+    Program,
+    ReportExport,
+)
+from programs.selectors.reports import institution_report_data, report_data
 from programs.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -74,6 +82,53 @@ def report_export_start(
 
     enqueue_on_commit(run_report_export, export.pk)
     return export
+
+
+INSTITUTION_FORMATS = (ExportFormat.PDF, ExportFormat.XLSX)
+
+
+@transaction.atomic
+def institution_report_export_start(
+    *, institution: Institution, start: dt.date, end: dt.date, format: str, by: User
+) -> ReportExport:
+    """The admin's report of every program of the institution: recorded, audited and prepared
+    by the same background job as a program's report."""
+    if not roles_for(by).is_admin:
+        raise ValidationError("Only institution admins can export the report of every program.")
+    if format not in INSTITUTION_FORMATS:
+        raise ValidationError({"format": "Choose Excel or PDF."})
+    if end < start:
+        raise ValidationError({"end": "The end of the period must be on or after its start."})
+    export = ReportExport.objects.create(
+        institution=institution,
+        kind=ExportKind.INSTITUTION_REPORT,
+        requested_by=by,
+        format=format,
+        period_start=start,
+        period_end=end,
+        heartbeat_at=timezone.now(),
+    )
+    audit_record(
+        actor=by,
+        verb="report.export",
+        target=export,
+        institution=institution.pk,
+        format=format,
+        start=start.isoformat(),
+        end=end.isoformat(),
+    )
+    from programs.tasks import run_report_export
+
+    enqueue_on_commit(run_report_export, export.pk)
+    return export
+
+
+def may_export(user: User, export: ReportExport) -> bool:
+    """Whoever may ask for this export now: the program's directors and admins, or, for the
+    report of every program, admins only."""
+    if export.program_id is None:
+        return roles_for(user).is_admin
+    return can_direct(user, export.program_id)
 
 
 TABLE_KINDS = (ExportKind.RELATIONSHIPS, ExportKind.MEMBERS, ExportKind.MENTOR_RECOGNITION)
@@ -189,6 +244,7 @@ def report_export_run(*, export_id: int) -> bool:
 def _table_report(export: ReportExport, requester: User) -> Report:
     """The table the requester saw, with its filters, read with what they may see."""
     program, filters = export.program, export.filters or {}
+    assert program is not None  # the model's constraint: a table is a program's
     if export.kind == ExportKind.RELATIONSHIPS:
         return relationships_report(
             program=program,
@@ -204,26 +260,50 @@ def _table_report(export: ReportExport, requester: User) -> Report:
     )
 
 
-def _write_export(export: ReportExport, requester: User) -> str:
-    program = export.program
+def _file_name(export: ReportExport) -> str:
     stamp = f"{export.period_start:%Y%m%d}-{export.period_end:%Y%m%d}"
+    if export.kind == ExportKind.INSTITUTION_REPORT:
+        assert export.institution is not None  # the model's constraint
+        return f"{slugify(export.institution.name)[:60]}-all-programs-{stamp}.{export.format}"
+    assert export.program is not None  # the model's constraint
     what = "report" if export.kind == ExportKind.PROGRAM_REPORT else export.kind.replace("_", "-")
-    name = f"{slugify(program.name)[:60]}-{what}-{stamp}.{export.format}"
-    # What the person who asked may see (never the review signals of their own relationships),
-    # with days (joined, waited, met) in their zone, as on their dashboard: the worker's own
-    # zone would put a late-evening event on another day.
-    with timezone.override(_requester_zone(export)):
-        if export.kind != ExportKind.PROGRAM_REPORT:
-            report = _table_report(export, requester)
-        else:
-            data = report_data(
-                program=program,
+    return f"{slugify(export.program.name)[:60]}-{what}-{stamp}.{export.format}"
+
+
+def _report(export: ReportExport, requester: User) -> Report:
+    """What the person who asked may see (never the review signals of their own
+    relationships)."""
+    if export.kind == ExportKind.INSTITUTION_REPORT:
+        assert export.institution is not None  # the model's constraint
+        return build_institution_report(
+            institution_report_data(
+                institution=export.institution,
                 start=export.period_start,
                 end=export.period_end,
                 risks=risks_for_director(requester),
                 review_requests=review_requests_for_director(requester),
             )
-            report = build_report(data)
+        )
+    if export.kind != ExportKind.PROGRAM_REPORT:
+        return _table_report(export, requester)
+    assert export.program is not None  # the model's constraint
+    return build_report(
+        report_data(
+            program=export.program,
+            start=export.period_start,
+            end=export.period_end,
+            risks=risks_for_director(requester),
+            review_requests=review_requests_for_director(requester),
+        )
+    )
+
+
+def _write_export(export: ReportExport, requester: User) -> str:
+    name = _file_name(export)
+    # Days (joined, waited, met) in the requester's zone, as on their dashboard: the worker's
+    # own zone would put a late-evening event on another day.
+    with timezone.override(_requester_zone(export)):
+        report = _report(export, requester)
     _set_progress(export.pk, 0.2)
 
     def progress(fraction: float) -> None:
@@ -271,7 +351,7 @@ def report_export_stop(*, export: ReportExport, by: User) -> ReportExport:
 @transaction.atomic
 def report_export_retry(*, export: ReportExport, by: User) -> ReportExport:
     """Start a failed or stopped export again (same period and format)."""
-    if not can_direct(by, export.program):
+    if not may_export(by, export):
         raise ValidationError("Only the program's directors and admins can export its report.")
     retried = ReportExport.objects.filter(
         pk=export.pk, status__in=[ExportStatus.FAILED, ExportStatus.STOPPED]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programs.views import directory, institution, roster, sso
+from programs.views import directory, institution, reports, roster, sso
 
 app_name = "institution"
 
@@ -31,4 +31,23 @@ urlpatterns += [
 urlpatterns += [
     path("reference/", institution.reference_data, name="reference_home"),
     path("reference/<slug:kind>/", institution.reference_data, name="reference"),
+]
+urlpatterns += [
+    path("reports/", reports.institution_reports, name="reports"),
+    path("reports/export/", reports.institution_report_export, name="report_export"),
+    path(
+        "reports/exports/<int:export_pk>/",
+        reports.institution_report_export_status,
+        name="report_export_status",
+    ),
+    path(
+        "reports/exports/<int:export_pk>/download/",
+        reports.institution_report_export_download,
+        name="report_export_download",
+    ),
+    path(
+        "reports/exports/<int:export_pk>/<str:action>/",
+        reports.institution_report_export_action,
+        name="report_export_action",
+    ),
 ]

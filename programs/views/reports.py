@@ -12,22 +12,32 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
+    get_institution_report_export_for_user,
     get_program_for_director,
     get_report_export_for_user,
+    require_admin,
     review_requests_for_director,
     risks_for_director,
 )
 from programs.exports.files import CONTENT_TYPES
 from programs.exports.reports import build_report
-from programs.forms.oversight import ExportForm, ReportPeriodForm
+from programs.forms.oversight import (
+    ExportForm,
+    InstitutionExportForm,
+    InstitutionReportForm,
+    ReportPeriodForm,
+)
 from programs.models import ExportFormat, ExportKind, ExportStatus, Program, ReportExport
 from programs.selectors.reports import report_data
 from programs.services.reports import (
+    INSTITUTION_FORMATS,
+    institution_report_export_start,
     report_export_record_download,
     report_export_retry,
     report_export_start,
@@ -134,6 +144,89 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails  # set by django_htmx's middleware
 
 
+# --- The admin's report of every program ---------------------------------------------------------
+
+
+@require_GET
+def institution_reports(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    form = InstitutionReportForm(request.GET if "start" in request.GET else None)
+    start, end = form.period()
+    exports = ReportExport.objects.filter(
+        kind=ExportKind.INSTITUTION_REPORT, requested_by=request.user
+    ).select_related("institution")[:5]
+    return render(
+        request,
+        "institution/reports.html",
+        {
+            "form": form,
+            "institution": form.chosen_institution(),
+            "start": start,
+            "end": end,
+            "formats": [(f.value, f.label) for f in INSTITUTION_FORMATS],
+            "exports": exports,
+        },
+    )
+
+
+@once_per_submission
+@require_POST
+def institution_report_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    # Access first: only admins are ever asked to re-authenticate.
+    require_admin(request.user)
+    return _institution_export(request)
+
+
+@reauthentication_required
+def _institution_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = InstitutionExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Choose an institution, a valid period and a format, then export again."
+        )
+        return redirect("institution:reports")
+    try:
+        export = institution_report_export_start(
+            institution=form.cleaned_data["institution"],
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            format=form.cleaned_data["format"],
+            by=request.user,
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect("institution:reports")
+    return redirect("institution:report_export_status", export_pk=export.pk)
+
+
+@require_GET
+def institution_report_export_status(request: HtmxHttpRequest, export_pk: int) -> HttpResponse:
+    export = get_institution_report_export_for_user(request.user, export_pk)
+    template = "oversight/_export_status.html" if request.htmx else "institution/report_export.html"
+    return render(request, template, {"export": export})
+
+
+@require_GET
+def institution_report_export_download(
+    request: AuthenticatedHttpRequest, export_pk: int
+) -> HttpResponseBase:
+    export = get_institution_report_export_for_user(request.user, export_pk)
+    return _download(request, export)
+
+
+@require_POST
+def institution_report_export_action(
+    request: AuthenticatedHttpRequest, export_pk: int, action: str
+) -> HttpResponse:
+    """Stop the all-programs report while it is prepared, or try a failed or stopped one again."""
+    export = get_institution_report_export_for_user(request.user, export_pk)
+    _act(request, export, action)
+    return redirect("institution:report_export_status", export_pk=export.pk)
+
+
+# --- A program's exports -------------------------------------------------------------------------
+
+
 @require_GET
 def report_export_status(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
@@ -148,9 +241,20 @@ def report_export_download(
 ) -> HttpResponseBase:
     program = get_program_for_director(request.user, pk)
     export = get_report_export_for_user(request.user, program, export_pk)
+    return _download(request, export)
+
+
+def _status_url(export: ReportExport) -> str:
+    if export.program_id is None:
+        return reverse("institution:report_export_status", args=[export.pk])
+    return reverse("report_export_status", args=[export.program_id, export.pk])
+
+
+def _download(request: AuthenticatedHttpRequest, export: ReportExport) -> HttpResponseBase:
+    """The file, once ready, to the person who asked for it (access checked by the caller)."""
     if export.status != ExportStatus.READY or not export.file:
         messages.info(request, "That export is not ready yet.")
-        return redirect("report_export_status", pk=program.pk, export_pk=export.pk)
+        return redirect(_status_url(export))
     report_export_record_download(export=export, by=request.user)
     response = FileResponse(
         export.file.open("rb"),
@@ -169,6 +273,11 @@ def report_export_action(
     """Stop an export that is waiting or being prepared, or try a failed or stopped one again."""
     program = get_program_for_director(request.user, pk)
     export = get_report_export_for_user(request.user, program, export_pk)
+    _act(request, export, action)
+    return redirect("report_export_status", pk=program.pk, export_pk=export.pk)
+
+
+def _act(request: AuthenticatedHttpRequest, export: ReportExport, action: str) -> None:
     try:
         if action == "stop":
             report_export_stop(export=export, by=request.user)
@@ -180,4 +289,3 @@ def report_export_action(
             raise Http404
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
-    return redirect("report_export_status", pk=program.pk, export_pk=export.pk)

@@ -42,6 +42,7 @@ from programs.models import (
     Concern,
     DirectorNote,
     ExportFormat,
+    ExportKind,
     MemberSide,
     PrivateNote,
     Relationship,
@@ -246,6 +247,14 @@ def build_world() -> World:
         period_start=timezone.localdate() - timedelta(days=365),
         period_end=timezone.localdate(),
     )
+    all_programs = ReportExport.objects.create(
+        institution=a.institution,
+        kind=ExportKind.INSTITUTION_REPORT,
+        requested_by=users["aisha"],
+        format=ExportFormat.PDF,
+        period_start=timezone.localdate() - timedelta(days=365),
+        period_end=timezone.localdate(),
+    )
     review = rel["R1"].review_requests.get(respondent=p["maya"])
     world = World(
         users=users,
@@ -262,6 +271,7 @@ def build_world() -> World:
             "request": request.pk,
             "instrument": instrument.pk,
             "export": export.pk,
+            "all_programs_export": all_programs.pk,
             "agenda": agenda.pk,
             "item": item.pk,
             "review": review.pk,
@@ -463,6 +473,23 @@ URL_RULES: dict[str, Rule] = {
     "sso_idp_logout": Rule("anyone (POST only): sends the browser to the IdP's sign-out"),
     "sso_start": Rule("anyone (POST only): the Sign in with <Institution> button", one(slug="nb")),
     "institution:reference": Rule("admins", one(kind="ranks"), ADMIN),
+    "institution:reports": Rule("admins (directors: 403)", only=ADMIN),
+    "institution:report_export": Rule("admins, after re-authenticating (POST; directors: 403)"),
+    "institution:report_export_status": Rule(
+        "the admin who asked for it (directors and everyone else: 403; other admins: 404)",
+        lambda w, v: [{"export_pk": w.ids["all_programs_export"]}],
+        ADMIN,
+    ),
+    "institution:report_export_download": Rule(
+        "the admin who asked for it (directors and everyone else: 403; other admins: 404)",
+        lambda w, v: [{"export_pk": w.ids["all_programs_export"]}],
+        ADMIN,
+    ),
+    "institution:report_export_action": Rule(
+        "the admin who asked for it (POST: stop or try again)",
+        lambda w, v: [{"export_pk": w.ids["all_programs_export"], "action": "x"}],
+        frozenset(),
+    ),
     "institution:people_search": Rule("admins", only=ADMIN),
     "institution:supervisor_edit": Rule("admins", lambda w, v: [{"pk": w.ids["maya"]}], ADMIN),
     "institution:directory": Rule("admins", only=ADMIN),
@@ -763,7 +790,12 @@ def test_no_page_shows_private_material_to_anyone_it_is_not_for(world, clients):
     assert not missing, f"Planted material nobody saw anywhere: {missing}"
 
 
-HTMX_FRAGMENTS = {"report_export_status", "matching:run_progress", "assessments:autosave"}
+HTMX_FRAGMENTS = {
+    "report_export_status",
+    "institution:report_export_status",
+    "matching:run_progress",
+    "assessments:autosave",
+}
 
 
 def _check(
@@ -1055,6 +1087,25 @@ def test_report_exports_carry_no_private_material(world, db, fmt):
         assert "Participants" in text or fmt == ExportFormat.PDF
         for marker in world.allowed:
             assert marker not in text, (viewer, fmt, marker)
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.XLSX, ExportFormat.PDF])
+def test_the_all_programs_report_carries_no_private_material(world, db, fmt):
+    from programs.services.reports import report_export_run
+
+    export = ReportExport.objects.create(
+        institution=world.program.institution,
+        kind=ExportKind.INSTITUTION_REPORT,
+        requested_by=world.users["aisha"],
+        format=fmt,
+        period_start=timezone.localdate() - timedelta(days=365),
+        period_end=timezone.localdate(),
+    )
+    assert report_export_run(export_id=export.pk)
+    export.refresh_from_db()
+    text = _export_text(export.file.read(), fmt)
+    for marker in world.allowed:
+        assert marker not in text, (fmt, marker)
 
 
 def _export_text(data: bytes, fmt: str) -> str:
