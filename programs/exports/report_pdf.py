@@ -307,16 +307,21 @@ def _summary(report: Report, styles: _Styles) -> list[Flowable]:
 
 
 def _section_charts(section: Section, styles: _Styles, n: int) -> list[Flowable]:
-    story: list[Flowable] = [
-        CondPageBreak(60 * mm),
-        _Heading(section.title, styles.h2, 1, f"charts-{n}"),
-    ]
+    heading: list[Flowable] = [_Heading(section.title, styles.h2, 1, f"charts-{n}")]
+    story: list[Flowable] = [CondPageBreak(60 * mm)]
     for chart in section.charts:
+        # The section's heading stays with its first chart: never alone at the foot of a page.
         story.append(
             KeepTogether(
-                [chart_drawing(chart), _para(chart.summary, styles.small), Spacer(1, 4 * mm)]
+                [
+                    *heading,
+                    chart_drawing(chart),
+                    _para(chart.summary, styles.small),
+                    Spacer(1, 4 * mm),
+                ]
             )
         )
+        heading = []
     return story
 
 
