@@ -267,6 +267,9 @@ MENTORSHIP_JOB_STALE_SECONDS = env.int("MENTORSHIP_JOB_STALE_SECONDS", default=1
 MENTORSHIP_JOB_REQUEUE_SECONDS = env.int("MENTORSHIP_JOB_REQUEUE_SECONDS", default=120)
 MENTORSHIP_JOB_MAX_WAIT_SECONDS = env.int("MENTORSHIP_JOB_MAX_WAIT_SECONDS", default=24 * 3600)
 MENTORSHIP_JOB_MAX_STARTS = 3
+# A report's rows, once read by a worker, serve the other format of the same report asked for
+# within this time (the PDF, then the Excel): read from the database once. 0: never shared.
+MENTORSHIP_REPORT_SHARE_SECONDS = env.int("MENTORSHIP_REPORT_SHARE_SECONDS", default=300)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Tests that start a real worker give it a queue of its own, so nothing else can take its tasks.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")

@@ -7,6 +7,8 @@ import datetime as dt
 import logging
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -270,30 +272,74 @@ def _file_name(export: ReportExport) -> str:
     return f"{slugify(export.program.name)[:60]}-{what}-{stamp}.{export.format}"
 
 
+# The rows of the last report this worker read: (when, key, data). One report at a time, as a
+# large program's rows are tens of megabytes.
+_shared: list[tuple[float, tuple[Any, ...], Any]] = []
+
+
+def _shared_rows(export: ReportExport, requester: User, read: Callable[[], Any]) -> Any:
+    """The report's rows, read once for the PDF and the Excel of the same report: the same
+    scope, period and requester (what they may see), on the same day, in the same zone, asked
+    for within MENTORSHIP_REPORT_SHARE_SECONDS. The files then say the same "generated at"."""
+    key = (
+        export.kind,
+        export.program_id,
+        export.institution_id,
+        export.period_start,
+        export.period_end,
+        requester.pk,
+        str(timezone.get_current_timezone()),
+        timezone.localdate(),
+    )
+    now = time.monotonic()
+    if (
+        _shared
+        and _shared[0][1] == key
+        and now - _shared[0][0] < settings.MENTORSHIP_REPORT_SHARE_SECONDS
+    ):
+        return _shared[0][2]
+    _shared.clear()
+    data = read()
+    if settings.MENTORSHIP_REPORT_SHARE_SECONDS > 0:
+        _shared.append((now, key, data))
+    return data
+
+
 def _report(export: ReportExport, requester: User) -> Report:
     """What the person who asked may see (never the review signals of their own
     relationships)."""
+    risks, review_requests = risks_for_director(requester), review_requests_for_director(requester)
     if export.kind == ExportKind.INSTITUTION_REPORT:
-        assert export.institution is not None  # the model's constraint
+        institution = export.institution
+        assert institution is not None  # the model's constraint
         return build_institution_report(
-            institution_report_data(
-                institution=export.institution,
-                start=export.period_start,
-                end=export.period_end,
-                risks=risks_for_director(requester),
-                review_requests=review_requests_for_director(requester),
+            _shared_rows(
+                export,
+                requester,
+                lambda: institution_report_data(
+                    institution=institution,
+                    start=export.period_start,
+                    end=export.period_end,
+                    risks=risks,
+                    review_requests=review_requests,
+                ),
             )
         )
     if export.kind != ExportKind.PROGRAM_REPORT:
         return _table_report(export, requester)
-    assert export.program is not None  # the model's constraint
+    program = export.program
+    assert program is not None  # the model's constraint
     return build_report(
-        report_data(
-            program=export.program,
-            start=export.period_start,
-            end=export.period_end,
-            risks=risks_for_director(requester),
-            review_requests=review_requests_for_director(requester),
+        _shared_rows(
+            export,
+            requester,
+            lambda: report_data(
+                program=program,
+                start=export.period_start,
+                end=export.period_end,
+                risks=risks,
+                review_requests=review_requests,
+            ),
         )
     )
 

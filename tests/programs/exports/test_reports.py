@@ -356,6 +356,40 @@ def test_a_finished_export_is_not_run_twice(program, director):
     assert default_storage.exists(export.file.name)
 
 
+YEAR_START = D(2026, 1, 1)
+
+
+@pytest.mark.django_db
+def test_the_pdf_and_the_excel_of_one_report_read_its_rows_once(
+    busy_program, director, admin, settings, monkeypatch
+):
+    import programs.services.reports as service
+
+    settings.MENTORSHIP_REPORT_SHARE_SECONDS = 300
+    reads = []
+    monkeypatch.setattr(service, "_shared", [])
+    monkeypatch.setattr(
+        service, "report_data", lambda **kwargs: reads.append(kwargs) or report_data(**kwargs)
+    )
+
+    def export(fmt, by, start=YEAR_START):
+        made = ReportExport.objects.create(
+            program=busy_program,
+            requested_by=by,
+            format=fmt,
+            period_start=start,
+            period_end=timezone.localdate(),
+        )
+        assert report_export_run(export_id=made.pk)
+
+    export("pdf", director)
+    export("xlsx", director)
+    assert len(reads) == 1
+    export("xlsx", admin)  # another person may see other things: read again
+    export("xlsx", director, start=D(2025, 1, 1))  # another period
+    assert len(reads) == 3
+
+
 # --- Permissions -----------------------------------------------------------------------------------------
 
 
