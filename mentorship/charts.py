@@ -458,13 +458,15 @@ def _draw_columns(chart: Chart) -> Figure:
     _value_ticks(ax, chart.unit, *limits, along="y")
     # Direct labels when there is room for every one; the table has them all anyway.
     if len(values) <= 12:
+        # Plain texts 2 points above each column (an annotation would draw the same, slower).
+        above = offset_copy(ax.transData, fig=fig, y=2, units="points")
         for x, value in zip(positions, values, strict=True):
             if value:
-                ax.annotate(
+                ax.text(
+                    x,
+                    value,
                     chart.format(value),
-                    (x, value),
-                    xytext=(0, 2),
-                    textcoords="offset points",
+                    transform=above,
                     ha="center",
                     va="bottom",
                     fontsize=FONT_SIZE - 1 if len(values) > 8 else FONT_SIZE,

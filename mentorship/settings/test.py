@@ -21,7 +21,7 @@ SITE_URL = env("SITE_URL", default="http://testserver")
 # Pages are measured uncached (query counts); the caching has its own test.
 MENTORSHIP_DASHBOARD_CACHE_SECONDS = env.int("MENTORSHIP_DASHBOARD_CACHE_SECONDS", default=0)
 # Each test reads its own rows (ids repeat across tests); the sharing has its own test.
-MENTORSHIP_REPORT_SHARE_SECONDS = 0
+MENTORSHIP_REPORT_SHARE_SECONDS = env.int("MENTORSHIP_REPORT_SHARE_SECONDS", default=0)
 # The project's format, quiet by default; a worker started by the service tests may ask for INFO.
 LOGGING = logging_config(
     log_format=env("LOG_FORMAT", default="text"), level=env("LOG_LEVEL", default="WARNING")

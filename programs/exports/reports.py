@@ -403,20 +403,8 @@ def summary_section(figures: ReportFigures, data: ReportData) -> Section:
             "; ".join(f"{OUTCOME_LABELS[k]}: {n}" for k, n in endings.items()),
         ),
     ]
-    subscales = Table(
-        "Review scores by subscale (1 = poor, 5 = healthy)",
-        ["Subscale", "Answered by", "People", "Mean score"],
-        [
-            [
-                s.subscale.capitalize(),
-                SIDE_LABELS[s.side],
-                s.respondents if not s.hidden else SUPPRESSED,
-                Score(s.mean) if s.mean is not None else SUPPRESSED,
-            ]
-            for s in figures.subscales
-        ]
-        or [["No reviews answered in the period", "", None, None]],
-        note=f"A subscale answered by fewer than {SMALL_CELL} people is not shown.",
+    subscales = subscale_table(
+        "Review scores by subscale (1 = poor, 5 = healthy)", figures.subscales
     )
     fairness = Table(
         "Match rate by rank, stream and gender",
@@ -436,6 +424,25 @@ def summary_section(figures: ReportFigures, data: ReportData) -> Section:
         tables=[subscales, fairness],
         figures=headline,
         intro=f"{data.program}, {data.start.isoformat()} to {data.end.isoformat()}.",
+    )
+
+
+def subscale_table(title: str, subscales: list[SubscaleScore]) -> Table:
+    """Mean review score per subscale and side, a subscale of too few people hidden."""
+    return Table(
+        title,
+        ["Subscale", "Answered by", "People", "Mean score"],
+        [
+            [
+                s.subscale.capitalize(),
+                SIDE_LABELS[s.side],
+                s.respondents if not s.hidden else SUPPRESSED,
+                Score(s.mean) if s.mean is not None else SUPPRESSED,
+            ]
+            for s in subscales
+        ]
+        or [["No reviews answered in the period", "", None, None]],
+        note=f"A subscale answered by fewer than {SMALL_CELL} people is not shown.",
     )
 
 
@@ -1253,20 +1260,8 @@ def _reviews_across(data: InstitutionReportData) -> Section:
         "Relationship reviews",
         charts=_subscale_charts(data.subscales),
         tables=[
-            Table(
-                "Review scores by subscale, all programs (1 = poor, 5 = healthy)",
-                ["Subscale", "Answered by", "People", "Mean score"],
-                [
-                    [
-                        s.subscale.capitalize(),
-                        SIDE_LABELS[s.side],
-                        s.respondents if not s.hidden else SUPPRESSED,
-                        Score(s.mean) if s.mean is not None else SUPPRESSED,
-                    ]
-                    for s in data.subscales
-                ]
-                or [["No reviews answered in the period", "", None, None]],
-                note=f"A subscale answered by fewer than {SMALL_CELL} people is not shown.",
+            subscale_table(
+                "Review scores by subscale, all programs (1 = poor, 5 = healthy)", data.subscales
             )
         ],
     )

@@ -308,39 +308,25 @@ def _shared_rows(export: ReportExport, requester: User, read: Callable[[], Any])
 def _report(export: ReportExport, requester: User) -> Report:
     """What the person who asked may see (never the review signals of their own
     relationships)."""
-    risks, review_requests = risks_for_director(requester), review_requests_for_director(requester)
+    if export.kind not in (ExportKind.PROGRAM_REPORT, ExportKind.INSTITUTION_REPORT):
+        return _table_report(export, requester)
+    seen: dict[str, Any] = {
+        "start": export.period_start,
+        "end": export.period_end,
+        "risks": risks_for_director(requester),
+        "review_requests": review_requests_for_director(requester),
+    }
     if export.kind == ExportKind.INSTITUTION_REPORT:
         institution = export.institution
         assert institution is not None  # the model's constraint
-        return build_institution_report(
-            _shared_rows(
-                export,
-                requester,
-                lambda: institution_report_data(
-                    institution=institution,
-                    start=export.period_start,
-                    end=export.period_end,
-                    risks=risks,
-                    review_requests=review_requests,
-                ),
-            )
+        rows = _shared_rows(
+            export, requester, lambda: institution_report_data(institution=institution, **seen)
         )
-    if export.kind != ExportKind.PROGRAM_REPORT:
-        return _table_report(export, requester)
+        return build_institution_report(rows)
     program = export.program
     assert program is not None  # the model's constraint
     return build_report(
-        _shared_rows(
-            export,
-            requester,
-            lambda: report_data(
-                program=program,
-                start=export.period_start,
-                end=export.period_end,
-                risks=risks,
-                review_requests=review_requests,
-            ),
-        )
+        _shared_rows(export, requester, lambda: report_data(program=program, **seen))
     )
 
 

@@ -109,13 +109,11 @@ def test_the_contents_and_bookmarks_name_every_part(report, tmp_path):
     assert b"/PageMode /UseOutlines" in raw or b"/Count" in raw
 
 
-@needs_poppler
-def test_nothing_overflows_any_page(report, tmp_path):
+def assert_nothing_overflows(path: Path, tmp_path: Path) -> None:
     """Each page as an image: the outer 10 mm of every side (inside the 18 mm margin, outside
     the header and footer lines) must be blank."""
     from PIL import Image
 
-    path = _pdf(report, tmp_path)
     subprocess.run(
         ["pdftoppm", "-r", "50", "-png", str(path), str(tmp_path / "page")],
         check=True,
@@ -134,6 +132,11 @@ def test_nothing_overflows_any_page(report, tmp_path):
         ):
             darkest = image.crop(box).getextrema()[0]
             assert darkest > 240, f"{image_path.name}: ink in the margin {box}"
+
+
+@needs_poppler
+def test_nothing_overflows_any_page(report, tmp_path):
+    assert_nothing_overflows(_pdf(report, tmp_path), tmp_path)
 
 
 def test_the_xlsx_has_a_real_summary_and_typed_cells(report, tmp_path):
