@@ -36,8 +36,10 @@ matplotlib.use("Agg")  # no display, no GUI toolkit: every chart is drawn off sc
 
 from django.utils.safestring import SafeString, mark_safe
 from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
 from matplotlib.markers import TICKDOWN, TICKLEFT
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
@@ -334,6 +336,20 @@ def _tick_marks(marker: int) -> dict[str, Any]:
     }
 
 
+def _bars(ax: Any, corners: Sequence[tuple[tuple[float, float], tuple[float, float]]]) -> None:
+    """Every bar as one collection of rectangles (from one corner to the opposite one): the
+    same drawing as `bar`, without an artist and its properties for each bar."""
+    ax.add_collection(
+        PolyCollection(
+            [[(x0, y0), (x1, y0), (x1, y1), (x0, y1)] for (x0, y0), (x1, y1) in corners],
+            facecolors=PALETTE[0],
+            edgecolors="none",
+            linewidths=0,
+        ),
+        autolim=False,
+    )
+
+
 def _no_ticks(ax: Any) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
@@ -398,7 +414,7 @@ def _draw_bars(chart: Chart) -> Figure:
     _title(fig, title)
     positions = list(range(n))
     shown = [v if v is not None else 0 for v in values]
-    ax.barh(positions, shown, color=PALETTE[0], height=0.6)
+    _bars(ax, [((0, y - 0.3), (v, y + 0.3)) for y, v in zip(positions, shown, strict=True)])
     _no_ticks(ax)
     ax.set_ylim(n - 0.5, -0.5)  # the first group on top, as in the table
     place = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-TICK_PAD, units="points")
@@ -450,7 +466,7 @@ def _draw_columns(chart: Chart) -> Figure:
     )
     _title(fig, title)
     positions = list(range(len(values)))
-    ax.bar(positions, values, color=PALETTE[0], width=0.7)
+    _bars(ax, [((x - 0.35, 0), (x + 0.35, v)) for x, v in enumerate(values)])
     _no_ticks(ax)
     _time_ticks(ax, chart.labels)
     limits = _value_limits(chart.unit, max(values))
@@ -474,14 +490,59 @@ def _draw_columns(chart: Chart) -> Figure:
     return fig
 
 
+def _series_style(n: int) -> dict[str, Any]:
+    """Series `n`'s colour, marker and line style. Each later series is thinner, with smaller
+    markers, and drawn on top: where two series have the same values, both stay visible (a
+    small marker inside a large one)."""
+    return {
+        "color": PALETTE[n % len(PALETTE)],
+        "marker": MARKERS[n % len(MARKERS)],
+        "linestyle": LINESTYLES[n % len(LINESTYLES)],
+        "linewidth": max(1.2, 2.6 - 0.6 * n),
+        "markersize": max(3.5, 9 - 2.2 * n),
+    }
+
+
+LEGEND_ROW_IN = 0.3
+HANDLE_PT = 2.4 * FONT_SIZE  # a sample of the line, its marker in the middle
+LEGEND_GAP_PT = 0.6 * FONT_SIZE  # between a sample and its name
+LEGEND_SEP_PT = 1.6 * FONT_SIZE  # between entries
+
+
+def _legend(fig: Figure, names: Sequence[str]) -> None:
+    """Each series' name after a sample of its line, up to three a row, centred under the
+    plot: plain lines and texts (matplotlib's legend lays itself out in nested boxes, a quarter
+    of a line chart's time)."""
+    prop = FontProperties(family=FONT_FAMILY, size=FONT_SIZE)
+    inches = fig.dpi_scale_trans
+    rows = [list(enumerate(names))[i : i + 3] for i in range(0, len(names), 3)]
+    for r, row in enumerate(rows):
+        y = LEGEND_ROW_IN * (len(rows) - r) - LEGEND_ROW_IN / 2
+        widths = [HANDLE_PT + LEGEND_GAP_PT + _text_size(name, prop, False)[0] for _, name in row]
+        x = (fig.get_figwidth() * 72 - sum(widths) - LEGEND_SEP_PT * (len(row) - 1)) / 2
+        for (n, name), width in zip(row, widths, strict=True):
+            left, right = x / 72, (x + HANDLE_PT) / 72
+            fig.add_artist(
+                Line2D(
+                    [left, (left + right) / 2, right],
+                    [y, y, y],
+                    transform=inches,
+                    markevery=[1],
+                    **_series_style(n),
+                )
+            )
+            fig.text((x + HANDLE_PT + LEGEND_GAP_PT) / 72, y, name, transform=inches, va="center")
+            x += width + LEGEND_SEP_PT
+
+
 def _draw_lines(chart: Chart) -> Figure:
     title = _wrap_title(chart.title)
     top_value = max([0, *(v for s in chart.series for v in s.values if v is not None)])
     legend_rows = -(-len(chart.series) // 3)
     fig, ax = _figure(
-        2.7 + 0.3 * legend_rows,
+        2.7 + LEGEND_ROW_IN * legend_rows,
         left_in=0.2 + _text_width_in(len(chart.format(top_value)) + 1),
-        bottom_in=0.65 + 0.3 * legend_rows,
+        bottom_in=0.65 + LEGEND_ROW_IN * legend_rows,
         title_lines=title.count("\n") + 1,
     )
     _title(fig, title)
@@ -490,32 +551,13 @@ def _draw_lines(chart: Chart) -> Figure:
     for n, series in enumerate(chart.series):
         values = [v if v is not None else float("nan") for v in series.values]
         top = max([top, *(v for v in series.values if v is not None)])
-        ax.plot(
-            positions,
-            values,
-            color=PALETTE[n % len(PALETTE)],
-            marker=MARKERS[n % len(MARKERS)],
-            linestyle=LINESTYLES[n % len(LINESTYLES)],
-            # Each later series is thinner, with smaller markers, and drawn on top: where two
-            # series have the same values, both stay visible (a small marker inside a large one).
-            linewidth=max(1.2, 2.6 - 0.6 * n),
-            markersize=max(3.5, 9 - 2.2 * n),
-            label=series.name,
-            zorder=3 + n,
-        )
+        ax.plot(positions, values, label=series.name, zorder=3 + n, **_series_style(n))
     _no_ticks(ax)
     _time_ticks(ax, chart.labels)
     limits = _value_limits(chart.unit, top)
     ax.set_ylim(*limits)
     _value_ticks(ax, chart.unit, *limits, along="y")
-    fig.legend(
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncols=min(3, len(chart.series)),
-        frameon=False,
-        fontsize=FONT_SIZE,
-        handlelength=2.4,
-    )
+    _legend(fig, [series.name for series in chart.series])
     return fig
 
 
