@@ -13,6 +13,7 @@ from django.utils import timezone
 from programs.models import AuditEvent, ExportKind, ExportStatus, ReportExport
 from programs.services.reports import report_export_run
 from tests.factories import InstitutionFactory, person
+from tests.programs.test_views_submissions import submit_twice
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,25 @@ def test_exporting_asks_for_the_password_then_runs_and_downloads(
     assert b"".join(download.streaming_content).startswith(b"%PDF")
     assert download["Cache-Control"] == "no-store"
     assert AuditEvent.objects.filter(verb="report.download", actor=admin).exists()
+
+
+def test_a_double_submitted_export_makes_one_export(admin, program, client_for):
+    client = client_for(admin)
+    client.post(reverse("account_reauthenticate"), {"password": "correct-horse-battery"})
+    today = timezone.localdate()
+    first, second = submit_twice(
+        client,
+        reverse("institution:report_export"),
+        {
+            "institution": program.institution.pk,
+            "start": (today - dt.timedelta(days=90)).isoformat(),
+            "end": today.isoformat(),
+            "format": "xlsx",
+        },
+    )
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert ReportExport.objects.count() == 1
 
 
 def test_a_bad_period_is_refused_with_a_message_and_nothing_made(admin, program, client_for):
