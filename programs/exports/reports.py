@@ -666,15 +666,7 @@ def _endings(f: _Facts) -> Section:
     endings = d.figures.endings if d.figures else {}
     return Section(
         "Endings",
-        charts=[
-            charts.bars(
-                title="Relationships closed during the period, by outcome",
-                labels=[OUTCOME_LABELS[k] for k in endings],
-                values=list(endings.values()),
-                name="Relationships",
-                category="Outcome",
-            )
-        ]
+        charts=[_endings_chart(endings, "Relationships closed during the period, by outcome")]
         if endings
         else [],
         tables=[
@@ -685,6 +677,16 @@ def _endings(f: _Facts) -> Section:
                 note="Why a relationship ended is confidential and never part of a report.",
             )
         ],
+    )
+
+
+def _endings_chart(endings: dict[str, int], title: str) -> Chart:
+    return charts.bars(
+        title=title,
+        labels=[OUTCOME_LABELS[k] for k in endings],
+        values=list(endings.values()),
+        name="Relationships",
+        category="Outcome",
     )
 
 
@@ -1272,12 +1274,9 @@ def _endings_across(data: InstitutionReportData, t: _Totals) -> Section:
     return Section(
         "Endings",
         charts=[
-            charts.bars(
-                title="Relationships closed during the period, by outcome, all programs",
-                labels=[OUTCOME_LABELS[k] for k in outcomes],
-                values=[t.endings.get(k, 0) for k in outcomes],
-                name="Relationships",
-                category="Outcome",
+            _endings_chart(
+                {k: t.endings.get(k, 0) for k in outcomes},
+                "Relationships closed during the period, by outcome, all programs",
             )
         ],
         tables=[
