@@ -42,6 +42,8 @@ NOT_DOUBLE_SUBMITTED = {
     "test_views_submissions double-submits one",
     "programs/<int:pk>/reports/export/": "allauth asks for the password again on its own page and "
     "then replays the request; test_views_submissions double-submits one after it",
+    "institution/reports/export/": "allauth asks for the password again on its own page and "
+    "then replays the request; test_views_institution_reports double-submits one after it",
     "programs/<int:pk>/training/recognition/": "the generic filling makes no valid award; "
     "test_views_submissions double-submits one",
     "programs/<int:pk>/matching/rules/": "needs a mentee and a different mentor chosen; "
