@@ -3,6 +3,7 @@ weights, rules, manual assignment, bulk proposals and fairness view."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -79,6 +80,7 @@ from matching.services import (
     weights_update,
 )
 from mentorship.http import AuthenticatedHttpRequest
+from mentorship.job_views import job_control
 from mentorship.params import id_param, parse_int
 from programs.access import (
     circles_open_to,
@@ -825,15 +827,18 @@ def run_control(
     """Stop a run that is waiting or running, or try a failed or stopped one again."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
-    try:
-        if action == "stop":
-            match_run_stop(run=run, by=request.user)
-            messages.success(request, "The run is stopped; nothing was changed.")
-        elif action == "retry":
-            match_run_retry(run=run, by=request.user)
-            messages.success(request, "The run has started again.")
-        else:
-            raise Http404
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
+    job_control(
+        request,
+        action,
+        {
+            "stop": (
+                partial(match_run_stop, run=run, by=request.user),
+                "The run is stopped; nothing was changed.",
+            ),
+            "retry": (
+                partial(match_run_retry, run=run, by=request.user),
+                "The run has started again.",
+            ),
+        },
+    )
     return redirect("matching:run", pk=pk, run_pk=run.pk)
