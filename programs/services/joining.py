@@ -111,11 +111,18 @@ def join_request_decide(
             program=request.program, person=request.person, role=role, by=by, notify=False
         )
         request.role = role
+    _record_answer(request, wanted, by=by, verb=f"join_request.{wanted}")
+    return request
+
+
+def _record_answer(request: JoinRequest, wanted: str, *, by: User, verb: str) -> None:
+    """Store the answer to a request to join (the program or a circle), audit it and tell the
+    person who asked."""
     request.status = wanted
     request.decided_at = timezone.now()
     request.decided_by = by
     request.save(update_fields=["status", "role", "decided_at", "decided_by"])
-    audit_record(actor=by, verb=f"join_request.{wanted}", target=request, program=request.program)
+    audit_record(actor=by, verb=verb, target=request, program=request.program)
     notifications_send_soon(
         [
             Planned(
@@ -127,7 +134,6 @@ def join_request_decide(
             )
         ]
     )
-    return request
 
 
 # --- circles ------------------------------------------------------------------------------------
@@ -236,22 +242,7 @@ def circle_join_request_decide(
             )
         except PairingRefused as e:
             raise ValidationError(_refusal_words(e, request, by)) from None
-    request.status = wanted
-    request.decided_at = timezone.now()
-    request.decided_by = by
-    request.save(update_fields=["status", "decided_at", "decided_by"])
-    audit_record(actor=by, verb=f"circle_join.{wanted}", target=request, program=request.program)
-    notifications_send_soon(
-        [
-            Planned(
-                recipient_id=request.person.user_id,
-                kind=Kind.JOIN_ANSWER,
-                subject=f"join:{request.pk}",
-                cycle=wanted,
-                program_id=request.program_id,
-            )
-        ]
-    )
+    _record_answer(request, wanted, by=by, verb=f"circle_join.{wanted}")
     return request
 
 
