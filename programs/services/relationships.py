@@ -204,23 +204,16 @@ def relationship_create(
         RelationshipMember.objects.bulk_create(
             [RelationshipMember(relationship=circle, person=p, side=side) for p, side in joining]
         )
-        audit_record(
-            actor=by,
+        _record_start(
+            circle,
             verb="relationship.join",
-            target=circle,
-            program=circle.program,
+            joined=[p for p, _ in joining],
+            overridden=overridden,
+            overrides=overrides,
+            notify=notify,
+            by=by,
             people=[p.pk for p, _ in joining],
         )
-        pairing_record_overrides(
-            relationship=circle, overridden=overridden, overrides=overrides, by=by
-        )
-        if notify:
-            _notify_members(
-                circle,
-                [p.user_id for p, _ in joining],
-                kind=Kind.RELATIONSHIP_STARTED,
-                cycle="started",
-            )
         return circle
     mentees, mentors = _unique(mentees), _unique(mentors)
     roles = list(dict.fromkeys(roles))
@@ -260,26 +253,45 @@ def relationship_create(
         [RelationshipMember(relationship=relationship, person=p, side=side) for p, side in sides]
     )
     agreement_start(relationship=relationship)
-    audit_record(
-        actor=by,
+    _record_start(
+        relationship,
         verb="relationship.create",
-        target=relationship,
-        program=program,
+        joined=[p for p, _ in sides],
+        overridden=overridden,
+        overrides=overrides,
+        notify=notify,
+        by=by,
         kind=kind,
         source=source,
         people=[p.pk for p in everyone],
     )
+    return relationship
+
+
+def _record_start(
+    relationship: Relationship,
+    *,
+    verb: str,
+    joined: Sequence[FacultyProfile],
+    overridden: Sequence[Reason],
+    overrides: Overrides,
+    notify: bool,
+    by: User,
+    **details: Any,
+) -> None:
+    """Audit people starting in a relationship (a new one, or a circle they join) with any rule
+    deliberately overridden, and tell them it has started."""
+    audit_record(actor=by, verb=verb, target=relationship, program=relationship.program, **details)
     pairing_record_overrides(
         relationship=relationship, overridden=overridden, overrides=overrides, by=by
     )
     if notify:
         _notify_members(
             relationship,
-            [p.user_id for p, _ in sides],
+            [p.user_id for p in joined],
             kind=Kind.RELATIONSHIP_STARTED,
             cycle="started",
         )
-    return relationship
 
 
 @transaction.atomic
