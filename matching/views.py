@@ -191,29 +191,50 @@ def request_new(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> H
     program = membership.program
     fit = pair_fit(program=program, mentee=membership.person, mentor=mentor)
     form = RequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            request_send(
-                program=program,
-                mentee=membership.person,
-                mentor=mentor,
-                message=form.cleaned_data["message"],
-                focus_area=form.cleaned_data["focus_area"],
-                by=request.user,
-            )
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(
-                request,
-                f"Your request is on its way to {mentor.display_name}. You will hear back by email.",
-            )
-            return redirect("matching:shortlist", pk=pk)
+    if _request_sent(
+        request,
+        form,
+        membership=membership,
+        mentor=mentor,
+        kind=RequestKind.MENTOR,
+        sent=f"Your request is on its way to {mentor.display_name}. You will hear back by email.",
+    ):
+        return redirect("matching:shortlist", pk=pk)
     return render(
         request,
         "matching/request_new.html",
         {"program": program, "mentor": mentor, "form": form, "fit": fit},
     )
+
+
+def _request_sent(
+    request: AuthenticatedHttpRequest,
+    form: RequestForm,
+    *,
+    membership: Membership,
+    mentor: FacultyProfile,
+    kind: str,
+    sent: str,
+) -> bool:
+    """Send the request (or peer proposal) the posted form asks for and say so; False when
+    nothing was posted or it was refused (the form then carries the reasons by their fields)."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        request_send(
+            program=membership.program,
+            mentee=membership.person,
+            mentor=mentor,
+            message=form.cleaned_data["message"],
+            focus_area=form.cleaned_data["focus_area"],
+            kind=kind,
+            by=request.user,
+        )
+    except ValidationError as e:
+        apply_errors(form, e)
+        return False
+    messages.success(request, sent)
+    return True
 
 
 @require_POST
@@ -280,25 +301,15 @@ def peer_propose(request: AuthenticatedHttpRequest, pk: int, peer_pk: int) -> Ht
         memberships__role__in=MENTEE_ROLES,
     )
     form = RequestForm(request.POST or None, peer=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            request_send(
-                program=program,
-                mentee=membership.person,
-                mentor=peer,
-                message=form.cleaned_data["message"],
-                focus_area=form.cleaned_data["focus_area"],
-                kind=RequestKind.PEER,
-                by=request.user,
-            )
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(
-                request,
-                f"Your proposal is on its way to {peer.display_name}. You will hear by email.",
-            )
-            return redirect("matching:peers", pk=pk)
+    if _request_sent(
+        request,
+        form,
+        membership=membership,
+        mentor=peer,
+        kind=RequestKind.PEER,
+        sent=f"Your proposal is on its way to {peer.display_name}. You will hear by email.",
+    ):
+        return redirect("matching:peers", pk=pk)
     return render(
         request,
         "matching/request_new.html",
