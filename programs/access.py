@@ -10,6 +10,7 @@ Rules of thumb:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -76,12 +77,34 @@ class Roles:
 NO_ROLES = Roles(False, frozenset(), frozenset(), frozenset())
 
 
+# Roles are memoised on the user object, so a page reads them once however many checks it makes.
+# A change of role made in the same request must not be answered from that memo: every service
+# that adds, changes or removes a membership calls `roles_changed()`, and a memo from before the
+# last change is read again. The count is process-wide (a change in one thread makes others read
+# again too): reading again is never wrong, only a query more.
+_role_changes = itertools.count(1)
+_roles_version = 0
+
+
+@dataclass(frozen=True)
+class _RolesMemo:
+    version: int
+    roles: Roles
+
+
+def roles_changed() -> None:
+    """Say that someone's memberships changed: roles memoised before now are read again."""
+    global _roles_version
+    _roles_version = next(_role_changes)
+
+
 def roles_for(user: AnyUser) -> Roles:
-    if not user.is_authenticated:
+    if not isinstance(user, User) or not user.is_authenticated:
         return NO_ROLES
-    cached = getattr(user, "_mentorship_roles", None)
-    if cached is not None:
-        return cached
+    memo = user.roles_memo
+    if isinstance(memo, _RolesMemo) and memo.version == _roles_version:
+        return memo.roles
+    version = _roles_version  # taken before reading, so a change meanwhile reads again
     rows = Membership.objects.filter(person__user=user).values_list("program_id", "role")
     by_role: dict[str, set[int]] = {"director": set(), "mentee": set(), "mentor": set()}
     for program_id, role in rows:
@@ -92,12 +115,12 @@ def roles_for(user: AnyUser) -> Roles:
         if role in MENTOR_ROLES:
             by_role["mentor"].add(program_id)
     roles = Roles(
-        is_admin=bool(getattr(user, "is_admin", False)),
+        is_admin=user.is_admin,
         director_of=frozenset(by_role["director"]),
         mentee_in=frozenset(by_role["mentee"]),
         mentor_in=frozenset(by_role["mentor"]),
     )
-    user._mentorship_roles = roles  # type: ignore[attr-defined]  # cached for the request
+    user.roles_memo = _RolesMemo(version, roles)
     return roles
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from mentorship.accounts.models import User
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
+from programs.access import roles_changed
 from programs.models import (
     PROGRAM_SETTINGS,
     Cohort,
@@ -157,6 +158,7 @@ def membership_add(
         membership.role = role
         membership.cohort = cohort or membership.cohort
         membership.save(update_fields=["role", "cohort"])
+    roles_changed()
     audit_record(
         actor=by,
         verb="membership.add" if created else "membership.change",
@@ -213,6 +215,7 @@ def membership_update(
     membership.mentor_capacity = mentor_capacity
     membership.status = status
     membership.save(update_fields=["role", "cohort", "mentor_capacity", "status"])
+    roles_changed()
     audit_record(actor=by, verb="membership.update", target=membership, program=membership.program)
     if became_director:
         _notify_membership(membership, by=by, director=True)
@@ -231,6 +234,7 @@ def membership_remove(*, membership: Membership, by: User) -> None:
         person_id=membership.person_id,
     )
     membership.delete()
+    roles_changed()
 
 
 def _ensure_another_director(membership: Membership) -> None:
