@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -26,7 +25,7 @@ from mentorship.accounts.models import User
 from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
-from programs.access import can_direct
+from programs.access import AnyUser, can_direct
 from programs.domain.instrument_file import InstrumentSpec, ItemSpec
 from programs.domain.review_instrument import ensure_default_instrument
 from programs.domain.review_scores import Answer, on_five_point_scale, response_score, risk_reasons
@@ -242,7 +241,9 @@ class ReviewLinkProblem(Exception):
         self.request = request
 
 
-def review_request_for_link(*, token: str, user: Any, today: date | None = None) -> ReviewRequest:
+def review_request_for_link(
+    *, token: str, user: AnyUser, today: date | None = None
+) -> ReviewRequest:
     """The request a link stands for, if `user` may answer it now; else ReviewLinkProblem.
 
     The wrong person learns nothing about the request (not even that it exists): the same
