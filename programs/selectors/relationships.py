@@ -366,7 +366,7 @@ def mentor_dashboard_for(person: FacultyProfile) -> MentorDashboard:
         .order_by("due_on")[:20]
     )
     quiet = set(
-        with_quiet(Relationship.objects.filter(pk__in=[r.pk for r in relationships]))  # type: ignore[misc]
+        with_quiet(Relationship.objects.filter(pk__in=[r.pk for r in relationships]))
         .filter(is_quiet=True)
         .values_list("pk", flat=True)
     )
@@ -407,7 +407,7 @@ def relationships_for_director(
         relationships = relationships.filter(stage__in=OPEN_STAGES)
     if quiet_only:
         relationships = relationships.filter(
-            pk__in=with_quiet(Relationship.objects.filter(program=program))  # type: ignore[misc]
+            pk__in=with_quiet(Relationship.objects.filter(program=program))
             .filter(is_quiet=True)
             .values("pk")
         )

@@ -18,6 +18,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_stubs_ext import WithAnnotations
 
 from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
@@ -44,6 +45,7 @@ from programs.models import (
     FacultyProfile,
     Meeting,
     MeetingStatus,
+    Membership,
     MemberSide,
     Program,
     Relationship,
@@ -53,6 +55,7 @@ from programs.models import (
 from programs.selectors.dashboard import (
     MIN_REVIEWS_FOR_MEAN,
     RECOGNITION_SORTS,
+    Recognition,
     TableFilters,
     dashboard_for,
     filter_choices,
@@ -204,7 +207,7 @@ RECOGNITION_COLUMNS = [
 ]
 
 
-def _recognition_score(m: Any) -> str:
+def _recognition_score(m: WithAnnotations[Membership, Recognition]) -> str:
     if m.review_count < MIN_REVIEWS_FOR_MEAN:
         return f"fewer than {MIN_REVIEWS_FOR_MEAN} reviews"
     return f"{m.mean_score:.1f}"
@@ -218,12 +221,16 @@ def mentor_recognition_view(request: AuthenticatedHttpRequest, pk: int) -> HttpR
         program=program, sort=sort, review_requests=review_requests_for_director(request.user)
     )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    for m in page:
-        m.score_text = _recognition_score(m)  # type: ignore[attr-defined]
     return render(
         request,
         "oversight/mentor_recognition.html",
-        {"program": program, "page": page, "sort": sort, "min_reviews": MIN_REVIEWS_FOR_MEAN},
+        {
+            "program": program,
+            "page": page,
+            "rows": [(m, _recognition_score(m)) for m in page],
+            "sort": sort,
+            "min_reviews": MIN_REVIEWS_FOR_MEAN,
+        },
     )
 
 
@@ -263,13 +270,13 @@ def _recognition_csv(request: AuthenticatedHttpRequest, program: Program) -> Str
                         m.person.display_name,
                         m.person.department.name if m.person.department else "",
                         m.person.rank.name if m.person.rank else "",
-                        m.current_mentees,  # type: ignore[attr-defined]
-                        m.total_mentees,  # type: ignore[attr-defined]
-                        m.meetings_held,  # type: ignore[attr-defined]
+                        m.current_mentees,
+                        m.total_mentees,
+                        m.meetings_held,
                         _recognition_score(m),
-                        m.review_count,  # type: ignore[attr-defined]
-                        m.trainings,  # type: ignore[attr-defined]
-                        m.last_training_on.isoformat() if m.last_training_on else "",  # type: ignore[attr-defined]
+                        m.review_count,
+                        m.trainings,
+                        m.last_training_on.isoformat() if m.last_training_on else "",
                     )
                 ]
             )
@@ -381,7 +388,7 @@ def director_view(
             .select_related("raised_by"),
             "stage_literature": STAGE_LITERATURE,
             # The same rule as the dashboard and the table (the agreed cadence).
-            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))  # type: ignore[misc]
+            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
             .values_list("is_quiet", flat=True)
             .get(),
             # Directors who are themselves in the relationship see no review results.
