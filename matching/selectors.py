@@ -347,7 +347,7 @@ class MentorOption:
 
     @property
     def excluded_words(self) -> list[str]:
-        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]  # type: ignore[call-overload]
+        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]
 
 
 def mentor_options(

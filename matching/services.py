@@ -85,7 +85,7 @@ DECLINE_DEFAULT = (
     "Thank you for thinking of me. I'm not able to take this on right now, and I hope you find "
     "a great fit — the program can suggest other mentors."
 )
-EXCLUSION_WORDS = {
+EXCLUSION_WORDS: dict[str, str] = {
     ExclusionReason.SELF: "the same person",
     ExclusionReason.REPORTING_LINE: "in the mentee's reporting line (holds authority over them)",
     ExclusionReason.CONFLICT_OF_INTEREST: "a declared conflict of interest",
@@ -148,13 +148,16 @@ def pair_rule_set(
 ) -> PairRule:
     if kind not in PairRuleKind.values:
         raise MatchingError(f"Unknown rule “{kind}”.")
-    opposite = {PairRuleKind.PIN: PairRuleKind.FORBID, PairRuleKind.FORBID: PairRuleKind.PIN}
+    opposite: dict[str, str] = {
+        PairRuleKind.PIN: PairRuleKind.FORBID,
+        PairRuleKind.FORBID: PairRuleKind.PIN,
+    }
     if kind in opposite:
         PairRule.objects.filter(
             program=program,
             mentee=mentee,
             mentor=mentor,
-            kind=opposite[kind],  # type: ignore[index]
+            kind=opposite[kind],
         ).delete()
     if kind == PairRuleKind.PIN:
         # One pin per mentee: pinning a new mentor replaces the old pin.

@@ -162,12 +162,12 @@ def mark(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResp
     if value not in (None, ShortlistMark.BOOKMARK, ShortlistMark.HIDDEN):
         value = None
     mentor_mark(program=membership.program, mentee=membership.person, mentor=mentor, mark=value)
-    words = {
+    words: dict[str | None, str] = {
         ShortlistMark.BOOKMARK: f"Bookmarked {mentor.display_name}.",
         ShortlistMark.HIDDEN: f"{mentor.display_name} is hidden from your list.",
         None: f"{mentor.display_name} is back in your list as usual.",
     }
-    messages.success(request, words[value])  # type: ignore[index]
+    messages.success(request, words[value])
     return redirect("matching:shortlist", pk=pk)
 
 

@@ -323,13 +323,14 @@ def get_assessment_for_user(user: AnyUser, pk: int) -> AssessmentAccess:
 # concerns, ended reasons — is only ever read through the helpers further below.
 
 
-def _my_memberships(user: AnyUser) -> QuerySet[RelationshipMember]:
-    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)  # type: ignore[misc]
+def _my_memberships(user: User) -> QuerySet[RelationshipMember]:
+    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)
 
 
-def _people_sharing_a_relationship_with(user: AnyUser) -> QuerySet[RelationshipMember]:
+def _people_sharing_a_relationship_with(user: User) -> QuerySet[RelationshipMember, int]:
+    """The ids of everyone in a relationship with the user (a subquery)."""
     mine = _my_memberships(user).values("relationship")
-    return RelationshipMember.objects.filter(relationship__in=mine).values("person")  # type: ignore[return-value]
+    return RelationshipMember.objects.filter(relationship__in=mine).values_list("person", flat=True)
 
 
 def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
@@ -426,7 +427,7 @@ class MeetingAccess:
         return self.meeting.relationship
 
 
-def get_meeting_for_user(user: AnyUser, pk: int) -> MeetingAccess:
+def get_meeting_for_user(user: User, pk: int) -> MeetingAccess:
     """A meeting of a relationship the user takes part in. Directors know meetings exist (they
     see the dates) but not what was said: 403. Everyone else: 404."""
     meeting = (
@@ -447,10 +448,12 @@ def get_meeting_for_user(user: AnyUser, pk: int) -> MeetingAccess:
 # --- Confidential material: read only through these --------------------------------------------
 
 
-def _ever_member_of(user: AnyUser) -> QuerySet[RelationshipMember]:
+def _ever_member_of(user: User) -> QuerySet[RelationshipMember, int]:
     """The relationships the user is or ever was in (leaving a group does not make one a
     neutral overseer of it)."""
-    return RelationshipMember.objects.filter(person__user=user).values("relationship")  # type: ignore[misc,return-value]
+    return RelationshipMember.objects.filter(person__user=user).values_list(
+        "relationship", flat=True
+    )
 
 
 def relationships_overseen_by(user: AnyUser) -> QuerySet[Relationship]:
@@ -518,9 +521,9 @@ def concerns_visible_to(user: AnyUser) -> QuerySet[Concern]:
     return Concern.objects.filter(visible)
 
 
-def concerns_for_director(user: AnyUser) -> QuerySet[Concern]:
+def concerns_for_director(user: User) -> QuerySet[Concern]:
     """Only the oversight part of `concerns_visible_to` (not the user's own concerns)."""
-    return concerns_visible_to(user).exclude(raised_by__user=user)  # type: ignore[misc]
+    return concerns_visible_to(user).exclude(raised_by__user=user)
 
 
 def get_concern_for_user(user: AnyUser, pk: int) -> Concern:
@@ -536,7 +539,7 @@ def get_concern_for_user(user: AnyUser, pk: int) -> Concern:
     return concern
 
 
-def get_concern_for_director(user: AnyUser, pk: int) -> Concern:
+def get_concern_for_director(user: User, pk: int) -> Concern:
     concern = get_concern_for_user(user, pk)
     if not concerns_for_director(user).filter(pk=concern.pk).exists():
         raise PermissionDenied("Only the program's directors can act on a concern.")
@@ -570,11 +573,11 @@ def concern_alert_recipients(concern: Concern) -> list[FacultyProfile]:
 # --- Matching -----------------------------------------------------------------------------------
 
 
-def get_mentee_membership(user: AnyUser, program_pk: int) -> Membership:
+def get_mentee_membership(user: User, program_pk: int) -> Membership:
     """The user's mentee membership in a program: the key to its mentor shortlist."""
     program = get_program_for_user(user, program_pk)
     membership = (
-        Membership.objects.select_related("program", "person", "cohort")  # type: ignore[misc]
+        Membership.objects.select_related("program", "person", "cohort")
         .filter(program=program, person__user=user, role__in=MENTEE_ROLES)
         .first()
     )

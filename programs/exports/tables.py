@@ -36,7 +36,7 @@ from programs.selectors.dashboard import (
 from programs.selectors.programs import program_members
 
 MEMBER_FILTER_NAMES = ("role", "q", "status", "cohort")
-FILTER_NAMES = {
+FILTER_NAMES: dict[str, tuple[str, ...]] = {
     ExportKind.RELATIONSHIPS: TABLE_FILTER_NAMES,
     ExportKind.MEMBERS: MEMBER_FILTER_NAMES,
     ExportKind.MENTOR_RECOGNITION: ("sort",),
@@ -49,9 +49,7 @@ CHUNK = 1000
 def kept_filters(kind: str, params: Mapping[str, str]) -> dict[str, str]:
     """The page's filters worth storing with an export (known names, non-empty values)."""
     return {
-        name: str(params[name])[:200]
-        for name in FILTER_NAMES.get(kind, ())  # type: ignore[call-overload]
-        if params.get(name)
+        name: str(params[name])[:200] for name in FILTER_NAMES.get(kind, ()) if params.get(name)
     }
 
 

@@ -122,7 +122,9 @@ def _validate_cohort(
 ) -> None:
     if ends_on <= starts_on:
         raise ValidationError({"ends_on": "The cohort must end after it starts."})
-    clash = Cohort.objects.filter(program=program, name__iexact=name).exclude(pk=pk)  # type: ignore[misc]
+    clash = Cohort.objects.filter(program=program, name__iexact=name)
+    if pk is not None:
+        clash = clash.exclude(pk=pk)
     if clash.exists():
         raise ValidationError({"name": f"This program already has a cohort called “{name}”."})
 

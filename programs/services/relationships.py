@@ -100,7 +100,10 @@ def _sides_for(
             )
         if not low <= len(mentees) <= high:
             raise ValidationError({"mentees": f"A facilitated group has {low} to {high} mentees."})
-        return [(m, MemberSide.MENTEE) for m in mentees] + [(facilitator, MemberSide.FACILITATOR)]  # type: ignore[return-value]
+        return [
+            *((m, MemberSide.MENTEE) for m in mentees),
+            (facilitator, MemberSide.FACILITATOR),
+        ]
     if kind == RelationshipKind.PEER_GROUP:
         peers = [*mentees, *mentors]
         if facilitator is not None:
