@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypedDict, cast
@@ -302,9 +302,9 @@ def dashboard_for(
         assessments_done=counts["assessed"],
         match=match,
         charts={
-            "meetings": meetings_per_month(meeting_rows, month_starts),  # type: ignore[arg-type]
+            "meetings": meetings_per_month(meeting_rows, month_starts),
             "stages": stages_over_time(rows, month_starts),
-            "scores": score_distribution(review_rows),  # type: ignore[arg-type]
+            "scores": score_distribution(review_rows),
             "match": match.groups,
         },
     )
@@ -313,7 +313,9 @@ def dashboard_for(
 # --- Chart data (pure functions over the rows fetched above) -------------------------------------
 
 
-def meetings_per_month(rows: list[dict[str, Any]], months: list[dt.date]) -> list[tuple[str, int]]:
+def meetings_per_month(
+    rows: Sequence[Mapping[str, Any]], months: list[dt.date]
+) -> list[tuple[str, int]]:
     by_month: dict[dt.date, int] = defaultdict(int)
     for row in rows:
         month = row["month"]
@@ -323,7 +325,12 @@ def meetings_per_month(rows: list[dict[str, Any]], months: list[dt.date]) -> lis
     return [(f"{m:%b %Y}", by_month.get(m, 0)) for m in months]
 
 
-def stages_over_time(rows: list[tuple[Any, ...]], months: list[dt.date]) -> dict[str, list[Any]]:
+class StageSeries(TypedDict):
+    labels: list[str]
+    series: dict[str, list[int]]
+
+
+def stages_over_time(rows: list[tuple[Any, ...]], months: list[dt.date]) -> StageSeries:
     """At the end of each month: how many relationships were in their pilot, active (open past
     the pilot or concluding), concluded, or ended early. Pilots are told apart by start date;
     a pair's current stage is used for closed ones."""
@@ -349,13 +356,13 @@ def stages_over_time(rows: list[tuple[Any, ...]], months: list[dt.date]) -> dict
         series["Open"].append(open_n)
         series["Concluded"].append(concluded)
         series["Ended early"].append(ended)
-    return {"labels": labels, "series": series}  # type: ignore[dict-item]
+    return {"labels": labels, "series": series}
 
 
 SCORE_BUCKETS = [("1–1.9", 1, 2), ("2–2.9", 2, 3), ("3–3.9", 3, 4), ("4–5", 4, 6)]
 
 
-def score_distribution(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+def score_distribution(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, int]]:
     counts = dict.fromkeys((label for label, *_ in SCORE_BUCKETS), 0)
     for row in rows:
         score = row["response__score"]

@@ -208,9 +208,14 @@ def at_risk_condition(risks: QuerySet[RelationshipRisk] | None = None) -> Q:
     return Q(stage__in=OPEN_STAGES) & Q(Exists(open_risks(risks)))
 
 
+class AtRisk(TypedDict):
+    at_risk: bool
+    risk_reason: str | None
+
+
 def with_at_risk(
     relationships: QuerySet[Relationship], *, risks: QuerySet[RelationshipRisk] | None = None
-) -> QuerySet[Relationship]:
+) -> QuerySet[WithAnnotations[Relationship, AtRisk]]:
     return relationships.annotate(
         at_risk=Case(
             When(at_risk_condition(risks), then=Value(True)),
