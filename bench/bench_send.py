@@ -26,6 +26,10 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -180,7 +184,7 @@ def main() -> int:
         redis.wait(timeout=10)
 
 
-def run(args: argparse.Namespace, url: str, workdir: str, broker: str, sink) -> int:  # type: ignore[no-untyped-def]
+def run(args: argparse.Namespace, url: str, workdir: str, broker: str, sink: SmtpSink) -> int:
     from bench.bench_sweep import recreate_database
 
     os.environ.update(

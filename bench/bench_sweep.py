@@ -20,8 +20,10 @@ import os
 import random
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -108,7 +110,7 @@ def setup_django(url: str) -> None:
 class Copier:
     """COPY rows into a table, filling the columns we do not give with a neutral value."""
 
-    def __init__(self, connection) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, connection: Any) -> None:  # a psycopg connection
         self.connection = connection
         self.columns: dict[str, list[tuple[str, str, str]]] = {}
 
@@ -123,7 +125,7 @@ class Copier:
                 self.columns[table] = c.fetchall()
         return self.columns[table]
 
-    def copy(self, table: str, given: list[str], rows) -> int:  # type: ignore[no-untyped-def]
+    def copy(self, table: str, given: list[str], rows: Iterable[Sequence[Any]]) -> int:
         filler = {}
         for name, nullable, kind in self._columns(table):
             if name in given or name == "id":

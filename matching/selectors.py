@@ -556,13 +556,13 @@ def _needs_by_person(person_ids: list[int]) -> dict[int, dict[int, str]]:
 
 def _stage_words(me: FacultyProfile, peer: FacultyProfile) -> tuple[str, int]:
     """Similar career stage: the same rank scores most, a neighbouring rank some."""
-    if me.rank_id is None or peer.rank_id is None:
+    if me.rank is None or peer.rank is None:
         return "", 0
-    gap = abs(me.rank.order - peer.rank.order)  # type: ignore[union-attr]
+    gap = abs(me.rank.order - peer.rank.order)
     if gap == 0:
-        return f"Same career stage ({peer.rank.name})", 3  # type: ignore[union-attr]
+        return f"Same career stage ({peer.rank.name})", 3
     if gap == 1:
-        return f"A neighbouring career stage ({peer.rank.name})", 1  # type: ignore[union-attr]
+        return f"A neighbouring career stage ({peer.rank.name})", 1
     return "", 0
 
 

@@ -22,8 +22,8 @@ from programs.models.relationships import GROUP_SIZE, RECEIVING_SIDES
 def circle_label(circle: Relationship) -> str:
     """How a circle is named in pages and emails: circles have no name of their own."""
     kind = "Facilitated peer group" if circle.kind == "facilitated_group" else "Peer group"
-    if circle.focus_area_id:
-        return f"{kind} on {circle.focus_area.name}"  # type: ignore[union-attr]
+    if circle.focus_area is not None:
+        return f"{kind} on {circle.focus_area.name}"
     return f"{kind} started {circle.started_on:%-d %B %Y}"
 
 

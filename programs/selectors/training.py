@@ -72,7 +72,14 @@ def attendance_of(person: FacultyProfile) -> QuerySet[TrainingAttendance]:
     )
 
 
-def training_record(person: FacultyProfile) -> dict[str, object]:
+class TrainingRecord(TypedDict):
+    attended: list[TrainingAttendance]
+    hours: Decimal
+    self_reported: list[MentorTraining]
+    recognitions: list[MentorRecognition]
+
+
+def training_record(person: FacultyProfile) -> TrainingRecord:
     """What a mentor sees of their own training: sessions recorded by programs (with hours),
     training they reported themselves, and awards and nominations."""
     attended = list(attendance_of(person))

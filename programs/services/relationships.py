@@ -417,9 +417,10 @@ def relationship_conclude(*, relationship: Relationship, by: User) -> Relationsh
     is_director = member is None and can_direct(by, relationship.program_id)
     if member is None and not is_director:
         raise ValidationError("Only the people in this relationship can conclude it.")
-    if not is_director and relationship.stage != RelationshipStage.CONCLUDING:
+    if member is not None and relationship.stage != RelationshipStage.CONCLUDING:
+        # A member proposes; a director (never a member here) concludes at once.
         relationship.stage = RelationshipStage.CONCLUDING
-        relationship.concluding_proposed_by = member.person  # type: ignore[union-attr]
+        relationship.concluding_proposed_by = member.person
         relationship.save(update_fields=["stage", "concluding_proposed_by"])
         audit_record(
             actor=by,

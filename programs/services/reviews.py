@@ -392,6 +392,7 @@ def risks_flag(*, responses: Iterable[ReviewResponse]) -> list[RelationshipRisk]
         return []
     previous = _previous_scores(responses)
     risks = []
+    flagged: set[ReviewResponse] = set()
     for r in responses:
         program = r.request.relationship.program
         instrument = r.request.instrument
@@ -412,10 +413,11 @@ def risks_flag(*, responses: Iterable[ReviewResponse]) -> list[RelationshipRisk]
             risks.append(
                 RelationshipRisk(relationship_id=r.request.relationship_id, reason=reason, review=r)
             )
+            flagged.add(r)
     if not risks:
         return []
     RelationshipRisk.objects.bulk_create(risks)
-    _tell_directors(responses={risk.review for risk in risks})  # type: ignore[misc]
+    _tell_directors(responses=flagged)
     return risks
 
 
