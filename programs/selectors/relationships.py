@@ -290,7 +290,9 @@ def goal_progress(*, goals: list[Goal], relationship_ids: list[int]) -> list[Goa
         .order_by("meeting__starts_at")
     )
     for item in agenda:
-        entry = progress[item.goal.lineage]  # type: ignore[union-attr]
+        if item.goal is None:  # the filter above keeps items with a goal only
+            continue
+        entry = progress[item.goal.lineage]
         if item.meeting not in entry.meetings:
             entry.meetings.append(item.meeting)
     counts = (

@@ -221,16 +221,12 @@ def mentor_recognition_view(request: AuthenticatedHttpRequest, pk: int) -> HttpR
         program=program, sort=sort, review_requests=review_requests_for_director(request.user)
     )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    for m in page:
+        m.score_text = _recognition_score(m)  # type: ignore[attr-defined]
     return render(
         request,
         "oversight/mentor_recognition.html",
-        {
-            "program": program,
-            "page": page,
-            "rows": [(m, _recognition_score(m)) for m in page],
-            "sort": sort,
-            "min_reviews": MIN_REVIEWS_FOR_MEAN,
-        },
+        {"program": program, "page": page, "sort": sort, "min_reviews": MIN_REVIEWS_FOR_MEAN},
     )
 
 
