@@ -5,6 +5,7 @@ number of queries, whatever the number of relationships (the tests assert it).""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -178,7 +179,7 @@ class Board:
     assessment: SelfAssessment | None
     needs: list[NeedCoverage]
     roles: list[RoleCoverage]
-    upcoming: list[Meeting]
+    upcoming: Sequence[Meeting]
     open_items: list[ActionItem]
     goals: list[GoalProgress]
     mentee_programs: list[Membership]
@@ -259,7 +260,7 @@ def board_for(person: FacultyProfile) -> Board:
         assessment=assessment,
         needs=needs,
         roles=roles,
-        upcoming=upcoming,  # type: ignore[arg-type]
+        upcoming=upcoming,
         open_items=open_items,
         goals=goals,
         mentee_programs=mentee_programs,
@@ -669,7 +670,7 @@ def next_steps_in_relationships(person: FacultyProfile) -> list[RelationshipStep
     ):
         steps.append(RelationshipStep("agenda", meeting.relationship, meeting, meeting.starts_at))
 
-    for meeting in (  # type: ignore[assignment]
+    for held in (
         Meeting.objects.filter(
             relationship__in=mine,
             status=MeetingStatus.SCHEDULED,
@@ -679,7 +680,7 @@ def next_steps_in_relationships(person: FacultyProfile) -> list[RelationshipStep
         .select_related("relationship")
         .order_by("starts_at")
     ):
-        steps.append(RelationshipStep("log", meeting.relationship, meeting, meeting.starts_at))
+        steps.append(RelationshipStep("log", held.relationship, held, held.starts_at))
 
     for recap in (
         Recap.objects.filter(meeting__relationship__in=mine, confirmed_at__isnull=True)
