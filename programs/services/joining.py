@@ -49,21 +49,7 @@ def join_request_create(
         raise ValidationError(f"You already take part in {program.name}.")
     if not programs_open_to_join(by).filter(pk=program.pk).exists():
         raise ValidationError(f"{program.name} is not open to people of your institution.")
-    message = (message or "").replace("\r\n", "\n").strip()
-    try:
-        with transaction.atomic():
-            request, created = JoinRequest.objects.get_or_create(
-                program=program,
-                person=person,
-                circle=None,
-                status=JoinRequestStatus.PENDING,
-                defaults={"message": message},
-            )
-    except IntegrityError:  # a double click raced the first one
-        request = JoinRequest.objects.get(
-            program=program, person=person, circle=None, status=JoinRequestStatus.PENDING
-        )
-        created = False
+    request, created = _pending_request(program, person, None, message)
     if created:
         audit_record(actor=by, verb="join_request.create", target=request, program=program)
         directors = Membership.objects.filter(
@@ -80,6 +66,28 @@ def join_request_create(
             for user_id in directors
         )
     return request
+
+
+def _pending_request(
+    program: Program, person: FacultyProfile, circle: Relationship | None, message: str
+) -> tuple[JoinRequest, bool]:
+    """The person's waiting request to join the program (or one of its circles), made now
+    unless one waits already; and whether it was made now."""
+    message = (message or "").replace("\r\n", "\n").strip()
+    try:
+        with transaction.atomic():
+            return JoinRequest.objects.get_or_create(
+                program=program,
+                person=person,
+                circle=circle,
+                status=JoinRequestStatus.PENDING,
+                defaults={"message": message},
+            )
+    except IntegrityError:  # a double click raced the first one
+        request = JoinRequest.objects.get(
+            program=program, person=person, circle=circle, status=JoinRequestStatus.PENDING
+        )
+        return request, False
 
 
 @transaction.atomic
@@ -175,21 +183,7 @@ def circle_join_request_create(
     ).exists():
         raise ValidationError(f"Only participants of {program.name} can join its circles.")
     _refuse_unless_joinable(circle, person)
-    message = (message or "").replace("\r\n", "\n").strip()
-    try:
-        with transaction.atomic():
-            request, created = JoinRequest.objects.get_or_create(
-                program=program,
-                person=person,
-                circle=circle,
-                status=JoinRequestStatus.PENDING,
-                defaults={"message": message},
-            )
-    except IntegrityError:  # a double click raced the first one
-        request = JoinRequest.objects.get(
-            circle=circle, person=person, status=JoinRequestStatus.PENDING
-        )
-        created = False
+    request, created = _pending_request(program, person, circle, message)
     if created:
         audit_record(actor=by, verb="circle_join.create", target=request, program=program)
         notifications_send_soon(

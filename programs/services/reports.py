@@ -52,23 +52,25 @@ def report_export_start(
         raise ValidationError({"format": "Choose CSV, Excel or PDF."})
     if end < start:
         raise ValidationError({"end": "The end of the period must be on or after its start."})
-    export = ReportExport.objects.create(
+    return _export_queue(
         program=program,
-        requested_by=by,
+        by=by,
+        audited={"format": format, "start": start.isoformat(), "end": end.isoformat()},
         format=format,
         period_start=start,
         period_end=end,
-        heartbeat_at=timezone.now(),
     )
-    audit_record(
-        actor=by,
-        verb="report.export",
-        target=export,
-        program=program,
-        format=format,
-        start=start.isoformat(),
-        end=end.isoformat(),
+
+
+def _export_queue(
+    *, program: Program, by: User, audited: dict[str, Any], **fields: Any
+) -> ReportExport:
+    """Record the export asked for (who, what, when), audit it with `audited`, and queue the
+    job after commit."""
+    export = ReportExport.objects.create(
+        program=program, requested_by=by, heartbeat_at=timezone.now(), **fields
     )
+    audit_record(actor=by, verb="report.export", target=export, program=program, **audited)
     from programs.tasks import run_report_export
 
     enqueue_on_commit(run_report_export, export.pk)
@@ -92,29 +94,17 @@ def table_export_start(
     if format not in TABLE_FORMATS:
         raise ValidationError({"format": "Choose CSV or Excel."})
     today = timezone.localdate()
-    export = ReportExport.objects.create(
+    kept = kept_filters(kind, filters)
+    return _export_queue(
         program=program,
-        requested_by=by,
+        by=by,
+        audited={"kind": kind, "format": format, "filters": kept},
         kind=kind,
         format=format,
-        filters=kept_filters(kind, filters),
+        filters=kept,
         period_start=today,
         period_end=today,
-        heartbeat_at=timezone.now(),
     )
-    audit_record(
-        actor=by,
-        verb="report.export",
-        target=export,
-        program=program,
-        kind=kind,
-        format=format,
-        filters=export.filters,
-    )
-    from programs.tasks import run_report_export
-
-    enqueue_on_commit(run_report_export, export.pk)
-    return export
 
 
 def _set_progress(export_id: int, fraction: float) -> None:
