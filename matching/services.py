@@ -1219,13 +1219,16 @@ def _publish_one(
             cohort=run.cohort,
             by=by,
         )
+    mentor = first.mentor
+    if mentor is None:  # a pair's suggestion always names its mentor
+        raise MatchingError("This suggestion names no mentor.")
     return relationship_create(
         program=program,
         kind=kind,
         mentees=[first.mentee],
-        mentors=[first.mentor],  # type: ignore[list-item]
+        mentors=[mentor],
         focus_area=first.area,
-        is_remote=first.mentee.institution_id != first.mentor.institution_id,  # type: ignore[union-attr]
+        is_remote=first.mentee.institution_id != mentor.institution_id,
         source=RelationshipSource.MATCH_RUN,
         cohort=run.cohort,
         by=by,

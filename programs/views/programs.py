@@ -145,14 +145,13 @@ def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     states = assessment_states(person_ids=[m.person_id for m in page])
-    for m in page:
-        m.assessment_state = states.get(m.person_id, AssessmentState())  # type: ignore[attr-defined]
     return render(
         request,
         "programs/member_list.html",
         {
             "program": program,
             "page": page,
+            "rows": [(m, states.get(m.person_id, AssessmentState())) for m in page],
             "filters": {"role": role, "q": search, "status": status, "cohort": cohort_id},
             "role_choices": Role.choices,  # not "roles": that name is the navigation's
             "statuses": MembershipStatus.choices,
