@@ -566,8 +566,7 @@ def _history(
         meeting_days = {rng.randint(5, age - 1) for _ in range(count - 1)}
         if count:
             meeting_days.add(rng.randint(5, min(60, age - 1)))  # met recently
-    meeting_days = sorted(meeting_days, reverse=True)  # type: ignore[assignment]
-    for days_ago in meeting_days:
+    for days_ago in sorted(meeting_days, reverse=True):
         if days_ago >= age:
             continue
         meeting = meeting_schedule(

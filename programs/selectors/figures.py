@@ -361,7 +361,11 @@ def has_mentor(on: dt.date | None = None) -> Exists:
     )
 
 
-def active_mentees(program: Program | int, on: dt.date | None = None) -> QuerySet[Membership]:
+# A program, its id, or OuterRef("pk") when counted per program in a subquery.
+ProgramRef = Program | int | OuterRef
+
+
+def active_mentees(program: ProgramRef, on: dt.date | None = None) -> QuerySet[Membership]:
     """The people a match rate counts: active mentee memberships (a paused mentee is not
     waiting for anyone) — given `on`, those who had joined by the end of that day."""
     mentees = Membership.objects.filter(
@@ -370,7 +374,7 @@ def active_mentees(program: Program | int, on: dt.date | None = None) -> QuerySe
     return mentees if on is None else mentees.filter(joined_at__lte=_day_end(on))
 
 
-def unmatched_mentees(program: Program | int) -> QuerySet[Membership]:
+def unmatched_mentees(program: ProgramRef) -> QuerySet[Membership]:
     return active_mentees(program).exclude(has_mentor())
 
 
@@ -450,7 +454,7 @@ def with_program_figures(
         at_risk=_count(
             Relationship.objects.filter(at_risk_condition(risks), program=OuterRef("pk"))
         ),
-        without_mentor=_count(unmatched_mentees(OuterRef("pk"))),  # type: ignore[arg-type]
+        without_mentor=_count(unmatched_mentees(OuterRef("pk"))),
     )
 
 
