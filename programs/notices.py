@@ -457,7 +457,7 @@ def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     """The pairs of one program the sweep flagged quiet on one day — still quiet, and not
     ones the director is part of."""
     from programs.selectors.figures import quiet_relationships as quiet_relationships_of
-    from programs.selectors.relationships import active_members
+    from programs.selectors.relationships import with_members
 
     program_id = _id(n)
     if not can_direct(_recipient(n), program_id):
@@ -467,15 +467,16 @@ def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     # the one definition every page uses (a meeting since, or a new cadence, takes them off).
     # Only pairs the recipient oversees: never one they are, or were, a member of.
     quiet = list(
-        quiet_relationships_of(program=program_id)
-        .filter(quiet_since=day, pk__in=relationships_overseen_by(_recipient(n)).values("pk"))
-        .prefetch_related(active_members())
-        .order_by("started_on", "pk")
+        with_members(
+            quiet_relationships_of(program=program_id)
+            .filter(quiet_since=day, pk__in=relationships_overseen_by(_recipient(n)).values("pk"))
+            .order_by("started_on", "pk")
+        )
     )
     if not quiet:
         return None
     pairs = [
-        {"names": _names(r.active_members), "url": _url("relationship_detail", r.pk)}  # type: ignore[attr-defined]
+        {"names": _names(r.active_members), "url": _url("relationship_detail", r.pk)}
         for r in quiet[:25]
     ]
     count = len(quiet)
