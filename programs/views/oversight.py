@@ -49,6 +49,7 @@ from programs.models import (
     MemberSide,
     Program,
     Relationship,
+    RelationshipMember,
     RelationshipStage,
     RiskReason,
 )
@@ -57,6 +58,7 @@ from programs.selectors.dashboard import (
     RECOGNITION_SORTS,
     Recognition,
     TableFilters,
+    TableRow,
     dashboard_for,
     filter_choices,
     mentor_name,
@@ -159,6 +161,18 @@ SORT_LABELS = {
 }
 
 
+def _sides(
+    r: WithAnnotations[Relationship, TableRow],
+) -> tuple[Relationship, list[RelationshipMember], list[RelationshipMember]]:
+    """A row of the relationships table: the relationship, its mentees (or peers), its guides."""
+    members = r.active_members
+    return (
+        r,
+        [m for m in members if m.side not in GUIDING_SIDES],
+        [m for m in members if m.side in GUIDING_SIDES],
+    )
+
+
 def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     filters = _filters(request)
@@ -170,15 +184,13 @@ def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
         review_requests=review_requests_for_director(request.user),
     )
     page = Paginator(relationships, PER_PAGE).get_page(request.GET.get("page"))
-    for r in page:
-        r.mentees = [m for m in r.active_members if m.side not in GUIDING_SIDES]  # type: ignore[attr-defined]
-        r.guides = [m for m in r.active_members if m.side in GUIDING_SIDES]  # type: ignore[attr-defined]
     return render(
         request,
         "oversight/relationships.html",
         {
             "program": program,
             "page": page,
+            "rows": [_sides(r) for r in page],
             "filters": filters,
             "choices": filter_choices(program=program),
             "mentor_filter_name": mentor_name(program=program, person_id=filters.mentor),
