@@ -262,7 +262,7 @@ def _handles_post(callback: object) -> bool:
         return hasattr(view_class, "post")
     func = callback
     while hasattr(func, "__wrapped__"):
-        func = func.__wrapped__  # type: ignore[attr-defined]
+        func = func.__wrapped__
     try:
         source = inspect.getsource(func)  # type: ignore[arg-type]
     except (OSError, TypeError):
