@@ -7,6 +7,8 @@ program asks, a director or the circle's facilitator approves — the person joi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -51,21 +53,28 @@ def join_request_create(
         raise ValidationError(f"{program.name} is not open to people of your institution.")
     request, created = _pending_request(program, person, None, message)
     if created:
-        audit_record(actor=by, verb="join_request.create", target=request, program=program)
         directors = Membership.objects.filter(
             program=program, role=Role.DIRECTOR, person__user__is_active=True
         ).values_list("person__user_id", flat=True)
-        notifications_send_soon(
-            Planned(
-                recipient_id=user_id,
-                kind=Kind.JOIN_REQUEST,
-                subject=f"join:{request.pk}",
-                cycle="asked",
-                program_id=program.pk,
-            )
-            for user_id in directors
-        )
+        _record_asked(request, program, directors, by=by, verb="join_request.create")
     return request
+
+
+def _record_asked(
+    request: JoinRequest, program: Program, deciders: Iterable[int], *, by: User, verb: str
+) -> None:
+    """Audit a new request to join (the program or a circle) and ask those who answer it."""
+    audit_record(actor=by, verb=verb, target=request, program=program)
+    notifications_send_soon(
+        Planned(
+            recipient_id=user_id,
+            kind=Kind.JOIN_REQUEST,
+            subject=f"join:{request.pk}",
+            cycle="asked",
+            program_id=program.pk,
+        )
+        for user_id in deciders
+    )
 
 
 def _pending_request(
@@ -185,17 +194,7 @@ def circle_join_request_create(
     _refuse_unless_joinable(circle, person)
     request, created = _pending_request(program, person, circle, message)
     if created:
-        audit_record(actor=by, verb="circle_join.create", target=request, program=program)
-        notifications_send_soon(
-            Planned(
-                recipient_id=user_id,
-                kind=Kind.JOIN_REQUEST,
-                subject=f"join:{request.pk}",
-                cycle="asked",
-                program_id=program.pk,
-            )
-            for user_id in circle_deciders(circle)
-        )
+        _record_asked(request, program, circle_deciders(circle), by=by, verb="circle_join.create")
     return request
 
 
