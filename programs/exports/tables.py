@@ -152,6 +152,21 @@ def members_report(*, program: Program, filters: Mapping[str, str]) -> Report:
     return _one_table(program, "Members", table, filters)
 
 
+# The recognition table's columns, in the export and the page's own CSV alike.
+RECOGNITION_COLUMNS = [
+    "Mentor",
+    "Department",
+    "Rank",
+    "Current mentees",
+    "Mentees in total",
+    "Meetings held",
+    "Mean review score from mentees",
+    "Reviews from mentees",
+    "Mentor trainings completed",
+    "Latest training",
+]
+
+
 def recognition_report(
     *, program: Program, filters: Mapping[str, str], review_requests: QuerySet[ReviewRequest]
 ) -> Report:
@@ -177,18 +192,7 @@ def recognition_report(
 
     table = Table(
         "Mentor recognition",
-        [
-            "Mentor",
-            "Department",
-            "Rank",
-            "Current mentees",
-            "Mentees in total",
-            "Meetings held",
-            "Mean review score from mentees",
-            "Reviews from mentees",
-            "Mentor trainings completed",
-            "Latest training",
-        ],
+        RECOGNITION_COLUMNS,
         lines(),
         note=f"A mean of fewer than {MIN_REVIEWS_FOR_MEAN} reviews is not shown ({SUPPRESSED}).",
     )

@@ -34,6 +34,7 @@ from programs.access import (
 from programs.domain.figures import SMALL_CELL, SUPPRESSED, quiet_definition
 from programs.exports.charts import match_rate_charts, meetings_chart, score_chart, stages_chart
 from programs.exports.reports import neutralise
+from programs.exports.tables import RECOGNITION_COLUMNS
 from programs.forms.oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
 from programs.forms.programs import apply_errors
 from programs.models import (
@@ -204,19 +205,6 @@ def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
 
 
 # --- Mentor recognition --------------------------------------------------------------------------
-
-RECOGNITION_COLUMNS = [
-    "Mentor",
-    "Department",
-    "Rank",
-    "Current mentees",
-    "Mentees in total",
-    "Meetings held",
-    "Mean review score from mentees",
-    "Reviews from mentees",
-    "Mentor trainings completed",
-    "Latest training",
-]
 
 
 def _recognition_score(m: WithAnnotations[Membership, Recognition]) -> str:
