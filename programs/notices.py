@@ -815,3 +815,33 @@ def training_reminder(n: Notification) -> dict[str, Any] | None:
         "url": _url("my_training"),
         "summary": f"Mentor training in {program.name}",
     }
+
+
+@register(Kind.SSO_CERTIFICATE)
+def sso_certificate(n: Notification) -> dict[str, Any] | None:
+    """To the admins, while the IdP still signs with that certificate (new metadata read since,
+    or single sign-on switched off, drops it)."""
+    from programs.models import IdentityProvider
+
+    idp = IdentityProvider.objects.select_related("institution").filter(pk=_id(n)).first()
+    if idp is None or not idp.is_enabled or not _recipient(n).is_institution_admin:
+        return None
+    not_after = idp.idp_cert_not_after
+    if not_after is None or not_after.isoformat() != (n.data or {}).get("not_after"):
+        return None
+    now = timezone.now()
+    expired = not_after <= now
+    return {
+        "idp": idp,
+        "institution": idp.institution,
+        "not_after": not_after,
+        "expired": expired,
+        "days_left": max(0, (not_after - now).days),
+        "reads_address": bool(idp.saml_metadata_url),
+        "metadata_error": idp.metadata_error,
+        "url": _url("institution:sign_in_edit", idp.institution_id),
+        "summary": (
+            f"{idp.display_name} sign-in: the signing certificate "
+            + (f"expired on {not_after:%-d %B %Y}" if expired else f"expires {not_after:%-d %B %Y}")
+        ),
+    }

@@ -13,6 +13,7 @@ from programs.models import (
     JoinRequest,
     JoinRequestStatus,
     MemberSide,
+    Program,
     Relationship,
     RelationshipMember,
 )
@@ -99,3 +100,16 @@ def circle_join_requests(*, circle: Relationship) -> QuerySet[JoinRequest]:
         .select_related("person__user", "person__rank", "person__department", "decided_by__profile")
         .order_by("-status", "created_at")
     )
+
+
+def circle_join_requests_waiting(*, program: Program) -> list[tuple[JoinRequest, str]]:
+    """The program's waiting requests to join one of its circles, each with the circle's name:
+    the directors' queue beside the requests to join the program."""
+    waiting = (
+        JoinRequest.objects.filter(
+            program=program, status=JoinRequestStatus.PENDING, circle__isnull=False
+        )
+        .select_related("person__rank", "person__department", "circle__focus_area")
+        .order_by("created_at")
+    )
+    return [(r, circle_label(r.circle)) for r in waiting]  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from programs.forms.programs import (
 )
 from programs.models import Cohort, MembershipStatus, Program, Role
 from programs.selectors.assessments import AssessmentState, assessment_states
+from programs.selectors.circles import circle_join_requests_waiting
 from programs.selectors.directory import reporting_line_conflicts
 from programs.selectors.joining import join_requests_pending
 from programs.selectors.programs import (
@@ -159,6 +160,7 @@ def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "add_form": AddMemberForm(program=program),
             "invitations": open_invitations(program=program)[:20],
             "join_requests": list(join_requests_pending(program=program)),
+            "circle_requests": circle_join_requests_waiting(program=program),
             "conflicts": reporting_line_conflicts(
                 relationships=relationships_overseen_by(request.user).filter(program=program)
             ),
