@@ -10,8 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
-from typing import Any
+from typing import Any, Literal
 
 import requests
 from cryptography import x509
