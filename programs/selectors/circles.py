@@ -112,4 +112,4 @@ def circle_join_requests_waiting(*, program: Program) -> list[tuple[JoinRequest,
         .select_related("person__rank", "person__department", "circle__focus_area")
         .order_by("created_at")
     )
-    return [(r, circle_label(r.circle)) for r in waiting]  # type: ignore[arg-type]
+    return [(r, circle_label(r.circle)) for r in waiting if r.circle is not None]
