@@ -88,7 +88,7 @@ def report_data(
             id=pid,
             name=f"{given} {family}".strip() or "(no name)",
             role=role,
-            joined_on=_local_date(joined),  # type: ignore[arg-type]
+            joined_on=timezone.localtime(joined).date(),
             cohort=cohort or "",
             cohort_start=cohort_start,
             department=department or "",
