@@ -28,7 +28,11 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from mentorship.accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -250,7 +254,7 @@ def seed() -> None:
     print(f"Seed: {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def director_user():  # type: ignore[no-untyped-def]
+def director_user() -> User:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(email=DIRECTOR_EMAIL)

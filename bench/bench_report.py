@@ -31,6 +31,10 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mentorship.charts import Chart
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,7 +50,7 @@ def target(name: str, ok: bool, detail: str) -> None:
     print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
 
 
-def _report_charts() -> list:  # type: ignore[type-arg]
+def _report_charts() -> list[Chart]:
     from programs.exports.reports import build_report
     from programs.models import Program, RelationshipRisk, ReviewRequest
     from programs.selectors.reports import report_data
@@ -64,7 +68,7 @@ def _report_charts() -> list:  # type: ignore[type-arg]
     return report.charts
 
 
-def _dashboard_charts() -> list:  # type: ignore[type-arg]
+def _dashboard_charts() -> list[Chart]:
     from programs.exports.charts import match_rate_charts, meetings_chart, score_chart, stages_chart
     from programs.models import Concern, Program, RelationshipRisk, ReviewRequest
     from programs.selectors.dashboard import dashboard_for

@@ -26,6 +26,10 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -80,7 +84,15 @@ def seed(pairs: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from bench.bench_sweep import Copier, seed_base
+    from bench.bench_sweep import (
+        MEETING_COLUMNS,
+        MEMBER_COLUMNS,
+        PROFILE_COLUMNS,
+        RELATIONSHIP_COLUMNS,
+        USER_COLUMNS,
+        Copier,
+        seed_base,
+    )
 
     connection.ensure_connection()
     copier = Copier(connection.connection)
@@ -93,12 +105,12 @@ def seed(pairs: int) -> None:
     people = 2 * pairs
     copier.copy(
         "accounts_user",
-        ["id", "email", "password", "is_active", "date_joined"],
+        USER_COLUMNS,
         ((user0 + i, f"s{user0 + i}@bench.test", "!", "t", stamp) for i in range(people)),
     )
     copier.copy(
         "programs_facultyprofile",
-        ["id", "user_id", "given_name", "family_name", "time_zone", "created_at", "updated_at"],
+        PROFILE_COLUMNS,
         (
             (profile0 + i, user0 + i, "Sam", f"Sender{i}", zones[i % 4], stamp, stamp)
             for i in range(people)
@@ -107,17 +119,7 @@ def seed(pairs: int) -> None:
     today = now.date()
     copier.copy(
         "programs_relationship",
-        [
-            "id",
-            "program_id",
-            "kind",
-            "stage",
-            "started_on",
-            "pilot_ends_on",
-            "source",
-            "created_at",
-            "roles",
-        ],
+        RELATIONSHIP_COLUMNS,
         (
             (i + 1, program_ids[i % 10], "one_to_one", "active", today, None, "manual", stamp, "[]")
             for i in range(pairs)
@@ -125,7 +127,7 @@ def seed(pairs: int) -> None:
     )
     copier.copy(
         "programs_relationshipmember",
-        ["id", "relationship_id", "person_id", "side", "joined_at"],
+        MEMBER_COLUMNS,
         (
             (2 * i + 1 + k, i + 1, profile0 + 2 * i + k, ("mentee", "mentor")[k], stamp)
             for i in range(pairs)
@@ -134,16 +136,7 @@ def seed(pairs: int) -> None:
     )
     copier.copy(
         "programs_meeting",
-        [
-            "id",
-            "relationship_id",
-            "starts_at",
-            "duration_minutes",
-            "time_zone",
-            "status",
-            "created_at",
-            "checklist",
-        ],
+        MEETING_COLUMNS,
         (
             (
                 i + 1,
@@ -191,7 +184,7 @@ def main() -> int:
         redis.wait(timeout=10)
 
 
-def run(args: argparse.Namespace, url: str, workdir: str, broker: str, sink) -> int:  # type: ignore[no-untyped-def]
+def run(args: argparse.Namespace, url: str, workdir: str, broker: str, sink: SmtpSink) -> int:
     from bench.bench_sweep import recreate_database
 
     os.environ.update(

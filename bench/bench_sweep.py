@@ -20,8 +20,10 @@ import os
 import random
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,6 +31,39 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/wt_issue6_bench"
 LIMIT_SECONDS = 5.0
 ZONES = ["America/Toronto", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Asia/Tokyo"]
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # fixed, so runs are comparable
+# The columns the benchmarks fill in the tables they share (the rest take a neutral value).
+USER_COLUMNS = ["id", "email", "password", "is_active", "date_joined"]
+PROFILE_COLUMNS = [
+    "id",
+    "user_id",
+    "given_name",
+    "family_name",
+    "time_zone",
+    "created_at",
+    "updated_at",
+]
+RELATIONSHIP_COLUMNS = [
+    "id",
+    "program_id",
+    "kind",
+    "stage",
+    "started_on",
+    "pilot_ends_on",
+    "source",
+    "created_at",
+    "roles",
+]
+MEMBER_COLUMNS = ["id", "relationship_id", "person_id", "side", "joined_at"]
+MEETING_COLUMNS = [
+    "id",
+    "relationship_id",
+    "starts_at",
+    "duration_minutes",
+    "time_zone",
+    "status",
+    "created_at",
+    "checklist",
+]
 
 
 def parse() -> argparse.Namespace:
@@ -75,7 +110,7 @@ def setup_django(url: str) -> None:
 class Copier:
     """COPY rows into a table, filling the columns we do not give with a neutral value."""
 
-    def __init__(self, connection) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, connection: Any) -> None:  # a psycopg connection
         self.connection = connection
         self.columns: dict[str, list[tuple[str, str, str]]] = {}
 
@@ -90,7 +125,7 @@ class Copier:
                 self.columns[table] = c.fetchall()
         return self.columns[table]
 
-    def copy(self, table: str, given: list[str], rows) -> int:  # type: ignore[no-untyped-def]
+    def copy(self, table: str, given: list[str], rows: Iterable[Sequence[Any]]) -> int:
         filler = {}
         for name, nullable, kind in self._columns(table):
             if name in given or name == "id":
@@ -160,12 +195,12 @@ def seed_base(copier: Copier) -> list[int]:
     directors = [(user_id + i, profile_id + i) for i in range(20)]
     copier.copy(
         "accounts_user",
-        ["id", "email", "password", "is_active", "date_joined"],
+        USER_COLUMNS,
         ((u, f"director{u}@bench.test", password, "t", NOW.isoformat()) for u, _ in directors),
     )
     copier.copy(
         "programs_facultyprofile",
-        ["id", "user_id", "given_name", "family_name", "time_zone", "created_at", "updated_at"],
+        PROFILE_COLUMNS,
         (
             (p, u, "Dana", f"Director{p}", "America/Toronto", NOW.isoformat(), NOW.isoformat())
             for u, p in directors
@@ -200,12 +235,12 @@ def seed_relationships(
     stamp = NOW.isoformat()
     copier.copy(
         "accounts_user",
-        ["id", "email", "password", "is_active", "date_joined"],
+        USER_COLUMNS,
         ((user0 + i, f"p{user0 + i}@bench.test", "!", "t", stamp) for i in range(people)),
     )
     copier.copy(
         "programs_facultyprofile",
-        ["id", "user_id", "given_name", "family_name", "time_zone", "created_at", "updated_at"],
+        PROFILE_COLUMNS,
         (
             (profile0 + i, user0 + i, "Pat", f"Person{i}", ZONES[i % len(ZONES)], stamp, stamp)
             for i in range(people)
@@ -276,22 +311,12 @@ def seed_relationships(
         )
     copier.copy(
         "programs_relationship",
-        [
-            "id",
-            "program_id",
-            "kind",
-            "stage",
-            "started_on",
-            "pilot_ends_on",
-            "source",
-            "created_at",
-            "roles",
-        ],
+        RELATIONSHIP_COLUMNS,
         relationships,
     )
     copier.copy(
         "programs_relationshipmember",
-        ["id", "relationship_id", "person_id", "side", "joined_at"],
+        MEMBER_COLUMNS,
         members,
     )
     copier.copy("programs_agreement", ["id", "relationship_id", "created_at"], agreements)
@@ -311,16 +336,7 @@ def seed_relationships(
     )
     copier.copy(
         "programs_meeting",
-        [
-            "id",
-            "relationship_id",
-            "starts_at",
-            "duration_minutes",
-            "time_zone",
-            "status",
-            "created_at",
-            "checklist",
-        ],
+        MEETING_COLUMNS,
         meetings,
     )
     copier.copy(

@@ -128,7 +128,9 @@ class RequestForm(PlainTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if peer:  # both give and receive: a shared focus, and what each brings
             self.fields["focus_area"].label = "What you would like to work on together"
-            self.fields["focus_area"].empty_label = "Peer support in general"  # type: ignore[attr-defined]
+            cast(
+                forms.ModelChoiceField, self.fields["focus_area"]
+            ).empty_label = "Peer support in general"
             self.fields["message"].help_text = (
                 "Introduce yourself in a few lines: where you are in your career, what you hope "
                 "to work on together, what you can offer in return, and how often you would "
@@ -198,10 +200,11 @@ class RunForm(forms.Form):
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = [MODEL_TO_RUN[m] for m in program.allowed_models if m in MODEL_TO_RUN]
-        cast(forms.ChoiceField, self.fields["mode"]).choices = [
-            (m.value, m.label) for m in RunMode if m in allowed
-        ] or [(RunMode.ONE_TO_ONE.value, RunMode.ONE_TO_ONE.label)]
-        self.fields["mode"].initial = cast(forms.ChoiceField, self.fields["mode"]).choices[0][0]  # type: ignore[index]
+        modes = [(m.value, m.label) for m in RunMode if m in allowed] or [
+            (RunMode.ONE_TO_ONE.value, RunMode.ONE_TO_ONE.label)
+        ]
+        cast(forms.ChoiceField, self.fields["mode"]).choices = modes
+        self.fields["mode"].initial = modes[0][0]
         cast(forms.ModelChoiceField, self.fields["cohort"]).queryset = Cohort.objects.filter(
             program=program
         )

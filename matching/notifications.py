@@ -60,8 +60,8 @@ def mentor_request_context(n: Notification) -> dict[str, Any] | None:
         return None  # withdrawn or answered before the email went out
     if event == "received":
         url = reverse("matching:request_detail", args=[request.pk])
-    elif event == "accepted" and request.relationship_id:
-        url = request.relationship.get_absolute_url()  # type: ignore[union-attr]
+    elif event == "accepted" and request.relationship is not None:
+        url = request.relationship.get_absolute_url()
     elif event == "filled":
         url = reverse("matching:my_requests")
     elif request.is_outside:

@@ -161,8 +161,9 @@ def shortlist_for(
     marks = dict(
         MentorMark.objects.filter(program=program, mentee=mentee).values_list("mentor_id", "mark")
     )
-    hidden_js = [j for j in order if marks.get(problem.mentor_ids[j]) == ShortlistMark.HIDDEN]
-    shown_js = [j for j in order if marks.get(problem.mentor_ids[j]) != ShortlistMark.HIDDEN]
+    # Plain ints (not numpy's): they index the problem and name the pairs to explain.
+    hidden_js = [int(j) for j in order if marks.get(problem.mentor_ids[j]) == ShortlistMark.HIDDEN]
+    shown_js = [int(j) for j in order if marks.get(problem.mentor_ids[j]) != ShortlistMark.HIDDEN]
     # Bookmarked mentors stay on the list even beyond its length.
     chosen = [
         j
@@ -176,7 +177,7 @@ def shortlist_for(
         .prefetch_related("mentor_offer__need_areas")
         .in_bulk([problem.mentor_ids[j] for j in chosen + hidden_js])
     )
-    breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)  # type: ignore[misc]
+    breakdowns = explain_pairs(problem, [(0, j) for j in chosen], weights)
     by_mentor = {r.mentor_id: r for r in pending}
 
     def entry(j: int, breakdown: list[dict[str, Any]]) -> ShortlistEntry:
@@ -190,8 +191,8 @@ def shortlist_for(
         )
 
     return Shortlist(
-        entries=[entry(j, b) for j, b in zip(chosen, breakdowns, strict=True)],  # type: ignore[arg-type]
-        hidden=[entry(j, []) for j in hidden_js],  # type: ignore[arg-type]
+        entries=[entry(j, b) for j, b in zip(chosen, breakdowns, strict=True)],
+        hidden=[entry(j, []) for j in hidden_js],
         pending=pending,
         answered=_answered(requests),
         has_self_evaluation=not problem.without_self_evaluation,
@@ -347,7 +348,7 @@ class MentorOption:
 
     @property
     def excluded_words(self) -> list[str]:
-        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]  # type: ignore[call-overload]
+        return [EXCLUSION_WORDS.get(code, code) for code in self.excluded]
 
 
 def mentor_options(
@@ -555,13 +556,13 @@ def _needs_by_person(person_ids: list[int]) -> dict[int, dict[int, str]]:
 
 def _stage_words(me: FacultyProfile, peer: FacultyProfile) -> tuple[str, int]:
     """Similar career stage: the same rank scores most, a neighbouring rank some."""
-    if me.rank_id is None or peer.rank_id is None:
+    if me.rank is None or peer.rank is None:
         return "", 0
-    gap = abs(me.rank.order - peer.rank.order)  # type: ignore[union-attr]
+    gap = abs(me.rank.order - peer.rank.order)
     if gap == 0:
-        return f"Same career stage ({peer.rank.name})", 3  # type: ignore[union-attr]
+        return f"Same career stage ({peer.rank.name})", 3
     if gap == 1:
-        return f"A neighbouring career stage ({peer.rank.name})", 1  # type: ignore[union-attr]
+        return f"A neighbouring career stage ({peer.rank.name})", 1
     return "", 0
 
 

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from matching.engine.features import ExclusionReason
@@ -42,7 +40,7 @@ from matching.models import (
 )
 from matching.sources import _open_guiding_counts, load_problem
 from mentorship.accounts.models import User
-from mentorship.jobs import JobStopped, given_up_before, heartbeat, requeue_before, stale_before
+from mentorship.jobs import JobRows, JobStopped, heartbeat
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
 from mentorship.queue import enqueue, enqueue_on_commit
@@ -81,12 +79,13 @@ from programs.services.pairing import (
 from programs.services.relationships import proposed_relationship, relationship_create
 
 logger = logging.getLogger(__name__)
+match_runs = JobRows(MatchRun)
 
 DECLINE_DEFAULT = (
     "Thank you for thinking of me. I'm not able to take this on right now, and I hope you find "
     "a great fit — the program can suggest other mentors."
 )
-EXCLUSION_WORDS = {
+EXCLUSION_WORDS: dict[str, str] = {
     ExclusionReason.SELF: "the same person",
     ExclusionReason.REPORTING_LINE: "in the mentee's reporting line (holds authority over them)",
     ExclusionReason.CONFLICT_OF_INTEREST: "a declared conflict of interest",
@@ -149,13 +148,16 @@ def pair_rule_set(
 ) -> PairRule:
     if kind not in PairRuleKind.values:
         raise MatchingError(f"Unknown rule “{kind}”.")
-    opposite = {PairRuleKind.PIN: PairRuleKind.FORBID, PairRuleKind.FORBID: PairRuleKind.PIN}
+    opposite: dict[str, str] = {
+        PairRuleKind.PIN: PairRuleKind.FORBID,
+        PairRuleKind.FORBID: PairRuleKind.PIN,
+    }
     if kind in opposite:
         PairRule.objects.filter(
             program=program,
             mentee=mentee,
             mentor=mentor,
-            kind=opposite[kind],  # type: ignore[index]
+            kind=opposite[kind],
         ).delete()
     if kind == PairRuleKind.PIN:
         # One pin per mentee: pinning a new mentor replaces the old pin.
@@ -714,40 +716,18 @@ def match_run_start(
 
 
 def match_run_progress(run: MatchRun, percent: int, message: str) -> None:
-    """Record progress in its own short write so the page polling it sees it at once; a run
-    that is no longer running (stopped by a director) ends here."""
-    updated = MatchRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        progress=percent, progress_message=message, heartbeat_at=timezone.now()
-    )
-    if not updated:
-        raise JobStopped
+    match_runs.progress(run.pk, progress=percent, progress_message=message)
 
 
-def match_run_execute(*, run_id: int) -> MatchRun:
+def match_run_execute(*, run_id: int) -> MatchRun | None:
     """The background job: read the cohort, score, solve, store suggestions. Idempotent: a run
     that finished, or that a live worker is running, is left alone, so a redelivered task does
     nothing; a run whose worker died (stale heartbeat) starts again."""
     from matching.runs import solve_run
 
-    with transaction.atomic():
-        run = (
-            MatchRun.objects.select_for_update()
-            .filter(pk=run_id)
-            .filter(
-                Q(status=RunStatus.QUEUED)
-                | Q(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before())
-            )
-            .first()
-        )
-        if run is None:
-            return MatchRun.objects.filter(pk=run_id).first()  # type: ignore[return-value]
-        run.status, run.started_at, run.heartbeat_at = (
-            RunStatus.RUNNING,
-            timezone.now(),
-            timezone.now(),
-        )
-        run.starts += 1
-        run.save(update_fields=["status", "started_at", "heartbeat_at", "starts"])
+    if not match_runs.claim(run_id, started_at=timezone.now()):
+        return MatchRun.objects.filter(pk=run_id).first()
+    run = MatchRun.objects.get(pk=run_id)
     try:
         with heartbeat(MatchRun, run.pk, running_status=RunStatus.RUNNING):
             outcome = solve_run(run, progress=lambda p, m: match_run_progress(run, p, m))
@@ -756,17 +736,11 @@ def match_run_execute(*, run_id: int) -> MatchRun:
         return run
     except Exception as e:
         logger.exception("Match run %s failed", run.pk)
-        MatchRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.FAILED, error=str(e)[:2000], finished_at=timezone.now()
-        )
+        match_runs.fail(run.pk, error=str(e)[:2000])
         raise
     with transaction.atomic():
-        finished = MatchRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.READY,
-            progress=100,
-            progress_message="Ready for review",
-            summary=outcome.summary,
-            finished_at=timezone.now(),
+        finished = match_runs.finish(
+            run.pk, progress_message="Ready for review", summary=outcome.summary
         )
         if finished:  # not stopped meanwhile
             MatchSuggestion.objects.filter(run=run).delete()
@@ -778,14 +752,7 @@ def match_run_execute(*, run_id: int) -> MatchRun:
 @transaction.atomic
 def match_run_stop(*, run: MatchRun, by: User) -> MatchRun:
     """A director stops a run that is waiting or running; nothing it computed is kept."""
-    stopped = MatchRun.objects.filter(
-        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    ).update(
-        status=RunStatus.STOPPED,
-        progress_message="Stopped at your request.",
-        finished_at=timezone.now(),
-    )
-    if not stopped:
+    if not match_runs.stop(run.pk, progress_message="Stopped at your request."):
         raise ValidationError("This run has already finished.")
     audit_record(actor=by, verb="matching.run_stop", target=run, program=run.program)
     run.refresh_from_db()
@@ -795,18 +762,7 @@ def match_run_stop(*, run: MatchRun, by: User) -> MatchRun:
 @transaction.atomic
 def match_run_retry(*, run: MatchRun, by: User) -> MatchRun:
     """Run a failed or stopped proposal again with the same settings."""
-    retried = MatchRun.objects.filter(
-        pk=run.pk, status__in=[RunStatus.FAILED, RunStatus.STOPPED]
-    ).update(
-        status=RunStatus.QUEUED,
-        progress=0,
-        progress_message="Waiting for a worker…",
-        error="",
-        starts=0,
-        finished_at=None,
-        heartbeat_at=timezone.now(),
-    )
-    if not retried:
+    if not match_runs.retry(run.pk, progress_message="Waiting for a worker…"):
         raise ValidationError("Only a failed or stopped run can be tried again.")
     audit_record(actor=by, verb="matching.run_retry", target=run, program=run.program)
     from matching.tasks import execute_match_run
@@ -821,33 +777,12 @@ def match_runs_sweep() -> dict[str, int]:
     saying why, after several tries); nothing stays 'Running 55 %' for good."""
     from matching.tasks import execute_match_run
 
-    result = {"requeued": 0, "restarted": 0, "failed": 0}
-    now = timezone.now()
-    dead = MatchRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before())
-    result["failed"] += dead.filter(starts__gte=settings.MENTORSHIP_JOB_MAX_STARTS).update(
-        status=RunStatus.FAILED,
-        error="The worker running it stopped several times. Try again, or ask an admin.",
-        finished_at=now,
-    )
-    restart = list(dead.values_list("pk", flat=True))
-    result["restarted"] = MatchRun.objects.filter(pk__in=restart).update(
-        status=RunStatus.QUEUED,
-        heartbeat_at=now,
+    return match_runs.sweep(
+        enqueue=lambda run_id: enqueue(execute_match_run, run_id),
+        died_error="The worker running it stopped several times. Try again, or ask an admin.",
+        unpicked_error="No background worker was available to run it. Try again.",
         progress_message="The worker stopped; starting again…",
     )
-    waiting = MatchRun.objects.filter(status=RunStatus.QUEUED, heartbeat_at__lt=requeue_before())
-    result["failed"] += waiting.filter(created_at__lt=given_up_before()).update(
-        status=RunStatus.FAILED,
-        error="No background worker was available to run it. Try again.",
-        finished_at=now,
-    )
-    requeue = list(waiting.values_list("pk", flat=True))
-    MatchRun.objects.filter(pk__in=requeue).update(heartbeat_at=now)
-    result["requeued"] = len(requeue)
-    for run_id in [*restart, *requeue]:
-        if not enqueue(execute_match_run, run_id):
-            break
-    return result
 
 
 def _editable(run: MatchRun) -> None:
@@ -1284,13 +1219,16 @@ def _publish_one(
             cohort=run.cohort,
             by=by,
         )
+    mentor = first.mentor
+    if mentor is None:  # a pair's suggestion always names its mentor
+        raise MatchingError("This suggestion names no mentor.")
     return relationship_create(
         program=program,
         kind=kind,
         mentees=[first.mentee],
-        mentors=[first.mentor],  # type: ignore[list-item]
+        mentors=[mentor],
         focus_area=first.area,
-        is_remote=first.mentee.institution_id != first.mentor.institution_id,  # type: ignore[union-attr]
+        is_remote=first.mentee.institution_id != mentor.institution_id,
         source=RelationshipSource.MATCH_RUN,
         cohort=run.cohort,
         by=by,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -50,6 +51,8 @@ from programs.selectors.figures import meets_training_rule, training_hours
 # by rank order (1 = most junior); matching still needs a guess to judge career stage.
 YEARS_BY_RANK = {1: 2.0, 2: 5.0, 3: 12.0, 4: 20.0}
 UNKNOWN_YEARS = 6.0
+# One row of a values() query, read by column name.
+Row = Mapping[str, Any]
 
 
 @dataclass
@@ -89,7 +92,9 @@ def load_problem(
     today = timezone.localdate(now)
     mentee_rows = _mentee_memberships(program, cohort, mentee_ids)
     if peers:
-        mentor_rows = [{"person_id": row["person_id"], "mentor_capacity": 1} for row in mentee_rows]
+        mentor_rows: list[Row] = [
+            {"person_id": row["person_id"], "mentor_capacity": 1} for row in mentee_rows
+        ]
     else:
         mentor_rows = _mentor_memberships(program, mentor_ids)
     mentees = [row["person_id"] for row in mentee_rows]
@@ -180,23 +185,23 @@ def load_problem(
 
 def _mentee_memberships(
     program: Program, cohort: Cohort | None, only: Iterable[int] | None
-) -> list[dict]:
+) -> list[Row]:
     rows = program.memberships.filter(role__in=MENTEE_ROLES, status=MembershipStatus.ACTIVE)
     if cohort is not None:
         rows = rows.filter(cohort=cohort)
     if only is not None:
         rows = rows.filter(person_id__in=list(only))
-    return list(rows.order_by("person_id").values("person_id", "cohort_id"))  # type: ignore[arg-type]
+    return list(rows.order_by("person_id").values("person_id", "cohort_id"))
 
 
-def _mentor_memberships(program: Program, only: Iterable[int] | None) -> list[dict]:
+def _mentor_memberships(program: Program, only: Iterable[int] | None) -> list[Row]:
     rows = program.memberships.filter(role__in=MENTOR_ROLES, status=MembershipStatus.ACTIVE)
     if only is not None:
         rows = rows.filter(person_id__in=list(only))
-    return list(rows.order_by("person_id").values("person_id", "mentor_capacity"))  # type: ignore[arg-type]
+    return list(rows.order_by("person_id").values("person_id", "mentor_capacity"))
 
 
-def _profiles(people: set[int]) -> dict[int, dict]:
+def _profiles(people: set[int]) -> dict[int, Row]:
     rows = FacultyProfile.objects.filter(pk__in=people).values(
         "pk",
         "institution_id",
@@ -208,7 +213,7 @@ def _profiles(people: set[int]) -> dict[int, dict]:
         "communication_modes",
         "reports_to_id",
     )
-    return {row["pk"]: row for row in rows}  # type: ignore[misc]
+    return {row["pk"]: row for row in rows}
 
 
 def _topics(people: set[int]) -> dict[int, set[str]]:
@@ -221,7 +226,7 @@ def _topics(people: set[int]) -> dict[int, set[str]]:
     return found
 
 
-def _assessments(mentees: list[int]) -> dict[int, dict]:
+def _assessments(mentees: list[int]) -> dict[int, Row]:
     """Each mentee's latest submitted version. Picked in Python from all submitted versions:
     a correlated NOT EXISTS over ten thousand people costs seconds in PostgreSQL, and people
     have only a handful of versions each."""
@@ -230,7 +235,7 @@ def _assessments(mentees: list[int]) -> dict[int, dict]:
         .order_by("person_id", "version")
         .values("pk", "person_id", "roles_wanted", "location_preference", "communication_modes")
     )
-    return {row["person_id"]: row for row in rows}  # type: ignore[misc]  # the last (highest version) wins
+    return {row["person_id"]: row for row in rows}  # the last (highest version) wins
 
 
 def _needs(assessment_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -241,8 +246,8 @@ def _needs(assessment_ids: list[int]) -> dict[int, dict[str, int]]:
     return found
 
 
-def _offers(mentors: list[int]) -> dict[int, dict]:
-    offers = {
+def _offers(mentors: list[int]) -> dict[int, dict[str, Any]]:
+    offers: dict[int, dict[str, Any]] = {
         row["person_id"]: {**row, "areas": set()}
         for row in MentorOffer.objects.filter(person_id__in=mentors).values(
             "pk",
@@ -260,7 +265,7 @@ def _offers(mentors: list[int]) -> dict[int, dict]:
         mentoroffer_id__in=list(by_pk), needarea__is_active=True
     )
     for offer_pk, slug in through.values_list("mentoroffer_id", "needarea__slug"):
-        by_pk[offer_pk]["areas"].add(slug)  # type: ignore[attr-defined]
+        by_pk[offer_pk]["areas"].add(slug)
     return offers
 
 
@@ -327,7 +332,7 @@ def authority_roles(mentees: Iterable[int]) -> dict[int, dict[int, str]]:
     return found
 
 
-def _authority(mentees: list[int], profiles: dict[int, dict]) -> dict[int, set[int]]:
+def _authority(mentees: list[int], profiles: dict[int, Row]) -> dict[int, set[int]]:
     """Everyone above each mentee in their reporting line, plus their department head and
     division chief: people who hold authority over them or their resources."""
     return {pk: set(roles) for pk, roles in authority_roles(mentees).items()}
@@ -377,7 +382,7 @@ def _ended_pairs(mentees: list[int], mentors: list[int]) -> list[tuple[int, int,
 # --- inputs -----------------------------------------------------------------------------------
 
 
-def _career_years(profile: dict, now: datetime) -> float:
+def _career_years(profile: Row, now: datetime) -> float:
     if profile["year_joined_faculty"]:
         return float(max(0, now.year - profile["year_joined_faculty"]))
     return YEARS_BY_RANK.get(profile["rank__order"] or 0, UNKNOWN_YEARS)
@@ -393,9 +398,9 @@ def _utc_offset(time_zone: str, now: datetime) -> float:
 
 def _mentee_input(
     pk: int,
-    profile: dict,
+    profile: Row,
     topics: set[str],
-    assessment: dict | None,
+    assessment: Row | None,
     needs: dict[int, dict[str, int]],
     authority: set[int],
     now: datetime,
@@ -417,9 +422,9 @@ def _mentee_input(
 
 def _mentor_input(
     pk: int,
-    profile: dict,
+    profile: Row,
     topics: set[str],
-    offer: dict | None,
+    offer: Row | None,
     *,
     trained: bool,
     meets_training_rule: bool = True,

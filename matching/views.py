@@ -3,6 +3,7 @@ weights, rules, manual assignment, bulk proposals and fairness view."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -79,6 +80,7 @@ from matching.services import (
     weights_update,
 )
 from mentorship.http import AuthenticatedHttpRequest
+from mentorship.job_views import job_control
 from mentorship.params import id_param, parse_int
 from programs.access import (
     circles_open_to,
@@ -160,12 +162,12 @@ def mark(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> HttpResp
     if value not in (None, ShortlistMark.BOOKMARK, ShortlistMark.HIDDEN):
         value = None
     mentor_mark(program=membership.program, mentee=membership.person, mentor=mentor, mark=value)
-    words = {
+    words: dict[str | None, str] = {
         ShortlistMark.BOOKMARK: f"Bookmarked {mentor.display_name}.",
         ShortlistMark.HIDDEN: f"{mentor.display_name} is hidden from your list.",
         None: f"{mentor.display_name} is back in your list as usual.",
     }
-    messages.success(request, words[value])  # type: ignore[index]
+    messages.success(request, words[value])
     return redirect("matching:shortlist", pk=pk)
 
 
@@ -189,29 +191,50 @@ def request_new(request: AuthenticatedHttpRequest, pk: int, mentor_pk: int) -> H
     program = membership.program
     fit = pair_fit(program=program, mentee=membership.person, mentor=mentor)
     form = RequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            request_send(
-                program=program,
-                mentee=membership.person,
-                mentor=mentor,
-                message=form.cleaned_data["message"],
-                focus_area=form.cleaned_data["focus_area"],
-                by=request.user,
-            )
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(
-                request,
-                f"Your request is on its way to {mentor.display_name}. You will hear back by email.",
-            )
-            return redirect("matching:shortlist", pk=pk)
+    if _request_sent(
+        request,
+        form,
+        membership=membership,
+        mentor=mentor,
+        kind=RequestKind.MENTOR,
+        sent=f"Your request is on its way to {mentor.display_name}. You will hear back by email.",
+    ):
+        return redirect("matching:shortlist", pk=pk)
     return render(
         request,
         "matching/request_new.html",
         {"program": program, "mentor": mentor, "form": form, "fit": fit},
     )
+
+
+def _request_sent(
+    request: AuthenticatedHttpRequest,
+    form: RequestForm,
+    *,
+    membership: Membership,
+    mentor: FacultyProfile,
+    kind: str,
+    sent: str,
+) -> bool:
+    """Send the request (or peer proposal) the posted form asks for and say so; False when
+    nothing was posted or it was refused (the form then carries the reasons by their fields)."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        request_send(
+            program=membership.program,
+            mentee=membership.person,
+            mentor=mentor,
+            message=form.cleaned_data["message"],
+            focus_area=form.cleaned_data["focus_area"],
+            kind=kind,
+            by=request.user,
+        )
+    except ValidationError as e:
+        apply_errors(form, e)
+        return False
+    messages.success(request, sent)
+    return True
 
 
 @require_POST
@@ -278,25 +301,15 @@ def peer_propose(request: AuthenticatedHttpRequest, pk: int, peer_pk: int) -> Ht
         memberships__role__in=MENTEE_ROLES,
     )
     form = RequestForm(request.POST or None, peer=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            request_send(
-                program=program,
-                mentee=membership.person,
-                mentor=peer,
-                message=form.cleaned_data["message"],
-                focus_area=form.cleaned_data["focus_area"],
-                kind=RequestKind.PEER,
-                by=request.user,
-            )
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(
-                request,
-                f"Your proposal is on its way to {peer.display_name}. You will hear by email.",
-            )
-            return redirect("matching:peers", pk=pk)
+    if _request_sent(
+        request,
+        form,
+        membership=membership,
+        mentor=peer,
+        kind=RequestKind.PEER,
+        sent=f"Your proposal is on its way to {peer.display_name}. You will hear by email.",
+    ):
+        return redirect("matching:peers", pk=pk)
     return render(
         request,
         "matching/request_new.html",
@@ -825,15 +838,18 @@ def run_control(
     """Stop a run that is waiting or running, or try a failed or stopped one again."""
     program = get_program_for_director(request.user, pk)
     run = get_match_run_for_director(request.user, program, run_pk)
-    try:
-        if action == "stop":
-            match_run_stop(run=run, by=request.user)
-            messages.success(request, "The run is stopped; nothing was changed.")
-        elif action == "retry":
-            match_run_retry(run=run, by=request.user)
-            messages.success(request, "The run has started again.")
-        else:
-            raise Http404
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
+    job_control(
+        request,
+        action,
+        {
+            "stop": (
+                partial(match_run_stop, run=run, by=request.user),
+                "The run is stopped; nothing was changed.",
+            ),
+            "retry": (
+                partial(match_run_retry, run=run, by=request.user),
+                "The run has started again.",
+            ),
+        },
+    )
     return redirect("matching:run", pk=pk, run_pk=run.pk)

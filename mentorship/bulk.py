@@ -27,7 +27,7 @@ def insert_ignoring_conflicts(
     if connection.vendor != "postgresql":
         attnames = [f.attname for f in named]
         objects = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objects, batch_size=500, ignore_conflicts=True)  # type: ignore[attr-defined]
+        model._default_manager.bulk_create(objects, batch_size=500, ignore_conflicts=True)
         return len(rows)
     others = [f for f in model._meta.concrete_fields if f.name not in columns and not f.primary_key]
     defaults = [_default(f) for f in others]

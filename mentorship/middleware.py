@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from mentorship.params import path_ids_in_range
 
 TZ_SESSION_KEY = "mentorship_tz"
@@ -32,7 +33,7 @@ class UserTimezoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tz_name = None
-        if request.user.is_authenticated:
+        if isinstance(request.user, User):  # signed in
             tz_name = request.session.get(TZ_SESSION_KEY)
             if tz_name is None:
                 tz_name = _profile_time_zone(request.user)
@@ -47,10 +48,10 @@ class UserTimezoneMiddleware:
             timezone.deactivate()
 
 
-def _profile_time_zone(user: object) -> str:
+def _profile_time_zone(user: User) -> str:
     from programs.models import FacultyProfile
 
-    tz = FacultyProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()  # type: ignore[misc]
+    tz = FacultyProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()
     return tz or settings.TIME_ZONE
 
 

@@ -10,6 +10,7 @@ Rules of thumb:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -77,12 +78,34 @@ class Roles:
 NO_ROLES = Roles(False, frozenset(), frozenset(), frozenset())
 
 
+# Roles are memoised on the user object, so a page reads them once however many checks it makes.
+# A change of role made in the same request must not be answered from that memo: every service
+# that adds, changes or removes a membership calls `roles_changed()`, and a memo from before the
+# last change is read again. The count is process-wide (a change in one thread makes others read
+# again too): reading again is never wrong, only a query more.
+_role_changes = itertools.count(1)
+_roles_version = 0
+
+
+@dataclass(frozen=True)
+class _RolesMemo:
+    version: int
+    roles: Roles
+
+
+def roles_changed() -> None:
+    """Say that someone's memberships changed: roles memoised before now are read again."""
+    global _roles_version
+    _roles_version = next(_role_changes)
+
+
 def roles_for(user: AnyUser) -> Roles:
-    if not user.is_authenticated:
+    if not isinstance(user, User) or not user.is_authenticated:
         return NO_ROLES
-    cached = getattr(user, "_mentorship_roles", None)
-    if cached is not None:
-        return cached
+    memo = user.roles_memo
+    if isinstance(memo, _RolesMemo) and memo.version == _roles_version:
+        return memo.roles
+    version = _roles_version  # taken before reading, so a change meanwhile reads again
     rows = Membership.objects.filter(person__user=user).values_list("program_id", "role")
     by_role: dict[str, set[int]] = {"director": set(), "mentee": set(), "mentor": set()}
     for program_id, role in rows:
@@ -93,12 +116,12 @@ def roles_for(user: AnyUser) -> Roles:
         if role in MENTOR_ROLES:
             by_role["mentor"].add(program_id)
     roles = Roles(
-        is_admin=bool(getattr(user, "is_admin", False)),
+        is_admin=user.is_admin,
         director_of=frozenset(by_role["director"]),
         mentee_in=frozenset(by_role["mentee"]),
         mentor_in=frozenset(by_role["mentor"]),
     )
-    user._mentorship_roles = roles  # type: ignore[attr-defined]  # cached for the request
+    user.roles_memo = _RolesMemo(version, roles)
     return roles
 
 
@@ -301,13 +324,14 @@ def get_assessment_for_user(user: AnyUser, pk: int) -> AssessmentAccess:
 # concerns, ended reasons — is only ever read through the helpers further below.
 
 
-def _my_memberships(user: AnyUser) -> QuerySet[RelationshipMember]:
-    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)  # type: ignore[misc]
+def _my_memberships(user: User) -> QuerySet[RelationshipMember]:
+    return RelationshipMember.objects.filter(person__user=user, left_at__isnull=True)
 
 
-def _people_sharing_a_relationship_with(user: AnyUser) -> QuerySet[RelationshipMember]:
+def _people_sharing_a_relationship_with(user: User) -> QuerySet[RelationshipMember, int]:
+    """The ids of everyone in a relationship with the user (a subquery)."""
     mine = _my_memberships(user).values("relationship")
-    return RelationshipMember.objects.filter(relationship__in=mine).values("person")  # type: ignore[return-value]
+    return RelationshipMember.objects.filter(relationship__in=mine).values_list("person", flat=True)
 
 
 def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
@@ -404,7 +428,7 @@ class MeetingAccess:
         return self.meeting.relationship
 
 
-def get_meeting_for_user(user: AnyUser, pk: int) -> MeetingAccess:
+def get_meeting_for_user(user: User, pk: int) -> MeetingAccess:
     """A meeting of a relationship the user takes part in. Directors know meetings exist (they
     see the dates) but not what was said: 403. Everyone else: 404."""
     meeting = (
@@ -425,10 +449,12 @@ def get_meeting_for_user(user: AnyUser, pk: int) -> MeetingAccess:
 # --- Confidential material: read only through these --------------------------------------------
 
 
-def _ever_member_of(user: AnyUser) -> QuerySet[RelationshipMember]:
+def _ever_member_of(user: User) -> QuerySet[RelationshipMember, int]:
     """The relationships the user is or ever was in (leaving a group does not make one a
     neutral overseer of it)."""
-    return RelationshipMember.objects.filter(person__user=user).values("relationship")  # type: ignore[misc,return-value]
+    return RelationshipMember.objects.filter(person__user=user).values_list(
+        "relationship", flat=True
+    )
 
 
 def relationships_overseen_by(user: AnyUser) -> QuerySet[Relationship]:
@@ -496,9 +522,9 @@ def concerns_visible_to(user: AnyUser) -> QuerySet[Concern]:
     return Concern.objects.filter(visible)
 
 
-def concerns_for_director(user: AnyUser) -> QuerySet[Concern]:
+def concerns_for_director(user: User) -> QuerySet[Concern]:
     """Only the oversight part of `concerns_visible_to` (not the user's own concerns)."""
-    return concerns_visible_to(user).exclude(raised_by__user=user)  # type: ignore[misc]
+    return concerns_visible_to(user).exclude(raised_by__user=user)
 
 
 def get_concern_for_user(user: AnyUser, pk: int) -> Concern:
@@ -514,7 +540,7 @@ def get_concern_for_user(user: AnyUser, pk: int) -> Concern:
     return concern
 
 
-def get_concern_for_director(user: AnyUser, pk: int) -> Concern:
+def get_concern_for_director(user: User, pk: int) -> Concern:
     concern = get_concern_for_user(user, pk)
     if not concerns_for_director(user).filter(pk=concern.pk).exists():
         raise PermissionDenied("Only the program's directors can act on a concern.")
@@ -548,11 +574,11 @@ def concern_alert_recipients(concern: Concern) -> list[FacultyProfile]:
 # --- Matching -----------------------------------------------------------------------------------
 
 
-def get_mentee_membership(user: AnyUser, program_pk: int) -> Membership:
+def get_mentee_membership(user: User, program_pk: int) -> Membership:
     """The user's mentee membership in a program: the key to its mentor shortlist."""
     program = get_program_for_user(user, program_pk)
     membership = (
-        Membership.objects.select_related("program", "person", "cohort")  # type: ignore[misc]
+        Membership.objects.select_related("program", "person", "cohort")
         .filter(program=program, person__user=user, role__in=MENTEE_ROLES)
         .first()
     )

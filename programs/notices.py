@@ -457,7 +457,7 @@ def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     """The pairs of one program the sweep flagged quiet on one day — still quiet, and not
     ones the director is part of."""
     from programs.selectors.figures import quiet_relationships as quiet_relationships_of
-    from programs.selectors.relationships import active_members
+    from programs.selectors.relationships import with_members
 
     program_id = _id(n)
     if not can_direct(_recipient(n), program_id):
@@ -467,15 +467,16 @@ def quiet_relationships(n: Notification) -> dict[str, Any] | None:
     # the one definition every page uses (a meeting since, or a new cadence, takes them off).
     # Only pairs the recipient oversees: never one they are, or were, a member of.
     quiet = list(
-        quiet_relationships_of(program=program_id)
-        .filter(quiet_since=day, pk__in=relationships_overseen_by(_recipient(n)).values("pk"))
-        .prefetch_related(active_members())
-        .order_by("started_on", "pk")
+        with_members(
+            quiet_relationships_of(program=program_id)
+            .filter(quiet_since=day, pk__in=relationships_overseen_by(_recipient(n)).values("pk"))
+            .order_by("started_on", "pk")
+        )
     )
     if not quiet:
         return None
     pairs = [
-        {"names": _names(r.active_members), "url": _url("relationship_detail", r.pk)}  # type: ignore[attr-defined]
+        {"names": _names(r.active_members), "url": _url("relationship_detail", r.pk)}
         for r in quiet[:25]
     ]
     count = len(quiet)
@@ -813,4 +814,34 @@ def training_reminder(n: Notification) -> dict[str, Any] | None:
         "upcoming": list(upcoming),
         "url": _url("my_training"),
         "summary": f"Mentor training in {program.name}",
+    }
+
+
+@register(Kind.SSO_CERTIFICATE)
+def sso_certificate(n: Notification) -> dict[str, Any] | None:
+    """To the admins, while the IdP still signs with that certificate (new metadata read since,
+    or single sign-on switched off, drops it)."""
+    from programs.models import IdentityProvider
+
+    idp = IdentityProvider.objects.select_related("institution").filter(pk=_id(n)).first()
+    if idp is None or not idp.is_enabled or not _recipient(n).is_institution_admin:
+        return None
+    not_after = idp.idp_cert_not_after
+    if not_after is None or not_after.isoformat() != (n.data or {}).get("not_after"):
+        return None
+    now = timezone.now()
+    expired = not_after <= now
+    return {
+        "idp": idp,
+        "institution": idp.institution,
+        "not_after": not_after,
+        "expired": expired,
+        "days_left": max(0, (not_after - now).days),
+        "reads_address": bool(idp.saml_metadata_url),
+        "metadata_error": idp.metadata_error,
+        "url": _url("institution:sign_in_edit", idp.institution_id),
+        "summary": (
+            f"{idp.display_name} sign-in: the signing certificate "
+            + (f"expired on {not_after:%-d %B %Y}" if expired else f"expires {not_after:%-d %B %Y}")
+        ),
     }

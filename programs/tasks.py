@@ -54,3 +54,17 @@ def purge_expired_files() -> dict[str, int]:
 def purge_submission_tokens() -> int:
     """Daily: forget form-submission tokens older than MENTORSHIP_SUBMISSION_TOKEN_DAYS."""
     return submission_tokens_purge()
+
+
+@shared_task
+def sweep_identity_providers() -> dict[str, int]:
+    """Daily: re-read each IdP's metadata address; warn the admins of expiring certificates."""
+    from programs.services.sso import identity_providers_sweep
+
+    result = identity_providers_sweep()
+    return {
+        "read": result.read,
+        "changed": result.changed,
+        "failed": result.failed,
+        "warned": result.warned,
+    }

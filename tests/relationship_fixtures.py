@@ -4,6 +4,7 @@ Import the fixtures you use by name (`from tests.relationship_fixtures import pa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -47,7 +48,7 @@ def make_relationship(
     *,
     program: Program,
     mentees: list[Any],
-    mentors: list[Any] = (),  # type: ignore[assignment]
+    mentors: Sequence[Any] = (),
     facilitator: Any = None,
     kind: str = RelationshipKind.ONE_TO_ONE,
     by: Any = None,

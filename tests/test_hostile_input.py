@@ -105,9 +105,6 @@ NOT_REACHED: dict[str, str] = {
     "accounts/sso/<slug:slug>/": "a signed-out person's way to their IdP (test_sso_oidc, _saml)",
     "accounts/sso/link/": "only in the middle of a first SSO sign-in (test_sso_oidc)",
     "accounts/sso/signed-out/idp/": "only right after signing out (test_sso_oidc, test_sso_saml)",
-    "circles/<int:pk>/requests/<int:request_pk>/answer/": (
-        "the demo has no peer circles to ask to join (test_circles)"
-    ),
     "me/profile/photo/remove/": "only once a photo is uploaded; demo people have none",
     "meetings/<int:pk>/notes/autosave/": (
         "posted by autosave.js with the notes form's own fields, which are fuzzed"

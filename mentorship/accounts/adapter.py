@@ -11,6 +11,8 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.http import HttpRequest
 
+from mentorship.accounts.models import User
+
 
 def signup_domains() -> set[str]:
     from programs.models import Institution
@@ -90,5 +92,7 @@ class AccountAdapter(DefaultAccountAdapter):
         from mentorship.middleware import remember_time_zone
         from programs.services.people import profile_ensure
 
-        remember_time_zone(request, profile_ensure(user=request.user).time_zone)
+        user = request.user
+        assert isinstance(user, User), "allauth asks this only once someone has signed in"
+        remember_time_zone(request, profile_ensure(user=user).time_zone)
         return super().get_login_redirect_url(request)

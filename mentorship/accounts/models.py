@@ -57,6 +57,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
+    # The user's roles in the programs, memoised by `programs.access.roles_for` for the request
+    # (an object of that module's choosing; this package knows no app).
+    roles_memo: object = None
+
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),

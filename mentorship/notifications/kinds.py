@@ -50,6 +50,10 @@ class Kind(models.TextChoices):
         "A mentor who now holds authority over their mentee (directors)",
     )
     TRAINING_REMINDER = "training_reminder", "Reminders about mentor training"
+    SSO_CERTIFICATE = (
+        "sso_certificate",
+        "An identity provider's signing certificate about to expire (admins)",
+    )
     DIGEST = "digest", "Digest of notifications"
 
 
@@ -84,6 +88,8 @@ SPECS: dict[str, KindSpec] = {
     Kind.MENTOR_REASSIGNED: KindSpec(digestible=False),
     Kind.DIGEST: KindSpec(digestible=False),
     Kind.RELAY_ALERT: KindSpec(mandatory=True, digestible=False, urgent=True),
+    # Once the certificate expires nobody of the institution can sign in: not to be missed.
+    Kind.SSO_CERTIFICATE: KindSpec(mandatory=True, digestible=False),
     Kind.INVITATION: KindSpec(mandatory=True, digestible=False, urgent=True),
     Kind.ACCOUNT: KindSpec(mandatory=True, digestible=False, urgent=True),
     # A digest cannot carry the calendar invitation, and a day-late invitation misleads.

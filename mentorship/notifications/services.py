@@ -217,7 +217,7 @@ def delivery_for(user: Any, kind: str) -> str:
 
 
 @transaction.atomic
-def preference_set(*, user: Any, kind: str, delivery: str) -> None:
+def preference_set(*, user: User, kind: str, delivery: str) -> None:
     if kind not in Kind.values or delivery not in Delivery.values:
         raise ValueError(f"Unknown kind or delivery: {kind}, {delivery}")
     if spec(kind).mandatory and delivery != Delivery.IMMEDIATE:
@@ -226,7 +226,7 @@ def preference_set(*, user: Any, kind: str, delivery: str) -> None:
 
 
 @transaction.atomic
-def quiet_hours_set(*, user: Any, starts: time | None, ends: time | None) -> None:
+def quiet_hours_set(*, user: User, starts: time | None, ends: time | None) -> None:
     if starts is None or ends is None or starts == ends:
         QuietHours.objects.filter(user=user).delete()
         return
@@ -786,7 +786,7 @@ def delivery_health(
     )
 
 
-def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     """Mark one of the user's own notifications read; anyone else's is not found (404)."""
     from django.shortcuts import get_object_or_404
 
@@ -800,7 +800,7 @@ def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
 
 
 @transaction.atomic
-def notifications_mark_all_read(*, user: Any) -> int:
+def notifications_mark_all_read(*, user: User) -> int:
     from mentorship.notifications.selectors import notifications_for
 
     return notifications_for(user).filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -319,6 +319,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "programs.tasks.purge_expired_files",
         "schedule": 6 * 60 * 60,
     },
+    # Identity providers roll their signing certificates: metadata re-read, admins warned.
+    "sweep-identity-providers": {
+        "task": "programs.tasks.sweep_identity_providers",
+        "schedule": 24 * 60 * 60,
+    },
     # Consumed form-submission tokens, kept MENTORSHIP_SUBMISSION_TOKEN_DAYS (double submits).
     "purge-submission-tokens": {
         "task": "programs.tasks.purge_submission_tokens",

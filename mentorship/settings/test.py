@@ -6,6 +6,9 @@ from mentorship.settings.base import *  # noqa: F403
 from mentorship.settings.base import env
 
 DEBUG = False
+# django-zeal patches the ORM to spot N+1 queries; it reports only inside `zeal_context()`,
+# which the whole-app crawls open around each page (tests/discovery.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # pytest-django swaps in the locmem backend for the test process; a real worker started by the
 # service tests keeps the EMAIL_URL it is given (a file sink), so tests can read what it sent.

@@ -321,7 +321,7 @@ def _demo_mentee_versions(
         for g in second.goals.all().order_by("horizon", "order")
     ]
     for goal in goals:
-        if goal["text"].startswith("Submit a career"):  # type: ignore[union-attr]
+        if str(goal["text"]).startswith("Submit a career"):
             goal["status"] = GoalStatus.ACHIEVED
         if goal["text"] == "Build leadership skills":
             goal["text"] = "Build leadership skills: lead the delirium QI working group"

@@ -478,6 +478,9 @@ def seed_demo() -> DemoResult:
     from programs.demo.relationships import seed_relationships
 
     seed_relationships(admin=admin.user)
+    from programs.demo.relationships import seed_circles
+
+    seed_circles(admin=admin.user)
     from programs.demo.matching import seed_matching
 
     seed_matching(admin=admin.user, mentor_email=f"mentor@{DOMAIN}")

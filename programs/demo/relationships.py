@@ -4,7 +4,9 @@ For the demo mentee (mentee@northbridge.example): a board of two mentors — one
 mentor — with confirmed agreements, past meetings with agendas, recaps and action items, and an
 upcoming meeting. One facilitated group. A few dozen other relationships in the junior program in
 every stage: new pilots, active pairs, some quiet for months, one ended early, one concluded.
-One confidential concern, in a relationship that does not involve the demo mentor.
+One confidential concern, in a relationship that does not involve the demo mentor. In the
+peer program, two peer "mastermind" circles that meet each quarter, and a request to join one
+waiting for the director.
 
 Idempotent: nothing is created if the junior program already has relationships. Dates are
 relative to today, so the demo always looks current. Notification tasks are marked done, so
@@ -41,6 +43,7 @@ from programs.models import (
 from programs.selectors.relationships import agreement_state
 from programs.services.agreements import AGREEMENT_FIELDS, agreement_confirm, agreement_save
 from programs.services.concerns import concern_acknowledge, concern_raise
+from programs.services.joining import circle_join_request_create
 from programs.services.meetings import (
     agenda_item_add,
     meeting_log,
@@ -50,6 +53,7 @@ from programs.services.meetings import (
     recap_confirm,
     recap_write,
 )
+from programs.services.pairing import PairingRefused
 from programs.services.relationships import (
     relationship_conclude,
     relationship_confirm_pilot,
@@ -60,6 +64,7 @@ from programs.services.relationships import (
 
 TORONTO = zoneinfo.ZoneInfo("America/Toronto")
 JUNIOR_PROGRAM = "Junior Faculty Mentoring Program"
+PEER_PROGRAM = "Mid-Career Leadership Peer Circles"
 
 AGENDA_TOPICS = [
     (
@@ -566,8 +571,7 @@ def _history(
         meeting_days = {rng.randint(5, age - 1) for _ in range(count - 1)}
         if count:
             meeting_days.add(rng.randint(5, min(60, age - 1)))  # met recently
-    meeting_days = sorted(meeting_days, reverse=True)  # type: ignore[assignment]
-    for days_ago in meeting_days:
+    for days_ago in sorted(meeting_days, reverse=True):
         if days_ago >= age:
             continue
         meeting = meeting_schedule(
@@ -613,3 +617,98 @@ def _senior(program: Program, facilitator: FacultyProfile, member: FacultyProfil
         rank_gap=program.facilitator_rank_gap,
         years_gap=program.facilitator_years_gap,
     )
+
+
+# Each circle: its focus, how many peers, how its quarterly meetings went.
+CIRCLES = [
+    ("leadership", 4, "Each of us brought one leadership challenge; we agreed one step each."),
+    ("promotion", 3, "We read each other's promotion statements and traded two edits each."),
+]
+
+
+def seed_circles(*, admin: Any) -> int:
+    """The peer program's circles and a request to join one (0 if the program has any)."""
+    program = Program.objects.filter(name=PEER_PROGRAM).first()
+    if program is None or Relationship.objects.filter(program=program).exists():
+        return 0
+    started = timezone.now()
+    today = timezone.localdate()
+    peers = list(
+        FacultyProfile.objects.filter(memberships__program=program, memberships__role=Role.BOTH)
+        .exclude(mentor_offer__accepting=False)  # the gate refuses a peer who paused
+        .select_related("user")
+        .order_by("pk")
+    )
+    areas = {a.slug: a for a in NeedArea.objects.all()}
+    circles: list[Relationship] = []
+    for slug, size, recap in CIRCLES:
+        members = _circle_members(peers, size)
+        if members is None:
+            break
+        circle = _circle(program, members, areas.get(slug), today, by=admin)
+        if circle is None:
+            break
+        peers = [p for p in peers if p not in members]
+        circles.append(circle)
+        for days_ago in (150, 60):
+            meeting = meeting_schedule(
+                relationship=circle,
+                starts_at=_at(today - timedelta(days=days_ago), 12),
+                time_zone="America/Toronto",
+                mode="in_person",
+                location="Faculty Club, room 2",
+                already_held=True,
+                by=members[0].user,
+            )
+            recap_write(meeting=meeting, text=recap, by=members[0].user)
+            recap_confirm(meeting=meeting, by=members[1].user)
+    # A peer asks to join the smaller circle: the director answers (or a member's facilitator).
+    if len(circles) == len(CIRCLES) and peers:
+        asker = peers[0]
+        circle_join_request_create(
+            circle=circles[-1],
+            person=asker,
+            message="I go up for promotion next year and would value the circle's reading.",
+            by=asker.user,
+        )
+    _quiet_notifications(started)
+    return len(circles)
+
+
+def _circle_members(peers: list[FacultyProfile], size: int) -> list[FacultyProfile] | None:
+    """Peers none of whom reports to another: nobody in a circle with their own boss."""
+    chosen: list[FacultyProfile] = []
+    for person in peers:
+        if all(person.pk != o.reports_to_id and o.pk != person.reports_to_id for o in chosen):
+            chosen.append(person)
+        if len(chosen) == size:
+            return chosen
+    return None
+
+
+def _circle(
+    program: Program,
+    members: list[FacultyProfile],
+    focus_area: NeedArea | None,
+    today: date,
+    *,
+    by: Any,
+) -> Relationship | None:
+    try:
+        circle = relationship_create(
+            program=program,
+            kind=RelationshipKind.PEER_GROUP,
+            mentees=members,
+            focus_area=focus_area,
+            started_on=today - timedelta(days=200),
+            source=RelationshipSource.MANUAL,
+            notify=False,
+            by=by,
+        )
+    except PairingRefused:  # a rule of the gate the demo's random people happen to meet
+        return None
+    users = [m.user for m in members]
+    _confirm_agreement(circle, users)
+    for user in users:
+        relationship_confirm_pilot(relationship=circle, by=user)
+    return circle

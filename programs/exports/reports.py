@@ -600,7 +600,7 @@ def _reviews(f: _Facts) -> Section:
     d = f.data
     sent = sum(n for n, _ in d.review_requests.values())
     done = sum(k for _, k in d.review_requests.values())
-    rows = []
+    rows: list[list[object]] = []
     for side, label in (("mentee", "Mentees"), ("mentor", "Mentors")):
         reviews = [r for r in d.reviews if r.side == side]
         people = {r.respondent_id for r in reviews}
@@ -608,7 +608,7 @@ def _reviews(f: _Facts) -> Section:
         if 0 < len(people) < SMALL_CELL:
             rows.append([label, SUPPRESSED, SUPPRESSED])
         else:
-            rows.append([label, len(reviews), _mean(scores)])  # type: ignore[list-item]
+            rows.append([label, len(reviews), _mean(scores)])
     choices = Counter(r.choice for r in d.reviews)
     return Section(
         "Relationship reviews",

@@ -20,7 +20,6 @@ from programs.models import (
     GUIDING_SIDES,
     Concern,
     ExportKind,
-    Membership,
     Program,
     RelationshipRisk,
     RelationshipStage,
@@ -37,7 +36,7 @@ from programs.selectors.dashboard import (
 from programs.selectors.programs import program_members
 
 MEMBER_FILTER_NAMES = ("role", "q", "status", "cohort")
-FILTER_NAMES = {
+FILTER_NAMES: dict[str, tuple[str, ...]] = {
     ExportKind.RELATIONSHIPS: TABLE_FILTER_NAMES,
     ExportKind.MEMBERS: MEMBER_FILTER_NAMES,
     ExportKind.MENTOR_RECOGNITION: ("sort",),
@@ -50,9 +49,7 @@ CHUNK = 1000
 def kept_filters(kind: str, params: Mapping[str, str]) -> dict[str, str]:
     """The page's filters worth storing with an export (known names, non-empty values)."""
     return {
-        name: str(params[name])[:200]
-        for name in FILTER_NAMES.get(kind, ())  # type: ignore[call-overload]
-        if params.get(name)
+        name: str(params[name])[:200] for name in FILTER_NAMES.get(kind, ()) if params.get(name)
     }
 
 
@@ -87,19 +84,19 @@ def relationships_report(
 
     def lines() -> Iterator[list[Any]]:
         for r in rows.iterator(chunk_size=CHUNK):
-            members = r.active_members  # type: ignore[attr-defined]
+            members = r.active_members
             yield [
                 _names([m for m in members if m.side not in GUIDING_SIDES]),
                 _names([m for m in members if m.side in GUIDING_SIDES]),
                 STAGE_LABELS.get(r.stage, r.stage),
                 r.started_on,
-                "yes" if r.is_quiet else "",  # type: ignore[attr-defined]
-                "yes" if r.at_risk else "",  # type: ignore[attr-defined]
-                _local(r.last_met_at),  # type: ignore[attr-defined]
-                _local(r.next_meeting_at),  # type: ignore[attr-defined]
-                Score(r.mentee_score) if r.mentee_score is not None else None,  # type: ignore[attr-defined]
-                Score(r.mentor_score) if r.mentor_score is not None else None,  # type: ignore[attr-defined]
-                r.concern_count or 0,  # type: ignore[attr-defined]
+                "yes" if r.is_quiet else "",
+                "yes" if r.at_risk else "",
+                _local(r.last_met_at),
+                _local(r.next_meeting_at),
+                Score(r.mentee_score) if r.mentee_score is not None else None,
+                Score(r.mentor_score) if r.mentor_score is not None else None,
+                r.concern_count or 0,
             ]
 
     table = Table(
@@ -155,43 +152,47 @@ def members_report(*, program: Program, filters: Mapping[str, str]) -> Report:
     return _one_table(program, "Members", table, filters)
 
 
+# The recognition table's columns, in the export and the page's own CSV alike.
+RECOGNITION_COLUMNS = [
+    "Mentor",
+    "Department",
+    "Rank",
+    "Current mentees",
+    "Mentees in total",
+    "Meetings held",
+    "Mean review score from mentees",
+    "Reviews from mentees",
+    "Mentor trainings completed",
+    "Latest training",
+]
+
+
 def recognition_report(
     *, program: Program, filters: Mapping[str, str], review_requests: QuerySet[ReviewRequest]
 ) -> Report:
-    rows: QuerySet[Membership] = mentor_recognition(
+    rows = mentor_recognition(
         program=program, sort=filters.get("sort", "total"), review_requests=review_requests
     )
 
     def lines() -> Iterator[list[Any]]:
         for m in rows.iterator(chunk_size=CHUNK):
-            enough = m.review_count >= MIN_REVIEWS_FOR_MEAN  # type: ignore[attr-defined]
+            mean = m.mean_score if m.review_count >= MIN_REVIEWS_FOR_MEAN else None
             yield [
                 m.person.display_name,
                 m.person.department.name if m.person.department else "",
                 m.person.rank.name if m.person.rank else "",
-                m.current_mentees,  # type: ignore[attr-defined]
-                m.total_mentees,  # type: ignore[attr-defined]
-                m.meetings_held,  # type: ignore[attr-defined]
-                Score(m.mean_score) if enough else f"fewer than {MIN_REVIEWS_FOR_MEAN} reviews",  # type: ignore[attr-defined]
-                m.review_count,  # type: ignore[attr-defined]
-                m.trainings,  # type: ignore[attr-defined]
-                m.last_training_on,  # type: ignore[attr-defined]
+                m.current_mentees,
+                m.total_mentees,
+                m.meetings_held,
+                Score(mean) if mean is not None else f"fewer than {MIN_REVIEWS_FOR_MEAN} reviews",
+                m.review_count,
+                m.trainings,
+                m.last_training_on,
             ]
 
     table = Table(
         "Mentor recognition",
-        [
-            "Mentor",
-            "Department",
-            "Rank",
-            "Current mentees",
-            "Mentees in total",
-            "Meetings held",
-            "Mean review score from mentees",
-            "Reviews from mentees",
-            "Mentor trainings completed",
-            "Latest training",
-        ],
+        RECOGNITION_COLUMNS,
         lines(),
         note=f"A mean of fewer than {MIN_REVIEWS_FOR_MEAN} reviews is not shown ({SUPPRESSED}).",
     )

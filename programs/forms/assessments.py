@@ -351,8 +351,15 @@ REQUIRED_STEPS = tuple(step for step in STEPS if not step.section.optional)  # t
 # --- Sharing ----------------------------------------------------------------------------------
 
 
+class MentorChoiceField(forms.ModelChoiceField):
+    """Mentors listed with their department, to tell namesakes apart."""
+
+    def label_from_instance(self, obj: FacultyProfile) -> str:
+        return f"{obj.display_name}" + (f" — {obj.department.name}" if obj.department else "")
+
+
 class ShareForm(forms.Form):
-    mentor = forms.ModelChoiceField(
+    mentor = MentorChoiceField(
         label="Share this version with",
         queryset=FacultyProfile.objects.none(),
         empty_label="Choose a mentor",
@@ -364,9 +371,6 @@ class ShareForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = mentors
-        cast(forms.ModelChoiceField, self.fields["mentor"]).label_from_instance = lambda p: (  # type: ignore[assignment, method-assign]
-            f"{p.display_name}" + (f" — {p.department.name}" if p.department else "")
-        )
 
 
 # --- What mentors offer -----------------------------------------------------------------------

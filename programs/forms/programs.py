@@ -231,8 +231,8 @@ class ProfileForm(PlainTextMixin, forms.ModelForm):
                 "interests_text", ", ".join(t.name for t in profile.interests.all())
             )
             self.initial.setdefault("communication_modes", profile.communication_modes)
-            if profile.reports_to_id:
-                self.initial.setdefault("reports_to_email", profile.reports_to.user.email)  # type: ignore[union-attr]
+            if profile.reports_to is not None:
+                self.initial.setdefault("reports_to_email", profile.reports_to.user.email)
 
     def clean_expertise_text(self) -> list[str]:
         return self._topics("expertise_text")

@@ -216,6 +216,13 @@ class OutsideMentorForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
             self.fields["program"].widget = forms.HiddenInput()
 
 
+class GoalsField(IdsChoiceField):
+    """Goals listed by their words."""
+
+    def label_from_instance(self, obj: Goal) -> str:
+        return obj.text
+
+
 class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     id_prefix = "agreement"
 
@@ -252,7 +259,7 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
     mentor_also = long_text(
         label="The mentor will also (optional)", limit=3000, required=False, rows=2
     )
-    goals = IdsChoiceField(
+    goals = GoalsField(
         label="Goals from the mentee's self-evaluation",
         queryset=Goal.objects.none(),
         required=False,
@@ -287,7 +294,6 @@ class AgreementForm(UniqueIdsMixin, PlainTextMixin, forms.Form):
         cast(forms.ModelChoiceField, self.fields["goals"]).queryset = Goal.objects.filter(
             pk__in=[g.pk for g in goals]
         )
-        cast(forms.ModelChoiceField, self.fields["goals"]).label_from_instance = lambda g: g.text  # type: ignore[assignment, method-assign]
         if not goals:
             self.fields[
                 "goals"

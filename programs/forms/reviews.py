@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -128,13 +128,17 @@ class BaseItemFormSet(forms.BaseFormSet):
         ]
 
 
-ItemFormSet = forms.formset_factory(
-    ItemForm,
-    formset=BaseItemFormSet,
-    extra=3,
-    can_delete=True,
-    max_num=MAX_ITEMS,
-    validate_max=True,
+# django-stubs type formset_factory's result as the base formset; this one has items().
+ItemFormSet = cast(
+    type[BaseItemFormSet],
+    forms.formset_factory(
+        ItemForm,
+        formset=BaseItemFormSet,
+        extra=3,
+        can_delete=True,
+        max_num=MAX_ITEMS,
+        validate_max=True,
+    ),
 )
 
 

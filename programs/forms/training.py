@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -38,7 +38,9 @@ class AttendanceForm(forms.Form):
 
     def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].choices = [(str(pk), name) for pk, name in people]  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["attendees"]).choices = [
+            (str(pk), name) for pk, name in people
+        ]
 
 
 class AttendanceImportForm(forms.Form):
@@ -58,4 +60,4 @@ class RecognitionForm(PlainTextMixin, forms.Form):
 
     def __init__(self, *args: Any, mentors: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = [("", "Choose a mentor"), *mentors]  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["person"]).choices = [("", "Choose a mentor"), *mentors]

@@ -45,7 +45,7 @@ OPEN_STAGES = (RelationshipStage.PILOT, RelationshipStage.ACTIVE, RelationshipSt
 CLOSED_STAGES = (RelationshipStage.CONCLUDED, RelationshipStage.ENDED)
 
 # Hitchcock's stages (seed 000), shown to directors as help text next to our plainer names.
-STAGE_LITERATURE = {
+STAGE_LITERATURE: dict[str, str] = {
     RelationshipStage.PILOT: "Initiation stage (6–12 months in the literature): the pair gets to "
     "know each other and decides whether the fit is right.",
     RelationshipStage.ACTIVE: "Protégé stage (2–5 years): regular meetings, goals and growing "
@@ -150,7 +150,7 @@ class Relationship(models.Model):
 
     @property
     def stage_literature(self) -> str:
-        return STAGE_LITERATURE.get(self.stage, "")  # type: ignore[call-overload]
+        return STAGE_LITERATURE.get(self.stage, "")
 
     @property
     def role_labels(self) -> list[str]:

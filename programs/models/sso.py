@@ -77,6 +77,9 @@ class IdentityProvider(models.Model):
     idp_slo_url = models.URLField(max_length=500, blank=True)
     idp_x509cert = models.TextField(blank=True)
     idp_cert_not_after = models.DateTimeField(null=True, blank=True)
+    # The daily re-read of a metadata address: when it last succeeded, and why the latest failed.
+    metadata_checked_at = models.DateTimeField(null=True, blank=True)
+    metadata_error = models.CharField(max_length=500, blank=True)
     # OpenID Connect.
     oidc_issuer = models.URLField(max_length=500, blank=True)
     oidc_client_id = models.CharField(max_length=200, blank=True)

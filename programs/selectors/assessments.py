@@ -418,8 +418,13 @@ class Comparison:
 
     @property
     def change_count(self) -> int:
-        items = [*self.goals, *self.needs, *self.lists, *self.texts]
-        return sum(1 for item in items if item.kind != SAME)  # type: ignore[attr-defined, misc]
+        kinds = [
+            *(c.kind for c in self.goals),
+            *(c.kind for c in self.needs),
+            *(c.kind for c in self.lists),
+            *(c.kind for c in self.texts),
+        ]
+        return sum(1 for kind in kinds if kind != SAME)
 
 
 GOAL_FIELDS = ("text", "target_date", "status", "horizon")

@@ -13,6 +13,7 @@ from programs.models import (
     JoinRequest,
     JoinRequestStatus,
     MemberSide,
+    Program,
     Relationship,
     RelationshipMember,
 )
@@ -22,8 +23,8 @@ from programs.models.relationships import GROUP_SIZE, RECEIVING_SIDES
 def circle_label(circle: Relationship) -> str:
     """How a circle is named in pages and emails: circles have no name of their own."""
     kind = "Facilitated peer group" if circle.kind == "facilitated_group" else "Peer group"
-    if circle.focus_area_id:
-        return f"{kind} on {circle.focus_area.name}"  # type: ignore[union-attr]
+    if circle.focus_area is not None:
+        return f"{kind} on {circle.focus_area.name}"
     return f"{kind} started {circle.started_on:%-d %B %Y}"
 
 
@@ -99,3 +100,16 @@ def circle_join_requests(*, circle: Relationship) -> QuerySet[JoinRequest]:
         .select_related("person__user", "person__rank", "person__department", "decided_by__profile")
         .order_by("-status", "created_at")
     )
+
+
+def circle_join_requests_waiting(*, program: Program) -> list[tuple[JoinRequest, str]]:
+    """The program's waiting requests to join one of its circles, each with the circle's name:
+    the directors' queue beside the requests to join the program."""
+    waiting = (
+        JoinRequest.objects.filter(
+            program=program, status=JoinRequestStatus.PENDING, circle__isnull=False
+        )
+        .select_related("person__rank", "person__department", "circle__focus_area")
+        .order_by("created_at")
+    )
+    return [(r, circle_label(r.circle)) for r in waiting if r.circle is not None]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django.db.models import (
     Avg,
@@ -31,8 +31,10 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth
 from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from mentorship.params import id_param, text_param
 from programs.domain.figures import days_waited, waiting_from
@@ -84,6 +86,21 @@ MIN_REVIEWS_FOR_MEAN = 3  # below this a mentor's mean could identify a mentee
 # --- Quiet, at risk, latest review: per-relationship annotations --------------------------------
 
 
+class Signals(TypedDict):
+    """What `with_signals` annotates: the review scores unless `review_scores` is off, the
+    concern count only with `director_concerns`."""
+
+    last_met_at: dt.datetime | None
+    cadence_days: int
+    is_quiet: bool
+    at_risk: bool
+    risk_reason: str | None
+    mentee_score: Decimal | None
+    mentor_score: Decimal | None
+    lowest_score: Decimal | None
+    concern_count: int
+
+
 def with_signals(
     relationships: QuerySet[Relationship],
     *,
@@ -91,7 +108,7 @@ def with_signals(
     risks: QuerySet[RelationshipRisk] | None = None,
     review_requests: QuerySet[ReviewRequest] | None = None,
     review_scores: bool = True,
-) -> QuerySet[Relationship]:
+) -> QuerySet[WithAnnotations[Relationship, Signals]]:
     """Quiet, at risk, each party's latest review score (all from `selectors.figures`), and —
     for directors — the number of unresolved concerns they may see. Directors' pages pass what
     access lets the viewer read (`concerns_for_director`, `risks_for_director`,
@@ -111,7 +128,8 @@ def with_signals(
         relationships = relationships.annotate(
             concern_count=Coalesce(Subquery(unresolved, output_field=IntegerField()), 0)
         )
-    return relationships
+    # The plugin types each annotate() with its own fields only; Signals lists them all.
+    return cast("QuerySet[WithAnnotations[Relationship, Signals]]", relationships)
 
 
 # --- The dashboard -------------------------------------------------------------------------------
@@ -231,7 +249,7 @@ def dashboard_for(
     ]
     # 4. Every relationship's stage, dates, quiet, risk and concerns (small columns only).
     rows = list(
-        with_signals(  # type: ignore[misc]
+        with_signals(
             Relationship.objects.filter(program=program),
             director_concerns=director_concerns,
             risks=risks,
@@ -284,9 +302,9 @@ def dashboard_for(
         assessments_done=counts["assessed"],
         match=match,
         charts={
-            "meetings": meetings_per_month(meeting_rows, month_starts),  # type: ignore[arg-type]
+            "meetings": meetings_per_month(meeting_rows, month_starts),
             "stages": stages_over_time(rows, month_starts),
-            "scores": score_distribution(review_rows),  # type: ignore[arg-type]
+            "scores": score_distribution(review_rows),
             "match": match.groups,
         },
     )
@@ -295,7 +313,9 @@ def dashboard_for(
 # --- Chart data (pure functions over the rows fetched above) -------------------------------------
 
 
-def meetings_per_month(rows: list[dict[str, Any]], months: list[dt.date]) -> list[tuple[str, int]]:
+def meetings_per_month(
+    rows: Sequence[Mapping[str, Any]], months: list[dt.date]
+) -> list[tuple[str, int]]:
     by_month: dict[dt.date, int] = defaultdict(int)
     for row in rows:
         month = row["month"]
@@ -305,7 +325,12 @@ def meetings_per_month(rows: list[dict[str, Any]], months: list[dt.date]) -> lis
     return [(f"{m:%b %Y}", by_month.get(m, 0)) for m in months]
 
 
-def stages_over_time(rows: list[tuple[Any, ...]], months: list[dt.date]) -> dict[str, list[Any]]:
+class StageSeries(TypedDict):
+    labels: list[str]
+    series: dict[str, list[int]]
+
+
+def stages_over_time(rows: list[tuple[Any, ...]], months: list[dt.date]) -> StageSeries:
     """At the end of each month: how many relationships were in their pilot, active (open past
     the pilot or concluding), concluded, or ended early. Pilots are told apart by start date;
     a pair's current stage is used for closed ones."""
@@ -331,13 +356,13 @@ def stages_over_time(rows: list[tuple[Any, ...]], months: list[dt.date]) -> dict
         series["Open"].append(open_n)
         series["Concluded"].append(concluded)
         series["Ended early"].append(ended)
-    return {"labels": labels, "series": series}  # type: ignore[dict-item]
+    return {"labels": labels, "series": series}
 
 
 SCORE_BUCKETS = [("1–1.9", 1, 2), ("2–2.9", 2, 3), ("3–3.9", 3, 4), ("4–5", 4, 6)]
 
 
-def score_distribution(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+def score_distribution(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, int]]:
     counts = dict.fromkeys((label for label, *_ in SCORE_BUCKETS), 0)
     for row in rows:
         score = row["response__score"]
@@ -352,7 +377,9 @@ def score_distribution(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 # --- The relationships table ---------------------------------------------------------------------
 
-SORTS = {
+# What each sort key orders by (column names or expressions), ending with a unique column.
+Ordering = tuple[str | OrderBy, ...]
+SORTS: dict[str, Ordering] = {
     "started": ("-started_on", "-pk"),
     "-started": ("started_on", "pk"),
     "last_met": (F("last_met_at").asc(nulls_first=True), "pk"),
@@ -428,6 +455,12 @@ def table_filters(params: Mapping[str, str]) -> TableFilters:
     )
 
 
+class TableRow(Signals):
+    next_meeting_at: dt.datetime | None
+    mentee_name: str | None
+    active_members: list[RelationshipMember]  # prefetched: the current members, side by side
+
+
 def relationships_table(
     *,
     program: Program,
@@ -435,7 +468,7 @@ def relationships_table(
     director_concerns: QuerySet[Concern],
     risks: QuerySet[RelationshipRisk],
     review_requests: QuerySet[ReviewRequest],
-) -> QuerySet[Relationship]:
+) -> QuerySet[WithAnnotations[Relationship, TableRow]]:
     """The program's relationships with last and next meeting, the latest review signal and
     the director's concern count, filtered and sorted in SQL (so the paginator's LIMIT applies)."""
     now = timezone.now()
@@ -462,7 +495,7 @@ def relationships_table(
     if f.at_risk:
         relationships = relationships.filter(at_risk_condition(risks))  # a semi-join, not the CASE
     if f.quiet:
-        relationships = relationships.filter(is_quiet=True)  # type: ignore[misc]
+        relationships = relationships.filter(is_quiet=True)
     person_filter = Q()
     if f.department:
         person_filter &= Q(person__department_id=f.department)
@@ -505,11 +538,12 @@ def relationships_table(
         .order_by("side", "person__family_name"),
         to_attr="active_members",
     )
-    return (
+    table = (
         relationships.select_related("focus_area", "cohort")
         .prefetch_related(members)
-        .order_by(*SORTS.get(f.sort, SORTS["started"]))  # type: ignore[arg-type]
+        .order_by(*SORTS.get(f.sort, SORTS["started"]))
     )
+    return cast("QuerySet[WithAnnotations[Relationship, TableRow]]", table)
 
 
 @dataclass
@@ -560,7 +594,7 @@ def mentor_name(*, program: Program, person_id: int | None) -> str:
 
 # --- Mentor recognition --------------------------------------------------------------------------
 
-RECOGNITION_SORTS = {
+RECOGNITION_SORTS: dict[str, Ordering] = {
     "name": ("person__family_name", "person__given_name", "pk"),
     "current": ("-current_mentees", "person__family_name", "pk"),
     "total": ("-total_mentees", "person__family_name", "pk"),
@@ -579,9 +613,19 @@ def _aggregate(queryset: QuerySet[Any], expression: Any, output_field: Any) -> S
     )
 
 
+class Recognition(TypedDict):
+    current_mentees: int
+    total_mentees: int
+    meetings_held: int
+    review_count: int
+    mean_score: Decimal | None
+    trainings: int
+    last_training_on: dt.date | None
+
+
 def mentor_recognition(
     *, program: Program, review_requests: QuerySet[ReviewRequest], sort: str = "total"
-) -> QuerySet[Membership]:
+) -> QuerySet[WithAnnotations[Membership, Recognition]]:
     """One row per mentor of the program: current and total mentees, meetings held in their
     relationships, the mean review score given by their mentees with the number of responses
     (so the page can suppress small numbers), and mentor training completed. Scores come only
@@ -611,7 +655,7 @@ def mentor_recognition(
     )
     trainings = MentorTraining.objects.filter(person=OuterRef("person"))
     integer = IntegerField()
-    return (
+    rows = (
         Membership.objects.filter(program=program, role__in=MENTOR_ROLES)
         .select_related("person__department", "person__rank")
         .annotate(
@@ -636,5 +680,7 @@ def mentor_recognition(
                 trainings.order_by("-completed_on").values("completed_on")[:1]
             ),
         )
-        .order_by(*RECOGNITION_SORTS.get(sort, RECOGNITION_SORTS["total"]))  # type: ignore[arg-type]
+        .order_by(*RECOGNITION_SORTS.get(sort, RECOGNITION_SORTS["total"]))
     )
+    # The plugin cannot type an aggregate's subquery; Recognition says what each one is.
+    return cast("QuerySet[WithAnnotations[Membership, Recognition]]", rows)

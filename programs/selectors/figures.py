@@ -12,7 +12,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django.db.models import (
     Avg,
@@ -37,6 +37,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from programs.domain.figures import (
     QUIET_AFTER_CYCLES,
@@ -134,9 +135,15 @@ def _day_start(day: dt.date) -> dt.datetime:
 # --- Quiet ---------------------------------------------------------------------------------------
 
 
+class Quiet(TypedDict):
+    last_met_at: dt.datetime | None
+    cadence_days: int
+    is_quiet: bool
+
+
 def with_quiet(
     relationships: QuerySet[Relationship], *, now: dt.datetime | None = None
-) -> QuerySet[Relationship]:
+) -> QuerySet[WithAnnotations[Relationship, Quiet]]:
     """Annotate `last_met_at`, `cadence_days` (the latest confirmed agreement's, else the
     program's) and `is_quiet`: open, and the later of the last meeting or check-in and the
     start is at least two cycles plus the program's grace ago — `domain.figures.is_quiet` in
@@ -171,17 +178,19 @@ def with_quiet(
         )
         silent |= Q(cadence_days=days, started_on__lte=F(f"quiet_cutoff_{days}")) & ~Q(met_since)
     # Aliases, not annotations: inlined where used, never selected.
-    return relationships.alias(**cutoffs).annotate(
+    quiet = relationships.alias(**cutoffs).annotate(
         is_quiet=Case(
             When(Q(stage__in=OPEN_STAGES) & silent, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
     )
+    # The plugin types each annotate() with its own fields only; these are all three.
+    return cast("QuerySet[WithAnnotations[Relationship, Quiet]]", quiet)
 
 
 def quiet_relationships(*, program: Program | int) -> QuerySet[Relationship]:
-    return with_quiet(Relationship.objects.filter(program=program)).filter(is_quiet=True)  # type: ignore[misc]
+    return with_quiet(Relationship.objects.filter(program=program)).filter(is_quiet=True)
 
 
 # --- At risk -------------------------------------------------------------------------------------
@@ -199,9 +208,14 @@ def at_risk_condition(risks: QuerySet[RelationshipRisk] | None = None) -> Q:
     return Q(stage__in=OPEN_STAGES) & Q(Exists(open_risks(risks)))
 
 
+class AtRisk(TypedDict):
+    at_risk: bool
+    risk_reason: str | None
+
+
 def with_at_risk(
     relationships: QuerySet[Relationship], *, risks: QuerySet[RelationshipRisk] | None = None
-) -> QuerySet[Relationship]:
+) -> QuerySet[WithAnnotations[Relationship, AtRisk]]:
     return relationships.annotate(
         at_risk=Case(
             When(at_risk_condition(risks), then=Value(True)),
@@ -347,7 +361,11 @@ def has_mentor(on: dt.date | None = None) -> Exists:
     )
 
 
-def active_mentees(program: Program | int, on: dt.date | None = None) -> QuerySet[Membership]:
+# A program, its id, or OuterRef("pk") when counted per program in a subquery.
+ProgramRef = Program | int | OuterRef
+
+
+def active_mentees(program: ProgramRef, on: dt.date | None = None) -> QuerySet[Membership]:
     """The people a match rate counts: active mentee memberships (a paused mentee is not
     waiting for anyone) — given `on`, those who had joined by the end of that day."""
     mentees = Membership.objects.filter(
@@ -356,7 +374,7 @@ def active_mentees(program: Program | int, on: dt.date | None = None) -> QuerySe
     return mentees if on is None else mentees.filter(joined_at__lte=_day_end(on))
 
 
-def unmatched_mentees(program: Program | int) -> QuerySet[Membership]:
+def unmatched_mentees(program: ProgramRef) -> QuerySet[Membership]:
     return active_mentees(program).exclude(has_mentor())
 
 
@@ -431,12 +449,12 @@ def with_program_figures(
     among the flags in `risks`: what the viewer may know of)."""
     return programs.annotate(
         quiet=_count(
-            with_quiet(Relationship.objects.filter(program=OuterRef("pk"))).filter(is_quiet=True)  # type: ignore[misc]
+            with_quiet(Relationship.objects.filter(program=OuterRef("pk"))).filter(is_quiet=True)
         ),
         at_risk=_count(
             Relationship.objects.filter(at_risk_condition(risks), program=OuterRef("pk"))
         ),
-        without_mentor=_count(unmatched_mentees(OuterRef("pk"))),  # type: ignore[arg-type]
+        without_mentor=_count(unmatched_mentees(OuterRef("pk"))),
     )
 
 

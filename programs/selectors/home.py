@@ -122,11 +122,12 @@ def self_evaluation_step(
         )
     programs = [m.program for m in memberships if m.is_mentee]
     due = reassessment_due(state=state, programs=programs)
-    if due is not None:
+    # Due implies a submitted version (reassessment_due counts from it).
+    if due is not None and state.latest_submitted_at is not None:
         return NextStep(
             title="Time to update your self-evaluation",
             detail=f"Your program asks for a new version regularly; version "
-            f"{state.latest_version} is from {_long_date(state.latest_submitted_at)}. A new "  # type: ignore[arg-type]
+            f"{state.latest_version} is from {_long_date(state.latest_submitted_at)}. A new "
             "version starts as a copy, so only what changed needs updating.",
             url=hub,
             action="Start a new version",
@@ -221,24 +222,27 @@ def relationship_step(step: RelationshipStep, others: str = "") -> NextStep:
             url=reverse("relationship_detail", args=[r.pk]),
             action="Decide",
         )
+    meeting = step.meeting
+    if meeting is None:  # the agenda, log and recap steps are each about a meeting
+        raise ValueError(f"A “{step.kind}” step names no meeting.")
     if step.kind == "agenda":
         return NextStep(
             title=f"Prepare your agenda for the meeting{with_them}",
             detail="A meeting is coming up and has no agenda yet. Bring your topics and goals.",
-            url=reverse("meeting_detail", args=[step.meeting.pk]),  # type: ignore[union-attr]
+            url=reverse("meeting_detail", args=[meeting.pk]),
             action="Prepare the agenda",
         )
     if step.kind == "log":
         return NextStep(
             title=f"Log your meeting{with_them}",
             detail="Record what you covered, the action items and a short recap.",
-            url=reverse("meeting_detail", args=[step.meeting.pk]),  # type: ignore[union-attr]
+            url=reverse("meeting_detail", args=[meeting.pk]),
             action="Log the meeting",
         )
     return NextStep(
         title=f"Confirm the recap of your meeting{with_them}",
         detail="Reiterate and review: check the recap of your last meeting and confirm it.",
-        url=reverse("meeting_detail", args=[step.meeting.pk]) + "#recap",  # type: ignore[union-attr]
+        url=reverse("meeting_detail", args=[meeting.pk]) + "#recap",
         action="Read the recap",
     )
 

@@ -5,9 +5,10 @@ number of queries, whatever the number of relationships (the tests assert it).""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django.db.models import (
     Count,
@@ -22,6 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from matching.models import MentorRequest, RequestKind, RequestStatus
 from programs.models import (
@@ -70,7 +72,17 @@ def _count(queryset: QuerySet[Any]) -> Coalesce:
     )
 
 
-def with_activity(relationships: QuerySet[Relationship]) -> QuerySet[Relationship]:
+class Activity(TypedDict):
+    last_met_at: datetime | None
+    next_meeting_at: datetime | None
+    next_meeting_id: int | None
+    open_item_count: int
+    overdue_item_count: int
+
+
+def with_activity(
+    relationships: QuerySet[Relationship],
+) -> QuerySet[WithAnnotations[Relationship, Activity]]:
     """Annotate last and next meeting and open/overdue action items, as subqueries (no row
     multiplication, one query)."""
     now, today = timezone.now(), timezone.localdate()
@@ -109,6 +121,18 @@ def active_members(*, with_cards: bool = False) -> Prefetch:
         queryset=members.order_by("side", "person__family_name"),
         to_attr="active_members",
     )
+
+
+class Members(TypedDict):
+    active_members: list[RelationshipMember]
+
+
+def with_members(
+    relationships: QuerySet[Any], *, with_cards: bool = False
+) -> QuerySet[WithAnnotations[Relationship, Members]]:
+    """The relationships with their current members prefetched as `active_members`."""
+    members = relationships.prefetch_related(active_members(with_cards=with_cards))
+    return cast("QuerySet[WithAnnotations[Relationship, Members]]", members)
 
 
 def is_quiet(relationship: Relationship) -> bool:
@@ -178,7 +202,7 @@ class Board:
     assessment: SelfAssessment | None
     needs: list[NeedCoverage]
     roles: list[RoleCoverage]
-    upcoming: list[Meeting]
+    upcoming: Sequence[Meeting]
     open_items: list[ActionItem]
     goals: list[GoalProgress]
     mentee_programs: list[Membership]
@@ -190,11 +214,13 @@ class Board:
         return [n for n in self.needs if n.is_gap]
 
 
-def _entries(relationships: list[Relationship], person: FacultyProfile) -> list[BoardEntry]:
+def _entries(
+    relationships: list[WithAnnotations[Relationship, Members]], person: FacultyProfile
+) -> list[BoardEntry]:
     entries = []
     for r in relationships:
-        mine = next((m for m in r.active_members if m.person_id == person.pk), None)  # type: ignore[attr-defined]
-        others = [m for m in r.active_members if m.person_id != person.pk]  # type: ignore[attr-defined]
+        mine = next((m for m in r.active_members if m.person_id == person.pk), None)
+        others = [m for m in r.active_members if m.person_id != person.pk]
         guides = [m for m in others if m.side in GUIDING_SIDES] or others
         entries.append(BoardEntry(r, guides, mine.side if mine else ""))
     return entries
@@ -205,10 +231,12 @@ def board_for(person: FacultyProfile) -> Board:
         person=person, left_at__isnull=True, side__in=RECEIVING_SIDES
     ).values("relationship")
     relationships = list(
-        with_activity(Relationship.objects.filter(pk__in=mine))
-        .select_related("program", "focus_area")
-        .prefetch_related(active_members(with_cards=True))
-        .order_by("-started_on", "-pk")
+        with_members(
+            with_activity(Relationship.objects.filter(pk__in=mine)).select_related(
+                "program", "focus_area"
+            ),
+            with_cards=True,
+        ).order_by("-started_on", "-pk")
     )
     current = [r for r in relationships if r.is_open]
     past = [r for r in relationships if not r.is_open]
@@ -259,7 +287,7 @@ def board_for(person: FacultyProfile) -> Board:
         assessment=assessment,
         needs=needs,
         roles=roles,
-        upcoming=upcoming,  # type: ignore[arg-type]
+        upcoming=upcoming,
         open_items=open_items,
         goals=goals,
         mentee_programs=mentee_programs,
@@ -290,7 +318,9 @@ def goal_progress(*, goals: list[Goal], relationship_ids: list[int]) -> list[Goa
         .order_by("meeting__starts_at")
     )
     for item in agenda:
-        entry = progress[item.goal.lineage]  # type: ignore[union-attr]
+        if item.goal is None:  # the filter above keeps items with a goal only
+            continue
+        entry = progress[item.goal.lineage]
         if item.meeting not in entry.meetings:
             entry.meetings.append(item.meeting)
     counts = (
@@ -337,16 +367,17 @@ def mentor_dashboard_for(person: FacultyProfile) -> MentorDashboard:
         side__in=[MemberSide.MENTOR, MemberSide.FACILITATOR, MemberSide.PEER],
     ).values("relationship")
     relationships = list(
-        with_activity(Relationship.objects.filter(pk__in=mine, stage__in=OPEN_STAGES))  # type: ignore[misc]
-        .select_related("program", "focus_area")
-        .prefetch_related(active_members())
-        .order_by("next_meeting_at", "-started_on", "-pk")
+        with_members(
+            with_activity(Relationship.objects.filter(pk__in=mine, stage__in=OPEN_STAGES))
+            .select_related("program", "focus_area")
+            .order_by("next_meeting_at", "-started_on", "-pk")
+        )
     )
     entries = []
     guiding_by_program: dict[int, int] = defaultdict(int)
     for r in relationships:
-        me = next((m for m in r.active_members if m.person_id == person.pk), None)  # type: ignore[attr-defined]
-        others = [m for m in r.active_members if m.person_id != person.pk]  # type: ignore[attr-defined]
+        me = next((m for m in r.active_members if m.person_id == person.pk), None)
+        others = [m for m in r.active_members if m.person_id != person.pk]
         entries.append(BoardEntry(r, others, me.side if me else ""))
         if me is not None and me.side in GUIDING_SIDES:
             guiding_by_program[r.program_id] += 1
@@ -366,7 +397,7 @@ def mentor_dashboard_for(person: FacultyProfile) -> MentorDashboard:
         .order_by("due_on")[:20]
     )
     quiet = set(
-        with_quiet(Relationship.objects.filter(pk__in=[r.pk for r in relationships]))  # type: ignore[misc]
+        with_quiet(Relationship.objects.filter(pk__in=[r.pk for r in relationships]))
         .filter(is_quiet=True)
         .values_list("pk", flat=True)
     )
@@ -407,7 +438,7 @@ def relationships_for_director(
         relationships = relationships.filter(stage__in=OPEN_STAGES)
     if quiet_only:
         relationships = relationships.filter(
-            pk__in=with_quiet(Relationship.objects.filter(program=program))  # type: ignore[misc]
+            pk__in=with_quiet(Relationship.objects.filter(program=program))
             .filter(is_quiet=True)
             .values("pk")
         )
@@ -667,7 +698,7 @@ def next_steps_in_relationships(person: FacultyProfile) -> list[RelationshipStep
     ):
         steps.append(RelationshipStep("agenda", meeting.relationship, meeting, meeting.starts_at))
 
-    for meeting in (  # type: ignore[assignment]
+    for held in (
         Meeting.objects.filter(
             relationship__in=mine,
             status=MeetingStatus.SCHEDULED,
@@ -677,7 +708,7 @@ def next_steps_in_relationships(person: FacultyProfile) -> list[RelationshipStep
         .select_related("relationship")
         .order_by("starts_at")
     ):
-        steps.append(RelationshipStep("log", meeting.relationship, meeting, meeting.starts_at))
+        steps.append(RelationshipStep("log", held.relationship, held, held.starts_at))
 
     for recap in (
         Recap.objects.filter(meeting__relationship__in=mine, confirmed_at__isnull=True)

@@ -91,7 +91,7 @@ def report_data(
             id=pid,
             name=f"{given} {family}".strip() or "(no name)",
             role=role,
-            joined_on=_local_date(joined),  # type: ignore[arg-type]
+            joined_on=timezone.localtime(joined).date(),
             cohort=cohort or "",
             cohort_start=cohort_start,
             department=department or "",
@@ -157,7 +157,7 @@ def report_data(
             at_risk=at_risk,
             quiet=quiet,
         )
-        for rid, kind, stage, started_on, ended_at, at_risk, quiet in with_at_risk(  # type: ignore[misc]
+        for rid, kind, stage, started_on, ended_at, at_risk, quiet in with_at_risk(
             with_quiet(Relationship.objects.filter(program=program)), risks=risks
         )
         .values_list("pk", "kind", "stage", "started_on", "ended_at", "at_risk", "is_quiet")
@@ -272,7 +272,7 @@ def report_data(
             (held_on, title, curriculum, float(hours), attended)
             for held_on, title, curriculum, hours, attended in training_sessions(program=program)
             .filter(held_on__gte=start, held_on__lte=end)
-            .values_list("held_on", "title", "curriculum", "hours", "attendance_count")  # type: ignore[misc]
+            .values_list("held_on", "title", "curriculum", "hours", "attendance_count")
         ],
         # Followed up to the end of the period (or today, if that is earlier).
         outcomes=program_outcomes(

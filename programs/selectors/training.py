@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db.models import Count, QuerySet
+from django_stubs_ext import WithAnnotations
 
 from programs.models import (
     MENTOR_ROLES,
@@ -18,7 +20,13 @@ from programs.models import (
 )
 
 
-def training_sessions(*, program: Program) -> QuerySet[TrainingSession]:
+class Attendance(TypedDict):
+    attendance_count: int
+
+
+def training_sessions(
+    *, program: Program
+) -> QuerySet[WithAnnotations[TrainingSession, Attendance]]:
     return (
         TrainingSession.objects.filter(program=program)
         .annotate(attendance_count=Count("attendances"))
@@ -64,7 +72,14 @@ def attendance_of(person: FacultyProfile) -> QuerySet[TrainingAttendance]:
     )
 
 
-def training_record(person: FacultyProfile) -> dict[str, object]:
+class TrainingRecord(TypedDict):
+    attended: list[TrainingAttendance]
+    hours: Decimal
+    self_reported: list[MentorTraining]
+    recognitions: list[MentorRecognition]
+
+
+def training_record(person: FacultyProfile) -> TrainingRecord:
     """What a mentor sees of their own training: sessions recorded by programs (with hours),
     training they reported themselves, and awards and nominations."""
     attended = list(attendance_of(person))

@@ -257,7 +257,8 @@ class Change:
 
 def _display(version: AgreementVersion, field: str, goals: dict[int, str]) -> str:
     if field == "goals":
-        return "; ".join(goals.get(pk, "a goal") for pk in version._goal_ids) or "—"  # type: ignore[attr-defined]
+        ids = sorted(g.pk for g in version.goals.all())
+        return "; ".join(goals.get(pk, "a goal") for pk in ids) or "—"
     value = getattr(version, field)
     if field == "cadence_days":
         return dict(MeetingCadence.choices).get(value, f"every {value} days")
@@ -266,7 +267,7 @@ def _display(version: AgreementVersion, field: str, goals: dict[int, str]) -> st
         return ", ".join(labels.get(m, m) for m in value) or "—"
     if field in ("mentee_commitments", "mentor_commitments"):
         enum = MenteeCommitment if field == "mentee_commitments" else MentorCommitment
-        labels = dict(enum.choices)  # type: ignore[arg-type]
+        labels = {c: str(label) for c, label in enum.choices}
         return " ".join(labels.get(c, c) for c in value) or "—"
     if field == "review_on":
         return _day(value)
@@ -275,8 +276,6 @@ def _display(version: AgreementVersion, field: str, goals: dict[int, str]) -> st
 
 def agreement_changes(before: AgreementVersion, after: AgreementVersion) -> list[Change]:
     """What differs between two versions, field by field, in words."""
-    before._goal_ids = sorted(g.pk for g in before.goals.all())  # type: ignore[attr-defined]
-    after._goal_ids = sorted(g.pk for g in after.goals.all())  # type: ignore[attr-defined]
     goals = {g.pk: g.text for g in [*before.goals.all(), *after.goals.all()]}
     changes = []
     for field in FIELD_LABELS:

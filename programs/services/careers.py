@@ -31,7 +31,7 @@ def rank_change_record(
     rank: AcademicRank,
     effective_on: dt.date | None = None,
     source: str,
-    by: User | None,
+    by: User,
 ) -> RankChange | None:
     """Keep that `person` holds `rank` from `effective_on` (today when not given). Nothing is
     written when the history already says so for that day, so re-importing a roster or saving a
@@ -62,7 +62,7 @@ def rank_change_record(
 
 @transaction.atomic
 def departure_record(
-    *, person: FacultyProfile, left_on: dt.date, source: str, by: User | None
+    *, person: FacultyProfile, left_on: dt.date, source: str, by: User
 ) -> Departure:
     """Keep that `person` left the faculty on `left_on` (idempotent for the same day)."""
     if left_on > timezone.localdate() + dt.timedelta(days=366):

@@ -5,8 +5,12 @@ mentor in authority over their mentee is listed for the program's directors, who
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model, QuerySet
 
 from mentorship.accounts.models import User
 from programs.access import require_admin
@@ -14,6 +18,26 @@ from programs.models import Department, Division, FacultyProfile, Institution
 from programs.services.audit import audit_record
 from programs.services.conflicts import people_under, reporting_line_conflicts_notify
 from programs.services.people import validate_reports_to
+
+
+def _free_name(
+    name: str,
+    *,
+    siblings: QuerySet[Any],
+    renamed: Model | None,
+    missing: str,
+    taken: Callable[[str], str],
+) -> str:
+    """The name, trimmed, if no sibling has it already (ignoring case, as the database's unique
+    constraint does); `taken(name)` says it is."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": missing})
+    if renamed is not None:
+        siblings = siblings.exclude(pk=renamed.pk)
+    if siblings.filter(name__iexact=name).exists():
+        raise ValidationError({"name": taken(name)})
+    return name
 
 
 @transaction.atomic
@@ -26,14 +50,13 @@ def department_save(
     department: Department | None = None,
 ) -> Department:
     require_admin(by)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the department a name."})
-    clash = Department.objects.filter(institution=institution, name__iexact=name)
-    if department is not None:
-        clash = clash.exclude(pk=department.pk)
-    if clash.exists():
-        raise ValidationError({"name": f"There is already a department called “{name}”."})
+    name = _free_name(
+        name,
+        siblings=Department.objects.filter(institution=institution),
+        renamed=department,
+        missing="Give the department a name.",
+        taken=lambda name: f"There is already a department called “{name}”.",
+    )
     if department is None:
         department = Department(institution=institution)
     head_changed = department.head_id != (head.pk if head else None)
@@ -57,16 +80,13 @@ def division_save(
     division: Division | None = None,
 ) -> Division:
     require_admin(by)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the division a name."})
-    clash = Division.objects.filter(department=department, name__iexact=name)
-    if division is not None:
-        clash = clash.exclude(pk=division.pk)
-    if clash.exists():
-        raise ValidationError(
-            {"name": f"{department.name} already has a division called “{name}”."}
-        )
+    name = _free_name(
+        name,
+        siblings=Division.objects.filter(department=department),
+        renamed=division,
+        missing="Give the division a name.",
+        taken=lambda name: f"{department.name} already has a division called “{name}”.",
+    )
     if division is None:
         division = Division(department=department)
     chief_changed = division.chief_id != (chief.pk if chief else None)

@@ -225,7 +225,7 @@ def invitation_mark_sent(n: Notification) -> None:
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, password: str, time_zone: str = "") -> Any:
+def invitation_accept(*, invitation: Invitation, password: str, time_zone: str = "") -> User:
     """Set the password (and, at this first sign-in, the person's time zone)."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open:

@@ -7,6 +7,8 @@ program asks, a director or the circle's facilitator approves — the person joi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,37 +51,52 @@ def join_request_create(
         raise ValidationError(f"You already take part in {program.name}.")
     if not programs_open_to_join(by).filter(pk=program.pk).exists():
         raise ValidationError(f"{program.name} is not open to people of your institution.")
+    request, created = _pending_request(program, person, None, message)
+    if created:
+        directors = Membership.objects.filter(
+            program=program, role=Role.DIRECTOR, person__user__is_active=True
+        ).values_list("person__user_id", flat=True)
+        _record_asked(request, program, directors, by=by, verb="join_request.create")
+    return request
+
+
+def _record_asked(
+    request: JoinRequest, program: Program, deciders: Iterable[int], *, by: User, verb: str
+) -> None:
+    """Audit a new request to join (the program or a circle) and ask those who answer it."""
+    audit_record(actor=by, verb=verb, target=request, program=program)
+    notifications_send_soon(
+        Planned(
+            recipient_id=user_id,
+            kind=Kind.JOIN_REQUEST,
+            subject=f"join:{request.pk}",
+            cycle="asked",
+            program_id=program.pk,
+        )
+        for user_id in deciders
+    )
+
+
+def _pending_request(
+    program: Program, person: FacultyProfile, circle: Relationship | None, message: str
+) -> tuple[JoinRequest, bool]:
+    """The person's waiting request to join the program (or one of its circles), made now
+    unless one waits already; and whether it was made now."""
     message = (message or "").replace("\r\n", "\n").strip()
     try:
         with transaction.atomic():
-            request, created = JoinRequest.objects.get_or_create(
+            return JoinRequest.objects.get_or_create(
                 program=program,
                 person=person,
-                circle=None,
+                circle=circle,
                 status=JoinRequestStatus.PENDING,
                 defaults={"message": message},
             )
     except IntegrityError:  # a double click raced the first one
         request = JoinRequest.objects.get(
-            program=program, person=person, circle=None, status=JoinRequestStatus.PENDING
+            program=program, person=person, circle=circle, status=JoinRequestStatus.PENDING
         )
-        created = False
-    if created:
-        audit_record(actor=by, verb="join_request.create", target=request, program=program)
-        directors = Membership.objects.filter(
-            program=program, role=Role.DIRECTOR, person__user__is_active=True
-        ).values_list("person__user_id", flat=True)
-        notifications_send_soon(
-            Planned(
-                recipient_id=user_id,
-                kind=Kind.JOIN_REQUEST,
-                subject=f"join:{request.pk}",
-                cycle="asked",
-                program_id=program.pk,
-            )
-            for user_id in directors
-        )
-    return request
+        return request, False
 
 
 @transaction.atomic
@@ -111,11 +128,18 @@ def join_request_decide(
             program=request.program, person=request.person, role=role, by=by, notify=False
         )
         request.role = role
+    _record_answer(request, wanted, by=by, verb=f"join_request.{wanted}")
+    return request
+
+
+def _record_answer(request: JoinRequest, wanted: str, *, by: User, verb: str) -> None:
+    """Store the answer to a request to join (the program or a circle), audit it and tell the
+    person who asked."""
     request.status = wanted
     request.decided_at = timezone.now()
     request.decided_by = by
     request.save(update_fields=["status", "role", "decided_at", "decided_by"])
-    audit_record(actor=by, verb=f"join_request.{wanted}", target=request, program=request.program)
+    audit_record(actor=by, verb=verb, target=request, program=request.program)
     notifications_send_soon(
         [
             Planned(
@@ -127,7 +151,6 @@ def join_request_decide(
             )
         ]
     )
-    return request
 
 
 # --- circles ------------------------------------------------------------------------------------
@@ -169,33 +192,9 @@ def circle_join_request_create(
     ).exists():
         raise ValidationError(f"Only participants of {program.name} can join its circles.")
     _refuse_unless_joinable(circle, person)
-    message = (message or "").replace("\r\n", "\n").strip()
-    try:
-        with transaction.atomic():
-            request, created = JoinRequest.objects.get_or_create(
-                program=program,
-                person=person,
-                circle=circle,
-                status=JoinRequestStatus.PENDING,
-                defaults={"message": message},
-            )
-    except IntegrityError:  # a double click raced the first one
-        request = JoinRequest.objects.get(
-            circle=circle, person=person, status=JoinRequestStatus.PENDING
-        )
-        created = False
+    request, created = _pending_request(program, person, circle, message)
     if created:
-        audit_record(actor=by, verb="circle_join.create", target=request, program=program)
-        notifications_send_soon(
-            Planned(
-                recipient_id=user_id,
-                kind=Kind.JOIN_REQUEST,
-                subject=f"join:{request.pk}",
-                cycle="asked",
-                program_id=program.pk,
-            )
-            for user_id in circle_deciders(circle)
-        )
+        _record_asked(request, program, circle_deciders(circle), by=by, verb="circle_join.create")
     return request
 
 
@@ -236,22 +235,7 @@ def circle_join_request_decide(
             )
         except PairingRefused as e:
             raise ValidationError(_refusal_words(e, request, by)) from None
-    request.status = wanted
-    request.decided_at = timezone.now()
-    request.decided_by = by
-    request.save(update_fields=["status", "decided_at", "decided_by"])
-    audit_record(actor=by, verb=f"circle_join.{wanted}", target=request, program=request.program)
-    notifications_send_soon(
-        [
-            Planned(
-                recipient_id=request.person.user_id,
-                kind=Kind.JOIN_ANSWER,
-                subject=f"join:{request.pk}",
-                cycle=wanted,
-                program_id=request.program_id,
-            )
-        ]
-    )
+    _record_answer(request, wanted, by=by, verb=f"circle_join.{wanted}")
     return request
 
 

@@ -116,7 +116,7 @@ def profile_create(
     )
 
 
-def profile_ensure(*, user: Any, given_name: str = "", family_name: str = "") -> FacultyProfile:
+def profile_ensure(*, user: User, given_name: str = "", family_name: str = "") -> FacultyProfile:
     """The user's profile, created on first need (e.g. for a superuser made by createsuperuser,
     or with the names given at sign-up)."""
     try:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from mentorship.accounts.models import User
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
+from programs.access import roles_changed
 from programs.models import (
     PROGRAM_SETTINGS,
     Cohort,
@@ -121,7 +122,9 @@ def _validate_cohort(
 ) -> None:
     if ends_on <= starts_on:
         raise ValidationError({"ends_on": "The cohort must end after it starts."})
-    clash = Cohort.objects.filter(program=program, name__iexact=name).exclude(pk=pk)  # type: ignore[misc]
+    clash = Cohort.objects.filter(program=program, name__iexact=name)
+    if pk is not None:
+        clash = clash.exclude(pk=pk)
     if clash.exists():
         raise ValidationError({"name": f"This program already has a cohort called “{name}”."})
 
@@ -157,6 +160,7 @@ def membership_add(
         membership.role = role
         membership.cohort = cohort or membership.cohort
         membership.save(update_fields=["role", "cohort"])
+    roles_changed()
     audit_record(
         actor=by,
         verb="membership.add" if created else "membership.change",
@@ -213,6 +217,7 @@ def membership_update(
     membership.mentor_capacity = mentor_capacity
     membership.status = status
     membership.save(update_fields=["role", "cohort", "mentor_capacity", "status"])
+    roles_changed()
     audit_record(actor=by, verb="membership.update", target=membership, program=membership.program)
     if became_director:
         _notify_membership(membership, by=by, director=True)
@@ -231,6 +236,7 @@ def membership_remove(*, membership: Membership, by: User) -> None:
         person_id=membership.person_id,
     )
     membership.delete()
+    roles_changed()
 
 
 def _ensure_another_director(membership: Membership) -> None:

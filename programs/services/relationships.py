@@ -100,7 +100,10 @@ def _sides_for(
             )
         if not low <= len(mentees) <= high:
             raise ValidationError({"mentees": f"A facilitated group has {low} to {high} mentees."})
-        return [(m, MemberSide.MENTEE) for m in mentees] + [(facilitator, MemberSide.FACILITATOR)]  # type: ignore[return-value]
+        return [
+            *((m, MemberSide.MENTEE) for m in mentees),
+            (facilitator, MemberSide.FACILITATOR),
+        ]
     if kind == RelationshipKind.PEER_GROUP:
         peers = [*mentees, *mentors]
         if facilitator is not None:
@@ -204,23 +207,16 @@ def relationship_create(
         RelationshipMember.objects.bulk_create(
             [RelationshipMember(relationship=circle, person=p, side=side) for p, side in joining]
         )
-        audit_record(
-            actor=by,
+        _record_start(
+            circle,
             verb="relationship.join",
-            target=circle,
-            program=circle.program,
+            joined=[p for p, _ in joining],
+            overridden=overridden,
+            overrides=overrides,
+            notify=notify,
+            by=by,
             people=[p.pk for p, _ in joining],
         )
-        pairing_record_overrides(
-            relationship=circle, overridden=overridden, overrides=overrides, by=by
-        )
-        if notify:
-            _notify_members(
-                circle,
-                [p.user_id for p, _ in joining],
-                kind=Kind.RELATIONSHIP_STARTED,
-                cycle="started",
-            )
         return circle
     mentees, mentors = _unique(mentees), _unique(mentors)
     roles = list(dict.fromkeys(roles))
@@ -260,26 +256,45 @@ def relationship_create(
         [RelationshipMember(relationship=relationship, person=p, side=side) for p, side in sides]
     )
     agreement_start(relationship=relationship)
-    audit_record(
-        actor=by,
+    _record_start(
+        relationship,
         verb="relationship.create",
-        target=relationship,
-        program=program,
+        joined=[p for p, _ in sides],
+        overridden=overridden,
+        overrides=overrides,
+        notify=notify,
+        by=by,
         kind=kind,
         source=source,
         people=[p.pk for p in everyone],
     )
+    return relationship
+
+
+def _record_start(
+    relationship: Relationship,
+    *,
+    verb: str,
+    joined: Sequence[FacultyProfile],
+    overridden: Sequence[Reason],
+    overrides: Overrides,
+    notify: bool,
+    by: User,
+    **details: Any,
+) -> None:
+    """Audit people starting in a relationship (a new one, or a circle they join) with any rule
+    deliberately overridden, and tell them it has started."""
+    audit_record(actor=by, verb=verb, target=relationship, program=relationship.program, **details)
     pairing_record_overrides(
         relationship=relationship, overridden=overridden, overrides=overrides, by=by
     )
     if notify:
         _notify_members(
             relationship,
-            [p.user_id for p, _ in sides],
+            [p.user_id for p in joined],
             kind=Kind.RELATIONSHIP_STARTED,
             cycle="started",
         )
-    return relationship
 
 
 @transaction.atomic
@@ -402,9 +417,10 @@ def relationship_conclude(*, relationship: Relationship, by: User) -> Relationsh
     is_director = member is None and can_direct(by, relationship.program_id)
     if member is None and not is_director:
         raise ValidationError("Only the people in this relationship can conclude it.")
-    if not is_director and relationship.stage != RelationshipStage.CONCLUDING:
+    if member is not None and relationship.stage != RelationshipStage.CONCLUDING:
+        # A member proposes; a director (never a member here) concludes at once.
         relationship.stage = RelationshipStage.CONCLUDING
-        relationship.concluding_proposed_by = member.person  # type: ignore[union-attr]
+        relationship.concluding_proposed_by = member.person
         relationship.save(update_fields=["stage", "concluding_proposed_by"])
         audit_record(
             actor=by,

@@ -87,7 +87,7 @@ ACTION_STALE_DAYS = 14
 # At most this many ledger rows per sweep (a few seconds of writing); a backlog is planned over
 # the next sweeps, the time-critical kinds first.
 MAX_PLANNED_PER_SWEEP = 10_000
-URGENCY = {
+URGENCY: dict[str, int] = {
     Kind.MEETING_UPCOMING: 0,
     Kind.AGENDA_PREPARE: 1,
     Kind.QUIET_RELATIONSHIP: 2,
@@ -167,7 +167,7 @@ def due_work_sweep(*, now: datetime | None = None) -> SweepResult:
             # A backlog (the first sweep over old data, a long outage): plan the most urgent
             # part now; the rest is found again by the next sweep, minutes later. Quiet alerts
             # (one per director and day) go with the flags this sweep sets: never held back.
-            fresh.sort(key=lambda p: (URGENCY.get(p.kind, 9), p.due_at))  # type: ignore[call-overload]
+            fresh.sort(key=lambda p: (URGENCY.get(p.kind, 9), p.due_at))
             kept = [p for p in fresh if p.kind == Kind.QUIET_RELATIONSHIP]
             rest = [p for p in fresh if p.kind != Kind.QUIET_RELATIONSHIP]
             result.backlog = max(len(rest) - MAX_PLANNED_PER_SWEEP, 0)

@@ -15,12 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from mentorship.accounts.models import User
-from mentorship.jobs import JobStopped, given_up_before, heartbeat, requeue_before, stale_before
+from mentorship.jobs import JobRows, JobStopped, heartbeat
 from mentorship.queue import enqueue, enqueue_on_commit
 from programs.access import (
     can_direct,
@@ -50,6 +49,7 @@ from programs.selectors.reports import institution_report_data, report_data
 from programs.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
+report_exports = JobRows(ReportExport)
 
 
 @transaction.atomic
@@ -63,23 +63,26 @@ def report_export_start(
         raise ValidationError({"format": "Choose CSV, Excel or PDF."})
     if end < start:
         raise ValidationError({"end": "The end of the period must be on or after its start."})
-    export = ReportExport.objects.create(
+    return _export_queue(
         program=program,
-        requested_by=by,
+        by=by,
+        audited={"format": format, "start": start.isoformat(), "end": end.isoformat()},
         format=format,
         period_start=start,
         period_end=end,
-        heartbeat_at=timezone.now(),
     )
-    audit_record(
-        actor=by,
-        verb="report.export",
-        target=export,
-        program=program,
-        format=format,
-        start=start.isoformat(),
-        end=end.isoformat(),
+
+
+def _export_queue(
+    *, program: Program | None, by: User, audited: dict[str, Any], **fields: Any
+) -> ReportExport:
+    """Record the export asked for (who, what, when), audit it with `audited`, and queue the
+    job after commit. `program` is None for the report of every program (`fields` then name
+    the institution)."""
+    export = ReportExport.objects.create(
+        program=program, requested_by=by, heartbeat_at=timezone.now(), **fields
     )
+    audit_record(actor=by, verb="report.export", target=export, program=program, **audited)
     from programs.tasks import run_report_export
 
     enqueue_on_commit(run_report_export, export.pk)
@@ -101,28 +104,21 @@ def institution_report_export_start(
         raise ValidationError({"format": "Choose Excel or PDF."})
     if end < start:
         raise ValidationError({"end": "The end of the period must be on or after its start."})
-    export = ReportExport.objects.create(
+    return _export_queue(
+        program=None,
+        by=by,
+        audited={
+            "institution": institution.pk,
+            "format": format,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        },
         institution=institution,
         kind=ExportKind.INSTITUTION_REPORT,
-        requested_by=by,
         format=format,
         period_start=start,
         period_end=end,
-        heartbeat_at=timezone.now(),
     )
-    audit_record(
-        actor=by,
-        verb="report.export",
-        target=export,
-        institution=institution.pk,
-        format=format,
-        start=start.isoformat(),
-        end=end.isoformat(),
-    )
-    from programs.tasks import run_report_export
-
-    enqueue_on_commit(run_report_export, export.pk)
-    return export
 
 
 def may_export(user: User, export: ReportExport) -> bool:
@@ -150,37 +146,21 @@ def table_export_start(
     if format not in TABLE_FORMATS:
         raise ValidationError({"format": "Choose CSV or Excel."})
     today = timezone.localdate()
-    export = ReportExport.objects.create(
+    kept = kept_filters(kind, filters)
+    return _export_queue(
         program=program,
-        requested_by=by,
+        by=by,
+        audited={"kind": kind, "format": format, "filters": kept},
         kind=kind,
         format=format,
-        filters=kept_filters(kind, filters),
+        filters=kept,
         period_start=today,
         period_end=today,
-        heartbeat_at=timezone.now(),
     )
-    audit_record(
-        actor=by,
-        verb="report.export",
-        target=export,
-        program=program,
-        kind=kind,
-        format=format,
-        filters=export.filters,
-    )
-    from programs.tasks import run_report_export
-
-    enqueue_on_commit(run_report_export, export.pk)
-    return export
 
 
 def _set_progress(export_id: int, fraction: float) -> None:
-    updated = ReportExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
-        progress=max(1, min(99, int(fraction * 100))), heartbeat_at=timezone.now()
-    )
-    if not updated:
-        raise JobStopped
+    report_exports.progress(export_id, progress=max(1, min(99, int(fraction * 100))))
 
 
 def _requester_zone(export: ReportExport) -> Any:
@@ -192,30 +172,15 @@ def report_export_run(*, export_id: int) -> bool:
     """Build and store the file. Idempotent: a finished export, or one another live worker is
     preparing, is left alone; one whose worker died (stale heartbeat) is started again.
     Returns whether it produced a file now."""
-    claimed = (
-        ReportExport.objects.filter(pk=export_id)
-        .filter(
-            Q(status=ExportStatus.QUEUED)
-            | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=stale_before())
-        )
-        .update(
-            status=ExportStatus.RUNNING,
-            progress=1,
-            heartbeat_at=timezone.now(),
-            starts=F("starts") + 1,
-        )
-    )
-    if not claimed:
+    if not report_exports.claim(export_id, progress=1):
         return False
     export = ReportExport.objects.select_related("program", "requested_by__profile").get(
         pk=export_id
     )
     if export.requested_by is None:
         # The export is scoped to what its requester may see; with them gone there is no scope.
-        ReportExport.objects.filter(pk=export_id).update(
-            status=ExportStatus.FAILED,
-            error="The person who asked for this report no longer has an account.",
-            finished_at=timezone.now(),
+        report_exports.fail(
+            export_id, error="The person who asked for this report no longer has an account."
         )
         return False
     try:
@@ -225,19 +190,11 @@ def report_export_run(*, export_id: int) -> bool:
         return False
     except Exception as e:
         logger.exception("Report export %s failed", export_id)
-        ReportExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
-            status=ExportStatus.FAILED,
-            error=f"The report could not be prepared ({type(e).__name__}). Try again.",
-            finished_at=timezone.now(),
+        report_exports.fail(
+            export_id, error=f"The report could not be prepared ({type(e).__name__}). Try again."
         )
         return False
-    finished = ReportExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
-        file=export.file.name,
-        file_name=name,
-        status=ExportStatus.READY,
-        progress=100,
-        finished_at=timezone.now(),
-    )
+    finished = report_exports.finish(export_id, file=export.file.name, file_name=name)
     if not finished:  # stopped in the last instant: keep nothing
         export.file.delete(save=False)
     return bool(finished)
@@ -368,12 +325,7 @@ def _write_file(export: ReportExport, report: Report, path: str, progress: Any) 
 @transaction.atomic
 def report_export_stop(*, export: ReportExport, by: User) -> ReportExport:
     """The director stops an export that is waiting or being prepared."""
-    stopped = ReportExport.objects.filter(
-        pk=export.pk, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
-    ).update(
-        status=ExportStatus.STOPPED, error="Stopped at your request.", finished_at=timezone.now()
-    )
-    if not stopped:
+    if not report_exports.stop(export.pk, error="Stopped at your request."):
         raise ValidationError("This export has already finished.")
     audit_record(actor=by, verb="report.export_stop", target=export, program=export.program)
     export.refresh_from_db()
@@ -385,17 +337,7 @@ def report_export_retry(*, export: ReportExport, by: User) -> ReportExport:
     """Start a failed or stopped export again (same period and format)."""
     if not may_export(by, export):
         raise ValidationError("Only the program's directors and admins can export its report.")
-    retried = ReportExport.objects.filter(
-        pk=export.pk, status__in=[ExportStatus.FAILED, ExportStatus.STOPPED]
-    ).update(
-        status=ExportStatus.QUEUED,
-        progress=0,
-        error="",
-        starts=0,
-        finished_at=None,
-        heartbeat_at=timezone.now(),
-    )
-    if not retried:
+    if not report_exports.retry(export.pk):
         raise ValidationError("Only a failed or stopped export can be tried again.")
     audit_record(actor=by, verb="report.export_retry", target=export, program=export.program)
     from programs.tasks import run_report_export
@@ -410,32 +352,11 @@ def report_exports_sweep() -> dict[str, int]:
     those whose worker died, and fail — saying why — those that cannot finish."""
     from programs.tasks import run_report_export
 
-    result = {"requeued": 0, "restarted": 0, "failed": 0}
-    dead = ReportExport.objects.filter(status=ExportStatus.RUNNING, heartbeat_at__lt=stale_before())
-    result["failed"] += dead.filter(starts__gte=settings.MENTORSHIP_JOB_MAX_STARTS).update(
-        status=ExportStatus.FAILED,
-        error="The worker preparing it stopped several times. Try again, or ask an admin.",
-        finished_at=timezone.now(),
+    return report_exports.sweep(
+        enqueue=lambda export_id: enqueue(run_report_export, export_id),
+        died_error="The worker preparing it stopped several times. Try again, or ask an admin.",
+        unpicked_error="No background worker was available to prepare it. Try again.",
     )
-    restart = list(dead.values_list("pk", flat=True))
-    result["restarted"] = ReportExport.objects.filter(pk__in=restart).update(
-        status=ExportStatus.QUEUED, heartbeat_at=timezone.now()
-    )
-    waiting = ReportExport.objects.filter(
-        status=ExportStatus.QUEUED, heartbeat_at__lt=requeue_before()
-    )
-    result["failed"] += waiting.filter(created_at__lt=given_up_before()).update(
-        status=ExportStatus.FAILED,
-        error="No background worker was available to prepare it. Try again.",
-        finished_at=timezone.now(),
-    )
-    requeue = list(waiting.values_list("pk", flat=True))
-    ReportExport.objects.filter(pk__in=requeue).update(heartbeat_at=timezone.now())
-    result["requeued"] = len(requeue)
-    for export_id in [*restart, *requeue]:
-        if not enqueue(run_report_export, export_id):
-            break  # the broker is down: the next sweep tries again
-    return result
 
 
 def report_export_record_download(*, export: ReportExport, by: User) -> None:

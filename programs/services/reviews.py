@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -26,7 +25,7 @@ from mentorship.accounts.models import User
 from mentorship.emails import absolute_url
 from mentorship.notifications.kinds import Kind
 from mentorship.notifications.services import Planned, notifications_send_soon
-from programs.access import can_direct
+from programs.access import AnyUser, can_direct
 from programs.domain.instrument_file import InstrumentSpec, ItemSpec
 from programs.domain.review_instrument import ensure_default_instrument
 from programs.domain.review_scores import Answer, on_five_point_scale, response_score, risk_reasons
@@ -242,7 +241,9 @@ class ReviewLinkProblem(Exception):
         self.request = request
 
 
-def review_request_for_link(*, token: str, user: Any, today: date | None = None) -> ReviewRequest:
+def review_request_for_link(
+    *, token: str, user: AnyUser, today: date | None = None
+) -> ReviewRequest:
     """The request a link stands for, if `user` may answer it now; else ReviewLinkProblem.
 
     The wrong person learns nothing about the request (not even that it exists): the same
@@ -391,6 +392,7 @@ def risks_flag(*, responses: Iterable[ReviewResponse]) -> list[RelationshipRisk]
         return []
     previous = _previous_scores(responses)
     risks = []
+    flagged: set[ReviewResponse] = set()
     for r in responses:
         program = r.request.relationship.program
         instrument = r.request.instrument
@@ -411,10 +413,11 @@ def risks_flag(*, responses: Iterable[ReviewResponse]) -> list[RelationshipRisk]
             risks.append(
                 RelationshipRisk(relationship_id=r.request.relationship_id, reason=reason, review=r)
             )
+            flagged.add(r)
     if not risks:
         return []
     RelationshipRisk.objects.bulk_create(risks)
-    _tell_directors(responses={risk.review for risk in risks})  # type: ignore[misc]
+    _tell_directors(responses=flagged)
     return risks
 
 

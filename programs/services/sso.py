@@ -9,8 +9,8 @@ import binascii
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import requests
 from cryptography import x509
@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from mentorship.accounts.models import User
+from mentorship.notifications.kinds import Kind
+from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import require_admin
 from programs.domain.sso import email_domain, mapped_values
 from programs.models import (
@@ -253,6 +255,7 @@ def identity_provider_save(
         )
         idp.idp_x509cert, idp.idp_cert_not_after = saml.x509cert, saml.not_after
         idp.oidc_client_secret = ""
+        idp.metadata_checked_at, idp.metadata_error = timezone.now(), ""
     if oidc is not None:
         idp.oidc_issuer, idp.oidc_client_id = oidc_issuer.strip(), oidc_client_id.strip()
         if oidc_client_secret:
@@ -417,7 +420,119 @@ def email_served(idp: IdentityProvider, email: str) -> bool:
     return email_domain(email) in idp.email_domains
 
 
-def cert_expires_soon(idp: IdentityProvider, *, days: int = 30) -> bool:
+# How many days before the IdP's signing certificate expires the admins are emailed: once at
+# each of these, and once more when it has expired (sign-in then fails for everybody).
+CERTIFICATE_WARNINGS = (30, 7)
+
+
+def cert_expires_soon(idp: IdentityProvider, *, days: int = CERTIFICATE_WARNINGS[0]) -> bool:
     if idp.idp_cert_not_after is None:
         return False
-    return (idp.idp_cert_not_after - datetime.now(UTC)).days < days
+    return (idp.idp_cert_not_after - timezone.now()).days < days
+
+
+Refreshed = Literal["changed", "same", "failed", "not_applicable"]
+
+
+@transaction.atomic
+def identity_provider_refresh(*, idp: IdentityProvider) -> Refreshed:
+    """Read the IdP's metadata again from its address, as the sweep does each day: an IdP that
+    rolls its signing certificate publishes the new one there. A good read replaces what was
+    read before; a bad one (unreachable, unreadable, expired) changes nothing but is recorded
+    and shown to the admins."""
+    idp = IdentityProvider.objects.select_for_update().get(pk=idp.pk)
+    if idp.protocol != SsoProtocol.SAML or not idp.saml_metadata_url:
+        return "not_applicable"
+    errors = _Errors()
+    saml = _read_saml(idp.saml_metadata_url, "", errors)
+    if saml is None:
+        error = " ".join(errors.by_field.values())[:500]
+        changed_error = error != idp.metadata_error
+        idp.metadata_error = error
+        idp.save(update_fields=["metadata_error", "updated_at"])
+        if changed_error:
+            log.warning("identity provider %s: metadata not read: %s", idp.slug, error)
+        return "failed"
+    read = (saml.entity_id, saml.sso_url, saml.slo_url, saml.x509cert)
+    before = (idp.idp_entity_id, idp.idp_sso_url, idp.idp_slo_url, idp.idp_x509cert)
+    idp.idp_entity_id, idp.idp_sso_url, idp.idp_slo_url, idp.idp_x509cert = read
+    idp.idp_cert_not_after = saml.not_after
+    idp.metadata_checked_at, idp.metadata_error = timezone.now(), ""
+    idp.save()
+    if read != before:
+        audit_record(
+            actor=None,
+            verb="identity_provider.refresh",
+            target=idp,
+            certificate_until=f"{saml.not_after:%Y-%m-%d}",
+        )
+        log.info("identity provider %s: new metadata read", idp.slug)
+        return "changed"
+    return "same"
+
+
+@dataclass(frozen=True)
+class CertificateSweep:
+    read: int = 0
+    changed: int = 0
+    failed: int = 0
+    warned: int = 0
+
+
+def identity_providers_sweep() -> CertificateSweep:
+    """Daily: re-read every metadata address, then email the admins about each enabled IdP
+    whose signing certificate expires within the warning days or has expired."""
+    outcomes = [
+        identity_provider_refresh(idp=idp)
+        for idp in IdentityProvider.objects.filter(protocol=SsoProtocol.SAML).exclude(
+            saml_metadata_url=""
+        )
+    ]
+    read, changed, failed = len(outcomes), outcomes.count("changed"), outcomes.count("failed")
+    warned = certificate_warnings_plan()
+    result = CertificateSweep(read=read, changed=changed, failed=failed, warned=warned)
+    log.info(
+        "identity providers: %d metadata read, %d changed, %d failed; %d warnings planned",
+        read,
+        changed,
+        failed,
+        warned,
+    )
+    return result
+
+
+def certificate_stage(not_after: datetime, *, now: datetime) -> str | None:
+    """Which warning is due for a certificate: "expired", the smallest warning day count it
+    is within ("7", "30"), or None. The stage is part of the ledger key: one email each."""
+    if not_after <= now:
+        return "expired"
+    days_left = (not_after - now).days
+    within = [d for d in CERTIFICATE_WARNINGS if days_left < d]
+    return str(min(within)) if within else None
+
+
+@transaction.atomic
+def certificate_warnings_plan(*, now: datetime | None = None) -> int:
+    """Plan the admins' email for each enabled IdP whose certificate reached a warning stage
+    (the ledger's key makes a repeated sweep plan nothing more). Returns rows offered."""
+    now = now or timezone.now()
+    admins = list(
+        User.objects.filter(is_institution_admin=True, is_active=True).values_list("pk", flat=True)
+    )
+    rows = []
+    expiring = IdentityProvider.objects.filter(is_enabled=True, idp_cert_not_after__isnull=False)
+    for idp, not_after in expiring.values_list("pk", "idp_cert_not_after"):
+        stage = certificate_stage(not_after, now=now) if not_after is not None else None
+        if not_after is None or stage is None:
+            continue
+        rows += [
+            Planned(
+                recipient_id=pk,
+                kind=Kind.SSO_CERTIFICATE,
+                subject=f"idp:{idp}",
+                cycle=f"{not_after:%Y%m%d}:{stage}",
+                data={"not_after": not_after.isoformat()},
+            )
+            for pk in admins
+        ]
+    return len(notifications_send_soon(rows)) if rows else 0

@@ -54,7 +54,7 @@ def names(members: Any) -> str:
 @register.filter
 def commitment(value: str, side: str) -> str:
     enum = MenteeCommitment if side == "mentee" else MentorCommitment
-    return dict(enum.choices).get(value, value)  # type: ignore[return-value]
+    return str(dict(enum.choices).get(value, value))
 
 
 @register.filter

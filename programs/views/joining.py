@@ -4,6 +4,9 @@ answering (the circle's facilitator or the program's directors)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -93,24 +96,41 @@ def join_request_answer(
         }
         return render(request, "programs/join_answer.html", context, status=400)
     approve = form.cleaned_data["decision"] == "approve"
-    try:
-        join_request_decide(
+    _answer(
+        request,
+        partial(
+            join_request_decide,
             join_request=join_request,
             approve=approve,
             role=form.cleaned_data["role"] or "mentee",
             by=request.user,
-        )
+        ),
+        join_request=join_request,
+        approved=f"{join_request.person.display_name} now takes part in {program.name}."
+        if approve
+        else None,
+    )
+    return redirect("programs:members", pk=program.pk)
+
+
+def _answer(
+    request: AuthenticatedHttpRequest,
+    decide: Callable[[], object],
+    *,
+    join_request: JoinRequest,
+    approved: str | None,
+) -> None:
+    """Answer a request to join (the program or a circle) and say what happened: `approved`
+    on an approval, the same words on every decline, or why the answer was refused."""
+    try:
+        decide()
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
         name = join_request.person.display_name
         messages.success(
-            request,
-            f"{name} now takes part in {program.name}."
-            if approve
-            else f"You declined {name}'s request. They have been told.",
+            request, approved or f"You declined {name}'s request. They have been told."
         )
-    return redirect("programs:members", pk=program.pk)
 
 
 # --- circles ------------------------------------------------------------------------------------
@@ -185,16 +205,14 @@ def circle_request_answer(
         messages.error(request, "Choose whether to approve or decline.")
         return redirect("circle_join_requests", pk=circle.pk)
     approve = form.cleaned_data["decision"] == "approve"
-    try:
-        circle_join_request_decide(join_request=join_request, approve=approve, by=request.user)
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-    else:
-        name = join_request.person.display_name
-        messages.success(
-            request,
-            f"{name} is now in the circle. They have been told."
-            if approve
-            else f"You declined {name}'s request. They have been told.",
-        )
+    _answer(
+        request,
+        partial(
+            circle_join_request_decide, join_request=join_request, approve=approve, by=request.user
+        ),
+        join_request=join_request,
+        approved=f"{join_request.person.display_name} is now in the circle. They have been told."
+        if approve
+        else None,
+    )
     return redirect("circle_join_requests", pk=circle.pk)

@@ -345,7 +345,7 @@ def notes_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except NotesConflict as conflict:
             # Keep what this person typed in the box; show the saved text beside it; let the
             # next save go through against the revision they have now seen.
-            data = form.data.copy()  # type: ignore[attr-defined]
+            data = request.POST.copy()
             data["revision"] = str(conflict.current_revision)
             form = NotesForm(data)
             form.is_valid()

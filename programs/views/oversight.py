@@ -18,6 +18,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_stubs_ext import WithAnnotations
 
 from mentorship.http import AuthenticatedHttpRequest
 from programs.access import (
@@ -33,6 +34,7 @@ from programs.access import (
 from programs.domain.figures import SMALL_CELL, SUPPRESSED, quiet_definition
 from programs.exports.charts import match_rate_charts, meetings_chart, score_chart, stages_chart
 from programs.exports.reports import neutralise
+from programs.exports.tables import RECOGNITION_COLUMNS
 from programs.forms.oversight import DirectorNoteForm, ExtendPilotForm, ReassignForm
 from programs.forms.programs import apply_errors
 from programs.models import (
@@ -44,16 +46,20 @@ from programs.models import (
     FacultyProfile,
     Meeting,
     MeetingStatus,
+    Membership,
     MemberSide,
     Program,
     Relationship,
+    RelationshipMember,
     RelationshipStage,
     RiskReason,
 )
 from programs.selectors.dashboard import (
     MIN_REVIEWS_FOR_MEAN,
     RECOGNITION_SORTS,
+    Recognition,
     TableFilters,
+    TableRow,
     dashboard_for,
     filter_choices,
     mentor_name,
@@ -156,6 +162,18 @@ SORT_LABELS = {
 }
 
 
+def _sides(
+    r: WithAnnotations[Relationship, TableRow],
+) -> tuple[Relationship, list[RelationshipMember], list[RelationshipMember]]:
+    """A row of the relationships table: the relationship, its mentees (or peers), its guides."""
+    members = r.active_members
+    return (
+        r,
+        [m for m in members if m.side not in GUIDING_SIDES],
+        [m for m in members if m.side in GUIDING_SIDES],
+    )
+
+
 def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
     filters = _filters(request)
@@ -167,15 +185,13 @@ def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
         review_requests=review_requests_for_director(request.user),
     )
     page = Paginator(relationships, PER_PAGE).get_page(request.GET.get("page"))
-    for r in page:
-        r.mentees = [m for m in r.active_members if m.side not in GUIDING_SIDES]  # type: ignore[attr-defined]
-        r.guides = [m for m in r.active_members if m.side in GUIDING_SIDES]  # type: ignore[attr-defined]
     return render(
         request,
         "oversight/relationships.html",
         {
             "program": program,
             "page": page,
+            "rows": [_sides(r) for r in page],
             "filters": filters,
             "choices": filter_choices(program=program),
             "mentor_filter_name": mentor_name(program=program, person_id=filters.mentor),
@@ -190,21 +206,8 @@ def program_relationships(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
 
 # --- Mentor recognition --------------------------------------------------------------------------
 
-RECOGNITION_COLUMNS = [
-    "Mentor",
-    "Department",
-    "Rank",
-    "Current mentees",
-    "Mentees in total",
-    "Meetings held",
-    "Mean review score from mentees",
-    "Reviews from mentees",
-    "Mentor trainings completed",
-    "Latest training",
-]
 
-
-def _recognition_score(m: Any) -> str:
+def _recognition_score(m: WithAnnotations[Membership, Recognition]) -> str:
     if m.review_count < MIN_REVIEWS_FOR_MEAN:
         return f"fewer than {MIN_REVIEWS_FOR_MEAN} reviews"
     return f"{m.mean_score:.1f}"
@@ -263,13 +266,13 @@ def _recognition_csv(request: AuthenticatedHttpRequest, program: Program) -> Str
                         m.person.display_name,
                         m.person.department.name if m.person.department else "",
                         m.person.rank.name if m.person.rank else "",
-                        m.current_mentees,  # type: ignore[attr-defined]
-                        m.total_mentees,  # type: ignore[attr-defined]
-                        m.meetings_held,  # type: ignore[attr-defined]
+                        m.current_mentees,
+                        m.total_mentees,
+                        m.meetings_held,
                         _recognition_score(m),
-                        m.review_count,  # type: ignore[attr-defined]
-                        m.trainings,  # type: ignore[attr-defined]
-                        m.last_training_on.isoformat() if m.last_training_on else "",  # type: ignore[attr-defined]
+                        m.review_count,
+                        m.trainings,
+                        m.last_training_on.isoformat() if m.last_training_on else "",
                     )
                 ]
             )
@@ -381,7 +384,7 @@ def director_view(
             .select_related("raised_by"),
             "stage_literature": STAGE_LITERATURE,
             # The same rule as the dashboard and the table (the agreed cadence).
-            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))  # type: ignore[misc]
+            "quiet": with_quiet(Relationship.objects.filter(pk=relationship.pk))
             .values_list("is_quiet", flat=True)
             .get(),
             # Directors who are themselves in the relationship see no review results.

@@ -31,6 +31,7 @@ from programs.forms.programs import (
 )
 from programs.models import Cohort, MembershipStatus, Program, Role
 from programs.selectors.assessments import AssessmentState, assessment_states
+from programs.selectors.circles import circle_join_requests_waiting
 from programs.selectors.directory import reporting_line_conflicts
 from programs.selectors.joining import join_requests_pending
 from programs.selectors.programs import (
@@ -145,14 +146,13 @@ def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     states = assessment_states(person_ids=[m.person_id for m in page])
-    for m in page:
-        m.assessment_state = states.get(m.person_id, AssessmentState())  # type: ignore[attr-defined]
     return render(
         request,
         "programs/member_list.html",
         {
             "program": program,
             "page": page,
+            "rows": [(m, states.get(m.person_id, AssessmentState())) for m in page],
             "filters": {"role": role, "q": search, "status": status, "cohort": cohort_id},
             "role_choices": Role.choices,  # not "roles": that name is the navigation's
             "statuses": MembershipStatus.choices,
@@ -160,6 +160,7 @@ def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "add_form": AddMemberForm(program=program),
             "invitations": open_invitations(program=program)[:20],
             "join_requests": list(join_requests_pending(program=program)),
+            "circle_requests": circle_join_requests_waiting(program=program),
             "conflicts": reporting_line_conflicts(
                 relationships=relationships_overseen_by(request.user).filter(program=program)
             ),

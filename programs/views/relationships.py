@@ -219,8 +219,9 @@ def agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             except AgreementConflict as e:
                 form.add_error(None, e)
                 state = agreement_state(relationship)  # show what the other person saved
-                form.data = form.data.copy()  # type: ignore[attr-defined]
-                form.data["revision"] = str(state.revision)  # type: ignore[index]
+                data = request.POST.copy()  # the form's data: keep what they typed
+                data["revision"] = str(state.revision)
+                form.data = data
                 status = 409
             except ValidationError as e:
                 apply_errors(form, e)
@@ -466,7 +467,8 @@ def action_item_status(request: AuthenticatedHttpRequest, pk: int, item_pk: int)
         messages.error(request, " ".join(e.messages))
     else:
         messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
-    return redirect(request.POST.get("next") if _safe_next(request) else relationship)  # type: ignore[arg-type]
+    next_url = request.POST.get("next")
+    return redirect(next_url if next_url and _safe_next(request) else relationship)
 
 
 @once_per_submission

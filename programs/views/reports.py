@@ -6,6 +6,8 @@ job with htmx and offers the download when it is ready. Downloads check access a
 
 from __future__ import annotations
 
+from functools import partial
+
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from mentorship.http import AuthenticatedHttpRequest
+from mentorship.job_views import job_control
 from programs.access import (
     get_institution_report_export_for_user,
     get_program_for_director,
@@ -278,14 +281,17 @@ def report_export_action(
 
 
 def _act(request: AuthenticatedHttpRequest, export: ReportExport, action: str) -> None:
-    try:
-        if action == "stop":
-            report_export_stop(export=export, by=request.user)
-            messages.success(request, "The export is stopped.")
-        elif action == "retry":
-            report_export_retry(export=export, by=request.user)
-            messages.success(request, "The export has started again.")
-        else:
-            raise Http404
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
+    job_control(
+        request,
+        action,
+        {
+            "stop": (
+                partial(report_export_stop, export=export, by=request.user),
+                "The export is stopped.",
+            ),
+            "retry": (
+                partial(report_export_retry, export=export, by=request.user),
+                "The export has started again.",
+            ),
+        },
+    )

@@ -149,9 +149,7 @@ def review_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def my_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     person = FacultyProfile.objects.filter(user=request.user).first()
-    pending = list(open_reviews_for(person)) if person else []
-    for r in pending:
-        r.token = review_token(r)  # type: ignore[attr-defined]
+    pending = [(r, review_token(r)) for r in open_reviews_for(person)] if person else []
     return render(
         request,
         "reviews/mine.html",
@@ -167,14 +165,12 @@ def program_reviews(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     risks, requests = risks_for_director(request.user), review_requests_for_director(request.user)
     at_risk = list(at_risk_relationships(program=program, risks=risks))
     signals = latest_review_signal(at_risk, risks=risks, requests=requests)
-    for r in at_risk:
-        r.signal = signals.get(r.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "reviews/program_reviews.html",
         {
             "program": program,
-            "at_risk": at_risk,
+            "at_risk": [(r, signals.get(r.pk)) for r in at_risk],
             "rates": completion_rates(program, requests=requests),
             "instrument": instrument_for(program),
             "trend": program_subscale_trend(program, requests=requests),
@@ -376,7 +372,7 @@ def instrument_edit(
                 source=form.cleaned_data["source"],
                 scale_max=form.cleaned_data["scale_max"],
                 scale_labels=form.labels(),
-                items=items.items(),  # type: ignore[attr-defined]
+                items=items.items(),
                 revision=form.cleaned_data["revision"],
                 by=request.user,
             )

@@ -16,7 +16,7 @@ from programs.forms.programs import apply_errors
 from programs.forms.sso import IdentityProviderForm
 from programs.models import IdentityProvider, Institution
 from programs.selectors.sso import institutions_with_sign_in, proposed_slug, sp_metadata_xml
-from programs.services.sso import identity_provider_save
+from programs.services.sso import cert_expires_soon, identity_provider_save
 
 
 def sign_in_home(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -65,6 +65,8 @@ def sign_in_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "institution": institution,
             "idp": idp,
+            "cert_expires_soon": idp is not None and cert_expires_soon(idp),
+            "cert_expired": idp is not None and cert_expires_soon(idp, days=0),
             "form": form,
             "sp": _sp_addresses(request, slug),
         },

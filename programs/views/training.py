@@ -218,7 +218,7 @@ def my_training(request: AuthenticatedHttpRequest) -> HttpResponse:
 def my_training_certificate(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = profile_ensure(user=request.user)
     record = training_record(profile)
-    pdf = training_certificate_pdf(person=profile, attended=record["attended"])  # type: ignore[arg-type]
+    pdf = training_certificate_pdf(person=profile, attended=record["attended"])
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="mentor-training-certificate.pdf"'
     return response

@@ -113,3 +113,33 @@ def test_gender_is_shown_only_to_the_person_themselves(cast, client_for):
     assert "Gender" in client_for(cast["mentee"]).get(url).content.decode()
     assert "Gender" not in client_for(cast["director"]).get(url).content.decode()
     assert "Gender" not in client_for(cast["admin"]).get(url).content.decode()
+
+
+def test_roles_read_again_after_a_director_changes_their_own_role(
+    director, other_director, program
+):
+    """Roles are memoised for the request; a service that changes a membership in the same
+    request (a director handing their program over and stepping down to mentor) is seen at once."""
+    from programs.models import Membership, Role
+    from programs.services.programs import membership_add, membership_update
+
+    assert program.pk in roles_for(director).director_of
+    membership_add(program=program, person=other_director.profile, role=Role.DIRECTOR, by=director)
+    mine = Membership.objects.get(program=program, person__user=director)
+    membership_update(
+        membership=mine,
+        role=Role.MENTOR,
+        cohort=None,
+        mentor_capacity=2,
+        status=mine.status,
+        by=director,
+    )
+    roles = roles_for(director)
+    assert program.pk not in roles.director_of
+    assert program.pk in roles.mentor_in
+
+
+def test_roles_are_read_once_per_request(director, django_assert_num_queries):
+    roles_for(director)
+    with django_assert_num_queries(0):
+        roles_for(director)

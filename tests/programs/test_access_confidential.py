@@ -264,4 +264,4 @@ def test_access_answers_with_the_viewer_relation_and_patches_nothing(
     assert isinstance(seen, MeetingAccess)
     assert seen.member.person_id == mentee.profile.pk
     with pytest.raises(AttributeError):
-        as_member.member = None  # type: ignore[misc]
+        as_member.member = None

@@ -252,3 +252,20 @@ def test_the_requests_page_reads_a_fixed_number_of_queries(mentor, program, circ
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_member_list_lists_requests_to_join_a_circle(director, program, circle, client_for):
+    """Beside the requests to join the program, in a fixed number of queries."""
+    client = client_for(director)
+    url = reverse("programs:members", args=[program.pk])
+    assert "Asking to join a circle" not in client.get(url).content.decode()
+    _ask(program_mentee(program, "c0@northbridge.test"), circle)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url).content.decode()
+    assert "Asking to join a circle" in page
+    assert reverse("circle_join_requests", args=[circle.pk]) in page
+    for i in range(1, 12):
+        _ask(program_mentee(program, f"c{i}@northbridge.test"), circle)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)

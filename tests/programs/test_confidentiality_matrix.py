@@ -921,6 +921,8 @@ EMAILS_NOT_PLANTED = {
     "between them, to the program's directors, who see the same on the members page",
     Kind.TRAINING_REMINDER: "names the program, the mentor's own hours and coming sessions, "
     "to the mentor only (test_training)",
+    Kind.SSO_CERTIFICATE: "goes to admins: names the identity provider and its certificate's "
+    "date only (test_sso_settings)",
 }
 
 

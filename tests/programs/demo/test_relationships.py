@@ -86,3 +86,23 @@ def test_the_demo_has_reviews_a_pair_at_risk_a_quiet_pair_and_a_ledger():
     ).exists()
     seed_demo()
     assert ReviewResponse.objects.count() == answers
+
+
+def test_the_demo_peer_program_has_circles_and_a_request_to_join_one():
+    from programs.demo.relationships import PEER_PROGRAM
+    from programs.models import JoinRequest, JoinRequestStatus
+
+    seed_demo()
+    circles = Relationship.objects.filter(
+        program__name=PEER_PROGRAM, kind=RelationshipKind.PEER_GROUP
+    )
+    assert circles.count() == 2
+    for circle in circles:
+        assert 3 <= circle.members.filter(left_at__isnull=True).count() <= 5
+        assert circle.meetings.filter(status=MeetingStatus.HELD).count() == 2
+    waiting = JoinRequest.objects.get(circle__in=circles)
+    assert waiting.status == JoinRequestStatus.PENDING
+    assert not waiting.circle.members.filter(person=waiting.person).exists()
+    seed_demo()
+    assert circles.count() == 2
+    assert JoinRequest.objects.filter(circle__in=circles).count() == 1

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0030_program_facilitator_seniority_gap"),
+        ("programs", "0031_identity_provider_metadata_checks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
