@@ -26,15 +26,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from matching.engine.common import PeerPairing, pair_on_edges
 from matching.engine.solvers import (
     FACILITATORS_FULL,
     NO_COMPATIBLE_GROUP,
     NO_ELIGIBLE_FACILITATOR,
     NO_ELIGIBLE_MENTOR,
-    NO_ELIGIBLE_PEER,
-    NOT_PAIRED,
     TOO_FEW_MENTEES,
-    PeerPairing,
     assign_with_capacities,
     quantise,
 )
@@ -679,35 +677,4 @@ def pair_peers_at_scale(
     edges = np.unique(lo * n + hi)
     rows, cols = edges // n, edges % n
     units = quantise(np.where(np.isfinite(weight), weight, 0.0))[rows, cols]
-    chosen = _max_weight_matching(n, rows, cols, units)
-    pairs = sorted(zip(rows[chosen].tolist(), cols[chosen].tolist(), strict=True))
-    weights = np.array([weight[p, q] for p, q in pairs], dtype=np.float64)
-    paired = {p for pair in pairs for p in pair}
-    unpaired = {
-        i: (NO_ELIGIBLE_PEER if not both[i].any() else NOT_PAIRED)
-        for i in range(n)
-        if i not in paired
-    }
-    return PeerPairing(pairs=pairs, weights=weights, total=float(weights.sum()), unpaired=unpaired)
-
-
-def _max_weight_matching(
-    n: int, rows: np.ndarray, cols: np.ndarray, units: np.ndarray
-) -> np.ndarray:
-    if len(rows) == 0:
-        return np.zeros(0, bool)
-    n_edges = len(rows)
-    incidence = sp.csr_matrix(
-        (np.ones(2 * n_edges), (np.concatenate([rows, cols]), np.tile(np.arange(n_edges), 2))),
-        shape=(n, n_edges),
-    )
-    result = milp(
-        -units.astype(np.float64),
-        constraints=LinearConstraint(incidence, -np.inf, 1),
-        integrality=np.ones(n_edges),
-        bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 0, "presolve": True},
-    )
-    if result.x is None:
-        raise RuntimeError(f"peer pairing failed: {result.message}")
-    return np.asarray(result.x > 0.5)
+    return pair_on_edges(rows, cols, units, weight, both)
