@@ -64,7 +64,7 @@ def assign_in_blocks(
     capacities: np.ndarray | Sequence[int],
     *,
     per_mentee: int = 12,
-    per_mentor: int = 16,
+    per_mentor: int = 64,
     block_rows: int = 256,
     threads: int = 2,
     sample_every: int | None = None,
@@ -400,7 +400,7 @@ class _Network:
         tails = np.concatenate([self.pair_mentor, m + np.arange(n), np.arange(m)])
         heads = np.concatenate([m + self.pair_mentee, np.full(n, sink), np.full(m, sink)])
         capacity = np.concatenate(
-            [np.full(self.n_pairs + n, self.multiplicity, np.int64), self.caps]
+            [np.ones(self.n_pairs, np.int64), np.full(n, self.multiplicity, np.int64), self.caps]
         )
         cost = np.concatenate([-self.pair_q, np.zeros(n + m, np.int64)])
         solver = min_cost_flow.SimpleMinCostFlow()
