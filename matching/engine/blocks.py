@@ -4,12 +4,17 @@ At consortium scale (50,000 mentees × 10,000 mentors, 500 million pairs) the de
 alone would take 2 GB, and the solvers in :mod:`matching.engine.solvers` would lay out another
 copy. :func:`assign_in_blocks` never holds more than one block of rows:
 
-1. Each block of mentee rows is scored (by a callable, e.g. :class:`scoring.RowScorer`) and
-   only each mentee's ``per_mentee`` best eligible mentors are kept, together with the best
-   score among the rest (``rest_best``): no pair left out scores more than that.
+1. Prices are guessed from one mentee in :data:`SAMPLE_EVERY`, each standing for that many
+   mentees (a small min-cost flow). Each block of mentee rows is then scored (by a callable,
+   e.g. :class:`scoring.RowScorer`) and one pass per row keeps each mentee's ``per_mentee``
+   best mentors by ``score - guessed price`` with the best such value among the rest
+   (``rest_best``), and each mentor's ``per_mentor`` mentees for whom it comes closest to their
+   best: without those, a mentor nobody ranks first gets no arcs and the first prices come out
+   far too low.
 2. The pruned problem (mentor -> mentee arcs, capacities) is solved exactly as a min-cost flow
-   by OR-Tools, and node potentials that prove the flow optimal are recovered (a
-   label-correcting pass over the residual graph; they exist because the flow is optimal).
+   by OR-Tools, and node potentials that prove the flow optimal are recovered
+   (:func:`common.lower_potentials` from the sink: of all such potentials, those with the
+   highest mentor prices, which rule out the most pairs left out).
 3. Certificate over all pairs: a pair left out violates the potentials only if its score
    exceeds ``pot[mentor] - pot[mentee]``. Each row keeps a bound on ``score - price`` over
    its pairs left out, at the prices of when it was last looked at; prices that have since
@@ -56,6 +61,7 @@ SAMPLE_EVERY = 10
 SAMPLE_MIN_MENTEES = 2_000
 """Below this many mentees the guess is skipped: the certificate rounds are cheap anyway."""
 _SAMPLE_PER_MENTEE = 48
+_SAMPLE_PER_MENTOR = 16
 
 
 def assign_in_blocks(
@@ -99,46 +105,14 @@ def assign_in_blocks(
     if sample_every > 1 and open_mentor.any():
         report(0.0, "Estimating how sought-after each mentor is")
         guess = _price_guess(score_rows, n, caps, sample_every, block_rows, threads)
-    cand_mentor = np.full((n, k), -1, np.int64)
-    cand_q = np.full((n, k), _NONE, np.int64)
-    rest_best = np.full(n, _NONE, np.int64)
-    any_eligible = np.zeros(n, bool)
-
-    per_column = min(per_mentor, n)
-    best_reduced = np.zeros(n, np.int64)
-    heaps: SimpleQueue[tuple[np.ndarray, np.ndarray]] = SimpleQueue()
-    for _ in range(max(1, threads)):
-        heaps.put((np.full((m, per_column), _NONE, np.int64), np.full((m, per_column), -1)))
-
-    def first_pass(rows: np.ndarray) -> None:
-        scores, eligible = score_rows(rows)
-        scores, eligible = np.asarray(scores), np.asarray(eligible, bool)
-        top, top_q, rest, seen = _best_reduced(scores, eligible, open_mentor, guess, k)
-        cand_mentor[rows], cand_q[rows], rest_best[rows], any_eligible[rows] = (
-            top,
-            top_q,
-            rest,
-            seen,
-        )
-        if per_column:
-            col_q, col_row = heaps.get()
-            # A mentee's guessed gain: the best ``q - price``, or 0 for staying unmatched.
-            gain = np.where(top_q > _NONE, top_q - guess[np.maximum(top, 0)], 0)
-            best = gain.max(axis=1, initial=0)
-            _keep_best_per_column(scores, eligible, open_mentor, guess, best, rows, col_q, col_row)
-            best_reduced[rows] = best
-            heaps.put((col_q, col_row))
-
+    first = _FirstPass(score_rows, np.arange(n), open_mentor, guess, k, min(per_mentor, n))
     blocks = list(_blocks(np.arange(n), block_rows))
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        for done, _ in enumerate(pool.map(first_pass, blocks), start=1):
+        for done, _ in enumerate(pool.map(first.scan, blocks), start=1):
             report(0.6 * done / max(len(blocks), 1), "Scoring every pair, a block at a time")
-    keep = cand_q > _NONE
     network = _Network(n, m, caps)
-    network.add(np.nonzero(keep)[0], cand_mentor[keep], cand_q[keep])
-    if per_column:
-        mentees, mentors, gain = _best_per_column([heaps.get() for _ in range(max(1, threads))])
-        network.add_new(mentees, mentors, gain + guess[mentors] + best_reduced[mentees])
+    first.fill(network)
+    any_eligible, rest_best = first.seen, first.rest
     network.pot[:m] = guess
     network.start_bounds(rest_best, guess)
     rounds, proven, timed_out = 0, False, False
@@ -345,22 +319,85 @@ def _price_guess(
     """
     rows = np.arange(0, n, every)
     m = len(caps)
-    k = min(_SAMPLE_PER_MENTEE, m)
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    first = _FirstPass(
+        score_rows,
+        rows,
+        caps > 0,
+        np.zeros(m, np.int64),
+        min(_SAMPLE_PER_MENTEE, m),
+        _SAMPLE_PER_MENTOR,
+    )
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        found = list(
-            pool.map(
-                lambda block: _best_reduced(*score_rows(block), caps > 0, np.zeros(m, np.int64), k),
-                _blocks(rows, block_rows),
-            )
-        )
-    top = np.concatenate([f[0] for f in found])
-    top_q = np.concatenate([f[1] for f in found])
-    keep = top_q > _NONE
+        list(pool.map(first.scan, _blocks(rows, block_rows)))
     network = _Network(len(rows), m, caps, multiplicity=every)
-    network.add(np.nonzero(keep)[0], top[keep], top_q[keep])
+    first.fill(network)
     network.solve()
     return network.pot[:m].copy()
+
+
+class _FirstPass:
+    """Scores blocks of ``rows`` (any thread) and keeps, in row positions: each row's ``k``
+    best mentors by ``q - price`` with a bound on the rest (:func:`_best_reduced`), and each
+    mentor's ``per_column`` rows for whom it comes closest to their best (``q - price`` minus
+    the row's best, or minus 0 when staying unmatched is better)."""
+
+    def __init__(
+        self,
+        score_rows: ScoreRows,
+        rows: np.ndarray,
+        open_mentor: np.ndarray,
+        price: np.ndarray,
+        k: int,
+        per_column: int,
+    ) -> None:
+        n, m = len(rows), len(open_mentor)
+        self.score_rows, self.open_mentor, self.price = score_rows, open_mentor, price
+        self.position = np.full(int(rows.max()) + 1 if n else 0, -1, np.int64)
+        self.position[rows] = np.arange(n)
+        self.top = np.full((n, k), -1, np.int64)
+        self.top_q = np.full((n, k), _NONE, np.int64)
+        self.rest = np.full(n, _NONE, np.int64)
+        self.seen = np.zeros(n, bool)
+        self.best = np.zeros(n, np.int64)
+        self.per_column = min(per_column, n)
+        # One set of column heaps per thread: the numba kernel writes them without a lock.
+        self.heaps: SimpleQueue[tuple[np.ndarray, np.ndarray]] = SimpleQueue()
+        for _ in range(4):
+            self.heaps.put(
+                (np.full((m, self.per_column), _NONE, np.int64), np.full((m, self.per_column), -1))
+            )
+
+    def scan(self, rows: np.ndarray) -> None:
+        scores, eligible = self.score_rows(rows)
+        scores, eligible = np.asarray(scores), np.asarray(eligible, bool)
+        at = self.position[rows]
+        top, top_q, rest, seen = _best_reduced(
+            scores, eligible, self.open_mentor, self.price, self.top.shape[1]
+        )
+        self.top[at], self.top_q[at], self.rest[at], self.seen[at] = top, top_q, rest, seen
+        if not self.per_column:
+            return
+        gain = np.where(top_q > _NONE, top_q - self.price[np.maximum(top, 0)], 0)
+        best = gain.max(axis=1, initial=0)
+        self.best[at] = best
+        col_q, col_row = self.heaps.get()
+        try:
+            _keep_best_per_column(
+                scores, eligible, self.open_mentor, self.price, best, at, col_q, col_row
+            )
+        finally:
+            self.heaps.put((col_q, col_row))
+
+    def fill(self, network: _Network) -> None:
+        """Add what was kept to ``network`` (whose mentees are the row positions)."""
+        keep = self.top_q > _NONE
+        network.add(np.nonzero(keep)[0], self.top[keep], self.top_q[keep])
+        if self.per_column:
+            heaps = []
+            while not self.heaps.empty():
+                heaps.append(self.heaps.get())
+            mentees, mentors, gain = _best_per_column(heaps)
+            network.add_new(mentees, mentors, gain + self.price[mentors] + self.best[mentees])
 
 
 class _Network:
