@@ -39,7 +39,7 @@ import numba
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matching.engine.common import lower_potentials, residual_graph
+from matching.engine.common import heap_pop, heap_push, lower_potentials, residual_graph
 from matching.engine.solvers import (
     CAPACITY_EXHAUSTED,
     MAX_ROUNDS,
@@ -217,32 +217,14 @@ def _keep_best(scores, eligible, open_mentor, price, top, top_q, rest, seen):  #
             seen[r] = True
             reduced = np.int64(np.rint(s * SCORE_SCALE)) - price[j]
             if size < k:
-                pos = size
-                size += 1
-                while pos > 0:  # sift up
-                    parent = (pos - 1) >> 1
-                    if heap[parent] <= reduced:
-                        break
-                    heap[pos], where[pos] = heap[parent], where[parent]
-                    pos = parent
-                heap[pos], where[pos] = reduced, j
+                size = heap_push(heap, where, size, reduced, j)
                 continue
             if reduced <= heap[0]:
                 best_rest = max(best_rest, reduced)
                 continue
             best_rest = max(best_rest, heap[0])
-            pos = 0
-            while True:  # sift down from the root
-                child = 2 * pos + 1
-                if child >= k:
-                    break
-                if child + 1 < k and heap[child + 1] < heap[child]:
-                    child += 1
-                if heap[child] >= reduced:
-                    break
-                heap[pos], where[pos] = heap[child], where[child]
-                pos = child
-            heap[pos], where[pos] = reduced, j
+            _key, _node, size = heap_pop(heap, where, size)
+            size = heap_push(heap, where, size, reduced, j)
         for t in range(size):
             top[r, t] = where[t]
             top_q[r, t] = heap[t] + price[where[t]]

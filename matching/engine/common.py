@@ -1,6 +1,6 @@
 """Pieces the exact solvers (:mod:`solvers`), the block solver (:mod:`blocks`) and group
 formation (:mod:`groups`) share: peer pairs as a maximum-weight matching, and the residual
-graph and potentials that certify a min-cost flow optimal.
+graph and potentials that certify a min-cost flow optimal, and a min-heap for numba kernels.
 
 Kept apart so that each of those modules can import them without importing the others.
 """
@@ -142,3 +142,45 @@ def lower_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # 
                     queue[(qhead + size) % n] = v
                     size += 1
     return True
+
+
+@numba.njit(cache=True, nogil=True)
+def heap_push(keys, nodes, size, key, node):  # pragma: no cover
+    """Push onto the min-heap ``keys[:size]`` (payload ``nodes``); the new size."""
+    pos = size
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if keys[parent] <= key:
+            break
+        keys[pos] = keys[parent]
+        nodes[pos] = nodes[parent]
+        pos = parent
+    keys[pos] = key
+    nodes[pos] = node
+    return size + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def heap_pop(keys, nodes, size):  # pragma: no cover
+    """Pop the smallest key of the min-heap ``keys[:size]``: ``(key, node, new size)``."""
+    top_key = keys[0]
+    top_node = nodes[0]
+    size -= 1
+    key = keys[size]
+    node = nodes[size]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= key:
+            break
+        keys[pos] = keys[child]
+        nodes[pos] = nodes[child]
+        pos = child
+    if size > 0:
+        keys[pos] = key
+        nodes[pos] = node
+    return top_key, top_node, size

@@ -53,6 +53,8 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from matching.engine.common import PeerPairing, pair_on_edges
+from matching.engine.common import heap_pop as _heap_pop
+from matching.engine.common import heap_push as _heap_push
 from matching.engine.common import lower_potentials as _lower_potentials
 from matching.engine.common import residual_graph as _residual_graph
 
@@ -1195,46 +1197,6 @@ class _FlowNetwork:
             first, adjacent, head, residual, arc_cost, self.pot, self.excess, sources
         )
         self.flow = residual[1::2].copy()
-
-
-@numba.njit(cache=True, nogil=True)
-def _heap_push(keys, nodes, size, key, node):  # pragma: no cover
-    pos = size
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if keys[parent] <= key:
-            break
-        keys[pos] = keys[parent]
-        nodes[pos] = nodes[parent]
-        pos = parent
-    keys[pos] = key
-    nodes[pos] = node
-    return size + 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _heap_pop(keys, nodes, size):  # pragma: no cover
-    top_key = keys[0]
-    top_node = nodes[0]
-    size -= 1
-    key = keys[size]
-    node = nodes[size]
-    pos = 0
-    while True:
-        child = 2 * pos + 1
-        if child >= size:
-            break
-        if child + 1 < size and keys[child + 1] < keys[child]:
-            child += 1
-        if keys[child] >= key:
-            break
-        keys[pos] = keys[child]
-        nodes[pos] = nodes[child]
-        pos = child
-    if size > 0:
-        keys[pos] = key
-        nodes[pos] = node
-    return top_key, top_node, size
 
 
 @numba.njit(cache=True, nogil=True)
