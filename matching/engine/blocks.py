@@ -294,7 +294,9 @@ def _price_guess(
     threads: int,
 ) -> np.ndarray:
     """Mentor prices (potentials) of a cohort made of one mentee in ``every``, each standing
-    for ``every`` mentees with the same scores, and every mentor with full capacity.
+    for ``every`` mentees with the same scores, and every mentor with full capacity. The
+    ``every`` mentees go to distinct mentors: like real mentees with similar profiles, who
+    spread over several mentors, rather than all queueing for the same one.
 
     Prices only guide what the first pass keeps and how tight its row bounds are: the closer
     to the final ones, the fewer rows are scored again. Any guess keeps the result exact.
@@ -386,7 +388,7 @@ class _Network:
     """Mentors ``[0, m)``, mentees ``[m, m + n)``, the sink ``m + n``; arcs mentor -> mentee
     (capacity 1, cost ``-q``), mentee -> sink (capacity 1) and mentor -> sink (capacity
     ``caps[j]``: places left unused). With ``multiplicity`` k each mentee node stands for k
-    mentees with the same scores (mentee arcs of capacity k)."""
+    mentees with the same scores (its arc to the sink has capacity k)."""
 
     def __init__(self, n: int, m: int, caps: np.ndarray, multiplicity: int = 1) -> None:
         self.n, self.m, self.caps = n, m, caps
