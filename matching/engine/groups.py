@@ -41,7 +41,7 @@ NOT_SENIOR_ENOUGH = "no_senior_facilitator"
 """A group none of whose eligible facilitators is senior enough to every member."""
 
 _EPS = 1e-9
-PERTURBATION_ROUNDS = 150
+PERTURBATION_ROUNDS = 80
 PERTURBATION_SECONDS = 60.0
 """Iterated local search stops after this many rounds per restart or CPU seconds in all,
 whichever comes first (the rounds make small and medium cohorts reproducible; the seconds
