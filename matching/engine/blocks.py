@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from queue import SimpleQueue
+from typing import cast
 
 import numba
 import numpy as np
@@ -71,7 +72,7 @@ def assign_in_blocks(
     *,
     per_mentee: int = 12,
     per_mentor: int = 64,
-    block_rows: int = 256,
+    block_rows: int = 64,
     threads: int = 2,
     sample_every: int | None = None,
     on_progress: Progress | None = None,
@@ -518,15 +519,7 @@ class _Network:
         The rows' bounds move to today's prices without scoring the other columns: those
         gained at most ``cut`` since the rows' snapshot. Returns how many pairs were added.
         """
-        narrow = getattr(score_rows, "columns", None)
-        if narrow is not None:
-            scorer: ScoreRows = narrow(cols)
-        else:
-
-            def scorer(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                scores, eligible = score_rows(block)
-                return scores[:, cols], eligible[:, cols]
-
+        scorer = _column_scorer(score_rows, cols)
         column = np.full(self.m, -1, np.int64)
         column[cols] = np.arange(len(cols))
         row = np.full(self.n, -1, np.int64)
@@ -615,6 +608,20 @@ class _Network:
         )
 
 
+def _column_scorer(score_rows: ScoreRows, cols: np.ndarray) -> ScoreRows:
+    """``score_rows`` restricted to the mentors ``cols``: scoring only those columns when the
+    scorer can (``RowScorer.columns``), else slicing whole rows."""
+    narrow = getattr(score_rows, "columns", None)
+    if narrow is not None:
+        return cast(ScoreRows, narrow(cols))
+
+    def scorer(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores, eligible = score_rows(block)
+        return scores[:, cols], eligible[:, cols]
+
+    return scorer
+
+
 def _unmatched(
     score_rows: ScoreRows,
     n: int,
@@ -633,9 +640,13 @@ def _unmatched(
     if not room.any():
         reasons.update({int(i): CAPACITY_EXHAUSTED for i in rest})
         return reasons
-    for block in _blocks(rest, block_rows):
-        _scores, eligible = score_rows(block)
-        with_room: list[bool] = np.asarray((eligible & room[None, :]).any(axis=1)).tolist()
+    cols = np.flatnonzero(room)
+    scorer = _column_scorer(score_rows, cols)
+    # Only the mentors with room are scored, so more rows fit in a block of the same size.
+    step = max(block_rows, block_rows * len(caps) // len(cols))
+    for block in _blocks(rest, step):
+        _scores, eligible = scorer(block)
+        with_room: list[bool] = np.asarray(np.asarray(eligible, bool).any(axis=1)).tolist()
         for i, has_room in zip(block.tolist(), with_room, strict=True):
             reasons[i] = ZERO_SCORE_ONLY if has_room else CAPACITY_EXHAUSTED
     return dict(sorted(reasons.items()))

@@ -88,6 +88,15 @@ def test_the_projects_scores_agree_with_the_dense_solver(criteria):
     _check_assignment(result, scored.eligible, features.mentor_capacity)
     assert result.total_units == dense.total_units
     assert np.allclose(result.scores, scored.scores[result.mentee, result.mentor], atol=1e-3)
+    # The reasons are read from the mentors with room only (RowScorer.columns).
+    room = np.bincount(result.mentor, minlength=scorer.shape[1]) < features.mentor_capacity
+    for i, reason in result.unmatched.items():
+        if not scored.eligible[i].any():
+            assert reason == NO_ELIGIBLE_MENTOR
+        elif (scored.eligible[i] & room).any():
+            assert reason == ZERO_SCORE_ONLY
+        else:
+            assert reason == CAPACITY_EXHAUSTED
 
 
 def test_row_scorer_scores_like_score_pairs():
