@@ -4,12 +4,17 @@ At consortium scale (50,000 mentees × 10,000 mentors, 500 million pairs) the de
 alone would take 2 GB, and the solvers in :mod:`matching.engine.solvers` would lay out another
 copy. :func:`assign_in_blocks` never holds more than one block of rows:
 
-1. Each block of mentee rows is scored (by a callable, e.g. :class:`scoring.RowScorer`) and
-   only each mentee's ``per_mentee`` best eligible mentors are kept, together with the best
-   score among the rest (``rest_best``): no pair left out scores more than that.
+1. Prices are guessed from one mentee in :data:`SAMPLE_EVERY`, each standing for that many
+   mentees (a small min-cost flow). Each block of mentee rows is then scored (by a callable,
+   e.g. :class:`scoring.RowScorer`) and one pass per row keeps each mentee's ``per_mentee``
+   best mentors by ``score - guessed price`` with the best such value among the rest
+   (``rest_best``), and each mentor's ``per_mentor`` mentees for whom it comes closest to their
+   best: without those, a mentor nobody ranks first gets no arcs and the first prices come out
+   far too low.
 2. The pruned problem (mentor -> mentee arcs, capacities) is solved exactly as a min-cost flow
-   by OR-Tools, and node potentials that prove the flow optimal are recovered (a
-   label-correcting pass over the residual graph; they exist because the flow is optimal).
+   by OR-Tools, and node potentials that prove the flow optimal are recovered
+   (:func:`common.lower_potentials` from the sink: of all such potentials, those with the
+   highest mentor prices, which rule out the most pairs left out).
 3. Certificate over all pairs: a pair left out violates the potentials only if its score
    exceeds ``pot[mentor] - pot[mentee]``. Each row keeps a bound on ``score - price`` over
    its pairs left out, at the prices of when it was last looked at; prices that have since
@@ -28,11 +33,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from queue import SimpleQueue
+from typing import cast
 
 import numba
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from matching.engine.common import heap_pop, heap_push, lower_potentials, residual_graph
 from matching.engine.solvers import (
     CAPACITY_EXHAUSTED,
     MAX_ROUNDS,
@@ -47,7 +55,14 @@ ScoreRows = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``rows -> (scores, eligible)``, both ``(len(rows), m)``, for sorted mentee indices."""
 
 _NONE = np.int64(-(2**62))
+_FAR = np.int64(2**60)
 _ADD_PER_ROW = 8
+SAMPLE_EVERY = 10
+"""The price guess solves one mentee in this many, each standing for this many mentees."""
+SAMPLE_MIN_MENTEES = 2_000
+"""Below this many mentees the guess is skipped: the certificate rounds are cheap anyway."""
+_SAMPLE_PER_MENTEE = 48
+_SAMPLE_PER_MENTOR = 16
 
 
 def assign_in_blocks(
@@ -56,16 +71,22 @@ def assign_in_blocks(
     capacities: np.ndarray | Sequence[int],
     *,
     per_mentee: int = 12,
-    block_rows: int = 1024,
+    per_mentor: int = 64,
+    block_rows: int = 64,
     threads: int = 2,
+    sample_every: int | None = None,
     on_progress: Progress | None = None,
     time_limit: float | None = None,
 ) -> Assignment:
     """Maximise the total quantised score, each mentee with at most one mentor and mentor
     ``j`` with at most ``capacities[j]`` mentees, scoring ``block_rows`` mentees at a time.
+    The first pass keeps each mentee's ``per_mentee`` best mentors and each mentor's
+    ``per_mentor`` best mentees: without the latter, the competition for a sought-after mentor
+    stays hidden and its first price is far too low, so most rows would be scored again.
 
     Same result contract as :func:`solvers.assign_with_capacities` (no pins). Blocks are scored
-    on ``threads`` threads (numpy releases the GIL in the heavy steps).
+    on ``threads`` threads (numpy releases the GIL in the heavy steps). ``sample_every``
+    overrides :data:`SAMPLE_EVERY` (0: no price guess; the default skips it for small cohorts).
     """
     started = time.monotonic()
     n, m = shape
@@ -79,25 +100,22 @@ def assign_in_blocks(
 
     open_mentor = caps > 0
     k = min(max(1, per_mentee), m)
-    cand_mentor = np.full((n, k), -1, np.int64)
-    cand_q = np.full((n, k), _NONE, np.int64)
-    rest_best = np.full(n, _NONE, np.int64)
-    any_eligible = np.zeros(n, bool)
-
-    def first_pass(rows: np.ndarray) -> None:
-        q, usable = _quantised(score_rows, rows, open_mentor)
-        any_eligible[rows] = usable.any(axis=1)
-        top, top_q, rest = _top_k(q, k)
-        cand_mentor[rows], cand_q[rows], rest_best[rows] = top, top_q, rest
-
+    if sample_every is None:
+        sample_every = SAMPLE_EVERY if n >= SAMPLE_MIN_MENTEES else 0
+    guess = np.zeros(m, np.int64)
+    if sample_every > 1 and open_mentor.any():
+        report(0.0, "Estimating how sought-after each mentor is")
+        guess = _price_guess(score_rows, n, caps, sample_every, block_rows, threads)
+    first = _FirstPass(score_rows, np.arange(n), open_mentor, guess, k, min(per_mentor, n))
     blocks = list(_blocks(np.arange(n), block_rows))
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        for done, _ in enumerate(pool.map(first_pass, blocks), start=1):
+        for done, _ in enumerate(pool.map(first.scan, blocks), start=1):
             report(0.6 * done / max(len(blocks), 1), "Scoring every pair, a block at a time")
-    keep = cand_q > _NONE
     network = _Network(n, m, caps)
-    network.add(np.nonzero(keep)[0], cand_mentor[keep], cand_q[keep])
-    network.start_bounds(rest_best)
+    first.fill(network)
+    any_eligible, rest_best = first.seen, first.rest
+    network.pot[:m] = guess
+    network.start_bounds(rest_best, guess)
     rounds, proven, timed_out = 0, False, False
     while rounds < MAX_ROUNDS:
         rounds += 1
@@ -160,32 +178,222 @@ def _quantised(
     return q, usable
 
 
-def _top_k(q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row, the ``k`` largest values (indices, values) and the largest value left out."""
-    rows, m = q.shape
-    if m <= k:  # every mentor is a candidate (k is at most m)
-        top = np.where(q > _NONE, np.arange(m)[None, :], -1)
-        return top, q, np.full(rows, _NONE, np.int64)
-    part = np.argpartition(q, m - k - 1, axis=1)[:, m - k - 1 :]
-    vals = np.take_along_axis(q, part, axis=1)
-    low = vals.argmin(axis=1)
-    rest = vals[np.arange(rows), low]
-    # Drop the (k+1)-th: it bounds every pair left out.
-    mask = np.ones(part.shape, bool)
-    mask[np.arange(rows), low] = False
-    top = part[mask].reshape(rows, k)
-    top_q = vals[mask].reshape(rows, k)
-    top = np.where(top_q > _NONE, top, -1)
-    return top, top_q, rest
+def _best_reduced(
+    scores: np.ndarray, eligible: np.ndarray, open_mentor: np.ndarray, price: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, the ``k`` usable mentors with the largest ``q - price`` (indices, ``q``; -1
+    and ``_NONE`` where fewer), the largest ``q - price`` among the rest, and whether the row
+    has any usable mentor."""
+    rows = scores.shape[0]
+    top = np.full((rows, k), -1, np.int64)
+    top_q = np.full((rows, k), _NONE, np.int64)
+    rest = np.full(rows, _NONE, np.int64)
+    seen = np.zeros(rows, bool)
+    ok = _keep_best(
+        np.asarray(scores), np.asarray(eligible, bool), open_mentor, price, top, top_q, rest, seen
+    )
+    if not ok:
+        raise ValueError("scores of eligible pairs must be finite")
+    return top, top_q, rest, seen
+
+
+@numba.njit(cache=True, nogil=True)
+def _keep_best(scores, eligible, open_mentor, price, top, top_q, rest, seen):  # pragma: no cover
+    """One pass over each row with a min-heap of the ``k`` best ``q - price`` (``q`` the
+    quantised score): a full sort or partition of every row would cost several passes. False
+    if an eligible score is not finite."""
+    rows, m = scores.shape
+    k = top.shape[1]
+    heap = np.empty(k, np.int64)  # reduced values
+    where = np.empty(k, np.int64)  # their columns
+    for r in range(rows):
+        size = 0
+        best_rest = _NONE
+        for j in range(m):
+            if not (eligible[r, j] and open_mentor[j]):
+                continue
+            s = np.float64(scores[r, j])
+            if not np.isfinite(s):
+                return False
+            seen[r] = True
+            reduced = np.int64(np.rint(s * SCORE_SCALE)) - price[j]
+            if size < k:
+                size = heap_push(heap, where, size, reduced, j)
+                continue
+            if reduced <= heap[0]:
+                best_rest = max(best_rest, reduced)
+                continue
+            best_rest = max(best_rest, heap[0])
+            _key, _node, size = heap_pop(heap, where, size)
+            size = heap_push(heap, where, size, reduced, j)
+        for t in range(size):
+            top[r, t] = where[t]
+            top_q[r, t] = heap[t] + price[where[t]]
+        rest[r] = best_rest
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _keep_best_per_column(
+    scores, eligible, open_mentor, price, best, rows, col_q, col_row
+):  # pragma: no cover
+    """Fold a block of rows into each column's min-heap of its best ``(q - price - best,
+    -row)``: the mentees for whom this mentor comes closest to their best ``q - price``.
+    Ties go to the lower row, so the result does not depend on the order blocks come in."""
+    n_rows, m = scores.shape
+    r = col_q.shape[1]
+    for i in range(n_rows):
+        row = rows[i]
+        for j in range(m):
+            if not (eligible[i, j] and open_mentor[j]):
+                continue
+            q = np.int64(np.rint(np.float64(scores[i, j]) * SCORE_SCALE)) - price[j] - best[i]
+            if q < col_q[j, 0] or (q == col_q[j, 0] and row > col_row[j, 0]):
+                continue
+            pos = 0
+            while True:
+                child = 2 * pos + 1
+                if child >= r:
+                    break
+                if child + 1 < r and (
+                    col_q[j, child + 1] < col_q[j, child]
+                    or (
+                        col_q[j, child + 1] == col_q[j, child]
+                        and col_row[j, child + 1] > col_row[j, child]
+                    )
+                ):
+                    child += 1
+                if col_q[j, child] > q or (col_q[j, child] == q and col_row[j, child] < row):
+                    break
+                col_q[j, pos], col_row[j, pos] = col_q[j, child], col_row[j, child]
+                pos = child
+            col_q[j, pos], col_row[j, pos] = q, row
+
+
+def _best_per_column(
+    heaps: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-thread column heaps merged: each column's best ``(key, -row)`` pairs as
+    ``(mentees, mentors, key)``."""
+    q = np.hstack([h[0] for h in heaps])
+    row = np.hstack([h[1] for h in heaps])
+    keep = heaps[0][0].shape[1]
+    order = np.lexsort((row, -q), axis=1)[:, :keep] if q.size else np.zeros(q.shape, np.int64)
+    q = np.take_along_axis(q, order, axis=1)
+    row = np.take_along_axis(row, order, axis=1)
+    mentor = np.broadcast_to(np.arange(q.shape[0])[:, None], q.shape)
+    used = row >= 0
+    return row[used], mentor[used], q[used]
+
+
+def _price_guess(
+    score_rows: ScoreRows,
+    n: int,
+    caps: np.ndarray,
+    every: int,
+    block_rows: int,
+    threads: int,
+) -> np.ndarray:
+    """Mentor prices (potentials) of a cohort made of one mentee in ``every``, each standing
+    for ``every`` mentees with the same scores, and every mentor with full capacity. The
+    ``every`` mentees go to distinct mentors: like real mentees with similar profiles, who
+    spread over several mentors, rather than all queueing for the same one.
+
+    Prices only guide what the first pass keeps and how tight its row bounds are: the closer
+    to the final ones, the fewer rows are scored again. Any guess keeps the result exact.
+    """
+    rows = np.arange(0, n, every)
+    m = len(caps)
+    first = _FirstPass(
+        score_rows,
+        rows,
+        caps > 0,
+        np.zeros(m, np.int64),
+        min(_SAMPLE_PER_MENTEE, m),
+        _SAMPLE_PER_MENTOR,
+    )
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        list(pool.map(first.scan, _blocks(rows, block_rows)))
+    network = _Network(len(rows), m, caps, multiplicity=every)
+    first.fill(network)
+    network.solve()
+    return network.pot[:m].copy()
+
+
+class _FirstPass:
+    """Scores blocks of ``rows`` (any thread) and keeps, in row positions: each row's ``k``
+    best mentors by ``q - price`` with a bound on the rest (:func:`_best_reduced`), and each
+    mentor's ``per_column`` rows for whom it comes closest to their best (``q - price`` minus
+    the row's best, or minus 0 when staying unmatched is better)."""
+
+    def __init__(
+        self,
+        score_rows: ScoreRows,
+        rows: np.ndarray,
+        open_mentor: np.ndarray,
+        price: np.ndarray,
+        k: int,
+        per_column: int,
+    ) -> None:
+        n, m = len(rows), len(open_mentor)
+        self.score_rows, self.open_mentor, self.price = score_rows, open_mentor, price
+        self.position = np.full(int(rows.max()) + 1 if n else 0, -1, np.int64)
+        self.position[rows] = np.arange(n)
+        self.top = np.full((n, k), -1, np.int64)
+        self.top_q = np.full((n, k), _NONE, np.int64)
+        self.rest = np.full(n, _NONE, np.int64)
+        self.seen = np.zeros(n, bool)
+        self.best = np.zeros(n, np.int64)
+        self.per_column = min(per_column, n)
+        # One set of column heaps per thread: the numba kernel writes them without a lock.
+        self.heaps: SimpleQueue[tuple[np.ndarray, np.ndarray]] = SimpleQueue()
+        for _ in range(4):
+            self.heaps.put(
+                (np.full((m, self.per_column), _NONE, np.int64), np.full((m, self.per_column), -1))
+            )
+
+    def scan(self, rows: np.ndarray) -> None:
+        scores, eligible = self.score_rows(rows)
+        scores, eligible = np.asarray(scores), np.asarray(eligible, bool)
+        at = self.position[rows]
+        top, top_q, rest, seen = _best_reduced(
+            scores, eligible, self.open_mentor, self.price, self.top.shape[1]
+        )
+        self.top[at], self.top_q[at], self.rest[at], self.seen[at] = top, top_q, rest, seen
+        if not self.per_column:
+            return
+        gain = np.where(top_q > _NONE, top_q - self.price[np.maximum(top, 0)], 0)
+        best = gain.max(axis=1, initial=0)
+        self.best[at] = best
+        col_q, col_row = self.heaps.get()
+        try:
+            _keep_best_per_column(
+                scores, eligible, self.open_mentor, self.price, best, at, col_q, col_row
+            )
+        finally:
+            self.heaps.put((col_q, col_row))
+
+    def fill(self, network: _Network) -> None:
+        """Add what was kept to ``network`` (whose mentees are the row positions)."""
+        keep = self.top_q > _NONE
+        network.add(np.nonzero(keep)[0], self.top[keep], self.top_q[keep])
+        if self.per_column:
+            heaps = []
+            while not self.heaps.empty():
+                heaps.append(self.heaps.get())
+            mentees, mentors, gain = _best_per_column(heaps)
+            network.add_new(mentees, mentors, gain + self.price[mentors] + self.best[mentees])
 
 
 class _Network:
     """Mentors ``[0, m)``, mentees ``[m, m + n)``, the sink ``m + n``; arcs mentor -> mentee
     (capacity 1, cost ``-q``), mentee -> sink (capacity 1) and mentor -> sink (capacity
-    ``caps[j]``: places left unused)."""
+    ``caps[j]``: places left unused). With ``multiplicity`` k each mentee node stands for k
+    mentees with the same scores (its arc to the sink has capacity k)."""
 
-    def __init__(self, n: int, m: int, caps: np.ndarray) -> None:
+    def __init__(self, n: int, m: int, caps: np.ndarray, multiplicity: int = 1) -> None:
         self.n, self.m, self.caps = n, m, caps
+        self.multiplicity = multiplicity
         self.sink = m + n
         self.pair_mentee = np.zeros(0, np.int64)
         self.pair_mentor = np.zeros(0, np.int64)
@@ -202,12 +410,20 @@ class _Network:
         self.pair_mentor = np.concatenate([self.pair_mentor, mentors.astype(np.int64)])
         self.pair_q = np.concatenate([self.pair_q, q.astype(np.int64)])
 
+    def add_new(self, mentees: np.ndarray, mentors: np.ndarray, q: np.ndarray) -> None:
+        """:meth:`add` the pairs not in the network yet."""
+        known = self.pair_mentee * self.m + self.pair_mentor
+        fresh = ~np.isin(mentees * self.m + mentors, known)
+        self.add(mentees[fresh], mentors[fresh], q[fresh])
+
     def solve(self) -> None:
         """Optimal flow on the pruned network (OR-Tools), then potentials that prove it."""
         n, m, sink = self.n, self.m, self.sink
         tails = np.concatenate([self.pair_mentor, m + np.arange(n), np.arange(m)])
         heads = np.concatenate([m + self.pair_mentee, np.full(n, sink), np.full(m, sink)])
-        capacity = np.concatenate([np.ones(self.n_pairs + n, np.int64), self.caps])
+        capacity = np.concatenate(
+            [np.ones(self.n_pairs, np.int64), np.full(n, self.multiplicity, np.int64), self.caps]
+        )
         cost = np.concatenate([-self.pair_q, np.zeros(n + m, np.int64)])
         solver = min_cost_flow.SimpleMinCostFlow()
         solver.add_arcs_with_capacity_and_unit_cost(
@@ -222,21 +438,32 @@ class _Network:
             raise ValueError(f"min-cost flow failed: OR-Tools status {status}")
         flow = solver.flows(np.arange(len(tails), dtype=np.int64)).astype(np.int64)
         self.flow = flow[: self.n_pairs]
-        if not _potentials(tails, heads, capacity, cost, flow, self.pot):
+        first, adjacent, head, residual, arc_cost = residual_graph(
+            m + n + 1, tails, heads, capacity, flow, cost
+        )
+        # Distances from the sink: of all potentials proving this flow optimal (sink at 0),
+        # those with the highest mentor prices, which rule out the most pairs left out.
+        self.pot[:] = _FAR
+        self.pot[sink] = 0
+        # A node can be lowered at most once per node before a negative cycle shows.
+        if not lower_potentials(first, adjacent, head, residual, arc_cost, self.pot, m + n + 1):
             raise ValueError("no potentials prove this flow optimal")
-        self.pot -= self.pot[sink]
+        if self.pot[sink] != 0:
+            raise ValueError("no potentials prove this flow optimal")
+        # Nodes the sink cannot reach have no arc into them: the lowest valid value is 0.
+        self.pot[self.pot >= _FAR] = 0
 
-    def start_bounds(self, rest_best: np.ndarray) -> None:
+    def start_bounds(self, rest_best: np.ndarray, prices: np.ndarray) -> None:
         """Per mentee, a bound on ``q - price`` over the pairs left out, at a price snapshot.
 
-        From the first pass: ``q <= rest_best`` at prices all zero. A row scored again gets
+        From the first pass: ``q - prices <= rest_best`` (the guessed prices). A row scored again gets
         the exact bound at the prices of that moment. At later prices ``p`` the bound grows
         by at most ``max_j (snapshot_j - p_j)``, so a row is only scored again when its
         bound, so moved, could beat what the mentee gets now.
         """
         self.bound = rest_best.copy()
         self.bound_at = np.zeros(self.n, np.int64)
-        self.snapshots = [np.zeros(self.m, np.int64)]
+        self.snapshots = [prices.copy()]
 
     def plan_check(self) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, int]]]:
         """What to score again so that every pair left out is checked against the potentials:
@@ -292,15 +519,7 @@ class _Network:
         The rows' bounds move to today's prices without scoring the other columns: those
         gained at most ``cut`` since the rows' snapshot. Returns how many pairs were added.
         """
-        narrow = getattr(score_rows, "columns", None)
-        if narrow is not None:
-            scorer: ScoreRows = narrow(cols)
-        else:
-
-            def scorer(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                scores, eligible = score_rows(block)
-                return scores[:, cols], eligible[:, cols]
-
+        scorer = _column_scorer(score_rows, cols)
         column = np.full(self.m, -1, np.int64)
         column[cols] = np.arange(len(cols))
         row = np.full(self.n, -1, np.int64)
@@ -351,29 +570,25 @@ class _Network:
         position[rows] = np.arange(len(rows))
         inside = position[self.pair_mentee] >= 0
         in_rows, in_mentor = position[self.pair_mentee[inside]], self.pair_mentor[inside]
-        count = min(_ADD_PER_ROW + 1, self.m)
+        count = min(_ADD_PER_ROW, self.m)
 
         def check(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             block = rows[start : start + block_rows]
-            q, _usable = _quantised(score_rows, block, open_mentor)
-            reduced = np.where(q > _NONE, q - price[None, :], _NONE)
+            scores, eligible = score_rows(block)
+            eligible = np.array(eligible, dtype=bool)
             mine = (in_rows >= start) & (in_rows < start + len(block))
-            reduced[in_rows[mine] - start, in_mentor[mine]] = _NONE
-            best = np.argpartition(-reduced, count - 1, axis=1)[:, :count]
-            best_value = np.take_along_axis(reduced, best, axis=1)
-            order = np.argsort(-best_value, axis=1)
-            best = np.take_along_axis(best, order, axis=1)
-            best_value = np.take_along_axis(best_value, order, axis=1)
-            mentee_pot = self.pot[self.m + block][:, None]
-            add = (best_value > _NONE) & (best_value + mentee_pot > 0)
-            add[:, count - 1 :] = False  # the last one only bounds the rest
+            eligible[in_rows[mine] - start, in_mentor[mine]] = False  # already in the network
+            best, best_q, rest, _seen = _best_reduced(scores, eligible, open_mentor, price, count)
+            found = best_q > _NONE
+            reduced = np.where(found, best_q - price[np.maximum(best, 0)], _NONE)
+            add = found & (reduced + self.pot[self.m + block][:, None] > 0)
             # The best pair not added bounds everything left out of this row.
-            rest = np.where(add, _NONE, best_value).max(axis=1)
-            self.bound[block] = rest
+            self.bound[block] = np.maximum(
+                rest, np.where(add, _NONE, reduced).max(axis=1, initial=_NONE)
+            )
             self.bound_at[block] = snapshot
             r, c = np.nonzero(add)
-            mentors = best[r, c]
-            return block[r], mentors, q[r, mentors]
+            return block[r], best[r, c], best_q[r, c]
 
         with ThreadPoolExecutor(max(1, threads)) as pool:
             found = list(pool.map(check, range(0, len(rows), block_rows)))
@@ -393,59 +608,18 @@ class _Network:
         )
 
 
-@numba.njit(cache=True, nogil=True)
-def _potentials(tails, heads, capacity, cost, flow, pot):  # pragma: no cover
-    """Potentials with ``cost + pot[tail] - pot[head] >= 0`` on every residual arc: shortest
-    distances from a virtual source joined to every node at cost 0 (Bellman-Ford with a FIFO
-    queue, from ``pot``). They exist exactly when the flow is optimal; False otherwise."""
-    n_nodes = len(pot)
-    n_arcs = len(tails)
-    first = np.zeros(n_nodes + 1, np.int64)
-    for e in range(n_arcs):
-        if flow[e] < capacity[e]:
-            first[tails[e] + 1] += 1
-        if flow[e] > 0:
-            first[heads[e] + 1] += 1
-    for v in range(n_nodes):
-        first[v + 1] += first[v]
-    fill = first[:-1].copy()
-    head = np.empty(first[n_nodes], np.int64)
-    weight = np.empty(first[n_nodes], np.int64)
-    for e in range(n_arcs):
-        if flow[e] < capacity[e]:
-            head[fill[tails[e]]] = heads[e]
-            weight[fill[tails[e]]] = cost[e]
-            fill[tails[e]] += 1
-        if flow[e] > 0:
-            head[fill[heads[e]]] = tails[e]
-            weight[fill[heads[e]]] = -cost[e]
-            fill[heads[e]] += 1
-    queue = np.empty(n_nodes, np.int64)
-    queued = np.ones(n_nodes, np.bool_)
-    for v in range(n_nodes):
-        queue[v] = v
-    qhead, size = 0, n_nodes
-    # Each node can improve at most n_nodes times without a negative cycle.
-    budget = np.int64(n_nodes) * np.int64(n_nodes) + 1
-    while size > 0:
-        u = queue[qhead]
-        qhead = (qhead + 1) % n_nodes
-        size -= 1
-        queued[u] = False
-        budget -= 1
-        if budget < 0:
-            return False
-        base = pot[u]
-        for t in range(first[u], first[u + 1]):
-            v = head[t]
-            limit = base + weight[t]
-            if pot[v] > limit:
-                pot[v] = limit
-                if not queued[v]:
-                    queued[v] = True
-                    queue[(qhead + size) % n_nodes] = v
-                    size += 1
-    return True
+def _column_scorer(score_rows: ScoreRows, cols: np.ndarray) -> ScoreRows:
+    """``score_rows`` restricted to the mentors ``cols``: scoring only those columns when the
+    scorer can (``RowScorer.columns``), else slicing whole rows."""
+    narrow = getattr(score_rows, "columns", None)
+    if narrow is not None:
+        return cast(ScoreRows, narrow(cols))
+
+    def scorer(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores, eligible = score_rows(block)
+        return scores[:, cols], eligible[:, cols]
+
+    return scorer
 
 
 def _unmatched(
@@ -466,9 +640,13 @@ def _unmatched(
     if not room.any():
         reasons.update({int(i): CAPACITY_EXHAUSTED for i in rest})
         return reasons
-    for block in _blocks(rest, block_rows):
-        _scores, eligible = score_rows(block)
-        with_room: list[bool] = np.asarray((eligible & room[None, :]).any(axis=1)).tolist()
+    cols = np.flatnonzero(room)
+    scorer = _column_scorer(score_rows, cols)
+    # Only the mentors with room are scored, so more rows fit in a block of the same size.
+    step = max(block_rows, block_rows * len(caps) // len(cols))
+    for block in _blocks(rest, step):
+        _scores, eligible = scorer(block)
+        with_room: list[bool] = np.asarray(np.asarray(eligible, bool).any(axis=1)).tolist()
         for i, has_room in zip(block.tolist(), with_room, strict=True):
             reasons[i] = ZERO_SCORE_ONLY if has_room else CAPACITY_EXHAUSTED
     return dict(sorted(reasons.items()))

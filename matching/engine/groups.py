@@ -26,15 +26,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from matching.engine.common import PeerPairing, pair_on_edges
 from matching.engine.solvers import (
     FACILITATORS_FULL,
     NO_COMPATIBLE_GROUP,
     NO_ELIGIBLE_FACILITATOR,
     NO_ELIGIBLE_MENTOR,
-    NO_ELIGIBLE_PEER,
-    NOT_PAIRED,
     TOO_FEW_MENTEES,
-    PeerPairing,
     assign_with_capacities,
     quantise,
 )
@@ -43,10 +41,13 @@ NOT_SENIOR_ENOUGH = "no_senior_facilitator"
 """A group none of whose eligible facilitators is senior enough to every member."""
 
 _EPS = 1e-9
-PERTURBATION_ROUNDS = 150
+PERTURBATION_ROUNDS = 80
 PERTURBATION_SECONDS = 60.0
-"""Iterated local search stops after this many rounds or CPU seconds, whichever comes first (the
-rounds make small and medium cohorts reproducible; the seconds bound a very large one)."""
+"""Iterated local search stops after this many rounds per restart or CPU seconds in all,
+whichever comes first (the rounds make small and medium cohorts reproducible; the seconds
+bound a very large one)."""
+RESTARTS = 3
+"""Iterated local search restarts from the recombined grouping while recombining improves it."""
 PEER_NEIGHBOURS = 40
 """Above the exact peer-pairing limit, each peer keeps this many best partners as candidates."""
 
@@ -346,9 +347,53 @@ def _perturb_and_improve(
     rng = np.random.default_rng(12)
     best, best_value = label, _objective(affinity, label, count, min_size)
     pool: set[tuple[int, ...]] = set(_groups_of(label, min_size))
-    placed = np.flatnonzero(label >= 0)
-    eject = max(2, len(placed) // 25)
     deadline = time.process_time() + PERTURBATION_SECONDS
+    for _ in range(RESTARTS):
+        best, best_value = _iterated_search(
+            affinity,
+            compatible,
+            best,
+            best_value,
+            count,
+            min_size,
+            max_size,
+            rounds,
+            rng,
+            pool,
+            deadline,
+        )
+        combined = _recombine(affinity, best, best_value, sorted(pool), count)
+        if combined is best:
+            break
+        combined = _local_search(affinity, compatible, combined, count, min_size, max_size)
+        value = _objective(affinity, combined, count, min_size)
+        if value <= best_value + 1e-7:
+            break
+        # Restart the perturbations from the recombined grouping: its groups came from
+        # different local optima, so its neighbourhood is new ground.
+        best, best_value = combined, value
+        if time.process_time() > deadline:
+            break
+    return best
+
+
+def _iterated_search(
+    affinity: np.ndarray,
+    compatible: np.ndarray,
+    best: np.ndarray,
+    best_value: float,
+    count: int,
+    min_size: int,
+    max_size: int,
+    rounds: int,
+    rng: np.random.Generator,
+    pool: set[tuple[int, ...]],
+    deadline: float,
+) -> tuple[np.ndarray, float]:
+    """``rounds`` of: a few members (or whole groups) leave, the local search places them
+    again, and the grouping is kept if the objective rose. Every group seen joins ``pool``."""
+    placed = np.flatnonzero(best >= 0)
+    eject = max(2, len(placed) // 25)
     for _ in range(rounds):
         if time.process_time() > deadline:
             break
@@ -364,12 +409,8 @@ def _perturb_and_improve(
         value = _objective(affinity, trial, count, min_size)
         if value > best_value + 1e-7:
             best, best_value = trial, value
-    combined = _recombine(affinity, best, best_value, sorted(pool), count)
-    if combined is best:
-        return best
-    return _local_search(
-        affinity, compatible, combined, int(combined.max()) + 1, min_size, max_size
-    )
+            placed = np.flatnonzero(best >= 0)
+    return best, best_value
 
 
 def _groups_of(label: np.ndarray, min_size: int) -> list[tuple[int, ...]]:
@@ -679,35 +720,4 @@ def pair_peers_at_scale(
     edges = np.unique(lo * n + hi)
     rows, cols = edges // n, edges % n
     units = quantise(np.where(np.isfinite(weight), weight, 0.0))[rows, cols]
-    chosen = _max_weight_matching(n, rows, cols, units)
-    pairs = sorted(zip(rows[chosen].tolist(), cols[chosen].tolist(), strict=True))
-    weights = np.array([weight[p, q] for p, q in pairs], dtype=np.float64)
-    paired = {p for pair in pairs for p in pair}
-    unpaired = {
-        i: (NO_ELIGIBLE_PEER if not both[i].any() else NOT_PAIRED)
-        for i in range(n)
-        if i not in paired
-    }
-    return PeerPairing(pairs=pairs, weights=weights, total=float(weights.sum()), unpaired=unpaired)
-
-
-def _max_weight_matching(
-    n: int, rows: np.ndarray, cols: np.ndarray, units: np.ndarray
-) -> np.ndarray:
-    if len(rows) == 0:
-        return np.zeros(0, bool)
-    n_edges = len(rows)
-    incidence = sp.csr_matrix(
-        (np.ones(2 * n_edges), (np.concatenate([rows, cols]), np.tile(np.arange(n_edges), 2))),
-        shape=(n, n_edges),
-    )
-    result = milp(
-        -units.astype(np.float64),
-        constraints=LinearConstraint(incidence, -np.inf, 1),
-        integrality=np.ones(n_edges),
-        bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 0, "presolve": True},
-    )
-    if result.x is None:
-        raise RuntimeError(f"peer pairing failed: {result.message}")
-    return np.asarray(result.x > 0.5)
+    return pair_on_edges(rows, cols, units, weight, both)

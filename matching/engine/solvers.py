@@ -39,9 +39,7 @@ the same quantised matrix reproduces exactly; on raw float scores the total is w
 ``0.0005 * pairs`` points of the float optimum.
 
 Peer pairing is an exact maximum-weight matching in a general graph (an integer program solved
-by HiGHS, which scipy ships). Facilitated
-peer groups are NP-hard to optimise; :func:`form_peer_groups` is a documented deterministic
-heuristic, and only its facilitator assignment is exact.
+by HiGHS, which scipy ships). Peer groups are formed in :mod:`matching.engine.groups`.
 """
 
 from __future__ import annotations
@@ -52,9 +50,13 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
-from scipy.optimize import Bounds, LinearConstraint, milp
+
+from matching.engine.common import PeerPairing, pair_on_edges
+from matching.engine.common import heap_pop as _heap_pop
+from matching.engine.common import heap_push as _heap_push
+from matching.engine.common import lower_potentials as _lower_potentials
+from matching.engine.common import residual_graph as _residual_graph
 
 SCORE_SCALE = 1000
 """Integer units per score point used by the exact solvers."""
@@ -77,8 +79,6 @@ NO_ELIGIBLE_MENTOR = "no_eligible_mentor"
 CAPACITY_EXHAUSTED = "capacity_exhausted"
 ALREADY_ON_BOARD = "already_on_board"
 ZERO_SCORE_ONLY = "zero_score_only"
-NO_ELIGIBLE_PEER = "no_eligible_peer"
-NOT_PAIRED = "not_paired"
 TOO_FEW_MENTEES = "too_few_mentees"
 NO_COMPATIBLE_GROUP = "no_compatible_group"
 NO_ELIGIBLE_FACILITATOR = "no_eligible_facilitator"
@@ -1067,19 +1067,6 @@ def _worst_violations(
 # --- Peer pairs ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class PeerPairing:
-    """Result of :func:`pair_peers`: ``pairs`` as ``(i, j)`` with ``i < j``, their symmetric
-    weights, the total, and each unpaired peer's reason (``no_eligible_peer`` or
-    ``not_paired``: every eligible partner was paired with someone who fit them better, or the
-    cohort had an odd one out)."""
-
-    pairs: list[tuple[int, int]]
-    weights: np.ndarray
-    total: float
-    unpaired: dict[int, str]
-
-
 def pair_peers(scores: np.ndarray, eligible: np.ndarray) -> PeerPairing:
     """Peer pairs of similar career stage who mentor each other, exactly.
 
@@ -1102,294 +1089,7 @@ def pair_peers(scores: np.ndarray, eligible: np.ndarray) -> PeerPairing:
     weight = (scores + scores.T) / 2
     units = quantise(weight)
     rows, cols = np.nonzero(np.triu(both, 1) & (units > 0))
-    chosen = _max_weight_matching(n, rows, cols, units[rows, cols])
-    pairs = sorted(zip(rows[chosen].tolist(), cols[chosen].tolist(), strict=True))
-    weights = np.array([weight[a, b] for a, b in pairs], dtype=np.float64)
-    paired = {p for pair in pairs for p in pair}
-    unpaired = {
-        i: (NO_ELIGIBLE_PEER if not both[i].any() else NOT_PAIRED)
-        for i in range(n)
-        if i not in paired
-    }
-    return PeerPairing(pairs=pairs, weights=weights, total=float(weights.sum()), unpaired=unpaired)
-
-
-def _max_weight_matching(
-    n: int, rows: np.ndarray, cols: np.ndarray, units: np.ndarray
-) -> np.ndarray:
-    """Which edges to take: one binary variable per edge, each person in at most one edge.
-
-    Weights are integers, so with a zero gap the integer program returns an exact optimum
-    (the LP relaxation alone could be half-integral on odd cycles; branch and bound settles
-    them).
-    """
-    n_edges = len(rows)
-    if n_edges == 0:
-        return np.zeros(0, bool)
-    incidence = sp.csr_matrix(
-        (np.ones(2 * n_edges), (np.concatenate([rows, cols]), np.tile(np.arange(n_edges), 2))),
-        shape=(n, n_edges),
-    )
-    result = milp(
-        -units.astype(np.float64),
-        constraints=LinearConstraint(incidence, -np.inf, 1),
-        integrality=np.ones(n_edges),
-        bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 0, "presolve": True},
-    )
-    if result.x is None:
-        raise RuntimeError(f"peer pairing failed: {result.message}")
-    return result.x > 0.5
-
-
-# --- Facilitated peer groups ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class PeerGroups:
-    """Result of :func:`form_peer_groups`.
-
-    ``groups`` lists member indices per group; ``facilitators[g]`` is the facilitator of group
-    ``g`` or -1 (with ``unfacilitated[g]`` giving why); ``affinity[g]`` is the group's mean
-    pairwise affinity; ``leftovers`` maps each mentee not placed to a reason
-    (``too_few_mentees`` or ``no_compatible_group``).
-    """
-
-    groups: list[list[int]]
-    facilitators: list[int]
-    affinity: list[float]
-    leftovers: dict[int, str]
-    unfacilitated: dict[int, str]
-
-
-def form_peer_groups(
-    scores: np.ndarray,
-    eligible: np.ndarray,
-    facilitator_scores: np.ndarray,
-    facilitator_capacity: np.ndarray | Sequence[int],
-    *,
-    facilitator_eligible: np.ndarray | None = None,
-    min_size: int = 3,
-    max_size: int = 5,
-    max_passes: int = 20,
-) -> PeerGroups:
-    """Facilitated peer groups of ``min_size``–``max_size`` mentees, each with a facilitator.
-
-    HEURISTIC (grouping is NP-hard): affinity of two mentees is the mean of their two directed
-    scores; two mentees may share a group only if eligible both ways.
-
-    1. Mentees with fewer than ``min_size - 1`` compatible peers can join no group. Group
-       count ``ceil(rest / max_size)`` (fewer if there are not enough for ``min_size`` each).
-       Seeds: the mentee with the fewest compatible peers (hardest to place), then each next
-       seed the one least similar to the seeds so far.
-    2. Greedy fill: mentees, hardest to place first, join the compatible group with room where
-       their mean affinity to the members is highest; groups below ``min_size`` get priority.
-    3. Local search: moves to another group and swaps between groups are applied while they
-       raise the sum over mentees of their mean affinity to their group (first improvement,
-       fixed order, at most ``max_passes`` passes), keeping every group within size limits.
-    4. Groups still below ``min_size`` are dissolved; their members are leftovers.
-
-    Deterministic: same input, same groups. Facilitators are then assigned to groups exactly
-    (:func:`assign_with_capacities` on the mean facilitator score over members), a facilitator
-    being eligible for a group only if eligible for every member.
-    """
-    affinity, compatible = _peer_affinity(scores, eligible)
-    n = affinity.shape[0]
-    if n < min_size or max_size < min_size or min_size < 1:
-        leftovers = dict.fromkeys(range(n), TOO_FEW_MENTEES)
-        return PeerGroups([], [], [], leftovers, {})
-    groups, leftovers = _greedy_groups(affinity, compatible, min_size, max_size)
-    groups = _improve_groups(groups, affinity, compatible, min_size, max_size, max_passes)
-    kept = []
-    for group in groups:
-        if len(group) >= min_size:
-            kept.append(sorted(group))
-        else:
-            leftovers.update(dict.fromkeys(group, NO_COMPATIBLE_GROUP))
-    kept.sort()
-    facilitators, unfacilitated = _assign_facilitators(
-        kept, facilitator_scores, facilitator_capacity, facilitator_eligible
-    )
-    return PeerGroups(
-        groups=kept,
-        facilitators=facilitators,
-        affinity=[_mean_pairwise(affinity, g) for g in kept],
-        leftovers=dict(sorted(leftovers.items())),
-        unfacilitated=unfacilitated,
-    )
-
-
-def _peer_affinity(scores: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    scores = np.asarray(scores, dtype=np.float64)
-    n = scores.shape[0]
-    if scores.shape != (n, n):
-        raise ValueError("peer scores must be a square matrix")
-    mask = _as_mask(eligible, (n, n))
-    compatible = mask & mask.T & ~np.eye(n, dtype=bool)
-    _check_scores(scores, compatible)
-    affinity = np.where(compatible, (scores + scores.T) / 2, 0.0)
-    return affinity, compatible
-
-
-def _greedy_groups(
-    affinity: np.ndarray, compatible: np.ndarray, min_size: int, max_size: int
-) -> tuple[list[list[int]], dict[int, str]]:
-    affinity.shape[0]
-    degree = compatible.sum(axis=1)
-    leftovers = dict.fromkeys(np.flatnonzero(degree < min_size - 1).tolist(), NO_COMPATIBLE_GROUP)
-    placeable = np.flatnonzero(degree >= min_size - 1)
-    n_groups = -(-len(placeable) // max_size)
-    if n_groups * min_size > len(placeable):
-        n_groups = len(placeable) // min_size
-    if n_groups == 0:
-        leftovers.update(dict.fromkeys(placeable.tolist(), TOO_FEW_MENTEES))
-        return [], leftovers
-    # Hardest to place first (fewest compatible peers), ties by index.
-    order = placeable[np.lexsort((placeable, degree[placeable]))]
-    seeds = [int(order[0])]
-    while len(seeds) < n_groups:
-        # Farthest-first: the next seed is the one least similar to the seeds so far.
-        closeness = affinity[order][:, seeds].max(axis=1)
-        closeness[np.isin(order, seeds)] = np.inf
-        seeds.append(int(order[np.lexsort((order, degree[order], closeness))[0]]))
-    groups = [[s] for s in seeds]
-    placed = set(seeds)
-    for person in order.tolist():
-        if person in placed:
-            continue
-        best, best_key = -1, None
-        for g, members in enumerate(groups):
-            if len(members) >= max_size or not compatible[person, members].all():
-                continue
-            key = (len(members) < min_size, affinity[person, members].mean(), -g)
-            if best_key is None or key > best_key:
-                best, best_key = g, key
-        if best < 0:
-            leftovers[person] = NO_COMPATIBLE_GROUP
-        else:
-            groups[best].append(person)
-    return groups, leftovers
-
-
-def _member_fit(affinity: np.ndarray, person: int, members: Sequence[int]) -> float:
-    others = [p for p in members if p != person]
-    return float(affinity[person, others].mean()) if others else 0.0
-
-
-def _group_value(affinity: np.ndarray, members: Sequence[int]) -> float:
-    """Sum over members of their mean affinity to the others: the local search objective."""
-    return sum(_member_fit(affinity, p, members) for p in members)
-
-
-def _improve_groups(
-    groups: list[list[int]],
-    affinity: np.ndarray,
-    compatible: np.ndarray,
-    min_size: int,
-    max_size: int,
-    max_passes: int,
-) -> list[list[int]]:
-    groups = [list(g) for g in groups]
-
-    def fits(person: int, members: Sequence[int]) -> bool:
-        return all(compatible[person, q] for q in members if q != person)
-
-    for _ in range(max_passes):
-        improved = False
-        for a in range(len(groups)):
-            for b in range(len(groups)):
-                if a == b:
-                    continue
-                improved |= _try_moves(groups, a, b, affinity, fits, min_size, max_size)
-                if a < b:
-                    improved |= _try_swaps(groups, a, b, affinity, fits)
-        if not improved:
-            break
-    return groups
-
-
-def _try_moves(
-    groups: list[list[int]],
-    a: int,
-    b: int,
-    affinity: np.ndarray,
-    fits: Callable[[int, Sequence[int]], bool],
-    min_size: int,
-    max_size: int,
-) -> bool:
-    improved = False
-    for person in list(groups[a]):
-        # A group at its minimum cannot give anyone away; one already below it may (it will be
-        # dissolved anyway unless it grows back).
-        if len(groups[b]) >= max_size or len(groups[a]) == min_size:
-            break
-        if not fits(person, groups[b]):
-            continue
-        before = _group_value(affinity, groups[a]) + _group_value(affinity, groups[b])
-        new_a = [p for p in groups[a] if p != person]
-        new_b = [*groups[b], person]
-        if _group_value(affinity, new_a) + _group_value(affinity, new_b) > before + 1e-9:
-            groups[a], groups[b] = new_a, new_b
-            improved = True
-    return improved
-
-
-def _try_swaps(
-    groups: list[list[int]],
-    a: int,
-    b: int,
-    affinity: np.ndarray,
-    fits: Callable[[int, Sequence[int]], bool],
-) -> bool:
-    improved = False
-    for x in list(groups[a]):
-        for y in list(groups[b]):
-            if x not in groups[a] or y not in groups[b]:
-                continue
-            new_a = [y if p == x else p for p in groups[a]]
-            new_b = [x if p == y else p for p in groups[b]]
-            if not (fits(y, new_a) and fits(x, new_b)):
-                continue
-            before = _group_value(affinity, groups[a]) + _group_value(affinity, groups[b])
-            if _group_value(affinity, new_a) + _group_value(affinity, new_b) > before + 1e-9:
-                groups[a], groups[b] = new_a, new_b
-                improved = True
-    return improved
-
-
-def _mean_pairwise(affinity: np.ndarray, members: Sequence[int]) -> float:
-    if len(members) < 2:
-        return 0.0
-    sub = affinity[np.ix_(members, members)]
-    return float(sub[np.triu_indices(len(members), 1)].mean())
-
-
-def _assign_facilitators(
-    groups: list[list[int]],
-    facilitator_scores: np.ndarray,
-    facilitator_capacity: np.ndarray | Sequence[int],
-    facilitator_eligible: np.ndarray | None,
-) -> tuple[list[int], dict[int, str]]:
-    scores = np.asarray(facilitator_scores, dtype=np.float64)
-    n_fac = scores.shape[1] if scores.ndim == 2 else 0
-    mask = (
-        np.ones(scores.shape, bool)
-        if facilitator_eligible is None
-        else _as_mask(facilitator_eligible, scores.shape)
-    )
-    group_scores = np.array([scores[g].mean(axis=0) for g in groups]).reshape(len(groups), n_fac)
-    group_ok = np.array([mask[g].all(axis=0) for g in groups], bool).reshape(len(groups), n_fac)
-    result = assign_with_capacities(
-        group_scores, group_ok, facilitator_capacity, maximise_matched_first=True
-    )
-    facilitators = [-1] * len(groups)
-    for g, f in result.pairs():
-        facilitators[g] = f
-    unfacilitated = {
-        g: NO_ELIGIBLE_FACILITATOR if reason == NO_ELIGIBLE_MENTOR else FACILITATORS_FULL
-        for g, reason in result.unmatched.items()
-    }
-    return facilitators, unfacilitated
+    return pair_on_edges(rows, cols, units[rows, cols], weight, both)
 
 
 # --- Min-cost flow core -------------------------------------------------------------------------
@@ -1497,75 +1197,6 @@ class _FlowNetwork:
             first, adjacent, head, residual, arc_cost, self.pot, self.excess, sources
         )
         self.flow = residual[1::2].copy()
-
-
-@numba.njit(cache=True, nogil=True)
-def _residual_graph(n_nodes, tails, heads, capacity, flow, cost):  # pragma: no cover
-    """Residual arcs in pairs (``e`` forward, ``e ^ 1`` reverse) with a CSR index by tail."""
-    n_arcs = len(tails)
-    head = np.empty(2 * n_arcs, np.int64)
-    residual = np.empty(2 * n_arcs, np.int64)
-    arc_cost = np.empty(2 * n_arcs, np.int64)
-    first = np.zeros(n_nodes + 1, np.int64)
-    for k in range(n_arcs):
-        head[2 * k] = heads[k]
-        head[2 * k + 1] = tails[k]
-        residual[2 * k] = capacity[k] - flow[k]
-        residual[2 * k + 1] = flow[k]
-        arc_cost[2 * k] = cost[k]
-        arc_cost[2 * k + 1] = -cost[k]
-        first[tails[k] + 1] += 1
-        first[heads[k] + 1] += 1
-    for v in range(n_nodes):
-        first[v + 1] += first[v]
-    fill = first[:-1].copy()
-    adjacent = np.empty(2 * n_arcs, np.int64)
-    for k in range(n_arcs):
-        adjacent[fill[tails[k]]] = 2 * k
-        fill[tails[k]] += 1
-        adjacent[fill[heads[k]]] = 2 * k + 1
-        fill[heads[k]] += 1
-    return first, adjacent, head, residual, arc_cost
-
-
-@numba.njit(cache=True, nogil=True)
-def _heap_push(keys, nodes, size, key, node):  # pragma: no cover
-    pos = size
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if keys[parent] <= key:
-            break
-        keys[pos] = keys[parent]
-        nodes[pos] = nodes[parent]
-        pos = parent
-    keys[pos] = key
-    nodes[pos] = node
-    return size + 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _heap_pop(keys, nodes, size):  # pragma: no cover
-    top_key = keys[0]
-    top_node = nodes[0]
-    size -= 1
-    key = keys[size]
-    node = nodes[size]
-    pos = 0
-    while True:
-        child = 2 * pos + 1
-        if child >= size:
-            break
-        if child + 1 < size and keys[child + 1] < keys[child]:
-            child += 1
-        if keys[child] >= key:
-            break
-        keys[pos] = keys[child]
-        nodes[pos] = nodes[child]
-        pos = child
-    if size > 0:
-        keys[pos] = key
-        nodes[pos] = node
-    return top_key, top_node, size
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1693,42 +1324,6 @@ def _successive_shortest_paths(
             dist[v] = inf
             done[v] = False
             blocked[v] = False
-
-
-@numba.njit(cache=True, nogil=True)
-def _lower_potentials(first, adjacent, head, residual, cost, pot):  # pragma: no cover
-    """Lower potentials until every residual arc has ``cost + pot[tail] - pot[head] >= 0``
-    (Bellman-Ford with a FIFO queue). Possible exactly when the flow is optimal (no negative
-    cycle); a starting point close to valid potentials makes it quick. False if it fails."""
-    n = len(pot)
-    queue = np.empty(n, np.int64)
-    queued = np.ones(n, np.bool_)
-    for v in range(n):
-        queue[v] = v
-    qhead, size = 0, n
-    budget = np.int64(n) * 64 + 1_000_000
-    while size > 0:
-        u = queue[qhead]
-        qhead = (qhead + 1) % n
-        size -= 1
-        queued[u] = False
-        budget -= 1
-        if budget < 0:
-            return False
-        base = pot[u]
-        for k in range(first[u], first[u + 1]):
-            e = adjacent[k]
-            if residual[e] <= 0:
-                continue
-            v = head[e]
-            limit = base + cost[e]
-            if pot[v] > limit:
-                pot[v] = limit
-                if not queued[v]:
-                    queued[v] = True
-                    queue[(qhead + size) % n] = v
-                    size += 1
-    return True
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)

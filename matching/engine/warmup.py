@@ -46,9 +46,14 @@ def warm_up() -> float:
     finally:
         solvers._REPAIR_BY_PATHS = threshold
     solvers.extract_candidates(scores, eligible, per_mentee=5)
-    # The consortium-scale solver (scored a block at a time): its potentials kernel.
+    # The consortium-scale solver (scored a block at a time): its selection and potentials
+    # kernels, the price guess from a sample included.
     blocks.assign_in_blocks(
-        lambda rows: (scores[rows], eligible[rows]), scores.shape, caps, per_mentee=3
+        lambda rows: (scores[rows], eligible[rows]),
+        scores.shape,
+        caps,
+        per_mentee=3,
+        sample_every=2,
     )
     return time.perf_counter() - start
 

@@ -28,11 +28,27 @@ def rows_of(scores, eligible):
 
 
 @FAST
-@given(hostile_problems(), st.integers(1, 3), st.integers(1, 5))
-def test_blocks_match_the_reference_on_hostile_problems(problem, per_mentee, block_rows):
+@given(
+    hostile_problems(),
+    st.integers(1, 3),
+    st.integers(1, 5),
+    st.sampled_from([0, 2, 3]),
+    st.sampled_from([0, 1, 4]),
+)
+def test_blocks_match_the_reference_on_hostile_problems(
+    problem, per_mentee, block_rows, sample_every, per_mentor
+):
+    # A guess of the prices from a sample and each mentor's best mentees only shape the
+    # first candidate set: the result is the optimum whatever they are.
     scores, eligible, caps = problem
     result = assign_in_blocks(
-        rows_of(scores, eligible), scores.shape, caps, per_mentee=per_mentee, block_rows=block_rows
+        rows_of(scores, eligible),
+        scores.shape,
+        caps,
+        per_mentee=per_mentee,
+        per_mentor=per_mentor,
+        block_rows=block_rows,
+        sample_every=sample_every,
     )
     _check_assignment(result, eligible, caps)
     assert result.total_units == reference_assignment(scores, eligible, caps)[0]
@@ -46,9 +62,17 @@ def test_larger_hostile_instances_match_the_reference(shape, places_per_mentee):
     scores = hostile_scores(rng, shape, n, m)
     eligible = rng.random((n, m)) < 0.5
     caps = rng.multinomial(round(places_per_mentee * n), np.ones(m) / m)
-    result = assign_in_blocks(rows_of(scores, eligible), (n, m), caps, per_mentee=2, block_rows=32)
-    _check_assignment(result, eligible, caps)
-    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+    for sample_every in (0, 5):
+        result = assign_in_blocks(
+            rows_of(scores, eligible),
+            (n, m),
+            caps,
+            per_mentee=2,
+            block_rows=32,
+            sample_every=sample_every,
+        )
+        _check_assignment(result, eligible, caps)
+        assert result.total_units == reference_assignment(scores, eligible, caps)[0]
 
 
 @pytest.mark.parametrize("criteria", [("experience",), ("career_stage", "experience"), None])
@@ -64,6 +88,15 @@ def test_the_projects_scores_agree_with_the_dense_solver(criteria):
     _check_assignment(result, scored.eligible, features.mentor_capacity)
     assert result.total_units == dense.total_units
     assert np.allclose(result.scores, scored.scores[result.mentee, result.mentor], atol=1e-3)
+    # The reasons are read from the mentors with room only (RowScorer.columns).
+    room = np.bincount(result.mentor, minlength=scorer.shape[1]) < features.mentor_capacity
+    for i, reason in result.unmatched.items():
+        if not scored.eligible[i].any():
+            assert reason == NO_ELIGIBLE_MENTOR
+        elif (scored.eligible[i] & room).any():
+            assert reason == ZERO_SCORE_ONLY
+        else:
+            assert reason == CAPACITY_EXHAUSTED
 
 
 def test_row_scorer_scores_like_score_pairs():

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from matching.engine import groups as groups_module
 from matching.engine.groups import (
     NOT_SENIOR_ENOUGH,
     form_groups,
@@ -87,6 +88,17 @@ def test_the_heuristic_is_close_to_the_optimum_and_below_the_bound(seed):
     assert ours <= best + 1e-6
     assert best <= bound + 1e-6
     assert ours >= 0.97 * best
+
+
+def test_restarting_from_the_recombined_grouping_never_loses_ground(monkeypatch):
+    scores, eligible = random_scores(60, seed=3, density=0.9)
+    restarted = form_groups(scores, eligible, rounds=20)
+    monkeypatch.setattr(groups_module, "RESTARTS", 1)
+    once = form_groups(scores, eligible, rounds=20)
+    assert restarted.objective >= once.objective - 1e-9
+    placed = [p for g in restarted.groups for p in g]
+    assert len(placed) == len(set(placed))
+    assert all(3 <= len(g) <= 5 for g in restarted.groups)
 
 
 def test_someone_nobody_may_join_is_a_leftover_with_the_reason():

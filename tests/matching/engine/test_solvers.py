@@ -5,8 +5,6 @@ capacity-expanded matrix with a private "unmatched" column per mentee, a small i
 (``scipy.optimize.milp``) for mosaic boards, and brute force for peer pairs.
 """
 
-import itertools
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -14,23 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
+from matching.engine.common import NO_ELIGIBLE_PEER, NOT_PAIRED
 from matching.engine.features import board_areas, synthetic_problem
 from matching.engine.scoring import score_mosaic, score_pairs
 from matching.engine.solvers import (
     ALREADY_ON_BOARD,
     CAPACITY_EXHAUSTED,
-    FACILITATORS_FULL,
-    NO_COMPATIBLE_GROUP,
-    NO_ELIGIBLE_FACILITATOR,
     NO_ELIGIBLE_MENTOR,
-    NO_ELIGIBLE_PEER,
-    NOT_PAIRED,
-    TOO_FEW_MENTEES,
     ZERO_SCORE_ONLY,
     assign_mosaic,
     assign_with_capacities,
     extract_candidates,
-    form_peer_groups,
     pair_peers,
     quantise,
 )
@@ -390,75 +382,3 @@ def test_peer_pairing_of_nobody_is_empty():
 
 
 # --- Facilitated peer groups --------------------------------------------------------------------
-
-
-def _group_problem(n, f, seed):
-    rng = np.random.default_rng(seed)
-    scores = rng.random((n, n)) * 100
-    eligible = rng.random((n, n)) < 0.9
-    return scores, eligible, rng.random((n, f)) * 100, rng.random((n, f)) < 0.8
-
-
-@FAST
-@given(st.integers(0, 23), st.integers(0, 4), st.integers(0, 2**16))
-def test_groups_respect_sizes_conflicts_and_facilitators(n, f, seed):
-    scores, eligible, fac_scores, fac_eligible = _group_problem(n, f, seed)
-    capacity = np.random.default_rng(seed).integers(0, 3, f)
-    result = form_peer_groups(
-        scores, eligible, fac_scores, capacity, facilitator_eligible=fac_eligible
-    )
-    placed = [p for g in result.groups for p in g]
-    assert len(placed) == len(set(placed))
-    assert set(placed) | set(result.leftovers) == set(range(n))
-    for group, facilitator in zip(result.groups, result.facilitators, strict=True):
-        assert 3 <= len(group) <= 5
-        for a, b in itertools.combinations(group, 2):
-            assert eligible[a, b]
-            assert eligible[b, a]
-        if facilitator >= 0:
-            assert fac_eligible[group, facilitator].all()
-    used = np.bincount([x for x in result.facilitators if x >= 0], minlength=f)
-    assert (used <= capacity).all()
-    assert {g for g, x in enumerate(result.facilitators) if x < 0} == set(result.unfacilitated)
-
-
-def test_groups_are_deterministic():
-    problem = _group_problem(17, 3, seed=5)
-    first = form_peer_groups(*problem[:3], [2, 2, 2], facilitator_eligible=problem[3])
-    again = form_peer_groups(*problem[:3], [2, 2, 2], facilitator_eligible=problem[3])
-    assert first.groups == again.groups
-    assert first.facilitators == again.facilitators
-
-
-def test_groups_gather_those_who_fit_together():
-    # Two obvious cliques of three: the heuristic must not mix them.
-    scores = np.full((6, 6), 5.0)
-    scores[np.ix_([0, 2, 4], [0, 2, 4])] = 90
-    scores[np.ix_([1, 3, 5], [1, 3, 5])] = 90
-    result = form_peer_groups(scores, np.ones((6, 6), bool), np.ones((6, 1)), [2])
-    assert sorted(result.groups) == [[0, 2, 4], [1, 3, 5]]
-    assert result.facilitators == [0, 0]
-
-
-def test_group_leftovers_and_missing_facilitators_have_reasons():
-    few = form_peer_groups(np.ones((2, 2)), np.ones((2, 2), bool), np.ones((2, 1)), [1])
-    assert few.leftovers == {0: TOO_FEW_MENTEES, 1: TOO_FEW_MENTEES}
-    eligible = np.ones((4, 4), bool)
-    eligible[3, :] = eligible[:, 3] = False
-    lonely = form_peer_groups(
-        np.ones((4, 4)),
-        eligible,
-        np.ones((4, 2)),
-        [0, 1],
-        facilitator_eligible=np.array([[True, False]] * 4),
-    )
-    assert lonely.leftovers == {3: NO_COMPATIBLE_GROUP}
-    assert lonely.unfacilitated == {0: FACILITATORS_FULL}
-    nobody = form_peer_groups(
-        np.ones((3, 3)),
-        np.ones((3, 3), bool),
-        np.ones((3, 1)),
-        [1],
-        facilitator_eligible=np.zeros((3, 1), bool),
-    )
-    assert nobody.unfacilitated == {0: NO_ELIGIBLE_FACILITATOR}

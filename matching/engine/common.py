@@ -1,0 +1,186 @@
+"""Pieces the exact solvers (:mod:`solvers`), the block solver (:mod:`blocks`) and group
+formation (:mod:`groups`) share: peer pairs as a maximum-weight matching, and the residual
+graph and potentials that certify a min-cost flow optimal, and a min-heap for numba kernels.
+
+Kept apart so that each of those modules can import them without importing the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+NO_ELIGIBLE_PEER = "no_eligible_peer"
+NOT_PAIRED = "not_paired"
+
+
+@dataclass(frozen=True, eq=False)
+class PeerPairing:
+    """Result of a peer pairing: ``pairs`` as ``(i, j)`` with ``i < j``, their symmetric
+    weights, the total, and each unpaired peer's reason (``no_eligible_peer`` or
+    ``not_paired``: every eligible partner was paired with someone who fit them better, or the
+    cohort had an odd one out)."""
+
+    pairs: list[tuple[int, int]]
+    weights: np.ndarray
+    total: float
+    unpaired: dict[int, str]
+
+
+def pair_on_edges(
+    rows: np.ndarray, cols: np.ndarray, units: np.ndarray, weight: np.ndarray, both: np.ndarray
+) -> PeerPairing:
+    """The maximum-weight matching over the edges ``(rows[e], cols[e])`` (integer weights
+    ``units``), reported with the pairs' float ``weight`` and why each peer left out is
+    unpaired (``both``: who may pair with whom)."""
+    n = both.shape[0]
+    chosen = max_weight_matching(n, rows, cols, units)
+    pairs = sorted(zip(rows[chosen].tolist(), cols[chosen].tolist(), strict=True))
+    weights = np.array([weight[a, b] for a, b in pairs], dtype=np.float64)
+    paired = {p for pair in pairs for p in pair}
+    unpaired = {
+        i: (NO_ELIGIBLE_PEER if not both[i].any() else NOT_PAIRED)
+        for i in range(n)
+        if i not in paired
+    }
+    return PeerPairing(pairs=pairs, weights=weights, total=float(weights.sum()), unpaired=unpaired)
+
+
+def max_weight_matching(
+    n: int, rows: np.ndarray, cols: np.ndarray, units: np.ndarray
+) -> np.ndarray:
+    """Which edges to take: one binary variable per edge, each person in at most one edge.
+
+    Weights are integers, so with a zero gap the integer program returns an exact optimum
+    (the LP relaxation alone could be half-integral on odd cycles; branch and bound settles
+    them).
+    """
+    n_edges = len(rows)
+    if n_edges == 0:
+        return np.zeros(0, bool)
+    incidence = sp.csr_matrix(
+        (np.ones(2 * n_edges), (np.concatenate([rows, cols]), np.tile(np.arange(n_edges), 2))),
+        shape=(n, n_edges),
+    )
+    result = milp(
+        -units.astype(np.float64),
+        constraints=LinearConstraint(incidence, -np.inf, 1),
+        integrality=np.ones(n_edges),
+        bounds=Bounds(0, 1),
+        options={"mip_rel_gap": 0, "presolve": True},
+    )
+    if result.x is None:
+        raise RuntimeError(f"peer pairing failed: {result.message}")
+    return np.asarray(result.x > 0.5)
+
+
+@numba.njit(cache=True, nogil=True)
+def residual_graph(n_nodes, tails, heads, capacity, flow, cost):  # pragma: no cover
+    """Residual arcs in pairs (``e`` forward, ``e ^ 1`` reverse) with a CSR index by tail."""
+    n_arcs = len(tails)
+    head = np.empty(2 * n_arcs, np.int64)
+    residual = np.empty(2 * n_arcs, np.int64)
+    arc_cost = np.empty(2 * n_arcs, np.int64)
+    first = np.zeros(n_nodes + 1, np.int64)
+    for k in range(n_arcs):
+        head[2 * k] = heads[k]
+        head[2 * k + 1] = tails[k]
+        residual[2 * k] = capacity[k] - flow[k]
+        residual[2 * k + 1] = flow[k]
+        arc_cost[2 * k] = cost[k]
+        arc_cost[2 * k + 1] = -cost[k]
+        first[tails[k] + 1] += 1
+        first[heads[k] + 1] += 1
+    for v in range(n_nodes):
+        first[v + 1] += first[v]
+    fill = first[:-1].copy()
+    adjacent = np.empty(2 * n_arcs, np.int64)
+    for k in range(n_arcs):
+        adjacent[fill[tails[k]]] = 2 * k
+        fill[tails[k]] += 1
+        adjacent[fill[heads[k]]] = 2 * k + 1
+        fill[heads[k]] += 1
+    return first, adjacent, head, residual, arc_cost
+
+
+@numba.njit(cache=True, nogil=True)
+def lower_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # pragma: no cover
+    """Lower potentials until every residual arc has ``cost + pot[tail] - pot[head] >= 0``
+    (Bellman-Ford with a FIFO queue). Possible exactly when the flow is optimal (no negative
+    cycle); a starting point close to valid potentials makes it quick. False if it fails
+    within about ``passes`` visits of every node (``len(pot)`` passes always suffice)."""
+    n = len(pot)
+    queue = np.empty(n, np.int64)
+    queued = np.ones(n, np.bool_)
+    for v in range(n):
+        queue[v] = v
+    qhead, size = 0, n
+    budget = np.int64(n) * np.int64(passes) + 1_000_000
+    while size > 0:
+        u = queue[qhead]
+        qhead = (qhead + 1) % n
+        size -= 1
+        queued[u] = False
+        budget -= 1
+        if budget < 0:
+            return False
+        base = pot[u]
+        for k in range(first[u], first[u + 1]):
+            e = adjacent[k]
+            if residual[e] <= 0:
+                continue
+            v = head[e]
+            limit = base + cost[e]
+            if pot[v] > limit:
+                pot[v] = limit
+                if not queued[v]:
+                    queued[v] = True
+                    queue[(qhead + size) % n] = v
+                    size += 1
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def heap_push(keys, nodes, size, key, node):  # pragma: no cover
+    """Push onto the min-heap ``keys[:size]`` (payload ``nodes``); the new size."""
+    pos = size
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if keys[parent] <= key:
+            break
+        keys[pos] = keys[parent]
+        nodes[pos] = nodes[parent]
+        pos = parent
+    keys[pos] = key
+    nodes[pos] = node
+    return size + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def heap_pop(keys, nodes, size):  # pragma: no cover
+    """Pop the smallest key of the min-heap ``keys[:size]``: ``(key, node, new size)``."""
+    top_key = keys[0]
+    top_node = nodes[0]
+    size -= 1
+    key = keys[size]
+    node = nodes[size]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= key:
+            break
+        keys[pos] = keys[child]
+        nodes[pos] = nodes[child]
+        pos = child
+    if size > 0:
+        keys[pos] = key
+        nodes[pos] = node
+    return top_key, top_node, size
