@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from programs.domain.outcomes import DEFAULT_YEARS, YEARS_CHOICES
 from programs.forms.fields import long_text
 from programs.forms.programs import PlainTextMixin, SensibleDateField
 from programs.forms.relationships import DATE, OverridesMixin, PersonChoiceField, UniqueIdsMixin
@@ -101,16 +102,34 @@ def _first_of_year() -> dt.date:
 
 
 class ReportPeriodForm(forms.Form):
-    start = SensibleDateField(label="From", widget=DATE)
-    end = SensibleDateField(label="To", widget=DATE)
+    start = SensibleDateField(label="From", widget=DATE, required=False)
+    end = SensibleDateField(label="To", widget=DATE, required=False)
+    # The outcomes' follow-up window: promotion within N years and retention over N years.
+    years = forms.TypedChoiceField(
+        label="Outcomes over",
+        choices=[(n, f"{n} year{'s' if n != 1 else ''}") for n in YEARS_CHOICES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": "Choose a follow-up of 1 to 10 years."},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"start": _first_of_year(), "end": timezone.localdate()})
+        kwargs.setdefault(
+            "initial",
+            {"start": _first_of_year(), "end": timezone.localdate(), "years": DEFAULT_YEARS},
+        )
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        # A blank period (e.g. a link from the outcomes page that only chooses the window) is
+        # this year so far, as on the page's first load.
+        if "start" in data and data["start"] is None:
+            data["start"] = _first_of_year()
+        if "end" in data and data["end"] is None:
+            data["end"] = timezone.localdate()
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end of the period must be on or after its start.")
@@ -122,6 +141,11 @@ class ReportPeriodForm(forms.Form):
         if self.is_bound and self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
         return _first_of_year(), timezone.localdate()
+
+    def outcome_years(self) -> int:
+        if self.is_bound and self.is_valid():
+            return cast(int | None, self.cleaned_data["years"]) or DEFAULT_YEARS
+        return DEFAULT_YEARS
 
 
 class ExportForm(ReportPeriodForm):

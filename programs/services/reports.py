@@ -26,6 +26,7 @@ from programs.access import (
     review_requests_for_director,
     risks_for_director,
 )
+from programs.domain.outcomes import DEFAULT_YEARS, YEARS_CHOICES
 from programs.domain.reminders import zone
 from programs.exports.files import write_csv, write_pdf, write_xlsx
 from programs.exports.reports import Report, build_report
@@ -44,21 +45,31 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def report_export_start(
-    *, program: Program, start: dt.date, end: dt.date, format: str, by: User
+    *,
+    program: Program,
+    start: dt.date,
+    end: dt.date,
+    format: str,
+    outcome_years: int = DEFAULT_YEARS,
+    by: User,
 ) -> ReportExport:
-    """Record the request (who, what, when) and queue the job after commit."""
+    """Record the request (who, what, when, the outcomes' follow-up window) and queue the job
+    after commit."""
     if not can_direct(by, program):
         raise ValidationError("Only the program's directors and admins can export its report.")
     if format not in ExportFormat.values:
         raise ValidationError({"format": "Choose CSV, Excel or PDF."})
     if end < start:
         raise ValidationError({"end": "The end of the period must be on or after its start."})
+    if outcome_years not in YEARS_CHOICES:
+        raise ValidationError({"years": "Choose a follow-up of 1 to 10 years."})
     export = ReportExport.objects.create(
         program=program,
         requested_by=by,
         format=format,
         period_start=start,
         period_end=end,
+        outcome_years=outcome_years,
         heartbeat_at=timezone.now(),
     )
     audit_record(
@@ -69,6 +80,7 @@ def report_export_start(
         format=format,
         start=start.isoformat(),
         end=end.isoformat(),
+        outcome_years=outcome_years,
     )
     from programs.tasks import run_report_export
 
@@ -222,6 +234,7 @@ def _write_export(export: ReportExport, requester: User) -> str:
                 end=export.period_end,
                 risks=risks_for_director(requester),
                 review_requests=review_requests_for_director(requester),
+                outcome_years=export.outcome_years,
             )
             report = build_report(data)
     _set_progress(export.pk, 0.2)
