@@ -153,7 +153,11 @@ def test_a_profile_stream_change_is_kept_with_todays_date(mentee):
     first, second = _streams()[:2]
     profile_update(profile=mentee.profile, data={"stream": second}, by=mentee)
     change = StreamChange.objects.get(person=mentee.profile)
-    assert (change.stream, change.effective_on, change.source) == (second, D(2026, 6, 15), "profile")
+    assert (change.stream, change.effective_on, change.source) == (
+        second,
+        D(2026, 6, 15),
+        "profile",
+    )
     profile_update(profile=mentee.profile, data={"stream": second}, by=mentee)
     assert StreamChange.objects.filter(person=mentee.profile).count() == 1
     assert first != second

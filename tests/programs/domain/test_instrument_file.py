@@ -61,6 +61,7 @@ def test_every_problem_is_reported_on_its_line():
     by_line = {}
     for line, message in e.value.problems:
         by_line.setdefault(line, []).append(message)
+
     def line_of(fragment):
         return next(n for n, t in enumerate(lines, 1) if fragment in t)
 
