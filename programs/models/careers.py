@@ -27,13 +27,9 @@ class DepartureReason(models.TextChoices):
     NOT_GIVEN = "", "Not given"
 
 
-class RankChange(models.Model):
-    """From `effective_on` the person holds `rank` (until their next change)."""
+class _DatedChange(models.Model):
+    """What a career history entry holds besides its value: from when, from where, who said."""
 
-    person = models.ForeignKey(
-        FacultyProfile, on_delete=models.CASCADE, related_name="rank_changes"
-    )
-    rank = models.ForeignKey(AcademicRank, on_delete=models.PROTECT, related_name="+")
     effective_on = models.DateField()
     source = models.CharField(max_length=10, choices=CareerSource.choices)
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -42,7 +38,19 @@ class RankChange(models.Model):
     )
 
     class Meta:
+        abstract = True
         ordering = ("person", "effective_on", "pk")
+
+
+class RankChange(_DatedChange):
+    """From `effective_on` the person holds `rank` (until their next change)."""
+
+    person = models.ForeignKey(
+        FacultyProfile, on_delete=models.CASCADE, related_name="rank_changes"
+    )
+    rank = models.ForeignKey(AcademicRank, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(_DatedChange.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "effective_on", "rank"], name="programs_rank_change_once"
@@ -53,22 +61,15 @@ class RankChange(models.Model):
         return f"{self.rank} from {self.effective_on}"
 
 
-class StreamChange(models.Model):
+class StreamChange(_DatedChange):
     """From `effective_on` the person is in academic `stream` (until their next change)."""
 
     person = models.ForeignKey(
         FacultyProfile, on_delete=models.CASCADE, related_name="stream_changes"
     )
     stream = models.ForeignKey(AcademicStream, on_delete=models.PROTECT, related_name="+")
-    effective_on = models.DateField()
-    source = models.CharField(max_length=10, choices=CareerSource.choices)
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
-    class Meta:
-        ordering = ("person", "effective_on", "pk")
+    class Meta(_DatedChange.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "effective_on", "stream"], name="programs_stream_change_once"

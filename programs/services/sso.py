@@ -391,20 +391,18 @@ def _sync_directory(
         elif profile.division_id != division.pk:
             profile.division, profile.department_id = division, division.department_id
             changed.append("division")
-    if name := values.get("rank"):
-        rank = AcademicRank.objects.filter(name__iexact=name).first()
-        if rank is None:
-            unknown["rank"] = name
-        elif profile.rank_id != rank.pk:
-            profile.rank = rank
-            changed.append("rank")
-    if name := values.get("stream"):
-        stream = AcademicStream.objects.filter(name__iexact=name).first()
-        if stream is None:
-            unknown["stream"] = name
-        elif profile.stream_id != stream.pk:
-            profile.stream = stream
-            changed.append("stream")
+    reference: tuple[tuple[str, type[AcademicRank] | type[AcademicStream]], ...] = (
+        ("rank", AcademicRank),
+        ("stream", AcademicStream),
+    )
+    for attribute, model in reference:
+        if name := values.get(attribute):
+            found = model.objects.filter(name__iexact=name).first()
+            if found is None:
+                unknown[attribute] = name
+            elif getattr(profile, f"{attribute}_id") != found.pk:
+                setattr(profile, attribute, found)
+                changed.append(attribute)
     if (employee_id := values.get("employee_id", "")[:40]) and profile.employee_id != employee_id:
         taken = (
             FacultyProfile.objects.filter(institution=profile.institution, employee_id=employee_id)

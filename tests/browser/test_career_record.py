@@ -52,4 +52,5 @@ def test_a_director_records_corrects_and_withdraws_a_departure(
     expect(page.get_by_text(re.compile("no longer counts in the outcomes"))).to_be_visible()
     expect(page.get_by_text("Withdrawn", exact=True)).to_be_visible()
     departure = Departure.objects.get()
-    assert departure.reason == "retired" and departure.is_withdrawn
+    assert departure.reason == "retired"
+    assert departure.is_withdrawn

@@ -218,22 +218,28 @@ def test_the_page_uses_a_fixed_number_of_queries(cohort_world, director, client_
 # --- The program report --------------------------------------------------------------------------
 
 
-def test_the_report_has_outcomes_and_training_sections(cohort_world, director):
+def _report(program, year, **window):
+    """The program's report for `year`, built on the first day of the next."""
     import time_machine
 
     from programs.exports.reports import build_report
     from programs.models import RelationshipRisk, ReviewRequest
     from programs.selectors.reports import report_data
 
-    with time_machine.travel(dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)):
+    with time_machine.travel(dt.datetime(year + 1, 1, 1, 12, tzinfo=dt.UTC)):
         data = report_data(
-            program=cohort_world.program,
-            start=D(2023, 1, 1),
-            end=D(2023, 12, 31),
+            program=program,
+            start=D(year, 1, 1),
+            end=D(year, 12, 31),
             risks=RelationshipRisk.objects.all(),
             review_requests=ReviewRequest.objects.all(),
+            **window,
         )
-    report = build_report(data)
+    return build_report(data)
+
+
+def test_the_report_has_outcomes_and_training_sections(cohort_world, director):
+    report = _report(cohort_world.program, 2023)
     titles = [s.title for s in report.sections]
     assert "Mentor training" in titles
     outcomes = next(s for s in report.sections if s.title.startswith("Outcomes"))
@@ -247,27 +253,13 @@ def test_the_report_has_outcomes_and_training_sections(cohort_world, director):
 
 
 def test_the_report_follows_the_window_the_director_chose(cohort_world, director):
-    import time_machine
-
-    from programs.exports.reports import build_report
-    from programs.models import RelationshipRisk, ReviewRequest
-    from programs.selectors.reports import report_data
-
-    with time_machine.travel(dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)):
-        data = report_data(
-            program=cohort_world.program,
-            start=D(2024, 1, 1),
-            end=D(2024, 12, 31),
-            risks=RelationshipRisk.objects.all(),
-            review_requests=ReviewRequest.objects.all(),
-            outcome_years=5,
-        )
-    outcomes = next(s for s in build_report(data).sections if s.title.startswith("Outcomes"))
+    report = _report(cohort_world.program, 2024, outcome_years=5)
+    outcomes = next(s for s in report.sections if s.title.startswith("Outcomes"))
     assert [c.title for c in outcomes.charts] == [
         "Promoted within 5 years (%)",
         "Retained 5 years (%)",
     ]
-    mentored = list(outcomes.tables[0].rows)[0]
+    mentored = next(iter(outcomes.tables[0].rows))
     assert mentored[:4] == [cohort_world.name, "Mentored", 6, 4]
 
 

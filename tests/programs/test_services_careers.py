@@ -113,7 +113,8 @@ def test_withdrawing_keeps_the_row_and_is_audited_once(director, mentee):
     departure_withdraw(departure=departure, by=director)
     departure_withdraw(departure=departure, by=director)
     departure.refresh_from_db()
-    assert departure.is_withdrawn and departure.withdrawn_by == director
+    assert departure.is_withdrawn
+    assert departure.withdrawn_by == director
     assert AuditEvent.objects.filter(verb="departure.withdraw").count() == 1
 
 
@@ -129,7 +130,9 @@ def test_recording_a_withdrawn_day_again_brings_it_back(director, mentee):
     departure = _save(director, mentee.profile)
     departure_withdraw(departure=departure, by=director)
     again = _save(director, mentee.profile, reason="retired")
-    assert again.pk == departure.pk and not again.is_withdrawn and again.reason == "retired"
+    assert again.pk == departure.pk
+    assert not again.is_withdrawn
+    assert again.reason == "retired"
     assert AuditEvent.objects.filter(verb="departure.restore").count() == 1
 
 

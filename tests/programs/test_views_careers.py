@@ -85,7 +85,8 @@ def test_a_future_date_is_refused_by_the_field_and_the_typing_kept(director, men
     form = response.context["form"]
     assert "on or before today (15 June 2026)" in form.errors["left_on"][0]
     text = response.content.decode()
-    assert 'value="2026-07-01"' in text and "Retiring to the coast" in text
+    assert 'value="2026-07-01"' in text
+    assert "Retiring to the coast" in text
     assert not Departure.objects.exists()
 
 

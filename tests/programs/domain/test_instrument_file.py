@@ -80,9 +80,10 @@ def test_a_misspelt_field_is_named_on_its_line_not_dropped():
     with pytest.raises(InstrumentFileError) as e:
         read_instrument(text)
     lines = text.decode().splitlines()
-    found = dict((m, n) for n, m in e.value.problems)
+    found = {m: n for n, m in e.value.problems}
     item_message = next(m for m in found if "“reverse_score”" in m)
-    assert "item 1" in item_message and "reverse_scored" in item_message
+    assert "item 1" in item_message
+    assert "reverse_scored" in item_message
     assert "reverse_score" in lines[found[item_message] - 1]
     scale_message = next(m for m in found if "“label”" in m)
     assert '"label"' in lines[found[scale_message] - 1]
@@ -94,7 +95,8 @@ def test_version_and_scale_must_be_whole_numbers_not_true():
         read_instrument(_bytes(bad))
     text = " ".join(m for _, m in e.value.problems)
     assert "“version” must be 1" in text
-    assert "scale.min" in text and "scale.max" in text
+    assert "scale.min" in text
+    assert "scale.max" in text
 
 
 def test_json_syntax_errors_name_the_line():
