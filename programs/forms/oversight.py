@@ -102,8 +102,8 @@ def _first_of_year() -> dt.date:
 
 
 class ReportPeriodForm(forms.Form):
-    start = SensibleDateField(label="From", widget=DATE, required=False)
-    end = SensibleDateField(label="To", widget=DATE, required=False)
+    start = SensibleDateField(label="From", widget=DATE)
+    end = SensibleDateField(label="To", widget=DATE)
     # The outcomes' follow-up window: promotion within N years and retention over N years.
     years = forms.TypedChoiceField(
         label="Outcomes over",
@@ -114,22 +114,21 @@ class ReportPeriodForm(forms.Form):
         error_messages={"invalid_choice": "Choose a follow-up of 1 to 10 years."},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "initial",
-            {"start": _first_of_year(), "end": timezone.localdate(), "years": DEFAULT_YEARS},
-        )
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        period = {"start": _first_of_year(), "end": timezone.localdate()}
+        kwargs.setdefault("initial", {**period, "years": DEFAULT_YEARS})
+        if data is not None and not all(data.get(key) for key in ("start", "end")):
+            # A link that only chooses the outcomes window (from the outcomes page) shows this
+            # year so far, as the page's first load does, with the dates in the boxes.
+            data = data.copy()
+            for key in ("start", "end"):
+                if not data.get(key):
+                    data[key] = period[key].isoformat()
+        super().__init__(data, *args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        # A blank period (e.g. a link from the outcomes page that only chooses the window) is
-        # this year so far, as on the page's first load.
-        if "start" in data and data["start"] is None:
-            data["start"] = _first_of_year()
-        if "end" in data and data["end"] is None:
-            data["end"] = timezone.localdate()
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end of the period must be on or after its start.")

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from programs.domain.outcomes import COMPARISON, MENTORED
 from programs.domain.roster import read_roster
@@ -271,6 +272,8 @@ def test_the_reports_page_and_its_export_carry_the_window(cohort_world, director
     text = client.get(url + "?years=5").content.decode()
     assert "Promoted within 5 years" in text
     assert 'name="years" value="5"' in text
+    first_of_year = timezone.localdate().replace(month=1, day=1)
+    assert f'type="date" name="start" value="{first_of_year:%Y-%m-%d}"' in text
     client.post(reverse("account_reauthenticate"), {"password": "correct-horse-battery"})
     response = client.post(
         reverse("report_export", args=[cohort_world.program.pk]),
