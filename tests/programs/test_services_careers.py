@@ -202,7 +202,7 @@ def test_the_migration_backfills_each_current_stream_as_the_first_entry(mentee, 
     mentee.profile.save(update_fields=["stream"])
     StreamChange.objects.all().delete()
     migration = importlib.import_module(
-        "programs.migrations.0031_stream_history_and_recorded_departures"
+        "programs.migrations.0032_stream_history_and_recorded_departures"
     )
     migration.backfill_streams(apps, None)
     migration.backfill_streams(apps, None)  # twice: no duplicate

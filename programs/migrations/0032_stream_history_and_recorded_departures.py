@@ -33,7 +33,7 @@ def backfill_streams(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0030_program_facilitator_seniority_gap"),
+        ("programs", "0031_identity_provider_metadata_checks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programs", "0031_stream_history_and_recorded_departures"),
+        ("programs", "0032_stream_history_and_recorded_departures"),
     ]
 
     operations = [
