@@ -10,8 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
-from typing import Any
+from typing import Any, Literal
 
 import requests
 from cryptography import x509
@@ -329,9 +328,10 @@ class SyncResult:
 @transaction.atomic
 def sso_profile_sync(*, user: User, idp: IdentityProvider, raw: Mapping[str, Any]) -> SyncResult:
     """Creates the faculty profile on first sign-in and keeps it current: names, department,
-    division, rank, stream, employee id and supervisor as the IdP asserts them. A value the directory does
-    not know (a department nobody created) is left as it was and reported; a change to a reporting
-    line that now conflicts with a current relationship is sent to its program's directors."""
+    division, rank, stream, employee id and supervisor as the IdP asserts them. A value the
+    directory does not know (a department nobody created) is left as it was and reported; a
+    change to a reporting line that now conflicts with a current relationship is sent to its
+    program's directors."""
     values = mapped_values(idp.attribute_map, raw)
     profile = profile_ensure(
         user=user,
