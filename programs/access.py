@@ -252,6 +252,37 @@ def get_photo_for_user(user: AnyUser, pk: int) -> FacultyProfile:
     return profile
 
 
+def careers_managed_by(user: AnyUser) -> QuerySet[FacultyProfile]:
+    """Whose career record (rank and stream history, departures) the user may read and correct:
+    admins everyone's; directors the people of the programs they direct (not themselves as
+    such); nobody else's, the person included — it is the institution's record, not a page of
+    their own."""
+    roles = roles_for(user)
+    profiles = FacultyProfile.objects.all()
+    if roles.is_admin:
+        return profiles
+    if not roles.director_of:
+        return profiles.none()
+    return profiles.filter(
+        pk__in=Membership.objects.filter(program__in=roles.director_of)
+        .exclude(role=Role.DIRECTOR)
+        .values("person_id")
+    )
+
+
+def can_manage_career(user: AnyUser, person: FacultyProfile) -> bool:
+    return careers_managed_by(user).filter(pk=person.pk).exists()
+
+
+def get_career_for_user(user: AnyUser, pk: int) -> FacultyProfile:
+    """The person, if the user may manage their career record; anyone else gets a 404 (a
+    mentee, a mentor or the person need not learn the page exists)."""
+    try:
+        return careers_managed_by(user).select_related("user", "rank", "stream").get(pk=pk)
+    except FacultyProfile.DoesNotExist:
+        raise Http404("No such person.") from None
+
+
 def can_see_equity_fields(user: AnyUser, profile: FacultyProfile) -> bool:
     """Self-described gender is only for the person and aggregate reports, never shown to others."""
     return user.is_authenticated and profile.user_id == user.pk

@@ -7,6 +7,7 @@ random choices come from a fixed seed, so running it twice changes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from mentorship.accounts.models import User
 from programs.demo.assessments import seed_assessments
 from programs.models import (
     AcademicRank,
@@ -487,6 +489,7 @@ def seed_demo() -> DemoResult:
     from programs.demo.reviews import seed_reviews
 
     seed_reviews()
+    _seed_departure(juniors[:48], by=admin.user)
 
     result.faculty = FacultyProfile.objects.count()
     result.logins = [
@@ -504,6 +507,28 @@ def seed_demo() -> DemoResult:
         DemoLogin("Faculty in no program", f"outsider@{DOMAIN}", "sees only their own profile"),
     ]
     return result
+
+
+def _seed_departure(mentees: list[FacultyProfile], *, by: User) -> None:
+    """One of the junior program's mentees moved to another institution last month, as a
+    director would record it on their career record (once: the demo is seeded idempotently)."""
+    from programs.models import Departure, DepartureReason
+    from programs.services.careers import departure_save
+
+    if Departure.objects.filter(person__in=mentees).exists():
+        return
+    left_on = timezone.localdate() - dt.timedelta(days=30)
+    leaver = next(
+        (p for p in reversed(mentees) if (p.year_joined_faculty or 0) < left_on.year), None
+    )
+    if leaver is not None:
+        departure_save(
+            person=leaver,
+            left_on=left_on,
+            reason=DepartureReason.MOVED,
+            note="Moved to Lakeside University Health.",
+            by=by,
+        )
 
 
 def _slug(name: str) -> str:

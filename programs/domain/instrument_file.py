@@ -12,7 +12,7 @@ import json.decoder
 import json.scanner
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 FORMAT = "mentorship-review-instrument"
 VERSION = 1
@@ -54,13 +54,80 @@ class InstrumentSpec:
     items: list[ItemSpec] = field(default_factory=list)
 
 
+ROOT_FIELDS = frozenset(
+    {
+        "format",
+        "version",
+        "name",
+        "description",
+        "citation",
+        "licence",
+        "scale",
+        "subscales",
+        "items",
+    }
+)
+SCALE_FIELDS = frozenset({"min", "max", "labels"})
+SUBSCALE_FIELDS = frozenset({"key", "name"})
+ITEM_FIELDS = frozenset({"text", "subscale", "reverse_scored", "answered_by"})
+
+
 class _Located(dict):
     line: int = 0
+    key_lines: dict[str, int]
+
+
+def _key_lines(text: str, start: int, stop: int, first_line: int) -> dict[str, int]:
+    """The line of each key of the object spanning text[start:stop] (its own keys, not those of
+    objects inside it): a string at the object's own depth followed by a colon is a key."""
+    lines: dict[str, int] = {}
+    depth, line, i = 0, first_line, start
+    while i < stop:
+        char = text[i]
+        if char == "\n":
+            line += 1
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        elif char == '"':
+            close = i + 1
+            while text[close] != '"':
+                close += 2 if text[close] == "\\" else 1
+            after = close + 1
+            while after < stop and text[after] in " \t\r\n":
+                after += 1
+            if depth == 0 and after < stop and text[after] == ":":
+                lines.setdefault(json.loads(text[i : close + 1]), line)
+            line += text.count("\n", i, close)
+            i = close
+        i += 1
+    return lines
+
+
+def _line_of(obj: Any, key: str, default: int) -> int:
+    return getattr(obj, "key_lines", {}).get(key, getattr(obj, "line", default))
+
+
+def _unknown_fields(
+    problems: list[tuple[int, str]], obj: dict, known: frozenset[str], where: str
+) -> None:
+    """A misspelt field (say `reverse_score`) would otherwise be dropped without a word."""
+    for key in obj:
+        if key not in known:
+            problems.append(
+                (
+                    _line_of(obj, key, 0),
+                    f"Unknown field “{key}” in {where}; the fields are "
+                    + ", ".join(sorted(known))
+                    + ".",
+                )
+            )
 
 
 def _decoder() -> json.JSONDecoder:
-    """A decoder whose objects remember the line they start on (the pure-Python scanner calls
-    `parse_object`, which the C one does not)."""
+    """A decoder whose objects remember the line they start on and the line of each of their
+    keys (the pure-Python scanner calls `parse_object`, which the C one does not)."""
     decoder = json.JSONDecoder()
 
     def parse_object(s_and_end: tuple[str, int], *args: Any, **kwargs: Any) -> tuple[Any, int]:
@@ -68,6 +135,7 @@ def _decoder() -> json.JSONDecoder:
         obj, new_end = json.decoder.JSONObject(s_and_end, *args, **kwargs)  # type: ignore[attr-defined]
         located = _Located(obj)
         located.line = text.count("\n", 0, end) + 1
+        located.key_lines = _key_lines(text, end, new_end - 1, located.line)
         return located, new_end
 
     decoder.parse_object = parse_object  # type: ignore[attr-defined]
@@ -79,6 +147,7 @@ def _text(
     problems: list[tuple[int, str]], line: int, obj: dict, key: str, *, required: bool, limit: int
 ) -> str:
     value = obj.get(key, "")
+    line = _line_of(obj, key, line)
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -114,10 +183,11 @@ def read_instrument(data: bytes) -> InstrumentSpec:
         raise InstrumentFileError([(1, "The file must hold one JSON object ({ … }).")])
     problems: list[tuple[int, str]] = []
     line = getattr(root, "line", 1)
+    _unknown_fields(problems, root, ROOT_FIELDS, "the file")
     if root.get("format") != FORMAT:
-        problems.append((line, f"“format” must be “{FORMAT}”."))
-    if root.get("version") != VERSION:
-        problems.append((line, f"“version” must be {VERSION}."))
+        problems.append((_line_of(root, "format", line), f"“format” must be “{FORMAT}”."))
+    if not _whole(root.get("version")) or root.get("version") != VERSION:
+        problems.append((_line_of(root, "version", line), f"“version” must be {VERSION}."))
     name = _text(problems, line, root, "name", required=True, limit=160)
     description = _text(problems, line, root, "description", required=False, limit=2000)
     citation = _text(problems, line, root, "citation", required=False, limit=300)
@@ -132,30 +202,48 @@ def read_instrument(data: bytes) -> InstrumentSpec:
     )
 
 
+def _whole(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _scale(problems: list[tuple[int, str]], root: dict, line: int) -> tuple[int, int, list[str]]:
     scale = root.get("scale")
     if not isinstance(scale, dict):
-        problems.append((line, '“scale” is missing: give { "min": 1, "max": 5, "labels": […] }.'))
+        problems.append(
+            (
+                _line_of(root, "scale", line),
+                '“scale” is missing: give { "min": 1, "max": 5, "labels": […] }.',
+            )
+        )
         return 1, 5, []
     at = getattr(scale, "line", line)
-    low, high = scale.get("min"), scale.get("max")
-    if low != 1:
-        problems.append((at, "“scale.min” must be 1."))
-    if not isinstance(high, int) or isinstance(high, bool) or not MIN_SCALE <= high <= MAX_SCALE:
+    _unknown_fields(problems, scale, SCALE_FIELDS, "“scale”")
+    low, asked = scale.get("min"), scale.get("max")
+    if not _whole(low) or low != 1:
+        problems.append((_line_of(scale, "min", at), "“scale.min” must be 1."))
+    high = asked if _whole(asked) and MIN_SCALE <= asked <= MAX_SCALE else 0
+    if not high:
         problems.append(
-            (at, f"“scale.max” must be a whole number from {MIN_SCALE} to {MAX_SCALE}.")
+            (
+                _line_of(scale, "max", at),
+                f"“scale.max” must be a whole number from {MIN_SCALE} to {MAX_SCALE}.",
+            )
         )
         high = 5
     labels = scale.get("labels", [])
+    labels_at = _line_of(scale, "labels", at)
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-        problems.append((at, "“scale.labels” must be a list of texts."))
+        problems.append((labels_at, "“scale.labels” must be a list of texts."))
         labels = []
     elif labels and len(labels) != high:
         problems.append(
-            (at, f"“scale.labels” has {len(labels)} labels; give one per point ({high}) or none.")
+            (
+                labels_at,
+                f"“scale.labels” has {len(labels)} labels; give one per point ({high}) or none.",
+            )
         )
     for label in labels:
-        _text(problems, at, {"label": label}, "label", required=True, limit=60)
+        _text(problems, labels_at, {"label": label}, "label", required=True, limit=60)
     return 1, high, [x.strip() for x in labels]
 
 
@@ -170,18 +258,19 @@ def _subscales(problems: list[tuple[int, str]], root: dict, line: int) -> dict[s
         if not isinstance(entry, dict):
             problems.append((at, 'Each subscale is { "key": …, "name": … }.'))
             continue
+        _unknown_fields(problems, entry, SUBSCALE_FIELDS, "a subscale")
         key = entry.get("key")
         if not isinstance(key, str) or not KEY.match(key):
             problems.append(
                 (
-                    at,
+                    _line_of(entry, "key", at),
                     "A subscale “key” is lower-case letters, digits and _ (at most 40), "
                     "starting with a letter.",
                 )
             )
             continue
         if key in found:
-            problems.append((at, f"The subscale “{key}” is listed twice."))
+            problems.append((_line_of(entry, "key", at), f"The subscale “{key}” is listed twice."))
         found[key] = _text(problems, at, entry, "name", required=True, limit=80)
     return found
 
@@ -203,22 +292,36 @@ def _items(
         if not isinstance(entry, dict):
             problems.append((at, f'Item {number} must be an object {{ "text": … }}.'))
             continue
+        _unknown_fields(problems, entry, ITEM_FIELDS, f"item {number}")
         text = _text(problems, at, entry, "text", required=True, limit=300)
         subscale = entry.get("subscale", "general")
+        subscale_at = _line_of(entry, "subscale", at)
         if not isinstance(subscale, str) or (subscales and subscale not in subscales):
             known = ", ".join(subscales) or "none"
             problems.append(
-                (at, f"Item {number}: “subscale” must be one of the subscales ({known}).")
+                (subscale_at, f"Item {number}: “subscale” must be one of the subscales ({known}).")
             )
         elif not subscales and not KEY.match(subscale):
-            problems.append((at, f"Item {number}: “subscale” is lower-case letters, digits and _."))
+            problems.append(
+                (subscale_at, f"Item {number}: “subscale” is lower-case letters, digits and _.")
+            )
         reverse = entry.get("reverse_scored", False)
         if not isinstance(reverse, bool):
-            problems.append((at, f"Item {number}: “reverse_scored” is true or false."))
+            problems.append(
+                (
+                    _line_of(entry, "reverse_scored", at),
+                    f"Item {number}: “reverse_scored” is true or false.",
+                )
+            )
             reverse = False
         answered_by = entry.get("answered_by", "both")
         if answered_by not in ANSWERED_BY:
-            problems.append((at, f"Item {number}: “answered_by” is one of both, mentee, mentor."))
+            problems.append(
+                (
+                    _line_of(entry, "answered_by", at),
+                    f"Item {number}: “answered_by” is one of both, mentee, mentor.",
+                )
+            )
             answered_by = "both"
         items.append(ItemSpec(text, str(subscale), reverse, answered_by))
     return items

@@ -17,7 +17,10 @@ The rules, once:
 - Promoted: a rank change in the window to a rank of higher order than the one held at the
   index date. Retained: no departure in the window.
 - A rank before a person's first recorded change is taken to be that first rank (the history
-  starts at the first import or change), which can only miss promotions, never invent them."""
+  starts at the first import or change), which can only miss promotions, never invent them.
+  Streams likewise: the stream held at the index date, from the stream history (its first entry
+  for earlier dates; today's stream for someone with no history).
+- Departures withdrawn by a director or admin count for nothing (the selector leaves them out)."""
 
 from __future__ import annotations
 
@@ -56,13 +59,24 @@ def wilson(successes: int, trials: int, z: float = Z_95) -> tuple[int, int] | No
 
 @dataclass(frozen=True)
 class Career:
-    """One person's history: (effective date, rank id, rank order) ascending, and departures."""
+    """One person's history: (effective date, rank id, rank order) ascending, departures, and
+    (effective date, stream id) ascending."""
 
     person_id: int
-    stream_id: int | None
+    stream_id: int | None  # on the profile today
     current_rank: tuple[int, int] | None  # (rank id, order) on the profile today
     ranks: Sequence[tuple[dt.date, int, int]] = ()
     departures: Sequence[dt.date] = ()
+    streams: Sequence[tuple[dt.date, int]] = ()
+
+    def stream_on(self, day: dt.date) -> int | None:
+        if not self.streams:
+            return self.stream_id
+        held = self.streams[0][1]
+        for effective_on, stream_id in self.streams:
+            if effective_on <= day:
+                held = stream_id
+        return held
 
     def rank_on(self, day: dt.date) -> tuple[int, int] | None:
         held = None
@@ -153,14 +167,14 @@ def comparison_for(
     if not mentored:
         return []
     index_on = mentored[0].index_on
-    strata = {(m.career.rank_on(index_on), m.career.stream_id) for m in mentored}
+    strata = {(m.career.rank_on(index_on), m.career.stream_on(index_on)) for m in mentored}
     chosen = []
     for career in others:
         if career.person_id in ever_mentored:
             continue
         if career.departed_before(index_on):
             continue
-        if (career.rank_on(index_on), career.stream_id) in strata:
+        if (career.rank_on(index_on), career.stream_on(index_on)) in strata:
             chosen.append(Member(career, index_on))
     return chosen
 

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from programs.domain.outcomes import DEFAULT_YEARS, YEARS_CHOICES
 from programs.forms.fields import long_text
 from programs.forms.programs import PlainTextMixin, SensibleDateField
 from programs.forms.relationships import DATE, OverridesMixin, PersonChoiceField, UniqueIdsMixin
@@ -103,10 +104,27 @@ def _first_of_year() -> dt.date:
 class ReportPeriodForm(forms.Form):
     start = SensibleDateField(label="From", widget=DATE)
     end = SensibleDateField(label="To", widget=DATE)
+    # The outcomes' follow-up window: promotion within N years and retention over N years.
+    years = forms.TypedChoiceField(
+        label="Outcomes over",
+        choices=[(n, f"{n} year{'s' if n != 1 else ''}") for n in YEARS_CHOICES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": "Choose a follow-up of 1 to 10 years."},
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"start": _first_of_year(), "end": timezone.localdate()})
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        period = {"start": _first_of_year(), "end": timezone.localdate()}
+        kwargs.setdefault("initial", {**period, "years": DEFAULT_YEARS})
+        if data is not None and not all(data.get(key) for key in ("start", "end")):
+            # A link that only chooses the outcomes window (from the outcomes page) shows this
+            # year so far, as the page's first load does, with the dates in the boxes.
+            data = data.copy()
+            for key in ("start", "end"):
+                if not data.get(key):
+                    data[key] = period[key].isoformat()
+        super().__init__(data, *args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -122,6 +140,11 @@ class ReportPeriodForm(forms.Form):
         if self.is_bound and self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
         return _first_of_year(), timezone.localdate()
+
+    def outcome_years(self) -> int:
+        if self.is_bound and self.is_valid():
+            return cast(int | None, self.cleaned_data["years"]) or DEFAULT_YEARS
+        return DEFAULT_YEARS
 
 
 class ExportForm(ReportPeriodForm):

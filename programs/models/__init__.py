@@ -15,7 +15,13 @@ from programs.models.assessments import (
     SelfAssessment,
 )
 from programs.models.audit import AuditEvent
-from programs.models.careers import CareerSource, Departure, RankChange
+from programs.models.careers import (
+    CareerSource,
+    Departure,
+    DepartureReason,
+    RankChange,
+    StreamChange,
+)
 from programs.models.concerns import Concern, ConcernCategory, ConcernNote, ConcernStatus
 from programs.models.meetings import (
     MET_STATUSES,
@@ -157,6 +163,7 @@ __all__ = [
     "ConcernStatus",
     "Department",
     "Departure",
+    "DepartureReason",
     "DirectorNote",
     "DirectorNoteKind",
     "Division",
@@ -218,6 +225,7 @@ __all__ = [
     "RosterScope",
     "SelfAssessment",
     "SsoProtocol",
+    "StreamChange",
     "Topic",
     "TrainingAttendance",
     "TrainingSession",

@@ -130,6 +130,8 @@ class ReportExport(models.Model):
     # A table export's filters, as the page had them (query-string names), so the file holds
     # what the director saw; empty for the program report.
     filters = models.JSONField(default=dict, blank=True)
+    # The program report's outcomes window: promotion within N years and retention over N.
+    outcome_years = models.PositiveSmallIntegerField(default=3)
     status = models.CharField(
         max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )

@@ -18,6 +18,7 @@ MAPPED_ATTRIBUTES = (
     ("department", "Department"),
     ("division", "Division"),
     ("rank", "Academic rank"),
+    ("stream", "Academic stream"),
     ("employee_id", "Employee id"),
     ("supervisor_email", "Supervisor's email address"),
 )

@@ -529,9 +529,9 @@ def attention_first(programs: QuerySet[Program]) -> QuerySet[Program]:
 
 
 def _careers(institution_id: int) -> dict[int, Career]:
-    """Every faculty member of the institution with their rank history and departures (three
-    queries, whatever the number of people)."""
-    from programs.models import Departure, FacultyProfile, RankChange
+    """Every faculty member of the institution with their rank and stream histories and
+    departures (withdrawn ones left out): four queries, whatever the number of people."""
+    from programs.models import Departure, FacultyProfile, RankChange, StreamChange
 
     ranks: dict[int, list[tuple[dt.date, int, int]]] = {}
     for person_id, effective_on, rank_id, order in (
@@ -540,9 +540,16 @@ def _careers(institution_id: int) -> dict[int, Career]:
         .values_list("person_id", "effective_on", "rank_id", "rank__order")
     ):
         ranks.setdefault(person_id, []).append((effective_on, rank_id, order))
+    streams: dict[int, list[tuple[dt.date, int]]] = {}
+    for person_id, effective_on, stream_id in (
+        StreamChange.objects.filter(person__institution=institution_id)
+        .order_by("person_id", "effective_on", "pk")
+        .values_list("person_id", "effective_on", "stream_id")
+    ):
+        streams.setdefault(person_id, []).append((effective_on, stream_id))
     departures: dict[int, list[dt.date]] = {}
     for person_id, left_on in Departure.objects.filter(
-        person__institution=institution_id
+        person__institution=institution_id, withdrawn_at__isnull=True
     ).values_list("person_id", "left_on"):
         departures.setdefault(person_id, []).append(left_on)
     return {
@@ -552,6 +559,7 @@ def _careers(institution_id: int) -> dict[int, Career]:
             (rank_id, order) if rank_id is not None else None,
             tuple(ranks.get(pk, ())),
             tuple(departures.get(pk, ())),
+            tuple(streams.get(pk, ())),
         )
         for pk, stream_id, rank_id, order in FacultyProfile.objects.filter(
             institution=institution_id
@@ -564,7 +572,7 @@ def program_outcomes(
 ) -> list[OutcomeRow]:
     """Promotion within `years` and retention, per cohort of the program and for all cohorts,
     for its mentored faculty and for faculty of the same rank and stream never mentored (rules
-    in `domain.outcomes`), small cells hidden. Six queries."""
+    in `domain.outcomes`), small cells hidden. Seven queries."""
     from programs.models import Cohort
 
     today = today or timezone.localdate()

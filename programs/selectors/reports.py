@@ -84,6 +84,7 @@ def report_data(
     end: dt.date,
     risks: QuerySet[RelationshipRisk],
     review_requests: QuerySet[ReviewRequest],
+    outcome_years: int = DEFAULT_YEARS,
 ) -> ReportData:
     since, until = _bounds(start, end)
     people = [
@@ -276,9 +277,9 @@ def report_data(
         ],
         # Followed up to the end of the period (or today, if that is earlier).
         outcomes=program_outcomes(
-            program=program, years=DEFAULT_YEARS, today=min(end, timezone.localdate())
+            program=program, years=outcome_years, today=min(end, timezone.localdate())
         ),
-        outcome_years=DEFAULT_YEARS,
+        outcome_years=outcome_years,
         as_of=timezone.localdate(),
     )
 

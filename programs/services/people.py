@@ -12,7 +12,7 @@ from django.db import transaction
 from mentorship.accounts.models import User
 from programs.models import CareerSource, FacultyProfile, Institution, Topic
 from programs.services.audit import audit_record
-from programs.services.careers import rank_change_record
+from programs.services.careers import rank_change_record, stream_change_record
 
 TOPIC_SEPARATORS = re.compile(r"[,;\n]+")
 MAX_TOPICS = 25
@@ -135,7 +135,7 @@ def profile_update(
     by: User,
 ) -> FacultyProfile:
     validate_reports_to(profile=profile, reports_to=data.get("reports_to", profile.reports_to))
-    rank_before = profile.rank_id
+    rank_before, stream_before = profile.rank_id, profile.stream_id
     for field, value in data.items():
         setattr(profile, field, value)
     profile.full_clean(exclude=["user"])
@@ -144,6 +144,10 @@ def profile_update(
         # A rank changed on the profile took effect today, as far as we know: the history
         # keeps it for the outcomes figures (a roster can give the exact date later).
         rank_change_record(person=profile, rank=profile.rank, source=CareerSource.PROFILE, by=by)
+    if profile.stream is not None and profile.stream_id != stream_before:
+        stream_change_record(
+            person=profile, stream=profile.stream, source=CareerSource.PROFILE, by=by
+        )
     if expertise is not None:
         _set_topics(profile.expertise, expertise)
     if interests is not None:

@@ -28,6 +28,7 @@ from programs.access import (
     risks_for_director,
     roles_for,
 )
+from programs.domain.outcomes import DEFAULT_YEARS, YEARS_CHOICES
 from programs.domain.reminders import zone
 from programs.exports.files import write_csv, write_pdf, write_xlsx
 from programs.exports.reports import Report, build_institution_report, build_report
@@ -54,22 +55,37 @@ report_exports = JobRows(ReportExport)
 
 @transaction.atomic
 def report_export_start(
-    *, program: Program, start: dt.date, end: dt.date, format: str, by: User
+    *,
+    program: Program,
+    start: dt.date,
+    end: dt.date,
+    format: str,
+    outcome_years: int = DEFAULT_YEARS,
+    by: User,
 ) -> ReportExport:
-    """Record the request (who, what, when) and queue the job after commit."""
+    """Record the request (who, what, when, the outcomes' follow-up window) and queue the job
+    after commit."""
     if not can_direct(by, program):
         raise ValidationError("Only the program's directors and admins can export its report.")
     if format not in ExportFormat.values:
         raise ValidationError({"format": "Choose CSV, Excel or PDF."})
     if end < start:
         raise ValidationError({"end": "The end of the period must be on or after its start."})
+    if outcome_years not in YEARS_CHOICES:
+        raise ValidationError({"years": "Choose a follow-up of 1 to 10 years."})
     return _export_queue(
         program=program,
         by=by,
-        audited={"format": format, "start": start.isoformat(), "end": end.isoformat()},
+        audited={
+            "format": format,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "outcome_years": outcome_years,
+        },
         format=format,
         period_start=start,
         period_end=end,
+        outcome_years=outcome_years,
     )
 
 
@@ -244,6 +260,7 @@ def _shared_rows(export: ReportExport, requester: User, read: Callable[[], Any])
         export.institution_id,
         export.period_start,
         export.period_end,
+        export.outcome_years,
         requester.pk,
         str(timezone.get_current_timezone()),
         timezone.localdate(),
@@ -282,8 +299,11 @@ def _report(export: ReportExport, requester: User) -> Report:
         return build_institution_report(rows)
     program = export.program
     assert program is not None  # the model's constraint
+    years = export.outcome_years
     return build_report(
-        _shared_rows(export, requester, lambda: report_data(program=program, **seen))
+        _shared_rows(
+            export, requester, lambda: report_data(program=program, outcome_years=years, **seen)
+        )
     )
 
 

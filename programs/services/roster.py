@@ -42,7 +42,11 @@ from programs.models import (
     RosterImportStatus,
 )
 from programs.services.audit import audit_record
-from programs.services.careers import departure_record, rank_change_record
+from programs.services.careers import (
+    departure_record,
+    rank_change_record,
+    stream_change_record,
+)
 from programs.services.conflicts import reporting_line_conflicts_notify
 from programs.services.invitations import faculty_invite
 from programs.services.programs import membership_add
@@ -154,6 +158,11 @@ class RosterContext:
     file_emails: frozenset[str]  # every email in the file
     db_lines: dict[str, str]  # reporting lines already stored: email -> boss's email
     employee_ids: dict[str, str]  # employee ids the file names that are stored: id -> email
+    # The careers already kept for the people in the file, so that a row's rank-since and
+    # left-on dates are compared without a query per row: (person, date, rank) and
+    # (person, date) — withdrawn departures included, which a re-import leaves withdrawn.
+    rank_changes: frozenset[tuple[int, dt.date, int]] = frozenset()
+    departures: frozenset[tuple[int, dt.date]] = frozenset()
 
 
 def _context(
@@ -179,6 +188,7 @@ def _context(
         if program
         else {}
     )
+    people = [p.pk for p in existing.values()]
     return RosterContext(
         program=program,
         departments=_lower_map(Department.objects.filter(institution=institution)),
@@ -208,6 +218,14 @@ def _context(
             )
             .annotate(e=Lower("user__email"))
             .values_list("employee_id", "e")
+        ),
+        rank_changes=frozenset(
+            RankChange.objects.filter(person__in=people).values_list(
+                "person_id", "effective_on", "rank_id"
+            )
+        ),
+        departures=frozenset(
+            Departure.objects.filter(person__in=people).values_list("person_id", "left_on")
         ),
     )
 
@@ -477,7 +495,9 @@ def _check_across_rows(
             )
 
 
-def _plan_changes(p: RowPlan, *, boss: str, program: Program | None, limited: bool) -> None:
+def _plan_changes(
+    p: RowPlan, context: RosterContext, *, boss: str, program: Program | None, limited: bool
+) -> None:
     """What applying a checked row would change (a blank cell never erases anything)."""
     person, r = p.resolved["person"], p.resolved
     if person is None:
@@ -510,15 +530,10 @@ def _plan_changes(p: RowPlan, *, boss: str, program: Program | None, limited: bo
                 p.changes[key] = (current[key] or "—", new)
         if (
             r["rank_since"]
-            and not RankChange.objects.filter(
-                person=person, effective_on=r["rank_since"], rank=r["rank"]
-            ).exists()
+            and (person.pk, r["rank_since"], r["rank"].pk) not in context.rank_changes
         ):
             p.changes["rank_since"] = ("—", f"{r['rank_since']:%Y-%m-%d}")
-        if (
-            r["left_on"]
-            and not Departure.objects.filter(person=person, left_on=r["left_on"]).exists()
-        ):
+        if r["left_on"] and (person.pk, r["left_on"]) not in context.departures:
             p.changes["left_on"] = ("—", f"{r['left_on']:%Y-%m-%d}")
     elif any(p.values.get(k) for k in PROFILE_FIELDS):
         p.notes.append(
@@ -537,10 +552,17 @@ def _plan_changes(p: RowPlan, *, boss: str, program: Program | None, limited: bo
 
 
 def _record_career(
-    person: FacultyProfile, r: dict[str, Any], *, rank_changed: bool, by: User
+    person: FacultyProfile,
+    r: dict[str, Any],
+    *,
+    rank_changed: bool,
+    stream_changed: bool,
+    by: User,
 ) -> None:
-    """The row's rank (from its rank-since date, else today) and departure, in the person's
-    career history."""
+    """The row's rank (from its rank-since date, else today), stream (from today) and
+    departure, in the person's career history."""
+    if r["stream"] is not None and stream_changed:
+        stream_change_record(person=person, stream=r["stream"], source=CareerSource.ROSTER, by=by)
     if r["rank"] is not None and (rank_changed or r["rank_since"]):
         rank_change_record(
             person=person,
@@ -575,7 +597,9 @@ def roster_plan(
     _check_across_rows(plans, file_lines, context.db_lines)
     for p in plans:
         if p.action != ERROR:
-            _plan_changes(p, boss=file_lines.get(p.email, ""), program=program, limited=limited)
+            _plan_changes(
+                p, context, boss=file_lines.get(p.email, ""), program=program, limited=limited
+            )
     return RosterPlan(rows=plans, columns=columns, program=program)
 
 
@@ -718,7 +742,13 @@ def roster_apply(*, roster: RosterImport, by: User) -> dict[str, int]:
         if ("reports_to" in p.changes or p.action == CREATE) and boss_email:
             person.reports_to = bosses.get(boss_email)
             fields.append("reports_to")
-        _record_career(person, r, rank_changed=p.action == CREATE or "rank" in p.changes, by=by)
+        _record_career(
+            person,
+            r,
+            rank_changed=p.action == CREATE or "rank" in p.changes,
+            stream_changed=p.action == CREATE or "stream" in p.changes,
+            by=by,
+        )
         if fields:
             person.save(update_fields=[*fields, "updated_at"])
             if {"department", "division", "reports_to"} & set(fields):

@@ -26,6 +26,7 @@ from programs.domain.sso import email_domain, mapped_values
 from programs.models import (
     MAPPED_ATTRIBUTES,
     AcademicRank,
+    AcademicStream,
     CareerSource,
     Department,
     Division,
@@ -36,7 +37,7 @@ from programs.models import (
 )
 from programs.selectors.sso import proposed_slug
 from programs.services.audit import audit_record
-from programs.services.careers import rank_change_record
+from programs.services.careers import rank_change_record, stream_change_record
 from programs.services.conflicts import reporting_line_conflicts_notify
 from programs.services.people import profile_ensure, reporting_chain
 
@@ -327,9 +328,10 @@ class SyncResult:
 @transaction.atomic
 def sso_profile_sync(*, user: User, idp: IdentityProvider, raw: Mapping[str, Any]) -> SyncResult:
     """Creates the faculty profile on first sign-in and keeps it current: names, department,
-    division, rank, employee id and supervisor as the IdP asserts them. A value the directory does
-    not know (a department nobody created) is left as it was and reported; a change to a reporting
-    line that now conflicts with a current relationship is sent to its program's directors."""
+    division, rank, stream, employee id and supervisor as the IdP asserts them. A value the
+    directory does not know (a department nobody created) is left as it was and reported; a
+    change to a reporting line that now conflicts with a current relationship is sent to its
+    program's directors."""
     values = mapped_values(idp.attribute_map, raw)
     profile = profile_ensure(
         user=user,
@@ -353,6 +355,10 @@ def sso_profile_sync(*, user: User, idp: IdentityProvider, raw: Mapping[str, Any
     if "rank" in changed and profile.rank is not None:
         # The IdP says the rank changed as of this sign-in: the outcomes figures read the history.
         rank_change_record(person=profile, rank=profile.rank, source=CareerSource.SSO, by=user)
+    if "stream" in changed and profile.stream is not None:
+        stream_change_record(
+            person=profile, stream=profile.stream, source=CareerSource.SSO, by=user
+        )
     if (profile.department_id, profile.division_id, profile.reports_to_id) != before:
         reporting_line_conflicts_notify(profile_ids=[profile.pk])
     if unknown:
@@ -385,13 +391,18 @@ def _sync_directory(
         elif profile.division_id != division.pk:
             profile.division, profile.department_id = division, division.department_id
             changed.append("division")
-    if name := values.get("rank"):
-        rank = AcademicRank.objects.filter(name__iexact=name).first()
-        if rank is None:
-            unknown["rank"] = name
-        elif profile.rank_id != rank.pk:
-            profile.rank = rank
-            changed.append("rank")
+    reference: tuple[tuple[str, type[AcademicRank] | type[AcademicStream]], ...] = (
+        ("rank", AcademicRank),
+        ("stream", AcademicStream),
+    )
+    for attribute, model in reference:
+        if name := values.get(attribute):
+            found = model.objects.filter(name__iexact=name).first()
+            if found is None:
+                unknown[attribute] = name
+            elif getattr(profile, f"{attribute}_id") != found.pk:
+                setattr(profile, attribute, found)
+                changed.append(attribute)
     if (employee_id := values.get("employee_id", "")[:40]) and profile.employee_id != employee_id:
         taken = (
             FacultyProfile.objects.filter(institution=profile.institution, employee_id=employee_id)

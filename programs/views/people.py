@@ -15,6 +15,7 @@ from mentorship.http import AuthenticatedHttpRequest
 from mentorship.middleware import remember_time_zone
 from mentorship.uploads import upload_was_too_large
 from programs.access import (
+    can_manage_career,
     can_see_equity_fields,
     get_photo_for_user,
     get_profile_for_user,
@@ -136,6 +137,7 @@ def profile_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             ),
             "show_equity_fields": can_see_equity_fields(request.user, profile),
             "is_self": profile.user_id == request.user.pk,
+            "manages_career": can_manage_career(request.user, profile),
             "offer": offer,
             "offer_accepting": offer.is_accepting(timezone.localdate()) if offer else False,
             "trainings": list(profile.mentor_trainings.all()) if offer else [],

@@ -53,14 +53,17 @@ from programs.views.submissions import once_per_submission
 @require_GET
 def program_reports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_program_for_director(request.user, pk)
-    form = ReportPeriodForm(request.GET if "start" in request.GET else None)
+    chosen = {"start", "end", "years"} & set(request.GET)
+    form = ReportPeriodForm(request.GET if chosen else None)
     start, end = form.period()
+    years = form.outcome_years()
     data = report_data(
         program=program,
         start=start,
         end=end,
         risks=risks_for_director(request.user),
         review_requests=review_requests_for_director(request.user),
+        outcome_years=years,
     )
     report = build_report(data)
     summary = [s for s in report.all_sections if not s.is_appendix]
@@ -73,6 +76,7 @@ def program_reports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "start": start,
             "end": end,
+            "years": years,
             "report": report,
             "sections": summary,
             "formats": ExportFormat.choices,
@@ -101,6 +105,7 @@ def _export(request: AuthenticatedHttpRequest, program: Program) -> HttpResponse
             start=form.cleaned_data["start"],
             end=form.cleaned_data["end"],
             format=form.cleaned_data["format"],
+            outcome_years=form.outcome_years(),
             by=request.user,
         )
     except ValidationError as e:

@@ -38,8 +38,11 @@ from mentorship.notifications.models import Notification
 from programs.models import (
     AgendaItem,
     AssessmentShare,
+    CareerSource,
     Cohort,
     Concern,
+    Departure,
+    DepartureReason,
     DirectorNote,
     ExportFormat,
     ExportKind,
@@ -255,6 +258,16 @@ def build_world() -> World:
         period_start=timezone.localdate() - timedelta(days=365),
         period_end=timezone.localdate(),
     )
+    # A departure recorded on Maya's career record, with a note for the institution's record.
+    departure = Departure.objects.create(
+        person=p["maya"],
+        left_on=timezone.localdate() - timedelta(days=10),
+        reason=DepartureReason.MOVED,
+        note="MK-DEPARTURE-NOTE",
+        source=CareerSource.RECORDED,
+        recorded_by=users["helen"],
+    )
+    allowed["MK-DEPARTURE-NOTE"] = set(DIRECTORS_OF_A)
     review = rel["R1"].review_requests.get(respondent=p["maya"])
     world = World(
         users=users,
@@ -264,6 +277,7 @@ def build_world() -> World:
         meetings=meetings,
         ids={
             "share": share.pk,
+            "departure": departure.pk,
             "v1": v1.pk,
             "v2": v2.pk,
             "membership": m_maya.pk,
@@ -392,6 +406,27 @@ URL_RULES: dict[str, Rule] = {
     "person_photo": Rule(
         "whoever may open the person's profile (profiles_visible_to); 404 otherwise",
         lambda w, v: [{"pk": w.ids["maya"]}, {"pk": w.ids["robert"]}],
+    ),
+    "person_career": Rule(
+        "admins and the directors of a program the person is in (everyone else, the person "
+        "included: 404)",
+        lambda w, v: [{"pk": w.ids["maya"]}, {"pk": w.ids["robert"]}],
+        frozenset(DIRECTORS_OF_A),
+    ),
+    "departure_new": Rule(
+        "admins and the directors of a program the person is in (POST)",
+        lambda w, v: [{"pk": w.ids["maya"]}],
+        frozenset(),
+    ),
+    "departure_edit": Rule(
+        "admins and the directors of a program the person is in; a departure of that person",
+        lambda w, v: [{"pk": w.ids["maya"], "departure_pk": w.ids["departure"]}],
+        frozenset(DIRECTORS_OF_A),
+    ),
+    "departure_withdraw": Rule(
+        "admins and the directors of a program the person is in (POST)",
+        lambda w, v: [{"pk": w.ids["maya"], "departure_pk": w.ids["departure"]}],
+        frozenset(),
     ),
     "notifications:preferences": Rule(OWN),
     "notifications:centre": Rule(OWN),

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from programs.domain.outcomes import COMPARISON, MENTORED
 from programs.domain.roster import read_roster
@@ -218,22 +219,28 @@ def test_the_page_uses_a_fixed_number_of_queries(cohort_world, director, client_
 # --- The program report --------------------------------------------------------------------------
 
 
-def test_the_report_has_outcomes_and_training_sections(cohort_world, director):
+def _report(program, year, **window):
+    """The program's report for `year`, built on the first day of the next."""
     import time_machine
 
     from programs.exports.reports import build_report
     from programs.models import RelationshipRisk, ReviewRequest
     from programs.selectors.reports import report_data
 
-    with time_machine.travel(dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)):
+    with time_machine.travel(dt.datetime(year + 1, 1, 1, 12, tzinfo=dt.UTC)):
         data = report_data(
-            program=cohort_world.program,
-            start=D(2023, 1, 1),
-            end=D(2023, 12, 31),
+            program=program,
+            start=D(year, 1, 1),
+            end=D(year, 12, 31),
             risks=RelationshipRisk.objects.all(),
             review_requests=ReviewRequest.objects.all(),
+            **window,
         )
-    report = build_report(data)
+    return build_report(data)
+
+
+def test_the_report_has_outcomes_and_training_sections(cohort_world, director):
+    report = _report(cohort_world.program, 2023)
     titles = [s.title for s in report.sections]
     assert "Mentor training" in titles
     outcomes = next(s for s in report.sections if s.title.startswith("Outcomes"))
@@ -244,3 +251,146 @@ def test_the_report_has_outcomes_and_training_sections(cohort_world, director):
         "Promoted within 3 years (%)",
         "Retained 3 years (%)",
     ]
+
+
+def test_the_report_follows_the_window_the_director_chose(cohort_world, director):
+    report = _report(cohort_world.program, 2024, outcome_years=5)
+    outcomes = next(s for s in report.sections if s.title.startswith("Outcomes"))
+    assert [c.title for c in outcomes.charts] == [
+        "Promoted within 5 years (%)",
+        "Retained 5 years (%)",
+    ]
+    mentored = next(iter(outcomes.tables[0].rows))
+    assert mentored[:4] == [cohort_world.name, "Mentored", 6, 4]
+
+
+def test_the_reports_page_and_its_export_carry_the_window(cohort_world, director, client_for):
+    from programs.models import ReportExport
+
+    client = client_for(director)
+    url = reverse("program_reports", args=[cohort_world.program.pk])
+    text = client.get(url + "?years=5").content.decode()
+    assert "Promoted within 5 years" in text
+    assert 'name="years" value="5"' in text
+    first_of_year = timezone.localdate().replace(month=1, day=1)
+    assert f'type="date" name="start" value="{first_of_year:%Y-%m-%d}"' in text
+    client.post(reverse("account_reauthenticate"), {"password": "correct-horse-battery"})
+    response = client.post(
+        reverse("report_export", args=[cohort_world.program.pk]),
+        {"start": "2024-01-01", "end": "2024-12-31", "format": "pdf", "years": "5"},
+    )
+    assert response.status_code == 302
+    assert ReportExport.objects.get().outcome_years == 5
+
+
+def test_the_report_refuses_a_window_outside_the_choices(cohort_world, director):
+    from django.core.exceptions import ValidationError
+
+    from programs.services.reports import report_export_start
+
+    with pytest.raises(ValidationError) as refused:
+        report_export_start(
+            program=cohort_world.program,
+            start=D(2024, 1, 1),
+            end=D(2024, 12, 31),
+            format="pdf",
+            outcome_years=40,
+            by=director,
+        )
+    assert "years" in refused.value.message_dict
+
+
+def test_the_outcomes_page_links_to_the_report_with_its_window(cohort_world, director, client_for):
+    url = reverse("program_outcomes", args=[cohort_world.program.pk])
+    text = client_for(director).get(url + "?years=2").content.decode()
+    assert reverse("program_reports", args=[cohort_world.program.pk]) + "?years=2" in text
+
+
+# --- Departures recorded by people, and streams over time ----------------------------------------
+
+
+def test_a_withdrawn_departure_counts_as_retained(cohort_world, director):
+    from programs.services.careers import departure_withdraw
+
+    left = Departure.objects.get(person__user__email="m5@northbridge.test")
+    departure_withdraw(departure=left, by=director)
+    rows = program_outcomes(program=cohort_world.program, years=3, today=D(2024, 1, 1))
+    assert rows[0].groups[0].retained == 6
+
+
+def test_a_departure_a_director_records_counts_against_retention(cohort_world, director):
+    import time_machine
+
+    from programs.services.careers import departure_save
+
+    someone = Departure.objects.get(person__user__email="m5@northbridge.test").person
+    other = type(someone).objects.get(user__email="m4@northbridge.test")
+    with time_machine.travel(dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)):
+        departure_save(person=other, left_on=D(2021, 9, 30), reason="retired", by=director)
+    rows = program_outcomes(program=cohort_world.program, years=3, today=D(2024, 1, 1))
+    assert rows[0].groups[0].retained == 4
+
+
+def test_the_comparison_uses_the_stream_held_at_the_cohorts_start(cohort_world):
+    """Three people of another stream today were in the mentored group's stream in 2019: they
+    are comparable; and a comparable person who was in another stream then is not."""
+    from programs.models import FacultyProfile, StreamChange
+
+    stream, other_stream = list(AcademicStream.objects.order_by("order"))[:2]
+    before = program_outcomes(program=cohort_world.program, years=3, today=D(2024, 1, 1))
+    for p in FacultyProfile.objects.filter(user__email__startswith="x"):
+        StreamChange.objects.create(person=p, stream=stream, effective_on=D(2018, 1, 1))
+        StreamChange.objects.create(person=p, stream=other_stream, effective_on=D(2022, 1, 1))
+    moved_in = FacultyProfile.objects.get(user__email="c6@northbridge.test")
+    StreamChange.objects.create(person=moved_in, stream=other_stream, effective_on=D(2017, 1, 1))
+    StreamChange.objects.create(person=moved_in, stream=stream, effective_on=D(2023, 1, 1))
+    after = program_outcomes(program=cohort_world.program, years=3, today=D(2024, 1, 1))
+    assert after[0].groups[1].followed == before[0].groups[1].followed + 3 - 1
+
+
+def test_the_roster_keeps_stream_changes(admin):
+    from programs.models import StreamChange
+
+    rank = _ranks()[1].name
+    first, second = list(AcademicStream.objects.order_by("order"))[:2]
+    _, roster = _roster(admin, f"ana@northbridge.test,Ana,Silva,Medicine,{rank},{first.name},,")
+    roster_apply(roster=roster, by=admin)
+    _, again = _roster(admin, f"ana@northbridge.test,Ana,Silva,Medicine,{rank},{second.name},,")
+    roster_apply(roster=again, by=admin)
+    _, same = _roster(admin, f"ana@northbridge.test,Ana,Silva,Medicine,{rank},{second.name},,")
+    roster_apply(roster=same, by=admin)
+    history = StreamChange.objects.filter(person__user__email="ana@northbridge.test")
+    assert [(c.stream, c.source) for c in history.order_by("pk")] == [
+        (first, "roster"),
+        (second, "roster"),
+    ]
+
+
+def test_the_roster_check_makes_no_query_per_row_for_career_dates(admin):
+    """The rank-since and left-on columns are compared with what is kept in one query each,
+    whatever the number of rows."""
+    rank, stream = _ranks()[1].name, AcademicStream.objects.first().name
+
+    def rows(n):
+        return [
+            f"p{i}@northbridge.test,P{i},Silva,Medicine,{rank},{stream},2021-07-01,2024-06-30"
+            for i in range(n)
+        ]
+
+    _, roster = _roster(admin, *rows(30))
+    roster_apply(roster=roster, by=admin)
+
+    def check(n):
+        parsed, _ = _roster(admin, *[r.replace("2024-06-30", "2024-07-31") for r in rows(n)])
+        with CaptureQueriesContext(connection) as queries:
+            plan = roster_plan(
+                rows=parsed.rows,
+                columns=parsed.columns,
+                program=None,
+                institution=admin.profile.institution,
+                by=admin,
+            )
+        assert all("left_on" in p.changes and "rank_since" not in p.changes for p in plan.rows)
+        return len(queries)
+
+    assert check(3) == check(30)

@@ -61,13 +61,42 @@ def test_every_problem_is_reported_on_its_line():
     by_line = {}
     for line, message in e.value.problems:
         by_line.setdefault(line, []).append(message)
-    formula_line = next(n for n, t in enumerate(lines, 1) if "HYPERLINK" in t) - 1
-    assert any("formula" in m for m in by_line[formula_line])
-    second = next(n for n, t in enumerate(lines, 1) if '"Fine."' in t) - 1
-    messages = " ".join(by_line[second])
-    assert "subscale" in messages
-    assert "reverse_scored" in messages
-    assert "answered_by" in messages
+
+    def line_of(fragment):
+        return next(n for n, t in enumerate(lines, 1) if fragment in t)
+
+    assert any("formula" in m for m in by_line[line_of("HYPERLINK")])
+    # Each problem is on the line of its own field, not the line its item starts on.
+    assert "“subscale”" in " ".join(by_line[line_of('"nope"')])
+    assert "“reverse_scored”" in " ".join(by_line[line_of('"yes"')])
+    assert "“answered_by”" in " ".join(by_line[line_of('"dean"')])
+
+
+def test_a_misspelt_field_is_named_on_its_line_not_dropped():
+    bad = dict(GOOD)
+    bad["items"] = [{"text": "Meetings slip.", "subscale": "time", "reverse_score": True}]
+    bad["scale"] = {"min": 1, "max": 5, "label": []}
+    text = _bytes(bad)
+    with pytest.raises(InstrumentFileError) as e:
+        read_instrument(text)
+    lines = text.decode().splitlines()
+    found = {m: n for n, m in e.value.problems}
+    item_message = next(m for m in found if "“reverse_score”" in m)
+    assert "item 1" in item_message
+    assert "reverse_scored" in item_message
+    assert "reverse_score" in lines[found[item_message] - 1]
+    scale_message = next(m for m in found if "“label”" in m)
+    assert '"label"' in lines[found[scale_message] - 1]
+
+
+def test_version_and_scale_must_be_whole_numbers_not_true():
+    bad = {**GOOD, "version": True, "scale": {"min": True, "max": 5.0}}
+    with pytest.raises(InstrumentFileError) as e:
+        read_instrument(_bytes(bad))
+    text = " ".join(m for _, m in e.value.problems)
+    assert "“version” must be 1" in text
+    assert "scale.min" in text
+    assert "scale.max" in text
 
 
 def test_json_syntax_errors_name_the_line():
@@ -105,3 +134,33 @@ def test_subscale_means_reverse_warning_items_and_place_on_five_points():
     )
     assert means == {"trust": 4, "time": 1}
     assert subscale_means([("a", 7, False)], scale_min=1, scale_max=7) == {"a": 5}
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs/review-instruments.md"
+
+
+def test_the_documented_example_imports():
+    doc = DOCS.read_text()
+    example = doc.split("```json\n", 1)[1].split("```", 1)[0]
+    spec = read_instrument(example.encode())
+    assert spec.subscales == {"reciprocity": "Reciprocity", "communication": "Communication"}
+    assert [i.reverse_scored for i in spec.items] == [False, True]
+
+
+def test_the_documented_fields_are_the_fields_the_import_reads():
+    from programs.domain.instrument_file import (
+        ITEM_FIELDS,
+        ROOT_FIELDS,
+        SCALE_FIELDS,
+        SUBSCALE_FIELDS,
+    )
+
+    rows = [line for line in DOCS.read_text().splitlines() if line.startswith("| `")]
+    documented = {line.split("`")[1] for line in rows}
+    expected = (
+        set(ROOT_FIELDS)
+        | {f"scale.{f}" for f in SCALE_FIELDS}
+        | {f"subscales[].{f}" for f in SUBSCALE_FIELDS}
+        | {f"items[].{f}" for f in ITEM_FIELDS}
+    )
+    assert documented == expected
