@@ -482,8 +482,17 @@ def _solve_seats(
         if on_progress is not None:
             on_progress(fraction, message)
 
-    n, seats, _m = scores.shape
+    n, seats, m = scores.shape
     col_open = caps > 0
+    if seats == 1 and _is_sparse(eligible):
+        return _solve_sparse(
+            _SparseRows.from_dense(scores[:, 0, :], eligible[:, 0, :], seat_open[:, 0], col_open),
+            caps,
+            maximise_matched_first,
+            report,
+            started,
+            time_limit,
+        )
     values = _mentor_major(scores, eligible, seat_open, col_open)
     report(0.1, "Scores prepared; looking for a first assignment")
     q_max = int(_max_abs(values))
@@ -523,6 +532,220 @@ def _solve_seats(
         proven=proven,
         rounds=rounds,
         pruned_pairs=network.n_pairs,
+        timed_out=timed_out,
+    )
+
+
+_SPARSE_DENSITY = 0.06
+"""Share of eligible pairs up to which one-to-one problems are solved on the eligible pairs
+alone (a list per mentee) rather than on the whole matrix."""
+_SPARSE_PER_MENTEE = 10
+_SPARSE_ADD_PER_MENTEE = 4
+
+
+def _is_sparse(eligible: np.ndarray) -> bool:
+    return eligible.size > 0 and np.count_nonzero(eligible) <= _SPARSE_DENSITY * eligible.size
+
+
+@dataclass(frozen=True, eq=False)
+class _SparseRows:
+    """The usable pairs only, mentee by mentee: mentee ``i``'s mentors are
+    ``mentor[indptr[i]:indptr[i + 1]]`` with quantised scores ``q``; ``mentee`` repeats each
+    mentee's index over its pairs."""
+
+    n: int
+    m: int
+    indptr: np.ndarray
+    mentor: np.ndarray
+    mentee: np.ndarray
+    q: np.ndarray
+
+    @classmethod
+    def from_dense(
+        cls,
+        scores: np.ndarray,
+        eligible: np.ndarray,
+        mentee_open: np.ndarray,
+        mentor_open: np.ndarray,
+    ) -> _SparseRows:
+        if scores.dtype not in (np.float32, np.float64):
+            scores = scores.astype(np.float64)
+        n, m = scores.shape
+        usable = np.ascontiguousarray(eligible, dtype=np.bool_)
+        counts = _row_counts(
+            usable,
+            np.ascontiguousarray(mentee_open, dtype=np.bool_),
+            np.ascontiguousarray(mentor_open, dtype=np.bool_),
+        )
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        mentor, q, bad = _gather_rows(
+            np.ascontiguousarray(scores),
+            usable,
+            np.ascontiguousarray(mentee_open, dtype=np.bool_),
+            np.ascontiguousarray(mentor_open, dtype=np.bool_),
+            indptr,
+        )
+        if bad:
+            raise ValueError(
+                f"scores of eligible pairs must be finite and within ±{MAX_ABS_SCORE:g}"
+            )
+        mentee = np.repeat(np.arange(n, dtype=np.int64), counts)
+        return cls(n, m, indptr, mentor, mentee, q)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _row_counts(eligible, mentee_open, mentor_open):  # pragma: no cover
+    n, m = eligible.shape
+    counts = np.zeros(n, np.int64)
+    for i in numba.prange(n):
+        if mentee_open[i]:
+            count = 0
+            for j in range(m):
+                count += eligible[i, j] & mentor_open[j]
+            counts[i] = count
+    return counts
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _gather_rows(scores, eligible, mentee_open, mentor_open, indptr):  # pragma: no cover
+    """Each mentee's usable mentors and quantised scores, into its slice of the arrays;
+    also whether any usable score was not finite or out of range."""
+    n, m = eligible.shape
+    mentor = np.empty(indptr[n], np.int64)
+    q = np.empty(indptr[n], np.int64)
+    bad = np.zeros(n, np.bool_)
+    limit = MAX_ABS_SCORE * SCORE_SCALE
+    for i in numba.prange(n):
+        if not mentee_open[i]:
+            continue
+        k = indptr[i]
+        for j in range(m):
+            if eligible[i, j] and mentor_open[j]:
+                value = np.float64(scores[i, j]) * SCORE_SCALE
+                if not np.abs(value) <= limit:  # also catches NaN
+                    bad[i] = True
+                    value = 0.0
+                mentor[k] = j
+                q[k] = np.int64(np.rint(value))
+                k += 1
+    return mentor, q, bad.any()
+
+
+@numba.njit(cache=True, nogil=True)
+def _top_per_row(indptr, mentor, q, pot_mentor, per_row):  # pragma: no cover
+    """Positions of each row's ``per_row`` pairs with the largest ``q - pot_mentor``, ties
+    broken by a hash of the pair so that look-alike mentors are spread over mentees."""
+    n = len(indptr) - 1
+    keep = np.zeros(len(q), np.bool_)
+    best = np.empty(per_row, np.int64)
+    where = np.empty(per_row, np.int64)
+    for i in range(n):
+        start, stop = indptr[i], indptr[i + 1]
+        if stop - start <= per_row:
+            keep[start:stop] = True
+            continue
+        found = 0
+        for k in range(start, stop):
+            j = mentor[k]
+            key = (q[k] - pot_mentor[j]) * 65536 + ((i * 2654435761 + j * 40503) >> 7) % 65536
+            if found == per_row and key <= best[per_row - 1]:
+                continue
+            pos = min(found, per_row - 1)
+            while pos > 0 and best[pos - 1] < key:
+                best[pos] = best[pos - 1]
+                where[pos] = where[pos - 1]
+                pos -= 1
+            best[pos] = key
+            where[pos] = k
+            found = min(found + 1, per_row)
+        for t in range(found):
+            keep[where[t]] = True
+    return keep
+
+
+def _solve_sparse(
+    rows: _SparseRows,
+    caps: np.ndarray,
+    maximise_matched_first: bool,
+    report: Progress,
+    started: float,
+    time_limit: float | None,
+) -> _SeatSolution:
+    """One mentor per mentee on the usable pairs alone.
+
+    Each mentee's best few pairs form a pruned network, solved by OR-Tools' min-cost flow with
+    potentials recovered to prove it optimal there; the certificate then checks every usable
+    pair against those potentials (vectorised over the pair list), and the worst violations
+    per mentee are added and repaired, warm, until none is left.
+    """
+    n, m = rows.n, rows.m
+    q_max = int(np.abs(rows.q).max()) if len(rows.q) else 0
+    bonus = q_max * n + 1 if maximise_matched_first else 0
+    q = rows.q + bonus
+    keep = _top_per_row(rows.indptr, rows.mentor, q, np.zeros(m, np.int64), _SPARSE_PER_MENTEE)
+    picked = np.flatnonzero(keep)
+    sink = m + n
+    tails = np.concatenate([rows.mentor[picked], m + np.arange(n), np.arange(m)])
+    heads = np.concatenate([m + rows.mentee[picked], np.full(n + m, sink)])
+    capacity = np.concatenate([np.ones(len(picked) + n, np.int64), caps])
+    cost = np.concatenate([-q[picked], np.zeros(n + m, np.int64)])
+    supply = np.zeros(m + n + 1, np.int64)
+    supply[:m] = caps
+    supply[sink] = -caps.sum()
+    flow = _FlowNetwork.with_flow(
+        m + n + 1,
+        tails,
+        heads,
+        capacity,
+        cost,
+        np.zeros(len(tails), np.int64),
+        np.zeros(m + n + 1, np.int64),
+        supply,
+    )
+    # Which usable pair each arc is (-1: an arc to the sink).
+    arc_pair = np.concatenate([picked, np.full(n + m, -1, np.int64)])
+    report(0.4, "A first assignment is found; making it exact")
+    rounds, proven, timed_out = 0, False, False
+    while rounds < MAX_ROUNDS:
+        # The first round always runs: before it the flow holds no assignment at all.
+        if rounds and time_limit is not None and time.monotonic() - started >= time_limit:
+            timed_out = True
+            break
+        rounds += 1
+        report(
+            min(0.5 + 0.1 * rounds, 0.95),
+            f"Checking that no better assignment exists (pass {rounds})",
+        )
+        if rounds == 1:
+            flow.solve_ortools()
+        else:
+            flow.solve()
+        used = (arc_pair >= 0) & (flow.flow > 0)
+        assigned = np.full(n, -1, np.int64)
+        assigned[rows.mentee[arc_pair[used]]] = rows.mentor[arc_pair[used]]
+        excess = q - flow.pot[rows.mentor] + flow.pot[m + rows.mentee]
+        bad = np.flatnonzero((excess > 0) & (rows.mentor != assigned[rows.mentee]))
+        if len(bad) == 0:
+            proven = True
+            break
+        # The worst few per mentee: the next round checks again.
+        order = np.lexsort((-excess[bad], rows.mentee[bad]))
+        bad = bad[order]
+        rank = np.arange(len(bad)) - np.searchsorted(rows.mentee[bad], rows.mentee[bad])
+        bad = bad[rank < _SPARSE_ADD_PER_MENTEE]
+        flow.add_arcs(
+            rows.mentor[bad], m + rows.mentee[bad], np.ones(len(bad), np.int64), -q[bad]
+        )
+        arc_pair = np.concatenate([arc_pair, bad])
+    used = (arc_pair >= 0) & (flow.flow > 0)
+    return _SeatSolution(
+        seat_mentee=rows.mentee[arc_pair[used]],
+        seat_index=np.zeros(int(used.sum()), np.int64),
+        seat_mentor=rows.mentor[arc_pair[used]],
+        proven=proven,
+        rounds=rounds,
+        pruned_pairs=int((arc_pair >= 0).sum()),
         timed_out=timed_out,
     )
 
@@ -798,7 +1021,7 @@ class _SeatNetwork:
             pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat]
         )
         extra_mentor, extra_mentee = _best_per_mentee(
-            values, bonus, pot_guess, -price, _CANDIDATES_PER_MENTEE, False
+            values, bonus, pot_guess, -price, np.ones(m, np.bool_), _CANDIDATES_PER_MENTEE, False
         )
         extra_seat = _best_seat(values, extra_mentor, extra_mentee, price)
         mentors = np.concatenate([listed_mentor, owner[held], extra_mentor])
@@ -885,11 +1108,28 @@ class _SeatNetwork:
             indptr = np.zeros(self.m + 1, np.int64)
             np.cumsum(np.bincount(self.pair_mentor, minlength=self.m), out=indptr[1:])
             known = self.pair_mentee[order]
+        board = np.full(self.n * self.seats, -1, np.int64)
+        seat_flat, seat_mentor = self.filled_seats()
+        board[seat_flat] = seat_mentor
+        worst_by_mentor, _worst_by_mentee = _violation_extent(
+            values, self.bonus, pot[: self.m], seat_pot, board.reshape(self.n, self.seats)
+        )
+        # Usually nothing violates (the last round always): then one fast pass was the check.
+        active = worst_by_mentor > 0
+        if not active.any():
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         by_mentor = _worst_violations(
-            values, self.bonus, pot[: self.m], seat_pot, indptr, known, _VIOLATIONS_PER_MENTOR
+            values,
+            self.bonus,
+            pot[: self.m],
+            seat_pot,
+            indptr,
+            known,
+            np.flatnonzero(active),
+            _VIOLATIONS_PER_MENTOR,
         )
         by_mentee = _best_per_mentee(
-            values, self.bonus, pot[: self.m], seat_pot, _VIOLATIONS_PER_MENTEE, True
+            values, self.bonus, pot[: self.m], seat_pot, active, _VIOLATIONS_PER_MENTEE, True
         )
         mentors = np.concatenate([by_mentor[0], by_mentee[0]])
         mentees = np.concatenate([by_mentor[1], by_mentee[1]])
@@ -1015,10 +1255,59 @@ def _pair_index(
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
+def _violation_extent(values, bonus, pot_mentor, pot_seat, board):  # pragma: no cover
+    """The largest ``q + bonus - pot_mentor + pot_seat`` per mentor and per mentee over every
+    usable pair except a mentee's own board (``board[i]`` lists the mentors in its seats, -1
+    for none): the whole certificate in one pass. A pair in the pruned network but off the
+    board cannot be positive while the network's potentials are valid, so a positive value
+    anywhere is a pair to add. Branch-free, so that the compiler vectorises the inner loop;
+    mentors are split into bands across threads, each band keeping its own mentee maxima."""
+    m, n, seats = values.shape
+    low = -(np.int64(1) << 62)
+    n_bands = min(m, 16)
+    by_mentor = np.full(m, low, np.int64)
+    by_band = np.full((max(n_bands, 1), n), low, np.int64)
+    flat = values.reshape(m, n * seats)
+    for band in numba.prange(n_bands):
+        mine = by_band[band]
+        for j in range(band * m // n_bands, (band + 1) * m // n_bands):
+            row = flat[j]
+            offset = bonus - pot_mentor[j]
+            top = low
+            if seats == 1:
+                for i in range(n):
+                    q = row[i]
+                    value = np.int64(q) + offset + pot_seat[i]
+                    value = value if q != _MISSING and board[i, 0] != j else low
+                    top = max(top, value)
+                    mine[i] = max(mine[i], value)
+            else:
+                # Seat by seat, so that each loop is a plain strided pass.
+                best = np.full(n, low, np.int64)
+                for s in range(seats):
+                    for i in range(n):
+                        q = row[i * seats + s]
+                        value = np.int64(q) + offset + pot_seat[i * seats + s]
+                        best[i] = max(best[i], value if q != _MISSING else low)
+                for s in range(seats):
+                    for i in range(n):
+                        best[i] = low if board[i, s] == j else best[i]
+                for i in range(n):
+                    top = max(top, best[i])
+                    mine[i] = max(mine[i], best[i])
+            by_mentor[j] = top
+    by_mentee = np.full(n, low, np.int64)
+    for band in range(n_bands):
+        for i in range(n):
+            by_mentee[i] = max(by_mentee[i], by_band[band, i])
+    return by_mentor, by_mentee
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _worst_violations(
-    values, bonus, pot_mentor, pot_seat, indptr, known, per_mentor
+    values, bonus, pot_mentor, pot_seat, indptr, known, mentors, per_mentor
 ):  # pragma: no cover
-    """Per mentor, up to ``per_mentor`` mentees (not in ``known``) with the largest positive
+    """Per mentor of ``mentors``, up to ``per_mentor`` mentees (not in ``known``) with the largest positive
     ``q + bonus - pot_mentor + pot_seat`` over their seats: pairs whose reduced cost is
     negative. One pass over the whole matrix, mentors split across threads (each writes only
     its own rows, so the result does not depend on scheduling)."""
@@ -1026,7 +1315,8 @@ def _worst_violations(
     found = np.zeros(m, np.int64)
     best = np.zeros((m, per_mentor), np.int64)
     best_mentee = np.zeros((m, per_mentor), np.int64)
-    for j in numba.prange(m):
+    for position in numba.prange(len(mentors)):
+        j = mentors[position]
         skip = np.zeros(n, np.bool_)
         for t in range(indptr[j], indptr[j + 1]):
             skip[known[t]] = True
@@ -1733,9 +2023,9 @@ def _lower_potentials(first, adjacent, head, residual, cost, pot):  # pragma: no
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _best_per_mentee(
-    values, bonus, pot_mentor, pot_seat, per_mentee, positive_only
+    values, bonus, pot_mentor, pot_seat, active, per_mentee, positive_only
 ):  # pragma: no cover
-    """Per mentee, the ``per_mentee`` mentors with the largest ``q + bonus - pot_mentor +
+    """Per mentee, the ``per_mentee`` ``active`` mentors with the largest ``q + bonus - pot_mentor +
     pot_seat`` over the mentee's seats (only positive ones, i.e. violations, if
     ``positive_only``). Ties are broken by a hash of the pair, so that when many mentors look
     alike every mentee does not pick the same ones. Mentees are read in blocks so that each
@@ -1750,6 +2040,8 @@ def _best_per_mentee(
         i0 = b * block
         i1 = min(i0 + block, n)
         for j in range(m):
+            if not active[j]:
+                continue
             for i in range(i0, i1):
                 top = np.int64(-(1 << 62))
                 for s in range(seats):
