@@ -482,7 +482,7 @@ def _solve_seats(
         if on_progress is not None:
             on_progress(fraction, message)
 
-    n, seats, m = scores.shape
+    n, seats, _m = scores.shape
     col_open = caps > 0
     if seats == 1 and _is_sparse(eligible):
         return _solve_sparse(
@@ -734,9 +734,7 @@ def _solve_sparse(
         bad = bad[order]
         rank = np.arange(len(bad)) - np.searchsorted(rows.mentee[bad], rows.mentee[bad])
         bad = bad[rank < _SPARSE_ADD_PER_MENTEE]
-        flow.add_arcs(
-            rows.mentor[bad], m + rows.mentee[bad], np.ones(len(bad), np.int64), -q[bad]
-        )
+        flow.add_arcs(rows.mentor[bad], m + rows.mentee[bad], np.ones(len(bad), np.int64), -q[bad])
         arc_pair = np.concatenate([arc_pair, bad])
     used = (arc_pair >= 0) & (flow.flow > 0)
     return _SeatSolution(
