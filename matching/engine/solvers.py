@@ -183,8 +183,8 @@ def extract_candidates(
 
 
 def assign_with_capacities(
-    scores: np.ndarray,
-    eligible: np.ndarray,
+    scores: np.ndarray | sp.sparray | sp.spmatrix,
+    eligible: np.ndarray | None,
     capacities: np.ndarray | Sequence[int],
     *,
     pins: Iterable[tuple[int, int]] = (),
@@ -202,7 +202,23 @@ def assign_with_capacities(
     possible total). Scores must be finite with magnitude at most ``MAX_ABS_SCORE``.
     ``on_progress(fraction, message)`` is called between the solver's steps; ``time_limit``
     (seconds) stops the optimality rounds once passed (checked between rounds).
+
+    ``scores`` may be a scipy sparse matrix with ``eligible=None``: its stored entries
+    (explicit zeros included) are then the eligible pairs, and no dense matrix is ever built.
     """
+    if sp.issparse(scores):
+        if eligible is not None:
+            raise ValueError("with sparse scores the stored pairs are the eligible ones")
+        return _assign_sparse(
+            sp.csr_array(scores),
+            capacities,
+            pins,
+            maximise_matched_first,
+            on_progress,
+            time_limit,
+        )
+    if eligible is None:
+        raise ValueError("dense scores need an eligibility mask")
     scores = np.asarray(scores)
     if scores.ndim != 2:
         raise ValueError("scores must be a (mentees, mentors) matrix")
@@ -243,6 +259,73 @@ def assign_with_capacities(
     )
 
 
+def _assign_sparse(
+    matrix: sp.csr_array,
+    capacities: np.ndarray | Sequence[int],
+    pins: Iterable[tuple[int, int]],
+    maximise_matched_first: bool,
+    on_progress: Progress | None,
+    time_limit: float | None,
+) -> Assignment:
+    """:func:`assign_with_capacities` on the stored pairs of a sparse score matrix."""
+    started = time.monotonic()
+
+    def report(fraction: float, message: str) -> None:
+        if on_progress is not None:
+            on_progress(fraction, message)
+
+    matrix = matrix.copy()
+    matrix.sum_duplicates()  # also sorts each row's mentors
+    n, m = matrix.shape
+    indptr = matrix.indptr.astype(np.int64)
+    indices = matrix.indices.astype(np.int64)
+    data = np.asarray(matrix.data, dtype=np.float64)
+    caps = _capacities(capacities, m)
+    pattern = sp.csr_array((np.ones(len(indices), bool), indices, indptr), shape=(n, m))
+    pin_rows, pin_cols = _apply_pins(pins, pattern, caps)
+    mentee_all = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    mentee_open = np.ones(n, bool)
+    mentee_open[pin_rows] = False
+    usable = mentee_open[mentee_all] & (caps > 0)[indices]
+    value = data[usable] * SCORE_SCALE
+    if not (np.abs(value) <= MAX_ABS_SCORE * SCORE_SCALE).all():  # also catches NaN
+        raise ValueError(f"scores of eligible pairs must be finite and within ±{MAX_ABS_SCORE:g}")
+    rows_indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(mentee_all[usable], minlength=n), out=rows_indptr[1:])
+    rows = _SparseRows(
+        n, m, rows_indptr, indices[usable], mentee_all[usable], np.rint(value).astype(np.int64)
+    )
+    report(0.1, "Scores prepared; looking for a first assignment")
+    solution = _solve_sparse(rows, caps, maximise_matched_first, report, started, time_limit)
+    mentee = np.concatenate([pin_rows, solution.seat_mentee])
+    mentor = np.concatenate([pin_cols, solution.seat_mentor])
+    order = np.argsort(mentee, kind="stable")
+    mentee, mentor = mentee[order], mentor[order]
+    # Stored pairs are sorted by (mentee, mentor): each chosen pair's score by bisection.
+    chosen = data[np.searchsorted(mentee_all * m + indices, mentee * m + mentor)]
+    load = np.bincount(mentor, minlength=m)
+    room = load < caps + np.bincount(pin_cols, minlength=m)
+    with_room = np.bincount(mentee_all, weights=room[indices], minlength=n) > 0
+    unmatched: dict[int, str] = {}
+    for i in np.setdiff1d(np.arange(n), mentee).tolist():
+        if indptr[i] == indptr[i + 1]:
+            unmatched[i] = NO_ELIGIBLE_MENTOR
+        else:
+            unmatched[i] = ZERO_SCORE_ONLY if with_room[i] else CAPACITY_EXHAUSTED
+    return Assignment(
+        mentee=mentee,
+        mentor=mentor,
+        scores=chosen,
+        total=float(chosen.sum(dtype=np.float64)),
+        total_units=int(quantise(chosen).sum()),
+        unmatched=unmatched,
+        proven_optimal=solution.proven,
+        rounds=solution.rounds,
+        pruned_pairs=solution.pruned_pairs,
+        timed_out=solution.timed_out,
+    )
+
+
 def _as_mask(eligible: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     mask = np.asarray(eligible, dtype=bool)
     if mask.shape != shape:
@@ -266,7 +349,7 @@ def _check_scores(scores: np.ndarray, eligible: np.ndarray) -> None:
 
 
 def _apply_pins(
-    pins: Iterable[tuple[int, int]], eligible: np.ndarray, caps: np.ndarray
+    pins: Iterable[tuple[int, int]], eligible: np.ndarray | sp.csr_array, caps: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate pins and take their places out of ``caps`` (in place)."""
     pin_list = [(int(i), int(j)) for i, j in pins]
@@ -544,7 +627,9 @@ _SPARSE_ADD_PER_MENTEE = 4
 
 
 def _is_sparse(eligible: np.ndarray) -> bool:
-    return eligible.size > 0 and np.count_nonzero(eligible) <= _SPARSE_DENSITY * eligible.size
+    return bool(eligible.size) and bool(
+        np.count_nonzero(eligible) <= _SPARSE_DENSITY * eligible.size
+    )
 
 
 @dataclass(frozen=True, eq=False)

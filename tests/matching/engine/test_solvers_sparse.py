@@ -11,6 +11,7 @@ from unittest.mock import patch
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -118,3 +119,38 @@ def test_the_certificate_pass_finds_the_largest_excess_off_each_board(seats):
     excess = np.where(on_board, low, excess)
     assert by_mentor.tolist() == excess.max(axis=1).tolist()
     assert by_mentee.tolist() == excess.max(axis=0).tolist()
+
+
+# --- Sparse input -------------------------------------------------------------------------------
+
+
+@FAST
+@given(hostile_problems())
+def test_sparse_scores_give_the_dense_result(problem):
+    scores, eligible, caps = problem
+    rows, cols = np.nonzero(eligible)
+    matrix = sp.csr_array((scores[rows, cols], (rows, cols)), shape=scores.shape)
+    result = assign_with_capacities(matrix, None, caps)
+    _check_assignment(result, eligible, caps)
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+    # A pair worth 0 may be taken or not (equally good): compare the reasons both leave out.
+    dense = assign_with_capacities(scores, eligible, caps).unmatched
+    both = result.unmatched.keys() & dense.keys()
+    assert {i: result.unmatched[i] for i in both} == {i: dense[i] for i in both}
+
+
+def test_a_stored_zero_is_an_eligible_pair():
+    # Mentee 1's only pair scores 0 and mentor 0 has room: it is left free by choice.
+    matrix = sp.csr_array((np.array([5.0, 0.0]), (np.array([0, 1]), np.array([0, 0]))), (3, 2))
+    result = assign_with_capacities(matrix, None, [2, 1], pins=[(1, 0)])
+    assert result.pairs() == [(0, 0), (1, 0)]
+    assert result.scores.tolist() == [5.0, 0.0]
+    assert result.unmatched == {2: "no_eligible_mentor"}
+
+
+def test_sparse_scores_refuse_a_second_mask_and_unstored_pins():
+    matrix = sp.csr_array(np.array([[1.0, 0.0]]))
+    with pytest.raises(ValueError, match="stored pairs"):
+        assign_with_capacities(matrix, np.ones((1, 2), bool), [1, 1])
+    with pytest.raises(ValueError, match="not eligible"):
+        assign_with_capacities(matrix, None, [1, 1], pins=[(0, 1)])
