@@ -24,10 +24,17 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    the zero-cost paths it found) when little is loose, or else by re-solving the pruned network
    with OR-Tools' min-cost flow and recovering potentials that prove its flow optimal (a
    warm-started label-correcting pass). The result is optimal on the pruned network.
-4. Certificate: the potentials are dual prices. One pass over the *full* matrix checks that no
-   pruned pair has a negative reduced cost (the worst per mentor and per mentee). If one does
-   it is added, the flow is repaired and the check runs again. When the check passes, no
-   better assignment exists over all pairs.
+4. Certificate: the potentials are dual prices. One vectorised pass over the *full* matrix
+   finds the largest excess of score over prices per mentor and per mentee, leaving out only
+   each mentee's own board (a pair of the pruned network off the board cannot exceed its
+   prices while they are valid). If anything is positive, the worst violating pairs of the
+   mentors concerned (per mentor and per mentee) are added, the flow is repaired and the check
+   runs again. When the check passes, no better assignment exists over all pairs.
+5. Few eligible pairs (one-to-one, at most ``_SPARSE_DENSITY`` of the matrix) or a sparse score
+   matrix: the solver works on the list of eligible pairs alone. Each mentee's best pairs
+   (ties spread by a hash) are solved by OR-Tools' min-cost flow with potentials recovered as
+   above; every eligible pair is then checked against them (vectorised over the list), the
+   worst violations per mentee are added and repaired warm, until none is left.
 
 Measured with ``bench/bench_exact.py`` (hostile families, OR-Tools over every eligible arc as
 the reference in the same run). ``on_progress`` reports each step; ``time_limit`` stops the
