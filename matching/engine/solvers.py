@@ -583,9 +583,8 @@ def _solve_seats(
             started,
             time_limit,
         )
-    values = _mentor_major(scores, eligible, seat_open, col_open)
+    values, q_max = _mentor_major(scores, eligible, seat_open, col_open)
     report(0.1, "Scores prepared; looking for a first assignment")
-    q_max = int(_max_abs(values))
     bonus = q_max * n * seats + 1 if maximise_matched_first else 0
     top = (q_max + bonus) * _PRICE_SCALE
     price, owner, lists, list_len = _auction(
@@ -842,15 +841,16 @@ def _solve_sparse(
 
 def _mentor_major(
     scores: np.ndarray, eligible: np.ndarray, seat_open: np.ndarray, col_open: np.ndarray
-) -> np.ndarray:
-    """Quantised scores as ``(m, n, seats)`` int32, ``_MISSING`` where a pair may not be used.
+) -> tuple[np.ndarray, int]:
+    """Quantised scores as ``(m, n, seats)`` int32, ``_MISSING`` where a pair may not be used,
+    and the largest magnitude among the usable ones.
 
     Inputs are brought to one dtype and layout first: numba compiles a separate version for
     every combination, and each costs seconds on first use.
     """
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(np.float64)
-    values, bad = _quantise_mentor_major(
+    values, top, bad = _quantise_mentor_major(
         np.ascontiguousarray(scores),
         np.ascontiguousarray(eligible, dtype=np.bool_),
         np.ascontiguousarray(seat_open, dtype=np.bool_),
@@ -859,17 +859,19 @@ def _mentor_major(
     )
     if bad:
         raise ValueError(f"scores of eligible pairs must be finite and within ±{MAX_ABS_SCORE:g}")
-    return values
+    return values, int(top)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # pragma: no cover
-    """Returns the mentor-major int32 values and whether any usable score was not finite or
-    out of range (checked here because this pass reads every score anyway)."""
+    """Returns the mentor-major int32 values, the largest usable magnitude, and whether any
+    usable score was not finite or out of range (checked here because this pass reads every
+    score anyway)."""
     n, seats, m = scores.shape
     out = np.empty((m, n, seats), np.int32)
     n_bands = (m + tile - 1) // tile
     bad = np.zeros(max(n_bands, 1), np.bool_)
+    top = np.zeros(max(n_bands, 1), np.int64)
     limit = MAX_ABS_SCORE * SCORE_SCALE
     # Tiles keep both the rows read and the rows written in cache during the transpose;
     # threads take disjoint bands of mentors.
@@ -886,19 +888,12 @@ def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # prag
                             if not np.abs(value) <= limit:  # also catches NaN
                                 bad[band] = True
                                 value = 0.0
-                            out[j, i, s] = np.int32(np.rint(value))
+                            q = np.int32(np.rint(value))
+                            top[band] = max(top[band], abs(np.int64(q)))
+                            out[j, i, s] = q
                         else:
                             out[j, i, s] = _MISSING
-    return out, bad.any()
-
-
-@numba.njit(cache=True, nogil=True)
-def _max_abs(values):  # pragma: no cover
-    top = 0
-    for v in values.ravel():
-        if v != _MISSING:
-            top = max(top, abs(np.int64(v)))
-    return top
+    return out, top.max(), bad.any()
 
 
 @numba.njit(cache=True, nogil=True)
