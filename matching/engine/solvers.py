@@ -244,21 +244,39 @@ def assign_with_capacities(
         on_progress,
         time_limit,
     )
+    caps_total = caps + np.bincount(pin_cols, minlength=m)
+    return _assignment(
+        pin_rows,
+        pin_cols,
+        solution,
+        m,
+        lambda mentee, mentor: scores[mentee, mentor],
+        lambda mentee, load: _unmatched_mentees(eligible, caps_total, load, mentee),
+    )
+
+
+def _assignment(
+    pin_rows: np.ndarray,
+    pin_cols: np.ndarray,
+    solution: _SeatSolution,
+    m: int,
+    score_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    unmatched_of: Callable[[np.ndarray, np.ndarray], dict[int, str]],
+) -> Assignment:
+    """The result: pins and solved pairs sorted by mentee; ``score_of(mentees, mentors)``
+    gives their float scores, ``unmatched_of(matched mentees, mentor loads)`` the reasons."""
     mentee = np.concatenate([pin_rows, solution.seat_mentee])
     mentor = np.concatenate([pin_cols, solution.seat_mentor])
     order = np.argsort(mentee, kind="stable")
     mentee, mentor = mentee[order], mentor[order]
-    chosen = scores[mentee, mentor]
-    load = np.bincount(mentor, minlength=m)
+    chosen = score_of(mentee, mentor)
     return Assignment(
         mentee=mentee,
         mentor=mentor,
         scores=chosen,
         total=float(chosen.sum(dtype=np.float64)),
         total_units=int(quantise(chosen).sum()),
-        unmatched=_unmatched_mentees(
-            eligible, caps + np.bincount(pin_cols, minlength=m), load, mentee
-        ),
+        unmatched=unmatched_of(mentee, np.bincount(mentor, minlength=m)),
         proven_optimal=solution.proven,
         rounds=solution.rounds,
         pruned_pairs=solution.pruned_pairs,
@@ -304,33 +322,24 @@ def _assign_sparse(
     )
     report(0.1, "Scores prepared; looking for a first assignment")
     solution = _solve_sparse(rows, caps, maximise_matched_first, report, started, time_limit)
-    mentee = np.concatenate([pin_rows, solution.seat_mentee])
-    mentor = np.concatenate([pin_cols, solution.seat_mentor])
-    order = np.argsort(mentee, kind="stable")
-    mentee, mentor = mentee[order], mentor[order]
-    # Stored pairs are sorted by (mentee, mentor): each chosen pair's score by bisection.
-    chosen = data[np.searchsorted(mentee_all * m + indices, mentee * m + mentor)]
-    load = np.bincount(mentor, minlength=m)
-    room = load < caps + np.bincount(pin_cols, minlength=m)
-    with_room = np.bincount(mentee_all, weights=room[indices], minlength=n) > 0
-    unmatched: dict[int, str] = {}
-    for i in np.setdiff1d(np.arange(n), mentee).tolist():
-        if indptr[i] == indptr[i + 1]:
-            unmatched[i] = NO_ELIGIBLE_MENTOR
-        else:
-            unmatched[i] = ZERO_SCORE_ONLY if with_room[i] else CAPACITY_EXHAUSTED
-    return Assignment(
-        mentee=mentee,
-        mentor=mentor,
-        scores=chosen,
-        total=float(chosen.sum(dtype=np.float64)),
-        total_units=int(quantise(chosen).sum()),
-        unmatched=unmatched,
-        proven_optimal=solution.proven,
-        rounds=solution.rounds,
-        pruned_pairs=solution.pruned_pairs,
-        timed_out=solution.timed_out,
-    )
+    caps_total = caps + np.bincount(pin_cols, minlength=m)
+
+    def score_of(mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        # Stored pairs are sorted by (mentee, mentor): each chosen pair's score by bisection.
+        return data[np.searchsorted(mentee_all * m + indices, mentee * m + mentor)]
+
+    def unmatched_of(mentee: np.ndarray, load: np.ndarray) -> dict[int, str]:
+        room = load < caps_total
+        with_room = np.bincount(mentee_all, weights=room[indices], minlength=n) > 0
+        reasons: dict[int, str] = {}
+        for i in np.setdiff1d(np.arange(n), mentee).tolist():
+            if indptr[i] == indptr[i + 1]:
+                reasons[i] = NO_ELIGIBLE_MENTOR
+            else:
+                reasons[i] = ZERO_SCORE_ONLY if with_room[i] else CAPACITY_EXHAUSTED
+        return reasons
+
+    return _assignment(pin_rows, pin_cols, solution, m, score_of, unmatched_of)
 
 
 def _as_mask(eligible: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
