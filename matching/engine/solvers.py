@@ -16,6 +16,8 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    prices scaled by ``_PRICE_SCALE``, so that ties and many places wanting the same seats cost
    a few bids instead of a price war. Each mentor keeps a short list of its best seats at
    current prices and rescans its full row only when that list can no longer be trusted.
+   When places outnumber open seats ``_PLENTY`` times over, the auction is skipped (it would
+   be a price war among places that mostly stay unused): step 3 starts from prices 0.
 3. The auction's prices and candidates (each mentor's list plus each mentee's best mentors at
    those prices, ties broken by a hash so that look-alike mentors are spread) become a pruned
    min-cost flow network with valid node potentials; a mentor's held seats are repriced to one
@@ -97,6 +99,8 @@ _PRICE_SCALE = 1024
 _REPAIR_BY_PATHS = 256
 """Flow left to route after the auction (units) up to which cheapest paths repair it; above,
 the pruned network is re-solved whole by OR-Tools and the potentials recovered."""
+_PLENTY = 1.5
+"""Places per open seat from which the exact solvers skip the auction."""
 _VIOLATIONS_PER_MENTOR = 16
 _VIOLATIONS_PER_MENTEE = 4
 _CANDIDATES_PER_MENTEE = 4
@@ -581,7 +585,7 @@ def _solve_seats(
         if on_progress is not None:
             on_progress(fraction, message)
 
-    n, seats, _m = scores.shape
+    n, seats, m = scores.shape
     col_open = caps > 0
     if seats == 1 and _is_sparse(eligible):
         return _solve_sparse(
@@ -596,12 +600,22 @@ def _solve_seats(
     report(0.1, "Scores prepared; looking for a first assignment")
     bonus = q_max * n * seats + 1 if maximise_matched_first else 0
     top = (q_max + bonus) * _PRICE_SCALE
-    price, owner, lists, list_len = _auction(
-        values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
-    )
-    # Back to score units, rounding prices up: a mentor's places then end up exactly tight
-    # (their scaled margins differ by at most one scaled unit), so the repair has little to do.
-    price = -((-price) // _PRICE_SCALE)
+    if caps.sum() >= _PLENTY * seat_open.sum():
+        # Places far outnumber seats: an auction would be a long price war among places that
+        # mostly stay unused, and each seat's best few mentors almost surely hold the optimum.
+        # Start from them alone (prices 0, no lists) and let the exact repair do the rest.
+        price = np.zeros(n * seats, np.int64)
+        owner = np.full(n * seats, -1, np.int64)
+        lists = np.zeros((m, 1), np.int64)
+        list_len = np.zeros(m, np.int64)
+    else:
+        price, owner, lists, list_len = _auction(
+            values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
+        )
+        # Back to score units, rounding prices up: a mentor's places then end up exactly
+        # tight (their scaled margins differ by at most one scaled unit), so the repair has
+        # little to do.
+        price = -((-price) // _PRICE_SCALE)
     network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
     report(0.4, "A first assignment is found; making it exact")
     rounds, proven, timed_out = 0, False, False
