@@ -16,6 +16,8 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    prices scaled by ``_PRICE_SCALE``, so that ties and many places wanting the same seats cost
    a few bids instead of a price war. Each mentor keeps a short list of its best seats at
    current prices and rescans its full row only when that list can no longer be trusted.
+   When places outnumber open seats ``_PLENTY`` times over, the auction is skipped (it would
+   be a price war among places that mostly stay unused): step 3 starts from prices 0.
 3. The auction's prices and candidates (each mentor's list plus each mentee's best mentors at
    those prices, ties broken by a hash so that look-alike mentors are spread) become a pruned
    min-cost flow network with valid node potentials; a mentor's held seats are repriced to one
@@ -24,10 +26,17 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    the zero-cost paths it found) when little is loose, or else by re-solving the pruned network
    with OR-Tools' min-cost flow and recovering potentials that prove its flow optimal (a
    warm-started label-correcting pass). The result is optimal on the pruned network.
-4. Certificate: the potentials are dual prices. One pass over the *full* matrix checks that no
-   pruned pair has a negative reduced cost (the worst per mentor and per mentee). If one does
-   it is added, the flow is repaired and the check runs again. When the check passes, no
-   better assignment exists over all pairs.
+4. Certificate: the potentials are dual prices. One vectorised pass over the *full* matrix
+   finds the largest excess of score over prices per mentor and per mentee, leaving out only
+   each mentee's own board (a pair of the pruned network off the board cannot exceed its
+   prices while they are valid). If anything is positive, the worst violating pairs of the
+   mentors concerned (per mentor and per mentee) are added, the flow is repaired and the check
+   runs again. When the check passes, no better assignment exists over all pairs.
+5. Few eligible pairs (one-to-one, at most ``_SPARSE_DENSITY`` of the matrix) or a sparse score
+   matrix: the solver works on the list of eligible pairs alone. Each mentee's best pairs
+   (ties spread by a hash) are solved by OR-Tools' min-cost flow with potentials recovered as
+   above; every eligible pair is then checked against them (vectorised over the list), the
+   worst violations per mentee are added and repaired warm, until none is left.
 
 Measured with ``bench/bench_exact.py`` (hostile families, OR-Tools over every eligible arc as
 the reference in the same run). ``on_progress`` reports each step; ``time_limit`` stops the
@@ -90,6 +99,8 @@ _PRICE_SCALE = 1024
 _REPAIR_BY_PATHS = 256
 """Flow left to route after the auction (units) up to which cheapest paths repair it; above,
 the pruned network is re-solved whole by OR-Tools and the potentials recovered."""
+_PLENTY = 1.5
+"""Places per open seat from which the exact solvers skip the auction."""
 _VIOLATIONS_PER_MENTOR = 16
 _VIOLATIONS_PER_MENTEE = 4
 _CANDIDATES_PER_MENTEE = 4
@@ -183,8 +194,8 @@ def extract_candidates(
 
 
 def assign_with_capacities(
-    scores: np.ndarray,
-    eligible: np.ndarray,
+    scores: np.ndarray | sp.sparray | sp.spmatrix,
+    eligible: np.ndarray | None,
     capacities: np.ndarray | Sequence[int],
     *,
     pins: Iterable[tuple[int, int]] = (),
@@ -202,7 +213,23 @@ def assign_with_capacities(
     possible total). Scores must be finite with magnitude at most ``MAX_ABS_SCORE``.
     ``on_progress(fraction, message)`` is called between the solver's steps; ``time_limit``
     (seconds) stops the optimality rounds once passed (checked between rounds).
+
+    ``scores`` may be a scipy sparse matrix with ``eligible=None``: its stored entries
+    (explicit zeros included) are then the eligible pairs, and no dense matrix is ever built.
     """
+    if sp.issparse(scores):
+        if eligible is not None:
+            raise ValueError("with sparse scores the stored pairs are the eligible ones")
+        return _assign_sparse(
+            sp.csr_array(scores),
+            capacities,
+            pins,
+            maximise_matched_first,
+            on_progress,
+            time_limit,
+        )
+    if eligible is None:
+        raise ValueError("dense scores need an eligibility mask")
     scores = np.asarray(scores)
     if scores.ndim != 2:
         raise ValueError("scores must be a (mentees, mentors) matrix")
@@ -221,26 +248,102 @@ def assign_with_capacities(
         on_progress,
         time_limit,
     )
+    caps_total = caps + np.bincount(pin_cols, minlength=m)
+    return _assignment(
+        pin_rows,
+        pin_cols,
+        solution,
+        m,
+        lambda mentee, mentor: scores[mentee, mentor],
+        lambda mentee, load: _unmatched_mentees(eligible, caps_total, load, mentee),
+    )
+
+
+def _assignment(
+    pin_rows: np.ndarray,
+    pin_cols: np.ndarray,
+    solution: _SeatSolution,
+    m: int,
+    score_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    unmatched_of: Callable[[np.ndarray, np.ndarray], dict[int, str]],
+) -> Assignment:
+    """The result: pins and solved pairs sorted by mentee; ``score_of(mentees, mentors)``
+    gives their float scores, ``unmatched_of(matched mentees, mentor loads)`` the reasons."""
     mentee = np.concatenate([pin_rows, solution.seat_mentee])
     mentor = np.concatenate([pin_cols, solution.seat_mentor])
     order = np.argsort(mentee, kind="stable")
     mentee, mentor = mentee[order], mentor[order]
-    chosen = scores[mentee, mentor]
-    load = np.bincount(mentor, minlength=m)
+    chosen = score_of(mentee, mentor)
     return Assignment(
         mentee=mentee,
         mentor=mentor,
         scores=chosen,
         total=float(chosen.sum(dtype=np.float64)),
         total_units=int(quantise(chosen).sum()),
-        unmatched=_unmatched_mentees(
-            eligible, caps + np.bincount(pin_cols, minlength=m), load, mentee
-        ),
+        unmatched=unmatched_of(mentee, np.bincount(mentor, minlength=m)),
         proven_optimal=solution.proven,
         rounds=solution.rounds,
         pruned_pairs=solution.pruned_pairs,
         timed_out=solution.timed_out,
     )
+
+
+def _assign_sparse(
+    matrix: sp.csr_array,
+    capacities: np.ndarray | Sequence[int],
+    pins: Iterable[tuple[int, int]],
+    maximise_matched_first: bool,
+    on_progress: Progress | None,
+    time_limit: float | None,
+) -> Assignment:
+    """:func:`assign_with_capacities` on the stored pairs of a sparse score matrix."""
+    started = time.monotonic()
+
+    def report(fraction: float, message: str) -> None:
+        if on_progress is not None:
+            on_progress(fraction, message)
+
+    matrix = matrix.copy()
+    matrix.sum_duplicates()  # also sorts each row's mentors
+    n, m = matrix.shape
+    indptr = matrix.indptr.astype(np.int64)
+    indices = matrix.indices.astype(np.int64)
+    data = np.asarray(matrix.data, dtype=np.float64)
+    caps = _capacities(capacities, m)
+    pattern = sp.csr_array((np.ones(len(indices), bool), indices, indptr), shape=(n, m))
+    pin_rows, pin_cols = _apply_pins(pins, pattern, caps)
+    mentee_all = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    mentee_open = np.ones(n, bool)
+    mentee_open[pin_rows] = False
+    usable = mentee_open[mentee_all] & (caps > 0)[indices]
+    value = data[usable] * SCORE_SCALE
+    if not (np.abs(value) <= MAX_ABS_SCORE * SCORE_SCALE).all():  # also catches NaN
+        raise ValueError(f"scores of eligible pairs must be finite and within ±{MAX_ABS_SCORE:g}")
+    rows_indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(mentee_all[usable], minlength=n), out=rows_indptr[1:])
+    rows = _SparseRows(
+        n, m, rows_indptr, indices[usable], mentee_all[usable], np.rint(value).astype(np.int64)
+    )
+    report(0.1, "Scores prepared; looking for a first assignment")
+    solution = _solve_sparse(rows, caps, maximise_matched_first, report, started, time_limit)
+    caps_total = caps + np.bincount(pin_cols, minlength=m)
+
+    def score_of(mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        # Stored pairs are sorted by (mentee, mentor): each chosen pair's score by bisection.
+        return data[np.searchsorted(mentee_all * m + indices, mentee * m + mentor)]
+
+    def unmatched_of(mentee: np.ndarray, load: np.ndarray) -> dict[int, str]:
+        room = load < caps_total
+        with_room = np.bincount(mentee_all, weights=room[indices], minlength=n) > 0
+        reasons: dict[int, str] = {}
+        for i in np.setdiff1d(np.arange(n), mentee).tolist():
+            if indptr[i] == indptr[i + 1]:
+                reasons[i] = NO_ELIGIBLE_MENTOR
+            else:
+                reasons[i] = ZERO_SCORE_ONLY if with_room[i] else CAPACITY_EXHAUSTED
+        return reasons
+
+    return _assignment(pin_rows, pin_cols, solution, m, score_of, unmatched_of)
 
 
 def _as_mask(eligible: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -266,7 +369,7 @@ def _check_scores(scores: np.ndarray, eligible: np.ndarray) -> None:
 
 
 def _apply_pins(
-    pins: Iterable[tuple[int, int]], eligible: np.ndarray, caps: np.ndarray
+    pins: Iterable[tuple[int, int]], eligible: np.ndarray | sp.csr_array, caps: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate pins and take their places out of ``caps`` (in place)."""
     pin_list = [(int(i), int(j)) for i, j in pins]
@@ -482,19 +585,37 @@ def _solve_seats(
         if on_progress is not None:
             on_progress(fraction, message)
 
-    n, seats, _m = scores.shape
+    n, seats, m = scores.shape
     col_open = caps > 0
-    values = _mentor_major(scores, eligible, seat_open, col_open)
+    if seats == 1 and _is_sparse(eligible):
+        return _solve_sparse(
+            _SparseRows.from_dense(scores[:, 0, :], eligible[:, 0, :], seat_open[:, 0], col_open),
+            caps,
+            maximise_matched_first,
+            report,
+            started,
+            time_limit,
+        )
+    values, q_max = _mentor_major(scores, eligible, seat_open, col_open)
     report(0.1, "Scores prepared; looking for a first assignment")
-    q_max = int(_max_abs(values))
     bonus = q_max * n * seats + 1 if maximise_matched_first else 0
     top = (q_max + bonus) * _PRICE_SCALE
-    price, owner, lists, list_len = _auction(
-        values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
-    )
-    # Back to score units, rounding prices up: a mentor's places then end up exactly tight
-    # (their scaled margins differ by at most one scaled unit), so the repair has little to do.
-    price = -((-price) // _PRICE_SCALE)
+    if caps.sum() >= _PLENTY * seat_open.sum():
+        # Places far outnumber seats: an auction would be a long price war among places that
+        # mostly stay unused, and each seat's best few mentors almost surely hold the optimum.
+        # Start from them alone (prices 0, no lists) and let the exact repair do the rest.
+        price = np.zeros(n * seats, np.int64)
+        owner = np.full(n * seats, -1, np.int64)
+        lists = np.zeros((m, 1), np.int64)
+        list_len = np.zeros(m, np.int64)
+    else:
+        price, owner, lists, list_len = _auction(
+            values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
+        )
+        # Back to score units, rounding prices up: a mentor's places then end up exactly
+        # tight (their scaled margins differ by at most one scaled unit), so the repair has
+        # little to do.
+        price = -((-price) // _PRICE_SCALE)
     network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
     report(0.4, "A first assignment is found; making it exact")
     rounds, proven, timed_out = 0, False, False
@@ -527,17 +648,232 @@ def _solve_seats(
     )
 
 
+_SPARSE_DENSITY = 0.06
+"""Share of eligible pairs up to which one-to-one problems are solved on the eligible pairs
+alone (a list per mentee) rather than on the whole matrix."""
+_SPARSE_PER_MENTEE = 10
+_SPARSE_ADD_PER_MENTEE = 4
+
+
+def _is_sparse(eligible: np.ndarray) -> bool:
+    return bool(eligible.size) and bool(
+        np.count_nonzero(eligible) <= _SPARSE_DENSITY * eligible.size
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _SparseRows:
+    """The usable pairs only, mentee by mentee: mentee ``i``'s mentors are
+    ``mentor[indptr[i]:indptr[i + 1]]`` with quantised scores ``q``; ``mentee`` repeats each
+    mentee's index over its pairs."""
+
+    n: int
+    m: int
+    indptr: np.ndarray
+    mentor: np.ndarray
+    mentee: np.ndarray
+    q: np.ndarray
+
+    @classmethod
+    def from_dense(
+        cls,
+        scores: np.ndarray,
+        eligible: np.ndarray,
+        mentee_open: np.ndarray,
+        mentor_open: np.ndarray,
+    ) -> _SparseRows:
+        if scores.dtype not in (np.float32, np.float64):
+            scores = scores.astype(np.float64)
+        n, m = scores.shape
+        usable = np.ascontiguousarray(eligible, dtype=np.bool_)
+        counts = _row_counts(
+            usable,
+            np.ascontiguousarray(mentee_open, dtype=np.bool_),
+            np.ascontiguousarray(mentor_open, dtype=np.bool_),
+        )
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        mentor, q, bad = _gather_rows(
+            np.ascontiguousarray(scores),
+            usable,
+            np.ascontiguousarray(mentee_open, dtype=np.bool_),
+            np.ascontiguousarray(mentor_open, dtype=np.bool_),
+            indptr,
+        )
+        if bad:
+            raise ValueError(
+                f"scores of eligible pairs must be finite and within ±{MAX_ABS_SCORE:g}"
+            )
+        mentee = np.repeat(np.arange(n, dtype=np.int64), counts)
+        return cls(n, m, indptr, mentor, mentee, q)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _row_counts(eligible, mentee_open, mentor_open):  # pragma: no cover
+    n, m = eligible.shape
+    counts = np.zeros(n, np.int64)
+    for i in numba.prange(n):
+        if mentee_open[i]:
+            count = 0
+            for j in range(m):
+                count += eligible[i, j] & mentor_open[j]
+            counts[i] = count
+    return counts
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _gather_rows(scores, eligible, mentee_open, mentor_open, indptr):  # pragma: no cover
+    """Each mentee's usable mentors and quantised scores, into its slice of the arrays;
+    also whether any usable score was not finite or out of range."""
+    n, m = eligible.shape
+    mentor = np.empty(indptr[n], np.int64)
+    q = np.empty(indptr[n], np.int64)
+    bad = np.zeros(n, np.bool_)
+    limit = MAX_ABS_SCORE * SCORE_SCALE
+    for i in numba.prange(n):
+        if not mentee_open[i]:
+            continue
+        k = indptr[i]
+        for j in range(m):
+            if eligible[i, j] and mentor_open[j]:
+                value = np.float64(scores[i, j]) * SCORE_SCALE
+                if not np.abs(value) <= limit:  # also catches NaN
+                    bad[i] = True
+                    value = 0.0
+                mentor[k] = j
+                q[k] = np.int64(np.rint(value))
+                k += 1
+    return mentor, q, bad.any()
+
+
+@numba.njit(cache=True, nogil=True)
+def _top_per_row(indptr, mentor, q, pot_mentor, per_row):  # pragma: no cover
+    """Positions of each row's ``per_row`` pairs with the largest ``q - pot_mentor``, ties
+    broken by a hash of the pair so that look-alike mentors are spread over mentees."""
+    n = len(indptr) - 1
+    keep = np.zeros(len(q), np.bool_)
+    best = np.empty(per_row, np.int64)
+    where = np.empty(per_row, np.int64)
+    for i in range(n):
+        start, stop = indptr[i], indptr[i + 1]
+        if stop - start <= per_row:
+            keep[start:stop] = True
+            continue
+        found = 0
+        for k in range(start, stop):
+            j = mentor[k]
+            key = (q[k] - pot_mentor[j]) * 65536 + ((i * 2654435761 + j * 40503) >> 7) % 65536
+            if found == per_row and key <= best[per_row - 1]:
+                continue
+            pos = min(found, per_row - 1)
+            while pos > 0 and best[pos - 1] < key:
+                best[pos] = best[pos - 1]
+                where[pos] = where[pos - 1]
+                pos -= 1
+            best[pos] = key
+            where[pos] = k
+            found = min(found + 1, per_row)
+        for t in range(found):
+            keep[where[t]] = True
+    return keep
+
+
+def _solve_sparse(
+    rows: _SparseRows,
+    caps: np.ndarray,
+    maximise_matched_first: bool,
+    report: Progress,
+    started: float,
+    time_limit: float | None,
+) -> _SeatSolution:
+    """One mentor per mentee on the usable pairs alone.
+
+    Each mentee's best few pairs form a pruned network, solved by OR-Tools' min-cost flow with
+    potentials recovered to prove it optimal there; the certificate then checks every usable
+    pair against those potentials (vectorised over the pair list), and the worst violations
+    per mentee are added and repaired, warm, until none is left.
+    """
+    n, m = rows.n, rows.m
+    q_max = int(np.abs(rows.q).max()) if len(rows.q) else 0
+    bonus = q_max * n + 1 if maximise_matched_first else 0
+    q = rows.q + bonus
+    keep = _top_per_row(rows.indptr, rows.mentor, q, np.zeros(m, np.int64), _SPARSE_PER_MENTEE)
+    picked = np.flatnonzero(keep)
+    sink = m + n
+    tails = np.concatenate([rows.mentor[picked], m + np.arange(n), np.arange(m)])
+    heads = np.concatenate([m + rows.mentee[picked], np.full(n + m, sink)])
+    capacity = np.concatenate([np.ones(len(picked) + n, np.int64), caps])
+    cost = np.concatenate([-q[picked], np.zeros(n + m, np.int64)])
+    supply = np.zeros(m + n + 1, np.int64)
+    supply[:m] = caps
+    supply[sink] = -caps.sum()
+    flow = _FlowNetwork.with_flow(
+        m + n + 1,
+        tails,
+        heads,
+        capacity,
+        cost,
+        np.zeros(len(tails), np.int64),
+        np.zeros(m + n + 1, np.int64),
+        supply,
+    )
+    # Which usable pair each arc is (-1: an arc to the sink).
+    arc_pair = np.concatenate([picked, np.full(n + m, -1, np.int64)])
+    report(0.4, "A first assignment is found; making it exact")
+    rounds, proven, timed_out = 0, False, False
+    while rounds < MAX_ROUNDS:
+        # The first round always runs: before it the flow holds no assignment at all.
+        if rounds and time_limit is not None and time.monotonic() - started >= time_limit:
+            timed_out = True
+            break
+        rounds += 1
+        report(
+            min(0.5 + 0.1 * rounds, 0.95),
+            f"Checking that no better assignment exists (pass {rounds})",
+        )
+        if rounds == 1:
+            flow.solve_ortools()
+        else:
+            flow.solve()
+        used = (arc_pair >= 0) & (flow.flow > 0)
+        assigned = np.full(n, -1, np.int64)
+        assigned[rows.mentee[arc_pair[used]]] = rows.mentor[arc_pair[used]]
+        excess = q - flow.pot[rows.mentor] + flow.pot[m + rows.mentee]
+        bad = np.flatnonzero((excess > 0) & (rows.mentor != assigned[rows.mentee]))
+        if len(bad) == 0:
+            proven = True
+            break
+        # The worst few per mentee: the next round checks again.
+        order = np.lexsort((-excess[bad], rows.mentee[bad]))
+        bad = bad[order]
+        rank = np.arange(len(bad)) - np.searchsorted(rows.mentee[bad], rows.mentee[bad])
+        bad = bad[rank < _SPARSE_ADD_PER_MENTEE]
+        flow.add_arcs(rows.mentor[bad], m + rows.mentee[bad], np.ones(len(bad), np.int64), -q[bad])
+        arc_pair = np.concatenate([arc_pair, bad])
+    used = (arc_pair >= 0) & (flow.flow > 0)
+    return _SeatSolution(
+        seat_mentee=rows.mentee[arc_pair[used]],
+        seat_index=np.zeros(int(used.sum()), np.int64),
+        seat_mentor=rows.mentor[arc_pair[used]],
+        proven=proven,
+        rounds=rounds,
+        pruned_pairs=int((arc_pair >= 0).sum()),
+        timed_out=timed_out,
+    )
+
+
 def _mentor_major(
     scores: np.ndarray, eligible: np.ndarray, seat_open: np.ndarray, col_open: np.ndarray
-) -> np.ndarray:
-    """Quantised scores as ``(m, n, seats)`` int32, ``_MISSING`` where a pair may not be used.
+) -> tuple[np.ndarray, int]:
+    """Quantised scores as ``(m, n, seats)`` int32, ``_MISSING`` where a pair may not be used,
+    and the largest magnitude among the usable ones.
 
     Inputs are brought to one dtype and layout first: numba compiles a separate version for
     every combination, and each costs seconds on first use.
     """
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(np.float64)
-    values, bad = _quantise_mentor_major(
+    values, top, bad = _quantise_mentor_major(
         np.ascontiguousarray(scores),
         np.ascontiguousarray(eligible, dtype=np.bool_),
         np.ascontiguousarray(seat_open, dtype=np.bool_),
@@ -546,17 +882,19 @@ def _mentor_major(
     )
     if bad:
         raise ValueError(f"scores of eligible pairs must be finite and within ±{MAX_ABS_SCORE:g}")
-    return values
+    return values, int(top)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # pragma: no cover
-    """Returns the mentor-major int32 values and whether any usable score was not finite or
-    out of range (checked here because this pass reads every score anyway)."""
+    """Returns the mentor-major int32 values, the largest usable magnitude, and whether any
+    usable score was not finite or out of range (checked here because this pass reads every
+    score anyway)."""
     n, seats, m = scores.shape
     out = np.empty((m, n, seats), np.int32)
     n_bands = (m + tile - 1) // tile
     bad = np.zeros(max(n_bands, 1), np.bool_)
+    top = np.zeros(max(n_bands, 1), np.int64)
     limit = MAX_ABS_SCORE * SCORE_SCALE
     # Tiles keep both the rows read and the rows written in cache during the transpose;
     # threads take disjoint bands of mentors.
@@ -573,19 +911,12 @@ def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # prag
                             if not np.abs(value) <= limit:  # also catches NaN
                                 bad[band] = True
                                 value = 0.0
-                            out[j, i, s] = np.int32(np.rint(value))
+                            q = np.int32(np.rint(value))
+                            top[band] = max(top[band], abs(np.int64(q)))
+                            out[j, i, s] = q
                         else:
                             out[j, i, s] = _MISSING
-    return out, bad.any()
-
-
-@numba.njit(cache=True, nogil=True)
-def _max_abs(values):  # pragma: no cover
-    top = 0
-    for v in values.ravel():
-        if v != _MISSING:
-            top = max(top, abs(np.int64(v)))
-    return top
+    return out, top.max(), bad.any()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -798,7 +1129,7 @@ class _SeatNetwork:
             pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat]
         )
         extra_mentor, extra_mentee = _best_per_mentee(
-            values, bonus, pot_guess, -price, _CANDIDATES_PER_MENTEE, False
+            values, bonus, pot_guess, -price, np.ones(m, np.bool_), _CANDIDATES_PER_MENTEE, False
         )
         extra_seat = _best_seat(values, extra_mentor, extra_mentee, price)
         mentors = np.concatenate([listed_mentor, owner[held], extra_mentor])
@@ -885,11 +1216,28 @@ class _SeatNetwork:
             indptr = np.zeros(self.m + 1, np.int64)
             np.cumsum(np.bincount(self.pair_mentor, minlength=self.m), out=indptr[1:])
             known = self.pair_mentee[order]
+        board = np.full(self.n * self.seats, -1, np.int64)
+        seat_flat, seat_mentor = self.filled_seats()
+        board[seat_flat] = seat_mentor
+        worst_by_mentor, _worst_by_mentee = _violation_extent(
+            values, self.bonus, pot[: self.m], seat_pot, board.reshape(self.n, self.seats)
+        )
+        # Usually nothing violates (the last round always): then one fast pass was the check.
+        active = worst_by_mentor > 0
+        if not active.any():
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         by_mentor = _worst_violations(
-            values, self.bonus, pot[: self.m], seat_pot, indptr, known, _VIOLATIONS_PER_MENTOR
+            values,
+            self.bonus,
+            pot[: self.m],
+            seat_pot,
+            indptr,
+            known,
+            np.flatnonzero(active),
+            _VIOLATIONS_PER_MENTOR,
         )
         by_mentee = _best_per_mentee(
-            values, self.bonus, pot[: self.m], seat_pot, _VIOLATIONS_PER_MENTEE, True
+            values, self.bonus, pot[: self.m], seat_pot, active, _VIOLATIONS_PER_MENTEE, True
         )
         mentors = np.concatenate([by_mentor[0], by_mentee[0]])
         mentees = np.concatenate([by_mentor[1], by_mentee[1]])
@@ -1015,10 +1363,59 @@ def _pair_index(
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
+def _violation_extent(values, bonus, pot_mentor, pot_seat, board):  # pragma: no cover
+    """The largest ``q + bonus - pot_mentor + pot_seat`` per mentor and per mentee over every
+    usable pair except a mentee's own board (``board[i]`` lists the mentors in its seats, -1
+    for none): the whole certificate in one pass. A pair in the pruned network but off the
+    board cannot be positive while the network's potentials are valid, so a positive value
+    anywhere is a pair to add. Branch-free, so that the compiler vectorises the inner loop;
+    mentors are split into bands across threads, each band keeping its own mentee maxima."""
+    m, n, seats = values.shape
+    low = -(np.int64(1) << 62)
+    n_bands = min(m, 16)
+    by_mentor = np.full(m, low, np.int64)
+    by_band = np.full((max(n_bands, 1), n), low, np.int64)
+    flat = values.reshape(m, n * seats)
+    for band in numba.prange(n_bands):
+        mine = by_band[band]
+        for j in range(band * m // n_bands, (band + 1) * m // n_bands):
+            row = flat[j]
+            offset = bonus - pot_mentor[j]
+            top = low
+            if seats == 1:
+                for i in range(n):
+                    q = row[i]
+                    value = np.int64(q) + offset + pot_seat[i]
+                    value = value if q != _MISSING and board[i, 0] != j else low
+                    top = max(top, value)
+                    mine[i] = max(mine[i], value)
+            else:
+                # Seat by seat, so that each loop is a plain strided pass.
+                best = np.full(n, low, np.int64)
+                for s in range(seats):
+                    for i in range(n):
+                        q = row[i * seats + s]
+                        value = np.int64(q) + offset + pot_seat[i * seats + s]
+                        best[i] = max(best[i], value if q != _MISSING else low)
+                for s in range(seats):
+                    for i in range(n):
+                        best[i] = low if board[i, s] == j else best[i]
+                for i in range(n):
+                    top = max(top, best[i])
+                    mine[i] = max(mine[i], best[i])
+            by_mentor[j] = top
+    by_mentee = np.full(n, low, np.int64)
+    for band in range(n_bands):
+        for i in range(n):
+            by_mentee[i] = max(by_mentee[i], by_band[band, i])
+    return by_mentor, by_mentee
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _worst_violations(
-    values, bonus, pot_mentor, pot_seat, indptr, known, per_mentor
+    values, bonus, pot_mentor, pot_seat, indptr, known, mentors, per_mentor
 ):  # pragma: no cover
-    """Per mentor, up to ``per_mentor`` mentees (not in ``known``) with the largest positive
+    """Per mentor of ``mentors``, up to ``per_mentor`` mentees (not in ``known``) with the largest positive
     ``q + bonus - pot_mentor + pot_seat`` over their seats: pairs whose reduced cost is
     negative. One pass over the whole matrix, mentors split across threads (each writes only
     its own rows, so the result does not depend on scheduling)."""
@@ -1026,7 +1423,8 @@ def _worst_violations(
     found = np.zeros(m, np.int64)
     best = np.zeros((m, per_mentor), np.int64)
     best_mentee = np.zeros((m, per_mentor), np.int64)
-    for j in numba.prange(m):
+    for position in numba.prange(len(mentors)):
+        j = mentors[position]
         skip = np.zeros(n, np.bool_)
         for t in range(indptr[j], indptr[j + 1]):
             skip[known[t]] = True
@@ -1328,9 +1726,9 @@ def _successive_shortest_paths(
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _best_per_mentee(
-    values, bonus, pot_mentor, pot_seat, per_mentee, positive_only
+    values, bonus, pot_mentor, pot_seat, active, per_mentee, positive_only
 ):  # pragma: no cover
-    """Per mentee, the ``per_mentee`` mentors with the largest ``q + bonus - pot_mentor +
+    """Per mentee, the ``per_mentee`` ``active`` mentors with the largest ``q + bonus - pot_mentor +
     pot_seat`` over the mentee's seats (only positive ones, i.e. violations, if
     ``positive_only``). Ties are broken by a hash of the pair, so that when many mentors look
     alike every mentee does not pick the same ones. Mentees are read in blocks so that each
@@ -1345,6 +1743,8 @@ def _best_per_mentee(
         i0 = b * block
         i1 = min(i0 + block, n)
         for j in range(m):
+            if not active[j]:
+                continue
             for i in range(i0, i1):
                 top = np.int64(-(1 << 62))
                 for s in range(seats):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from matching.engine import blocks, solvers
 
@@ -45,6 +46,11 @@ def warm_up() -> float:
                 )
     finally:
         solvers._REPAIR_BY_PATHS = threshold
+    # Few eligible pairs, as a mask and as a sparse matrix: the pair-list path.
+    few = eligible & (rng.random(eligible.shape) < 0.05)
+    for dtype in (np.float32, np.float64):
+        solvers.assign_with_capacities(scores.astype(dtype), few, caps)
+    solvers.assign_with_capacities(sp.csr_array(np.where(few, scores, 0)), None, caps)
     solvers.extract_candidates(scores, eligible, per_mentee=5)
     # The consortium-scale solver (scored a block at a time): its selection and potentials
     # kernels, the price guess from a sample included.

@@ -7,11 +7,14 @@ reference is ``scipy.optimize.linear_sum_assignment`` on the capacity-expanded m
 ``test_solvers.reference_assignment``), on the same quantised scores.
 """
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matching.engine import solvers
 from matching.engine.features import board_areas, synthetic_problem
 from matching.engine.scoring import CRITERIA, score_mosaic, score_pairs
 from matching.engine.solvers import assign_mosaic, assign_with_capacities
@@ -148,3 +151,20 @@ def test_a_time_limit_returns_the_best_so_far_unproven():
     assert len(np.unique(result.mentee)) == len(result.mentee)
     best = assign_with_capacities(scored.scores, scored.eligible, caps)
     assert result.total_units <= best.total_units
+
+
+@pytest.mark.parametrize("seats", [1, 3])
+def test_plentiful_places_skip_the_auction_and_stay_exact(seats):
+    # Five places per seat: the solver starts from each seat's best mentors, no auction.
+    rng = np.random.default_rng(seats)
+    n, m = 50, 12
+    scores = hostile_scores(rng, "stars", n, m)
+    eligible = rng.random((n, m)) < 0.8
+    caps = np.full(m, 5 * n * seats // m + 1)
+    area_scores = np.stack([scores] * seats, axis=1) + rng.integers(0, 2, (n, seats, m)) * 10.0
+    areas = np.tile(np.arange(seats), (n, 1))
+    with patch.object(solvers, "_auction", side_effect=AssertionError("auction ran")):
+        result = assign_mosaic(area_scores, eligible, caps, areas)
+    assert result.proven_optimal
+    full = np.broadcast_to(eligible[:, None, :], area_scores.shape)
+    assert result.total_units == reference_mosaic(area_scores, full, caps, areas)[0]

@@ -1,0 +1,156 @@
+"""The exact solver's sparse path and its certificate (issue 12).
+
+One-to-one problems with few eligible pairs are solved on those pairs alone: each mentee's best
+few pairs are solved exactly, the potentials are checked against every eligible pair, and the
+pairs that violate them are added and repaired until none is left. The dense path's certificate
+is one vectorised pass over every pair (``_violation_extent``). The references are those of
+``test_solvers``.
+"""
+
+from unittest.mock import patch
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matching.engine import solvers
+from matching.engine.solvers import _MISSING, _violation_extent, assign_with_capacities
+from tests.matching.engine.test_solvers import FAST, _check_assignment, reference_assignment
+from tests.matching.engine.test_solvers_hostile import SHAPES, hostile_problems, hostile_scores
+
+
+def _sparse_path(per_mentee: int = solvers._SPARSE_PER_MENTEE):
+    """Every problem takes the sparse path, keeping ``per_mentee`` pairs per mentee at first."""
+    return patch.multiple(solvers, _SPARSE_DENSITY=1.0, _SPARSE_PER_MENTEE=per_mentee)
+
+
+@FAST
+@given(hostile_problems(), st.sampled_from([1, 2, 10]), st.booleans())
+def test_sparse_path_matches_the_reference(problem, per_mentee, matched_first):
+    scores, eligible, caps = problem
+    with _sparse_path(per_mentee):
+        result = assign_with_capacities(
+            scores, eligible, caps, maximise_matched_first=matched_first
+        )
+    _check_assignment(result, eligible, caps)
+    if matched_first:
+        bonus = int(np.abs(np.rint(scores[eligible] * 1000)).max(initial=0)) * len(scores) + 1
+        best, matched = reference_assignment(scores, eligible, caps, bonus)
+        assert len(result.mentee) == matched
+        assert result.total_units == best - bonus * matched
+    else:
+        assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_sparse_path_is_exact_on_ties_equal_scores_and_stars(shape):
+    rng = np.random.default_rng(3)
+    n, m = 160, 40
+    scores = hostile_scores(rng, shape, n, m)
+    eligible = rng.random((n, m)) < 0.5
+    caps = rng.integers(1, 5, m)
+    with _sparse_path(2):
+        result = assign_with_capacities(scores, eligible, caps)
+    _check_assignment(result, eligible, caps)
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+
+
+def test_a_failed_certificate_is_repaired_until_it_holds():
+    # Everybody's single best pair is the same star mentor with one place: the first pruned
+    # solve leaves nearly everybody out, and the certificate must bring their other pairs in.
+    rng = np.random.default_rng(8)
+    n, m = 60, 12
+    scores = rng.uniform(0, 50, (n, m)).astype(np.float32)
+    scores[:, 0] = 99.0
+    eligible = np.ones((n, m), bool)
+    caps = np.full(m, 6)
+    caps[0] = 1
+    with _sparse_path(1):
+        result = assign_with_capacities(scores, eligible, caps)
+    assert result.rounds > 1
+    _check_assignment(result, eligible, caps)
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+
+
+def test_pins_on_the_sparse_path_are_kept():
+    rng = np.random.default_rng(4)
+    scores = rng.uniform(0, 100, (30, 8)).astype(np.float32)
+    eligible = rng.random((30, 8)) < 0.7
+    eligible[0, 3] = True
+    caps = np.full(8, 3)
+    with _sparse_path():
+        result = assign_with_capacities(scores, eligible, caps, pins=[(0, 3)])
+    assert (0, 3) in result.pairs()
+    _check_assignment(result, eligible, caps)
+
+
+def test_few_eligible_pairs_take_the_sparse_path_and_stay_exact():
+    rng = np.random.default_rng(6)
+    n, m = 400, 100
+    scores = rng.uniform(0, 100, (n, m)).astype(np.float32)
+    eligible = rng.random((n, m)) < 0.04
+    caps = rng.integers(1, 6, m)
+    assert solvers._is_sparse(eligible)
+    result = assign_with_capacities(scores, eligible, caps)
+    _check_assignment(result, eligible, caps)
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+    assert result.unmatched.keys().isdisjoint(result.mentee.tolist())
+
+
+@pytest.mark.parametrize("seats", [1, 3])
+def test_the_certificate_pass_finds_the_largest_excess_off_each_board(seats):
+    rng = np.random.default_rng(seats)
+    m, n = 7, 11
+    values = rng.integers(-500, 500, (m, n, seats)).astype(np.int32)
+    values[rng.random((m, n, seats)) < 0.3] = _MISSING
+    pot_mentor = rng.integers(-200, 200, m)
+    pot_seat = rng.integers(-200, 200, n * seats)
+    board = rng.integers(-1, m, (n, seats))
+    bonus = 5
+    by_mentor, by_mentee = _violation_extent(values, bonus, pot_mentor, pot_seat, board)
+    excess = (
+        values.astype(np.int64) + bonus - pot_mentor[:, None, None] + pot_seat.reshape(1, n, seats)
+    )
+    low = -(2**62)
+    excess = np.where(values == _MISSING, low, excess).max(axis=2)
+    on_board = (board[None, :, :] == np.arange(m)[:, None, None]).any(axis=2)
+    excess = np.where(on_board, low, excess)
+    assert by_mentor.tolist() == excess.max(axis=1).tolist()
+    assert by_mentee.tolist() == excess.max(axis=0).tolist()
+
+
+# --- Sparse input -------------------------------------------------------------------------------
+
+
+@FAST
+@given(hostile_problems())
+def test_sparse_scores_give_the_dense_result(problem):
+    scores, eligible, caps = problem
+    rows, cols = np.nonzero(eligible)
+    matrix = sp.csr_array((scores[rows, cols], (rows, cols)), shape=scores.shape)
+    result = assign_with_capacities(matrix, None, caps)
+    _check_assignment(result, eligible, caps)
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+    # A pair worth 0 may be taken or not (equally good): compare the reasons both leave out.
+    dense = assign_with_capacities(scores, eligible, caps).unmatched
+    both = result.unmatched.keys() & dense.keys()
+    assert {i: result.unmatched[i] for i in both} == {i: dense[i] for i in both}
+
+
+def test_a_stored_zero_is_an_eligible_pair():
+    # Mentee 1's only pair scores 0 and mentor 0 has room: it is left free by choice.
+    matrix = sp.csr_array((np.array([5.0, 0.0]), (np.array([0, 1]), np.array([0, 0]))), (3, 2))
+    result = assign_with_capacities(matrix, None, [2, 1], pins=[(1, 0)])
+    assert result.pairs() == [(0, 0), (1, 0)]
+    assert result.scores.tolist() == [5.0, 0.0]
+    assert result.unmatched == {2: "no_eligible_mentor"}
+
+
+def test_sparse_scores_refuse_a_second_mask_and_unstored_pins():
+    matrix = sp.csr_array(np.array([[1.0, 0.0]]))
+    with pytest.raises(ValueError, match="stored pairs"):
+        assign_with_capacities(matrix, np.ones((1, 2), bool), [1, 1])
+    with pytest.raises(ValueError, match="not eligible"):
+        assign_with_capacities(matrix, None, [1, 1], pins=[(0, 1)])
