@@ -59,6 +59,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
 
 from matching.engine.common import PeerPairing, pair_on_edges
