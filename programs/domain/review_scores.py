@@ -60,6 +60,12 @@ def risk_reasons(
     return reasons
 
 
+def subscale_label(key: str) -> str:
+    """How a subscale key reads on pages and in reports: "clear_expectations" is "Clear
+    expectations" (an instrument that names its subscales says so instead)."""
+    return key.replace("_", " ").capitalize()
+
+
 def subscale_means(
     answers: Iterable[tuple[str, int | None, bool]], *, scale_min: int, scale_max: int
 ) -> dict[str, Decimal]:

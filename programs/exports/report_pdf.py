@@ -222,7 +222,9 @@ def _column_widths(columns: list[str]) -> list[float]:
     return [s * unit for s in shares]
 
 
-def _table(table: Table, styles: _Styles) -> list[Flowable]:
+def _table(table: Table, styles: _Styles) -> tuple[list[Flowable], list[Flowable]]:
+    """The table's title with the table (kept together, so a title never ends a page), and
+    what follows it."""
     def cell(value: Any, style: ParagraphStyle) -> Paragraph:
         return _para(text_of(neutralise(value)), style)
 
@@ -240,10 +242,8 @@ def _table(table: Table, styles: _Styles) -> list[Flowable]:
             ]
         )
     )
-    parts: list[Flowable] = [_para(table.title, styles.h3), pdf_table]
-    if table.note:
-        parts.append(_para(table.note, styles.small))
-    return [KeepTogether(parts[:2]), *parts[2:], Spacer(1, 3 * mm)]
+    note = [_para(table.note, styles.small)] if table.note else []
+    return [_para(table.title, styles.h3), pdf_table], [*note, Spacer(1, 3 * mm)]
 
 
 def _figures(figures: list[Figure], styles: _Styles) -> Flowable:
@@ -290,7 +290,8 @@ def _summary(report: Report, styles: _Styles) -> list[Flowable]:
     story.append(_figures(summary.figures, styles))
     story.append(Spacer(1, 2 * mm))
     for table in summary.tables:
-        story += _table(table, styles)
+        head, rest = _table(table, styles)
+        story += [KeepTogether(head), *rest]
     lists = (
         " Lists of people and relationships are in the CSV and Excel exports."
         if any(s.is_appendix for s in report.sections)
@@ -326,15 +327,16 @@ def _section_charts(section: Section, styles: _Styles, n: int) -> list[Flowable]
 
 
 def _section_tables(section: Section, styles: _Styles, n: int) -> list[Flowable]:
-    story: list[Flowable] = [
-        CondPageBreak(40 * mm),
-        _Heading(section.title, styles.h2, 1, f"tables-{n}"),
-    ]
+    lead: list[Flowable] = [_Heading(section.title, styles.h2, 1, f"tables-{n}")]
     if section.intro:
-        story.append(_para(section.intro, styles.body))
+        lead.append(_para(section.intro, styles.body))
+    story: list[Flowable] = [CondPageBreak(40 * mm)]
     for table in section.tables:
-        story += _table(table, styles)
-    return story
+        head, rest = _table(table, styles)
+        # The section's heading stays with its first table: never alone at the foot of a page.
+        story += [KeepTogether([*lead, *head]), *rest]
+        lead = []
+    return story + lead
 
 
 def build_pdf(report: Report, path: str, progress: Callable[[float], None]) -> None:

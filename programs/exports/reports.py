@@ -434,7 +434,7 @@ def subscale_table(title: str, subscales: list[SubscaleScore]) -> Table:
         ["Subscale", "Answered by", "People", "Mean score"],
         [
             [
-                s.subscale.capitalize(),
+                s.label,
                 SIDE_LABELS[s.side],
                 s.respondents if not s.hidden else SUPPRESSED,
                 Score(s.mean) if s.mean is not None else SUPPRESSED,
@@ -637,7 +637,7 @@ def _subscale_charts(subscales: list[SubscaleScore]) -> list[Chart]:
         result.append(
             charts.bars(
                 title=f"Mean review score by subscale, answered by {label.lower()} (1–5)",
-                labels=[s.subscale.capitalize() for s in rows],
+                labels=[s.label for s in rows],
                 values=[s.mean for s in rows],
                 name="Mean score",
                 unit="score",

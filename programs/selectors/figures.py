@@ -57,6 +57,7 @@ from programs.domain.outcomes import (
     comparison_for,
     outcome_row,
 )
+from programs.domain.review_scores import subscale_label
 from programs.models import (
     GUIDING_SIDES,
     MENTEE_ROLES,
@@ -783,7 +784,7 @@ def _points(rows: list[tuple[Any, ...]], *, minimum: int) -> tuple[list[Subscale
                 else None
             )
         points.append(SubscalePoint(cycle, opens[cycle], side, scores, len(means_list)))
-    return points, [s.replace("_", " ").capitalize() for s in subscales]
+    return points, [subscale_label(s) for s in subscales]
 
 
 def relationship_subscale_trend(
@@ -960,6 +961,10 @@ class SubscaleScore:
     side: str  # "mentee" (answered by the mentored side) or "mentor"
     respondents: int
     mean: float | None  # on 1–5; None when fewer than SMALL_CELL people answered
+
+    @property
+    def label(self) -> str:
+        return subscale_label(self.subscale)
 
     @property
     def hidden(self) -> bool:

@@ -28,7 +28,13 @@ from mentorship.notifications.services import Planned, notifications_send_soon
 from programs.access import AnyUser, can_direct
 from programs.domain.instrument_file import InstrumentSpec, ItemSpec
 from programs.domain.review_instrument import ensure_default_instrument
-from programs.domain.review_scores import Answer, on_five_point_scale, response_score, risk_reasons
+from programs.domain.review_scores import (
+    Answer,
+    on_five_point_scale,
+    response_score,
+    risk_reasons,
+    subscale_label,
+)
 from programs.models import (
     ItemPolarity,
     Membership,
@@ -486,7 +492,7 @@ def instrument_spec(instrument: ReviewInstrument) -> InstrumentSpec:
     items = list(instrument.items.order_by("order", "pk"))
     names = dict(instrument.subscale_names or {})
     for item in items:
-        names.setdefault(item.construct, item.construct.replace("_", " ").capitalize())
+        names.setdefault(item.construct, subscale_label(item.construct))
     return InstrumentSpec(
         name=instrument.name,
         description=instrument.description,
