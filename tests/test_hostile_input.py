@@ -164,7 +164,7 @@ def demo():
     """The demo institution, plus what puts the remaining forms on pages the crawl reaches: a
     self-evaluation draft for the mentee and the mentor, a new and a resolved concern, an
     agreement waiting for the mentee's confirmation, a pending invitation, a bouncing address,
-    a request to join, a pair rule and a failed report export."""
+    a request to join, a pair rule, and a failed program report and all-programs report."""
     seed_demo()
     _drafts()
     _states_that_show_more_forms()
@@ -187,6 +187,7 @@ def _states_that_show_more_forms() -> None:
     from mentorship.notifications.kinds import Kind
     from mentorship.notifications.models import Bounce, Notification, Status
     from programs.models import (
+        ExportKind,
         FacultyProfile,
         Relationship,
         ReportExport,
@@ -244,6 +245,16 @@ def _states_that_show_more_forms() -> None:
         last_error="550 No such user",
     )
     instrument_copy(instrument=instrument_for(program), program=program, by=director)
+    ReportExport.objects.create(  # the admin's all-programs report, failed: Try again
+        institution=program.institution,
+        kind=ExportKind.INSTITUTION_REPORT,
+        requested_by=admin,
+        format="pdf",
+        period_start=timezone.localdate().replace(day=1),
+        period_end=timezone.localdate(),
+        status="failed",
+        error="The worker stopped.",
+    )
     ReportExport.objects.create(
         program=program,
         requested_by=director,

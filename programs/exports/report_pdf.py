@@ -225,6 +225,7 @@ def _column_widths(columns: list[str]) -> list[float]:
 def _table(table: Table, styles: _Styles) -> tuple[list[Flowable], list[Flowable]]:
     """The table's title with the table (kept together, so a title never ends a page), and
     what follows it."""
+
     def cell(value: Any, style: ParagraphStyle) -> Paragraph:
         return _para(text_of(neutralise(value)), style)
 

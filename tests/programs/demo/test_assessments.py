@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from programs.demo.institution import seed_demo
-from programs.models import AssessmentStatus, MentorOffer, SelfAssessment
+from programs.models import AssessmentStatus, MentorOffer, MentorTraining, SelfAssessment
 from programs.selectors.assessments import assessments_to_compare, compare_assessments
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,8 @@ def test_the_demo_has_self_evaluations_and_offers_and_seeding_twice_changes_noth
     assert compare_assessments(loaded[v1.pk], loaded[v2.pk]).change_count >= 5
     assert SelfAssessment.objects.filter(status=AssessmentStatus.DRAFT).exists()
     assert MentorOffer.objects.filter(person__user__email="mentor@northbridge.example").exists()
+    # Whatever the database's ids: the demo mentor's page shows a training to remove.
+    assert MentorTraining.objects.filter(person__user__email="mentor@northbridge.example").exists()
 
     seed_demo()
     assert (SelfAssessment.objects.count(), MentorOffer.objects.count()) == counts
