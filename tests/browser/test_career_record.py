@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from programs.domain.reminders import zone
 from programs.models import Departure
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_director_records_corrects_and_withdraws_a_departure(
     page, live_server, login, director, mentee, program, axe
 ):
-    today = timezone.localdate()
+    # "Today" as the director's page judges it: in their zone, not UTC's (they differ in the
+    # evening in the Americas).
+    today = timezone.localdate(timezone=zone(director.profile.time_zone))
     login(director)
     page.goto(f"{live_server.url}/programs/{program.pk}/members/")
     page.get_by_role("link", name="Career record of Maya Mentee").click()
@@ -31,7 +34,13 @@ def test_a_director_records_corrects_and_withdraws_a_departure(
     page.get_by_label("Moved to another institution").check()
     page.get_by_label("Note (optional)").fill("To Lakeside University")
     page.get_by_role("button", name="Record the departure").click()
-    expect(page.get_by_text(re.compile("Record a departure once it has happened"))).to_be_visible()
+    # The error by the field, and the summary's link to it.
+    expect(page.locator("#id_left_on_error")).to_contain_text(
+        "Record a departure once it has happened"
+    )
+    expect(
+        page.get_by_role("link", name=re.compile("Date they left: Record a departure"))
+    ).to_be_visible()
     expect(page.get_by_label("Note (optional)")).to_have_value("To Lakeside University")
     axe(page, context="on the career record with an error")
 
