@@ -12,7 +12,7 @@ from unittest.mock import patch
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from matching.engine import solvers
@@ -124,8 +124,19 @@ def test_the_certificate_pass_finds_the_largest_excess_off_each_board(seats):
 # --- Sparse input -------------------------------------------------------------------------------
 
 
+# Found in a CI run: mentor 2 (every pair worth 0, one seat) full in one optimum, free in the other.
+SEAT_WORTH_ZERO = (
+    np.array([[75.0, 25.0, 0.0]] * 7, dtype=np.float32),
+    np.array(
+        [[0, 1, 0], [0, 1, 1], [1, 0, 0], [1, 0, 0], [0, 0, 0], [0, 0, 1], [0, 0, 0]], dtype=bool
+    ),
+    np.array([0, 1, 1]),
+)
+
+
 @FAST
 @given(hostile_problems())
+@example(SEAT_WORTH_ZERO)
 def test_sparse_scores_give_the_dense_result(problem):
     scores, eligible, caps = problem
     rows, cols = np.nonzero(eligible)
@@ -134,9 +145,14 @@ def test_sparse_scores_give_the_dense_result(problem):
     _check_assignment(result, eligible, caps)
     assert result.total_units == reference_assignment(scores, eligible, caps)[0]
     # A pair worth 0 may be taken or not (equally good): compare the reasons both leave out.
+    # So may a seat worth 0 to someone else: a mentee with a mentor scoring 0 may find that
+    # mentor's last seat taken in one optimum (full) and free in the other (zero score only).
     dense = assign_with_capacities(scores, eligible, caps).unmatched
-    both = result.unmatched.keys() & dense.keys()
-    assert {i: result.unmatched[i] for i in both} == {i: dense[i] for i in both}
+    either = {solvers.CAPACITY_EXHAUSTED, solvers.ZERO_SCORE_ONLY}
+    for i in result.unmatched.keys() & dense.keys():
+        if {result.unmatched[i], dense[i]} <= either and (scores[i][eligible[i]] == 0).any():
+            continue
+        assert result.unmatched[i] == dense[i], i
 
 
 def test_a_stored_zero_is_an_eligible_pair():
