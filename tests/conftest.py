@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 import time_machine
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from programs.models import Role
 from tests.assessment_factories import ensure_reference_data
@@ -26,6 +27,13 @@ pytest_plugins = ["tests.relationship_fixtures"]
 
 # Live-server browser tests call the ORM from Playwright's event loop thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests explore new examples on each run locally; CI (`HYPOTHESIS_PROFILE=ci`, set by
+# .ci/run) runs the same examples every time, so a verdict does not depend on the draw. Loaded
+# here, before the test modules build their own settings on top of it.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 # `MENTORSHIP_TEST_CLOCK=HH:MM` runs the whole session with the clock moved to that time (UTC) of
