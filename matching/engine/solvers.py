@@ -32,11 +32,14 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    prices while they are valid). If anything is positive, the worst violating pairs of the
    mentors concerned (per mentor and per mentee) are added, the flow is repaired and the check
    runs again. When the check passes, no better assignment exists over all pairs.
-5. Few eligible pairs (one-to-one, at most ``_SPARSE_DENSITY`` of the matrix) or a sparse score
-   matrix: the solver works on the list of eligible pairs alone. Each mentee's best pairs
-   (ties spread by a hash) are solved by OR-Tools' min-cost flow with potentials recovered as
-   above; every eligible pair is then checked against them (vectorised over the list), the
-   worst violations per mentee are added and repaired warm, until none is left.
+5. One-to-one with at most ``_SPARSE_DENSITY`` of the pairs eligible, or a sparse score
+   matrix: the solver works on the list of eligible pairs alone, mentor by mentor for the
+   auction (so a mentor's scan costs its own pairs, not every mentee) and mentee by mentee for
+   the rest. The pruned network holds the auction's lists and seats and each mentee's best
+   pairs at the auction's prices (ties spread by a hash), started from the auction's tight
+   pairs and repaired as above; every eligible pair is then checked against the potentials
+   (vectorised over the list), the worst violations per mentee are added and repaired warm,
+   until none is left.
 
 Measured with ``bench/bench_exact.py`` (hostile families, OR-Tools over every eligible arc as
 the reference in the same run). ``on_progress`` reports each step; ``time_limit`` stops the
@@ -105,6 +108,9 @@ _PLENTY = 1.5
 _VIOLATIONS_PER_MENTOR = 16
 _VIOLATIONS_PER_MENTEE = 4
 _CANDIDATES_PER_MENTEE = 4
+_SPARSE_CANDIDATES_PER_MENTEE = 8
+"""Each mentee's best pairs at the auction's prices in the sparse path's first network: 8
+leave about one violation for the certificate at 3 % density, 4 leave a hundred."""
 _MISSING = np.int32(-(2**31) + 1)
 
 
@@ -649,9 +655,10 @@ def _solve_seats(
     )
 
 
-_SPARSE_DENSITY = 0.06
+_SPARSE_DENSITY = 0.5
 """Share of eligible pairs up to which one-to-one problems are solved on the eligible pairs
-alone (a list per mentee) rather than on the whole matrix."""
+alone rather than on the whole matrix (at 10,000 x 2,000: 0.40 s against 0.64 s at 10 %,
+0.63 s against 0.93 s at 30 %; the whole matrix wins when nearly every pair is eligible)."""
 _SPARSE_PER_MENTEE = 10
 _SPARSE_ADD_PER_MENTEE = 4
 
@@ -779,6 +786,204 @@ def _top_per_row(indptr, mentor, q, pot_mentor, per_row):  # pragma: no cover
     return keep
 
 
+@numba.njit(cache=True, nogil=True)
+def _by_mentor(m, mentor):  # pragma: no cover
+    """The pairs grouped mentor by mentor (a stable counting sort): ``(indptr, order)``, where
+    mentor ``j``'s pairs are ``order[indptr[j]:indptr[j + 1]]``."""
+    indptr = np.zeros(m + 1, np.int64)
+    for p in range(len(mentor)):
+        indptr[mentor[p] + 1] += 1
+    for j in range(m):
+        indptr[j + 1] += indptr[j]
+    fill = indptr[:-1].copy()
+    order = np.empty(len(mentor), np.int64)
+    for p in range(len(mentor)):
+        j = mentor[p]
+        order[fill[j]] = p
+        fill[j] += 1
+    return indptr, order
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan_pairs(indptr, mentee, q, j, price, k, lists, list_len, scale):  # pragma: no cover
+    """:func:`_scan_row` over mentor ``j``'s pairs alone (``lists`` hold pair positions)."""
+    best = np.empty(k + 1, np.int64)
+    found = 0
+    for t in range(indptr[j], indptr[j + 1]):
+        v = q[t] * scale - price[mentee[t]]
+        if found == k + 1 and v <= best[k]:
+            continue
+        pos = min(found, k)
+        while pos > 0 and best[pos - 1] < v:
+            best[pos] = best[pos - 1]
+            if pos < k:
+                lists[j, pos] = lists[j, pos - 1]
+            pos -= 1
+        best[pos] = v
+        if pos < k:
+            lists[j, pos] = t
+        found = min(found + 1, k + 1)
+    list_len[j] = min(found, k)
+    if found == k + 1:
+        return best[k]
+    return -(np.int64(1) << 62)
+
+
+@numba.njit(cache=True, nogil=True)
+def _auction_pairs(indptr, mentee, q, n, caps, bonus, eps, extra, scale):  # pragma: no cover
+    """:func:`_auction` with one seat per mentee on a mentor-major pair list (``indptr``,
+    ``mentee``, ``q``): rows hold only usable pairs, so a scan costs a mentor's pairs, not
+    every mentee. Returns seat prices, seat owners (-1 = free), the pair each owner holds the
+    seat by, and each mentor's candidate list (pair positions)."""
+    m = len(caps)
+    price = np.zeros(n, np.int64)
+    owner = np.full(n, -1, np.int64)
+    held_by = np.full(n, -1, np.int64)
+    k = extra + max(caps.max(), 1) if m else 1
+    lists = np.empty((m, k), np.int64)
+    list_len = np.zeros(m, np.int64)
+    bound = np.full(m, np.int64(1) << 62, np.int64)
+    total = caps.sum()
+    queue = np.empty(total + 1, np.int64)
+    phase_eps = eps
+    while True:
+        phase_eps = max(1, phase_eps // _EPS_FACTOR)
+        owner[:] = -1
+        tail = 0
+        for j in range(m):
+            for _ in range(caps[j]):
+                queue[tail] = j
+                tail += 1
+        head, size = 0, total
+        while size > 0:
+            j = queue[head]
+            head = (head + 1) % (total + 1)
+            size -= 1
+            scanned = False
+            while True:
+                best = -(np.int64(1) << 62)
+                second = best
+                best_t = -1
+                for s in range(list_len[j]):
+                    t = lists[j, s]
+                    r = mentee[t]
+                    if owner[r] == j:
+                        continue
+                    v = (q[t] + bonus) * scale - price[r]
+                    if v > best:
+                        second = best
+                        best = v
+                        best_t = t
+                    elif v > second:
+                        second = v
+                if scanned or (best_t >= 0 and best - bonus * scale >= bound[j]):
+                    break
+                bound[j] = _scan_pairs(indptr, mentee, q, j, price, k, lists, list_len, scale)
+                scanned = True
+            second = max(second, bound[j] + bonus * scale, 0)
+            if best_t < 0 or best <= 0:
+                continue
+            r = mentee[best_t]
+            previous = owner[r]
+            if previous >= 0:
+                queue[(head + size) % (total + 1)] = previous
+                size += 1
+            owner[r] = j
+            held_by[r] = best_t
+            price[r] += best - second + phase_eps
+        if phase_eps == 1:
+            break
+        for r in range(n):
+            price[r] = max(0, price[r] - phase_eps)
+        for j in range(m):
+            if bound[j] < (np.int64(1) << 61):
+                bound[j] += phase_eps
+    for j in range(m):
+        top = -(np.int64(1) << 62)
+        for s in range(list_len[j]):
+            t = lists[j, s]
+            top = max(top, q[t] * scale - price[mentee[t]])
+        if top < bound[j]:
+            bound[j] = _scan_pairs(indptr, mentee, q, j, price, k, lists, list_len, scale)
+    for r in range(n):
+        if owner[r] < 0:
+            held_by[r] = -1
+    return price, owner, held_by, lists, list_len
+
+
+def _first_sparse_network(
+    rows: _SparseRows, q: np.ndarray, caps: np.ndarray, bonus: int, q_max: int
+) -> tuple[_FlowNetwork, np.ndarray]:
+    """The pruned network the sparse path starts from, and which usable pair each arc is
+    (-1: an arc to the sink).
+
+    As on the dense path (:meth:`_SeatNetwork.from_auction`): unless places are plentiful, an
+    auction over the pair list gives prices and an assignment; the network holds each mentor's
+    list, the seats held, and each mentee's best mentors at those prices, with the tight held
+    pairs as its starting flow and potentials from the prices, so the repair has little to do.
+    With plentiful places, each mentee's best pairs at prices 0 (and no flow) are solved whole.
+    """
+    n, m = rows.n, rows.m
+    price = np.zeros(n, np.int64)
+    owner = np.full(n, -1, np.int64)
+    listed = held = np.zeros(0, np.int64)
+    per_mentee = _SPARSE_PER_MENTEE
+    scale = _PRICE_SCALE
+    if caps.sum() < _PLENTY * np.count_nonzero(np.diff(rows.indptr)):
+        indptr, order = _by_mentor(m, rows.mentor)
+        price, owner, held_by, lists, list_len = _auction_pairs(
+            indptr,
+            rows.mentee[order],
+            rows.q[order],
+            n,
+            caps,
+            bonus,
+            (q_max + bonus) * scale,
+            _AUCTION_LIST_EXTRA,
+            scale,
+        )
+        price = -((-price) // scale)
+        listed = order[lists[np.arange(m).repeat(list_len), _ranks(list_len)]]
+        held_seat = np.flatnonzero(owner >= 0)
+        held = order[held_by[held_seat]]
+        # A mentor's places are interchangeable: reprice its held seats to one common margin.
+        held_margin = q[held] - price[held_seat]
+        level = np.full(m, np.int64(1) << 62)
+        np.minimum.at(level, owner[held_seat], held_margin)
+        not_full = np.bincount(owner[held_seat], minlength=m) < caps
+        level[not_full] = np.minimum(level[not_full], 0)
+        price[held_seat] += held_margin - level[owner[held_seat]]
+        per_mentee = _SPARSE_CANDIDATES_PER_MENTEE
+    pot_guess = np.zeros(m, np.int64)
+    np.maximum.at(pot_guess, rows.mentor[listed], q[listed] - price[rows.mentee[listed]])
+    best = np.flatnonzero(_top_per_row(rows.indptr, rows.mentor, q, pot_guess, per_mentee))
+    picked = np.unique(np.concatenate([listed, held, best]))
+    mentor, mentee = rows.mentor[picked], rows.mentee[picked]
+    margin = q[picked] - price[mentee]
+    pot_mentor = np.zeros(m, np.int64)
+    np.maximum.at(pot_mentor, mentor, margin)
+    tight = (owner[mentee] == mentor) & (margin == pot_mentor[mentor])
+    seat_filled = np.zeros(n, bool)
+    seat_filled[mentee[tight]] = True
+    tight_count = np.bincount(mentor[tight], minlength=m)
+    sink = m + n
+    # As on the dense path: a seat with a positive price must end up filled, and only a mentor
+    # earning nothing at the margin may leave places unused; held pairs that are not tight
+    # (and the seats and places they leave) are for the repair.
+    mentor_unused = np.where(pot_mentor == 0, caps - tight_count, 0)
+    flow = _FlowNetwork.with_flow(
+        m + n + 1,
+        np.concatenate([mentor, m + np.arange(n), np.arange(m)]),
+        np.concatenate([m + mentee, np.full(n + m, sink)]),
+        np.concatenate([np.ones(len(picked) + n, np.int64), caps]),
+        np.concatenate([-q[picked], np.zeros(n + m, np.int64)]),
+        np.concatenate([tight, seat_filled | (price > 0), mentor_unused]).astype(np.int64),
+        np.concatenate([pot_mentor, -price, np.zeros(1, np.int64)]),
+        np.concatenate([caps, np.zeros(n, np.int64), [-caps.sum()]]),
+    )
+    return flow, np.concatenate([picked, np.full(n + m, -1, np.int64)])
+
+
 def _solve_sparse(
     rows: _SparseRows,
     caps: np.ndarray,
@@ -789,37 +994,16 @@ def _solve_sparse(
 ) -> _SeatSolution:
     """One mentor per mentee on the usable pairs alone.
 
-    Each mentee's best few pairs form a pruned network, solved by OR-Tools' min-cost flow with
-    potentials recovered to prove it optimal there; the certificate then checks every usable
-    pair against those potentials (vectorised over the pair list), and the worst violations
-    per mentee are added and repaired, warm, until none is left.
+    The pruned network of :func:`_first_sparse_network` is made optimal (repaired by paths or
+    solved by OR-Tools, potentials recovered to prove it); the certificate then checks every
+    usable pair against those potentials (vectorised over the pair list), and the worst
+    violations per mentee are added and repaired, warm, until none is left.
     """
     n, m = rows.n, rows.m
     q_max = int(np.abs(rows.q).max()) if len(rows.q) else 0
     bonus = q_max * n + 1 if maximise_matched_first else 0
     q = rows.q + bonus
-    keep = _top_per_row(rows.indptr, rows.mentor, q, np.zeros(m, np.int64), _SPARSE_PER_MENTEE)
-    picked = np.flatnonzero(keep)
-    sink = m + n
-    tails = np.concatenate([rows.mentor[picked], m + np.arange(n), np.arange(m)])
-    heads = np.concatenate([m + rows.mentee[picked], np.full(n + m, sink)])
-    capacity = np.concatenate([np.ones(len(picked) + n, np.int64), caps])
-    cost = np.concatenate([-q[picked], np.zeros(n + m, np.int64)])
-    supply = np.zeros(m + n + 1, np.int64)
-    supply[:m] = caps
-    supply[sink] = -caps.sum()
-    flow = _FlowNetwork.with_flow(
-        m + n + 1,
-        tails,
-        heads,
-        capacity,
-        cost,
-        np.zeros(len(tails), np.int64),
-        np.zeros(m + n + 1, np.int64),
-        supply,
-    )
-    # Which usable pair each arc is (-1: an arc to the sink).
-    arc_pair = np.concatenate([picked, np.full(n + m, -1, np.int64)])
+    flow, arc_pair = _first_sparse_network(rows, q, caps, bonus, q_max)
     report(0.4, "A first assignment is found; making it exact")
     rounds, proven, timed_out = 0, False, False
     while rounds < MAX_ROUNDS:
@@ -832,10 +1016,7 @@ def _solve_sparse(
             min(0.5 + 0.1 * rounds, 0.95),
             f"Checking that no better assignment exists (pass {rounds})",
         )
-        if rounds == 1:
-            flow.solve_ortools()
-        else:
-            flow.solve()
+        flow.solve()
         used = (arc_pair >= 0) & (flow.flow > 0)
         assigned = np.full(n, -1, np.int64)
         assigned[rows.mentee[arc_pair[used]]] = rows.mentor[arc_pair[used]]
