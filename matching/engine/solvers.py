@@ -787,9 +787,10 @@ def _top_per_row(indptr, mentor, q, pot_mentor, per_row):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _by_mentor(m, mentor):  # pragma: no cover
-    """The pairs grouped mentor by mentor (a stable counting sort): ``(indptr, order)``, where
-    mentor ``j``'s pairs are ``order[indptr[j]:indptr[j + 1]]``."""
+def _by_mentor(m, mentor, mentee, q):  # pragma: no cover
+    """The pairs laid out mentor by mentor (a stable counting sort): ``(indptr, order,
+    mentee, q)``, where mentor ``j``'s pairs are positions ``indptr[j]:indptr[j + 1]`` of the
+    new ``mentee`` and ``q`` and positions ``order[...]`` of the given arrays."""
     indptr = np.zeros(m + 1, np.int64)
     for p in range(len(mentor)):
         indptr[mentor[p] + 1] += 1
@@ -797,11 +798,53 @@ def _by_mentor(m, mentor):  # pragma: no cover
         indptr[j + 1] += indptr[j]
     fill = indptr[:-1].copy()
     order = np.empty(len(mentor), np.int64)
+    by_mentee = np.empty(len(mentor), np.int64)
+    by_q = np.empty(len(mentor), np.int64)
     for p in range(len(mentor)):
         j = mentor[p]
-        order[fill[j]] = p
-        fill[j] += 1
-    return indptr, order
+        t = fill[j]
+        order[t] = p
+        by_mentee[t] = mentee[p]
+        by_q[t] = q[p]
+        fill[j] = t + 1
+    return indptr, order, by_mentee, by_q
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _sparse_violations(indptr, mentor, q, pot, m, assigned, per_row):  # pragma: no cover
+    """Per mentee ``i``, the positions of up to ``per_row`` pairs with the largest positive
+    reduced profit ``q - pot[mentor] + pot[m + i]``, worst first, leaving out the mentee's
+    own mentor ``assigned[i]``: the certificate over every usable pair, in one pass."""
+    n = len(indptr) - 1
+    count = np.zeros(n, np.int64)
+    where = np.empty((n, per_row), np.int64)
+    worst = np.empty((n, per_row), np.int64)
+    for i in numba.prange(n):
+        base = pot[m + i]
+        found = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            j = mentor[k]
+            excess = q[k] - pot[j] + base
+            if excess <= 0 or j == assigned[i]:
+                continue
+            if found == per_row and excess <= worst[i, per_row - 1]:
+                continue
+            pos = min(found, per_row - 1)
+            while pos > 0 and worst[i, pos - 1] < excess:
+                worst[i, pos] = worst[i, pos - 1]
+                where[i, pos] = where[i, pos - 1]
+                pos -= 1
+            worst[i, pos] = excess
+            where[i, pos] = k
+            found = min(found + 1, per_row)
+        count[i] = found
+    out = np.empty(count.sum(), np.int64)
+    t = 0
+    for i in range(n):
+        for r in range(count[i]):
+            out[t] = where[i, r]
+            t += 1
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -930,11 +973,11 @@ def _first_sparse_network(
     per_mentee = _SPARSE_PER_MENTEE
     scale = _PRICE_SCALE
     if caps.sum() < _PLENTY * np.count_nonzero(np.diff(rows.indptr)):
-        indptr, order = _by_mentor(m, rows.mentor)
+        indptr, order, by_mentee, by_q = _by_mentor(m, rows.mentor, rows.mentee, rows.q)
         price, owner, held_by, lists, list_len = _auction_pairs(
             indptr,
-            rows.mentee[order],
-            rows.q[order],
+            by_mentee,
+            by_q,
             n,
             caps,
             bonus,
@@ -1020,16 +1063,13 @@ def _solve_sparse(
         used = (arc_pair >= 0) & (flow.flow > 0)
         assigned = np.full(n, -1, np.int64)
         assigned[rows.mentee[arc_pair[used]]] = rows.mentor[arc_pair[used]]
-        excess = q - flow.pot[rows.mentor] + flow.pot[m + rows.mentee]
-        bad = np.flatnonzero((excess > 0) & (rows.mentor != assigned[rows.mentee]))
+        # The worst few violations per mentee: the next round checks again.
+        bad = _sparse_violations(
+            rows.indptr, rows.mentor, q, flow.pot, m, assigned, _SPARSE_ADD_PER_MENTEE
+        )
         if len(bad) == 0:
             proven = True
             break
-        # The worst few per mentee: the next round checks again.
-        order = np.lexsort((-excess[bad], rows.mentee[bad]))
-        bad = bad[order]
-        rank = np.arange(len(bad)) - np.searchsorted(rows.mentee[bad], rows.mentee[bad])
-        bad = bad[rank < _SPARSE_ADD_PER_MENTEE]
         flow.add_arcs(rows.mentor[bad], m + rows.mentee[bad], np.ones(len(bad), np.int64), -q[bad])
         arc_pair = np.concatenate([arc_pair, bad])
     used = (arc_pair >= 0) & (flow.flow > 0)

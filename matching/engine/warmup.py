@@ -47,10 +47,14 @@ def warm_up() -> float:
     finally:
         solvers._REPAIR_BY_PATHS = threshold
     # Few eligible pairs, as a mask and as a sparse matrix: the pair-list path.
+    # Plentiful places (no auction), then scarce ones (the auction over the pair list).
     few = eligible & (rng.random(eligible.shape) < 0.05)
-    for dtype in (np.float32, np.float64):
-        solvers.assign_with_capacities(scores.astype(dtype), few, caps)
-    solvers.assign_with_capacities(sp.csr_array(np.where(few, scores, 0)), None, caps)
+    half = eligible & (rng.random(eligible.shape) < 0.5)
+    for pairs in (few, half):
+        for dtype in (np.float32, np.float64):
+            solvers.assign_with_capacities(scores.astype(dtype), pairs, caps)
+        solvers.assign_with_capacities(scores, pairs, caps, maximise_matched_first=True)
+        solvers.assign_with_capacities(sp.csr_array(np.where(pairs, scores, 0)), None, caps)
     solvers.extract_candidates(scores, eligible, per_mentee=5)
     # The consortium-scale solver (scored a block at a time): its selection and potentials
     # kernels, the price guess from a sample included.
