@@ -35,11 +35,13 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
 5. One-to-one with at most ``_SPARSE_DENSITY`` of the pairs eligible, or a sparse score
    matrix: the solver works on the list of eligible pairs alone, mentor by mentor for the
    auction (so a mentor's scan costs its own pairs, not every mentee) and mentee by mentee for
-   the rest. The pruned network holds the auction's lists and seats and each mentee's best
-   pairs at the auction's prices (ties spread by a hash), started from the auction's tight
-   pairs and repaired as above; every eligible pair is then checked against the potentials
-   (vectorised over the list), the worst violations per mentee are added and repaired warm,
-   until none is left.
+   the rest. This auction ends with a reverse step (seats left empty at a price bid for
+   places) and a price unit finer than one score unit over the places and seats, which makes
+   its assignment optimal outright: the pruned network (the auction's lists and seats and
+   each mentee's best pairs at its prices) starts from that whole assignment, and potentials
+   from the prices, corrected by a short label-correcting pass, prove it. Every eligible pair
+   is then checked against the potentials in one parallel pass; the worst violations per
+   mentee, if any, are added and repaired warm, until none is left.
 
 Measured with ``bench/bench_exact.py`` (hostile families, OR-Tools over every eligible arc as
 the reference in the same run). ``on_progress`` reports each step; ``time_limit`` stops the
@@ -104,6 +106,9 @@ _REPAIR_BY_PATHS = 256
 """Flow left to route after the auction (units) up to which cheapest paths repair it; above,
 the pruned network is re-solved whole by OR-Tools and the potentials recovered."""
 _PLENTY = 1.5
+_PROOF_PASSES = 8
+"""Visits of each node (on top of a fixed allowance) within which potentials must prove a
+flow with nothing left to route optimal before the network is solved instead."""
 """Places per open seat from which the exact solvers skip the auction."""
 _VIOLATIONS_PER_MENTOR = 16
 _VIOLATIONS_PER_MENTEE = 4
@@ -847,6 +852,16 @@ def _sparse_violations(indptr, mentor, q, pot, m, assigned, per_row):  # pragma:
     return out
 
 
+def _exact_scale(people: int, top: int) -> int:
+    """Price units per score unit for the pair-list auction: above the number of places and
+    seats, so that its last phase (bids raised by one price unit) ends at the optimum, unless
+    the prices would then overflow (the repair settles what that leaves)."""
+    scale = 1 << max(10, people.bit_length())
+    while scale > _PRICE_SCALE and (top + 1) * scale * _EPS_FACTOR >= 1 << 62:
+        scale >>= 1
+    return scale
+
+
 @numba.njit(cache=True, nogil=True)
 def _scan_pairs(indptr, mentee, q, j, price, k, lists, list_len, scale):  # pragma: no cover
     """:func:`_scan_row` over mentor ``j``'s pairs alone (``lists`` hold pair positions)."""
@@ -873,11 +888,22 @@ def _scan_pairs(indptr, mentee, q, j, price, k, lists, list_len, scale):  # prag
 
 
 @numba.njit(cache=True, nogil=True)
-def _auction_pairs(indptr, mentee, q, n, caps, bonus, eps, extra, scale):  # pragma: no cover
+def _auction_pairs(
+    indptr, mentee, q, order, rows_indptr, rows_mentor, rows_q, n, caps, bonus, eps, extra, scale
+):  # pragma: no cover
     """:func:`_auction` with one seat per mentee on a mentor-major pair list (``indptr``,
     ``mentee``, ``q``): rows hold only usable pairs, so a scan costs a mentor's pairs, not
-    every mentee. Returns seat prices, seat owners (-1 = free), the pair each owner holds the
-    seat by, and each mentor's candidate list (pair positions)."""
+    every mentee. ``order[t]`` is pair ``t``'s position in the mentee-major list (``rows_*``),
+    which the reverse step reads seat by seat.
+
+    After the last phase, seats left empty at a positive price bid in reverse (Bertsekas'
+    reverse auction): each lowers its price to what wins it the mentor that values it most
+    over that mentor's least profitable place, or to 0 if no mentor does; the place freed bids
+    in reverse in turn. Then no empty seat has a price, every place is within ``eps`` of its
+    best, and the assignment is optimal whenever ``eps`` times the places and seats is under
+    one score unit (``scale`` above their number). Returns seat prices, seat owners (-1 =
+    free), the mentee-major position of the pair each owner holds the seat by, and each
+    mentor's candidate list (mentor-major positions)."""
     m = len(caps)
     price = np.zeros(n, np.int64)
     owner = np.full(n, -1, np.int64)
@@ -941,6 +967,13 @@ def _auction_pairs(indptr, mentee, q, n, caps, bonus, eps, extra, scale):  # pra
         for j in range(m):
             if bound[j] < (np.int64(1) << 61):
                 bound[j] += phase_eps
+    held = np.full(n, -1, np.int64)
+    for r in range(n):
+        if owner[r] >= 0:
+            held[r] = order[held_by[r]]
+    _empty_seats_bid(
+        indptr, mentee, q, rows_indptr, rows_mentor, rows_q, caps, bonus, scale, price, owner, held
+    )
     for j in range(m):
         top = -(np.int64(1) << 62)
         for s in range(list_len[j]):
@@ -948,10 +981,87 @@ def _auction_pairs(indptr, mentee, q, n, caps, bonus, eps, extra, scale):  # pra
             top = max(top, q[t] * scale - price[mentee[t]])
         if top < bound[j]:
             bound[j] = _scan_pairs(indptr, mentee, q, j, price, k, lists, list_len, scale)
+    return price, owner, held, lists, list_len
+
+
+@numba.njit(cache=True, nogil=True)
+def _worst_place(slot_first, slot_seat, slot_margin, j):  # pragma: no cover
+    """Mentor ``j``'s least profitable place: its slot and profit (an unused place earns 0)."""
+    worst = slot_first[j]
+    for slot in range(slot_first[j], slot_first[j + 1]):
+        if slot_margin[slot] < slot_margin[worst]:
+            worst = slot
+    return worst, slot_margin[worst]
+
+
+@numba.njit(cache=True, nogil=True)
+def _empty_seats_bid(
+    indptr, mentee, q, rows_indptr, rows_mentor, rows_q, caps, bonus, scale, price, owner, held
+):  # pragma: no cover
+    """The reverse step of :func:`_auction_pairs` (eps = 1 scaled unit). Each mentor's places
+    are slots holding a seat (or none, earning 0), so its least profitable place is found
+    among its own places, not over its pairs."""
+    n = len(price)
+    m = len(caps)
+    # Each mentor's places as slots: the seat held (-1: unused) and its margin.
+    slot_first = np.zeros(m + 1, np.int64)
+    for j in range(m):
+        slot_first[j + 1] = slot_first[j] + caps[j]
+    slot_seat = np.full(slot_first[m], -1, np.int64)
+    slot_margin = np.zeros(slot_first[m], np.int64)
+    fill = slot_first[:m].copy()
     for r in range(n):
-        if owner[r] < 0:
-            held_by[r] = -1
-    return price, owner, held_by, lists, list_len
+        if owner[r] >= 0:
+            j = owner[r]
+            slot_seat[fill[j]] = r
+            slot_margin[fill[j]] = (rows_q[held[r]] + bonus) * scale - price[r]
+            fill[j] += 1
+    worst = np.empty(m, np.int64)
+    profit = np.empty(m, np.int64)
+    for j in range(m):
+        if caps[j] > 0:
+            worst[j], profit[j] = _worst_place(slot_first, slot_seat, slot_margin, j)
+    queue = np.empty(n + 1, np.int64)
+    size = 0
+    for r in range(n):
+        if owner[r] < 0 and price[r] > 0:
+            queue[size] = r
+            size += 1
+    head = 0
+    while size > 0:
+        r = queue[head]
+        head = (head + 1) % (n + 1)
+        size -= 1
+        best = -(np.int64(1) << 62)
+        second = best
+        best_p = -1
+        for p in range(rows_indptr[r], rows_indptr[r + 1]):
+            j = rows_mentor[p]
+            w = (rows_q[p] + bonus) * scale - profit[j]
+            if w > best:
+                second = best
+                best = w
+                best_p = p
+            elif w > second:
+                second = w
+        if best_p < 0 or best <= 0:
+            price[r] = 0  # nobody gains by filling it: it may stay empty
+            continue
+        price[r] = max(np.int64(0), max(second, 0) - 1)
+        j = rows_mentor[best_p]
+        slot = worst[j]
+        freed = slot_seat[slot]
+        if freed >= 0:
+            owner[freed] = -1
+            held[freed] = -1
+            if price[freed] > 0:
+                queue[(head + size) % (n + 1)] = freed
+                size += 1
+        owner[r] = j
+        held[r] = best_p
+        slot_seat[slot] = r
+        slot_margin[slot] = (rows_q[best_p] + bonus) * scale - price[r]
+        worst[j], profit[j] = _worst_place(slot_first, slot_seat, slot_margin, j)
 
 
 def _first_sparse_network(
@@ -971,13 +1081,17 @@ def _first_sparse_network(
     owner = np.full(n, -1, np.int64)
     listed = held = np.zeros(0, np.int64)
     per_mentee = _SPARSE_PER_MENTEE
-    scale = _PRICE_SCALE
     if caps.sum() < _PLENTY * np.count_nonzero(np.diff(rows.indptr)):
         indptr, order, by_mentee, by_q = _by_mentor(m, rows.mentor, rows.mentee, rows.q)
-        price, owner, held_by, lists, list_len = _auction_pairs(
+        scale = _exact_scale(int(caps.sum()) + n, q_max + bonus)
+        price, owner, held_at, lists, list_len = _auction_pairs(
             indptr,
             by_mentee,
             by_q,
+            order,
+            rows.indptr,
+            rows.mentor,
+            rows.q,
             n,
             caps,
             bonus,
@@ -987,40 +1101,28 @@ def _first_sparse_network(
         )
         price = -((-price) // scale)
         listed = order[lists[np.arange(m).repeat(list_len), _ranks(list_len)]]
-        held_seat = np.flatnonzero(owner >= 0)
-        held = order[held_by[held_seat]]
-        # A mentor's places are interchangeable: reprice its held seats to one common margin.
-        held_margin = q[held] - price[held_seat]
-        level = np.full(m, np.int64(1) << 62)
-        np.minimum.at(level, owner[held_seat], held_margin)
-        not_full = np.bincount(owner[held_seat], minlength=m) < caps
-        level[not_full] = np.minimum(level[not_full], 0)
-        price[held_seat] += held_margin - level[owner[held_seat]]
+        held = held_at[owner >= 0]
         per_mentee = _SPARSE_CANDIDATES_PER_MENTEE
     pot_guess = np.zeros(m, np.int64)
     np.maximum.at(pot_guess, rows.mentor[listed], q[listed] - price[rows.mentee[listed]])
     best = np.flatnonzero(_top_per_row(rows.indptr, rows.mentor, q, pot_guess, per_mentee))
     picked = np.unique(np.concatenate([listed, held, best]))
     mentor, mentee = rows.mentor[picked], rows.mentee[picked]
-    margin = q[picked] - price[mentee]
     pot_mentor = np.zeros(m, np.int64)
-    np.maximum.at(pot_mentor, mentor, margin)
-    tight = (owner[mentee] == mentor) & (margin == pot_mentor[mentor])
-    seat_filled = np.zeros(n, bool)
-    seat_filled[mentee[tight]] = True
-    tight_count = np.bincount(mentor[tight], minlength=m)
+    np.maximum.at(pot_mentor, mentor, q[picked] - price[mentee])
+    # The auction's assignment is the starting flow, whole: nothing is left to route, and
+    # potentials from its prices (a unit off here and there after rounding) prove it optimal
+    # after a few corrections (``_FlowNetwork.solve``).
+    on_board = owner[mentee] == mentor
+    load = np.bincount(mentor[on_board], minlength=m)
     sink = m + n
-    # As on the dense path: a seat with a positive price must end up filled, and only a mentor
-    # earning nothing at the margin may leave places unused; held pairs that are not tight
-    # (and the seats and places they leave) are for the repair.
-    mentor_unused = np.where(pot_mentor == 0, caps - tight_count, 0)
     flow = _FlowNetwork.with_flow(
         m + n + 1,
         np.concatenate([mentor, m + np.arange(n), np.arange(m)]),
         np.concatenate([m + mentee, np.full(n + m, sink)]),
         np.concatenate([np.ones(len(picked) + n, np.int64), caps]),
         np.concatenate([-q[picked], np.zeros(n + m, np.int64)]),
-        np.concatenate([tight, seat_filled | (price > 0), mentor_unused]).astype(np.int64),
+        np.concatenate([on_board, owner >= 0, caps - load]).astype(np.int64),
         np.concatenate([pot_mentor, -price, np.zeros(1, np.int64)]),
         np.concatenate([caps, np.zeros(n, np.int64), [-caps.sum()]]),
     )
@@ -1779,10 +1881,26 @@ class _FlowNetwork:
 
     def solve(self) -> None:
         """Optimal flow with potentials that prove it (reduced costs all non-negative)."""
-        if int(self.excess[self.excess > 0].sum()) <= _REPAIR_BY_PATHS:
+        loose = int(self.excess[self.excess > 0].sum())
+        if loose == 0 and self.prove():
+            return
+        if 0 < loose <= _REPAIR_BY_PATHS:
             self.solve_ssp()
         else:
             self.solve_ortools()
+
+    def prove(self) -> bool:
+        """Whether potentials prove the flow (all routed) optimal after lowering them, warm,
+        within ``_PROOF_PASSES`` visits of each node; if not, the potentials are left as they
+        were and the caller solves."""
+        first, adjacent, head, residual, arc_cost = _residual_graph(
+            self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
+        )
+        pot = self.pot.copy()
+        if not _lower_potentials(first, adjacent, head, residual, arc_cost, pot, _PROOF_PASSES):
+            return False
+        self.pot = pot
+        return True
 
     def solve_ortools(self) -> None:
         """Optimal flow on this network (OR-Tools' cost-scaling min-cost flow, from scratch),

@@ -171,3 +171,40 @@ def test_sparse_scores_refuse_a_second_mask_and_unstored_pins():
         assign_with_capacities(matrix, np.ones((1, 2), bool), [1, 1])
     with pytest.raises(ValueError, match="not eligible"):
         assign_with_capacities(matrix, None, [1, 1], pins=[(0, 1)])
+
+
+@FAST
+@given(hostile_problems(max_mentees=14, max_mentors=6), st.booleans())
+def test_the_pair_list_auction_alone_ends_at_the_optimum(problem, matched_first):
+    # With a price unit finer than one score unit over the places and seats, the forward
+    # phases and the reverse step leave an optimal assignment, no empty seat priced, and
+    # every held pair's mentor within its capacity: the proof then only adjusts potentials.
+    scores, eligible, caps = problem
+    n, m = scores.shape
+    rows = solvers._SparseRows.from_dense(scores, eligible, np.ones(n, bool), caps > 0)
+    q_max = int(np.abs(rows.q).max(initial=0))
+    bonus = q_max * n + 1 if matched_first else 0
+    indptr, order, by_mentee, by_q = solvers._by_mentor(m, rows.mentor, rows.mentee, rows.q)
+    scale = solvers._exact_scale(int(caps.sum()) + n, q_max + bonus)
+    price, owner, held, _lists, _len = solvers._auction_pairs(
+        indptr,
+        by_mentee,
+        by_q,
+        order,
+        rows.indptr,
+        rows.mentor,
+        rows.q,
+        n,
+        caps,
+        bonus,
+        (q_max + bonus) * scale,
+        solvers._AUCTION_LIST_EXTRA,
+        scale,
+    )
+    seated = np.flatnonzero(owner >= 0)
+    assert (rows.mentee[held[seated]] == seated).all()
+    assert (rows.mentor[held[seated]] == owner[seated]).all()
+    assert (np.bincount(owner[seated], minlength=m) <= caps).all()
+    assert not (price[owner < 0] > 0).any()
+    total = int((rows.q[held[seated]] + bonus).sum())
+    assert total == reference_assignment(scores, eligible, caps, bonus)[0]
