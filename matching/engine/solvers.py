@@ -106,6 +106,12 @@ _REPAIR_BY_PATHS = 256
 """Flow left to route after the auction (units) up to which cheapest paths repair it; above,
 the pruned network is re-solved whole by OR-Tools and the potentials recovered."""
 _PLENTY = 1.5
+_REVERSE_BIDS_PER_PERSON = 4
+_REVERSE_FROM_EPS = 64
+"""Phase epsilon (price units) from which the pair-list auction's phases end with a reverse
+step: the last three phases at the usual epsilon factor."""
+"""Reverse bids, per place and seat, that a reverse step of the pair-list auction may take
+before it leaves the rest to the exact repair (ties can make them creep by one price unit)."""
 _PROOF_PASSES = 8
 """Visits of each node (on top of a fixed allowance) within which potentials must prove a
 flow with nothing left to route optimal before the network is solved instead."""
@@ -896,12 +902,14 @@ def _auction_pairs(
     every mentee. ``order[t]`` is pair ``t``'s position in the mentee-major list (``rows_*``),
     which the reverse step reads seat by seat.
 
-    After the last phase, seats left empty at a positive price bid in reverse (Bertsekas'
-    reverse auction): each lowers its price to what wins it the mentor that values it most
-    over that mentor's least profitable place, or to 0 if no mentor does; the place freed bids
-    in reverse in turn. Then no empty seat has a price, every place is within ``eps`` of its
-    best, and the assignment is optimal whenever ``eps`` times the places and seats is under
-    one score unit (``scale`` above their number). Returns seat prices, seat owners (-1 =
+    At the end of the last phases, seats left empty at a positive price bid in reverse
+    (Bertsekas' reverse auction): each lowers its price to what wins it the mentor that values
+    it most over that mentor's least profitable place, or to 0 if no mentor does; the place
+    freed bids in reverse in turn. Then no empty seat has a price, every place is within one
+    price unit of its best, and the assignment is optimal whenever a price unit times the
+    places and seats is under one score unit (``scale`` above their number). Heavy ties can
+    make reverse bids creep by a price unit at a time: past a budget the step stops, and the
+    exact repair settles what is left. Returns seat prices, seat owners (-1 =
     free), the mentee-major position of the pair each owner holds the seat by, and each
     mentor's candidate list (mentor-major positions)."""
     m = len(caps)
@@ -914,6 +922,8 @@ def _auction_pairs(
     bound = np.full(m, np.int64(1) << 62, np.int64)
     total = caps.sum()
     queue = np.empty(total + 1, np.int64)
+    held = np.full(n, -1, np.int64)
+    budget = _REVERSE_BIDS_PER_PERSON * (n + total)
     phase_eps = eps
     while True:
         phase_eps = max(1, phase_eps // _EPS_FACTOR)
@@ -960,6 +970,26 @@ def _auction_pairs(
             owner[r] = j
             held_by[r] = best_t
             price[r] += best - second + phase_eps
+        for r in range(n):
+            held[r] = order[held_by[r]] if owner[r] >= 0 else -1
+        # The last phases' reverse steps leave the next phase prices within their epsilon,
+        # so that the last one (one price unit) has little left to lower; the first phases'
+        # prices are too rough to be worth it.
+        if phase_eps <= _REVERSE_FROM_EPS:
+            budget = _empty_seats_bid(
+                rows_indptr,
+                rows_mentor,
+                rows_q,
+                caps,
+                bonus,
+                scale,
+                phase_eps,
+                price,
+                owner,
+                held,
+                bound,
+                budget,
+            )
         if phase_eps == 1:
             break
         for r in range(n):
@@ -967,13 +997,6 @@ def _auction_pairs(
         for j in range(m):
             if bound[j] < (np.int64(1) << 61):
                 bound[j] += phase_eps
-    held = np.full(n, -1, np.int64)
-    for r in range(n):
-        if owner[r] >= 0:
-            held[r] = order[held_by[r]]
-    _empty_seats_bid(
-        indptr, mentee, q, rows_indptr, rows_mentor, rows_q, caps, bonus, scale, price, owner, held
-    )
     for j in range(m):
         top = -(np.int64(1) << 62)
         for s in range(list_len[j]):
@@ -996,11 +1019,14 @@ def _worst_place(slot_first, slot_seat, slot_margin, j):  # pragma: no cover
 
 @numba.njit(cache=True, nogil=True)
 def _empty_seats_bid(
-    indptr, mentee, q, rows_indptr, rows_mentor, rows_q, caps, bonus, scale, price, owner, held
+    rows_indptr, rows_mentor, rows_q, caps, bonus, scale, eps, price, owner, held, bound, budget
 ):  # pragma: no cover
-    """The reverse step of :func:`_auction_pairs` (eps = 1 scaled unit). Each mentor's places
-    are slots holding a seat (or none, earning 0), so its least profitable place is found
-    among its own places, not over its pairs."""
+    """The reverse step of :func:`_auction_pairs` at the phase's ``eps``, within ``budget``
+    seat bids; returns the budget left (none: some empty seats may keep a price, which the
+    exact repair settles). Each mentor's places are slots holding a seat (or none, earning 0), so its
+    least profitable place is found among its own places, not over its pairs. A seat that
+    gets cheaper raises the bound of every mentor that could take it: their lists may have
+    left it off at its old price."""
     n = len(price)
     m = len(caps)
     # Each mentor's places as slots: the seat held (-1: unused) and its margin.
@@ -1029,6 +1055,9 @@ def _empty_seats_bid(
             size += 1
     head = 0
     while size > 0:
+        if budget == 0:
+            return budget
+        budget -= 1
         r = queue[head]
         head = (head + 1) % (n + 1)
         size -= 1
@@ -1046,8 +1075,14 @@ def _empty_seats_bid(
                 second = w
         if best_p < 0 or best <= 0:
             price[r] = 0  # nobody gains by filling it: it may stay empty
+        else:
+            price[r] = max(np.int64(0), max(second, 0) - eps)
+        for p in range(rows_indptr[r], rows_indptr[r + 1]):
+            j = rows_mentor[p]
+            if bound[j] < (np.int64(1) << 61):
+                bound[j] = max(bound[j], rows_q[p] * scale - price[r])
+        if best_p < 0 or best <= 0:
             continue
-        price[r] = max(np.int64(0), max(second, 0) - 1)
         j = rows_mentor[best_p]
         slot = worst[j]
         freed = slot_seat[slot]
@@ -1062,6 +1097,7 @@ def _empty_seats_bid(
         slot_seat[slot] = r
         slot_margin[slot] = (rows_q[best_p] + bonus) * scale - price[r]
         worst[j], profit[j] = _worst_place(slot_first, slot_seat, slot_margin, j)
+    return budget
 
 
 def _first_sparse_network(
