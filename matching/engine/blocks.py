@@ -40,7 +40,15 @@ import numba
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matching.engine.common import heap_pop, heap_push, lower_potentials, residual_graph
+from matching.engine.common import (
+    column_heap_push,
+    heap_pop,
+    heap_push,
+    lower_potentials,
+    residual_graph,
+)
+from matching.engine.fused import FusedScorer
+from matching.engine.scoring import RowScorer
 from matching.engine.solvers import (
     CAPACITY_EXHAUSTED,
     MAX_ROUNDS,
@@ -99,14 +107,15 @@ def assign_in_blocks(
             on_progress(fraction, message)
 
     open_mentor = caps > 0
+    selector = _selector(score_rows)
     k = min(max(1, per_mentee), m)
     if sample_every is None:
         sample_every = SAMPLE_EVERY if n >= SAMPLE_MIN_MENTEES else 0
     guess = np.zeros(m, np.int64)
     if sample_every > 1 and open_mentor.any():
         report(0.0, "Estimating how sought-after each mentor is")
-        guess = _price_guess(score_rows, n, caps, sample_every, block_rows, threads)
-    first = _FirstPass(score_rows, np.arange(n), open_mentor, guess, k, min(per_mentor, n))
+        guess = _price_guess(selector, n, caps, sample_every, block_rows, threads)
+    first = _FirstPass(selector, np.arange(n), open_mentor, guess, k, min(per_mentor, n))
     blocks = list(_blocks(np.arange(n), block_rows))
     with ThreadPoolExecutor(max(1, threads)) as pool:
         for done, _ in enumerate(pool.map(first.scan, blocks), start=1):
@@ -135,11 +144,11 @@ def assign_in_blocks(
         added = 0
         for rows, cols, cut in column_checks:
             added += network.check_columns(
-                score_rows, rows, cols, cut, snapshot, open_mentor, block_rows
+                selector, rows, cols, cut, snapshot, open_mentor, block_rows
             )
         if len(doubtful):
             added += network.add_violations(
-                score_rows, doubtful, snapshot, open_mentor, block_rows, threads
+                selector, doubtful, snapshot, open_mentor, block_rows, threads
             )
         if added == 0:
             # Every pair left out was checked at these potentials and none violates them.
@@ -152,7 +161,7 @@ def assign_in_blocks(
         scores=q / SCORE_SCALE,
         total=float(q.sum()) / SCORE_SCALE,
         total_units=int(q.sum()),
-        unmatched=_unmatched(score_rows, n, mentee, mentor, caps, any_eligible, block_rows),
+        unmatched=_unmatched(selector, n, mentee, mentor, caps, any_eligible, block_rows),
         proven_optimal=proven,
         rounds=rounds,
         pruned_pairs=network.n_pairs,
@@ -165,17 +174,66 @@ def _blocks(rows: np.ndarray, size: int) -> Iterator[np.ndarray]:
         yield rows[start : start + size]
 
 
-def _quantised(
-    score_rows: ScoreRows, rows: np.ndarray, open_mentor: np.ndarray
+def _selector(score_rows: ScoreRows) -> Selector:
+    """What scores and selects the pairs: :class:`fused.FusedScorer`'s kernels for a
+    :class:`scoring.RowScorer` (never a block of scores in memory), else the callable's blocks
+    of scores and :func:`_best_reduced`."""
+    if isinstance(score_rows, FusedScorer | _Scored):
+        return score_rows
+    if isinstance(score_rows, RowScorer):
+        return FusedScorer.of(score_rows)
+    return _Scored(score_rows)
+
+
+class _Scored:
+    """A :data:`ScoreRows` callable behind :class:`fused.FusedScorer`'s interface: each block
+    of rows is scored whole, then the kernels below select from it."""
+
+    def __init__(self, score_rows: ScoreRows) -> None:
+        self.score_rows = score_rows
+
+    def __call__(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.score_rows(rows)
+
+    def columns(self, cols: np.ndarray) -> _Scored:
+        return _Scored(_column_scorer(self.score_rows, cols))
+
+    def select(
+        self,
+        rows: np.ndarray,
+        open_mentor: np.ndarray,
+        price: np.ndarray,
+        k: int,
+        skip: tuple[np.ndarray, np.ndarray] | None = None,
+        heaps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`fused.FusedScorer.select`."""
+        scores, eligible = self.score_rows(rows)
+        scores = np.asarray(scores)
+        eligible = np.array(eligible, dtype=bool)  # a copy: the skipped pairs are cleared
+        if skip is not None:
+            ptr, cols = skip
+            eligible[np.repeat(np.arange(len(rows)), np.diff(ptr)), cols] = False
+        top, top_q, rest, seen = _best_reduced(scores, eligible, open_mentor, price, k)
+        gain = np.where(top_q > _NONE, top_q - price[np.maximum(top, 0)], 0)
+        best = gain.max(axis=1, initial=0)
+        if heaps is not None:
+            ids, col_q, col_row = heaps
+            _keep_best_per_column(scores, eligible, open_mentor, price, best, ids, col_q, col_row)
+        return top, top_q, rest, seen, best
+
+
+Selector = FusedScorer | _Scored
+
+
+def _skip_lists(
+    row: np.ndarray, col: np.ndarray, start: int, count: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Quantised scores of ``rows`` (``_NONE`` where the pair cannot be used) and the mask."""
-    scores, eligible = score_rows(rows)
-    usable = eligible & open_mentor[None, :]
-    scores = np.asarray(scores, dtype=np.float64)
-    if not np.isfinite(scores[usable]).all():
-        raise ValueError("scores of eligible pairs must be finite")
-    q = np.where(usable, np.rint(scores * SCORE_SCALE), _NONE).astype(np.int64)
-    return q, usable
+    """The pairs ``(row, col)`` (``row`` sorted) with ``start <= row < start + count`` as
+    per-row lists for ``select(skip=...)``: rows counted from ``start``."""
+    lo, hi = np.searchsorted(row, [start, start + count])
+    ptr = np.searchsorted(row[lo:hi] - start, np.arange(count + 1)).astype(np.int64)
+    return ptr, col[lo:hi].astype(np.int64)
 
 
 def _best_reduced(
@@ -238,43 +296,22 @@ def _keep_best_per_column(
     scores, eligible, open_mentor, price, best, rows, col_q, col_row
 ):  # pragma: no cover
     """Fold a block of rows into each column's min-heap of its best ``(q - price - best,
-    -row)``: the mentees for whom this mentor comes closest to their best ``q - price``.
-    Ties go to the lower row, so the result does not depend on the order blocks come in."""
+    -row)`` (:func:`common.column_heap_push`): the mentees for whom this mentor comes closest
+    to their best ``q - price``."""
     n_rows, m = scores.shape
-    r = col_q.shape[1]
     for i in range(n_rows):
-        row = rows[i]
         for j in range(m):
             if not (eligible[i, j] and open_mentor[j]):
                 continue
             q = np.int64(np.rint(np.float64(scores[i, j]) * SCORE_SCALE)) - price[j] - best[i]
-            if q < col_q[j, 0] or (q == col_q[j, 0] and row > col_row[j, 0]):
-                continue
-            pos = 0
-            while True:
-                child = 2 * pos + 1
-                if child >= r:
-                    break
-                if child + 1 < r and (
-                    col_q[j, child + 1] < col_q[j, child]
-                    or (
-                        col_q[j, child + 1] == col_q[j, child]
-                        and col_row[j, child + 1] > col_row[j, child]
-                    )
-                ):
-                    child += 1
-                if col_q[j, child] > q or (col_q[j, child] == q and col_row[j, child] < row):
-                    break
-                col_q[j, pos], col_row[j, pos] = col_q[j, child], col_row[j, child]
-                pos = child
-            col_q[j, pos], col_row[j, pos] = q, row
+            column_heap_push(col_q, col_row, j, q, rows[i])
 
 
 def _best_per_column(
     heaps: list[tuple[np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The per-thread column heaps merged: each column's best ``(key, -row)`` pairs as
-    ``(mentees, mentors, key)``."""
+    """The per-thread column heaps (``(m, keep)``) merged: each column's best ``(key, -row)``
+    pairs as ``(mentees, mentors, key)``."""
     q = np.hstack([h[0] for h in heaps])
     row = np.hstack([h[1] for h in heaps])
     keep = heaps[0][0].shape[1]
@@ -287,7 +324,7 @@ def _best_per_column(
 
 
 def _price_guess(
-    score_rows: ScoreRows,
+    selector: Selector,
     n: int,
     caps: np.ndarray,
     every: int,
@@ -305,7 +342,7 @@ def _price_guess(
     rows = np.arange(0, n, every)
     m = len(caps)
     first = _FirstPass(
-        score_rows,
+        selector,
         rows,
         caps > 0,
         np.zeros(m, np.int64),
@@ -322,13 +359,13 @@ def _price_guess(
 
 class _FirstPass:
     """Scores blocks of ``rows`` (any thread) and keeps, in row positions: each row's ``k``
-    best mentors by ``q - price`` with a bound on the rest (:func:`_best_reduced`), and each
-    mentor's ``per_column`` rows for whom it comes closest to their best (``q - price`` minus
-    the row's best, or minus 0 when staying unmatched is better)."""
+    best mentors by ``q - price`` with a bound on the rest (``select``), and each mentor's
+    ``per_column`` rows for whom it comes closest to their best (``q - price`` minus the row's
+    best, or minus 0 when staying unmatched is better)."""
 
     def __init__(
         self,
-        score_rows: ScoreRows,
+        selector: Selector,
         rows: np.ndarray,
         open_mentor: np.ndarray,
         price: np.ndarray,
@@ -336,7 +373,7 @@ class _FirstPass:
         per_column: int,
     ) -> None:
         n, m = len(rows), len(open_mentor)
-        self.score_rows, self.open_mentor, self.price = score_rows, open_mentor, price
+        self.selector, self.open_mentor, self.price = selector, open_mentor, price
         self.position = np.full(int(rows.max()) + 1 if n else 0, -1, np.int64)
         self.position[rows] = np.arange(n)
         self.top = np.full((n, k), -1, np.int64)
@@ -353,25 +390,21 @@ class _FirstPass:
             )
 
     def scan(self, rows: np.ndarray) -> None:
-        scores, eligible = self.score_rows(rows)
-        scores, eligible = np.asarray(scores), np.asarray(eligible, bool)
         at = self.position[rows]
-        top, top_q, rest, seen = _best_reduced(
-            scores, eligible, self.open_mentor, self.price, self.top.shape[1]
-        )
-        self.top[at], self.top_q[at], self.rest[at], self.seen[at] = top, top_q, rest, seen
+        k = self.top.shape[1]
         if not self.per_column:
-            return
-        gain = np.where(top_q > _NONE, top_q - self.price[np.maximum(top, 0)], 0)
-        best = gain.max(axis=1, initial=0)
+            found = self.selector.select(rows, self.open_mentor, self.price, k)
+        else:
+            col_q, col_row = self.heaps.get()
+            try:
+                found = self.selector.select(
+                    rows, self.open_mentor, self.price, k, heaps=(at, col_q, col_row)
+                )
+            finally:
+                self.heaps.put((col_q, col_row))
+        top, top_q, rest, seen, best = found
+        self.top[at], self.top_q[at], self.rest[at], self.seen[at] = top, top_q, rest, seen
         self.best[at] = best
-        col_q, col_row = self.heaps.get()
-        try:
-            _keep_best_per_column(
-                scores, eligible, self.open_mentor, self.price, best, at, col_q, col_row
-            )
-        finally:
-            self.heaps.put((col_q, col_row))
 
     def fill(self, network: _Network) -> None:
         """Add what was kept to ``network`` (whose mentees are the row positions)."""
@@ -506,7 +539,7 @@ class _Network:
 
     def check_columns(
         self,
-        score_rows: ScoreRows,
+        selector: Selector,
         rows: np.ndarray,
         cols: np.ndarray,
         cut: int,
@@ -519,35 +552,42 @@ class _Network:
         The rows' bounds move to today's prices without scoring the other columns: those
         gained at most ``cut`` since the rows' snapshot. Returns how many pairs were added.
         """
-        scorer = _column_scorer(score_rows, cols)
-        column = np.full(self.m, -1, np.int64)
-        column[cols] = np.arange(len(cols))
-        row = np.full(self.n, -1, np.int64)
-        row[rows] = np.arange(len(rows))
-        inside = (row[self.pair_mentee] >= 0) & (column[self.pair_mentor] >= 0)
-        known_row = row[self.pair_mentee[inside]]
-        known_col = column[self.pair_mentor[inside]]
+        narrow = selector.columns(cols)
+        price, usable = self.pot[cols], open_mentor[cols]
+        known_row, known_col = self._known(rows, cols)
+        # The worst few per row are enough: the next round checks again.
+        count = min(_ADD_PER_ROW, len(cols))
         step = max(block_rows, block_rows * self.m // max(len(cols), 1))
         added = 0
         for start in range(0, len(rows), step):
             block = rows[start : start + step]
-            q, _usable = _quantised(scorer, block, open_mentor[cols])
-            reduced = np.where(q > _NONE, q - self.pot[cols][None, :], _NONE)
-            mine = (known_row >= start) & (known_row < start + len(block))
-            reduced[known_row[mine] - start, known_col[mine]] = _NONE
-            self.bound[block] = np.maximum(self.bound[block] + cut, reduced.max(axis=1))
+            skip = _skip_lists(known_row, known_col, start, len(block))
+            top, top_q, rest, _seen, _best = narrow.select(block, usable, price, count, skip=skip)
+            found = top_q > _NONE
+            reduced = np.where(found, top_q - price[np.maximum(top, 0)], _NONE)
+            checked = np.maximum(rest, reduced.max(axis=1, initial=_NONE))
+            self.bound[block] = np.maximum(self.bound[block] + cut, checked)
             self.bound_at[block] = snapshot
-            excess = np.where(reduced > _NONE, reduced + self.pot[self.m + block][:, None], 0)
-            r, c = np.nonzero(excess > 0)
-            if not len(r):
-                continue
-            # The worst few per row are enough: the next round checks again.
-            order = np.lexsort((-excess[r, c], r))
-            rank = np.arange(len(order)) - np.searchsorted(r[order], r[order])
-            keep = order[rank < _ADD_PER_ROW]
-            self.add(block[r[keep]], cols[c[keep]], q[r[keep], c[keep]])
-            added += len(keep)
+            r, c = np.nonzero(found & (reduced + self.pot[self.m + block][:, None] > 0))
+            self.add(block[r], cols[top[r, c]], top_q[r, c])
+            added += len(r)
         return added
+
+    def _known(
+        self, rows: np.ndarray, cols: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The network's pairs among ``rows`` x ``cols`` (all mentors if None) as positions in
+        ``rows`` (sorted) and in ``cols``."""
+        row = np.full(self.n, -1, np.int64)
+        row[rows] = np.arange(len(rows))
+        column = np.arange(self.m)
+        if cols is not None:
+            column = np.full(self.m, -1, np.int64)
+            column[cols] = np.arange(len(cols))
+        inside = (row[self.pair_mentee] >= 0) & (column[self.pair_mentor] >= 0)
+        known_row = row[self.pair_mentee[inside]]
+        order = np.argsort(known_row, kind="stable")
+        return known_row[order], column[self.pair_mentor[inside]][order]
 
     def snapshot(self) -> int:
         """Record today's prices; the index that row bounds refer to."""
@@ -556,7 +596,7 @@ class _Network:
 
     def add_violations(
         self,
-        score_rows: ScoreRows,
+        selector: Selector,
         rows: np.ndarray,
         snapshot: int,
         open_mentor: np.ndarray,
@@ -566,19 +606,16 @@ class _Network:
         """Score ``rows`` again, add each row's worst violating pairs and record the exact
         bound over the rest at today's prices; how many pairs were added."""
         price = self.snapshots[snapshot]
-        position = np.full(self.n, -1, np.int64)
-        position[rows] = np.arange(len(rows))
-        inside = position[self.pair_mentee] >= 0
-        in_rows, in_mentor = position[self.pair_mentee[inside]], self.pair_mentor[inside]
+        in_rows, in_mentor = self._known(rows)
         count = min(_ADD_PER_ROW, self.m)
 
         def check(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             block = rows[start : start + block_rows]
-            scores, eligible = score_rows(block)
-            eligible = np.array(eligible, dtype=bool)
-            mine = (in_rows >= start) & (in_rows < start + len(block))
-            eligible[in_rows[mine] - start, in_mentor[mine]] = False  # already in the network
-            best, best_q, rest, _seen = _best_reduced(scores, eligible, open_mentor, price, count)
+            # The pairs already in the network are skipped.
+            skip = _skip_lists(in_rows, in_mentor, start, len(block))
+            best, best_q, rest, _seen, _best = selector.select(
+                block, open_mentor, price, count, skip=skip
+            )
             found = best_q > _NONE
             reduced = np.where(found, best_q - price[np.maximum(best, 0)], _NONE)
             add = found & (reduced + self.pot[self.m + block][:, None] > 0)
@@ -623,7 +660,7 @@ def _column_scorer(score_rows: ScoreRows, cols: np.ndarray) -> ScoreRows:
 
 
 def _unmatched(
-    score_rows: ScoreRows,
+    selector: Selector,
     n: int,
     mentee: np.ndarray,
     mentor: np.ndarray,
@@ -641,7 +678,7 @@ def _unmatched(
         reasons.update({int(i): CAPACITY_EXHAUSTED for i in rest})
         return reasons
     cols = np.flatnonzero(room)
-    scorer = _column_scorer(score_rows, cols)
+    scorer = selector.columns(cols)
     # Only the mentors with room are scored, so more rows fit in a block of the same size.
     step = max(block_rows, block_rows * len(caps) // len(cols))
     for block in _blocks(rest, step):

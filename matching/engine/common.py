@@ -184,3 +184,32 @@ def heap_pop(keys, nodes, size):  # pragma: no cover
         keys[pos] = key
         nodes[pos] = node
     return top_key, top_node, size
+
+
+@numba.njit(cache=True, nogil=True)
+def column_heap_push(col_q, col_row, j, key, row):  # pragma: no cover
+    """Offer ``(key, -row)`` to column ``j``'s min-heap ``(col_q[j], -col_row[j])``, full from
+    the start (empty places hold the lowest key): it replaces the smallest when larger. Ties
+    go to the lower row, so the heap's content does not depend on the order rows come in."""
+    if key < col_q[j, 0] or (key == col_q[j, 0] and row > col_row[j, 0]):
+        return
+    r = col_q.shape[1]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= r:
+            break
+        if child + 1 < r and (
+            col_q[j, child + 1] < col_q[j, child]
+            or (
+                col_q[j, child + 1] == col_q[j, child] and col_row[j, child + 1] > col_row[j, child]
+            )
+        ):
+            child += 1
+        if col_q[j, child] > key or (col_q[j, child] == key and col_row[j, child] < row):
+            break
+        col_q[j, pos] = col_q[j, child]
+        col_row[j, pos] = col_row[j, child]
+        pos = child
+    col_q[j, pos] = key
+    col_row[j, pos] = row
