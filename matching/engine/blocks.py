@@ -57,6 +57,7 @@ from matching.engine.solvers import (
     ZERO_SCORE_ONLY,
     Assignment,
     Progress,
+    _FlowNetwork,
 )
 
 ScoreRows = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -65,6 +66,8 @@ ScoreRows = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 _NONE = np.int64(-(2**62))
 _FAR = np.int64(2**60)
 _ADD_PER_ROW = 8
+_REPAIR_UP_TO = 16
+"""A round that adds at most this many pairs repairs the last flow rather than solving anew."""
 SAMPLE_EVERY = 10
 """The price guess solves one mentee in this many, each standing for this many mentees."""
 SAMPLE_MIN_MENTEES = 2_000
@@ -415,7 +418,10 @@ class _FirstPass:
             while not self.heaps.empty():
                 heaps.append(self.heaps.get())
             mentees, mentors, gain = _best_per_column(heaps)
-            network.add_new(mentees, mentors, gain + self.price[mentors] + self.best[mentees])
+            # Pairs already among the mentee's best are in the network.
+            fresh = ~(self.top[mentees] == mentors[:, None]).any(axis=1)
+            mentees, mentors, gain = mentees[fresh], mentors[fresh], gain[fresh]
+            network.add(mentees, mentors, gain + self.price[mentors] + self.best[mentees])
 
 
 class _Network:
@@ -433,6 +439,8 @@ class _Network:
         self.pair_q = np.zeros(0, np.int64)
         self.flow = np.zeros(0, np.int64)
         self.pot = np.zeros(m + n + 1, np.int64)
+        self.network: _FlowNetwork | None = None
+        self.pair_arc = np.zeros(0, np.int64)  # each pair's arc in ``network``
 
     @property
     def n_pairs(self) -> int:
@@ -443,14 +451,51 @@ class _Network:
         self.pair_mentor = np.concatenate([self.pair_mentor, mentors.astype(np.int64)])
         self.pair_q = np.concatenate([self.pair_q, q.astype(np.int64)])
 
-    def add_new(self, mentees: np.ndarray, mentors: np.ndarray, q: np.ndarray) -> None:
-        """:meth:`add` the pairs not in the network yet."""
-        known = self.pair_mentee * self.m + self.pair_mentor
-        fresh = ~np.isin(mentees * self.m + mentors, known)
-        self.add(mentees[fresh], mentors[fresh], q[fresh])
-
     def solve(self) -> None:
-        """Optimal flow on the pruned network (OR-Tools), then potentials that prove it."""
+        """Optimal flow on the pruned network, then potentials that prove it.
+
+        From scratch (OR-Tools) the first time and when many pairs were added since; a
+        last round that adds a handful of pairs :meth:`solvers._FlowNetwork.add_arcs` them to
+        the last optimal flow and repairs it along cheapest paths (a solve from scratch costs
+        as much as the first; the repair's searches, from every pair added at once, cross
+        much of the network each, so it only pays for a few)."""
+        count = self.n_pairs - len(self.pair_arc)
+        if self.network is None or count > _REPAIR_UP_TO:
+            self.network = self._solve_from_scratch()
+            self.pair_arc = np.arange(self.n_pairs)
+        else:
+            new = slice(len(self.pair_arc), self.n_pairs)
+            self.pair_arc = np.concatenate(
+                [self.pair_arc, len(self.network.tails) + np.arange(count)]
+            )
+            self.network.pot = self.pot.copy()
+            self.network.add_arcs(
+                self.pair_mentor[new],
+                self.m + self.pair_mentee[new],
+                np.ones(count, np.int64),
+                -self.pair_q[new],
+            )
+            self.network.solve()
+        net = self.network
+        self.flow = net.flow[self.pair_arc]
+        first, adjacent, head, residual, arc_cost = residual_graph(
+            net.n_nodes, net.tails, net.heads, net.capacity, net.flow, net.cost
+        )
+        m, n, sink = self.m, self.n, self.sink
+        # Distances from the sink: of all potentials proving this flow optimal (sink at 0),
+        # those with the highest mentor prices, which rule out the most pairs left out.
+        self.pot[:] = _FAR
+        self.pot[sink] = 0
+        # A node can be lowered at most once per node before a negative cycle shows.
+        if not lower_potentials(first, adjacent, head, residual, arc_cost, self.pot, m + n + 1):
+            raise ValueError("no potentials prove this flow optimal")
+        if self.pot[sink] != 0:
+            raise ValueError("no potentials prove this flow optimal")
+        # Nodes the sink cannot reach have no arc into them: the lowest valid value is 0.
+        self.pot[self.pot >= _FAR] = 0
+
+    def _solve_from_scratch(self) -> _FlowNetwork:
+        """The network's optimal flow by OR-Tools (cost scaling)."""
         n, m, sink = self.n, self.m, self.sink
         tails = np.concatenate([self.pair_mentor, m + np.arange(n), np.arange(m)])
         heads = np.concatenate([m + self.pair_mentee, np.full(n, sink), np.full(m, sink)])
@@ -470,21 +515,9 @@ class _Network:
         if status != solver.OPTIMAL:
             raise ValueError(f"min-cost flow failed: OR-Tools status {status}")
         flow = solver.flows(np.arange(len(tails), dtype=np.int64)).astype(np.int64)
-        self.flow = flow[: self.n_pairs]
-        first, adjacent, head, residual, arc_cost = residual_graph(
-            m + n + 1, tails, heads, capacity, flow, cost
+        return _FlowNetwork.with_flow(
+            m + n + 1, tails, heads, capacity, cost, flow, self.pot, supply
         )
-        # Distances from the sink: of all potentials proving this flow optimal (sink at 0),
-        # those with the highest mentor prices, which rule out the most pairs left out.
-        self.pot[:] = _FAR
-        self.pot[sink] = 0
-        # A node can be lowered at most once per node before a negative cycle shows.
-        if not lower_potentials(first, adjacent, head, residual, arc_cost, self.pot, m + n + 1):
-            raise ValueError("no potentials prove this flow optimal")
-        if self.pot[sink] != 0:
-            raise ValueError("no potentials prove this flow optimal")
-        # Nodes the sink cannot reach have no arc into them: the lowest valid value is 0.
-        self.pot[self.pot >= _FAR] = 0
 
     def start_bounds(self, rest_best: np.ndarray, prices: np.ndarray) -> None:
         """Per mentee, a bound on ``q - price`` over the pairs left out, at a price snapshot.
