@@ -161,7 +161,7 @@ class FusedScorer:
 
     def __call__(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, eligible)`` exactly as :meth:`RowScorer.__call__` returns them."""
-        rows = np.asarray(rows, dtype=np.int64)
+        rows = _int64(rows)
         scores = np.empty((len(rows), self.m), np.float32)
         eligible = np.empty((len(rows), self.m), bool)
         _score_rows(self.rows, self.cols, self.forbid_ptr, self.forbid_col, rows, scores, eligible)
@@ -184,7 +184,7 @@ class FusedScorer:
         (``cols[ptr[r]:ptr[r + 1]]``). ``heaps`` = ``(ids, col_q, col_row)``: fold the rows,
         known by ``ids``, into each mentor's min-heap of its best ``(q - price - best, -id)``.
         """
-        rows = np.asarray(rows, dtype=np.int64)
+        rows = _int64(rows)
         count = len(rows)
         top = np.full((count, k), -1, np.int64)
         top_q = np.full((count, k), NONE, np.int64)
@@ -203,21 +203,26 @@ class FusedScorer:
             self.forbid_col,
             rows,
             usable,
-            np.asarray(price, np.int64),
-            skip[0],
-            skip[1],
+            _int64(price),
+            _int64(skip[0]),
+            _int64(skip[1]),
             top,
             top_q,
             rest,
             seen,
             best,
-            np.asarray(heaps[0], np.int64),
+            _int64(heaps[0]),
             heaps[1],
             heaps[2],
         )
         if not ok:
             raise ValueError("scores of eligible pairs must be finite")
         return top, top_q, rest, seen, best
+
+
+def _int64(values: np.ndarray) -> np.ndarray:
+    """Contiguous int64: the layout the kernels are compiled (and cached) for."""
+    return np.ascontiguousarray(values, dtype=np.int64)
 
 
 @numba.njit(cache=True, nogil=True)
