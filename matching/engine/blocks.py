@@ -5,22 +5,27 @@ alone would take 2 GB, and the solvers in :mod:`matching.engine.solvers` would l
 copy. :func:`assign_in_blocks` never holds more than one block of rows:
 
 1. Prices are guessed from one mentee in :data:`SAMPLE_EVERY`, each standing for that many
-   mentees (a small min-cost flow). Each block of mentee rows is then scored (by a callable,
-   e.g. :class:`scoring.RowScorer`) and one pass per row keeps each mentee's ``per_mentee``
-   best mentors by ``score - guessed price`` with the best such value among the rest
-   (``rest_best``), and each mentor's ``per_mentor`` mentees for whom it comes closest to their
-   best: without those, a mentor nobody ranks first gets no arcs and the first prices come out
-   far too low.
+   mentees (a small min-cost flow). Each block of mentee rows is then scored and one pass per
+   row keeps each mentee's ``per_mentee`` best mentors by ``score - guessed price`` with the
+   best such value among the rest (``rest_best``), and each mentor's ``per_mentor`` mentees for
+   whom it comes closest to their best: without those, a mentor nobody ranks first gets no
+   arcs and the first prices come out far too low. For a :class:`scoring.RowScorer` scoring
+   and selection are one numba kernel (:class:`fused.FusedScorer`): a mentee's scores against
+   every mentor stay in cache and no block of scores is laid out. Any other callable's blocks
+   of scores are selected from by the kernels here.
 2. The pruned problem (mentor -> mentee arcs, capacities) is solved exactly as a min-cost flow
    by OR-Tools, and node potentials that prove the flow optimal are recovered
    (:func:`common.lower_potentials` from the sink: of all such potentials, those with the
-   highest mentor prices, which rule out the most pairs left out).
+   highest mentor prices, which rule out the most pairs left out). When a later round adds
+   only a handful of pairs, the last optimal flow is repaired along cheapest paths instead
+   (:class:`solvers._FlowNetwork`).
 3. Certificate over all pairs: a pair left out violates the potentials only if its score
    exceeds ``pot[mentor] - pot[mentee]``. Each row keeps a bound on ``score - price`` over
    its pairs left out, at the prices of when it was last looked at; prices that have since
    dropped loosen it by that much. Mentors whose price dropped a lot are checked column by
    column (a few mentors against every mentee is cheap); rows whose bound still cannot rule
-   out a violation are scored again whole. Violating pairs are added and the pruned problem
+   out a violation are scored again whole (both by the same selection as step 1, the pairs
+   already in the network skipped). Violating pairs are added and the pruned problem
    re-solved. When a round finds no violation the potentials are dual prices for the full
    problem, so no better assignment exists.
 
@@ -47,7 +52,7 @@ from matching.engine.common import (
     lower_potentials,
     residual_graph,
 )
-from matching.engine.fused import FusedScorer
+from matching.engine.fused import NONE, FusedScorer
 from matching.engine.scoring import RowScorer
 from matching.engine.solvers import (
     CAPACITY_EXHAUSTED,
@@ -63,7 +68,7 @@ from matching.engine.solvers import (
 ScoreRows = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``rows -> (scores, eligible)``, both ``(len(rows), m)``, for sorted mentee indices."""
 
-_NONE = np.int64(-(2**62))
+_NONE = NONE
 _FAR = np.int64(2**60)
 _ADD_PER_ROW = 8
 _REPAIR_UP_TO = 16

@@ -25,10 +25,10 @@ import numpy as np
 
 from matching.engine.common import column_heap_push, heap_pop, heap_push
 from matching.engine.scoring import CRITERIA, RowScorer
+from matching.engine.solvers import SCORE_SCALE
 
-SCORE_SCALE = 1000  # solvers.SCORE_SCALE (not imported: solvers is heavy and imports nothing back)
 NONE = np.int64(-(2**62))
-"""Quantised value of a pair that cannot be used (blocks._NONE)."""
+"""Quantised value of a pair that cannot be used."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
