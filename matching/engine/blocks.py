@@ -47,12 +47,10 @@ from ortools.graph.python import min_cost_flow
 
 from matching.engine.common import (
     column_heap_push,
-    heap_pop,
-    heap_push,
     lower_potentials,
     residual_graph,
 )
-from matching.engine.fused import NONE, FusedScorer
+from matching.engine.fused import NONE, FusedScorer, keep_best
 from matching.engine.scoring import RowScorer
 from matching.engine.solvers import (
     CAPACITY_EXHAUSTED,
@@ -265,37 +263,28 @@ def _best_reduced(
 
 @numba.njit(cache=True, nogil=True)
 def _keep_best(scores, eligible, open_mentor, price, top, top_q, rest, seen):  # pragma: no cover
-    """One pass over each row with a min-heap of the ``k`` best ``q - price`` (``q`` the
-    quantised score): a full sort or partition of every row would cost several passes. False
-    if an eligible score is not finite."""
+    """Each row's ``k`` best ``q - price`` (``q`` the quantised score) by the fused kernels'
+    selection (:func:`fused.keep_best`, one pass with a min-heap: a full sort or partition
+    of every row would cost several). False if an eligible score is not finite."""
     rows, m = scores.shape
     k = top.shape[1]
     heap = np.empty(k, np.int64)  # reduced values
     where = np.empty(k, np.int64)  # their columns
+    reduced = np.empty(m, np.int64)
     for r in range(rows):
-        size = 0
-        best_rest = _NONE
         for j in range(m):
+            reduced[j] = _NONE
             if not (eligible[r, j] and open_mentor[j]):
                 continue
             s = np.float64(scores[r, j])
             if not np.isfinite(s):
                 return False
             seen[r] = True
-            reduced = np.int64(np.rint(s * SCORE_SCALE)) - price[j]
-            if size < k:
-                size = heap_push(heap, where, size, reduced, j)
-                continue
-            if reduced <= heap[0]:
-                best_rest = max(best_rest, reduced)
-                continue
-            best_rest = max(best_rest, heap[0])
-            _key, _node, size = heap_pop(heap, where, size)
-            size = heap_push(heap, where, size, reduced, j)
+            reduced[j] = np.int64(np.rint(s * SCORE_SCALE)) - price[j]
+        size, rest[r] = keep_best(reduced, heap, where, k)
         for t in range(size):
             top[r, t] = where[t]
             top_q[r, t] = heap[t] + price[where[t]]
-        rest[r] = best_rest
     return True
 
 

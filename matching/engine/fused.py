@@ -258,35 +258,54 @@ def _row_values(i, R, C, out, shared):  # pragma: no cover
             line = int_cols[int_idx[e]]
             for j in range(m):
                 shared[j] += line[j]
+    # One pass per term, the loop-invariant tests outside: each pass vectorises.
     base = neutral[i]
-    w_interests = int_tab[0]
-    so = stage_off[i]
-    modes = mode_w[i]
-    remote = loc_remote[i]
-    po = place_off[i]
-    home = inst[i]
-    same_value = loc_same[i]
-    single_value = single_w[i]
     for j in range(m):
-        v = out[j]
-        v += base
-        v += exp_w[j]
-        if has_interests:
-            v += w_interests
-            v -= int_tab[shared[j]]
-        if has_stage:
-            v += stage_tab[stage_idx[j] + so]
-        if has_modes:
-            v += modes[mode_mask[j]]
-        v += remote
-        if single:
-            v += single_value
-        else:
-            if has_time_zone:
-                v += place_tab[place_idx[j] + po]
-            if has_locality and col_inst[j] == home:
-                v += same_value
-        out[j] = v
+        out[j] += base
+    for j in range(m):
+        out[j] += exp_w[j]
+    if has_interests:
+        w_interests = int_tab[0]
+        for j in range(m):
+            out[j] = (out[j] + w_interests) - int_tab[shared[j]]
+    if has_stage:
+        so = stage_off[i]
+        for j in range(m):
+            out[j] += stage_tab[stage_idx[j] + so]
+    if has_modes:
+        modes = mode_w[i]
+        for j in range(m):
+            out[j] += modes[mode_mask[j]]
+    remote = loc_remote[i]
+    for j in range(m):
+        out[j] += remote
+    if single:
+        single_value = single_w[i]
+        for j in range(m):
+            out[j] += single_value
+        return
+    if has_time_zone:
+        po = place_off[i]
+        for j in range(m):
+            out[j] += place_tab[place_idx[j] + po]
+    if has_locality:
+        home = inst[i]
+        same_value = loc_same[i]
+        for j in range(m):
+            if col_inst[j] == home:
+                out[j] += same_value
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_quantised(values, ok, q):  # pragma: no cover
+    """``q`` = the quantised scores, ``NONE`` where not ``ok``; False if a usable score is
+    not finite."""
+    finite = True
+    for j in range(len(q)):
+        s = min(values[j], np.float32(100.0))
+        finite &= not ok[j] or np.isfinite(s)
+        q[j] = np.int64(np.rint(np.float64(s) * SCORE_SCALE)) if ok[j] else NONE
+    return finite
 
 
 @numba.njit(cache=True, nogil=True)
@@ -342,6 +361,7 @@ def _select(
     shared = np.empty(m, np.int64)
     ok = np.empty(m, np.bool_)
     q = np.empty(m, np.int64)
+    reduced = np.empty(m, np.int64)
     heap = np.empty(k, np.int64)  # reduced values
     where = np.empty(k, np.int64)  # their columns
     for r in range(len(rows)):
@@ -350,30 +370,10 @@ def _select(
         _row_usable(i, R, C, usable, forbid_ptr, forbid_col, ok)
         for e in range(skip_ptr[r], skip_ptr[r + 1]):
             ok[skip_col[e]] = False
-        size = 0
-        best_rest = NONE
-        for j in range(m):
-            if not ok[j]:
-                q[j] = NONE
-                continue
-            s = min(values[j], np.float32(100.0))
-            if not np.isfinite(s):
-                return False
-            seen[r] = True
-            qj = np.int64(np.rint(np.float64(s) * SCORE_SCALE))
-            q[j] = qj
-            reduced = qj - price[j]
-            if size < k:
-                size = heap_push(heap, where, size, reduced, j)
-                continue
-            if reduced <= heap[0]:
-                if reduced > best_rest:
-                    best_rest = reduced
-                continue
-            if heap[0] > best_rest:
-                best_rest = heap[0]
-            _key, _node, size = heap_pop(heap, where, size)
-            size = heap_push(heap, where, size, reduced, j)
+        if not _row_quantised(values, ok, q):
+            return False
+        seen[r] = _reduce(q, price, reduced)
+        size, best_rest = keep_best(reduced, heap, where, k)
         row_best = np.int64(0)
         for t in range(size):
             top[r, t] = where[t]
@@ -383,19 +383,95 @@ def _select(
         rest[r] = best_rest
         best[r] = row_best
         if per_column:
-            _fold_columns(q, price, row_best, ids[r], col_q, col_row, floor)
+            _fold_columns(reduced, row_best, ids[r], col_q, col_row, floor)
     return True
 
 
+_CHUNK = 32
+"""Columns a selection pass passes over at once when none of them can get in."""
+
+
 @numba.njit(cache=True, nogil=True)
-def _fold_columns(q, price, row_best, row, col_q, col_row, floor):  # pragma: no cover
-    """Offer one row's usable pairs to each column's heap (blocks._keep_best_per_column for a
-    single row); ``floor`` mirrors the heaps' smallest keys."""
+def _reduce(q, price, reduced):  # pragma: no cover
+    """``reduced = q - price`` (``NONE`` where ``q`` is); whether any pair is usable."""
+    any_usable = False
     for j in range(len(q)):
-        if q[j] == NONE:
+        usable = q[j] != NONE
+        any_usable |= usable
+        reduced[j] = q[j] - price[j] if usable else NONE
+    return any_usable
+
+
+@numba.njit(cache=True, nogil=True)
+def keep_best(reduced, heap, where, k):  # pragma: no cover
+    """The ``k`` largest of one row's ``reduced`` (``NONE``: unusable) in the min-heap
+    ``(heap, where)`` and the largest among the rest: ``(size, rest)``.
+
+    The row's chunks of :data:`_CHUNK` columns are summarised by their max first: the
+    ``k``-th largest chunk max is at most the ``k``-th largest value, so chunks whose max is
+    below it hold nothing to keep and are passed over at the cost of their max (a scan that
+    vectorises). The heap sees the other columns in order."""
+    m = len(reduced)
+    n_chunks = (m + _CHUNK - 1) // _CHUNK
+    chunk_max = np.empty(n_chunks, np.int64)
+    for c in range(n_chunks):
+        # A slice, so that numba knows the index is not negative and vectorises.
+        chunk = reduced[c * _CHUNK : min((c + 1) * _CHUNK, m)]
+        top = NONE
+        for j in range(len(chunk)):
+            top = max(top, chunk[j])
+        chunk_max[c] = top
+    threshold = NONE
+    if n_chunks >= k:
+        size = 0
+        for c in range(n_chunks):
+            if size < k:
+                size = heap_push(heap, where, size, chunk_max[c], c)
+            elif chunk_max[c] > heap[0]:
+                _key, _node, size = heap_pop(heap, where, size)
+                size = heap_push(heap, where, size, chunk_max[c], c)
+        threshold = heap[0]
+    size = 0
+    best_rest = NONE
+    for c in range(n_chunks):
+        if chunk_max[c] < threshold:
+            best_rest = max(best_rest, chunk_max[c])
             continue
-        key = q[j] - price[j] - row_best
-        if key < floor[j]:
+        for j in range(c * _CHUNK, min((c + 1) * _CHUNK, m)):
+            value = reduced[j]
+            if value == NONE:
+                continue
+            if size < k:
+                size = heap_push(heap, where, size, value, j)
+                continue
+            if value <= heap[0]:
+                best_rest = max(best_rest, value)
+                continue
+            best_rest = max(best_rest, heap[0])
+            _key, _node, size = heap_pop(heap, where, size)
+            size = heap_push(heap, where, size, value, j)
+    return size, best_rest
+
+
+@numba.njit(cache=True, nogil=True)
+def _fold_columns(reduced, row_best, row, col_q, col_row, floor):  # pragma: no cover
+    """Offer one row's usable pairs, keyed ``reduced - row_best``, to each column's heap
+    (blocks._keep_best_per_column for a single row); ``floor`` mirrors the heaps' smallest
+    keys, and a chunk of columns where no key reaches its floor is passed over at once."""
+    m = len(reduced)
+    for start in range(0, m, _CHUNK):
+        stop = min(start + _CHUNK, m)
+        values, floors = reduced[start:stop], floor[start:stop]
+        gap = NONE
+        for j in range(len(values)):
+            gap = max(gap, values[j] - floors[j])
+        if gap < row_best:
             continue
-        column_heap_push(col_q, col_row, j, key, row)
-        floor[j] = col_q[j, 0]
+        for j in range(start, stop):
+            if reduced[j] == NONE:
+                continue
+            key = reduced[j] - row_best
+            if key < floor[j]:
+                continue
+            column_heap_push(col_q, col_row, j, key, row)
+            floor[j] = col_q[j, 0]
