@@ -150,7 +150,7 @@ def assign_in_blocks(
         added = 0
         for rows, cols, cut in column_checks:
             added += network.check_columns(
-                selector, rows, cols, cut, snapshot, open_mentor, block_rows
+                selector, rows, cols, cut, snapshot, open_mentor, block_rows, threads
             )
         if len(doubtful):
             added += network.add_violations(
@@ -573,8 +573,10 @@ class _Network:
         snapshot: int,
         open_mentor: np.ndarray,
         block_rows: int,
+        threads: int = 1,
     ) -> int:
-        """Check the pairs ``rows`` x ``cols`` exactly and add each row's worst violations.
+        """Check the pairs ``rows`` x ``cols`` exactly and add each row's worst violations
+        (blocks of rows on ``threads`` threads).
 
         The rows' bounds move to today's prices without scoring the other columns: those
         gained at most ``cut`` since the rows' snapshot. Returns how many pairs were added.
@@ -585,20 +587,39 @@ class _Network:
         # The worst few per row are enough: the next round checks again.
         count = min(_ADD_PER_ROW, len(cols))
         step = max(block_rows, block_rows * self.m // max(len(cols), 1))
-        added = 0
-        for start in range(0, len(rows), step):
+
+        def check(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             block = rows[start : start + step]
             skip = _skip_lists(known_row, known_col, start, len(block))
             top, top_q, rest, _seen, _best = narrow.select(block, usable, price, count, skip=skip)
             found = top_q > _NONE
             reduced = np.where(found, top_q - price[np.maximum(top, 0)], _NONE)
             checked = np.maximum(rest, reduced.max(axis=1, initial=_NONE))
+            # Each block writes its own rows' bounds: no two threads touch the same row.
             self.bound[block] = np.maximum(self.bound[block] + cut, checked)
             self.bound_at[block] = snapshot
             r, c = np.nonzero(found & (reduced + self.pot[self.m + block][:, None] > 0))
-            self.add(block[r], cols[top[r, c]], top_q[r, c])
-            added += len(r)
-        return added
+            return block[r], cols[top[r, c]], top_q[r, c]
+
+        return self._add_found(check, range(0, len(rows), step), threads)
+
+    def _add_found(
+        self,
+        check: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]],
+        starts: range,
+        threads: int,
+    ) -> int:
+        """Run ``check`` over ``starts`` on ``threads`` threads and add the pairs found
+        (in the order of ``starts``, whatever the threads' timing); how many."""
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            found = list(pool.map(check, starts))
+        if not found:
+            return 0
+        mentees = np.concatenate([f[0] for f in found])
+        mentors = np.concatenate([f[1] for f in found])
+        q = np.concatenate([f[2] for f in found])
+        self.add(mentees, mentors, q)
+        return len(q)
 
     def _known(
         self, rows: np.ndarray, cols: np.ndarray | None = None
@@ -654,13 +675,7 @@ class _Network:
             r, c = np.nonzero(add)
             return block[r], best[r, c], best_q[r, c]
 
-        with ThreadPoolExecutor(max(1, threads)) as pool:
-            found = list(pool.map(check, range(0, len(rows), block_rows)))
-        mentees = np.concatenate([f[0] for f in found])
-        mentors = np.concatenate([f[1] for f in found])
-        q = np.concatenate([f[2] for f in found])
-        self.add(mentees, mentors, q)
-        return len(q)
+        return self._add_found(check, range(0, len(rows), block_rows), threads)
 
     def assignment(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         used = self.flow > 0
