@@ -48,6 +48,7 @@ from ortools.graph.python import min_cost_flow
 from matching.engine.common import (
     column_heap_push,
     lower_potentials,
+    raise_potentials,
     residual_graph,
 )
 from matching.engine.fused import NONE, FusedScorer, keep_best
@@ -69,8 +70,10 @@ ScoreRows = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 _NONE = NONE
 _FAR = np.int64(2**60)
 _ADD_PER_ROW = 8
-_REPAIR_UP_TO = 16
+_REPAIR_UP_TO = 2_000
 """A round that adds at most this many pairs repairs the last flow rather than solving anew."""
+_RAISE_FROM = 8
+"""From this many pairs added the repair starts from the lowest valid potentials."""
 SAMPLE_EVERY = 10
 """The price guess solves one mentee in this many, each standing for this many mentees."""
 SAMPLE_MIN_MENTEES = 2_000
@@ -462,7 +465,7 @@ class _Network:
             self.pair_arc = np.concatenate(
                 [self.pair_arc, len(self.network.tails) + np.arange(count)]
             )
-            self.network.pot = self.pot.copy()
+            self.network.pot = self._repair_potentials(count)
             self.network.add_arcs(
                 self.pair_mentor[new],
                 self.m + self.pair_mentee[new],
@@ -487,6 +490,30 @@ class _Network:
             raise ValueError("no potentials prove this flow optimal")
         # Nodes the sink cannot reach have no arc into them: the lowest valid value is 0.
         self.pot[self.pot >= _FAR] = 0
+
+    def _repair_potentials(self, count: int) -> np.ndarray:
+        """Potentials for repairing the last flow along cheapest paths after ``count`` pairs
+        were added. The certificate's (the highest mentor prices) make a plateau of the
+        network: every node has a tight path from the sink, so each search from a new pair
+        that reaches the sink settles most of the network, and the repair routes one pair
+        per search. The lowest valid potentials (:func:`common.raise_potentials`) leave the
+        arcs out of the sink slack: a search stops near where it started and one serves
+        many pairs. Raising them costs about a search over the whole network, which pays
+        from a few pairs on."""
+        if count < _RAISE_FROM:
+            return self.pot.copy()
+        net = self.network
+        assert net is not None
+        first, adjacent, head, residual, arc_cost = residual_graph(
+            net.n_nodes, net.tails, net.heads, net.capacity, net.flow, net.cost
+        )
+        pot = np.full(net.n_nodes, -_FAR, np.int64)
+        pot[self.sink] = 0
+        if not raise_potentials(first, adjacent, head, residual, arc_cost, pot, net.n_nodes):
+            raise ValueError("no potentials prove this flow optimal")
+        # Nodes with no path to the sink have no arc out of them: the highest valid value is 0.
+        pot[pot <= -_FAR] = 0
+        return pot
 
     def _solve_from_scratch(self) -> _FlowNetwork:
         """The network's optimal flow by OR-Tools (cost scaling)."""

@@ -145,6 +145,44 @@ def lower_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # 
 
 
 @numba.njit(cache=True, nogil=True)
+def raise_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # pragma: no cover
+    """:func:`lower_potentials` the other way: raise potentials until every residual arc has
+    ``cost + pot[tail] - pot[head] >= 0``, each node pulled up by the arcs out of it (found as
+    the partners of the arcs into it). From the sink at 0 and every other node far below,
+    the result is the lowest valid potentials: minus each node's cheapest path to the sink.
+    False if it fails within about ``passes`` visits of every node."""
+    n = len(pot)
+    queue = np.empty(n, np.int64)
+    queued = np.ones(n, np.bool_)
+    for v in range(n):
+        queue[v] = v
+    qhead, size = 0, n
+    budget = np.int64(n) * np.int64(passes) + 1_000_000
+    while size > 0:
+        v = queue[qhead]
+        qhead = (qhead + 1) % n
+        size -= 1
+        queued[v] = False
+        budget -= 1
+        if budget < 0:
+            return False
+        base = pot[v]
+        for k in range(first[v], first[v + 1]):
+            e = adjacent[k] ^ 1  # an arc into v; adjacent[k] is its reverse, out of v
+            if residual[e] <= 0:
+                continue
+            u = head[adjacent[k]]
+            limit = base - cost[e]
+            if pot[u] < limit:
+                pot[u] = limit
+                if not queued[u]:
+                    queued[u] = True
+                    queue[(qhead + size) % n] = u
+                    size += 1
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
 def heap_push(keys, nodes, size, key, node):  # pragma: no cover
     """Push onto the min-heap ``keys[:size]`` (payload ``nodes``); the new size."""
     pos = size
