@@ -17,8 +17,8 @@ copy. :func:`assign_in_blocks` never holds more than one block of rows:
    by OR-Tools, and node potentials that prove the flow optimal are recovered
    (:func:`common.lower_potentials` from the sink: of all such potentials, those with the
    highest mentor prices, which rule out the most pairs left out). When a later round adds
-   only a handful of pairs, the last optimal flow is repaired along cheapest paths instead
-   (:class:`solvers._FlowNetwork`).
+   at most :data:`_REPAIR_UP_TO` pairs, the last optimal flow is repaired along cheapest paths
+   instead (:class:`solvers._FlowNetwork`, from the lowest valid potentials).
 3. Certificate over all pairs: a pair left out violates the potentials only if its score
    exceeds ``pot[mentor] - pot[mentee]``. Each row keeps a bound on ``score - price`` over
    its pairs left out, at the prices of when it was last looked at; prices that have since
@@ -451,11 +451,10 @@ class _Network:
     def solve(self) -> None:
         """Optimal flow on the pruned network, then potentials that prove it.
 
-        From scratch (OR-Tools) the first time and when many pairs were added since; a
-        last round that adds a handful of pairs :meth:`solvers._FlowNetwork.add_arcs` them to
-        the last optimal flow and repairs it along cheapest paths (a solve from scratch costs
-        as much as the first; the repair's searches, from every pair added at once, cross
-        much of the network each, so it only pays for a few)."""
+        From scratch (OR-Tools) the first time and when more than :data:`_REPAIR_UP_TO` pairs
+        were added since; otherwise the pairs are :meth:`solvers._FlowNetwork.add_arcs` to
+        the last optimal flow, which is repaired along cheapest paths (a solve from scratch
+        costs as much as the first, and a certificate round adds a few dozen pairs)."""
         count = self.n_pairs - len(self.pair_arc)
         if self.network is None or count > _REPAIR_UP_TO:
             self.network = self._solve_from_scratch()
