@@ -5,7 +5,8 @@
 
 Builds the project's synthetic cohort (``synthetic_problem``, default weights), then proposes
 an exact one-to-one assignment with :func:`blocks.assign_in_blocks`, which scores a block of
-mentee rows at a time (:class:`scoring.RowScorer`) and never holds every pair. Prints the time
+mentee rows at a time (:class:`scoring.RowScorer`'s scores, computed and selected from in the
+fused kernels of :mod:`fused`) and never holds every pair. Prints the time
 of each step, the rounds of the optimality check, the rows scored again, the peak memory of
 the process (``resource.getrusage``: the high-water resident set, building the cohort
 included) and the load average. Checks the result: the certificate passed, capacities and

@@ -5,22 +5,27 @@ alone would take 2 GB, and the solvers in :mod:`matching.engine.solvers` would l
 copy. :func:`assign_in_blocks` never holds more than one block of rows:
 
 1. Prices are guessed from one mentee in :data:`SAMPLE_EVERY`, each standing for that many
-   mentees (a small min-cost flow). Each block of mentee rows is then scored (by a callable,
-   e.g. :class:`scoring.RowScorer`) and one pass per row keeps each mentee's ``per_mentee``
-   best mentors by ``score - guessed price`` with the best such value among the rest
-   (``rest_best``), and each mentor's ``per_mentor`` mentees for whom it comes closest to their
-   best: without those, a mentor nobody ranks first gets no arcs and the first prices come out
-   far too low.
+   mentees (a small min-cost flow). Each block of mentee rows is then scored and one pass per
+   row keeps each mentee's ``per_mentee`` best mentors by ``score - guessed price`` with the
+   best such value among the rest (``rest_best``), and each mentor's ``per_mentor`` mentees for
+   whom it comes closest to their best: without those, a mentor nobody ranks first gets no
+   arcs and the first prices come out far too low. For a :class:`scoring.RowScorer` scoring
+   and selection are one numba kernel (:class:`fused.FusedScorer`): a mentee's scores against
+   every mentor stay in cache and no block of scores is laid out. Any other callable's blocks
+   of scores are selected from by the kernels here.
 2. The pruned problem (mentor -> mentee arcs, capacities) is solved exactly as a min-cost flow
    by OR-Tools, and node potentials that prove the flow optimal are recovered
    (:func:`common.lower_potentials` from the sink: of all such potentials, those with the
-   highest mentor prices, which rule out the most pairs left out).
+   highest mentor prices, which rule out the most pairs left out). When a later round adds
+   at most :data:`_REPAIR_UP_TO` pairs, the last optimal flow is repaired along cheapest paths
+   instead (:class:`solvers._FlowNetwork`, from the lowest valid potentials).
 3. Certificate over all pairs: a pair left out violates the potentials only if its score
    exceeds ``pot[mentor] - pot[mentee]``. Each row keeps a bound on ``score - price`` over
    its pairs left out, at the prices of when it was last looked at; prices that have since
    dropped loosen it by that much. Mentors whose price dropped a lot are checked column by
    column (a few mentors against every mentee is cheap); rows whose bound still cannot rule
-   out a violation are scored again whole. Violating pairs are added and the pruned problem
+   out a violation are scored again whole (both by the same selection as step 1, the pairs
+   already in the network skipped). Violating pairs are added and the pruned problem
    re-solved. When a round finds no violation the potentials are dual prices for the full
    problem, so no better assignment exists.
 
@@ -40,7 +45,14 @@ import numba
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matching.engine.common import heap_pop, heap_push, lower_potentials, residual_graph
+from matching.engine.common import (
+    column_heap_push,
+    lower_potentials,
+    raise_potentials,
+    residual_graph,
+)
+from matching.engine.fused import NONE, FusedScorer, keep_best
+from matching.engine.scoring import RowScorer
 from matching.engine.solvers import (
     CAPACITY_EXHAUSTED,
     MAX_ROUNDS,
@@ -49,14 +61,19 @@ from matching.engine.solvers import (
     ZERO_SCORE_ONLY,
     Assignment,
     Progress,
+    _FlowNetwork,
 )
 
 ScoreRows = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``rows -> (scores, eligible)``, both ``(len(rows), m)``, for sorted mentee indices."""
 
-_NONE = np.int64(-(2**62))
+_NONE = NONE
 _FAR = np.int64(2**60)
 _ADD_PER_ROW = 8
+_REPAIR_UP_TO = 2_000
+"""A round that adds at most this many pairs repairs the last flow rather than solving anew."""
+_RAISE_FROM = 8
+"""From this many pairs added the repair starts from the lowest valid potentials."""
 SAMPLE_EVERY = 10
 """The price guess solves one mentee in this many, each standing for this many mentees."""
 SAMPLE_MIN_MENTEES = 2_000
@@ -99,14 +116,15 @@ def assign_in_blocks(
             on_progress(fraction, message)
 
     open_mentor = caps > 0
+    selector = _selector(score_rows)
     k = min(max(1, per_mentee), m)
     if sample_every is None:
         sample_every = SAMPLE_EVERY if n >= SAMPLE_MIN_MENTEES else 0
     guess = np.zeros(m, np.int64)
     if sample_every > 1 and open_mentor.any():
         report(0.0, "Estimating how sought-after each mentor is")
-        guess = _price_guess(score_rows, n, caps, sample_every, block_rows, threads)
-    first = _FirstPass(score_rows, np.arange(n), open_mentor, guess, k, min(per_mentor, n))
+        guess = _price_guess(selector, n, caps, sample_every, block_rows, threads)
+    first = _FirstPass(selector, np.arange(n), open_mentor, guess, k, min(per_mentor, n))
     blocks = list(_blocks(np.arange(n), block_rows))
     with ThreadPoolExecutor(max(1, threads)) as pool:
         for done, _ in enumerate(pool.map(first.scan, blocks), start=1):
@@ -135,11 +153,11 @@ def assign_in_blocks(
         added = 0
         for rows, cols, cut in column_checks:
             added += network.check_columns(
-                score_rows, rows, cols, cut, snapshot, open_mentor, block_rows
+                selector, rows, cols, cut, snapshot, open_mentor, block_rows, threads
             )
         if len(doubtful):
             added += network.add_violations(
-                score_rows, doubtful, snapshot, open_mentor, block_rows, threads
+                selector, doubtful, snapshot, open_mentor, block_rows, threads
             )
         if added == 0:
             # Every pair left out was checked at these potentials and none violates them.
@@ -152,7 +170,7 @@ def assign_in_blocks(
         scores=q / SCORE_SCALE,
         total=float(q.sum()) / SCORE_SCALE,
         total_units=int(q.sum()),
-        unmatched=_unmatched(score_rows, n, mentee, mentor, caps, any_eligible, block_rows),
+        unmatched=_unmatched(selector, n, mentee, mentor, caps, any_eligible, block_rows),
         proven_optimal=proven,
         rounds=rounds,
         pruned_pairs=network.n_pairs,
@@ -165,17 +183,66 @@ def _blocks(rows: np.ndarray, size: int) -> Iterator[np.ndarray]:
         yield rows[start : start + size]
 
 
-def _quantised(
-    score_rows: ScoreRows, rows: np.ndarray, open_mentor: np.ndarray
+def _selector(score_rows: ScoreRows) -> Selector:
+    """What scores and selects the pairs: :class:`fused.FusedScorer`'s kernels for a
+    :class:`scoring.RowScorer` (never a block of scores in memory), else the callable's blocks
+    of scores and :func:`_best_reduced`."""
+    if isinstance(score_rows, FusedScorer | _Scored):
+        return score_rows
+    if isinstance(score_rows, RowScorer):
+        return FusedScorer.of(score_rows)
+    return _Scored(score_rows)
+
+
+class _Scored:
+    """A :data:`ScoreRows` callable behind :class:`fused.FusedScorer`'s interface: each block
+    of rows is scored whole, then the kernels below select from it."""
+
+    def __init__(self, score_rows: ScoreRows) -> None:
+        self.score_rows = score_rows
+
+    def __call__(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.score_rows(rows)
+
+    def columns(self, cols: np.ndarray) -> _Scored:
+        return _Scored(_column_scorer(self.score_rows, cols))
+
+    def select(
+        self,
+        rows: np.ndarray,
+        open_mentor: np.ndarray,
+        price: np.ndarray,
+        k: int,
+        skip: tuple[np.ndarray, np.ndarray] | None = None,
+        heaps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`fused.FusedScorer.select`."""
+        scores, eligible = self.score_rows(rows)
+        scores = np.asarray(scores)
+        eligible = np.array(eligible, dtype=bool)  # a copy: the skipped pairs are cleared
+        if skip is not None:
+            ptr, cols = skip
+            eligible[np.repeat(np.arange(len(rows)), np.diff(ptr)), cols] = False
+        top, top_q, rest, seen = _best_reduced(scores, eligible, open_mentor, price, k)
+        gain = np.where(top_q > _NONE, top_q - price[np.maximum(top, 0)], 0)
+        best = gain.max(axis=1, initial=0)
+        if heaps is not None:
+            ids, col_q, col_row = heaps
+            _keep_best_per_column(scores, eligible, open_mentor, price, best, ids, col_q, col_row)
+        return top, top_q, rest, seen, best
+
+
+Selector = FusedScorer | _Scored
+
+
+def _skip_lists(
+    row: np.ndarray, col: np.ndarray, start: int, count: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Quantised scores of ``rows`` (``_NONE`` where the pair cannot be used) and the mask."""
-    scores, eligible = score_rows(rows)
-    usable = eligible & open_mentor[None, :]
-    scores = np.asarray(scores, dtype=np.float64)
-    if not np.isfinite(scores[usable]).all():
-        raise ValueError("scores of eligible pairs must be finite")
-    q = np.where(usable, np.rint(scores * SCORE_SCALE), _NONE).astype(np.int64)
-    return q, usable
+    """The pairs ``(row, col)`` (``row`` sorted) with ``start <= row < start + count`` as
+    per-row lists for ``select(skip=...)``: rows counted from ``start``."""
+    lo, hi = np.searchsorted(row, [start, start + count])
+    ptr = np.searchsorted(row[lo:hi] - start, np.arange(count + 1)).astype(np.int64)
+    return ptr, col[lo:hi].astype(np.int64)
 
 
 def _best_reduced(
@@ -199,37 +266,28 @@ def _best_reduced(
 
 @numba.njit(cache=True, nogil=True)
 def _keep_best(scores, eligible, open_mentor, price, top, top_q, rest, seen):  # pragma: no cover
-    """One pass over each row with a min-heap of the ``k`` best ``q - price`` (``q`` the
-    quantised score): a full sort or partition of every row would cost several passes. False
-    if an eligible score is not finite."""
+    """Each row's ``k`` best ``q - price`` (``q`` the quantised score) by the fused kernels'
+    selection (:func:`fused.keep_best`, one pass with a min-heap: a full sort or partition
+    of every row would cost several). False if an eligible score is not finite."""
     rows, m = scores.shape
     k = top.shape[1]
     heap = np.empty(k, np.int64)  # reduced values
     where = np.empty(k, np.int64)  # their columns
+    reduced = np.empty(m, np.int64)
     for r in range(rows):
-        size = 0
-        best_rest = _NONE
         for j in range(m):
+            reduced[j] = _NONE
             if not (eligible[r, j] and open_mentor[j]):
                 continue
             s = np.float64(scores[r, j])
             if not np.isfinite(s):
                 return False
             seen[r] = True
-            reduced = np.int64(np.rint(s * SCORE_SCALE)) - price[j]
-            if size < k:
-                size = heap_push(heap, where, size, reduced, j)
-                continue
-            if reduced <= heap[0]:
-                best_rest = max(best_rest, reduced)
-                continue
-            best_rest = max(best_rest, heap[0])
-            _key, _node, size = heap_pop(heap, where, size)
-            size = heap_push(heap, where, size, reduced, j)
+            reduced[j] = np.int64(np.rint(s * SCORE_SCALE)) - price[j]
+        size, rest[r] = keep_best(reduced, heap, where, k)
         for t in range(size):
             top[r, t] = where[t]
             top_q[r, t] = heap[t] + price[where[t]]
-        rest[r] = best_rest
     return True
 
 
@@ -238,43 +296,22 @@ def _keep_best_per_column(
     scores, eligible, open_mentor, price, best, rows, col_q, col_row
 ):  # pragma: no cover
     """Fold a block of rows into each column's min-heap of its best ``(q - price - best,
-    -row)``: the mentees for whom this mentor comes closest to their best ``q - price``.
-    Ties go to the lower row, so the result does not depend on the order blocks come in."""
+    -row)`` (:func:`common.column_heap_push`): the mentees for whom this mentor comes closest
+    to their best ``q - price``."""
     n_rows, m = scores.shape
-    r = col_q.shape[1]
     for i in range(n_rows):
-        row = rows[i]
         for j in range(m):
             if not (eligible[i, j] and open_mentor[j]):
                 continue
             q = np.int64(np.rint(np.float64(scores[i, j]) * SCORE_SCALE)) - price[j] - best[i]
-            if q < col_q[j, 0] or (q == col_q[j, 0] and row > col_row[j, 0]):
-                continue
-            pos = 0
-            while True:
-                child = 2 * pos + 1
-                if child >= r:
-                    break
-                if child + 1 < r and (
-                    col_q[j, child + 1] < col_q[j, child]
-                    or (
-                        col_q[j, child + 1] == col_q[j, child]
-                        and col_row[j, child + 1] > col_row[j, child]
-                    )
-                ):
-                    child += 1
-                if col_q[j, child] > q or (col_q[j, child] == q and col_row[j, child] < row):
-                    break
-                col_q[j, pos], col_row[j, pos] = col_q[j, child], col_row[j, child]
-                pos = child
-            col_q[j, pos], col_row[j, pos] = q, row
+            column_heap_push(col_q, col_row, j, q, rows[i])
 
 
 def _best_per_column(
     heaps: list[tuple[np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The per-thread column heaps merged: each column's best ``(key, -row)`` pairs as
-    ``(mentees, mentors, key)``."""
+    """The per-thread column heaps (``(m, keep)``) merged: each column's best ``(key, -row)``
+    pairs as ``(mentees, mentors, key)``."""
     q = np.hstack([h[0] for h in heaps])
     row = np.hstack([h[1] for h in heaps])
     keep = heaps[0][0].shape[1]
@@ -287,7 +324,7 @@ def _best_per_column(
 
 
 def _price_guess(
-    score_rows: ScoreRows,
+    selector: Selector,
     n: int,
     caps: np.ndarray,
     every: int,
@@ -305,7 +342,7 @@ def _price_guess(
     rows = np.arange(0, n, every)
     m = len(caps)
     first = _FirstPass(
-        score_rows,
+        selector,
         rows,
         caps > 0,
         np.zeros(m, np.int64),
@@ -322,13 +359,13 @@ def _price_guess(
 
 class _FirstPass:
     """Scores blocks of ``rows`` (any thread) and keeps, in row positions: each row's ``k``
-    best mentors by ``q - price`` with a bound on the rest (:func:`_best_reduced`), and each
-    mentor's ``per_column`` rows for whom it comes closest to their best (``q - price`` minus
-    the row's best, or minus 0 when staying unmatched is better)."""
+    best mentors by ``q - price`` with a bound on the rest (``select``), and each mentor's
+    ``per_column`` rows for whom it comes closest to their best (``q - price`` minus the row's
+    best, or minus 0 when staying unmatched is better)."""
 
     def __init__(
         self,
-        score_rows: ScoreRows,
+        selector: Selector,
         rows: np.ndarray,
         open_mentor: np.ndarray,
         price: np.ndarray,
@@ -336,7 +373,7 @@ class _FirstPass:
         per_column: int,
     ) -> None:
         n, m = len(rows), len(open_mentor)
-        self.score_rows, self.open_mentor, self.price = score_rows, open_mentor, price
+        self.selector, self.open_mentor, self.price = selector, open_mentor, price
         self.position = np.full(int(rows.max()) + 1 if n else 0, -1, np.int64)
         self.position[rows] = np.arange(n)
         self.top = np.full((n, k), -1, np.int64)
@@ -353,25 +390,21 @@ class _FirstPass:
             )
 
     def scan(self, rows: np.ndarray) -> None:
-        scores, eligible = self.score_rows(rows)
-        scores, eligible = np.asarray(scores), np.asarray(eligible, bool)
         at = self.position[rows]
-        top, top_q, rest, seen = _best_reduced(
-            scores, eligible, self.open_mentor, self.price, self.top.shape[1]
-        )
-        self.top[at], self.top_q[at], self.rest[at], self.seen[at] = top, top_q, rest, seen
+        k = self.top.shape[1]
         if not self.per_column:
-            return
-        gain = np.where(top_q > _NONE, top_q - self.price[np.maximum(top, 0)], 0)
-        best = gain.max(axis=1, initial=0)
+            found = self.selector.select(rows, self.open_mentor, self.price, k)
+        else:
+            col_q, col_row = self.heaps.get()
+            try:
+                found = self.selector.select(
+                    rows, self.open_mentor, self.price, k, heaps=(at, col_q, col_row)
+                )
+            finally:
+                self.heaps.put((col_q, col_row))
+        top, top_q, rest, seen, best = found
+        self.top[at], self.top_q[at], self.rest[at], self.seen[at] = top, top_q, rest, seen
         self.best[at] = best
-        col_q, col_row = self.heaps.get()
-        try:
-            _keep_best_per_column(
-                scores, eligible, self.open_mentor, self.price, best, at, col_q, col_row
-            )
-        finally:
-            self.heaps.put((col_q, col_row))
 
     def fill(self, network: _Network) -> None:
         """Add what was kept to ``network`` (whose mentees are the row positions)."""
@@ -382,7 +415,10 @@ class _FirstPass:
             while not self.heaps.empty():
                 heaps.append(self.heaps.get())
             mentees, mentors, gain = _best_per_column(heaps)
-            network.add_new(mentees, mentors, gain + self.price[mentors] + self.best[mentees])
+            # Pairs already among the mentee's best are in the network.
+            fresh = ~(self.top[mentees] == mentors[:, None]).any(axis=1)
+            mentees, mentors, gain = mentees[fresh], mentors[fresh], gain[fresh]
+            network.add(mentees, mentors, gain + self.price[mentors] + self.best[mentees])
 
 
 class _Network:
@@ -400,6 +436,8 @@ class _Network:
         self.pair_q = np.zeros(0, np.int64)
         self.flow = np.zeros(0, np.int64)
         self.pot = np.zeros(m + n + 1, np.int64)
+        self.network: _FlowNetwork | None = None
+        self.pair_arc = np.zeros(0, np.int64)  # each pair's arc in ``network``
 
     @property
     def n_pairs(self) -> int:
@@ -410,14 +448,74 @@ class _Network:
         self.pair_mentor = np.concatenate([self.pair_mentor, mentors.astype(np.int64)])
         self.pair_q = np.concatenate([self.pair_q, q.astype(np.int64)])
 
-    def add_new(self, mentees: np.ndarray, mentors: np.ndarray, q: np.ndarray) -> None:
-        """:meth:`add` the pairs not in the network yet."""
-        known = self.pair_mentee * self.m + self.pair_mentor
-        fresh = ~np.isin(mentees * self.m + mentors, known)
-        self.add(mentees[fresh], mentors[fresh], q[fresh])
-
     def solve(self) -> None:
-        """Optimal flow on the pruned network (OR-Tools), then potentials that prove it."""
+        """Optimal flow on the pruned network, then potentials that prove it.
+
+        From scratch (OR-Tools) the first time and when more than :data:`_REPAIR_UP_TO` pairs
+        were added since; otherwise the pairs are :meth:`solvers._FlowNetwork.add_arcs` to
+        the last optimal flow, which is repaired along cheapest paths (a solve from scratch
+        costs as much as the first, and a certificate round adds a few dozen pairs)."""
+        count = self.n_pairs - len(self.pair_arc)
+        if self.network is None or count > _REPAIR_UP_TO:
+            self.network = self._solve_from_scratch()
+            self.pair_arc = np.arange(self.n_pairs)
+        else:
+            new = slice(len(self.pair_arc), self.n_pairs)
+            self.pair_arc = np.concatenate(
+                [self.pair_arc, len(self.network.tails) + np.arange(count)]
+            )
+            self.network.pot = self._repair_potentials(count)
+            self.network.add_arcs(
+                self.pair_mentor[new],
+                self.m + self.pair_mentee[new],
+                np.ones(count, np.int64),
+                -self.pair_q[new],
+            )
+            self.network.solve()
+        net = self.network
+        self.flow = net.flow[self.pair_arc]
+        first, adjacent, head, residual, arc_cost = residual_graph(
+            net.n_nodes, net.tails, net.heads, net.capacity, net.flow, net.cost
+        )
+        m, n, sink = self.m, self.n, self.sink
+        # Distances from the sink: of all potentials proving this flow optimal (sink at 0),
+        # those with the highest mentor prices, which rule out the most pairs left out.
+        self.pot[:] = _FAR
+        self.pot[sink] = 0
+        # A node can be lowered at most once per node before a negative cycle shows.
+        if not lower_potentials(first, adjacent, head, residual, arc_cost, self.pot, m + n + 1):
+            raise ValueError("no potentials prove this flow optimal")
+        if self.pot[sink] != 0:
+            raise ValueError("no potentials prove this flow optimal")
+        # Nodes the sink cannot reach have no arc into them: the lowest valid value is 0.
+        self.pot[self.pot >= _FAR] = 0
+
+    def _repair_potentials(self, count: int) -> np.ndarray:
+        """Potentials for repairing the last flow along cheapest paths after ``count`` pairs
+        were added. The certificate's (the highest mentor prices) make a plateau of the
+        network: every node has a tight path from the sink, so each search from a new pair
+        that reaches the sink settles most of the network, and the repair routes one pair
+        per search. The lowest valid potentials (:func:`common.raise_potentials`) leave the
+        arcs out of the sink slack: a search stops near where it started and one serves
+        many pairs. Raising them costs about a search over the whole network, which pays
+        from a few pairs on."""
+        if count < _RAISE_FROM:
+            return self.pot.copy()
+        net = self.network
+        assert net is not None
+        first, adjacent, head, residual, arc_cost = residual_graph(
+            net.n_nodes, net.tails, net.heads, net.capacity, net.flow, net.cost
+        )
+        pot = np.full(net.n_nodes, -_FAR, np.int64)
+        pot[self.sink] = 0
+        if not raise_potentials(first, adjacent, head, residual, arc_cost, pot, net.n_nodes):
+            raise ValueError("no potentials prove this flow optimal")
+        # Nodes with no path to the sink have no arc out of them: the highest valid value is 0.
+        pot[pot <= -_FAR] = 0
+        return pot
+
+    def _solve_from_scratch(self) -> _FlowNetwork:
+        """The network's optimal flow by OR-Tools (cost scaling)."""
         n, m, sink = self.n, self.m, self.sink
         tails = np.concatenate([self.pair_mentor, m + np.arange(n), np.arange(m)])
         heads = np.concatenate([m + self.pair_mentee, np.full(n, sink), np.full(m, sink)])
@@ -437,21 +535,9 @@ class _Network:
         if status != solver.OPTIMAL:
             raise ValueError(f"min-cost flow failed: OR-Tools status {status}")
         flow = solver.flows(np.arange(len(tails), dtype=np.int64)).astype(np.int64)
-        self.flow = flow[: self.n_pairs]
-        first, adjacent, head, residual, arc_cost = residual_graph(
-            m + n + 1, tails, heads, capacity, flow, cost
+        return _FlowNetwork.with_flow(
+            m + n + 1, tails, heads, capacity, cost, flow, self.pot, supply
         )
-        # Distances from the sink: of all potentials proving this flow optimal (sink at 0),
-        # those with the highest mentor prices, which rule out the most pairs left out.
-        self.pot[:] = _FAR
-        self.pot[sink] = 0
-        # A node can be lowered at most once per node before a negative cycle shows.
-        if not lower_potentials(first, adjacent, head, residual, arc_cost, self.pot, m + n + 1):
-            raise ValueError("no potentials prove this flow optimal")
-        if self.pot[sink] != 0:
-            raise ValueError("no potentials prove this flow optimal")
-        # Nodes the sink cannot reach have no arc into them: the lowest valid value is 0.
-        self.pot[self.pot >= _FAR] = 0
 
     def start_bounds(self, rest_best: np.ndarray, prices: np.ndarray) -> None:
         """Per mentee, a bound on ``q - price`` over the pairs left out, at a price snapshot.
@@ -506,48 +592,76 @@ class _Network:
 
     def check_columns(
         self,
-        score_rows: ScoreRows,
+        selector: Selector,
         rows: np.ndarray,
         cols: np.ndarray,
         cut: int,
         snapshot: int,
         open_mentor: np.ndarray,
         block_rows: int,
+        threads: int = 1,
     ) -> int:
-        """Check the pairs ``rows`` x ``cols`` exactly and add each row's worst violations.
+        """Check the pairs ``rows`` x ``cols`` exactly and add each row's worst violations
+        (blocks of rows on ``threads`` threads).
 
         The rows' bounds move to today's prices without scoring the other columns: those
         gained at most ``cut`` since the rows' snapshot. Returns how many pairs were added.
         """
-        scorer = _column_scorer(score_rows, cols)
-        column = np.full(self.m, -1, np.int64)
-        column[cols] = np.arange(len(cols))
+        narrow = selector.columns(cols)
+        price, usable = self.pot[cols], open_mentor[cols]
+        known_row, known_col = self._known(rows, cols)
+        # The worst few per row are enough: the next round checks again.
+        count = min(_ADD_PER_ROW, len(cols))
+        step = max(block_rows, block_rows * self.m // max(len(cols), 1))
+
+        def check(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            block = rows[start : start + step]
+            skip = _skip_lists(known_row, known_col, start, len(block))
+            top, top_q, rest, _seen, _best = narrow.select(block, usable, price, count, skip=skip)
+            found = top_q > _NONE
+            reduced = np.where(found, top_q - price[np.maximum(top, 0)], _NONE)
+            checked = np.maximum(rest, reduced.max(axis=1, initial=_NONE))
+            # Each block writes its own rows' bounds: no two threads touch the same row.
+            self.bound[block] = np.maximum(self.bound[block] + cut, checked)
+            self.bound_at[block] = snapshot
+            r, c = np.nonzero(found & (reduced + self.pot[self.m + block][:, None] > 0))
+            return block[r], cols[top[r, c]], top_q[r, c]
+
+        return self._add_found(check, range(0, len(rows), step), threads)
+
+    def _add_found(
+        self,
+        check: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]],
+        starts: range,
+        threads: int,
+    ) -> int:
+        """Run ``check`` over ``starts`` on ``threads`` threads and add the pairs found
+        (in the order of ``starts``, whatever the threads' timing); how many."""
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            found = list(pool.map(check, starts))
+        if not found:
+            return 0
+        mentees = np.concatenate([f[0] for f in found])
+        mentors = np.concatenate([f[1] for f in found])
+        q = np.concatenate([f[2] for f in found])
+        self.add(mentees, mentors, q)
+        return len(q)
+
+    def _known(
+        self, rows: np.ndarray, cols: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The network's pairs among ``rows`` x ``cols`` (all mentors if None) as positions in
+        ``rows`` (sorted) and in ``cols``."""
         row = np.full(self.n, -1, np.int64)
         row[rows] = np.arange(len(rows))
+        column = np.arange(self.m)
+        if cols is not None:
+            column = np.full(self.m, -1, np.int64)
+            column[cols] = np.arange(len(cols))
         inside = (row[self.pair_mentee] >= 0) & (column[self.pair_mentor] >= 0)
         known_row = row[self.pair_mentee[inside]]
-        known_col = column[self.pair_mentor[inside]]
-        step = max(block_rows, block_rows * self.m // max(len(cols), 1))
-        added = 0
-        for start in range(0, len(rows), step):
-            block = rows[start : start + step]
-            q, _usable = _quantised(scorer, block, open_mentor[cols])
-            reduced = np.where(q > _NONE, q - self.pot[cols][None, :], _NONE)
-            mine = (known_row >= start) & (known_row < start + len(block))
-            reduced[known_row[mine] - start, known_col[mine]] = _NONE
-            self.bound[block] = np.maximum(self.bound[block] + cut, reduced.max(axis=1))
-            self.bound_at[block] = snapshot
-            excess = np.where(reduced > _NONE, reduced + self.pot[self.m + block][:, None], 0)
-            r, c = np.nonzero(excess > 0)
-            if not len(r):
-                continue
-            # The worst few per row are enough: the next round checks again.
-            order = np.lexsort((-excess[r, c], r))
-            rank = np.arange(len(order)) - np.searchsorted(r[order], r[order])
-            keep = order[rank < _ADD_PER_ROW]
-            self.add(block[r[keep]], cols[c[keep]], q[r[keep], c[keep]])
-            added += len(keep)
-        return added
+        order = np.argsort(known_row, kind="stable")
+        return known_row[order], column[self.pair_mentor[inside]][order]
 
     def snapshot(self) -> int:
         """Record today's prices; the index that row bounds refer to."""
@@ -556,7 +670,7 @@ class _Network:
 
     def add_violations(
         self,
-        score_rows: ScoreRows,
+        selector: Selector,
         rows: np.ndarray,
         snapshot: int,
         open_mentor: np.ndarray,
@@ -566,19 +680,16 @@ class _Network:
         """Score ``rows`` again, add each row's worst violating pairs and record the exact
         bound over the rest at today's prices; how many pairs were added."""
         price = self.snapshots[snapshot]
-        position = np.full(self.n, -1, np.int64)
-        position[rows] = np.arange(len(rows))
-        inside = position[self.pair_mentee] >= 0
-        in_rows, in_mentor = position[self.pair_mentee[inside]], self.pair_mentor[inside]
+        in_rows, in_mentor = self._known(rows)
         count = min(_ADD_PER_ROW, self.m)
 
         def check(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             block = rows[start : start + block_rows]
-            scores, eligible = score_rows(block)
-            eligible = np.array(eligible, dtype=bool)
-            mine = (in_rows >= start) & (in_rows < start + len(block))
-            eligible[in_rows[mine] - start, in_mentor[mine]] = False  # already in the network
-            best, best_q, rest, _seen = _best_reduced(scores, eligible, open_mentor, price, count)
+            # The pairs already in the network are skipped.
+            skip = _skip_lists(in_rows, in_mentor, start, len(block))
+            best, best_q, rest, _seen, _best = selector.select(
+                block, open_mentor, price, count, skip=skip
+            )
             found = best_q > _NONE
             reduced = np.where(found, best_q - price[np.maximum(best, 0)], _NONE)
             add = found & (reduced + self.pot[self.m + block][:, None] > 0)
@@ -590,13 +701,7 @@ class _Network:
             r, c = np.nonzero(add)
             return block[r], best[r, c], best_q[r, c]
 
-        with ThreadPoolExecutor(max(1, threads)) as pool:
-            found = list(pool.map(check, range(0, len(rows), block_rows)))
-        mentees = np.concatenate([f[0] for f in found])
-        mentors = np.concatenate([f[1] for f in found])
-        q = np.concatenate([f[2] for f in found])
-        self.add(mentees, mentors, q)
-        return len(q)
+        return self._add_found(check, range(0, len(rows), block_rows), threads)
 
     def assignment(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         used = self.flow > 0
@@ -623,7 +728,7 @@ def _column_scorer(score_rows: ScoreRows, cols: np.ndarray) -> ScoreRows:
 
 
 def _unmatched(
-    score_rows: ScoreRows,
+    selector: Selector,
     n: int,
     mentee: np.ndarray,
     mentor: np.ndarray,
@@ -641,7 +746,7 @@ def _unmatched(
         reasons.update({int(i): CAPACITY_EXHAUSTED for i in rest})
         return reasons
     cols = np.flatnonzero(room)
-    scorer = _column_scorer(score_rows, cols)
+    scorer = selector.columns(cols)
     # Only the mentors with room are scored, so more rows fit in a block of the same size.
     step = max(block_rows, block_rows * len(caps) // len(cols))
     for block in _blocks(rest, step):

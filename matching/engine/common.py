@@ -145,6 +145,44 @@ def lower_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # 
 
 
 @numba.njit(cache=True, nogil=True)
+def raise_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # pragma: no cover
+    """:func:`lower_potentials` the other way: raise potentials until every residual arc has
+    ``cost + pot[tail] - pot[head] >= 0``, each node pulled up by the arcs out of it (found as
+    the partners of the arcs into it). From the sink at 0 and every other node far below,
+    the result is the lowest valid potentials: minus each node's cheapest path to the sink.
+    False if it fails within about ``passes`` visits of every node."""
+    n = len(pot)
+    queue = np.empty(n, np.int64)
+    queued = np.ones(n, np.bool_)
+    for v in range(n):
+        queue[v] = v
+    qhead, size = 0, n
+    budget = np.int64(n) * np.int64(passes) + 1_000_000
+    while size > 0:
+        v = queue[qhead]
+        qhead = (qhead + 1) % n
+        size -= 1
+        queued[v] = False
+        budget -= 1
+        if budget < 0:
+            return False
+        base = pot[v]
+        for k in range(first[v], first[v + 1]):
+            e = adjacent[k] ^ 1  # an arc into v; adjacent[k] is its reverse, out of v
+            if residual[e] <= 0:
+                continue
+            u = head[adjacent[k]]
+            limit = base - cost[e]
+            if pot[u] < limit:
+                pot[u] = limit
+                if not queued[u]:
+                    queued[u] = True
+                    queue[(qhead + size) % n] = u
+                    size += 1
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
 def heap_push(keys, nodes, size, key, node):  # pragma: no cover
     """Push onto the min-heap ``keys[:size]`` (payload ``nodes``); the new size."""
     pos = size
@@ -184,3 +222,32 @@ def heap_pop(keys, nodes, size):  # pragma: no cover
         keys[pos] = key
         nodes[pos] = node
     return top_key, top_node, size
+
+
+@numba.njit(cache=True, nogil=True)
+def column_heap_push(col_q, col_row, j, key, row):  # pragma: no cover
+    """Offer ``(key, -row)`` to column ``j``'s min-heap ``(col_q[j], -col_row[j])``, full from
+    the start (empty places hold the lowest key): it replaces the smallest when larger. Ties
+    go to the lower row, so the heap's content does not depend on the order rows come in."""
+    if key < col_q[j, 0] or (key == col_q[j, 0] and row > col_row[j, 0]):
+        return
+    r = col_q.shape[1]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= r:
+            break
+        if child + 1 < r and (
+            col_q[j, child + 1] < col_q[j, child]
+            or (
+                col_q[j, child + 1] == col_q[j, child] and col_row[j, child + 1] > col_row[j, child]
+            )
+        ):
+            child += 1
+        if col_q[j, child] > key or (col_q[j, child] == key and col_row[j, child] < row):
+            break
+        col_q[j, pos] = col_q[j, child]
+        col_row[j, pos] = col_row[j, child]
+        pos = child
+    col_q[j, pos] = key
+    col_row[j, pos] = row

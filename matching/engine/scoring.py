@@ -75,6 +75,7 @@ _MENTOR_FIELDS = (
     "mentor_remote_ok",
     "mentor_capacity",
     "mentor_accepting",
+    "mentor_meets_training",
 )
 
 
@@ -157,7 +158,11 @@ class RowScorer:
         self.weights = validate_weights(weights)
         self.prepared = _Prepared.build(features, StageMode(mode))
         self.scale = 100.0 / sum(self.weights.values())
-        self.unavailable = _unavailable_mentors(features)
+        # The same exclusions as eligibility(): no capacity, paused, or short of the program's
+        # training rule.
+        self.unavailable = np.union1d(
+            _unavailable_mentors(features), np.flatnonzero(~features.mentor_meets_training)
+        )
         self.no_remote = np.flatnonzero(~features.mentor_remote_ok)
         _, self.self_mentee, self.self_mentor = np.intersect1d(
             features.mentee_ids, features.mentor_ids, return_indices=True

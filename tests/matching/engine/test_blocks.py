@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matching.engine import blocks
 from matching.engine.blocks import assign_in_blocks
+from matching.engine.common import raise_potentials, residual_graph
 from matching.engine.features import synthetic_problem
 from matching.engine.scoring import CRITERIA, RowScorer, score_pairs
 from matching.engine.solvers import (
@@ -195,3 +197,46 @@ def test_column_checks_keep_it_exact(shape):
     result = assign_in_blocks(DenseRows(scores, eligible), (n, m), caps, per_mentee=3)
     _check_assignment(result, eligible, caps)
     assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+
+
+@pytest.mark.parametrize("raise_from", [0, 10**9])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_repaired_rounds_stay_exact(monkeypatch, shape, raise_from):
+    # Every round repairs the last flow (no solve from scratch), from the certificate's
+    # potentials or from the lowest valid ones.
+    monkeypatch.setattr(blocks, "_REPAIR_UP_TO", 10**9)
+    monkeypatch.setattr(blocks, "_RAISE_FROM", raise_from)
+    rng = np.random.default_rng(5)
+    n, m = 150, 40
+    scores = hostile_scores(rng, shape, n, m)
+    eligible = rng.random((n, m)) < 0.6
+    caps = rng.integers(1, 4, m)
+    result = assign_in_blocks(rows_of(scores, eligible), (n, m), caps, per_mentee=1)
+    _check_assignment(result, eligible, caps)
+    assert result.proven_optimal
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0]
+
+
+def test_raised_potentials_are_the_lowest_valid_ones():
+    rng = np.random.default_rng(9)
+    n, m = 60, 15
+    scores = rng.integers(0, 100, (n, m)) * 1000
+    network = blocks._Network(n, m, rng.integers(1, 4, m))
+    mentee, mentor = np.nonzero(rng.random((n, m)) < 0.4)
+    network.add(mentee, mentor, scores[mentee, mentor])
+    network.solve()
+    net = network.network
+    first, adjacent, head, residual, cost = residual_graph(
+        net.n_nodes, net.tails, net.heads, net.capacity, net.flow, net.cost
+    )
+    low = np.full(net.n_nodes, -(2**60), np.int64)
+    low[network.sink] = 0
+    assert raise_potentials(first, adjacent, head, residual, cost, low, net.n_nodes)
+    low[low <= -(2**60)] = 0
+    tail = np.repeat(np.arange(net.n_nodes), np.diff(first))
+    arc = adjacent[np.arange(len(adjacent))]
+    open_arcs = residual[arc] > 0
+    reduced = cost[arc] + low[tail] - low[head[arc]]
+    assert (reduced[open_arcs] >= 0).all()
+    # network.pot are the highest valid potentials (sink at 0): every valid set lies below.
+    assert (low <= network.pot).all()

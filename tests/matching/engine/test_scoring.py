@@ -11,10 +11,12 @@ from matching.engine.features import (
     build_features,
     synthetic_problem,
 )
+from matching.engine.fused import FusedScorer
 from matching.engine.scoring import (
     CRITERIA,
     DEFAULT_WEIGHTS,
     NEUTRAL,
+    RowScorer,
     StageMode,
     criterion_matrix,
     criterion_values,
@@ -299,6 +301,9 @@ def test_each_exclusion_has_its_reason(mentor, declared, reason):
     assert exclusion_reasons(features, 0, 0) == [reason]
     assert not eligibility(features)[0, 0]
     assert score_pairs(features).scores[0, 0] == 0
+    # The block solver's scorers apply the same rules.
+    assert not RowScorer(features)(np.array([0]))[1][0, 0]
+    assert not FusedScorer.of(RowScorer(features))(np.array([0]))[1][0, 0]
 
 
 def test_a_remote_only_mentor_is_fine_at_the_same_institution():
