@@ -613,10 +613,12 @@ def _solve_seats(
         price, owner, lists, list_len = _auction(
             values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
         )
-        # Back to score units, rounding prices up: a mentor's places then end up exactly
-        # tight (their scaled margins differ by at most one scaled unit), so the repair has
-        # little to do.
-        price = -((-price) // _PRICE_SCALE)
+        # Back to score units. One seat per mentee: rounding prices up, so that a mentor's
+        # places end up exactly tight (their scaled margins differ by at most one scaled
+        # unit), so the repair has little to do. Several: rounding down, because a seat won
+        # against a sibling seat nobody bid for (price 0, its margin a whole number of units)
+        # is one scaled unit short of it, and rounding up would make that a whole unit.
+        price = -((-price) // _PRICE_SCALE) if seats == 1 else price // _PRICE_SCALE
     network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
     report(0.4, "A first assignment is found; making it exact")
     rounds, proven, timed_out = 0, False, False
@@ -1107,84 +1109,134 @@ class _SeatNetwork:
         mentor left without its flow, becomes excess or demand for the repair step.
         """
         m, n, seats = values.shape
-        held = np.flatnonzero(owner >= 0)
-        # A mentor's places are interchangeable, so at equilibrium each earns the same margin:
-        # raise the price of the seats a mentor holds cheaply to its worst held seat's margin.
-        # That costs the mentor nothing and makes every held seat tight.
-        price = price.copy()
-        held_q = values[owner[held], held // seats, held % seats].astype(np.int64) + bonus
-        held_margin = held_q - price[held]
-        level = np.full(m, np.int64(1) << 62)
-        np.minimum.at(level, owner[held], held_margin)
-        # A mentor with a place left over earns nothing at the margin (it could stay unused).
-        not_full = np.bincount(owner[held], minlength=m) < caps
-        level[not_full] = np.minimum(level[not_full], 0)
-        price[held] += held_margin - level[owner[held]]
-        listed_mentor = np.repeat(np.arange(m), list_len)
-        listed_seat = lists[np.arange(m).repeat(list_len), _ranks(list_len)]
-        # Each mentee's best mentors at the auction's prices too: the mentors' lists alone
-        # crowd onto the same few mentees when mentors rank mentees alike.
-        listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
-        pot_guess = np.zeros(m, np.int64)
-        np.maximum.at(
-            pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat]
-        )
-        extra_mentor, extra_mentee = _best_per_mentee(
-            values, bonus, pot_guess, -price, np.ones(m, np.bool_), _CANDIDATES_PER_MENTEE, False
-        )
-        extra_seat = _best_seat(values, extra_mentor, extra_mentee, price)
-        mentors = np.concatenate([listed_mentor, owner[held], extra_mentor])
-        seat_flat = np.concatenate([listed_seat, held, extra_seat])
         if seats == 1:
-            pair_mentor = pair_mentee = np.zeros(0, np.int64)
-            arc_mentor, arc_seat = _unique_pairs(mentors, seat_flat, n)
-        else:
-            pair_mentor, pair_mentee = _unique_pairs(mentors, seat_flat // seats, n)
-            arc_mentor, arc_seat = _pair_seat_arcs(values, pair_mentor, pair_mentee)
-        q = values[arc_mentor, arc_seat // seats, arc_seat % seats].astype(np.int64) + bonus
+            # A mentor's places are interchangeable, so at equilibrium each earns the same
+            # margin: raise the price of the seats a mentor holds cheaply to its worst held
+            # seat's margin. That costs the mentor nothing and makes every held seat tight.
+            price = _common_margin(values, caps, bonus, price, owner)
+        mentors, seat_flat = _candidates(values, bonus, price, owner, lists, list_len)
+        if seats == 1:
+            return cls._one_seat(values, caps, bonus, price, owner, mentors, seat_flat)
+        return cls._boards(values, caps, bonus, price, owner, mentors, seat_flat)
+
+    @classmethod
+    def _one_seat(
+        cls,
+        values: np.ndarray,
+        caps: np.ndarray,
+        bonus: int,
+        price: np.ndarray,
+        owner: np.ndarray,
+        mentors: np.ndarray,
+        seat_flat: np.ndarray,
+    ) -> _SeatNetwork:
+        """mentor -> seat -> sink; an assignment is kept where it is tight."""
+        m, n, _seats = values.shape
+        arc_mentor, arc_seat = _unique_pairs(mentors, seat_flat, n)
+        q = values[arc_mentor, arc_seat, 0].astype(np.int64) + bonus
         margin = q - price[arc_seat]
         pot_mentor = np.zeros(m, np.int64)
         np.maximum.at(pot_mentor, arc_mentor, margin)
         tight = (owner[arc_seat] == arc_mentor) & (margin == pot_mentor[arc_mentor])
-        n_pair = len(pair_mentor)
-        n_nodes = m + n_pair + n * seats + 1
+        n_nodes = m + n + 1
         sink = n_nodes - 1
-        seat_base = m + n_pair
-        seat_filled = np.zeros(n * seats, bool)
+        seat_base = m
+        seat_filled = np.zeros(n, bool)
         seat_filled[arc_seat[tight]] = True
         tight_count = np.bincount(arc_mentor[tight], minlength=m)
         parts = _ArcList()
-        if seats == 1:
-            parts.add(arc_mentor, seat_base + arc_seat, 1, -q, tight)
-            arc_kind_len = len(arc_mentor)
-        else:
-            pair_of_arc = _pair_index(pair_mentor, pair_mentee, arc_mentor, arc_seat // seats, n)
-            pair_used = np.zeros(n_pair, bool)
-            pair_used[pair_of_arc[tight]] = True
-            parts.add(pair_mentor, m + np.arange(n_pair), 1, 0, pair_used)
-            parts.add(m + pair_of_arc, seat_base + arc_seat, 1, -q, tight)
-            arc_kind_len = len(arc_mentor)
+        parts.add(arc_mentor, seat_base + arc_seat, 1, -q, tight)
         # A seat whose price is positive must end up filled (complementary slackness), so its
         # arc to the sink starts saturated; a mentor with a positive price must be full.
-        parts.add(seat_base + np.arange(n * seats), sink, 1, 0, seat_filled | (price > 0))
+        parts.add(seat_base + np.arange(n), sink, 1, 0, seat_filled | (price > 0))
         parts.add(np.arange(m), sink, caps, 0, np.where(pot_mentor == 0, caps - tight_count, 0))
-        # A pair node's potential is the margin of its best seat (never above its mentor's):
-        # then only a mentor's best pairs cost nothing to enter, which keeps the searches of
-        # the repair step from wandering over every pair of every mentor.
-        pot_pair = np.zeros(n_pair, np.int64)
-        if seats > 1:
-            pot_pair = np.full(n_pair, -(np.int64(1) << 62))
-            np.maximum.at(pot_pair, pair_of_arc, margin)
+        pot = np.concatenate([pot_mentor, -price, np.zeros(1, np.int64)])
+        supply = np.zeros(n_nodes, np.int64)
+        supply[:m] = caps
+        supply[sink] = -caps.sum()
+        flow = _FlowNetwork.with_flow(n_nodes, *parts.arrays(), pot, supply)  # type: ignore[call-arg]
+        arc_seat_all = np.full(len(flow.tails), -1, np.int64)
+        arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
+        arc_seat_all[: len(arc_seat)] = arc_seat
+        arc_mentor_all[: len(arc_seat)] = arc_mentor
+        empty = np.zeros(0, np.int64)
+        return cls(
+            flow, m, n, 1, bonus, seat_base, empty, empty, empty, arc_seat_all, arc_mentor_all
+        )
+
+    @classmethod
+    def _boards(
+        cls,
+        values: np.ndarray,
+        caps: np.ndarray,
+        bonus: int,
+        price: np.ndarray,
+        owner: np.ndarray,
+        mentors: np.ndarray,
+        seat_flat: np.ndarray,
+    ) -> _SeatNetwork:
+        """mentor -> (mentee, mentor) pair -> seat -> sink, with the auction's flow kept
+        wherever the potentials below can prove it.
+
+        Seat potential ``-price``. A pair node's potential lies between the margins of its
+        free seats and that of the seat it fills; a mentor's between its free pairs' best
+        margins (and 0: it may leave places unused) and its filled pairs' potentials. The
+        auction leaves a mentor's free pairs at most about a unit above its worst held seat,
+        so nearly every held seat is kept; the few that are not become excess and demand.
+        (The other seats of a board a mentor sits on are no rivals of its other boards: the
+        mentor may only move within that board.)
+        """
+        m, n, seats = values.shape
+        pair_mentor, pair_mentee = _unique_pairs(mentors, seat_flat // seats, n)
+        arc_mentor, arc_seat = _pair_seat_arcs(values, pair_mentor, pair_mentee)
+        n_pair = len(pair_mentor)
+        pair_of_arc = np.repeat(np.arange(n_pair), _seat_arc_counts(values, pair_mentor, pair_mentee))
+        q = values[arc_mentor, arc_seat // seats, arc_seat % seats].astype(np.int64) + bonus
+        margin = q - price[arc_seat]
+        low = -(np.int64(1) << 62)
+        pair_best = np.full(n_pair, low)
+        np.maximum.at(pair_best, pair_of_arc, margin)
+        held = owner[arc_seat] == arc_mentor
+        pair_held = np.full(n_pair, low)
+        pair_held[pair_of_arc[held]] = margin[held]
+        # A filled pair is kept when its seat is its best and beats every free pair of its
+        # mentor; dropping one frees its pair, which may raise the mentor's bar: repeat.
+        kept = pair_held >= pair_best
+        while True:
+            pot_mentor = np.zeros(m, np.int64)
+            np.maximum.at(pot_mentor, pair_mentor[~kept], pair_best[~kept])
+            still = kept & (pair_held >= pot_mentor[pair_mentor])
+            if (still == kept).all():
+                break
+            kept = still
+        arc_used = held & kept[pair_of_arc]
+        seat_filled = np.zeros(n * seats, bool)
+        seat_filled[arc_seat[arc_used]] = True
+        kept_count = np.bincount(pair_mentor[kept], minlength=m)
+        n_nodes = m + n_pair + n * seats + 1
+        sink = n_nodes - 1
+        seat_base = m + n_pair
+        parts = _ArcList()
+        parts.add(pair_mentor, m + np.arange(n_pair), 1, 0, kept)
+        parts.add(m + pair_of_arc, seat_base + arc_seat, 1, -q, arc_used)
+        # A seat whose price is positive must end up filled (complementary slackness), so its
+        # arc to the sink starts saturated; a mentor with a positive potential must be full.
+        parts.add(seat_base + np.arange(n * seats), sink, 1, 0, seat_filled | (price > 0))
+        parts.add(np.arange(m), sink, caps, 0, np.where(pot_mentor == 0, caps - kept_count, 0))
+        # A free pair's potential is its best seat's margin (never above its mentor's): then
+        # only a mentor's best pairs cost nothing to enter, which keeps the searches of the
+        # repair step from wandering over every pair of every mentor.
+        pot_pair = np.where(kept, pair_held, pair_best)
         pot = np.concatenate([pot_mentor, pot_pair, -price, np.zeros(1, np.int64)])
         supply = np.zeros(n_nodes, np.int64)
         supply[:m] = caps
         supply[sink] = -caps.sum()
         flow = _FlowNetwork.with_flow(n_nodes, *parts.arrays(), pot, supply)  # type: ignore[call-arg]
-        first = len(pair_mentor) if seats > 1 else 0
+        flow.raise_potentials = True
         arc_seat_all = np.full(len(flow.tails), -1, np.int64)
         arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
-        arc_seat_all[first : first + arc_kind_len] = arc_seat
-        arc_mentor_all[first : first + arc_kind_len] = arc_mentor
+        arc_seat_all[n_pair : n_pair + len(arc_seat)] = arc_seat
+        arc_mentor_all[n_pair : n_pair + len(arc_seat)] = arc_mentor
         return cls(
             flow,
             m,
@@ -1314,6 +1366,53 @@ class _ArcList:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         return tuple(np.concatenate([b[k] for b in self.blocks]) for k in range(5))
+
+
+def _common_margin(
+    values: np.ndarray, caps: np.ndarray, bonus: int, price: np.ndarray, owner: np.ndarray
+) -> np.ndarray:
+    """Prices with each mentor's held seats raised to its worst held seat's margin (0 for a
+    mentor with a place left over: it earns nothing at the margin)."""
+    m, _n, seats = values.shape
+    held = np.flatnonzero(owner >= 0)
+    price = price.copy()
+    held_q = values[owner[held], held // seats, held % seats].astype(np.int64) + bonus
+    held_margin = held_q - price[held]
+    level = np.full(m, np.int64(1) << 62)
+    np.minimum.at(level, owner[held], held_margin)
+    not_full = np.bincount(owner[held], minlength=m) < caps
+    level[not_full] = np.minimum(level[not_full], 0)
+    price[held] += held_margin - level[owner[held]]
+    return price
+
+
+def _candidates(
+    values: np.ndarray,
+    bonus: int,
+    price: np.ndarray,
+    owner: np.ndarray,
+    lists: np.ndarray,
+    list_len: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mentor, flat seat) candidates for the pruned network, repeats allowed: each mentor's
+    auction list, the held seats, and each mentee's best mentors at the auction's prices (the
+    mentors' lists alone crowd onto the same few mentees when mentors rank mentees alike)."""
+    m, _n, seats = values.shape
+    held = np.flatnonzero(owner >= 0)
+    listed_mentor = np.repeat(np.arange(m), list_len)
+    listed_seat = lists[np.arange(m).repeat(list_len), _ranks(list_len)]
+    listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
+    pot_guess = np.zeros(m, np.int64)
+    np.maximum.at(
+        pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat]
+    )
+    extra_mentor, extra_mentee = _best_per_mentee(
+        values, bonus, pot_guess, -price, np.ones(m, np.bool_), _CANDIDATES_PER_MENTEE, False
+    )
+    extra_seat = _best_seat(values, extra_mentor, extra_mentee, price)
+    mentors = np.concatenate([listed_mentor, owner[held], extra_mentor])
+    seat_flat = np.concatenate([listed_seat, held, extra_seat])
+    return mentors, seat_flat
 
 
 def _ranks(lengths: np.ndarray) -> np.ndarray:
@@ -1512,6 +1611,11 @@ class _FlowNetwork:
     flow: np.ndarray
     pot: np.ndarray
     excess: np.ndarray
+    raise_potentials: bool = False
+    """After an OR-Tools re-solve, recover potentials by raising the current ones (from the
+    demand side) instead of lowering them (from the supply side). Mosaic networks use it: every
+    path there runs through the sink, so lowering shifts nearly every node but the free seats,
+    and the certificate then sees each free seat as underpriced by that shift."""
 
     @classmethod
     def with_flow(
@@ -1580,10 +1684,21 @@ class _FlowNetwork:
             raise ValueError(f"infeasible flow: OR-Tools status {status}")
         self.flow = solver.flows(np.arange(len(self.tails), dtype=np.int64)).astype(np.int64)
         self.excess = np.zeros(self.n_nodes, np.int64)
-        first, adjacent, head, residual, arc_cost = _residual_graph(
-            self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
-        )
-        if not _lower_potentials(first, adjacent, head, residual, arc_cost, self.pot):
+        if self.raise_potentials:
+            # Raising potentials is lowering the negated ones on the reversed arcs (the reduced
+            # costs are the same numbers).
+            first, adjacent, head, residual, arc_cost = _residual_graph(
+                self.n_nodes, self.heads, self.tails, self.capacity, self.flow, self.cost
+            )
+            pot = -self.pot
+            proven = _lower_potentials(first, adjacent, head, residual, arc_cost, pot)
+            self.pot = -pot
+        else:
+            first, adjacent, head, residual, arc_cost = _residual_graph(
+                self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
+            )
+            proven = _lower_potentials(first, adjacent, head, residual, arc_cost, self.pot)
+        if not proven:
             raise ValueError("no potentials prove this flow optimal")
 
     def solve_ssp(self) -> None:
