@@ -20,12 +20,20 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    be a price war among places that mostly stay unused): step 3 starts from prices 0.
 3. The auction's prices and candidates (each mentor's list plus each mentee's best mentors at
    those prices, ties broken by a hash so that look-alike mentors are spread) become a pruned
-   min-cost flow network with valid node potentials; a mentor's held seats are repriced to one
-   common margin so that they are all tight. What the auction left loose is repaired exactly:
+   min-cost flow network with valid node potentials. One seat per mentee: a mentor's held
+   seats are repriced to one common margin so that they are all tight. Several: prices are
+   rounded down, each (mentee, mentor) node's potential lies between the margins of its free
+   seats and that of the seat it fills, and a mentor's between its free pairs' best margins
+   and its filled pairs' (the other seats of a board it sits on are no rivals of its other
+   boards), so that nearly every seat the auction filled is kept. What the auction left loose
+   (mostly seats priced in an earlier phase and left empty by the last) is repaired exactly:
    by a primal-dual search (one Dijkstra for every source at once, then flow pushed along all
    the zero-cost paths it found) when little is loose, or else by re-solving the pruned network
    with OR-Tools' min-cost flow and recovering potentials that prove its flow optimal (a
-   warm-started label-correcting pass). The result is optimal on the pruned network.
+   warm-started label-correcting pass: lowering the old potentials with one seat per mentee,
+   raising them with several, where every path runs through the sink and lowering would shift
+   every node but the free seats, which the certificate would then see as underpriced). The
+   result is optimal on the pruned network.
 4. Certificate: the potentials are dual prices. One vectorised pass over the *full* matrix
    finds the largest excess of score over prices per mentor and per mentee, leaving out only
    each mentee's own board (a pair of the pruned network off the board cannot exceed its
@@ -1101,14 +1109,11 @@ class _SeatNetwork:
         lists: np.ndarray,
         list_len: np.ndarray,
     ) -> _SeatNetwork:
-        """Potentials from prices, flow from the auction's tight assignments.
-
-        Seat potential ``-price``, mentor potential ``v_j = max(0, best margin)`` over its
-        candidate arcs: every arc then has a non-negative reduced cost. An assignment is kept
-        only where it is tight (margin exactly ``v_j``); the rest, and every priced seat or
-        mentor left without its flow, becomes excess or demand for the repair step.
+        """Potentials from prices, flow from the auction's assignments where the potentials
+        can prove them (see :meth:`_one_seat` and :meth:`_boards`); the rest, and every priced
+        seat or mentor left without its flow, becomes excess or demand for the repair step.
         """
-        m, n, seats = values.shape
+        seats = values.shape[2]
         if seats == 1:
             # A mentor's places are interchangeable, so at equilibrium each earns the same
             # margin: raise the price of the seats a mentor holds cheaply to its worst held
@@ -1130,7 +1135,9 @@ class _SeatNetwork:
         mentors: np.ndarray,
         seat_flat: np.ndarray,
     ) -> _SeatNetwork:
-        """mentor -> seat -> sink; an assignment is kept where it is tight."""
+        """mentor -> seat -> sink. Seat potential ``-price``, mentor potential ``v_j = max(0,
+        best margin)`` over its candidate arcs: every arc then has a non-negative reduced cost.
+        An assignment is kept only where it is tight (margin exactly ``v_j``)."""
         m, n, _seats = values.shape
         arc_mentor, arc_seat = _unique_pairs(mentors, seat_flat, n)
         q = values[arc_mentor, arc_seat, 0].astype(np.int64) + bonus
@@ -1190,7 +1197,9 @@ class _SeatNetwork:
         pair_mentor, pair_mentee = _unique_pairs(mentors, seat_flat // seats, n)
         arc_mentor, arc_seat = _pair_seat_arcs(values, pair_mentor, pair_mentee)
         n_pair = len(pair_mentor)
-        pair_of_arc = np.repeat(np.arange(n_pair), _seat_arc_counts(values, pair_mentor, pair_mentee))
+        pair_of_arc = np.repeat(
+            np.arange(n_pair), _seat_arc_counts(values, pair_mentor, pair_mentee)
+        )
         q = values[arc_mentor, arc_seat // seats, arc_seat % seats].astype(np.int64) + bonus
         margin = q - price[arc_seat]
         low = -(np.int64(1) << 62)
@@ -1403,9 +1412,7 @@ def _candidates(
     listed_seat = lists[np.arange(m).repeat(list_len), _ranks(list_len)]
     listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
     pot_guess = np.zeros(m, np.int64)
-    np.maximum.at(
-        pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat]
-    )
+    np.maximum.at(pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat])
     extra_mentor, extra_mentee = _best_per_mentee(
         values, bonus, pot_guess, -price, np.ones(m, np.bool_), _CANDIDATES_PER_MENTEE, False
     )
