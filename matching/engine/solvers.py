@@ -985,9 +985,10 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     # Epsilon scaling: coarse phases settle prices roughly in a few bids, fine phases only
     # adjust them, so a price war (many places wanting the same seats) costs few bids.
     phase_eps = eps
+    calm = False
     while True:
         phase_eps = max(1, phase_eps // _EPS_FACTOR)
-        _auction_phase(
+        outbid = _auction_phase(
             values, caps, bonus, phase_eps, k, price, owner, lists, list_len, bound, queue, scale
         )
         if phase_eps == 1:
@@ -999,6 +1000,14 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
         for j in range(m):
             if bound[j] < (np.int64(1) << 61):
                 bound[j] += phase_eps  # off-list seats may now be worth that much more
+        if seats > 1 and outbid == 0 and calm:
+            # Twice in a row nobody was outbid: every place found a seat of its own (boards
+            # worth the same to a mentor, say) and each finer phase would only repeat that,
+            # rescanning every mentor's row. Go straight to the last phase. (Once is not
+            # enough: the first phase's huge steps leave no one outbid, and prices from it
+            # alone start a long price war at the finest step.)
+            phase_eps = 1
+        calm = outbid == 0
     # Refresh stale lists so that each list's best beats every seat left off it: then no pruned
     # seat can violate the optimality check unless the exact repair moves the prices.
     for j in range(m):
@@ -1016,7 +1025,7 @@ def _auction_phase(
     values, caps, bonus, eps, k, price, owner, lists, list_len, bound, queue, scale
 ):  # pragma: no cover
     """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
-    seat or prefer to stay unused."""
+    seat or prefer to stay unused. Returns how many places were outbid."""
     m, _n, seats = values.shape
     owner[:] = -1
     total = caps.sum()
@@ -1026,6 +1035,7 @@ def _auction_phase(
             queue[tail] = j
             tail += 1
     head, size = 0, total
+    outbid = 0
     while size > 0:
         j = queue[head]
         head = (head + 1) % (total + 1)
@@ -1064,8 +1074,10 @@ def _auction_phase(
         if previous >= 0:
             queue[(head + size) % (total + 1)] = previous
             size += 1
+            outbid += 1
         owner[best_seat] = j
         price[best_seat] += best - second + eps
+    return outbid
 
 
 @dataclass(eq=False)
