@@ -16,6 +16,8 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    prices scaled by ``_PRICE_SCALE``, so that ties and many places wanting the same seats cost
    a few bids instead of a price war. Each mentor keeps a short list of its best seats at
    current prices and rescans its full row only when that list can no longer be trusted.
+   With several seats per mentee, two phases in a row in which nobody is outbid skip to the
+   last phase (finer ones would only repeat them, rescanning every row).
    When places outnumber open seats ``_PLENTY`` times over, the auction is skipped (it would
    be a price war among places that mostly stay unused): step 3 starts from prices 0.
 3. The auction's prices and candidates (each mentor's list plus each mentee's best mentors at
@@ -1468,17 +1470,6 @@ def _pair_seat_arcs(
     usable = values[mentors, mentees, :] != _MISSING
     pair, seat = np.nonzero(usable)
     return mentors[pair], mentees[pair] * seats + seat
-
-
-def _pair_index(
-    pair_mentor: np.ndarray,
-    pair_mentee: np.ndarray,
-    mentors: np.ndarray,
-    mentees: np.ndarray,
-    n: int,
-) -> np.ndarray:
-    keys = pair_mentor * n + pair_mentee  # sorted: built by _unique_pairs
-    return np.searchsorted(keys, mentors * n + mentees)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
