@@ -1255,7 +1255,10 @@ class _SeatNetwork:
         supply[:m] = caps
         supply[sink] = -caps.sum()
         flow = _FlowNetwork.with_flow(n_nodes, *parts.arrays(), pot, supply)  # type: ignore[call-arg]
-        flow.raise_potentials = True
+        # Raised potentials stay near the auction's prices. Without an auction (places
+        # plentiful: prices 0, nothing held) there is nothing to stay near, and lowering does
+        # as well or better (capacity/demand 2 at full size: 10.2 s CPU against 12.9 s).
+        flow.raise_potentials = bool((owner >= 0).any())
         arc_seat_all = np.full(len(flow.tails), -1, np.int64)
         arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
         arc_seat_all[n_pair : n_pair + len(arc_seat)] = arc_seat
