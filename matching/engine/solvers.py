@@ -16,16 +16,26 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    prices scaled by ``_PRICE_SCALE``, so that ties and many places wanting the same seats cost
    a few bids instead of a price war. Each mentor keeps a short list of its best seats at
    current prices and rescans its full row only when that list can no longer be trusted.
+   With several seats per mentee, two phases in a row in which nobody is outbid skip to the
+   last phase (finer ones would only repeat them, rescanning every row).
    When places outnumber open seats ``_PLENTY`` times over, the auction is skipped (it would
    be a price war among places that mostly stay unused): step 3 starts from prices 0.
 3. The auction's prices and candidates (each mentor's list plus each mentee's best mentors at
    those prices, ties broken by a hash so that look-alike mentors are spread) become a pruned
-   min-cost flow network with valid node potentials; a mentor's held seats are repriced to one
-   common margin so that they are all tight. What the auction left loose is repaired exactly:
+   min-cost flow network with valid node potentials. One seat per mentee: a mentor's held
+   seats are repriced to one common margin so that they are all tight. Several: prices are
+   rounded down, each (mentee, mentor) node's potential lies between the margins of its free
+   seats and that of the seat it fills, and a mentor's between its free pairs' best margins
+   and its filled pairs' (the other seats of a board it sits on are no rivals of its other
+   boards), so that nearly every seat the auction filled is kept. What the auction left loose
+   (mostly seats priced in an earlier phase and left empty by the last) is repaired exactly:
    by a primal-dual search (one Dijkstra for every source at once, then flow pushed along all
    the zero-cost paths it found) when little is loose, or else by re-solving the pruned network
    with OR-Tools' min-cost flow and recovering potentials that prove its flow optimal (a
-   warm-started label-correcting pass). The result is optimal on the pruned network.
+   warm-started label-correcting pass: lowering the old potentials with one seat per mentee;
+   with several, after either repair, raising those from before it, because every path there
+   runs through the sink and lowering shifts every node but the free seats, which the
+   certificate would then see as underpriced). The result is optimal on the pruned network.
 4. Certificate: the potentials are dual prices. One vectorised pass over the *full* matrix
    finds the largest excess of score over prices per mentor and per mentee, leaving out only
    each mentee's own board (a pair of the pruned network off the board cannot exceed its
@@ -630,10 +640,12 @@ def _solve_seats(
         price, owner, lists, list_len = _auction(
             values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
         )
-        # Back to score units, rounding prices up: a mentor's places then end up exactly
-        # tight (their scaled margins differ by at most one scaled unit), so the repair has
-        # little to do.
-        price = -((-price) // _PRICE_SCALE)
+        # Back to score units. One seat per mentee: rounding prices up, so that a mentor's
+        # places end up exactly tight (their scaled margins differ by at most one scaled
+        # unit), so the repair has little to do. Several: rounding down, because a seat won
+        # against a sibling seat nobody bid for (price 0, its margin a whole number of units)
+        # is one scaled unit short of it, and rounding up would make that a whole unit.
+        price = -((-price) // _PRICE_SCALE) if seats == 1 else price // _PRICE_SCALE
     network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
     report(0.4, "A first assignment is found; making it exact")
     rounds, proven, timed_out = 0, False, False
@@ -1334,9 +1346,10 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     # Epsilon scaling: coarse phases settle prices roughly in a few bids, fine phases only
     # adjust them, so a price war (many places wanting the same seats) costs few bids.
     phase_eps = eps
+    calm = False
     while True:
         phase_eps = max(1, phase_eps // _EPS_FACTOR)
-        _auction_phase(
+        outbid = _auction_phase(
             values, caps, bonus, phase_eps, k, price, owner, lists, list_len, bound, queue, scale
         )
         if phase_eps == 1:
@@ -1348,6 +1361,14 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
         for j in range(m):
             if bound[j] < (np.int64(1) << 61):
                 bound[j] += phase_eps  # off-list seats may now be worth that much more
+        if seats > 1 and outbid == 0 and calm:
+            # Twice in a row nobody was outbid: every place found a seat of its own (boards
+            # worth the same to a mentor, say) and each finer phase would only repeat that,
+            # rescanning every mentor's row. Go straight to the last phase. (Once is not
+            # enough: the first phase's huge steps leave no one outbid, and prices from it
+            # alone start a long price war at the finest step.)
+            phase_eps = 1
+        calm = outbid == 0
     # Refresh stale lists so that each list's best beats every seat left off it: then no pruned
     # seat can violate the optimality check unless the exact repair moves the prices.
     for j in range(m):
@@ -1365,7 +1386,7 @@ def _auction_phase(
     values, caps, bonus, eps, k, price, owner, lists, list_len, bound, queue, scale
 ):  # pragma: no cover
     """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
-    seat or prefer to stay unused."""
+    seat or prefer to stay unused. Returns how many places were outbid."""
     m, _n, seats = values.shape
     owner[:] = -1
     total = caps.sum()
@@ -1375,6 +1396,7 @@ def _auction_phase(
             queue[tail] = j
             tail += 1
     head, size = 0, total
+    outbid = 0
     while size > 0:
         j = queue[head]
         head = (head + 1) % (total + 1)
@@ -1413,8 +1435,10 @@ def _auction_phase(
         if previous >= 0:
             queue[(head + size) % (total + 1)] = previous
             size += 1
+            outbid += 1
         owner[best_seat] = j
         price[best_seat] += best - second + eps
+    return outbid
 
 
 @dataclass(eq=False)
@@ -1458,92 +1482,146 @@ class _SeatNetwork:
         lists: np.ndarray,
         list_len: np.ndarray,
     ) -> _SeatNetwork:
-        """Potentials from prices, flow from the auction's tight assignments.
-
-        Seat potential ``-price``, mentor potential ``v_j = max(0, best margin)`` over its
-        candidate arcs: every arc then has a non-negative reduced cost. An assignment is kept
-        only where it is tight (margin exactly ``v_j``); the rest, and every priced seat or
-        mentor left without its flow, becomes excess or demand for the repair step.
+        """Potentials from prices, flow from the auction's assignments where the potentials
+        can prove them (see :meth:`_one_seat` and :meth:`_boards`); the rest, and every priced
+        seat or mentor left without its flow, becomes excess or demand for the repair step.
         """
-        m, n, seats = values.shape
-        held = np.flatnonzero(owner >= 0)
-        # A mentor's places are interchangeable, so at equilibrium each earns the same margin:
-        # raise the price of the seats a mentor holds cheaply to its worst held seat's margin.
-        # That costs the mentor nothing and makes every held seat tight.
-        price = price.copy()
-        held_q = values[owner[held], held // seats, held % seats].astype(np.int64) + bonus
-        held_margin = held_q - price[held]
-        level = np.full(m, np.int64(1) << 62)
-        np.minimum.at(level, owner[held], held_margin)
-        # A mentor with a place left over earns nothing at the margin (it could stay unused).
-        not_full = np.bincount(owner[held], minlength=m) < caps
-        level[not_full] = np.minimum(level[not_full], 0)
-        price[held] += held_margin - level[owner[held]]
-        listed_mentor = np.repeat(np.arange(m), list_len)
-        listed_seat = lists[np.arange(m).repeat(list_len), _ranks(list_len)]
-        # Each mentee's best mentors at the auction's prices too: the mentors' lists alone
-        # crowd onto the same few mentees when mentors rank mentees alike.
-        listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
-        pot_guess = np.zeros(m, np.int64)
-        np.maximum.at(
-            pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat]
-        )
-        extra_mentor, extra_mentee = _best_per_mentee(
-            values, bonus, pot_guess, -price, np.ones(m, np.bool_), _CANDIDATES_PER_MENTEE, False
-        )
-        extra_seat = _best_seat(values, extra_mentor, extra_mentee, price)
-        mentors = np.concatenate([listed_mentor, owner[held], extra_mentor])
-        seat_flat = np.concatenate([listed_seat, held, extra_seat])
+        seats = values.shape[2]
         if seats == 1:
-            pair_mentor = pair_mentee = np.zeros(0, np.int64)
-            arc_mentor, arc_seat = _unique_pairs(mentors, seat_flat, n)
-        else:
-            pair_mentor, pair_mentee = _unique_pairs(mentors, seat_flat // seats, n)
-            arc_mentor, arc_seat = _pair_seat_arcs(values, pair_mentor, pair_mentee)
-        q = values[arc_mentor, arc_seat // seats, arc_seat % seats].astype(np.int64) + bonus
+            # A mentor's places are interchangeable, so at equilibrium each earns the same
+            # margin: raise the price of the seats a mentor holds cheaply to its worst held
+            # seat's margin. That costs the mentor nothing and makes every held seat tight.
+            price = _common_margin(values, caps, bonus, price, owner)
+        mentors, seat_flat = _candidates(values, bonus, price, owner, lists, list_len)
+        if seats == 1:
+            return cls._one_seat(values, caps, bonus, price, owner, mentors, seat_flat)
+        return cls._boards(values, caps, bonus, price, owner, mentors, seat_flat)
+
+    @classmethod
+    def _one_seat(
+        cls,
+        values: np.ndarray,
+        caps: np.ndarray,
+        bonus: int,
+        price: np.ndarray,
+        owner: np.ndarray,
+        mentors: np.ndarray,
+        seat_flat: np.ndarray,
+    ) -> _SeatNetwork:
+        """mentor -> seat -> sink. Seat potential ``-price``, mentor potential ``v_j = max(0,
+        best margin)`` over its candidate arcs: every arc then has a non-negative reduced cost.
+        An assignment is kept only where it is tight (margin exactly ``v_j``)."""
+        m, n, _seats = values.shape
+        arc_mentor, arc_seat = _unique_pairs(mentors, seat_flat, n)
+        q = values[arc_mentor, arc_seat, 0].astype(np.int64) + bonus
         margin = q - price[arc_seat]
         pot_mentor = np.zeros(m, np.int64)
         np.maximum.at(pot_mentor, arc_mentor, margin)
         tight = (owner[arc_seat] == arc_mentor) & (margin == pot_mentor[arc_mentor])
-        n_pair = len(pair_mentor)
-        n_nodes = m + n_pair + n * seats + 1
+        n_nodes = m + n + 1
         sink = n_nodes - 1
-        seat_base = m + n_pair
-        seat_filled = np.zeros(n * seats, bool)
+        seat_base = m
+        seat_filled = np.zeros(n, bool)
         seat_filled[arc_seat[tight]] = True
         tight_count = np.bincount(arc_mentor[tight], minlength=m)
         parts = _ArcList()
-        if seats == 1:
-            parts.add(arc_mentor, seat_base + arc_seat, 1, -q, tight)
-            arc_kind_len = len(arc_mentor)
-        else:
-            pair_of_arc = _pair_index(pair_mentor, pair_mentee, arc_mentor, arc_seat // seats, n)
-            pair_used = np.zeros(n_pair, bool)
-            pair_used[pair_of_arc[tight]] = True
-            parts.add(pair_mentor, m + np.arange(n_pair), 1, 0, pair_used)
-            parts.add(m + pair_of_arc, seat_base + arc_seat, 1, -q, tight)
-            arc_kind_len = len(arc_mentor)
+        parts.add(arc_mentor, seat_base + arc_seat, 1, -q, tight)
         # A seat whose price is positive must end up filled (complementary slackness), so its
         # arc to the sink starts saturated; a mentor with a positive price must be full.
-        parts.add(seat_base + np.arange(n * seats), sink, 1, 0, seat_filled | (price > 0))
+        parts.add(seat_base + np.arange(n), sink, 1, 0, seat_filled | (price > 0))
         parts.add(np.arange(m), sink, caps, 0, np.where(pot_mentor == 0, caps - tight_count, 0))
-        # A pair node's potential is the margin of its best seat (never above its mentor's):
-        # then only a mentor's best pairs cost nothing to enter, which keeps the searches of
-        # the repair step from wandering over every pair of every mentor.
-        pot_pair = np.zeros(n_pair, np.int64)
-        if seats > 1:
-            pot_pair = np.full(n_pair, -(np.int64(1) << 62))
-            np.maximum.at(pot_pair, pair_of_arc, margin)
+        pot = np.concatenate([pot_mentor, -price, np.zeros(1, np.int64)])
+        supply = np.zeros(n_nodes, np.int64)
+        supply[:m] = caps
+        supply[sink] = -caps.sum()
+        flow = _FlowNetwork.with_flow(n_nodes, *parts.arrays(), pot, supply)  # type: ignore[call-arg]
+        arc_seat_all = np.full(len(flow.tails), -1, np.int64)
+        arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
+        arc_seat_all[: len(arc_seat)] = arc_seat
+        arc_mentor_all[: len(arc_seat)] = arc_mentor
+        empty = np.zeros(0, np.int64)
+        return cls(
+            flow, m, n, 1, bonus, seat_base, empty, empty, empty, arc_seat_all, arc_mentor_all
+        )
+
+    @classmethod
+    def _boards(
+        cls,
+        values: np.ndarray,
+        caps: np.ndarray,
+        bonus: int,
+        price: np.ndarray,
+        owner: np.ndarray,
+        mentors: np.ndarray,
+        seat_flat: np.ndarray,
+    ) -> _SeatNetwork:
+        """mentor -> (mentee, mentor) pair -> seat -> sink, with the auction's flow kept
+        wherever the potentials below can prove it.
+
+        Seat potential ``-price``. A pair node's potential lies between the margins of its
+        free seats and that of the seat it fills; a mentor's between its free pairs' best
+        margins (and 0: it may leave places unused) and its filled pairs' potentials. The
+        auction leaves a mentor's free pairs at most about a unit above its worst held seat,
+        so nearly every held seat is kept; the few that are not become excess and demand.
+        (The other seats of a board a mentor sits on are no rivals of its other boards: the
+        mentor may only move within that board.)
+        """
+        m, n, seats = values.shape
+        pair_mentor, pair_mentee = _unique_pairs(mentors, seat_flat // seats, n)
+        arc_mentor, arc_seat = _pair_seat_arcs(values, pair_mentor, pair_mentee)
+        n_pair = len(pair_mentor)
+        pair_of_arc = np.repeat(
+            np.arange(n_pair), _seat_arc_counts(values, pair_mentor, pair_mentee)
+        )
+        q = values[arc_mentor, arc_seat // seats, arc_seat % seats].astype(np.int64) + bonus
+        margin = q - price[arc_seat]
+        low = -(np.int64(1) << 62)
+        pair_best = np.full(n_pair, low)
+        np.maximum.at(pair_best, pair_of_arc, margin)
+        held = owner[arc_seat] == arc_mentor
+        pair_held = np.full(n_pair, low)
+        pair_held[pair_of_arc[held]] = margin[held]
+        # A filled pair is kept when its seat is its best and beats every free pair of its
+        # mentor; dropping one frees its pair, which may raise the mentor's bar: repeat.
+        kept = pair_held >= pair_best
+        while True:
+            pot_mentor = np.zeros(m, np.int64)
+            np.maximum.at(pot_mentor, pair_mentor[~kept], pair_best[~kept])
+            still = kept & (pair_held >= pot_mentor[pair_mentor])
+            if (still == kept).all():
+                break
+            kept = still
+        arc_used = held & kept[pair_of_arc]
+        seat_filled = np.zeros(n * seats, bool)
+        seat_filled[arc_seat[arc_used]] = True
+        kept_count = np.bincount(pair_mentor[kept], minlength=m)
+        n_nodes = m + n_pair + n * seats + 1
+        sink = n_nodes - 1
+        seat_base = m + n_pair
+        parts = _ArcList()
+        parts.add(pair_mentor, m + np.arange(n_pair), 1, 0, kept)
+        parts.add(m + pair_of_arc, seat_base + arc_seat, 1, -q, arc_used)
+        # A seat whose price is positive must end up filled (complementary slackness), so its
+        # arc to the sink starts saturated; a mentor with a positive potential must be full.
+        parts.add(seat_base + np.arange(n * seats), sink, 1, 0, seat_filled | (price > 0))
+        parts.add(np.arange(m), sink, caps, 0, np.where(pot_mentor == 0, caps - kept_count, 0))
+        # A free pair's potential is its best seat's margin (never above its mentor's): then
+        # only a mentor's best pairs cost nothing to enter, which keeps the searches of the
+        # repair step from wandering over every pair of every mentor.
+        pot_pair = np.where(kept, pair_held, pair_best)
         pot = np.concatenate([pot_mentor, pot_pair, -price, np.zeros(1, np.int64)])
         supply = np.zeros(n_nodes, np.int64)
         supply[:m] = caps
         supply[sink] = -caps.sum()
         flow = _FlowNetwork.with_flow(n_nodes, *parts.arrays(), pot, supply)  # type: ignore[call-arg]
-        first = len(pair_mentor) if seats > 1 else 0
+        # Raised potentials stay near the auction's prices. Without an auction (places
+        # plentiful: prices 0, nothing held) there is nothing to stay near, and lowering does
+        # as well or better (capacity/demand 2 at full size: 10.2 s CPU against 12.9 s).
+        flow.raise_potentials = bool((owner >= 0).any())
         arc_seat_all = np.full(len(flow.tails), -1, np.int64)
         arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
-        arc_seat_all[first : first + arc_kind_len] = arc_seat
-        arc_mentor_all[first : first + arc_kind_len] = arc_mentor
+        arc_seat_all[n_pair : n_pair + len(arc_seat)] = arc_seat
+        arc_mentor_all[n_pair : n_pair + len(arc_seat)] = arc_mentor
         return cls(
             flow,
             m,
@@ -1675,6 +1753,51 @@ class _ArcList:
         return tuple(np.concatenate([b[k] for b in self.blocks]) for k in range(5))
 
 
+def _common_margin(
+    values: np.ndarray, caps: np.ndarray, bonus: int, price: np.ndarray, owner: np.ndarray
+) -> np.ndarray:
+    """Prices with each mentor's held seats raised to its worst held seat's margin (0 for a
+    mentor with a place left over: it earns nothing at the margin)."""
+    m, _n, seats = values.shape
+    held = np.flatnonzero(owner >= 0)
+    price = price.copy()
+    held_q = values[owner[held], held // seats, held % seats].astype(np.int64) + bonus
+    held_margin = held_q - price[held]
+    level = np.full(m, np.int64(1) << 62)
+    np.minimum.at(level, owner[held], held_margin)
+    not_full = np.bincount(owner[held], minlength=m) < caps
+    level[not_full] = np.minimum(level[not_full], 0)
+    price[held] += held_margin - level[owner[held]]
+    return price
+
+
+def _candidates(
+    values: np.ndarray,
+    bonus: int,
+    price: np.ndarray,
+    owner: np.ndarray,
+    lists: np.ndarray,
+    list_len: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mentor, flat seat) candidates for the pruned network, repeats allowed: each mentor's
+    auction list, the held seats, and each mentee's best mentors at the auction's prices (the
+    mentors' lists alone crowd onto the same few mentees when mentors rank mentees alike)."""
+    m, _n, seats = values.shape
+    held = np.flatnonzero(owner >= 0)
+    listed_mentor = np.repeat(np.arange(m), list_len)
+    listed_seat = lists[np.arange(m).repeat(list_len), _ranks(list_len)]
+    listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
+    pot_guess = np.zeros(m, np.int64)
+    np.maximum.at(pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat])
+    extra_mentor, extra_mentee = _best_per_mentee(
+        values, bonus, pot_guess, -price, np.ones(m, np.bool_), _CANDIDATES_PER_MENTEE, False
+    )
+    extra_seat = _best_seat(values, extra_mentor, extra_mentee, price)
+    mentors = np.concatenate([listed_mentor, owner[held], extra_mentor])
+    seat_flat = np.concatenate([listed_seat, held, extra_seat])
+    return mentors, seat_flat
+
+
 def _ranks(lengths: np.ndarray) -> np.ndarray:
     """0, 1, ..., len-1 for each group of the given lengths, concatenated."""
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -1709,17 +1832,6 @@ def _pair_seat_arcs(
     usable = values[mentors, mentees, :] != _MISSING
     pair, seat = np.nonzero(usable)
     return mentors[pair], mentees[pair] * seats + seat
-
-
-def _pair_index(
-    pair_mentor: np.ndarray,
-    pair_mentee: np.ndarray,
-    mentors: np.ndarray,
-    mentees: np.ndarray,
-    n: int,
-) -> np.ndarray:
-    keys = pair_mentor * n + pair_mentee  # sorted: built by _unique_pairs
-    return np.searchsorted(keys, mentors * n + mentees)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -1871,6 +1983,12 @@ class _FlowNetwork:
     flow: np.ndarray
     pot: np.ndarray
     excess: np.ndarray
+    raise_potentials: bool = False
+    """After a re-solve (OR-Tools or cheapest paths), recover potentials by raising those from
+    before the solve instead of lowering them. Mosaic networks use it: every path there runs
+    through the sink, so lowering shifts nearly every node but the free seats, and the
+    certificate then sees each free seat as underpriced by that shift (29,080 violating pairs
+    after 26 units routed, career stage + experience at full size; 125 when raised)."""
 
     @classmethod
     def with_flow(
@@ -1955,14 +2073,35 @@ class _FlowNetwork:
             raise ValueError(f"infeasible flow: OR-Tools status {status}")
         self.flow = solver.flows(np.arange(len(self.tails), dtype=np.int64)).astype(np.int64)
         self.excess = np.zeros(self.n_nodes, np.int64)
+        if self.raise_potentials:
+            self._raise_potentials(self.pot)
+            return
         first, adjacent, head, residual, arc_cost = _residual_graph(
             self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
         )
         if not _lower_potentials(first, adjacent, head, residual, arc_cost, self.pot):
             raise ValueError("no potentials prove this flow optimal")
 
+    def _raise_potentials(self, start: np.ndarray) -> None:
+        """Potentials that prove the (optimal) flow: ``start`` raised until no residual arc
+        has a negative reduced cost. Raising is lowering the negated potentials on the
+        reversed arcs (the reduced costs are the same numbers)."""
+        first, adjacent, head, residual, arc_cost = _residual_graph(
+            self.n_nodes, self.heads, self.tails, self.capacity, self.flow, self.cost
+        )
+        pot = -start
+        if not _lower_potentials(first, adjacent, head, residual, arc_cost, pot):
+            raise ValueError("no potentials prove this flow optimal")
+        self.pot = -pot
+
     def solve_ssp(self) -> None:
-        """Route all excess to demand along cheapest paths."""
+        """Route all excess to demand along cheapest paths.
+
+        With ``raise_potentials`` only the flow is kept: the potentials are recovered by
+        raising those from before (each search lowers every node it settles, and the first
+        one, from every source at once, settles nearly the whole network).
+        """
+        start = self.pot.copy() if self.raise_potentials else self.pot
         first, adjacent, head, residual, arc_cost = _residual_graph(
             self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
         )
@@ -1971,6 +2110,8 @@ class _FlowNetwork:
             first, adjacent, head, residual, arc_cost, self.pot, self.excess, sources
         )
         self.flow = residual[1::2].copy()
+        if self.raise_potentials:
+            self._raise_potentials(start)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -168,3 +168,52 @@ def test_plentiful_places_skip_the_auction_and_stay_exact(seats):
     assert result.proven_optimal
     full = np.broadcast_to(eligible[:, None, :], area_scores.shape)
     assert result.total_units == reference_mosaic(area_scores, full, caps, areas)[0]
+
+
+def _mosaic_network(features, areas, weights=None):
+    """The pruned network the mosaic solver starts its repair from, and its values."""
+    scores, eligible = score_mosaic(features, areas, weights)
+    caps = features.mentor_capacity.astype(np.int64)
+    values, q_max = solvers._mentor_major(scores, eligible, areas >= 0, caps > 0)
+    top = q_max * solvers._PRICE_SCALE
+    price, owner, lists, list_len = solvers._auction(
+        values, caps, 0, top, solvers._AUCTION_LIST_EXTRA, solvers._PRICE_SCALE
+    )
+    price = price // solvers._PRICE_SCALE
+    network = solvers._SeatNetwork.from_auction(values, caps, 0, price, owner, lists, list_len)
+    return network, owner
+
+
+def _residual_reduced_costs(flow):
+    rc = flow.cost + flow.pot[flow.tails] - flow.pot[flow.heads]
+    forward = flow.flow < flow.capacity
+    backward = flow.flow > 0
+    return rc[forward], rc[backward]
+
+
+@pytest.mark.parametrize("weights", [None, {"career_stage": 1.0, "experience": 1.0}])
+def test_the_mosaic_network_keeps_the_auctions_boards(weights):
+    # A mentor's other seats on a board it sits on are no rivals of its other boards: the
+    # network must keep the auction's seats (it once dropped nearly all of them).
+    features = synthetic_problem(400, 80, seed=3)
+    areas = board_areas(features, seats=3, fill=True)
+    if weights is not None:
+        weights = {c: weights.get(c, 0.0) for c in CRITERIA}
+    network, owner = _mosaic_network(features, areas, weights)
+    seat_flat, _mentor = network.filled_seats()
+    assert len(seat_flat) >= 0.95 * (owner >= 0).sum()
+    assert (network.flow.excess[: network.m] == 0).all()  # no mentor loses a place
+    forward, backward = _residual_reduced_costs(network.flow)
+    assert (forward >= 0).all()
+    assert (backward <= 0).all()
+
+
+def test_mosaic_potentials_after_a_whole_re_solve_prove_the_flow():
+    features = synthetic_problem(300, 60, seed=4)
+    areas = board_areas(features, seats=3, fill=True)
+    network, _owner = _mosaic_network(features, areas)
+    network.flow.solve_ortools()
+    assert network.flow.raise_potentials
+    forward, backward = _residual_reduced_costs(network.flow)
+    assert (forward >= 0).all()
+    assert (backward <= 0).all()
