@@ -2044,16 +2044,24 @@ class _FlowNetwork:
             self.solve_ortools()
 
     def prove(self) -> bool:
-        """Whether potentials prove the flow (all routed) optimal after lowering them, warm,
-        within ``_PROOF_PASSES`` visits of each node; if not, the potentials are left as they
-        were and the caller solves."""
+        """Whether potentials prove the flow (all routed) optimal after moving them, warm,
+        within ``_PROOF_PASSES`` visits of each node (lowered, or raised as the network asks:
+        see ``raise_potentials``); if not, the potentials are left as they were and the
+        caller solves."""
+        up = self.raise_potentials
+        # Raising is lowering the negated potentials on the reversed arcs.
         first, adjacent, head, residual, arc_cost = _residual_graph(
-            self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
+            self.n_nodes,
+            self.heads if up else self.tails,
+            self.tails if up else self.heads,
+            self.capacity,
+            self.flow,
+            self.cost,
         )
-        pot = self.pot.copy()
+        pot = -self.pot if up else self.pot.copy()
         if not _lower_potentials(first, adjacent, head, residual, arc_cost, pot, _PROOF_PASSES):
             return False
-        self.pot = pot
+        self.pot = -pot if up else pot
         return True
 
     def solve_ortools(self) -> None:
