@@ -921,9 +921,10 @@ def _auction_pairs(
     price unit of its best, and the assignment is optimal whenever a price unit times the
     places and seats is under one score unit (``scale`` above their number). Heavy ties can
     make reverse bids creep by a price unit at a time: past a budget the step stops, and the
-    exact repair settles what is left. Returns seat prices, seat owners (-1 =
-    free), the mentee-major position of the pair each owner holds the seat by, and each
-    mentor's candidate list (mentor-major positions)."""
+    exact repair settles what is left. Returns seat prices, seat owners (-1 = free), the
+    mentee-major position of the pair each owner holds the seat by, each mentor's candidate
+    list (mentor-major positions), and whether every reverse step finished within its budget
+    (then the assignment is optimal outright)."""
     m = len(caps)
     price = np.zeros(n, np.int64)
     owner = np.full(n, -1, np.int64)
@@ -1016,7 +1017,7 @@ def _auction_pairs(
             top = max(top, q[t] * scale - price[mentee[t]])
         if top < bound[j]:
             bound[j] = _scan_pairs(indptr, mentee, q, j, price, k, lists, list_len, scale)
-    return price, owner, held, lists, list_len
+    return price, owner, held, lists, list_len, budget > 0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1132,7 +1133,7 @@ def _first_sparse_network(
     if caps.sum() < _PLENTY * np.count_nonzero(np.diff(rows.indptr)):
         indptr, order, by_mentee, by_q = _by_mentor(m, rows.mentor, rows.mentee, rows.q)
         scale = _exact_scale(int(caps.sum()) + n, q_max + bonus)
-        price, owner, held_at, lists, list_len = _auction_pairs(
+        price, owner, held_at, lists, list_len, _ = _auction_pairs(
             indptr,
             by_mentee,
             by_q,

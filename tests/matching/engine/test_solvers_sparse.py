@@ -173,20 +173,14 @@ def test_sparse_scores_refuse_a_second_mask_and_unstored_pins():
         assign_with_capacities(matrix, None, [1, 1], pins=[(0, 1)])
 
 
-@FAST
-@given(hostile_problems(max_mentees=14, max_mentors=6), st.booleans())
-def test_the_pair_list_auction_alone_ends_at_the_optimum(problem, matched_first):
-    # With a price unit finer than one score unit over the places and seats, the forward
-    # phases and the reverse step leave an optimal assignment, no empty seat priced, and
-    # every held pair's mentor within its capacity: the proof then only adjusts potentials.
-    scores, eligible, caps = problem
+def _pair_list_auction(scores, eligible, caps, matched_first):
     n, m = scores.shape
     rows = solvers._SparseRows.from_dense(scores, eligible, np.ones(n, bool), caps > 0)
     q_max = int(np.abs(rows.q).max(initial=0))
     bonus = q_max * n + 1 if matched_first else 0
     indptr, order, by_mentee, by_q = solvers._by_mentor(m, rows.mentor, rows.mentee, rows.q)
     scale = solvers._exact_scale(int(caps.sum()) + n, q_max + bonus)
-    price, owner, held, _lists, _len = solvers._auction_pairs(
+    price, owner, held, _lists, _len, finished = solvers._auction_pairs(
         indptr,
         by_mentee,
         by_q,
@@ -201,10 +195,62 @@ def test_the_pair_list_auction_alone_ends_at_the_optimum(problem, matched_first)
         solvers._AUCTION_LIST_EXTRA,
         scale,
     )
+    return rows, bonus, price, owner, held, finished
+
+
+@FAST
+@given(hostile_problems(max_mentees=14, max_mentors=6), st.booleans())
+def test_the_pair_list_auction_ends_at_the_optimum_when_its_reverse_steps_finish(
+    problem, matched_first
+):
+    # With a price unit finer than one score unit over the places and seats, the forward
+    # phases and the reverse steps leave an optimal assignment and no empty seat priced; heavy
+    # ties may exhaust the reverse steps' budget, and then only the exact repair is owed.
+    scores, eligible, caps = problem
+    m = scores.shape[1]
+    rows, bonus, price, owner, held, finished = _pair_list_auction(
+        scores, eligible, caps, matched_first
+    )
     seated = np.flatnonzero(owner >= 0)
     assert (rows.mentee[held[seated]] == seated).all()
     assert (rows.mentor[held[seated]] == owner[seated]).all()
     assert (np.bincount(owner[seated], minlength=m) <= caps).all()
-    assert not (price[owner < 0] > 0).any()
-    total = int((rows.q[held[seated]] + bonus).sum())
-    assert total == reference_assignment(scores, eligible, caps, bonus)[0]
+    if finished:
+        assert not (price[owner < 0] > 0).any()
+        total = int((rows.q[held[seated]] + bonus).sum())
+        assert total == reference_assignment(scores, eligible, caps, bonus)[0]
+
+
+def test_ties_that_exhaust_the_reverse_budget_are_settled_by_the_repair():
+    # Two mentors value two seats alike: reverse bids would creep one price unit at a time.
+    scores = np.array([[50] * 4, [0] * 4, [75] * 4, [25] * 4, [50] * 4, [75] * 4], dtype=np.float32)
+    eligible = np.array(
+        [
+            [False, True, True, True],
+            [False, True, True, False],
+            [True, True, True, True],
+            [False, True, True, False],
+            [True, True, False, True],
+            [True, True, True, False],
+        ]
+    )
+    caps = np.array([0, 1, 1, 1])
+    *_, finished = _pair_list_auction(scores, eligible, caps, False)
+    assert not finished
+    with _sparse_path():
+        result = assign_with_capacities(scores, eligible, caps)
+    assert result.proven_optimal
+    assert result.total_units == reference_assignment(scores, eligible, caps)[0] == 200_000
+
+
+@pytest.mark.parametrize("shape", ["random", "stars"])
+def test_without_ties_the_pair_list_auction_finishes_and_is_optimal(shape):
+    rng = np.random.default_rng(11)
+    n, m = 120, 30
+    scores = hostile_scores(rng, shape, n, m)
+    eligible = rng.random((n, m)) < 0.4
+    caps = rng.integers(1, 4, m)
+    rows, _bonus, _price, owner, held, finished = _pair_list_auction(scores, eligible, caps, False)
+    assert finished
+    seated = np.flatnonzero(owner >= 0)
+    assert int(rows.q[held[seated]].sum()) == reference_assignment(scores, eligible, caps)[0]
