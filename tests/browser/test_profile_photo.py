@@ -11,6 +11,9 @@ from tests.photo_files import SVG, jpeg_with_metadata
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# "Visible" comes before the image has loaded: wait for it to decode, then read its width.
+LOADED_WIDTH = "img => img.decode().then(() => img.naturalWidth)"
+
 
 def test_a_mentor_uploads_replaces_and_removes_a_photo(
     page, context, live_server, login, pair, mentee, mentor, axe
@@ -36,7 +39,7 @@ def test_a_mentor_uploads_replaces_and_removes_a_photo(
     expect(page.get_by_text("Your photo is saved.")).to_be_visible()
     photo = page.locator("#photo img.avatar")
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 400
+    assert photo.evaluate(LOADED_WIDTH) == 400
 
     # The mentee sees it on their board, with what the mentor offers.
     context.clear_cookies()
@@ -44,7 +47,7 @@ def test_a_mentor_uploads_replaces_and_removes_a_photo(
     page.goto(f"{live_server.url}/me/board/")
     card = page.locator("article.card").first
     expect(card.locator("img.avatar")).to_be_visible()
-    assert card.locator("img.avatar").evaluate("img => img.naturalWidth") == 400
+    assert card.locator("img.avatar").evaluate(LOADED_WIDTH) == 400
     axe(page, context="on the board with a photo")
 
     context.clear_cookies()
