@@ -1113,11 +1113,41 @@ def _empty_seats_bid(
     return budget
 
 
+def _pair_list_auction(
+    rows: _SparseRows, caps: np.ndarray, bonus: int, q_max: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """The auction over the pair list (:func:`_auction_pairs`) with the solver's layout, price
+    unit and epsilon. Returns seat prices in score units (rounded up), seat owners (-1: free),
+    the pair (mentee-major position) each owner holds its seat by (-1: free), every mentor's
+    listed pairs, and whether the reverse steps finished within their budget: then the
+    assignment is optimal and no empty seat is priced."""
+    m = rows.m
+    indptr, order, by_mentee, by_q = _by_mentor(m, rows.mentor, rows.mentee, rows.q)
+    scale = _exact_scale(int(caps.sum()) + rows.n, q_max + bonus)
+    price, owner, held, lists, list_len, finished = _auction_pairs(
+        indptr,
+        by_mentee,
+        by_q,
+        order,
+        rows.indptr,
+        rows.mentor,
+        rows.q,
+        rows.n,
+        caps,
+        bonus,
+        (q_max + bonus) * scale,
+        _AUCTION_LIST_EXTRA,
+        scale,
+    )
+    listed = order[lists[np.arange(m).repeat(list_len), _ranks(list_len)]]
+    return -((-price) // scale), owner, held, listed, bool(finished)
+
+
 def _first_sparse_network(
     rows: _SparseRows, q: np.ndarray, caps: np.ndarray, bonus: int, q_max: int
-) -> tuple[_FlowNetwork, np.ndarray]:
-    """The pruned network the sparse path starts from, and which usable pair each arc is
-    (-1: an arc to the sink).
+) -> tuple[_FlowNetwork, np.ndarray, bool]:
+    """The pruned network the sparse path starts from, which usable pair each arc is (-1: an
+    arc to the sink), and whether its starting flow is worth proving as it is.
 
     As on the dense path (:meth:`_SeatNetwork.from_auction`): unless places are plentiful, an
     auction over the pair list gives prices and an assignment; the network holds each mentor's
@@ -1130,26 +1160,9 @@ def _first_sparse_network(
     owner = np.full(n, -1, np.int64)
     listed = held = np.zeros(0, np.int64)
     per_mentee = _SPARSE_PER_MENTEE
+    provable = True
     if caps.sum() < _PLENTY * np.count_nonzero(np.diff(rows.indptr)):
-        indptr, order, by_mentee, by_q = _by_mentor(m, rows.mentor, rows.mentee, rows.q)
-        scale = _exact_scale(int(caps.sum()) + n, q_max + bonus)
-        price, owner, held_at, lists, list_len, _ = _auction_pairs(
-            indptr,
-            by_mentee,
-            by_q,
-            order,
-            rows.indptr,
-            rows.mentor,
-            rows.q,
-            n,
-            caps,
-            bonus,
-            (q_max + bonus) * scale,
-            _AUCTION_LIST_EXTRA,
-            scale,
-        )
-        price = -((-price) // scale)
-        listed = order[lists[np.arange(m).repeat(list_len), _ranks(list_len)]]
+        price, owner, held_at, listed, provable = _pair_list_auction(rows, caps, bonus, q_max)
         held = held_at[owner >= 0]
         per_mentee = _SPARSE_CANDIDATES_PER_MENTEE
     pot_guess = np.zeros(m, np.int64)
@@ -1175,7 +1188,7 @@ def _first_sparse_network(
         np.concatenate([pot_mentor, -price, np.zeros(1, np.int64)]),
         np.concatenate([caps, np.zeros(n, np.int64), [-caps.sum()]]),
     )
-    return flow, np.concatenate([picked, np.full(n + m, -1, np.int64)])
+    return flow, np.concatenate([picked, np.full(n + m, -1, np.int64)]), provable
 
 
 def _solve_sparse(
@@ -1197,7 +1210,9 @@ def _solve_sparse(
     q_max = int(np.abs(rows.q).max()) if len(rows.q) else 0
     bonus = q_max * n + 1 if maximise_matched_first else 0
     q = rows.q + bonus
-    flow, arc_pair = _first_sparse_network(rows, q, caps, bonus, q_max)
+    # An auction whose reverse steps ran out of budget leaves priced empty seats: its prices
+    # cannot prove the flow, so the first round solves without trying.
+    flow, arc_pair, provable = _first_sparse_network(rows, q, caps, bonus, q_max)
     report(0.4, "A first assignment is found; making it exact")
     rounds, proven, timed_out = 0, False, False
     while rounds < MAX_ROUNDS:
@@ -1210,7 +1225,7 @@ def _solve_sparse(
             min(0.5 + 0.1 * rounds, 0.95),
             f"Checking that no better assignment exists (pass {rounds})",
         )
-        flow.solve()
+        flow.solve(prove_first=provable or rounds > 1)
         used = (arc_pair >= 0) & (flow.flow > 0)
         assigned = np.full(n, -1, np.int64)
         assigned[rows.mentee[arc_pair[used]]] = rows.mentor[arc_pair[used]]
@@ -2034,10 +2049,12 @@ class _FlowNetwork:
         self.cost = np.concatenate([self.cost, cost])
         self.flow = np.concatenate([self.flow, flow])
 
-    def solve(self) -> None:
-        """Optimal flow with potentials that prove it (reduced costs all non-negative)."""
+    def solve(self, *, prove_first: bool = True) -> None:
+        """Optimal flow with potentials that prove it (reduced costs all non-negative).
+        A flow with nothing left to route is proved as it is first, unless the caller knows
+        its potentials cannot (``prove_first``)."""
         loose = int(self.excess[self.excess > 0].sum())
-        if loose == 0 and self.prove():
+        if loose == 0 and prove_first and self.prove():
             return
         if 0 < loose <= _REPAIR_BY_PATHS:
             self.solve_ssp()

@@ -174,27 +174,11 @@ def test_sparse_scores_refuse_a_second_mask_and_unstored_pins():
 
 
 def _pair_list_auction(scores, eligible, caps, matched_first):
-    n, m = scores.shape
+    n = len(scores)
     rows = solvers._SparseRows.from_dense(scores, eligible, np.ones(n, bool), caps > 0)
     q_max = int(np.abs(rows.q).max(initial=0))
     bonus = q_max * n + 1 if matched_first else 0
-    indptr, order, by_mentee, by_q = solvers._by_mentor(m, rows.mentor, rows.mentee, rows.q)
-    scale = solvers._exact_scale(int(caps.sum()) + n, q_max + bonus)
-    price, owner, held, _lists, _len, finished = solvers._auction_pairs(
-        indptr,
-        by_mentee,
-        by_q,
-        order,
-        rows.indptr,
-        rows.mentor,
-        rows.q,
-        n,
-        caps,
-        bonus,
-        (q_max + bonus) * scale,
-        solvers._AUCTION_LIST_EXTRA,
-        scale,
-    )
+    price, owner, held, _listed, finished = solvers._pair_list_auction(rows, caps, bonus, q_max)
     return rows, bonus, price, owner, held, finished
 
 
