@@ -364,7 +364,9 @@ def _assign_sparse(
         room = load < caps_total
         with_room = np.bincount(mentee_all, weights=room[indices], minlength=n) > 0
         reasons: dict[int, str] = {}
-        for i in np.setdiff1d(np.arange(n), mentee).tolist():
+        left = np.ones(n, bool)
+        left[mentee] = False
+        for i in np.flatnonzero(left).tolist():
             if indptr[i] == indptr[i + 1]:
                 reasons[i] = NO_ELIGIBLE_MENTOR
             else:
@@ -420,18 +422,17 @@ def _apply_pins(
 def _unmatched_mentees(
     eligible: np.ndarray, caps_total: np.ndarray, load: np.ndarray, matched: np.ndarray
 ) -> dict[int, str]:
-    unmatched = np.setdiff1d(np.arange(eligible.shape[0]), matched)
-    room = load < caps_total
-    reasons: dict[int, str] = {}
-    for i in unmatched.tolist():
-        candidates = eligible[i]
-        if not candidates.any():
-            reasons[i] = NO_ELIGIBLE_MENTOR
-        elif not (candidates & room).any():
-            reasons[i] = CAPACITY_EXHAUSTED
-        else:
-            reasons[i] = ZERO_SCORE_ONLY
-    return reasons
+    left = np.ones(eligible.shape[0], bool)
+    left[matched] = False
+    unmatched = np.flatnonzero(left)
+    candidates = eligible[unmatched]
+    with_room = (candidates & (load < caps_total)).any(axis=1)
+    reason = np.where(
+        candidates.any(axis=1),
+        np.where(with_room, ZERO_SCORE_ONLY, CAPACITY_EXHAUSTED),
+        NO_ELIGIBLE_MENTOR,
+    )
+    return dict(zip(unmatched.tolist(), reason.tolist(), strict=True))
 
 
 # --- Mosaic boards ------------------------------------------------------------------------------
@@ -809,27 +810,42 @@ def _top_per_row(indptr, mentor, q, pot_mentor, per_row):  # pragma: no cover
     return keep
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _by_mentor(m, mentor, mentee, q):  # pragma: no cover
     """The pairs laid out mentor by mentor (a stable counting sort): ``(indptr, order,
     mentee, q)``, where mentor ``j``'s pairs are positions ``indptr[j]:indptr[j + 1]`` of the
-    new ``mentee`` and ``q`` and positions ``order[...]`` of the given arrays."""
+    new ``mentee`` and ``q`` and positions ``order[...]`` of the given arrays.
+
+    The pairs are cut into chunks sorted in parallel, each chunk writing after the chunks
+    before it within every mentor's range. The layout is 32-bit (positions, mentees and
+    quantised scores all fit): the scattered writes are the cost, and half the bytes are
+    nearly half the time (47 ms against 168 ms for 6 million pairs, with int64 and serial)."""
+    total = len(mentor)
+    chunks = min(64, total // 16384 + 1)
+    size = (total + chunks - 1) // chunks
+    counts = np.zeros((chunks, m), np.int64)
+    for c in numba.prange(chunks):
+        for p in range(c * size, min(total, (c + 1) * size)):
+            counts[c, mentor[p]] += 1
     indptr = np.zeros(m + 1, np.int64)
-    for p in range(len(mentor)):
-        indptr[mentor[p] + 1] += 1
     for j in range(m):
-        indptr[j + 1] += indptr[j]
-    fill = indptr[:-1].copy()
-    order = np.empty(len(mentor), np.int64)
-    by_mentee = np.empty(len(mentor), np.int64)
-    by_q = np.empty(len(mentor), np.int64)
-    for p in range(len(mentor)):
-        j = mentor[p]
-        t = fill[j]
-        order[t] = p
-        by_mentee[t] = mentee[p]
-        by_q[t] = q[p]
-        fill[j] = t + 1
+        start = indptr[j]
+        for c in range(chunks):
+            count = counts[c, j]
+            counts[c, j] = start
+            start += count
+        indptr[j + 1] = start
+    order = np.empty(total, np.int32)
+    by_mentee = np.empty(total, np.int32)
+    by_q = np.empty(total, np.int32)
+    for c in numba.prange(chunks):
+        for p in range(c * size, min(total, (c + 1) * size)):
+            j = mentor[p]
+            t = counts[c, j]
+            counts[c, j] = t + 1
+            order[t] = p
+            by_mentee[t] = mentee[p]
+            by_q[t] = q[p]
     return indptr, order, by_mentee, by_q
 
 
@@ -1122,6 +1138,8 @@ def _pair_list_auction(
     listed pairs, and whether the reverse steps finished within their budget: then the
     assignment is optimal and no empty seat is priced."""
     m = rows.m
+    if len(rows.q) >= 2**31:
+        raise ValueError("more than 2**31 eligible pairs: the pair list is 32-bit")
     indptr, order, by_mentee, by_q = _by_mentor(m, rows.mentor, rows.mentee, rows.q)
     scale = _exact_scale(int(caps.sum()) + rows.n, q_max + bonus)
     price, owner, held, lists, list_len, finished = _auction_pairs(
@@ -1167,8 +1185,10 @@ def _first_sparse_network(
         per_mentee = _SPARSE_CANDIDATES_PER_MENTEE
     pot_guess = np.zeros(m, np.int64)
     np.maximum.at(pot_guess, rows.mentor[listed], q[listed] - price[rows.mentee[listed]])
-    best = np.flatnonzero(_top_per_row(rows.indptr, rows.mentor, q, pot_guess, per_mentee))
-    picked = np.unique(np.concatenate([listed, held, best]))
+    keep = _top_per_row(rows.indptr, rows.mentor, q, pot_guess, per_mentee)
+    keep[listed] = True
+    keep[held] = True
+    picked = np.flatnonzero(keep)
     mentor, mentee = rows.mentor[picked], rows.mentee[picked]
     pot_mentor = np.zeros(m, np.int64)
     np.maximum.at(pot_mentor, mentor, q[picked] - price[mentee])
