@@ -1054,8 +1054,8 @@ def _empty_seats_bid(
     seat bids; returns the budget left (none: some empty seats may keep a price, which the
     exact repair settles). Each mentor's places are slots holding a seat (or none, earning 0), so its
     least profitable place is found among its own places, not over its pairs. A seat that
-    gets cheaper raises the bound of every mentor that could take it: their lists may have
-    left it off at its old price."""
+    got cheaper raises, at the end, the bound of every mentor that could take it: their lists
+    may have left it off at its old price."""
     n = len(price)
     m = len(caps)
     # Each mentor's places as slots: the seat held (-1: unused) and its margin.
@@ -1083,9 +1083,8 @@ def _empty_seats_bid(
             queue[size] = r
             size += 1
     head = 0
-    while size > 0:
-        if budget == 0:
-            return budget
+    cheaper = np.zeros(n, np.bool_)
+    while size > 0 and budget > 0:
         budget -= 1
         r = queue[head]
         head = (head + 1) % (n + 1)
@@ -1106,10 +1105,7 @@ def _empty_seats_bid(
             price[r] = 0  # nobody gains by filling it: it may stay empty
         else:
             price[r] = max(np.int64(0), max(second, 0) - eps)
-        for p in range(rows_indptr[r], rows_indptr[r + 1]):
-            j = rows_mentor[p]
-            if bound[j] < (np.int64(1) << 61):
-                bound[j] = max(bound[j], rows_q[p] * scale - price[r])
+        cheaper[r] = True
         if best_p < 0 or best <= 0:
             continue
         j = rows_mentor[best_p]
@@ -1126,6 +1122,12 @@ def _empty_seats_bid(
         slot_seat[slot] = r
         slot_margin[slot] = (rows_q[best_p] + bonus) * scale - price[r]
         worst[j], profit[j] = _worst_place(slot_first, slot_seat, slot_margin, j)
+    # Once per seat made cheaper, at its last price: chains of reverse bids revisit seats.
+    for r in np.flatnonzero(cheaper):
+        for p in range(rows_indptr[r], rows_indptr[r + 1]):
+            j = rows_mentor[p]
+            if bound[j] < (np.int64(1) << 61):
+                bound[j] = max(bound[j], rows_q[p] * scale - price[r])
     return budget
 
 
