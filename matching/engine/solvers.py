@@ -781,6 +781,25 @@ def _gather_rows(scores, eligible, mentee_open, mentor_open, indptr):  # pragma:
     return mentor, q, bad.any()
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _keep_top(keys, slots, found, key, slot):  # pragma: no cover
+    """Offer ``(key, slot)`` to a list of the largest keys seen so far, largest first:
+    ``keys[:found]`` with their ``slots``, at most ``len(keys)`` of them. Returns the new
+    count. The one insertion the pair-list scans share (a mentor's best seats, a mentee's
+    best mentors, a mentee's worst violations)."""
+    size = len(keys)
+    if found == size and key <= keys[size - 1]:
+        return found
+    pos = min(found, size - 1)
+    while pos > 0 and keys[pos - 1] < key:
+        keys[pos] = keys[pos - 1]
+        slots[pos] = slots[pos - 1]
+        pos -= 1
+    keys[pos] = key
+    slots[pos] = slot
+    return min(found + 1, size)
+
+
 @numba.njit(cache=True, nogil=True)
 def _top_per_row(indptr, mentor, q, pot_mentor, per_row):  # pragma: no cover
     """Positions of each row's ``per_row`` pairs with the largest ``q - pot_mentor``, ties
@@ -798,16 +817,7 @@ def _top_per_row(indptr, mentor, q, pot_mentor, per_row):  # pragma: no cover
         for k in range(start, stop):
             j = mentor[k]
             key = (q[k] - pot_mentor[j]) * 65536 + ((i * 2654435761 + j * 40503) >> 7) % 65536
-            if found == per_row and key <= best[per_row - 1]:
-                continue
-            pos = min(found, per_row - 1)
-            while pos > 0 and best[pos - 1] < key:
-                best[pos] = best[pos - 1]
-                where[pos] = where[pos - 1]
-                pos -= 1
-            best[pos] = key
-            where[pos] = k
-            found = min(found + 1, per_row)
+            found = _keep_top(best, where, found, key, k)
         for t in range(found):
             keep[where[t]] = True
     return keep
@@ -867,18 +877,8 @@ def _sparse_violations(indptr, mentor, q, pot, m, assigned, per_row):  # pragma:
         for k in range(indptr[i], indptr[i + 1]):
             j = mentor[k]
             excess = q[k] - pot[j] + base
-            if excess <= 0 or j == assigned[i]:
-                continue
-            if found == per_row and excess <= worst[i, per_row - 1]:
-                continue
-            pos = min(found, per_row - 1)
-            while pos > 0 and worst[i, pos - 1] < excess:
-                worst[i, pos] = worst[i, pos - 1]
-                where[i, pos] = where[i, pos - 1]
-                pos -= 1
-            worst[i, pos] = excess
-            where[i, pos] = k
-            found = min(found + 1, per_row)
+            if excess > 0 and j != assigned[i]:
+                found = _keep_top(worst[i], where[i], found, excess, k)
         count[i] = found
     out = np.empty(count.sum(), np.int64)
     t = 0
@@ -903,22 +903,12 @@ def _exact_scale(people: int, top: int) -> int:
 def _scan_pairs(indptr, mentee, q, j, price, k, lists, list_len, scale):  # pragma: no cover
     """:func:`_scan_row` over mentor ``j``'s pairs alone (``lists`` hold pair positions)."""
     best = np.empty(k + 1, np.int64)
+    where = np.empty(k + 1, np.int64)
     found = 0
     for t in range(indptr[j], indptr[j + 1]):
-        v = q[t] * scale - price[mentee[t]]
-        if found == k + 1 and v <= best[k]:
-            continue
-        pos = min(found, k)
-        while pos > 0 and best[pos - 1] < v:
-            best[pos] = best[pos - 1]
-            if pos < k:
-                lists[j, pos] = lists[j, pos - 1]
-            pos -= 1
-        best[pos] = v
-        if pos < k:
-            lists[j, pos] = t
-        found = min(found + 1, k + 1)
+        found = _keep_top(best, where, found, q[t] * scale - price[mentee[t]], t)
     list_len[j] = min(found, k)
+    lists[j, : list_len[j]] = where[: list_len[j]]
     if found == k + 1:
         return best[k]
     return -(np.int64(1) << 62)
