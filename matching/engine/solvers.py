@@ -730,7 +730,7 @@ class _SparseRows:
         )
         indptr = np.zeros(n + 1, np.int64)
         np.cumsum(counts, out=indptr[1:])
-        mentor, q, bad = _gather_rows(
+        mentor, mentee, q, bad = _gather_rows(
             np.ascontiguousarray(scores),
             usable,
             np.ascontiguousarray(mentee_open, dtype=np.bool_),
@@ -741,7 +741,6 @@ class _SparseRows:
             raise ValueError(
                 f"scores of eligible pairs must be finite and within ±{MAX_ABS_SCORE:g}"
             )
-        mentee = np.repeat(np.arange(n, dtype=np.int64), counts)
         return cls(n, m, indptr, mentor, mentee, q)
 
 
@@ -760,10 +759,11 @@ def _row_counts(eligible, mentee_open, mentor_open):  # pragma: no cover
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _gather_rows(scores, eligible, mentee_open, mentor_open, indptr):  # pragma: no cover
-    """Each mentee's usable mentors and quantised scores, into its slice of the arrays;
-    also whether any usable score was not finite or out of range."""
+    """Each mentee's usable mentors, its own index and the quantised scores, into its slice
+    of the arrays; also whether any usable score was not finite or out of range."""
     n, m = eligible.shape
     mentor = np.empty(indptr[n], np.int64)
+    mentee = np.empty(indptr[n], np.int64)
     q = np.empty(indptr[n], np.int64)
     bad = np.zeros(n, np.bool_)
     limit = MAX_ABS_SCORE * SCORE_SCALE
@@ -778,9 +778,10 @@ def _gather_rows(scores, eligible, mentee_open, mentor_open, indptr):  # pragma:
                     bad[i] = True
                     value = 0.0
                 mentor[k] = j
+                mentee[k] = i
                 q[k] = np.int64(np.rint(value))
                 k += 1
-    return mentor, q, bad.any()
+    return mentor, mentee, q, bad.any()
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -802,26 +803,30 @@ def _keep_top(keys, slots, found, key, slot):  # pragma: no cover
     return min(found + 1, size)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _top_per_row(indptr, mentor, q, pot_mentor, per_row):  # pragma: no cover
     """Positions of each row's ``per_row`` pairs with the largest ``q - pot_mentor``, ties
-    broken by a hash of the pair so that look-alike mentors are spread over mentees."""
+    broken by a hash of the pair so that look-alike mentors are spread over mentees. Rows
+    are taken in parallel chunks."""
     n = len(indptr) - 1
     keep = np.zeros(len(q), np.bool_)
-    best = np.empty(per_row, np.int64)
-    where = np.empty(per_row, np.int64)
-    for i in range(n):
-        start, stop = indptr[i], indptr[i + 1]
-        if stop - start <= per_row:
-            keep[start:stop] = True
-            continue
-        found = 0
-        for k in range(start, stop):
-            j = mentor[k]
-            key = (q[k] - pot_mentor[j]) * 65536 + ((i * 2654435761 + j * 40503) >> 7) % 65536
-            found = _keep_top(best, where, found, key, k)
-        for t in range(found):
-            keep[where[t]] = True
+    chunks = min(64, n // 256 + 1)
+    for c in numba.prange(chunks):
+        best = np.empty(per_row, np.int64)
+        where = np.empty(per_row, np.int64)
+        for i in range(c * n // chunks, (c + 1) * n // chunks):
+            start, stop = indptr[i], indptr[i + 1]
+            if stop - start <= per_row:
+                keep[start:stop] = True
+                continue
+            found = 0
+            for k in range(start, stop):
+                j = mentor[k]
+                key = (q[k] - pot_mentor[j]) * 65536
+                key += ((i * 2654435761 + j * 40503) >> 7) % 65536
+                found = _keep_top(best, where, found, key, k)
+            for t in range(found):
+                keep[where[t]] = True
     return keep
 
 
