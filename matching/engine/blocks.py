@@ -503,12 +503,10 @@ class _Network:
             return self.pot.copy()
         net = self.network
         assert net is not None
-        first, adjacent, head, residual, arc_cost = residual_graph(
-            net.n_nodes, net.tails, net.heads, net.capacity, net.flow, net.cost
-        )
         pot = np.full(net.n_nodes, -_FAR, np.int64)
         pot[self.sink] = 0
-        if not raise_potentials(first, adjacent, head, residual, arc_cost, pot, net.n_nodes):
+        arcs = (net.tails, net.heads, net.capacity, net.flow, net.cost)
+        if not raise_potentials(net.n_nodes, *arcs, pot, net.n_nodes):
             raise ValueError("no potentials prove this flow optimal")
         # Nodes with no path to the sink have no arc out of them: the highest valid value is 0.
         pot[pot <= -_FAR] = 0

@@ -144,41 +144,29 @@ def lower_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # 
     return True
 
 
-@numba.njit(cache=True, nogil=True)
-def raise_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # pragma: no cover
-    """:func:`lower_potentials` the other way: raise potentials until every residual arc has
-    ``cost + pot[tail] - pot[head] >= 0``, each node pulled up by the arcs out of it (found as
-    the partners of the arcs into it). From the sink at 0 and every other node far below,
-    the result is the lowest valid potentials: minus each node's cheapest path to the sink.
-    False if it fails within about ``passes`` visits of every node."""
-    n = len(pot)
-    queue = np.empty(n, np.int64)
-    queued = np.ones(n, np.bool_)
-    for v in range(n):
-        queue[v] = v
-    qhead, size = 0, n
-    budget = np.int64(n) * np.int64(passes) + 1_000_000
-    while size > 0:
-        v = queue[qhead]
-        qhead = (qhead + 1) % n
-        size -= 1
-        queued[v] = False
-        budget -= 1
-        if budget < 0:
-            return False
-        base = pot[v]
-        for k in range(first[v], first[v + 1]):
-            e = adjacent[k] ^ 1  # an arc into v; adjacent[k] is its reverse, out of v
-            if residual[e] <= 0:
-                continue
-            u = head[adjacent[k]]
-            limit = base - cost[e]
-            if pot[u] < limit:
-                pot[u] = limit
-                if not queued[u]:
-                    queued[u] = True
-                    queue[(qhead + size) % n] = u
-                    size += 1
+def raise_potentials(
+    n_nodes: int,
+    tails: np.ndarray,
+    heads: np.ndarray,
+    capacity: np.ndarray,
+    flow: np.ndarray,
+    cost: np.ndarray,
+    pot: np.ndarray,
+    passes: int = 64,
+) -> bool:
+    """Raise ``pot`` (in place) until every residual arc of ``flow`` has
+    ``cost + pot[tail] - pot[head] >= 0``: :func:`lower_potentials` of the negated potentials
+    over the reversed arcs, where the reduced costs are the same numbers. From the sink at 0
+    and every other node far below, the result is the lowest valid potentials: minus each
+    node's cheapest path to the sink. False, leaving ``pot`` as it was, if it fails within
+    about ``passes`` visits of every node."""
+    first, adjacent, head, residual, arc_cost = residual_graph(
+        n_nodes, heads, tails, capacity, flow, cost
+    )
+    negated = -pot
+    if not lower_potentials(first, adjacent, head, residual, arc_cost, negated, passes):
+        return False
+    pot[:] = -negated
     return True
 
 

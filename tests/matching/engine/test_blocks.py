@@ -231,7 +231,8 @@ def test_raised_potentials_are_the_lowest_valid_ones():
     )
     low = np.full(net.n_nodes, -(2**60), np.int64)
     low[network.sink] = 0
-    assert raise_potentials(first, adjacent, head, residual, cost, low, net.n_nodes)
+    arcs = (net.tails, net.heads, net.capacity, net.flow, net.cost)
+    assert raise_potentials(net.n_nodes, *arcs, low, net.n_nodes)
     low[low <= -(2**60)] = 0
     tail = np.repeat(np.arange(net.n_nodes), np.diff(first))
     arc = adjacent[np.arange(len(adjacent))]
