@@ -122,6 +122,8 @@ _REVERSE_FROM_EPS = 64
 step: the last three phases at the usual epsilon factor."""
 """Reverse bids, per place and seat, that a reverse step of the pair-list auction may take
 before it leaves the rest to the exact repair (ties can make them creep by one price unit)."""
+_SEARCH_SPREAD = 2
+"""``_FlowNetwork.search_spread`` of mosaic networks."""
 _PROOF_PASSES = 8
 """Visits of each node (on top of a fixed allowance) within which potentials must prove a
 flow with nothing left to route optimal before the network is solved instead."""
@@ -1619,6 +1621,7 @@ class _SeatNetwork:
         # plentiful: prices 0, nothing held) there is nothing to stay near, and lowering does
         # as well or better (capacity/demand 2 at full size: 10.2 s CPU against 12.9 s).
         flow.raise_potentials = bool((owner >= 0).any())
+        flow.search_spread = _SEARCH_SPREAD
         arc_seat_all = np.full(len(flow.tails), -1, np.int64)
         arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
         arc_seat_all[n_pair : n_pair + len(arc_seat)] = arc_seat
@@ -1990,6 +1993,10 @@ class _FlowNetwork:
     through the sink, so lowering shifts nearly every node but the free seats, and the
     certificate then sees each free seat as underpriced by that shift (29,080 violating pairs
     after 26 units routed, career stage + experience at full size; 125 when raised)."""
+    search_spread: int = 1
+    """How far each search of the cheapest-path repair goes past the first node with demand
+    it reaches: until it has settled this many times as many nodes (or enough demand for all
+    the excess). See :func:`_successive_shortest_paths`."""
 
     @classmethod
     def with_flow(
@@ -2116,7 +2123,15 @@ class _FlowNetwork:
         )
         sources = np.flatnonzero(self.excess > 0)
         _successive_shortest_paths(
-            first, adjacent, head, residual, arc_cost, self.pot, self.excess, sources
+            first,
+            adjacent,
+            head,
+            residual,
+            arc_cost,
+            self.pot,
+            self.excess,
+            sources,
+            self.search_spread,
         )
         self.flow = residual[1::2].copy()
         if self.raise_potentials:
@@ -2125,16 +2140,21 @@ class _FlowNetwork:
 
 @numba.njit(cache=True, nogil=True)
 def _successive_shortest_paths(
-    first, adjacent, head, residual, cost, pot, excess, sources
+    first, adjacent, head, residual, cost, pot, excess, sources, spread
 ):  # pragma: no cover
     """Route every source's excess to nodes with demand along cheapest paths (primal-dual).
 
-    Each round, Dijkstra on reduced costs from the source settles every node up to the
-    distance ``D`` of the nearest node with demand; settled nodes move their potential by
-    ``dist - D``, which keeps every reduced cost non-negative and makes each cheapest path
-    cost nothing. A depth-first search then pushes flow along as many of those zero-cost
-    paths as it finds, so a plateau of equally good options (ties) is searched once per
-    round instead of once per unit of flow.
+    Each round, Dijkstra on reduced costs from the source settles every node up to a
+    distance ``D``; settled nodes move their potential by ``dist - D``, which keeps every
+    reduced cost non-negative (nodes left unsettled are at least ``D`` away) and makes each
+    cheapest path to a settled node cost nothing. A depth-first search then pushes flow along
+    as many of those zero-cost paths to settled nodes with demand as it finds, so a plateau
+    of equally good options (ties) is searched once per round instead of once per unit of
+    flow. ``D`` is the distance at which the search has settled ``spread`` times as many
+    nodes as when it reached the first node with demand, or enough demand for all the
+    excess: with 1, the nearest demand only; beyond, demand a little further is served in
+    the same round (mosaic boards at full size, 2: about half the rounds and half the work
+    of 1).
     """
     n_nodes = len(pot)
     inf = np.int64(1) << 62
@@ -2160,6 +2180,13 @@ def _successive_shortest_paths(
         if n_touched == 0:
             break
         reach = inf
+        need = 0
+        for source in sources:
+            need += max(excess[source], 0)
+        found = 0
+        settled = 0
+        settled_at_first = 0
+        last = 0
         while size > 0:
             d, u, size = _heap_pop(heap_keys, heap_nodes, size)
             if d > reach:
@@ -2167,8 +2194,15 @@ def _successive_shortest_paths(
             if done[u] or d > dist[u]:
                 continue
             done[u] = True
-            if excess[u] < 0 and reach == inf:
-                reach = d
+            settled += 1
+            last = d
+            if reach == inf:
+                if excess[u] < 0:
+                    found -= excess[u]
+                    if settled_at_first == 0:
+                        settled_at_first = settled
+                if settled_at_first and (found >= need or settled >= spread * settled_at_first):
+                    reach = d
             base = d + pot[u]
             for k in range(first[u], first[u + 1]):
                 e = adjacent[k]
@@ -2184,6 +2218,8 @@ def _successive_shortest_paths(
                         n_touched += 1
                     dist[v] = nd
                     size = _heap_push(heap_keys, heap_nodes, size, nd, v)
+        if reach == inf and found > 0:
+            reach = last  # every node the excess can reach is settled
         if reach == inf:
             raise ValueError("infeasible flow: supply cannot reach any demand")
         for t in range(n_touched):

@@ -217,3 +217,24 @@ def test_mosaic_potentials_after_a_whole_re_solve_prove_the_flow():
     forward, backward = _residual_reduced_costs(network.flow)
     assert (forward >= 0).all()
     assert (backward <= 0).all()
+
+
+@pytest.mark.parametrize("spread", [1, 2, 8])
+@pytest.mark.parametrize("seed", [4, 5])
+def test_cheapest_paths_reaching_past_the_nearest_demand_stay_optimal(spread, seed):
+    # Searches that settle past the first node with demand route its excess in fewer rounds;
+    # the flow must stay optimal, proven by the potentials, whatever the spread.
+    features = synthetic_problem(300, 60, seed=seed)
+    areas = board_areas(features, seats=3, fill=True)
+    network, _owner = _mosaic_network(features, areas)
+    reference, _owner = _mosaic_network(features, areas)
+    assert network.flow.excess.max() > 0  # something is left to route
+    network.flow.search_spread = spread
+    network.flow.solve_ssp()
+    reference.flow.solve_ortools()
+    assert (network.flow.excess == 0).all()
+    cost = int((network.flow.cost * network.flow.flow).sum())
+    assert cost == int((reference.flow.cost * reference.flow.flow).sum())
+    forward, backward = _residual_reduced_costs(network.flow)
+    assert (forward >= 0).all()
+    assert (backward <= 0).all()
