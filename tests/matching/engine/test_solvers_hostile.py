@@ -238,3 +238,27 @@ def test_cheapest_paths_reaching_past_the_nearest_demand_stay_optimal(spread, se
     forward, backward = _residual_reduced_costs(network.flow)
     assert (forward >= 0).all()
     assert (backward <= 0).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
+    # The scan skips blocks that cannot enter the list; the list and the bound must be those
+    # of a plain sort (value down, seat index up), ties and missing pairs included.
+    rng = np.random.default_rng(seed)
+    m, n, seats, k = 3, int(rng.integers(1, 120)), 3, int(rng.integers(1, 20))
+    values = (rng.integers(0, 4, (m, n, seats)) * 25_000).astype(np.int32)
+    values[rng.random((m, n, seats)) < rng.choice([0.0, 0.6, 0.95])] = solvers._MISSING
+    price = rng.integers(0, 3, n * seats) * 10_000 * solvers._PRICE_SCALE
+    lists = np.empty((m, k), np.int64)
+    list_len = np.zeros(m, np.int64)
+    for j in range(m):
+        bound = solvers._scan_row(values, j, price, k, lists, list_len, solvers._PRICE_SCALE)
+        row = values[j].ravel().astype(np.int64)
+        usable = np.flatnonzero(row != solvers._MISSING)
+        worth = row[usable] * solvers._PRICE_SCALE - price[usable]
+        order = usable[np.lexsort((usable, -worth))]
+        assert list(lists[j, : list_len[j]]) == list(order[:k])
+        if len(order) > k:
+            assert bound == row[order[k]] * solvers._PRICE_SCALE - price[order[k]]
+        else:
+            assert bound == -(1 << 62)
