@@ -30,7 +30,8 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    boards), so that nearly every seat the auction filled is kept. What the auction left loose
    (mostly seats priced in an earlier phase and left empty by the last) is repaired exactly:
    by a primal-dual search (one Dijkstra for every source at once, then flow pushed along all
-   the zero-cost paths it found) when little is loose, or else by re-solving the pruned network
+   the zero-cost paths it found; on mosaic boards each search reaches a little past the nearest
+   demand, which halves the rounds) when little is loose, or else by re-solving the pruned network
    with OR-Tools' min-cost flow and recovering potentials that prove its flow optimal (a
    warm-started label-correcting pass: lowering the old potentials with one seat per mentee;
    with several, after either repair, raising those from before it, because every path there
@@ -110,6 +111,9 @@ NO_ELIGIBLE_FACILITATOR = "no_eligible_facilitator"
 FACILITATORS_FULL = "facilitators_full"
 
 _AUCTION_LIST_EXTRA = 8
+_SCAN_BLOCK = 16
+"""Seats per block of a full row scan of the dense auction (blocks that cannot enter the
+list are skipped after one branch-free pass)."""
 _EPS_FACTOR = 6
 _PRICE_SCALE = 1024
 _REPAIR_BY_PATHS = 256
@@ -126,8 +130,10 @@ _REVERSE_FROM_EPS = 1
 """Phase epsilon (price units) from which the pair-list auction's phases end with a reverse
 step: the last phase alone. Each reverse bid raises the bounds of every mentor the seat could
 take, so a reverse step before another phase costs that phase a rescan of nearly every
-mentor's pairs (5.7 of 33 million pairs scanned at 30 % density, 10,000 x 2,000), and the
-last phase's step was no longer for it on any family measured, ties included."""
+mentor's pairs (5.7 of 33 million pairs scanned at 30 % density, 10,000 x 2,000); with the
+last phase's step alone, no family measured, ties included, took more bids or scans."""
+_SEARCH_SPREAD = 2
+"""``_FlowNetwork.search_spread`` of mosaic networks."""
 _PROOF_PASSES = 8
 """Visits of each node (on top of a fixed allowance) within which potentials must prove a
 flow with nothing left to route optimal before the network is solved instead."""
@@ -1370,22 +1376,35 @@ def _scan_row(values, j, price, k, lists, list_len, scale):  # pragma: no cover
     row = values[j].ravel()
     best = np.empty(k + 1, np.int64)
     found = 0
-    for r in range(len(row)):
-        if row[r] == _MISSING:
-            continue
-        v = np.int64(row[r]) * scale - price[r]
-        if found == k + 1 and v <= best[k]:
-            continue
-        pos = min(found, k)
-        while pos > 0 and best[pos - 1] < v:
-            best[pos] = best[pos - 1]
+    low = -(np.int64(1) << 62)
+    for start in range(0, len(row), _SCAN_BLOCK):
+        stop = min(start + _SCAN_BLOCK, len(row))
+        if found == k + 1:
+            # Once the list is full most blocks hold nothing better than its last entry: a
+            # branch-free pass finds that out and skips them (half the time of a scan with
+            # most pairs missing). A missing pair's value here is far below any real one: at
+            # worst it keeps a block from being skipped.
+            top = low
+            for r in range(start, stop):
+                top = max(top, np.int64(row[r]) * scale - price[r])
+            if top <= best[k]:
+                continue
+        for r in range(start, stop):
+            if row[r] == _MISSING:
+                continue
+            v = np.int64(row[r]) * scale - price[r]
+            if found == k + 1 and v <= best[k]:
+                continue
+            pos = min(found, k)
+            while pos > 0 and best[pos - 1] < v:
+                best[pos] = best[pos - 1]
+                if pos < k:
+                    lists[j, pos] = lists[j, pos - 1]
+                pos -= 1
+            best[pos] = v
             if pos < k:
-                lists[j, pos] = lists[j, pos - 1]
-            pos -= 1
-        best[pos] = v
-        if pos < k:
-            lists[j, pos] = r
-        found = min(found + 1, k + 1)
+                lists[j, pos] = r
+            found = min(found + 1, k + 1)
     list_len[j] = min(found, k)
     if found == k + 1:
         return best[k]
@@ -1687,6 +1706,7 @@ class _SeatNetwork:
         # plentiful: prices 0, nothing held) there is nothing to stay near, and lowering does
         # as well or better (capacity/demand 2 at full size: 10.2 s CPU against 12.9 s).
         flow.raise_potentials = bool((owner >= 0).any())
+        flow.search_spread = _SEARCH_SPREAD
         arc_seat_all = np.full(len(flow.tails), -1, np.int64)
         arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
         arc_seat_all[n_pair : n_pair + len(arc_seat)] = arc_seat
@@ -2058,6 +2078,10 @@ class _FlowNetwork:
     through the sink, so lowering shifts nearly every node but the free seats, and the
     certificate then sees each free seat as underpriced by that shift (29,080 violating pairs
     after 26 units routed, career stage + experience at full size; 125 when raised)."""
+    search_spread: int = 1
+    """How far each search of the cheapest-path repair goes past the first node with demand
+    it reaches: until it has settled this many times as many nodes (or enough demand for all
+    the excess). See :func:`_successive_shortest_paths`."""
 
     @classmethod
     def with_flow(
@@ -2186,7 +2210,15 @@ class _FlowNetwork:
         )
         sources = np.flatnonzero(self.excess > 0)
         _successive_shortest_paths(
-            first, adjacent, head, residual, arc_cost, self.pot, self.excess, sources
+            first,
+            adjacent,
+            head,
+            residual,
+            arc_cost,
+            self.pot,
+            self.excess,
+            sources,
+            self.search_spread,
         )
         self.flow = residual[1::2].copy()
         if self.raise_potentials:
@@ -2195,16 +2227,21 @@ class _FlowNetwork:
 
 @numba.njit(cache=True, nogil=True)
 def _successive_shortest_paths(
-    first, adjacent, head, residual, cost, pot, excess, sources
+    first, adjacent, head, residual, cost, pot, excess, sources, spread
 ):  # pragma: no cover
     """Route every source's excess to nodes with demand along cheapest paths (primal-dual).
 
-    Each round, Dijkstra on reduced costs from the source settles every node up to the
-    distance ``D`` of the nearest node with demand; settled nodes move their potential by
-    ``dist - D``, which keeps every reduced cost non-negative and makes each cheapest path
-    cost nothing. A depth-first search then pushes flow along as many of those zero-cost
-    paths as it finds, so a plateau of equally good options (ties) is searched once per
-    round instead of once per unit of flow.
+    Each round, Dijkstra on reduced costs from the source settles every node up to a
+    distance ``D``; settled nodes move their potential by ``dist - D``, which keeps every
+    reduced cost non-negative (nodes left unsettled are at least ``D`` away) and makes each
+    cheapest path to a settled node cost nothing. A depth-first search then pushes flow along
+    as many of those zero-cost paths to settled nodes with demand as it finds, so a plateau
+    of equally good options (ties) is searched once per round instead of once per unit of
+    flow. ``D`` is the distance at which the search has settled ``spread`` times as many
+    nodes as when it reached the first node with demand, or enough demand for all the
+    excess: with 1, the nearest demand only; beyond, demand a little further is served in
+    the same round (mosaic boards at full size, 2: about half the rounds and half the work
+    of 1).
     """
     n_nodes = len(pot)
     inf = np.int64(1) << 62
@@ -2230,6 +2267,13 @@ def _successive_shortest_paths(
         if n_touched == 0:
             break
         reach = inf
+        need = 0
+        for source in sources:
+            need += max(excess[source], 0)
+        found = 0
+        settled = 0
+        settled_at_first = 0
+        last = 0
         while size > 0:
             d, u, size = _heap_pop(heap_keys, heap_nodes, size)
             if d > reach:
@@ -2237,8 +2281,15 @@ def _successive_shortest_paths(
             if done[u] or d > dist[u]:
                 continue
             done[u] = True
-            if excess[u] < 0 and reach == inf:
-                reach = d
+            settled += 1
+            last = d
+            if reach == inf:
+                if excess[u] < 0:
+                    found -= excess[u]
+                    if settled_at_first == 0:
+                        settled_at_first = settled
+                if settled_at_first and (found >= need or settled >= spread * settled_at_first):
+                    reach = d
             base = d + pot[u]
             for k in range(first[u], first[u + 1]):
                 e = adjacent[k]
@@ -2254,6 +2305,8 @@ def _successive_shortest_paths(
                         n_touched += 1
                     dist[v] = nd
                     size = _heap_push(heap_keys, heap_nodes, size, nd, v)
+        if reach == inf and found > 0:
+            reach = last  # every node the excess can reach is settled
         if reach == inf:
             raise ValueError("infeasible flow: supply cannot reach any demand")
         for t in range(n_touched):

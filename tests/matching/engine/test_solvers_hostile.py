@@ -217,3 +217,48 @@ def test_mosaic_potentials_after_a_whole_re_solve_prove_the_flow():
     forward, backward = _residual_reduced_costs(network.flow)
     assert (forward >= 0).all()
     assert (backward <= 0).all()
+
+
+@pytest.mark.parametrize("spread", [1, 2, 8])
+@pytest.mark.parametrize("seed", [4, 5])
+def test_cheapest_paths_reaching_past_the_nearest_demand_stay_optimal(spread, seed):
+    # Searches that settle past the first node with demand route its excess in fewer rounds;
+    # the flow must stay optimal, proven by the potentials, whatever the spread.
+    features = synthetic_problem(300, 60, seed=seed)
+    areas = board_areas(features, seats=3, fill=True)
+    network, _owner = _mosaic_network(features, areas)
+    reference, _owner = _mosaic_network(features, areas)
+    assert network.flow.excess.max() > 0  # something is left to route
+    network.flow.search_spread = spread
+    network.flow.solve_ssp()
+    reference.flow.solve_ortools()
+    assert (network.flow.excess == 0).all()
+    cost = int((network.flow.cost * network.flow.flow).sum())
+    assert cost == int((reference.flow.cost * reference.flow.flow).sum())
+    forward, backward = _residual_reduced_costs(network.flow)
+    assert (forward >= 0).all()
+    assert (backward <= 0).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
+    # The scan skips blocks that cannot enter the list; the list and the bound must be those
+    # of a plain sort (value down, seat index up), ties and missing pairs included.
+    rng = np.random.default_rng(seed)
+    m, n, seats, k = 3, int(rng.integers(1, 120)), 3, int(rng.integers(1, 20))
+    values = (rng.integers(0, 4, (m, n, seats)) * 25_000).astype(np.int32)
+    values[rng.random((m, n, seats)) < rng.choice([0.0, 0.6, 0.95])] = solvers._MISSING
+    price = rng.integers(0, 3, n * seats) * 10_000 * solvers._PRICE_SCALE
+    lists = np.empty((m, k), np.int64)
+    list_len = np.zeros(m, np.int64)
+    for j in range(m):
+        bound = solvers._scan_row(values, j, price, k, lists, list_len, solvers._PRICE_SCALE)
+        row = values[j].ravel().astype(np.int64)
+        usable = np.flatnonzero(row != solvers._MISSING)
+        worth = row[usable] * solvers._PRICE_SCALE - price[usable]
+        order = usable[np.lexsort((usable, -worth))]
+        assert list(lists[j, : list_len[j]]) == list(order[:k])
+        if len(order) > k:
+            assert bound == row[order[k]] * solvers._PRICE_SCALE - price[order[k]]
+        else:
+            assert bound == -(1 << 62)
