@@ -1266,9 +1266,10 @@ def _solve_sparse(
     violations per mentee are added and repaired, warm, until none is left.
     """
     n, m = rows.n, rows.m
-    q_max = int(np.abs(rows.q).max()) if len(rows.q) else 0
+    # Millions of pairs: no temporary arrays where none is needed.
+    q_max = max(int(rows.q.max()), -int(rows.q.min())) if len(rows.q) else 0
     bonus = q_max * n + 1 if maximise_matched_first else 0
-    q = rows.q + bonus
+    q = rows.q + bonus if bonus else rows.q
     # An auction whose reverse steps ran out of budget leaves priced empty seats: its prices
     # cannot prove the flow, so the first round solves without trying.
     flow, arc_pair, provable = _first_sparse_network(rows, q, caps, bonus, q_max)
