@@ -82,6 +82,7 @@ from matching.engine.common import PeerPairing, pair_on_edges
 from matching.engine.common import heap_pop as _heap_pop
 from matching.engine.common import heap_push as _heap_push
 from matching.engine.common import lower_potentials as _lower_potentials
+from matching.engine.common import raise_potentials as _raise_potentials
 from matching.engine.common import residual_graph as _residual_graph
 
 SCORE_SCALE = 1000
@@ -2144,21 +2145,21 @@ class _FlowNetwork:
         within ``_PROOF_PASSES`` visits of each node (lowered, or raised as the network asks:
         see ``raise_potentials``); if not, the potentials are left as they were and the
         caller solves."""
-        up = self.raise_potentials
-        # Raising is lowering the negated potentials on the reversed arcs.
-        first, adjacent, head, residual, arc_cost = _residual_graph(
-            self.n_nodes,
-            self.heads if up else self.tails,
-            self.tails if up else self.heads,
-            self.capacity,
-            self.flow,
-            self.cost,
-        )
-        pot = -self.pot if up else self.pot.copy()
-        if not _lower_potentials(first, adjacent, head, residual, arc_cost, pot, _PROOF_PASSES):
+        pot = self.pot.copy()
+        if not self._fit_potentials(pot, _PROOF_PASSES):
             return False
-        self.pot = -pot if up else pot
+        self.pot = pot
         return True
+
+    def _fit_potentials(self, pot: np.ndarray, passes: int = 64) -> bool:
+        """Move ``pot`` (in place) until it proves the flow optimal, lowered or, for a network
+        that asks for it, raised (:func:`common.raise_potentials`); False if that fails
+        within about ``passes`` visits of each node."""
+        arcs = (self.tails, self.heads, self.capacity, self.flow, self.cost)
+        if self.raise_potentials:
+            return _raise_potentials(self.n_nodes, *arcs, pot, passes)
+        first, adjacent, head, residual, arc_cost = _residual_graph(self.n_nodes, *arcs)
+        return bool(_lower_potentials(first, adjacent, head, residual, arc_cost, pot, passes))
 
     def solve_ortools(self) -> None:
         """Optimal flow on this network (OR-Tools' cost-scaling min-cost flow, from scratch),
@@ -2177,26 +2178,8 @@ class _FlowNetwork:
             raise ValueError(f"infeasible flow: OR-Tools status {status}")
         self.flow = solver.flows(np.arange(len(self.tails), dtype=np.int64)).astype(np.int64)
         self.excess = np.zeros(self.n_nodes, np.int64)
-        if self.raise_potentials:
-            self._raise_potentials(self.pot)
-            return
-        first, adjacent, head, residual, arc_cost = _residual_graph(
-            self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
-        )
-        if not _lower_potentials(first, adjacent, head, residual, arc_cost, self.pot):
+        if not self._fit_potentials(self.pot):
             raise ValueError("no potentials prove this flow optimal")
-
-    def _raise_potentials(self, start: np.ndarray) -> None:
-        """Potentials that prove the (optimal) flow: ``start`` raised until no residual arc
-        has a negative reduced cost. Raising is lowering the negated potentials on the
-        reversed arcs (the reduced costs are the same numbers)."""
-        first, adjacent, head, residual, arc_cost = _residual_graph(
-            self.n_nodes, self.heads, self.tails, self.capacity, self.flow, self.cost
-        )
-        pot = -start
-        if not _lower_potentials(first, adjacent, head, residual, arc_cost, pot):
-            raise ValueError("no potentials prove this flow optimal")
-        self.pot = -pot
 
     def solve_ssp(self) -> None:
         """Route all excess to demand along cheapest paths.
@@ -2223,7 +2206,9 @@ class _FlowNetwork:
         )
         self.flow = residual[1::2].copy()
         if self.raise_potentials:
-            self._raise_potentials(start)
+            if not self._fit_potentials(start):
+                raise ValueError("no potentials prove this flow optimal")
+            self.pot = start
 
 
 @numba.njit(cache=True, nogil=True)
