@@ -1377,40 +1377,45 @@ def _scan_row(values, j, price, k, lists, list_len, scale):  # pragma: no cover
     """
     row = values[j].ravel()
     best = np.empty(k + 1, np.int64)
+    where = np.empty(k + 1, np.int64)
+    if values.shape[2] > 1:
+        found = _scan_blocks(row, price, scale, best, where)
+    else:
+        # One-to-one rows have few missing pairs: a plain pass is quicker than skipping
+        # blocks (needs + roles, 10,000 x 2,000: 1.73 s against 2.20 s in the same run).
+        found = 0
+        for r in range(len(row)):
+            if row[r] != _MISSING:
+                found = _keep_top(best, where, found, np.int64(row[r]) * scale - price[r], r)
+    list_len[j] = min(found, k)
+    lists[j, : list_len[j]] = where[: list_len[j]]
+    if found == k + 1:
+        return best[k]
+    return -(np.int64(1) << 62)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan_blocks(row, price, scale, best, where):  # pragma: no cover
+    """:func:`_scan_row`'s pass over a mosaic row, ``_SCAN_BLOCK`` seats at a time; returns
+    how many seats it offered to the list. Once the list is full most blocks hold nothing
+    better than its last entry: a branch-free pass finds that out and skips them (half the
+    time of a scan with most pairs missing). A missing pair's value here is far below any
+    real one: at worst it keeps a block from being skipped."""
+    size = len(best)
     found = 0
     low = -(np.int64(1) << 62)
     for start in range(0, len(row), _SCAN_BLOCK):
         stop = min(start + _SCAN_BLOCK, len(row))
-        if found == k + 1:
-            # Once the list is full most blocks hold nothing better than its last entry: a
-            # branch-free pass finds that out and skips them (half the time of a scan with
-            # most pairs missing). A missing pair's value here is far below any real one: at
-            # worst it keeps a block from being skipped.
+        if found == size:
             top = low
             for r in range(start, stop):
                 top = max(top, np.int64(row[r]) * scale - price[r])
-            if top <= best[k]:
+            if top <= best[size - 1]:
                 continue
         for r in range(start, stop):
-            if row[r] == _MISSING:
-                continue
-            v = np.int64(row[r]) * scale - price[r]
-            if found == k + 1 and v <= best[k]:
-                continue
-            pos = min(found, k)
-            while pos > 0 and best[pos - 1] < v:
-                best[pos] = best[pos - 1]
-                if pos < k:
-                    lists[j, pos] = lists[j, pos - 1]
-                pos -= 1
-            best[pos] = v
-            if pos < k:
-                lists[j, pos] = r
-            found = min(found + 1, k + 1)
-    list_len[j] = min(found, k)
-    if found == k + 1:
-        return best[k]
-    return -(np.int64(1) << 62)
+            if row[r] != _MISSING:
+                found = _keep_top(best, where, found, np.int64(row[r]) * scale - price[r], r)
+    return found
 
 
 @numba.njit(cache=True, nogil=True)
