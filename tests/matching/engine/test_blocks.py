@@ -22,7 +22,12 @@ from matching.engine.solvers import (
     assign_with_capacities,
 )
 from tests.matching.engine.test_solvers import FAST, _check_assignment, reference_assignment
-from tests.matching.engine.test_solvers_hostile import SHAPES, hostile_problems, hostile_scores
+from tests.matching.engine.test_solvers_hostile import (
+    SHAPES,
+    hostile_instance,
+    hostile_problems,
+    hostile_scores,
+)
 
 
 def rows_of(scores, eligible):
@@ -189,11 +194,8 @@ class DenseRows:
 
 @pytest.mark.parametrize("shape", ["additive", "mentor_only", "stars", "random"])
 def test_column_checks_keep_it_exact(shape):
-    rng = np.random.default_rng(11)
     n, m = 300, 60
-    scores = hostile_scores(rng, shape, n, m)
-    eligible = rng.random((n, m)) < 0.7
-    caps = rng.integers(1, 5, m)
+    scores, eligible, caps = hostile_instance(11, shape, n, m, density=0.7, cap_high=5)
     result = assign_in_blocks(DenseRows(scores, eligible), (n, m), caps, per_mentee=3)
     _check_assignment(result, eligible, caps)
     assert result.total_units == reference_assignment(scores, eligible, caps)[0]
@@ -206,11 +208,8 @@ def test_repaired_rounds_stay_exact(monkeypatch, shape, raise_from):
     # potentials or from the lowest valid ones.
     monkeypatch.setattr(blocks, "_REPAIR_UP_TO", 10**9)
     monkeypatch.setattr(blocks, "_RAISE_FROM", raise_from)
-    rng = np.random.default_rng(5)
     n, m = 150, 40
-    scores = hostile_scores(rng, shape, n, m)
-    eligible = rng.random((n, m)) < 0.6
-    caps = rng.integers(1, 4, m)
+    scores, eligible, caps = hostile_instance(5, shape, n, m, density=0.6, cap_high=4)
     result = assign_in_blocks(rows_of(scores, eligible), (n, m), caps, per_mentee=1)
     _check_assignment(result, eligible, caps)
     assert result.proven_optimal

@@ -47,6 +47,17 @@ def hostile_scores(rng: np.random.Generator, shape: str, n: int, m: int) -> np.n
     return rng.uniform(0, 100, (n, m)).astype(np.float32)
 
 
+def hostile_instance(
+    seed: int, shape: str, n: int, m: int, *, density: float, cap_high: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores of the given shape, each pair eligible with probability `density`, and from 1 to
+    `cap_high - 1` places per mentor; the same seed gives the same instance."""
+    rng = np.random.default_rng(seed)
+    scores = hostile_scores(rng, shape, n, m)
+    eligible = rng.random((n, m)) < density
+    return scores, eligible, rng.integers(1, cap_high, m)
+
+
 @st.composite
 def hostile_problems(draw, max_mentees=12, max_mentors=6):
     n = draw(st.integers(1, max_mentees))

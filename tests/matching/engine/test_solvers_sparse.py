@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 from matching.engine import solvers
 from matching.engine.solvers import _MISSING, _violation_extent, assign_with_capacities
 from tests.matching.engine.test_solvers import FAST, _check_assignment, reference_assignment
-from tests.matching.engine.test_solvers_hostile import SHAPES, hostile_problems, hostile_scores
+from tests.matching.engine.test_solvers_hostile import (
+    SHAPES,
+    hostile_instance,
+    hostile_problems,
+)
 
 
 def _sparse_path(per_mentee: int = solvers._SPARSE_PER_MENTEE):
@@ -46,11 +50,8 @@ def test_sparse_path_matches_the_reference(problem, per_mentee, matched_first):
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_sparse_path_is_exact_on_ties_equal_scores_and_stars(shape):
-    rng = np.random.default_rng(3)
     n, m = 160, 40
-    scores = hostile_scores(rng, shape, n, m)
-    eligible = rng.random((n, m)) < 0.5
-    caps = rng.integers(1, 5, m)
+    scores, eligible, caps = hostile_instance(3, shape, n, m, density=0.5, cap_high=5)
     with _sparse_path(2):
         result = assign_with_capacities(scores, eligible, caps)
     _check_assignment(result, eligible, caps)
@@ -229,11 +230,8 @@ def test_ties_that_exhaust_the_reverse_budget_are_settled_by_the_repair():
 
 @pytest.mark.parametrize("shape", ["random", "stars"])
 def test_without_ties_the_pair_list_auction_finishes_and_is_optimal(shape):
-    rng = np.random.default_rng(11)
     n, m = 120, 30
-    scores = hostile_scores(rng, shape, n, m)
-    eligible = rng.random((n, m)) < 0.4
-    caps = rng.integers(1, 4, m)
+    scores, eligible, caps = hostile_instance(11, shape, n, m, density=0.4, cap_high=4)
     rows, _bonus, _price, owner, held, finished = _pair_list_auction(scores, eligible, caps, False)
     assert finished
     seated = np.flatnonzero(owner >= 0)
