@@ -1052,7 +1052,7 @@ def _worst_place(slot_first, slot_seat, slot_margin, j):  # pragma: no cover
 
 @numba.njit(cache=True, nogil=True)
 def _seat_best_two(
-    rows_indptr, rows_mentor, rows_q, bonus, scale, profit, r, keys, lists, list_len, rest
+    rows_indptr, rows_mentor, rows_q, bonus, scale, profit, r, keys, slots, lists, list_len, rest
 ):  # pragma: no cover
     """Seat ``r``'s best and second-best gain over its mentors' least profitable places
     (``(rows_q + bonus) * scale - profit[mentor]``) and the pair of the best (-1: none).
@@ -1061,7 +1061,8 @@ def _seat_best_two(
     fall: its best few mentors, listed at its last scan with ``rest`` bounding the others,
     answer while the second best of the list stays at or above that bound. Chains of reverse
     bids come back to the same seats, and a scan of the seat's row costs every mentor it
-    could take (600 at 30 % density, 10,000 x 2,000)."""
+    could take (600 at 30 % density, 10,000 x 2,000). ``keys`` and ``slots`` are the
+    caller's scratch for the scan, one longer than a list."""
     low = -(np.int64(1) << 62)
     if list_len[r] >= 0:
         best, second, best_p = low, low, -1
@@ -1075,7 +1076,6 @@ def _seat_best_two(
         if second >= rest[r]:
             return best, second, best_p
     found = 0
-    slots = np.empty(len(keys), np.int64)
     for p in range(rows_indptr[r], rows_indptr[r + 1]):
         w = (rows_q[p] + bonus) * scale - profit[rows_mentor[p]]
         found = _keep_top(keys, slots, found, w, p)
@@ -1128,6 +1128,7 @@ def _empty_seats_bid(
     cheaper = np.zeros(n, np.bool_)
     # Each seat's best few mentors, kept between its bids (see _seat_best_two).
     keys = np.empty(_REVERSE_LIST + 1, np.int64)
+    slots = np.empty(_REVERSE_LIST + 1, np.int64)
     lists = np.empty((n, _REVERSE_LIST), np.int64)
     list_len = np.full(n, -1, np.int64)
     rest = np.empty(n, np.int64)
@@ -1137,7 +1138,18 @@ def _empty_seats_bid(
         head = (head + 1) % (n + 1)
         size -= 1
         best, second, best_p = _seat_best_two(
-            rows_indptr, rows_mentor, rows_q, bonus, scale, profit, r, keys, lists, list_len, rest
+            rows_indptr,
+            rows_mentor,
+            rows_q,
+            bonus,
+            scale,
+            profit,
+            r,
+            keys,
+            slots,
+            lists,
+            list_len,
+            rest,
         )
         if best_p < 0 or best <= 0:
             price[r] = 0  # nobody gains by filling it: it may stay empty
