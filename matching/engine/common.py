@@ -79,6 +79,32 @@ def max_weight_matching(
 
 
 @numba.njit(cache=True, nogil=True)
+def maximum_at(target, index, value):  # pragma: no cover
+    """``np.maximum.at(target, index, value)`` for 1-D arrays: ufunc ``.at`` costs about 50 ns
+    a pair (4 ms for 80,000 listed pairs, a twentieth of a whole solve at 3 % density)."""
+    for k in range(len(index)):
+        if value[k] > target[index[k]]:
+            target[index[k]] = value[k]
+
+
+@numba.njit(cache=True, nogil=True)
+def minimum_at(target, index, value):  # pragma: no cover
+    """``np.minimum.at(target, index, value)`` for 1-D arrays (see :func:`maximum_at`)."""
+    for k in range(len(index)):
+        if value[k] < target[index[k]]:
+            target[index[k]] = value[k]
+
+
+@numba.njit(cache=True, nogil=True)
+def move_flow(excess, tails, heads, flow):  # pragma: no cover
+    """What ``flow`` on the arcs ``tails -> heads`` moves: taken from each tail's ``excess``
+    and added to each head's, in place (``np.subtract.at`` and ``np.add.at`` in one pass)."""
+    for k in range(len(tails)):
+        excess[tails[k]] -= flow[k]
+        excess[heads[k]] += flow[k]
+
+
+@numba.njit(cache=True, nogil=True)
 def residual_graph(n_nodes, tails, heads, capacity, flow, cost):  # pragma: no cover
     """Residual arcs in pairs (``e`` forward, ``e ^ 1`` reverse) with a CSR index by tail."""
     n_arcs = len(tails)

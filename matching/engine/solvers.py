@@ -78,7 +78,7 @@ import numpy as np
 import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
 
-from matching.engine.common import PeerPairing, pair_on_edges
+from matching.engine.common import PeerPairing, maximum_at, minimum_at, move_flow, pair_on_edges
 from matching.engine.common import heap_pop as _heap_pop
 from matching.engine.common import heap_push as _heap_push
 from matching.engine.common import lower_potentials as _lower_potentials
@@ -1236,14 +1236,14 @@ def _first_sparse_network(
         held = held_at[owner >= 0]
         per_mentee = _SPARSE_CANDIDATES_PER_MENTEE
     pot_guess = np.zeros(m, np.int64)
-    np.maximum.at(pot_guess, rows.mentor[listed], q[listed] - price[rows.mentee[listed]])
+    maximum_at(pot_guess, rows.mentor[listed], q[listed] - price[rows.mentee[listed]])
     keep = _top_per_row(rows.indptr, rows.mentor, q, pot_guess, per_mentee)
     keep[listed] = True
     keep[held] = True
     picked = np.flatnonzero(keep)
     mentor, mentee = rows.mentor[picked], rows.mentee[picked]
     pot_mentor = np.zeros(m, np.int64)
-    np.maximum.at(pot_mentor, mentor, q[picked] - price[mentee])
+    maximum_at(pot_mentor, mentor, q[picked] - price[mentee])
     # The auction's assignment is the starting flow, whole: nothing is left to route, and
     # potentials from its prices (a unit off here and there after rounding) prove it optimal
     # after a few corrections (``_FlowNetwork.solve``).
@@ -1623,7 +1623,7 @@ class _SeatNetwork:
         q = values[arc_mentor, arc_seat, 0].astype(np.int64) + bonus
         margin = q - price[arc_seat]
         pot_mentor = np.zeros(m, np.int64)
-        np.maximum.at(pot_mentor, arc_mentor, margin)
+        maximum_at(pot_mentor, arc_mentor, margin)
         tight = (owner[arc_seat] == arc_mentor) & (margin == pot_mentor[arc_mentor])
         n_nodes = m + n + 1
         sink = n_nodes - 1
@@ -1684,7 +1684,7 @@ class _SeatNetwork:
         margin = q - price[arc_seat]
         low = -(np.int64(1) << 62)
         pair_best = np.full(n_pair, low)
-        np.maximum.at(pair_best, pair_of_arc, margin)
+        maximum_at(pair_best, pair_of_arc, margin)
         held = owner[arc_seat] == arc_mentor
         pair_held = np.full(n_pair, low)
         pair_held[pair_of_arc[held]] = margin[held]
@@ -1693,7 +1693,7 @@ class _SeatNetwork:
         kept = pair_held >= pair_best
         while True:
             pot_mentor = np.zeros(m, np.int64)
-            np.maximum.at(pot_mentor, pair_mentor[~kept], pair_best[~kept])
+            maximum_at(pot_mentor, pair_mentor[~kept], pair_best[~kept])
             still = kept & (pair_held >= pot_mentor[pair_mentor])
             if (still == kept).all():
                 break
@@ -1872,7 +1872,7 @@ def _common_margin(
     held_q = values[owner[held], held // seats, held % seats].astype(np.int64) + bonus
     held_margin = held_q - price[held]
     level = np.full(m, np.int64(1) << 62)
-    np.minimum.at(level, owner[held], held_margin)
+    minimum_at(level, owner[held], held_margin)
     not_full = np.bincount(owner[held], minlength=m) < caps
     level[not_full] = np.minimum(level[not_full], 0)
     price[held] += held_margin - level[owner[held]]
@@ -1896,7 +1896,7 @@ def _candidates(
     listed_seat = lists[np.arange(m).repeat(list_len), _ranks(list_len)]
     listed_q = values[listed_mentor, listed_seat // seats, listed_seat % seats]
     pot_guess = np.zeros(m, np.int64)
-    np.maximum.at(pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat])
+    maximum_at(pot_guess, listed_mentor, listed_q.astype(np.int64) + bonus - price[listed_seat])
     extra_mentor, extra_mentee = _best_per_mentee(
         values, bonus, pot_guess, -price, np.ones(m, np.bool_), _CANDIDATES_PER_MENTEE, False
     )
@@ -2116,8 +2116,7 @@ class _FlowNetwork:
     ) -> _FlowNetwork:
         """A network with a starting flow; ``excess`` is what that flow leaves unbalanced."""
         excess = supply.astype(np.int64).copy()
-        np.subtract.at(excess, tails, flow)
-        np.add.at(excess, heads, flow)
+        move_flow(excess, tails, heads, flow.astype(np.int64))
         return cls(n_nodes, tails, heads, capacity, cost, flow.copy(), pot.astype(np.int64), excess)
 
     def add_nodes(self, count: int, pot: np.ndarray) -> np.ndarray:
@@ -2137,8 +2136,7 @@ class _FlowNetwork:
         capacity, cost = capacity.astype(np.int64), cost.astype(np.int64)
         saturate = cost + self.pot[tails] - self.pot[heads] < 0
         flow = np.where(saturate, capacity, 0)
-        np.subtract.at(self.excess, tails, flow)
-        np.add.at(self.excess, heads, flow)
+        move_flow(self.excess, tails, heads, flow)
         self.tails = np.concatenate([self.tails, tails])
         self.heads = np.concatenate([self.heads, heads])
         self.capacity = np.concatenate([self.capacity, capacity])
@@ -2183,8 +2181,7 @@ class _FlowNetwork:
         then potentials that prove it: the current ones lowered until no residual arc has a
         negative reduced cost (a label-correcting pass, warm-started, so it touches little)."""
         supply = self.excess.copy()
-        np.add.at(supply, self.tails, self.flow)
-        np.subtract.at(supply, self.heads, self.flow)
+        move_flow(supply, self.heads, self.tails, self.flow)
         solver = min_cost_flow.SimpleMinCostFlow()
         solver.add_arcs_with_capacity_and_unit_cost(
             self.tails.astype(np.int32), self.heads.astype(np.int32), self.capacity, self.cost
