@@ -174,6 +174,33 @@ def test_sparse_scores_refuse_a_second_mask_and_unstored_pins():
         assign_with_capacities(matrix, None, [1, 1], pins=[(0, 1)])
 
 
+@FAST
+@given(
+    st.integers(1, 40),
+    st.integers(1, 37),
+    st.sampled_from([0.0, 0.03, 0.5, 1.0]),
+    st.integers(0, 2**16),
+    st.booleans(),
+)
+def test_the_pair_list_reads_every_usable_pair_of_any_width(n, m, density, seed, offset):
+    # The dense input read in parallel into the pair list: any width, closed mentees and
+    # mentors, and a mask that does not start on a word boundary.
+    rng = np.random.default_rng(seed)
+    scores = rng.uniform(-100, 100, (n, m))
+    buffer = np.zeros(n * m + 1, np.uint8)
+    eligible = buffer[int(offset) :][: n * m].view(np.bool_).reshape(n, m)
+    eligible[:] = rng.random((n, m)) < density
+    mentee_open = rng.random(n) < 0.8
+    mentor_open = rng.random(m) < 0.8
+    rows = solvers._SparseRows.from_dense(scores, eligible, mentee_open, mentor_open)
+    usable = eligible & mentee_open[:, None] & mentor_open[None, :]
+    mentee, mentor = np.nonzero(usable)
+    assert rows.mentee.tolist() == mentee.tolist()
+    assert rows.mentor.tolist() == mentor.tolist()
+    assert rows.q.tolist() == np.rint(scores[mentee, mentor] * solvers.SCORE_SCALE).tolist()
+    assert rows.indptr.tolist() == [0, *np.cumsum(usable.sum(axis=1)).tolist()]
+
+
 def _pair_list_auction(scores, eligible, caps, matched_first):
     n = len(scores)
     rows = solvers._SparseRows.from_dense(scores, eligible, np.ones(n, bool), caps > 0)
