@@ -121,7 +121,13 @@ _REPAIR_BY_PATHS = 256
 """Flow left to route after the auction (units) up to which cheapest paths repair it; above,
 the pruned network is re-solved whole by OR-Tools and the potentials recovered."""
 _PLENTY = 1.5
-"""Places per open seat from which the exact solvers skip the auction."""
+"""Places per open seat from which the exact solvers skip the auction over mentors' places.
+Mosaic boards then start from an auction the other way round (:func:`_seat_auction`)."""
+_SEAT_LIST = 16
+"""Mentors each seat lists for the seat-side auction (its best at prices 0)."""
+_SEAT_CANDIDATES = 4
+"""Mentors of its list each seat brings into the first network, the best at the auction's
+prices (besides the one it holds)."""
 _REVERSE_BIDS_PER_PERSON = 4
 """Reverse bids, per place and seat, that a reverse step of the pair-list auction may take
 before it leaves the rest to the exact repair (ties can make them creep by one price unit)."""
@@ -641,25 +647,32 @@ def _solve_seats(
     report(0.1, "Scores prepared; looking for a first assignment")
     bonus = q_max * n * seats + 1 if maximise_matched_first else 0
     top = (q_max + bonus) * _PRICE_SCALE
-    if caps.sum() >= _PLENTY * seat_open.sum():
-        # Places far outnumber seats: an auction would be a long price war among places that
-        # mostly stay unused, and each seat's best few mentors almost surely hold the optimum.
-        # Start from them alone (prices 0, no lists) and let the exact repair do the rest.
-        price = np.zeros(n * seats, np.int64)
-        owner = np.full(n * seats, -1, np.int64)
-        lists = np.zeros((m, 1), np.int64)
-        list_len = np.zeros(m, np.int64)
+    plentiful = caps.sum() >= _PLENTY * seat_open.sum()
+    if plentiful and seats > 1:
+        # Places far outnumber seats: an auction among mentors' places would be a long price
+        # war among places that mostly stay unused. Seats bid for places instead; few
+        # mentors fill up, and their prices steer each seat's candidates off them.
+        network = _SeatNetwork.from_seat_auction(values, caps, bonus)
     else:
-        price, owner, lists, list_len = _auction(
-            values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
-        )
-        # Back to score units. One seat per mentee: rounding prices up, so that a mentor's
-        # places end up exactly tight (their scaled margins differ by at most one scaled
-        # unit), so the repair has little to do. Several: rounding down, because a seat won
-        # against a sibling seat nobody bid for (price 0, its margin a whole number of units)
-        # is one scaled unit short of it, and rounding up would make that a whole unit.
-        price = -((-price) // _PRICE_SCALE) if seats == 1 else price // _PRICE_SCALE
-    network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
+        if plentiful:
+            # One seat per mentee: each seat's best few mentors almost surely hold the
+            # optimum. Start from them alone (prices 0, no lists); the repair does the rest.
+            price = np.zeros(n * seats, np.int64)
+            owner = np.full(n * seats, -1, np.int64)
+            lists = np.zeros((m, 1), np.int64)
+            list_len = np.zeros(m, np.int64)
+        else:
+            price, owner, lists, list_len = _auction(
+                values, caps, bonus, top, _AUCTION_LIST_EXTRA, _PRICE_SCALE
+            )
+            # Back to score units. One seat per mentee: rounding prices up, so that a
+            # mentor's places end up exactly tight (their scaled margins differ by at most one
+            # scaled unit), so the repair has little to do. Several: rounding down, because a
+            # seat won against a sibling seat nobody bid for (price 0, its margin a whole
+            # number of units) is one scaled unit short of it, and rounding up would make
+            # that a whole unit.
+            price = -((-price) // _PRICE_SCALE) if seats == 1 else price // _PRICE_SCALE
+        network = _SeatNetwork.from_auction(values, caps, bonus, price, owner, lists, list_len)
     report(0.4, "A first assignment is found; making it exact")
     rounds, proven, timed_out = 0, False, False
     while rounds < MAX_ROUNDS:
@@ -1605,6 +1618,34 @@ class _SeatNetwork:
         return cls._boards(values, caps, bonus, price, owner, mentors, seat_flat)
 
     @classmethod
+    def from_seat_auction(cls, values: np.ndarray, caps: np.ndarray, bonus: int) -> _SeatNetwork:
+        """Mosaic boards with places plentiful: seats bid for mentors' places
+        (:func:`_seat_auction`), and the network holds the seats won, each seat's best
+        listed mentors at the prices reached, and its flow where the potentials prove it
+        (:meth:`_boards`). A seat's price is what it gains over the mentor's price."""
+        _m, n, seats = values.shape
+        keys, listed, found = _seat_lists(values, bonus, _SEAT_LIST)
+        mentor_price, owner = _seat_auction(caps, keys, listed, found)
+        held = np.flatnonzero(owner >= 0)
+        price = np.zeros(n * seats, np.int64)
+        q_held = values[owner[held], held // seats, held % seats].astype(np.int64)
+        price[held] = q_held + bonus - mentor_price[owner[held]]
+        low = -(np.int64(1) << 62)
+        gain = np.where(listed >= 0, keys - mentor_price[np.maximum(listed, 0)], low)
+        top = min(_SEAT_CANDIDATES, _SEAT_LIST)
+        best = np.take_along_axis(listed, np.argpartition(-gain, top - 1, axis=1)[:, :top], 1)
+        seat_of = np.repeat(np.arange(n * seats), top).reshape(-1, top)
+        mentors = np.concatenate([owner[held], best[best >= 0]])
+        seat_flat = np.concatenate([held, seat_of[best >= 0]])
+        network = cls._boards(values, caps, bonus, price, owner, mentors, seat_flat)
+        # Lowered, not raised (see _boards): with the seats' prices raised potentials leave
+        # unused places priced, and the certificate then sees a violation in nearly every
+        # board (43,000 pairs against 5,500, capacity/demand 2 at full size).
+        network.flow.raise_potentials = False
+        network.flow.repair_by_paths = False
+        return network
+
+    @classmethod
     def _one_seat(
         cls,
         values: np.ndarray,
@@ -1906,6 +1947,98 @@ def _candidates(
     return mentors, seat_flat
 
 
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _seat_lists(values, bonus, k):  # pragma: no cover
+    """Each seat's ``k`` best mentors (``q + bonus``, largest first) as ``(keys, mentors,
+    count)``, seats flat (``mentee * seats + seat``); mentees are read in blocks so that each
+    mentor's slice stays in cache."""
+    m, n, seats = values.shape
+    keys = np.full((n * seats, k), -(np.int64(1) << 62), np.int64)
+    mentors = np.full((n * seats, k), -1, np.int64)
+    found = np.zeros(n * seats, np.int64)
+    block = 256
+    for b in numba.prange((n + block - 1) // block):
+        for j in range(m):
+            for i in range(b * block, min(b * block + block, n)):
+                for s in range(seats):
+                    q = values[j, i, s]
+                    if q != _MISSING:
+                        r = i * seats + s
+                        found[r] = _keep_top(keys[r], mentors[r], found[r], np.int64(q) + bonus, j)
+    return keys, mentors, found
+
+
+@numba.njit(cache=True, nogil=True)
+def _seat_auction(caps, keys, mentors, found):  # pragma: no cover
+    """Seats bid for mentors' places (one price unit at a time): each free seat takes the
+    listed mentor with the largest gain ``key - price[mentor]`` if positive, bidding the
+    mentor's price up by its lead over its second best (or over what an unlisted mentor
+    could give, or 0); a full mentor drops its lowest bid, and its price is the lowest bid
+    it holds. Seats whose unlisted mentors may be better, or with nothing to gain, stay free
+    for the exact repair; a mentor may hold two seats of one board, which the network
+    settles. Returns the mentors' prices and each seat's mentor (-1: free)."""
+    n_seats, k = keys.shape
+    m = len(caps)
+    price = np.zeros(m, np.int64)
+    slot_first = np.zeros(m + 1, np.int64)
+    for j in range(m):
+        slot_first[j + 1] = slot_first[j] + caps[j]
+    slot_seat = np.full(slot_first[m], -1, np.int64)
+    slot_bid = np.zeros(slot_first[m], np.int64)
+    held = np.zeros(m, np.int64)
+    owner = np.full(n_seats, -1, np.int64)
+    queue = np.empty(n_seats + 1, np.int64)
+    size = 0
+    for r in range(n_seats):
+        if found[r] > 0:
+            queue[size] = r
+            size += 1
+    head = 0
+    while size > 0:
+        r = queue[head]
+        head = (head + 1) % (n_seats + 1)
+        size -= 1
+        best = -(np.int64(1) << 62)
+        second = best
+        best_j = -1
+        for t in range(found[r]):
+            j = mentors[r, t]
+            if caps[j] == 0:
+                continue  # no place to bid for
+            gain = keys[r, t] - price[j]
+            if gain > best:
+                second, best, best_j = best, gain, j
+            elif gain > second:
+                second = gain
+        if found[r] == k:
+            if best < keys[r, k - 1]:
+                continue  # an unlisted mentor may be better
+            second = max(second, keys[r, k - 1])
+        if best_j < 0 or best <= 0:
+            continue
+        bid = price[best_j] + best - max(second, 0) + 1
+        first, last = slot_first[best_j], slot_first[best_j + 1]
+        if held[best_j] < caps[best_j]:
+            t = first
+            while slot_seat[t] >= 0:
+                t += 1
+            held[best_j] += 1
+        else:
+            t = first
+            for u in range(first, last):
+                if slot_bid[u] < slot_bid[t]:
+                    t = u
+            owner[slot_seat[t]] = -1
+            queue[(head + size) % (n_seats + 1)] = slot_seat[t]
+            size += 1
+        slot_seat[t] = r
+        slot_bid[t] = bid
+        owner[r] = best_j
+        if held[best_j] == caps[best_j]:
+            price[best_j] = slot_bid[first:last].min()
+    return price, owner
+
+
 def _ranks(lengths: np.ndarray) -> np.ndarray:
     """0, 1, ..., len-1 for each group of the given lengths, concatenated."""
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -2097,6 +2230,10 @@ class _FlowNetwork:
     through the sink, so lowering shifts nearly every node but the free seats, and the
     certificate then sees each free seat as underpriced by that shift (29,080 violating pairs
     after 26 units routed, career stage + experience at full size; 125 when raised)."""
+    repair_by_paths: bool = True
+    """Whether a little flow left to route is repaired by cheapest paths (else OR-Tools
+    re-solves). Not with places plentiful: there the searches wander over the unused places
+    (235 units in 2.3-2.6 s against OR-Tools' 0.7-1.2 s, mosaic capacity/demand 5)."""
     search_spread: int = 1
     """How far each search of the cheapest-path repair goes past the first node with demand
     it reaches: until it has settled this many times as many nodes (or enough demand for all
@@ -2150,7 +2287,7 @@ class _FlowNetwork:
         loose = int(self.excess[self.excess > 0].sum())
         if loose == 0 and prove_first and self.prove():
             return
-        if 0 < loose <= _REPAIR_BY_PATHS:
+        if self.repair_by_paths and 0 < loose <= _REPAIR_BY_PATHS:
             self.solve_ssp()
         else:
             self.solve_ortools()

@@ -47,6 +47,10 @@ def warm_up() -> float:
                 solvers.assign_mosaic(
                     board, np.repeat(eligible[:, None, :], 3, axis=1), caps, areas
                 )
+                # Places plentiful: seats bid for mentors' places instead.
+                solvers.assign_mosaic(
+                    board, eligible, caps * 10, areas, maximise_matched_first=matched_first
+                )
     finally:
         solvers._REPAIR_BY_PATHS = threshold
     # Few eligible pairs, as a mask and as a sparse matrix: the pair-list path.

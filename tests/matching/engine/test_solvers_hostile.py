@@ -164,21 +164,50 @@ def test_a_time_limit_returns_the_best_so_far_unproven():
     assert result.total_units <= best.total_units
 
 
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("seats", [1, 3])
-def test_plentiful_places_skip_the_auction_and_stay_exact(seats):
-    # Five places per seat: the solver starts from each seat's best mentors, no auction.
+def test_plentiful_places_skip_the_auction_and_stay_exact(seats, shape):
+    # Five places per seat: no auction among mentors' places. One seat per mentee starts
+    # from each seat's best mentors; boards start from seats bidding for places.
     rng = np.random.default_rng(seats)
     n, m = 50, 12
-    scores = hostile_scores(rng, "stars", n, m)
+    scores = hostile_scores(rng, shape, n, m)
     eligible = rng.random((n, m)) < 0.8
     caps = np.full(m, 5 * n * seats // m + 1)
     area_scores = np.stack([scores] * seats, axis=1) + rng.integers(0, 2, (n, seats, m)) * 10.0
     areas = np.tile(np.arange(seats), (n, 1))
-    with patch.object(solvers, "_auction", side_effect=AssertionError("auction ran")):
+    with (
+        patch.object(solvers, "_auction", side_effect=AssertionError("auction ran")),
+        patch.object(solvers, "_seat_auction", wraps=solvers._seat_auction) as seat_auction,
+    ):
         result = assign_mosaic(area_scores, eligible, caps, areas)
+    assert seat_auction.called == (seats > 1)
     assert result.proven_optimal
     full = np.broadcast_to(eligible[:, None, :], area_scores.shape)
     assert result.total_units == reference_mosaic(area_scores, full, caps, areas)[0]
+
+
+@FAST
+@given(st.integers(0, 2**16), st.integers(1, 6))
+def test_seats_bidding_for_places_never_overfill_a_mentor(seed, k):
+    # Whatever the lists: a seat holds a mentor of its list, no mentor holds more seats than
+    # places, and a mentor's price is 0 unless it is full.
+    rng = np.random.default_rng(seed)
+    n_seats, m = int(rng.integers(1, 40)), int(rng.integers(1, 8))
+    caps = rng.integers(0, 4, m)
+    found = rng.integers(0, min(k, m) + 1, n_seats)
+    mentors = np.full((n_seats, k), -1, np.int64)
+    keys = np.full((n_seats, k), -(np.int64(1) << 62), np.int64)
+    for r in range(n_seats):
+        mentors[r, : found[r]] = rng.choice(np.flatnonzero(caps >= 0), found[r], replace=False)
+        keys[r, : found[r]] = np.sort(rng.integers(-2, 4, found[r]) * 1000)[::-1]
+    price, owner = solvers._seat_auction(caps, keys, mentors, found)
+    seated = np.flatnonzero(owner >= 0)
+    for r in seated:
+        assert owner[r] in mentors[r, : found[r]]
+    load = np.bincount(owner[seated], minlength=m)
+    assert (load <= caps).all()
+    assert (price[load < caps] == 0).all()
 
 
 def _mosaic_network(features, areas, weights=None):
