@@ -19,7 +19,10 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    With several seats per mentee, two phases in a row in which nobody is outbid skip to the
    last phase (finer ones would only repeat them, rescanning every row).
    When places outnumber open seats ``_PLENTY`` times over, the auction is skipped (it would
-   be a price war among places that mostly stay unused): step 3 starts from prices 0.
+   be a price war among places that mostly stay unused): with one seat per mentee step 3
+   starts from prices 0; with boards, seats bid for places instead (``_seat_auction``, over
+   each seat's best few mentors), and step 3 starts from the seats won and the mentors'
+   prices reached.
 3. The auction's prices and candidates (each mentor's list plus each mentee's best mentors at
    those prices, ties broken by a hash so that look-alike mentors are spread) become a pruned
    min-cost flow network with valid node potentials. One seat per mentee: a mentor's held
