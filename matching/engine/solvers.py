@@ -131,6 +131,10 @@ _SEAT_LIST = 16
 _SEAT_CANDIDATES = 4
 """Mentors of its list each seat brings into the first network, the best at the auction's
 prices (besides the one it holds)."""
+_SEAT_BIDS_PER_SEAT = 8
+"""Bids per seat the seat-side auction may take. More seats than places among a few mentors
+(their only eligible ones) bid each other up a unit at a time, and with "matched first" the
+units run to the bonus (billions); past the budget the exact repair settles the rest."""
 _REVERSE_BIDS_PER_PERSON = 4
 """Reverse bids, per place and seat, that a reverse step of the pair-list auction may take
 before it leaves the rest to the exact repair (ties can make them creep by one price unit)."""
@@ -1979,7 +1983,8 @@ def _seat_auction(caps, keys, mentors, found):  # pragma: no cover
     could give, or 0); a full mentor drops its lowest bid, and its price is the lowest bid
     it holds. Seats whose unlisted mentors may be better, or with nothing to gain, stay free
     for the exact repair; a mentor may hold two seats of one board, which the network
-    settles. Returns the mentors' prices and each seat's mentor (-1: free)."""
+    settles, as it settles what is left once ``_SEAT_BIDS_PER_SEAT`` bids a seat are spent.
+    Returns the mentors' prices and each seat's mentor (-1: free)."""
     n_seats, k = keys.shape
     m = len(caps)
     price = np.zeros(m, np.int64)
@@ -1997,7 +2002,9 @@ def _seat_auction(caps, keys, mentors, found):  # pragma: no cover
             queue[size] = r
             size += 1
     head = 0
-    while size > 0:
+    budget = _SEAT_BIDS_PER_SEAT * n_seats
+    while size > 0 and budget > 0:
+        budget -= 1
         r = queue[head]
         head = (head + 1) % (n_seats + 1)
         size -= 1

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from matching.engine import solvers
 from matching.engine.features import board_areas, synthetic_problem
 from matching.engine.scoring import CRITERIA, score_mosaic, score_pairs
-from matching.engine.solvers import assign_mosaic, assign_with_capacities
+from matching.engine.solvers import assign_mosaic, assign_with_capacities, quantise
 from tests.matching.engine.test_solvers import (
     FAST,
     _check_assignment,
@@ -208,6 +208,36 @@ def test_seats_bidding_for_places_never_overfill_a_mentor(seed, k):
     load = np.bincount(owner[seated], minlength=m)
     assert (load <= caps).all()
     assert (price[load < caps] == 0).all()
+
+
+def test_seats_outnumbering_their_few_mentors_stop_bidding():
+    # Three seats whose only mentors have two places between them, worth a "matched first"
+    # bonus: bid by bid (a unit each) they would run the prices up to the bonus.
+    keys = np.full((3, 4), -(np.int64(1) << 62), np.int64)
+    keys[:, :2] = 10**15
+    mentors = np.full((3, 4), -1, np.int64)
+    mentors[:, :2] = [0, 1]
+    price, owner = solvers._seat_auction(np.array([1, 1]), keys, mentors, np.full(3, 2))
+    assert sorted(owner.tolist()) == [-1, 0, 1]
+    assert price.max() < 10**6
+
+
+def test_a_matched_first_board_with_scarce_eligible_mentors_is_exact():
+    # Places plentiful overall, but three mentees may only take two one-place mentors.
+    rng = np.random.default_rng(4)
+    n, seats, m = 12, 2, 8
+    area_scores = rng.integers(0, 4, (n, seats, m)) * 25.0
+    eligible = np.ones((n, seats, m), bool)
+    eligible[:3, :, 2:] = False
+    eligible[3:, :, :2] = False
+    caps = np.array([1, 1] + [6] * (m - 2))
+    areas = np.tile(np.arange(seats), (n, 1))
+    result = assign_mosaic(area_scores, eligible, caps, areas, maximise_matched_first=True)
+    assert result.proven_optimal
+    bonus = int(quantise(area_scores).max()) * n * seats + 1
+    best, count = reference_mosaic(area_scores, eligible, caps, areas, bonus)
+    assert len(result.mentee) == count
+    assert result.total_units + bonus * count == best
 
 
 def _mosaic_network(features, areas, weights=None):
