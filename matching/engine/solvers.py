@@ -35,7 +35,8 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    by a primal-dual search (one Dijkstra for every source at once, then flow pushed along all
    the zero-cost paths it found; on mosaic boards each search reaches a little past the nearest
    demand, which halves the rounds) when little is loose, or else by re-solving the pruned network
-   with OR-Tools' min-cost flow and recovering potentials that prove its flow optimal (a
+   with OR-Tools' min-cost flow (given what is left: the residual network of the current flow
+   at reduced costs, the excess as supplies) and recovering potentials that prove its flow optimal (a
    warm-started label-correcting pass: lowering the old potentials with one seat per mentee;
    with several, after either repair, raising those from before it, because every path there
    runs through the sink and lowering shifts every node but the free seats, which the
@@ -815,8 +816,8 @@ def _gather_rows(scores, eligible, mentee_open, mentor_open, indptr):  # pragma:
 def _keep_top(keys, slots, found, key, slot):  # pragma: no cover
     """Offer ``(key, slot)`` to a list of the largest keys seen so far, largest first:
     ``keys[:found]`` with their ``slots``, at most ``len(keys)`` of them. Returns the new
-    count. The one insertion the pair-list scans share (a mentor's best seats, a mentee's
-    best mentors, a mentee's worst violations)."""
+    count. The one insertion every top-k scan of this module shares (a mentor's best seats,
+    a seat's or a mentee's best mentors, a mentor's or a mentee's worst violations)."""
     size = len(keys)
     if found == size and key <= keys[size - 1]:
         return found
@@ -2162,16 +2163,8 @@ def _worst_violations(
                     continue
                 excess = np.int64(q) + bonus - pot_mentor[j] + pot_seat[i * seats + s]
                 worst = max(worst, excess)
-            if worst <= 0 or (count == per_mentor and worst <= best[j, per_mentor - 1]):
-                continue
-            pos = min(count, per_mentor - 1)
-            while pos > 0 and best[j, pos - 1] < worst:
-                best[j, pos] = best[j, pos - 1]
-                best_mentee[j, pos] = best_mentee[j, pos - 1]
-                pos -= 1
-            best[j, pos] = worst
-            best_mentee[j, pos] = i
-            count = min(count + 1, per_mentor)
+            if worst > 0:
+                count = _keep_top(best[j], best_mentee[j], count, worst, i)
         found[j] = count
     total = found.sum()
     out_mentor = np.empty(total, np.int64)
@@ -2570,16 +2563,7 @@ def _best_per_mentee(
                     continue
                 # Key: the margin first, a hash of the pair to break ties.
                 key = top * 65536 + ((i * 2654435761 + j * 40503) >> 7) % 65536
-                if count == per_mentee and key <= best[i, per_mentee - 1]:
-                    continue
-                pos = min(count, per_mentee - 1)
-                while pos > 0 and best[i, pos - 1] < key:
-                    best[i, pos] = best[i, pos - 1]
-                    best_mentor[i, pos] = best_mentor[i, pos - 1]
-                    pos -= 1
-                best[i, pos] = key
-                best_mentor[i, pos] = j
-                found[i] = min(count + 1, per_mentee)
+                found[i] = _keep_top(best[i], best_mentor[i], count, key, j)
     total = found.sum()
     out_mentor = np.empty(total, np.int64)
     out_mentee = np.empty(total, np.int64)
