@@ -36,11 +36,11 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    the zero-cost paths it found; on mosaic boards each search reaches a little past the nearest
    demand, which halves the rounds) when little is loose, or else by re-solving the pruned network
    with OR-Tools' min-cost flow (given what is left: the residual network of the current flow
-   at reduced costs, the excess as supplies) and recovering potentials that prove its flow optimal (a
-   warm-started label-correcting pass: lowering the old potentials with one seat per mentee;
-   with several, after either repair, raising those from before it, because every path there
-   runs through the sink and lowering shifts every node but the free seats, which the
-   certificate would then see as underpriced). The result is optimal on the pruned network.
+   at reduced costs, the excess as supplies) and recovering potentials that prove its flow
+   optimal (a warm-started label-correcting pass: lowering the old potentials with one seat
+   per mentee; with several, after either repair, raising those from before it, because every
+   path there runs through the sink and lowering shifts every node but the free seats, which
+   the certificate would then see as underpriced). The result is optimal on the pruned network.
 4. Certificate: the potentials are dual prices. One vectorised pass over the *full* matrix
    finds the largest excess of score over prices per mentor and per mentee, leaving out only
    each mentee's own board (a pair of the pruned network off the board cannot exceed its
@@ -2323,9 +2323,9 @@ class _FlowNetwork:
 
         OR-Tools is given what is left to do, not the whole problem: the residual network of
         the current flow at reduced costs (all non-negative while the potentials are valid),
-        with the excess as supplies. Its solve then starts next to the optimum instead of from
-        no flow and raw costs (a mosaic repair of 446 units on 204,000 arcs: 1.3 s against
-        2.0 s; OR-Tools takes no starting flow or prices)."""
+        with the excess as supplies (OR-Tools takes no starting flow or prices). On networks
+        from the mosaic auction that takes 10-30 % less time than the whole network from no
+        flow; on those of the plentiful-places path, about the same (bench/README)."""
         tails, heads, capacity, flow = self.tails, self.heads, self.capacity, self.flow
         reduced = self.cost + self.pot[tails] - self.pot[heads]
         ahead = np.flatnonzero(flow < capacity)

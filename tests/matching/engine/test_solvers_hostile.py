@@ -289,6 +289,48 @@ def test_mosaic_potentials_after_a_whole_re_solve_prove_the_flow():
     assert (backward <= 0).all()
 
 
+@given(st.integers(0, 2**16), st.booleans())
+def test_a_re_solve_from_a_part_routed_flow_is_the_whole_optimum(seed, valid_start):
+    # OR-Tools is handed only what is left (the residual network at reduced costs, the
+    # excess as supplies); added to the flow already there, that must be an optimum of the
+    # whole network, within every capacity, proven by the potentials: from potentials that
+    # were valid for the starting flow or from ones that were not.
+    rng = np.random.default_rng(seed)
+    n_nodes = int(rng.integers(2, 12))
+    n_arcs = int(rng.integers(1, 40))
+    tails = rng.integers(0, n_nodes, n_arcs)
+    heads = (tails + rng.integers(1, n_nodes, n_arcs)) % n_nodes
+    capacity = rng.integers(1, 4, n_arcs)
+    cost = rng.integers(-50, 51, n_arcs)
+    wanted = rng.integers(0, capacity + 1)  # some flow, so that the supplies can be met
+    supply = np.zeros(n_nodes, np.int64)
+    solvers.move_flow(supply, heads, tails, wanted)
+    start = rng.integers(0, capacity + 1)
+    network = solvers._FlowNetwork.with_flow(
+        n_nodes, tails, heads, capacity, cost, start, np.zeros(n_nodes, np.int64), supply
+    )
+    if valid_start:
+        # Valid for the starting flow unless that flow holds a negative cycle.
+        network._fit_potentials(network.pot)
+    network.solve_ortools()
+
+    reference = solvers.min_cost_flow.SimpleMinCostFlow()
+    reference.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacity, cost
+    )
+    reference.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supply)
+    assert reference.solve() == reference.OPTIMAL
+    assert int((network.flow * cost).sum()) == reference.optimal_cost()
+    assert ((network.flow >= 0) & (network.flow <= capacity)).all()
+    routed = np.zeros(n_nodes, np.int64)
+    solvers.move_flow(routed, heads, tails, network.flow)
+    assert (routed == supply).all()
+    assert (network.excess == 0).all()
+    forward, backward = _residual_reduced_costs(network)
+    assert (forward >= 0).all()
+    assert (backward <= 0).all()
+
+
 @pytest.mark.parametrize("spread", [1, 2, 8])
 @pytest.mark.parametrize("seed", [4, 5])
 def test_cheapest_paths_reaching_past_the_nearest_demand_stay_optimal(spread, seed):
