@@ -1062,6 +1062,16 @@ def _auction_pairs(
 
 
 @numba.njit(cache=True, nogil=True)
+def _place_slots(caps):  # pragma: no cover
+    """Where each mentor's places start among all places laid end to end (one slot a place,
+    mentor by mentor), and the number of places at the end."""
+    slot_first = np.zeros(len(caps) + 1, np.int64)
+    for j in range(len(caps)):
+        slot_first[j + 1] = slot_first[j] + caps[j]
+    return slot_first
+
+
+@numba.njit(cache=True, nogil=True)
 def _worst_place(slot_first, slot_seat, slot_margin, j):  # pragma: no cover
     """Mentor ``j``'s least profitable place: its slot and profit (an unused place earns 0)."""
     worst = slot_first[j]
@@ -1122,9 +1132,7 @@ def _empty_seats_bid(
     n = len(price)
     m = len(caps)
     # Each mentor's places as slots: the seat held (-1: unused) and its margin.
-    slot_first = np.zeros(m + 1, np.int64)
-    for j in range(m):
-        slot_first[j + 1] = slot_first[j] + caps[j]
+    slot_first = _place_slots(caps)
     slot_seat = np.full(slot_first[m], -1, np.int64)
     slot_margin = np.zeros(slot_first[m], np.int64)
     fill = slot_first[:m].copy()
@@ -1989,9 +1997,7 @@ def _seat_auction(caps, keys, mentors, found):  # pragma: no cover
     n_seats, k = keys.shape
     m = len(caps)
     price = np.zeros(m, np.int64)
-    slot_first = np.zeros(m + 1, np.int64)
-    for j in range(m):
-        slot_first[j + 1] = slot_first[j] + caps[j]
+    slot_first = _place_slots(caps)
     slot_seat = np.full(slot_first[m], -1, np.int64)
     slot_bid = np.zeros(slot_first[m], np.int64)
     held = np.zeros(m, np.int64)
@@ -2035,10 +2041,7 @@ def _seat_auction(caps, keys, mentors, found):  # pragma: no cover
                 t += 1
             held[best_j] += 1
         else:
-            t = first
-            for u in range(first, last):
-                if slot_bid[u] < slot_bid[t]:
-                    t = u
+            t, _lowest = _worst_place(slot_first, slot_seat, slot_bid, best_j)
             owner[slot_seat[t]] = -1
             queue[(head + size) % (n_seats + 1)] = slot_seat[t]
             size += 1

@@ -289,6 +289,7 @@ def test_mosaic_potentials_after_a_whole_re_solve_prove_the_flow():
     assert (backward <= 0).all()
 
 
+@FAST
 @given(st.integers(0, 2**16), st.booleans())
 def test_a_re_solve_from_a_part_routed_flow_is_the_whole_optimum(seed, valid_start):
     # OR-Tools is handed only what is left (the residual network at reduced costs, the
