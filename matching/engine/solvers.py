@@ -80,7 +80,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import scipy.sparse as sp
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from matching.engine.common import PeerPairing, maximum_at, minimum_at, move_flow, pair_on_edges
 from matching.engine.common import heap_pop as _heap_pop
@@ -121,9 +121,16 @@ _SCAN_BLOCK = 16
 list are skipped after one branch-free pass)."""
 _EPS_FACTOR = 6
 _PRICE_SCALE = 1024
-_REPAIR_BY_PATHS = 256
-"""Flow left to route after the auction (units) up to which cheapest paths repair it; above,
-the pruned network is re-solved whole by OR-Tools and the potentials recovered."""
+_PATH_BUDGET = 30
+"""Work (arcs scanned by the searches, plus arcs handed to a maximum flow) per arc of the
+network after which the cheapest-path repair hands what is left to OR-Tools. On networks
+captured from the mosaic bench the repair finished within 22 where it beat OR-Tools, and
+needed 87 (3.4 s against 1.3 s) where it did not: many small steps of cost, few ties."""
+_PLATEAU_UNITS = 16
+"""Excess left after a round's depth-first pass from which a maximum flow over the round's
+plateau is tried (:class:`_PathRepair`). Below, the next rounds' searches are cheap and
+the maximum flow's set-up is not (a network captured from the mosaic bench, additive
+scores, 26 units: 0.75 s trying it every round, about 0.4 s from 16 units up)."""
 _PLENTY = 1.5
 """Places per open seat from which the exact solvers skip the auction over mentors' places.
 Mosaic boards then start from an auction the other way round (:func:`_seat_auction`)."""
@@ -2237,13 +2244,13 @@ class _FlowNetwork:
     certificate then sees each free seat as underpriced by that shift (29,080 violating pairs
     after 26 units routed, career stage + experience at full size; 125 when raised)."""
     repair_by_paths: bool = True
-    """Whether a little flow left to route is repaired by cheapest paths (else OR-Tools
-    re-solves). Not with places plentiful: there the searches wander over the unused places
+    """Whether flow left to route is first repaired by cheapest paths, within
+    ``_PATH_BUDGET`` (else OR-Tools re-solves it all). Not with places plentiful: there the searches wander over the unused places
     (235 units in 2.3-2.6 s against OR-Tools' 0.7-1.2 s, mosaic capacity/demand 5)."""
     search_spread: int = 1
     """How far each search of the cheapest-path repair goes past the first node with demand
     it reaches: until it has settled this many times as many nodes (or enough demand for all
-    the excess). See :func:`_successive_shortest_paths`."""
+    the excess). See :func:`_path_round`."""
 
     @classmethod
     def with_flow(
@@ -2289,14 +2296,14 @@ class _FlowNetwork:
     def solve(self, *, prove_first: bool = True) -> None:
         """Optimal flow with potentials that prove it (reduced costs all non-negative).
         A flow with nothing left to route is proved as it is first, unless the caller knows
-        its potentials cannot (``prove_first``)."""
+        its potentials cannot (``prove_first``). What is left is routed along cheapest paths
+        while they promise to be quicker than OR-Tools, which then re-solves the rest."""
         loose = int(self.excess[self.excess > 0].sum())
         if loose == 0 and prove_first and self.prove():
             return
-        if self.repair_by_paths and 0 < loose <= _REPAIR_BY_PATHS:
-            self.solve_ssp()
-        else:
-            self.solve_ortools()
+        if loose and self.repair_by_paths and self.solve_ssp(budget=_PATH_BUDGET * len(self.tails)):
+            return
+        self.solve_ortools()
 
     def prove(self) -> bool:
         """Whether potentials prove the flow (all routed) optimal after moving them, warm,
@@ -2353,182 +2360,319 @@ class _FlowNetwork:
         if not self._fit_potentials(self.pot):
             raise ValueError("no potentials prove this flow optimal")
 
-    def solve_ssp(self) -> None:
-        """Route all excess to demand along cheapest paths.
+    def solve_ssp(self, budget: int | None = None) -> bool:
+        """Route the excess to demand along cheapest paths (:class:`_PathRepair`); whether
+        all of it was routed. With a ``budget`` the repair stops once it expects to spend more
+        work than that; the flow routed so far is kept, with potentials valid for it, and the
+        caller solves the rest.
 
-        With ``raise_potentials`` only the flow is kept: the potentials are recovered by
-        raising those from before (each search lowers every node it settles, and the first
-        one, from every source at once, settles nearly the whole network).
+        With ``raise_potentials`` the potentials are recovered by raising those from before
+        (each search lowers every node it settles, and the first one, from every source at
+        once, settles nearly the whole network).
         """
         start = self.pot.copy() if self.raise_potentials else self.pot
-        first, adjacent, head, residual, arc_cost = _residual_graph(
-            self.n_nodes, self.tails, self.heads, self.capacity, self.flow, self.cost
+        repair = _PathRepair(self)
+        routed = repair.run(budget)
+        self.flow = repair.residual[1::2].copy()
+        if not self.raise_potentials:
+            return routed
+        if routed and not self._fit_potentials(start):
+            raise ValueError("no potentials prove this flow optimal")
+        # Part routed: OR-Tools takes any potentials, and the ones to raise are these.
+        self.pot = start
+        return routed
+
+
+class _PathRepair:
+    """Cheapest-path rounds over a network's residual graph (primal-dual).
+
+    Each round searches from every node with excess at once (:func:`_path_round`): the
+    potentials move so that every cheapest path to the nodes it settled costs nothing, and a
+    depth-first pass pushes flow along such paths. When ties leave a wide plateau of paths that
+    cost nothing, that pass finds only some of them (it never comes back to a node it left), so
+    a maximum flow over the plateau (OR-Tools) routes the rest of what the round can
+    (capacity/demand 1... see bench/README: rounds 30 -> 4 on roles + career stage). A maximum
+    flow that routes nothing more is tried again after twice as many rounds each time: on
+    networks without ties it is wasted work.
+    """
+
+    def __init__(self, network: _FlowNetwork) -> None:
+        self.pot, self.excess, self.spread = network.pot, network.excess, network.search_spread
+        self.n_nodes = network.n_nodes
+        self.first, self.adjacent, self.head, self.residual, self.cost = _residual_graph(
+            network.n_nodes,
+            network.tails,
+            network.heads,
+            network.capacity,
+            network.flow,
+            network.cost,
         )
-        sources = np.flatnonzero(self.excess > 0)
-        _successive_shortest_paths(
-            first,
-            adjacent,
-            head,
-            residual,
-            arc_cost,
+        n, n_half = network.n_nodes, len(self.head)
+        self.workspace = (
+            np.full(n, np.int64(1) << 62, np.int64),  # distance
+            np.zeros(n, np.bool_),  # settled
+            np.empty(n, np.int64),  # touched (then the settled ones)
+            np.empty(n_half + n, np.int64),  # heap keys
+            np.empty(n_half + n, np.int64),  # heap nodes
+            np.empty(n, np.int64),  # cursor
+            np.zeros(n, np.bool_),  # blocked
+            np.empty(n, np.int64),  # stack
+            np.empty(n, np.int64),  # arc into each stacked node
+        )
+        self.mark = np.zeros(n, np.bool_)
+
+    def run(self, budget: int | None) -> bool:
+        work = 0
+        wait, skip = 0, 0
+        while True:
+            sources = np.flatnonzero(self.excess > 0)
+            if len(sources) == 0:
+                return True
+            n_settled, scanned = _path_round(
+                self.first,
+                self.adjacent,
+                self.head,
+                self.residual,
+                self.cost,
+                self.pot,
+                self.excess,
+                sources,
+                self.spread,
+                *self.workspace,
+            )
+            work += scanned
+            if wait > 0:
+                wait -= 1
+            elif self.excess[self.excess > 0].sum() >= _PLATEAU_UNITS:
+                settled = self.workspace[2][:n_settled].copy()
+                more, arcs = self._max_flow(settled)
+                work += arcs
+                skip = 0 if more else max(1, 2 * skip)
+                wait = skip
+            if budget is not None and work > budget and (self.excess > 0).any():
+                return False
+
+    def _max_flow(self, settled: np.ndarray) -> tuple[int, int]:
+        """Route what the round's plateau still can (a maximum flow over the arcs that cost
+        nothing between settled nodes); units routed and arcs handed over."""
+        arcs, tails, heads, room = _plateau_arcs(
+            settled,
+            self.first,
+            self.adjacent,
+            self.head,
+            self.residual,
+            self.cost,
             self.pot,
-            self.excess,
-            sources,
-            self.search_spread,
+            self.mark,
         )
-        self.flow = residual[1::2].copy()
-        if self.raise_potentials:
-            if not self._fit_potentials(start):
-                raise ValueError("no potentials prove this flow optimal")
-            self.pot = start
+        excess = self.excess
+        sources = settled[excess[settled] > 0]
+        sinks = settled[excess[settled] < 0]
+        if len(sinks) == 0 or len(arcs) == 0:
+            return 0, len(arcs)
+        source, sink = self.n_nodes, self.n_nodes + 1
+        solver = max_flow.SimpleMaxFlow()
+        solver.add_arcs_with_capacity(
+            np.concatenate([tails, np.full(len(sources), source), sinks]).astype(np.int32),
+            np.concatenate([heads, sources, np.full(len(sinks), sink)]).astype(np.int32),
+            np.concatenate([room, excess[sources], -excess[sinks]]),
+        )
+        if solver.solve(source, sink) != solver.OPTIMAL:
+            raise ValueError("maximum flow over the plateau failed")
+        moved = solver.flows(np.arange(len(arcs) + len(sources) + len(sinks), dtype=np.int64))
+        moved = moved.astype(np.int64)
+        self.residual[arcs] -= moved[: len(arcs)]
+        self.residual[arcs ^ 1] += moved[: len(arcs)]
+        excess[sources] -= moved[len(arcs) : len(arcs) + len(sources)]
+        excess[sinks] += moved[len(arcs) + len(sources) :]
+        return int(solver.optimal_flow()), len(arcs)
 
 
 @numba.njit(cache=True, nogil=True)
-def _successive_shortest_paths(
-    first, adjacent, head, residual, cost, pot, excess, sources, spread
-):  # pragma: no cover
-    """Route every source's excess to nodes with demand along cheapest paths (primal-dual).
+def _plateau_arcs(settled, first, adjacent, head, residual, cost, pot, mark):  # pragma: no cover
+    """Residual arcs between ``settled`` nodes with room and a reduced cost of zero: their
+    indices, tails, heads and room. ``mark`` is all False and is left so."""
+    for v in settled:
+        mark[v] = True
+    count = 0
+    for u in settled:
+        for k in range(first[u], first[u + 1]):
+            e = adjacent[k]
+            if residual[e] > 0 and mark[head[e]] and cost[e] + pot[u] - pot[head[e]] == 0:
+                count += 1
+    arcs = np.empty(count, np.int64)
+    tails = np.empty(count, np.int64)
+    heads = np.empty(count, np.int64)
+    room = np.empty(count, np.int64)
+    i = 0
+    for u in settled:
+        for k in range(first[u], first[u + 1]):
+            e = adjacent[k]
+            v = head[e]
+            if residual[e] > 0 and mark[v] and cost[e] + pot[u] - pot[v] == 0:
+                arcs[i], tails[i], heads[i], room[i] = e, u, v, residual[e]
+                i += 1
+    for v in settled:
+        mark[v] = False
+    return arcs, tails, heads, room
 
-    Each round, Dijkstra on reduced costs from the source settles every node up to a
-    distance ``D``; settled nodes move their potential by ``dist - D``, which keeps every
-    reduced cost non-negative (nodes left unsettled are at least ``D`` away) and makes each
-    cheapest path to a settled node cost nothing. A depth-first search then pushes flow along
-    as many of those zero-cost paths to settled nodes with demand as it finds, so a plateau
-    of equally good options (ties) is searched once per round instead of once per unit of
-    flow. ``D`` is the distance at which the search has settled ``spread`` times as many
-    nodes as when it reached the first node with demand, or enough demand for all the
-    excess: with 1, the nearest demand only; beyond, demand a little further is served in
-    the same round (mosaic boards at full size, 2: about half the rounds and half the work
-    of 1).
+
+@numba.njit(cache=True, nogil=True)
+def _path_round(
+    first,
+    adjacent,
+    head,
+    residual,
+    cost,
+    pot,
+    excess,
+    sources,
+    spread,
+    dist,
+    done,
+    touched,
+    heap_keys,
+    heap_nodes,
+    cursor,
+    blocked,
+    stack,
+    via,
+):  # pragma: no cover
+    """One round of routing every source's excess to nodes with demand along cheapest paths;
+    returns how many nodes it settled (listed first in ``touched``) and how many arcs it
+    scanned. The other workspace
+    arrays (``dist`` all infinite, ``done`` and ``blocked`` all False) are left as found.
+
+    Dijkstra on reduced costs from every source at once settles every node up to a distance
+    ``D``; settled nodes move their potential by ``dist - D``, which keeps every reduced cost
+    non-negative (nodes left unsettled are at least ``D`` away) and makes each cheapest path
+    to a settled node cost nothing. A depth-first search then pushes flow along as many of
+    those zero-cost paths to settled nodes with demand as it finds. ``D`` is the distance at
+    which the search has settled ``spread`` times as many nodes as when it reached the first
+    node with demand, or enough demand for all the excess: with 1, the nearest demand only;
+    beyond, demand a little further is served in the same round (mosaic boards at full size,
+    2: about half the rounds and half the work of 1).
     """
-    n_nodes = len(pot)
     inf = np.int64(1) << 62
-    dist = np.full(n_nodes, inf, np.int64)
-    done = np.zeros(n_nodes, np.bool_)
-    touched = np.empty(n_nodes, np.int64)
-    heap_keys = np.empty(len(head) + n_nodes, np.int64)
-    heap_nodes = np.empty(len(head) + n_nodes, np.int64)
-    cursor = np.empty(n_nodes, np.int64)
-    blocked = np.zeros(n_nodes, np.bool_)
-    stack = np.empty(n_nodes, np.int64)
-    via = np.empty(n_nodes, np.int64)
-    while True:
-        # Every node with excess starts at distance 0: one search serves them all.
-        n_touched = 0
-        size = 0
-        for source in sources:
-            if excess[source] > 0 and dist[source] != 0:
-                dist[source] = 0
-                touched[n_touched] = source
-                n_touched += 1
-                size = _heap_push(heap_keys, heap_nodes, size, 0, source)
-        if n_touched == 0:
+    n_touched = 0
+    size = 0
+    need = 0
+    for source in sources:
+        if excess[source] > 0 and dist[source] != 0:
+            dist[source] = 0
+            touched[n_touched] = source
+            n_touched += 1
+            size = _heap_push(heap_keys, heap_nodes, size, 0, source)
+            need += excess[source]
+    reach = inf
+    found = 0
+    settled = 0
+    settled_at_first = 0
+    last = 0
+    scanned = 0
+    while size > 0:
+        d, u, size = _heap_pop(heap_keys, heap_nodes, size)
+        if d > reach:
             break
-        reach = inf
-        need = 0
-        for source in sources:
-            need += max(excess[source], 0)
-        found = 0
-        settled = 0
-        settled_at_first = 0
-        last = 0
-        while size > 0:
-            d, u, size = _heap_pop(heap_keys, heap_nodes, size)
-            if d > reach:
-                break
-            if done[u] or d > dist[u]:
-                continue
-            done[u] = True
-            settled += 1
-            last = d
-            if reach == inf:
-                if excess[u] < 0:
-                    found -= excess[u]
-                    if settled_at_first == 0:
-                        settled_at_first = settled
-                if settled_at_first and (found >= need or settled >= spread * settled_at_first):
-                    reach = d
-            base = d + pot[u]
-            for k in range(first[u], first[u + 1]):
-                e = adjacent[k]
-                if residual[e] <= 0:
-                    continue
-                v = head[e]
-                if done[v]:
-                    continue
-                nd = base + cost[e] - pot[v]
-                if nd < dist[v] and nd <= reach:
-                    if dist[v] == inf:
-                        touched[n_touched] = v
-                        n_touched += 1
-                    dist[v] = nd
-                    size = _heap_push(heap_keys, heap_nodes, size, nd, v)
-        if reach == inf and found > 0:
-            reach = last  # every node the excess can reach is settled
+        if done[u] or d > dist[u]:
+            continue
+        done[u] = True
+        settled += 1
+        last = d
         if reach == inf:
-            raise ValueError("infeasible flow: supply cannot reach any demand")
-        for t in range(n_touched):
-            v = touched[t]
-            if done[v]:
-                pot[v] += dist[v] - reach
-                cursor[v] = first[v]
-        for source in sources:
-            if excess[source] <= 0 or blocked[source]:
+            if excess[u] < 0:
+                found -= excess[u]
+                if settled_at_first == 0:
+                    settled_at_first = settled
+            if settled_at_first and (found >= need or settled >= spread * settled_at_first):
+                reach = d
+        base = d + pot[u]
+        scanned += first[u + 1] - first[u]
+        for k in range(first[u], first[u + 1]):
+            e = adjacent[k]
+            if residual[e] <= 0:
                 continue
-            # Push along zero reduced-cost arcs between settled nodes, depth first.
-            depth = 0
-            stack[0] = source
-            blocked[source] = True
-            while depth >= 0 and excess[source] > 0:
-                u = stack[depth]
-                if depth > 0 and excess[u] < 0:
-                    amount = min(excess[source], -excess[u])
-                    for t in range(1, depth + 1):
-                        amount = min(amount, residual[via[stack[t]]])
-                    for t in range(1, depth + 1):
-                        e = via[stack[t]]
-                        residual[e] -= amount
-                        residual[e ^ 1] += amount
-                    excess[source] -= amount
-                    excess[u] += amount
-                    # Back off to the first arc that is now full and search on from there.
-                    back = depth
-                    for t in range(1, depth + 1):
-                        if residual[via[stack[t]]] == 0:
-                            back = t - 1
-                            break
-                    for t in range(back + 1, depth + 1):
-                        blocked[stack[t]] = False
-                    if excess[u] < 0 and back == depth:
-                        continue
-                    depth = back
-                    continue
-                advanced = False
-                while cursor[u] < first[u + 1]:
-                    e = adjacent[cursor[u]]
-                    v = head[e]
-                    if (
-                        residual[e] > 0
-                        and done[v]
-                        and not blocked[v]
-                        and cost[e] + pot[u] - pot[v] == 0
-                    ):
-                        blocked[v] = True
-                        via[v] = e
-                        depth += 1
-                        stack[depth] = v
-                        advanced = True
+            v = head[e]
+            if done[v]:
+                continue
+            nd = base + cost[e] - pot[v]
+            if nd < dist[v] and nd <= reach:
+                if dist[v] == inf:
+                    touched[n_touched] = v
+                    n_touched += 1
+                dist[v] = nd
+                size = _heap_push(heap_keys, heap_nodes, size, nd, v)
+    if reach == inf and found > 0:
+        reach = last  # every node the excess can reach is settled
+    if reach == inf:
+        raise ValueError("infeasible flow: supply cannot reach any demand")
+    for t in range(n_touched):
+        v = touched[t]
+        if done[v]:
+            pot[v] += dist[v] - reach
+            cursor[v] = first[v]
+    for source in sources:
+        if excess[source] <= 0 or blocked[source]:
+            continue
+        # Push along zero reduced-cost arcs between settled nodes, depth first.
+        depth = 0
+        stack[0] = source
+        blocked[source] = True
+        while depth >= 0 and excess[source] > 0:
+            u = stack[depth]
+            if depth > 0 and excess[u] < 0:
+                amount = min(excess[source], -excess[u])
+                for t in range(1, depth + 1):
+                    amount = min(amount, residual[via[stack[t]]])
+                for t in range(1, depth + 1):
+                    e = via[stack[t]]
+                    residual[e] -= amount
+                    residual[e ^ 1] += amount
+                excess[source] -= amount
+                excess[u] += amount
+                # Back off to the first arc that is now full and search on from there.
+                back = depth
+                for t in range(1, depth + 1):
+                    if residual[via[stack[t]]] == 0:
+                        back = t - 1
                         break
-                    cursor[u] += 1
-                if not advanced:
-                    depth -= 1  # a dead end stays blocked for this round
-            for t in range(depth + 1):
-                blocked[stack[t]] = False  # still on a live path: other sources may use it
-        for t in range(n_touched):
-            v = touched[t]
-            dist[v] = inf
-            done[v] = False
-            blocked[v] = False
+                for t in range(back + 1, depth + 1):
+                    blocked[stack[t]] = False
+                if excess[u] < 0 and back == depth:
+                    continue
+                depth = back
+                continue
+            advanced = False
+            while cursor[u] < first[u + 1]:
+                e = adjacent[cursor[u]]
+                v = head[e]
+                if (
+                    residual[e] > 0
+                    and done[v]
+                    and not blocked[v]
+                    and cost[e] + pot[u] - pot[v] == 0
+                ):
+                    blocked[v] = True
+                    via[v] = e
+                    depth += 1
+                    stack[depth] = v
+                    advanced = True
+                    break
+                cursor[u] += 1
+            if not advanced:
+                depth -= 1  # a dead end stays blocked for this round
+        for t in range(depth + 1):
+            blocked[stack[t]] = False  # still on a live path: other sources may use it
+    n_settled = 0
+    for t in range(n_touched):
+        v = touched[t]
+        if done[v]:
+            touched[n_settled] = v  # n_settled <= t: nothing unread is overwritten
+            n_settled += 1
+        dist[v] = inf
+        done[v] = False
+        blocked[v] = False
+    return n_settled, scanned
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)

@@ -27,11 +27,12 @@ def warm_up() -> float:
     scores = rng.uniform(0, 100, (40, 12)).astype(np.float32)
     eligible = rng.random((40, 12)) < 0.8
     caps = np.full(12, 3, np.int64)
-    threshold = solvers._REPAIR_BY_PATHS
+    budget = solvers._PATH_BUDGET
     try:
-        # Both ways of repairing the auction's result: cheapest paths, and a whole re-solve.
-        for repair_by_paths in (10**9, 0):
-            solvers._REPAIR_BY_PATHS = repair_by_paths
+        # Both ways of repairing the auction's result: cheapest paths, and a re-solve of what
+        # they leave (a budget of 0 gives up after the first round).
+        for path_budget in (10**9, 0):
+            solvers._PATH_BUDGET = path_budget
             for matched_first in (False, True):
                 solvers.assign_with_capacities(
                     scores, eligible, caps, maximise_matched_first=matched_first
@@ -52,7 +53,8 @@ def warm_up() -> float:
                     board, eligible, caps * 10, areas, maximise_matched_first=matched_first
                 )
     finally:
-        solvers._REPAIR_BY_PATHS = threshold
+        solvers._PATH_BUDGET = budget
+    _warm_plateau_flow()
     # Few eligible pairs, as a mask and as a sparse matrix: the pair-list path.
     # Plentiful places (no auction), then scarce ones (the auction over the pair list).
     few = eligible & (rng.random(eligible.shape) < 0.05)
@@ -79,6 +81,29 @@ def warm_up() -> float:
     )
     FusedScorer.of(scorer)(np.arange(4))
     return time.perf_counter() - start
+
+
+def _warm_plateau_flow() -> None:
+    """The cheapest-path repair's maximum flow over a plateau of ties: two sources, two
+    demands, and a first pass that takes the path both need."""
+    tails = np.array([0, 0, 1, 2, 3], np.int64)
+    heads = np.array([2, 3, 2, 4, 5], np.int64)
+    network = solvers._FlowNetwork.with_flow(
+        6,
+        tails,
+        heads,
+        np.ones(5, np.int64),
+        np.zeros(5, np.int64),
+        np.zeros(5, np.int64),
+        np.zeros(6, np.int64),
+        np.array([1, 1, 0, 0, -1, -1], np.int64),
+    )
+    units = solvers._PLATEAU_UNITS
+    solvers._PLATEAU_UNITS = 1
+    try:
+        network.solve_ssp()
+    finally:
+        solvers._PLATEAU_UNITS = units
 
 
 if __name__ == "__main__":

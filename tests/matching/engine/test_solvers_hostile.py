@@ -332,6 +332,107 @@ def test_a_re_solve_from_a_part_routed_flow_is_the_whole_optimum(seed, valid_sta
     assert (backward <= 0).all()
 
 
+def _tied_network(seed: int):
+    """A random network whose costs are nearly all tied (0, 1 or 2), no flow yet and zero
+    potentials (valid: every cost is non-negative), with supplies some flow can meet; and
+    OR-Tools' optimum for it."""
+    rng = np.random.default_rng(seed)
+    n_nodes = int(rng.integers(2, 16))
+    n_arcs = int(rng.integers(1, 60))
+    tails = rng.integers(0, n_nodes, n_arcs)
+    heads = (tails + rng.integers(1, n_nodes, n_arcs)) % n_nodes
+    capacity = rng.integers(1, 4, n_arcs)
+    cost = rng.choice([0, 0, 0, 1, 2], n_arcs)
+    supply = np.zeros(n_nodes, np.int64)
+    solvers.move_flow(supply, heads, tails, rng.integers(0, capacity + 1))
+    network = solvers._FlowNetwork.with_flow(
+        n_nodes,
+        tails,
+        heads,
+        capacity,
+        cost,
+        np.zeros(n_arcs, np.int64),
+        np.zeros(n_nodes, np.int64),
+        supply,
+    )
+    network.search_spread = int(rng.integers(1, 4))
+    reference = solvers.min_cost_flow.SimpleMinCostFlow()
+    reference.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacity, cost
+    )
+    reference.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supply)
+    assert reference.solve() == reference.OPTIMAL
+    return network, supply, reference.optimal_cost()
+
+
+def _check_proven_optimum(network, supply, optimum):
+    assert int((network.flow * network.cost).sum()) == optimum
+    assert ((network.flow >= 0) & (network.flow <= network.capacity)).all()
+    routed = np.zeros(network.n_nodes, np.int64)
+    solvers.move_flow(routed, network.heads, network.tails, network.flow)
+    assert (routed == supply).all()
+    assert (network.excess == 0).all()
+    forward, backward = _residual_reduced_costs(network)
+    assert (forward >= 0).all()
+    assert (backward <= 0).all()
+
+
+@FAST
+@given(st.integers(0, 2**16))
+def test_cheapest_paths_over_plateaus_of_ties_reach_the_optimum(seed):
+    # Each round pushes what a depth-first pass finds, then a maximum flow over the arcs that
+    # cost nothing routes the rest of what the round can (tried here whatever is left): the
+    # result must be the optimum, proven by the potentials.
+    network, supply, optimum = _tied_network(seed)
+    with patch.object(solvers, "_PLATEAU_UNITS", 1):
+        assert network.solve_ssp()
+    _check_proven_optimum(network, supply, optimum)
+
+
+@FAST
+@given(st.integers(0, 2**16))
+def test_cheapest_paths_out_of_budget_leave_a_flow_the_re_solve_finishes(seed):
+    # Out of budget after its first round, the repair keeps what it routed (within every
+    # capacity, with potentials valid for it); OR-Tools then routes the rest to the optimum.
+    network, supply, optimum = _tied_network(seed)
+    if network.solve_ssp(budget=0):
+        _check_proven_optimum(network, supply, optimum)
+        return
+    assert network.excess.max() > 0
+    assert ((network.flow >= 0) & (network.flow <= network.capacity)).all()
+    routed = np.zeros(network.n_nodes, np.int64)
+    solvers.move_flow(routed, network.heads, network.tails, network.flow)
+    assert (routed + network.excess == supply).all()
+    forward, backward = _residual_reduced_costs(network)
+    assert (forward >= 0).all()
+    assert (backward <= 0).all()
+    network.solve_ortools()
+    _check_proven_optimum(network, supply, optimum)
+
+
+def test_a_plateau_the_first_pass_blocks_is_routed_in_the_same_round():
+    # Sources 0 and 1 both reach node 2 at no cost; the first pass sends 0's unit through 2
+    # to demand 4 and leaves 1 stuck. The maximum flow reroutes 0 via 3 to demand 5 in the
+    # same round instead of searching the whole network again.
+    tails = np.array([0, 0, 1, 2, 3])
+    heads = np.array([2, 3, 2, 4, 5])
+    supply = np.array([1, 1, 0, 0, -1, -1])
+    network = solvers._FlowNetwork.with_flow(
+        6, tails, heads, np.ones(5), np.zeros(5), np.zeros(5), np.zeros(6), supply
+    )
+    rounds = []
+    real_round = solvers._path_round
+    with (
+        patch.object(solvers, "_PLATEAU_UNITS", 1),
+        patch.object(
+            solvers, "_path_round", side_effect=lambda *a: rounds.append(1) or real_round(*a)
+        ),
+    ):
+        assert network.solve_ssp()
+    assert len(rounds) == 1
+    _check_proven_optimum(network, supply, 0)
+
+
 @pytest.mark.parametrize("spread", [1, 2, 8])
 @pytest.mark.parametrize("seed", [4, 5])
 def test_cheapest_paths_reaching_past_the_nearest_demand_stay_optimal(spread, seed):
