@@ -121,11 +121,17 @@ _SCAN_BLOCK = 16
 list are skipped after one branch-free pass)."""
 _EPS_FACTOR = 6
 _PRICE_SCALE = 1024
-_PATH_BUDGET = 30
-"""Work (arcs scanned by the searches, plus arcs handed to a maximum flow) per arc of the
-network after which the cheapest-path repair hands what is left to OR-Tools. On networks
-captured from the mosaic bench the repair finished within 22 where it beat OR-Tools, and
-needed 87 (3.4 s against 1.3 s) where it did not: many small steps of cost, few ties."""
+_REPAIR_BY_PATHS = 256
+"""Default of ``_FlowNetwork.paths_up_to``."""
+_PATH_BUDGET = 100
+"""Work per arc of the network after which the cheapest-path repair hands what is left to
+OR-Tools: arcs scanned by the searches, plus ``_PLATEAU_ARC_WORK`` for each arc handed to a
+maximum flow. On 27 networks captured from the mosaic bench the repair finished within 87
+(capacity/demand 1: 4.6 s against OR-Tools' 2.1 s; the others 0.02-1.7 s, OR-Tools 0.7-3 s),
+and going on was always cheaper than stopping there; the budget bounds networks where the
+searches wander (places plentiful: 1,455, 50 s)."""
+_PLATEAU_ARC_WORK = 4
+"""An arc handed to OR-Tools' maximum flow costs about four arcs scanned by a search."""
 _PLATEAU_UNITS = 16
 """Excess left after a round's depth-first pass from which a maximum flow over the round's
 plateau is tried (:class:`_PathRepair`). Below, the next rounds' searches are cheap and
@@ -1790,6 +1796,7 @@ class _SeatNetwork:
         # as well or better (capacity/demand 2 at full size: 10.2 s CPU against 12.9 s).
         flow.raise_potentials = bool((owner >= 0).any())
         flow.search_spread = _SEARCH_SPREAD
+        flow.paths_up_to = None
         arc_seat_all = np.full(len(flow.tails), -1, np.int64)
         arc_mentor_all = np.full(len(flow.tails), -1, np.int64)
         arc_seat_all[n_pair : n_pair + len(arc_seat)] = arc_seat
@@ -2245,8 +2252,16 @@ class _FlowNetwork:
     after 26 units routed, career stage + experience at full size; 125 when raised)."""
     repair_by_paths: bool = True
     """Whether flow left to route is first repaired by cheapest paths, within
-    ``_PATH_BUDGET`` (else OR-Tools re-solves it all). Not with places plentiful: there the searches wander over the unused places
-    (235 units in 2.3-2.6 s against OR-Tools' 0.7-1.2 s, mosaic capacity/demand 5)."""
+    ``_PATH_BUDGET`` (else OR-Tools re-solves it all). Not with places plentiful: there the
+    searches wander over the unused places (235 units in 2.3-2.6 s against OR-Tools' 0.7-1.2
+    s, mosaic capacity/demand 5)."""
+    paths_up_to: int | None = _REPAIR_BY_PATHS
+    """Flow left to route (units) above which OR-Tools re-solves at once; ``None``: no limit.
+    One seat per mentee keeps the limit: there OR-Tools is as quick or quicker on anything
+    larger (10,000 x 2,000 in one process: needs + career stage 2.5 s against 3.4 s by paths,
+    capacity/demand 2 1.0 s against 1.7 s). Mosaic networks, whose ties leave wide plateaus
+    that each round's maximum flow routes at once, take none (interests alone, 1,695 units:
+    0.5 s against 1.1 s)."""
     search_spread: int = 1
     """How far each search of the cheapest-path repair goes past the first node with demand
     it reaches: until it has settled this many times as many nodes (or enough demand for all
@@ -2301,7 +2316,8 @@ class _FlowNetwork:
         loose = int(self.excess[self.excess > 0].sum())
         if loose == 0 and prove_first and self.prove():
             return
-        if loose and self.repair_by_paths and self.solve_ssp(budget=_PATH_BUDGET * len(self.tails)):
+        by_paths = self.repair_by_paths and (self.paths_up_to is None or loose <= self.paths_up_to)
+        if loose and by_paths and self.solve_ssp(budget=_PATH_BUDGET * len(self.tails)):
             return
         self.solve_ortools()
 
@@ -2446,7 +2462,7 @@ class _PathRepair:
             elif self.excess[self.excess > 0].sum() >= _PLATEAU_UNITS:
                 settled = self.workspace[2][:n_settled].copy()
                 more, arcs = self._max_flow(settled)
-                work += arcs
+                work += _PLATEAU_ARC_WORK * arcs
                 skip = 0 if more else max(1, 2 * skip)
                 wait = skip
             if budget is not None and work > budget and (self.excess > 0).any():
