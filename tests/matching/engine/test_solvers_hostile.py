@@ -7,6 +7,7 @@ reference is ``scipy.optimize.linear_sum_assignment`` on the capacity-expanded m
 ``test_solvers.reference_assignment``), on the same quantised scores.
 """
 
+import copy
 from unittest.mock import patch
 
 import numpy as np
@@ -390,12 +391,21 @@ def test_cheapest_paths_over_plateaus_of_ties_reach_the_optimum(seed):
 
 
 @FAST
-@given(st.integers(0, 2**16))
-def test_cheapest_paths_out_of_budget_leave_a_flow_the_re_solve_finishes(seed):
-    # Out of budget after its first round, the repair keeps what it routed (within every
-    # capacity, with potentials valid for it); OR-Tools then routes the rest to the optimum.
+@given(st.integers(0, 2**16), st.booleans())
+def test_cheapest_paths_out_of_budget_leave_a_flow_the_re_solve_finishes(seed, by_rounds):
+    # Out of budget after its first round (its work, or too much left after a number of
+    # rounds), the repair keeps what it routed (within every capacity, with potentials valid
+    # for it); OR-Tools then routes the rest to the optimum.
     network, supply, optimum = _tied_network(seed)
-    if network.solve_ssp(budget=0):
+    twin = copy.deepcopy(network)
+    with (
+        patch.object(solvers, "_PATH_CHECK_ROUNDS", 1),
+        patch.object(solvers, "_PATH_CHECK_SHARE", 0.0),
+    ):
+        routed = network.solve_ssp(budget=10**9 if by_rounds else 0)
+    # Either way it stops where one round's work already overdraws a budget of nothing.
+    assert routed == twin.solve_ssp(budget=0)
+    if routed:
         _check_proven_optimum(network, supply, optimum)
         return
     assert network.excess.max() > 0
