@@ -2407,6 +2407,10 @@ class _FlowNetwork:
         return routed
 
 
+_ResidualGraph = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""``first, adjacent, head, residual, cost`` (:func:`common.residual_graph`)."""
+
+
 class _PathRepair:
     """Cheapest-path rounds over a network's residual graph (primal-dual).
 
@@ -2423,7 +2427,8 @@ class _PathRepair:
     def __init__(self, network: _FlowNetwork) -> None:
         self.pot, self.excess, self.spread = network.pot, network.excess, network.search_spread
         self.n_nodes = network.n_nodes
-        self.first, self.adjacent, self.head, self.residual, self.cost = _residual_graph(
+        # first, adjacent, head, residual, cost: every kernel here takes them in this order.
+        self.graph: _ResidualGraph = _residual_graph(
             network.n_nodes,
             network.tails,
             network.heads,
@@ -2431,7 +2436,8 @@ class _PathRepair:
             network.flow,
             network.cost,
         )
-        n, n_half = network.n_nodes, len(self.head)
+        self.residual = self.graph[3]
+        n, n_half = network.n_nodes, len(self.graph[2])
         self.workspace = (
             np.full(n, np.int64(1) << 62, np.int64),  # distance
             np.zeros(n, np.bool_),  # settled
@@ -2467,16 +2473,7 @@ class _PathRepair:
                 return False
             rounds += 1
             n_settled, scanned = _path_round(
-                self.first,
-                self.adjacent,
-                self.head,
-                self.residual,
-                self.cost,
-                self.pot,
-                self.excess,
-                sources,
-                self.spread,
-                *self.workspace,
+                *self.graph, self.pot, self.excess, sources, self.spread, *self.workspace
             )
             work += scanned
             if wait > 0:
@@ -2491,16 +2488,7 @@ class _PathRepair:
     def _max_flow(self, settled: np.ndarray) -> tuple[int, int]:
         """Route what the round's plateau still can (a maximum flow over the arcs that cost
         nothing between settled nodes); units routed and arcs handed over."""
-        arcs, tails, heads, room = _plateau_arcs(
-            settled,
-            self.first,
-            self.adjacent,
-            self.head,
-            self.residual,
-            self.cost,
-            self.pot,
-            self.mark,
-        )
+        arcs, tails, heads, room = _plateau_arcs(settled, *self.graph, self.pot, self.mark)
         excess = self.excess
         sources = settled[excess[settled] > 0]
         sinks = settled[excess[settled] < 0]

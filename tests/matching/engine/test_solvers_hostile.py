@@ -290,6 +290,16 @@ def test_mosaic_potentials_after_a_whole_re_solve_prove_the_flow():
     assert (backward <= 0).all()
 
 
+def _random_arcs(rng: np.random.Generator, *, nodes: int, arcs: int):
+    """Up to ``nodes`` nodes and ``arcs`` arcs (no loops, parallel arcs allowed), capacities
+    1-3: ``(n_nodes, tails, heads, capacity)``."""
+    n_nodes = int(rng.integers(2, nodes))
+    n_arcs = int(rng.integers(1, arcs))
+    tails = rng.integers(0, n_nodes, n_arcs)
+    heads = (tails + rng.integers(1, n_nodes, n_arcs)) % n_nodes
+    return n_nodes, tails, heads, rng.integers(1, 4, n_arcs)
+
+
 @FAST
 @given(st.integers(0, 2**16), st.booleans())
 def test_a_re_solve_from_a_part_routed_flow_is_the_whole_optimum(seed, valid_start):
@@ -298,12 +308,8 @@ def test_a_re_solve_from_a_part_routed_flow_is_the_whole_optimum(seed, valid_sta
     # whole network, within every capacity, proven by the potentials: from potentials that
     # were valid for the starting flow or from ones that were not.
     rng = np.random.default_rng(seed)
-    n_nodes = int(rng.integers(2, 12))
-    n_arcs = int(rng.integers(1, 40))
-    tails = rng.integers(0, n_nodes, n_arcs)
-    heads = (tails + rng.integers(1, n_nodes, n_arcs)) % n_nodes
-    capacity = rng.integers(1, 4, n_arcs)
-    cost = rng.integers(-50, 51, n_arcs)
+    n_nodes, tails, heads, capacity = _random_arcs(rng, nodes=12, arcs=40)
+    cost = rng.integers(-50, 51, len(tails))
     wanted = rng.integers(0, capacity + 1)  # some flow, so that the supplies can be met
     supply = np.zeros(n_nodes, np.int64)
     solvers.move_flow(supply, heads, tails, wanted)
@@ -338,11 +344,8 @@ def _tied_network(seed: int):
     potentials (valid: every cost is non-negative), with supplies some flow can meet; and
     OR-Tools' optimum for it."""
     rng = np.random.default_rng(seed)
-    n_nodes = int(rng.integers(2, 16))
-    n_arcs = int(rng.integers(1, 60))
-    tails = rng.integers(0, n_nodes, n_arcs)
-    heads = (tails + rng.integers(1, n_nodes, n_arcs)) % n_nodes
-    capacity = rng.integers(1, 4, n_arcs)
+    n_nodes, tails, heads, capacity = _random_arcs(rng, nodes=16, arcs=60)
+    n_arcs = len(tails)
     cost = rng.choice([0, 0, 0, 1, 2], n_arcs)
     supply = np.zeros(n_nodes, np.int64)
     solvers.move_flow(supply, heads, tails, rng.integers(0, capacity + 1))
