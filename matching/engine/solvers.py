@@ -2386,9 +2386,9 @@ class _FlowNetwork:
 
     def solve_ssp(self, budget: int | None = None) -> bool:
         """Route the excess to demand along cheapest paths (:class:`_PathRepair`); whether
-        all of it was routed. With a ``budget`` the repair stops once it expects to spend more
-        work than that; the flow routed so far is kept, with potentials valid for it, and the
-        caller solves the rest.
+        all of it was routed. With a ``budget`` the repair may stop early (see
+        :meth:`_PathRepair.run`); the flow routed so far is kept, and the caller solves the
+        rest.
 
         With ``raise_potentials`` the potentials are recovered by raising those from before
         (each search lowers every node it settles, and the first one, from every source at
@@ -2418,10 +2418,10 @@ class _PathRepair:
     potentials move so that every cheapest path to the nodes it settled costs nothing, and a
     depth-first pass pushes flow along such paths. When ties leave a wide plateau of paths that
     cost nothing, that pass finds only some of them (it never comes back to a node it left), so
-    a maximum flow over the plateau (OR-Tools) routes the rest of what the round can
-    (capacity/demand 1... see bench/README: rounds 30 -> 4 on roles + career stage). A maximum
-    flow that routes nothing more is tried again after twice as many rounds each time: on
-    networks without ties it is wasted work.
+    a maximum flow over the plateau (OR-Tools) routes the rest of what the round can (a
+    network captured from the mosaic bench, roles + career stage, 747 units: 30 rounds down to
+    4). A maximum flow that routes nothing more is tried again after twice as many rounds each
+    time: on networks without ties it is wasted work.
     """
 
     def __init__(self, network: _FlowNetwork) -> None:
@@ -2564,8 +2564,8 @@ def _path_round(
 ):  # pragma: no cover
     """One round of routing every source's excess to nodes with demand along cheapest paths;
     returns how many nodes it settled (listed first in ``touched``) and how many arcs it
-    scanned. The other workspace
-    arrays (``dist`` all infinite, ``done`` and ``blocked`` all False) are left as found.
+    scanned. The other workspace arrays (``dist`` all infinite, ``done`` and ``blocked`` all
+    False) are left as found.
 
     Dijkstra on reduced costs from every source at once settles every node up to a distance
     ``D``; settled nodes move their potential by ``dist - D``, which keeps every reduced cost
