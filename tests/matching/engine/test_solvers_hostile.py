@@ -394,12 +394,15 @@ def test_cheapest_paths_over_plateaus_of_ties_reach_the_optimum(seed):
 
 
 @FAST
-@given(st.integers(0, 2**16), st.booleans())
-def test_cheapest_paths_out_of_budget_leave_a_flow_the_re_solve_finishes(seed, by_rounds):
+@given(st.integers(0, 2**16), st.booleans(), st.booleans())
+def test_cheapest_paths_out_of_budget_leave_a_flow_the_re_solve_finishes(seed, by_rounds, raised):
     # Out of budget after its first round (its work, or too much left after a number of
     # rounds), the repair keeps what it routed (within every capacity, with potentials valid
-    # for it); OR-Tools then routes the rest to the optimum.
+    # for it, or those from before it where they are to be raised); OR-Tools then routes the
+    # rest to the optimum.
     network, supply, optimum = _tied_network(seed)
+    network.raise_potentials = raised
+    before = network.pot.copy()
     twin = copy.deepcopy(network)
     with (
         patch.object(solvers, "_PATH_CHECK_ROUNDS", 1),
@@ -416,9 +419,12 @@ def test_cheapest_paths_out_of_budget_leave_a_flow_the_re_solve_finishes(seed, b
     routed = np.zeros(network.n_nodes, np.int64)
     solvers.move_flow(routed, network.heads, network.tails, network.flow)
     assert (routed + network.excess == supply).all()
-    forward, backward = _residual_reduced_costs(network)
-    assert (forward >= 0).all()
-    assert (backward <= 0).all()
+    if raised:
+        assert (network.pot == before).all()
+    else:
+        forward, backward = _residual_reduced_costs(network)
+        assert (forward >= 0).all()
+        assert (backward <= 0).all()
     network.solve_ortools()
     _check_proven_optimum(network, supply, optimum)
 
