@@ -129,9 +129,9 @@ _PATH_BUDGET = 100
 """Work per arc of the network after which the cheapest-path repair hands what is left to
 OR-Tools: arcs scanned by the searches, plus ``_PLATEAU_ARC_WORK`` for each arc handed to a
 maximum flow. On 27 networks captured from the mosaic bench the repair finished within 87
-(capacity/demand 1: 4.6 s against OR-Tools' 2.1 s; the others 0.02-1.7 s, OR-Tools 0.7-3 s),
-and going on was always cheaper than stopping there; the budget bounds networks where the
-searches wander (places plentiful: 1,455, 50 s)."""
+(0.02-1.7 s against OR-Tools' 0.7-3 s); the budget bounds networks where the
+searches wander (places plentiful: 1,455, 50 s). Slow progress stops it sooner
+(``_PATH_CHECK_ROUNDS``)."""
 _PATH_CHECK_ROUNDS = 30
 _PATH_CHECK_SHARE = 0.25
 """After ``_PATH_CHECK_ROUNDS`` rounds, the cheapest-path repair hands over to OR-Tools if
@@ -1679,7 +1679,7 @@ class _SeatNetwork:
         # unused places priced, and the certificate then sees a violation in nearly every
         # board (43,000 pairs against 5,500, capacity/demand 2 at full size).
         network.flow.raise_potentials = False
-        network.flow.repair_by_paths = False
+        network.flow.paths_up_to = 0
         return network
 
     @classmethod
@@ -2258,18 +2258,16 @@ class _FlowNetwork:
     through the sink, so lowering shifts nearly every node but the free seats, and the
     certificate then sees each free seat as underpriced by that shift (29,080 violating pairs
     after 26 units routed, career stage + experience at full size; 125 when raised)."""
-    repair_by_paths: bool = True
-    """Whether flow left to route is first repaired by cheapest paths, within
-    ``_PATH_BUDGET`` (else OR-Tools re-solves it all). Not with places plentiful: there the
-    searches wander over the unused places (235 units in 2.3-2.6 s against OR-Tools' 0.7-1.2
-    s, mosaic capacity/demand 5)."""
     paths_up_to: int | None = _REPAIR_BY_PATHS
-    """Flow left to route (units) above which OR-Tools re-solves at once; ``None``: no limit.
-    One seat per mentee keeps the limit: there OR-Tools is as quick or quicker on anything
+    """Flow left to route (units) up to which it is first repaired by cheapest paths, within
+    ``_PATH_BUDGET``; above, OR-Tools re-solves it all at once. ``None``: no limit.
+    One seat per mentee keeps the default: there OR-Tools is as quick or quicker on anything
     larger (10,000 x 2,000 in one process: needs + career stage 2.5 s against 3.4 s by paths,
     capacity/demand 2 1.0 s against 1.7 s). Mosaic networks, whose ties leave wide plateaus
     that each round's maximum flow routes at once, take none (interests alone, 1,695 units:
-    0.5 s against 1.1 s)."""
+    0.5 s against 1.1 s), except with places plentiful, which take 0: there the searches
+    wander over the unused places (235 units in 2.3-2.6 s against OR-Tools' 0.7-1.2 s, mosaic
+    capacity/demand 5)."""
     search_spread: int = 1
     """How far each search of the cheapest-path repair goes past the first node with demand
     it reaches: until it has settled this many times as many nodes (or enough demand for all
@@ -2324,7 +2322,7 @@ class _FlowNetwork:
         loose = int(self.excess[self.excess > 0].sum())
         if loose == 0 and prove_first and self.prove():
             return
-        by_paths = self.repair_by_paths and (self.paths_up_to is None or loose <= self.paths_up_to)
+        by_paths = self.paths_up_to is None or loose <= self.paths_up_to
         if loose and by_paths and self.solve_ssp(budget=_PATH_BUDGET * len(self.tails)):
             return
         self.solve_ortools()
