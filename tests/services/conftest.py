@@ -104,7 +104,7 @@ class Worker:
             ],
             cwd=ROOT,
             env=env,
-            stdout=self.log.open("wb"),
+            stdout=self.log.open("ab"),  # every start of one test in one log
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
