@@ -55,6 +55,7 @@ def warm_up() -> float:
     finally:
         solvers._PATH_BUDGET = budget
     _warm_plateau_flow()
+    _warm_violation_scan()
     # Few eligible pairs, as a mask and as a sparse matrix: the pair-list path.
     # Plentiful places (no auction), then scarce ones (the auction over the pair list).
     few = eligible & (rng.random(eligible.shape) < 0.05)
@@ -104,6 +105,23 @@ def _warm_plateau_flow() -> None:
         network.solve_ssp()
     finally:
         solvers._PLATEAU_UNITS = units
+
+
+def _warm_violation_scan() -> None:
+    """The certificate's per-mentor scan for the worst violations. The small boards above are
+    proven at once, so no solve there reaches it; a director's first proposal on a real cohort
+    would otherwise wait about 3 s for it to compile."""
+    m, n, seats = 2, 3, 3
+    solvers._worst_violations(
+        np.ones((m, n, seats), np.int32),
+        1,
+        np.zeros(m, np.int64),  # potentials of mentors
+        np.zeros(n * seats, np.int64),  # ... and of seats
+        np.zeros(m + 1, np.int64),  # no pairs known yet
+        np.zeros(0, np.int64),
+        np.arange(m, dtype=np.int64),
+        2,
+    )
 
 
 if __name__ == "__main__":
