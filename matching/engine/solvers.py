@@ -1002,6 +1002,10 @@ def _auction_pairs(
     queue = np.empty(total + 1, np.int64)
     held = np.full(n, -1, np.int64)
     budget = _REVERSE_BIDS_PER_PERSON * (n + total)
+    ceiling = np.full(m, -(np.int64(1) << 62), np.int64)
+    for j in range(m):
+        for t in range(indptr[j], indptr[j + 1]):
+            ceiling[j] = max(ceiling[j], np.int64(q[t]) * scale)
     phase_eps = eps
     while True:
         phase_eps = max(1, phase_eps // _EPS_FACTOR)
@@ -1071,7 +1075,7 @@ def _auction_pairs(
             price[r] = max(0, price[r] - phase_eps)
         for j in range(m):
             if bound[j] < (np.int64(1) << 61):
-                bound[j] += phase_eps
+                bound[j] = min(bound[j] + phase_eps, ceiling[j])  # as in _auction
     for j in range(m):
         top = -(np.int64(1) << 62)
         for s in range(list_len[j]):
@@ -1500,6 +1504,7 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     bound = np.full(m, np.int64(1) << 62, np.int64)
     total = caps.sum()
     queue = np.empty(total + 1, np.int64)
+    ceiling = _row_ceilings(values, scale)
     # Epsilon scaling: coarse phases settle prices roughly in a few bids, fine phases only
     # adjust them, so a price war (many places wanting the same seats) costs few bids.
     phase_eps = eps
@@ -1517,7 +1522,10 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
             price[r] = max(0, price[r] - phase_eps)
         for j in range(m):
             if bound[j] < (np.int64(1) << 61):
-                bound[j] += phase_eps  # off-list seats may now be worth that much more
+                # Off-list seats may now be worth that much more, but never more than at
+                # price 0: under ties the bound is already there (an unpriced seat as good as
+                # the list's), and raising it would send every mentor back to a full scan.
+                bound[j] = min(bound[j] + phase_eps, ceiling[j])
         if seats > 1 and outbid == 0 and calm:
             # Twice in a row nobody was outbid: every place found a seat of its own (boards
             # worth the same to a mentor, say) and each finer phase would only repeat that,
@@ -1536,6 +1544,22 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
         if top < bound[j]:
             bound[j] = _scan_row(values, j, price, k, lists, list_len, scale)
     return price, owner, lists, list_len
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_ceilings(values, scale):  # pragma: no cover
+    """Per mentor, the most any of its seats can be worth (``q * scale`` at price 0): a cap
+    on the bound of seats off its list, whatever the prices."""
+    m = values.shape[0]
+    ceiling = np.full(m, -(np.int64(1) << 62), np.int64)
+    for j in range(m):
+        row = values[j].ravel()
+        top = np.int32(_MISSING)
+        for r in range(len(row)):
+            top = max(top, row[r])  # _MISSING is below every usable value
+        if top != _MISSING:
+            ceiling[j] = np.int64(top) * scale
+    return ceiling
 
 
 @numba.njit(cache=True, nogil=True)
