@@ -1435,7 +1435,7 @@ def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # prag
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_row(values, j, price, k, lists, list_len, scale):  # pragma: no cover
+def _scan_row(values, tops, j, price, k, lists, list_len, scale):  # pragma: no cover
     """Refill mentor ``j``'s list with its ``k`` best seats at current prices.
 
     Returns the (k+1)-th best value: every seat not on the list is worth at most that, and
@@ -1445,7 +1445,7 @@ def _scan_row(values, j, price, k, lists, list_len, scale):  # pragma: no cover
     best = np.empty(k + 1, np.int64)
     where = np.empty(k + 1, np.int64)
     if values.shape[2] > 1:
-        found = _scan_blocks(row, price, scale, best, where)
+        found = _scan_blocks(row, tops[j], price, scale, best, where)
     else:
         # One-to-one rows have few missing pairs: a plain pass is quicker than skipping
         # blocks (needs + roles, 10,000 x 2,000: 1.73 s against 2.20 s in the same run).
@@ -1461,18 +1461,22 @@ def _scan_row(values, j, price, k, lists, list_len, scale):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_blocks(row, price, scale, best, where):  # pragma: no cover
+def _scan_blocks(row, tops, price, scale, best, where):  # pragma: no cover
     """:func:`_scan_row`'s pass over a mosaic row, ``_SCAN_BLOCK`` seats at a time; returns
     how many seats it offered to the list. Once the list is full most blocks hold nothing
     better than its last entry: a branch-free pass finds that out and skips them (half the
     time of a scan with most pairs missing). A missing pair's value here is far below any
-    real one: at worst it keeps a block from being skipped."""
+    real one: at worst it keeps a block from being skipped. A block whose best score at
+    price 0 (``tops``) cannot enter the list is skipped without reading it: under ties most
+    blocks hold nothing better than an unpriced seat already listed."""
     size = len(best)
     found = 0
     low = -(np.int64(1) << 62)
     for start in range(0, len(row), _SCAN_BLOCK):
         stop = min(start + _SCAN_BLOCK, len(row))
         if found == size:
+            if np.int64(tops[start // _SCAN_BLOCK]) * scale <= best[size - 1]:
+                continue
             top = low
             for r in range(start, stop):
                 top = max(top, np.int64(row[r]) * scale - price[r])
@@ -1504,7 +1508,10 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     bound = np.full(m, np.int64(1) << 62, np.int64)
     total = caps.sum()
     queue = np.empty(total + 1, np.int64)
-    ceiling = _row_ceilings(values, scale)
+    tops = _block_tops(values)
+    ceiling = np.empty(m, np.int64)
+    for j in range(m):
+        ceiling[j] = _row_ceiling(tops, j, scale)
     # Epsilon scaling: coarse phases settle prices roughly in a few bids, fine phases only
     # adjust them, so a price war (many places wanting the same seats) costs few bids.
     phase_eps = eps
@@ -1512,7 +1519,19 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     while True:
         phase_eps = max(1, phase_eps // _EPS_FACTOR)
         outbid = _auction_phase(
-            values, caps, bonus, phase_eps, k, price, owner, lists, list_len, bound, queue, scale
+            values,
+            tops,
+            caps,
+            bonus,
+            phase_eps,
+            k,
+            price,
+            owner,
+            lists,
+            list_len,
+            bound,
+            queue,
+            scale,
         )
         if phase_eps == 1:
             break
@@ -1542,29 +1561,40 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
             r = lists[j, t]
             top = max(top, np.int64(values[j, r // seats, r % seats]) * scale - price[r])
         if top < bound[j]:
-            bound[j] = _scan_row(values, j, price, k, lists, list_len, scale)
+            bound[j] = _scan_row(values, tops, j, price, k, lists, list_len, scale)
     return price, owner, lists, list_len
 
 
 @numba.njit(cache=True, nogil=True)
-def _row_ceilings(values, scale):  # pragma: no cover
-    """Per mentor, the most any of its seats can be worth (``q * scale`` at price 0): a cap
-    on the bound of seats off its list, whatever the prices."""
+def _block_tops(values):  # pragma: no cover
+    """Per mentor, the best score in each block of ``_SCAN_BLOCK`` seats (``_MISSING`` if none
+    is usable): what a seat there is worth at price 0, the most it can be worth at any prices.
+    Scans skip the blocks whose best cannot enter the list without reading them."""
     m = values.shape[0]
-    ceiling = np.full(m, -(np.int64(1) << 62), np.int64)
+    width = values.shape[1] * values.shape[2]
+    tops = np.empty((m, (width + _SCAN_BLOCK - 1) // _SCAN_BLOCK), np.int32)
     for j in range(m):
         row = values[j].ravel()
-        top = np.int32(_MISSING)
-        for r in range(len(row)):
-            top = max(top, row[r])  # _MISSING is below every usable value
-        if top != _MISSING:
-            ceiling[j] = np.int64(top) * scale
-    return ceiling
+        for b in range(tops.shape[1]):
+            top = np.int32(_MISSING)  # below every usable score
+            for r in range(b * _SCAN_BLOCK, min(b * _SCAN_BLOCK + _SCAN_BLOCK, width)):
+                top = max(top, row[r])
+            tops[j, b] = top
+    return tops
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_ceiling(tops, j, scale):  # pragma: no cover
+    """The most any of mentor ``j``'s seats can be worth, scaled (a bound whatever the prices)."""
+    top = np.int32(_MISSING)
+    for b in range(tops.shape[1]):
+        top = max(top, tops[j, b])
+    return -(np.int64(1) << 62) if top == _MISSING else np.int64(top) * scale
 
 
 @numba.njit(cache=True, nogil=True)
 def _auction_phase(
-    values, caps, bonus, eps, k, price, owner, lists, list_len, bound, queue, scale
+    values, tops, caps, bonus, eps, k, price, owner, lists, list_len, bound, queue, scale
 ):  # pragma: no cover
     """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
     seat or prefer to stay unused. Returns how many places were outbid."""
@@ -1607,7 +1637,7 @@ def _auction_phase(
             # A fresh list is always right: it holds more seats than j's own boards can take.
             if scanned or (best_seat >= 0 and best - bonus * scale >= bound[j]):
                 break
-            bound[j] = _scan_row(values, j, price, k, lists, list_len, scale)
+            bound[j] = _scan_row(values, tops, j, price, k, lists, list_len, scale)
             scanned = True
         second = max(second, bound[j] + bonus * scale, 0)
         if best_seat < 0 or best <= 0:

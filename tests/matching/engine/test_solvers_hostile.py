@@ -484,13 +484,17 @@ def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
     price = rng.integers(0, 3, n * seats) * 10_000 * solvers._PRICE_SCALE
     lists = np.empty((m, k), np.int64)
     list_len = np.zeros(m, np.int64)
+    tops = solvers._block_tops(values)
     for j in range(m):
-        bound = solvers._scan_row(values, j, price, k, lists, list_len, solvers._PRICE_SCALE)
+        bound = solvers._scan_row(values, tops, j, price, k, lists, list_len, solvers._PRICE_SCALE)
         row = values[j].ravel().astype(np.int64)
         usable = np.flatnonzero(row != solvers._MISSING)
         worth = row[usable] * solvers._PRICE_SCALE - price[usable]
         order = usable[np.lexsort((usable, -worth))]
         assert list(lists[j, : list_len[j]]) == list(order[:k])
+        # What the bound may rise to when prices fall: the row's best at price 0.
+        ceiling = solvers._row_ceiling(tops, j, solvers._PRICE_SCALE)
+        assert ceiling == (row[usable].max() * solvers._PRICE_SCALE if len(usable) else -(1 << 62))
         if len(order) > k:
             assert bound == row[order[k]] * solvers._PRICE_SCALE - price[order[k]]
         else:
