@@ -476,9 +476,10 @@ def test_cheapest_paths_reaching_past_the_nearest_demand_stay_optimal(spread, se
 @pytest.mark.parametrize("seed", range(6))
 def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
     # The scan skips blocks that cannot enter the list; the list and the bound must be those
-    # of a plain sort (value down, seat index up), ties and missing pairs included.
+    # of a plain sort (value down, then the mentor's own order of seats: from its first block
+    # round to the one before), ties and missing pairs included.
     rng = np.random.default_rng(seed)
-    m, n, seats, k = 3, int(rng.integers(1, 120)), 3, int(rng.integers(1, 20))
+    m, n, seats, k = 5, int(rng.integers(1, 120)), 3, int(rng.integers(1, 20))
     values = (rng.integers(0, 4, (m, n, seats)) * 25_000).astype(np.int32)
     values[rng.random((m, n, seats)) < rng.choice([0.0, 0.6, 0.95])] = solvers._MISSING
     price = rng.integers(0, 3, n * seats) * 10_000 * solvers._PRICE_SCALE
@@ -490,7 +491,10 @@ def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
         row = values[j].ravel().astype(np.int64)
         usable = np.flatnonzero(row != solvers._MISSING)
         worth = row[usable] * solvers._PRICE_SCALE - price[usable]
-        order = usable[np.lexsort((usable, -worth))]
+        n_blocks = tops.shape[1]
+        first = solvers._scan_start(j, n_blocks)
+        met = (usable // solvers._SCAN_BLOCK - first) % n_blocks * solvers._SCAN_BLOCK
+        order = usable[np.lexsort((met + usable % solvers._SCAN_BLOCK, -worth))]
         assert list(lists[j, : list_len[j]]) == list(order[:k])
         # What the bound may rise to when prices fall: the row's best at price 0.
         ceiling = solvers._row_ceiling(tops, j, solvers._PRICE_SCALE)
