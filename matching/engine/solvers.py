@@ -1435,8 +1435,9 @@ def _quantise_mentor_major(scores, eligible, seat_open, col_open, tile):  # prag
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_row(values, tops, j, price, k, lists, list_len, scale):  # pragma: no cover
-    """Refill mentor ``j``'s list with its ``k`` best seats at current prices.
+def _scan_row(values, blocks, j, price, k, lists, list_len, scale):  # pragma: no cover
+    """Refill mentor ``j``'s list with its ``k`` best seats at current prices (``blocks``: see
+    :func:`_scan_blocks`).
 
     Returns the (k+1)-th best value: every seat not on the list is worth at most that, and
     since prices only rise, it stays an upper bound until the next scan.
@@ -1445,7 +1446,9 @@ def _scan_row(values, tops, j, price, k, lists, list_len, scale):  # pragma: no 
     best = np.empty(k + 1, np.int64)
     where = np.empty(k + 1, np.int64)
     if values.shape[2] > 1:
-        found = _scan_blocks(row, tops[j], _scan_start(j, len(tops[j])), price, scale, best, where)
+        tops, last, given = blocks
+        first = _scan_start(j, tops.shape[1])
+        found = _scan_blocks(row, tops[j], last[j], given[0], first, price, scale, best, where)
     else:
         # One-to-one rows have few missing pairs: a plain pass is quicker than skipping
         # blocks (needs + roles, 10,000 x 2,000: 1.73 s against 2.20 s in the same run).
@@ -1470,14 +1473,18 @@ def _scan_start(j, n_blocks):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_blocks(row, tops, first, price, scale, best, where):  # pragma: no cover
+def _scan_blocks(row, tops, last, given, first, price, scale, best, where):  # pragma: no cover
     """:func:`_scan_row`'s pass over a mosaic row, ``_SCAN_BLOCK`` seats at a time from block
-    ``first`` round to the one before it; returns how many seats it offered to the list. Once
-    the list is full most blocks hold nothing better than its last entry: a branch-free pass
-    finds that out and skips them (half the time of a scan with most pairs missing). A missing
-    pair's value here is far below any real one: at worst it keeps a block from being skipped.
-    A block whose best score at price 0 (``tops``) cannot enter the list is skipped without
-    reading it: under ties most blocks hold nothing better than an unpriced seat listed."""
+    ``first`` round to the one before it; returns how many seats it offered to the list.
+
+    Once the list is full, a block is read only if it may hold a seat better than the list's
+    last entry. Two bounds say it cannot, without reading it: its best score at price 0
+    (``tops``), and its best worth when this mentor last read it (``last``, stored less the
+    price units ``given`` back by the phases so far, which are all that prices have fallen
+    since: within a phase they only rise). Under ties the second skips most blocks: they hold
+    seats other mentors have priced down to what the list already has (career_stage alone:
+    65 us a scan otherwise). A block read is read with a branch-free pass first; a missing
+    pair's value there is far below any real one."""
     size = len(best)
     found = 0
     low = -(np.int64(1) << 62)
@@ -1489,14 +1496,21 @@ def _scan_blocks(row, tops, first, price, scale, best, where):  # pragma: no cov
         if found == size:
             if np.int64(tops[block]) * scale <= best[size - 1]:
                 continue
+            if last[block] + given <= best[size - 1]:
+                continue
             top = low
             for r in range(start, stop):
                 top = max(top, np.int64(row[r]) * scale - price[r])
+            last[block] = top - given
             if top <= best[size - 1]:
                 continue
+        top = low
         for r in range(start, stop):
             if row[r] != _MISSING:
-                found = _keep_top(best, where, found, np.int64(row[r]) * scale - price[r], r)
+                worth = np.int64(row[r]) * scale - price[r]
+                top = max(top, worth)
+                found = _keep_top(best, where, found, worth, r)
+        last[block] = top - given
     return found
 
 
@@ -1524,6 +1538,10 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     ceiling = np.empty(m, np.int64)
     for j in range(m):
         ceiling[j] = _row_ceiling(tops, j, scale)
+    # Each mentor's blocks as last read (mosaic only: one-to-one rows are read whole).
+    last = np.full((m, tops.shape[1] if seats > 1 else 0), np.int64(1) << 61, np.int64)
+    given = np.zeros(1, np.int64)  # price units given back by the phases so far
+    blocks = (tops, last, given)
     # Epsilon scaling: coarse phases settle prices roughly in a few bids, fine phases only
     # adjust them, so a price war (many places wanting the same seats) costs few bids.
     phase_eps = eps
@@ -1532,7 +1550,7 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
         phase_eps = max(1, phase_eps // _EPS_FACTOR)
         outbid = _auction_phase(
             values,
-            tops,
+            blocks,
             caps,
             bonus,
             phase_eps,
@@ -1551,6 +1569,7 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
         # unused is then wrongly preferred in every later phase. Give that much back.
         for r in range(len(price)):
             price[r] = max(0, price[r] - phase_eps)
+        given[0] += phase_eps
         for j in range(m):
             if bound[j] < (np.int64(1) << 61):
                 # Off-list seats may now be worth that much more, but never more than at
@@ -1573,7 +1592,7 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
             r = lists[j, t]
             top = max(top, np.int64(values[j, r // seats, r % seats]) * scale - price[r])
         if top < bound[j]:
-            bound[j] = _scan_row(values, tops, j, price, k, lists, list_len, scale)
+            bound[j] = _scan_row(values, blocks, j, price, k, lists, list_len, scale)
     return price, owner, lists, list_len
 
 
@@ -1606,7 +1625,7 @@ def _row_ceiling(tops, j, scale):  # pragma: no cover
 
 @numba.njit(cache=True, nogil=True)
 def _auction_phase(
-    values, tops, caps, bonus, eps, k, price, owner, lists, list_len, bound, queue, scale
+    values, blocks, caps, bonus, eps, k, price, owner, lists, list_len, bound, queue, scale
 ):  # pragma: no cover
     """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
     seat or prefer to stay unused. Returns how many places were outbid."""
@@ -1649,7 +1668,7 @@ def _auction_phase(
             # A fresh list is always right: it holds more seats than j's own boards can take.
             if scanned or (best_seat >= 0 and best - bonus * scale >= bound[j]):
                 break
-            bound[j] = _scan_row(values, tops, j, price, k, lists, list_len, scale)
+            bound[j] = _scan_row(values, blocks, j, price, k, lists, list_len, scale)
             scanned = True
         second = max(second, bound[j] + bonus * scale, 0)
         if best_seat < 0 or best <= 0:

@@ -475,31 +475,41 @@ def test_cheapest_paths_reaching_past_the_nearest_demand_stay_optimal(spread, se
 
 @pytest.mark.parametrize("seed", range(6))
 def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
-    # The scan skips blocks that cannot enter the list; the list and the bound must be those
-    # of a plain sort (value down, then the mentor's own order of seats: from its first block
-    # round to the one before), ties and missing pairs included.
+    # The scan skips blocks that cannot enter the list, also by what it saw there at its last
+    # scan; the list and the bound must be those of a plain sort (value down, then the
+    # mentor's own order of seats: from its first block round to the one before), ties and
+    # missing pairs included, as prices rise within a phase and fall between phases.
     rng = np.random.default_rng(seed)
     m, n, seats, k = 5, int(rng.integers(1, 120)), 3, int(rng.integers(1, 20))
+    scale = solvers._PRICE_SCALE
     values = (rng.integers(0, 4, (m, n, seats)) * 25_000).astype(np.int32)
     values[rng.random((m, n, seats)) < rng.choice([0.0, 0.6, 0.95])] = solvers._MISSING
-    price = rng.integers(0, 3, n * seats) * 10_000 * solvers._PRICE_SCALE
+    price = rng.integers(0, 3, n * seats) * 10_000 * scale
+    tops = solvers._block_tops(values)
+    blocks = (tops, np.full(tops.shape, 1 << 61, np.int64), np.zeros(1, np.int64))
     lists = np.empty((m, k), np.int64)
     list_len = np.zeros(m, np.int64)
-    tops = solvers._block_tops(values)
-    for j in range(m):
-        bound = solvers._scan_row(values, tops, j, price, k, lists, list_len, solvers._PRICE_SCALE)
-        row = values[j].ravel().astype(np.int64)
-        usable = np.flatnonzero(row != solvers._MISSING)
-        worth = row[usable] * solvers._PRICE_SCALE - price[usable]
-        n_blocks = tops.shape[1]
-        first = solvers._scan_start(j, n_blocks)
-        met = (usable // solvers._SCAN_BLOCK - first) % n_blocks * solvers._SCAN_BLOCK
-        order = usable[np.lexsort((met + usable % solvers._SCAN_BLOCK, -worth))]
-        assert list(lists[j, : list_len[j]]) == list(order[:k])
-        # What the bound may rise to when prices fall: the row's best at price 0.
-        ceiling = solvers._row_ceiling(tops, j, solvers._PRICE_SCALE)
-        assert ceiling == (row[usable].max() * solvers._PRICE_SCALE if len(usable) else -(1 << 62))
-        if len(order) > k:
-            assert bound == row[order[k]] * solvers._PRICE_SCALE - price[order[k]]
-        else:
-            assert bound == -(1 << 62)
+    for step in ("first scan", "prices rose", "a phase gave back"):
+        if step == "prices rose":
+            price += rng.integers(0, 2, n * seats) * rng.integers(0, 30_000, n * seats) * scale
+        elif step == "a phase gave back":
+            back = int(rng.integers(1, 40_000)) * scale
+            price = np.maximum(0, price - back)
+            blocks[2][0] += back
+        for j in range(m):
+            bound = solvers._scan_row(values, blocks, j, price, k, lists, list_len, scale)
+            row = values[j].ravel().astype(np.int64)
+            usable = np.flatnonzero(row != solvers._MISSING)
+            worth = row[usable] * scale - price[usable]
+            n_blocks = tops.shape[1]
+            first = solvers._scan_start(j, n_blocks)
+            met = (usable // solvers._SCAN_BLOCK - first) % n_blocks * solvers._SCAN_BLOCK
+            order = usable[np.lexsort((met + usable % solvers._SCAN_BLOCK, -worth))]
+            assert list(lists[j, : list_len[j]]) == list(order[:k]), step
+            if len(order) > k:
+                assert bound == row[order[k]] * scale - price[order[k]], step
+            else:
+                assert bound == -(1 << 62), step
+            # What the bound may rise to when prices fall: the row's best at price 0.
+            ceiling = solvers._row_ceiling(tops, j, scale)
+            assert ceiling == (row[usable].max() * scale if len(usable) else -(1 << 62))
