@@ -1481,10 +1481,10 @@ def _scan_blocks(row, tops, last, given, first, price, scale, best, where):  # p
     last entry. Two bounds say it cannot, without reading it: its best score at price 0
     (``tops``), and its best worth when this mentor last read it (``last``, stored less the
     price units ``given`` back by the phases so far, which are all that prices have fallen
-    since: within a phase they only rise). Under ties the second skips most blocks: they hold
-    seats other mentors have priced down to what the list already has (career_stage alone:
-    65 us a scan otherwise). A block read is read with a branch-free pass first; a missing
-    pair's value there is far below any real one."""
+    since: within a phase they only rise). In career_stage alone the first skips about 64 %
+    of the blocks and the second a third of the rest: seats other mentors have priced down to
+    what the list already holds. A block read is read with a branch-free pass first; a
+    missing pair's value there is far below any real one."""
     size = len(best)
     found = 0
     low = -(np.int64(1) << 62)
