@@ -1071,11 +1071,7 @@ def _auction_pairs(
             )
         if phase_eps == 1:
             break
-        for r in range(n):
-            price[r] = max(0, price[r] - phase_eps)
-        for j in range(m):
-            if bound[j] < (np.int64(1) << 61):
-                bound[j] = min(bound[j] + phase_eps, ceiling[j])  # as in _auction
+        _give_back(price, bound, ceiling, phase_eps)
     for j in range(m):
         top = -(np.int64(1) << 62)
         for s in range(list_len[j]):
@@ -1567,15 +1563,8 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
             break
         # A phase can push prices up to its epsilon above what any place will pay; staying
         # unused is then wrongly preferred in every later phase. Give that much back.
-        for r in range(len(price)):
-            price[r] = max(0, price[r] - phase_eps)
+        _give_back(price, bound, ceiling, phase_eps)
         given[0] += phase_eps
-        for j in range(m):
-            if bound[j] < (np.int64(1) << 61):
-                # Off-list seats may now be worth that much more, but never more than at
-                # price 0: under ties the bound is already there (an unpriced seat as good as
-                # the list's), and raising it would send every mentor back to a full scan.
-                bound[j] = min(bound[j] + phase_eps, ceiling[j])
         if seats > 1 and outbid == 0 and calm:
             # Twice in a row nobody was outbid: every place found a seat of its own (boards
             # worth the same to a mentor, say) and each finer phase would only repeat that,
@@ -1594,6 +1583,19 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
         if top < bound[j]:
             bound[j] = _scan_row(values, blocks, j, price, k, lists, list_len, scale)
     return price, owner, lists, list_len
+
+
+@numba.njit(cache=True, nogil=True)
+def _give_back(price, bound, ceiling, eps):  # pragma: no cover
+    """Between epsilon phases: lower every price by ``eps`` (not below 0), and raise each
+    mentor's bound on seats off its list to match, though never above ``ceiling`` (its best
+    seat's worth at price 0). Under ties the bound is already there (an unpriced seat as good
+    as the list's), and raising it would send every mentor back to a full scan."""
+    for r in range(len(price)):
+        price[r] = max(0, price[r] - eps)
+    for j in range(len(bound)):
+        if bound[j] < (np.int64(1) << 61):
+            bound[j] = min(bound[j] + eps, ceiling[j])
 
 
 @numba.njit(cache=True, nogil=True)
