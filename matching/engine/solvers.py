@@ -2666,12 +2666,17 @@ def _path_round(
     n_touched = 0
     size = 0
     need = 0
+    # Nodes reached at the distance being settled wait on ``stack`` (free until the pushes
+    # below), not on the heap: after a round, every arc of its cheapest paths costs nothing,
+    # so most of the next round's nodes are reached at the distance of the node before.
+    level = 0
     for source in sources:
         if excess[source] > 0 and dist[source] != 0:
             dist[source] = 0
             touched[n_touched] = source
             n_touched += 1
-            size = _heap_push(heap_keys, heap_nodes, size, 0, source)
+            stack[level] = source
+            level += 1
             need += excess[source]
     reach = inf
     found = 0
@@ -2679,12 +2684,19 @@ def _path_round(
     settled_at_first = 0
     last = 0
     scanned = 0
-    while size > 0:
-        d, u, size = _heap_pop(heap_keys, heap_nodes, size)
-        if d > reach:
-            break
-        if done[u] or d > dist[u]:
-            continue
+    d = np.int64(0)
+    while level > 0 or size > 0:
+        if level > 0:
+            level -= 1
+            u = stack[level]
+            if done[u]:
+                continue
+        else:
+            d, u, size = _heap_pop(heap_keys, heap_nodes, size)
+            if d > reach:
+                break
+            if done[u] or d > dist[u]:
+                continue
         done[u] = True
         settled += 1
         last = d
@@ -2710,7 +2722,11 @@ def _path_round(
                     touched[n_touched] = v
                     n_touched += 1
                 dist[v] = nd
-                size = _heap_push(heap_keys, heap_nodes, size, nd, v)
+                if nd == d:
+                    stack[level] = v
+                    level += 1
+                else:
+                    size = _heap_push(heap_keys, heap_nodes, size, nd, v)
     if reach == inf and found > 0:
         reach = last  # every node the excess can reach is settled
     if reach == inf:
