@@ -475,7 +475,8 @@ def test_cheapest_paths_reaching_past_the_nearest_demand_stay_optimal(spread, se
 
 @pytest.mark.parametrize("seed", range(6))
 def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
-    # The scan skips blocks that cannot enter the list, also by what it saw there at its last
+    # The scan skips blocks that cannot enter the list, by their best scores, by how far the
+    # mentor's scores stand above the seats' common ones, and by what it saw there at its last
     # scan; the list and the bound must be those of a plain sort (value down, then the
     # mentor's own order of seats: from its first block round to the one before), ties and
     # missing pairs included, as prices rise within a phase and fall between phases.
@@ -485,9 +486,10 @@ def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
     values = (rng.integers(0, 4, (m, n, seats)) * 25_000).astype(np.int32)
     values[rng.random((m, n, seats)) < rng.choice([0.0, 0.6, 0.95])] = solvers._MISSING
     price = rng.integers(0, 3, n * seats) * 10_000 * scale
-    tops = solvers._block_tops(values)
-    blocks = (tops, np.full(tops.shape, 1 << 61, np.int64), np.zeros(1, np.int64))
+    blocks = solvers._scan_state(values, scale, price)
+    tops = blocks[0]
     lists = np.empty((m, k), np.int64)
+    list_value = np.empty((m, k), np.int32)
     list_len = np.zeros(m, np.int64)
     for step in ("first scan", "prices rose", "a phase gave back"):
         if step == "prices rose":
@@ -495,9 +497,13 @@ def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
         elif step == "a phase gave back":
             back = int(rng.integers(1, 40_000)) * scale
             price = np.maximum(0, price - back)
-            blocks[2][0] += back
+            blocks[3][0] += back
+        # As the auction does after every change of price.
+        solvers._block_worths(blocks[4], price, scale, blocks[5])
         for j in range(m):
-            bound = solvers._scan_row(values, blocks, j, price, k, lists, list_len, scale)
+            bound = solvers._scan_row(
+                values, blocks, j, price, k, lists, list_value, list_len, scale
+            )
             row = values[j].ravel().astype(np.int64)
             usable = np.flatnonzero(row != solvers._MISSING)
             worth = row[usable] * scale - price[usable]
@@ -506,6 +512,7 @@ def test_a_row_scan_keeps_the_best_seats_first_come_among_equals(seed):
             met = (usable // solvers._SCAN_BLOCK - first) % n_blocks * solvers._SCAN_BLOCK
             order = usable[np.lexsort((met + usable % solvers._SCAN_BLOCK, -worth))]
             assert list(lists[j, : list_len[j]]) == list(order[:k]), step
+            assert list(list_value[j, : list_len[j]]) == list(row[order[:k]]), step
             if len(order) > k:
                 assert bound == row[order[k]] * scale - price[order[k]], step
             else:
