@@ -1545,6 +1545,9 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     bound = np.full(m, np.int64(1) << 62, np.int64)
     total = caps.sum()
     queue = np.empty(total + 1, np.int64)
+    # What the phases bid with: prices and owners per seat; per mentor its list (seats and
+    # their scores), its length and the bound on seats off it; the queue of free places.
+    bidding = (price, owner, lists, list_value, list_len, bound, queue)
     blocks = _scan_state(values, scale, price)
     tops, given = blocks[0], blocks[3]
     ceiling = np.empty(m, np.int64)
@@ -1556,22 +1559,7 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     calm = False
     while True:
         phase_eps = max(1, phase_eps // _EPS_FACTOR)
-        outbid = _auction_phase(
-            values,
-            blocks,
-            caps,
-            bonus,
-            phase_eps,
-            k,
-            price,
-            owner,
-            lists,
-            list_value,
-            list_len,
-            bound,
-            queue,
-            scale,
-        )
+        outbid = _auction_phase(values, blocks, bidding, caps, bonus, phase_eps, k, scale)
         if phase_eps == 1:
             break
         # A phase can push prices up to its epsilon above what any place will pay; staying
@@ -1708,24 +1696,11 @@ def _row_ceiling(tops, j, scale):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _auction_phase(
-    values,
-    blocks,
-    caps,
-    bonus,
-    eps,
-    k,
-    price,
-    owner,
-    lists,
-    list_value,
-    list_len,
-    bound,
-    queue,
-    scale,
-):  # pragma: no cover
+def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # pragma: no cover
     """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
-    seat or prefer to stay unused. Returns how many places were outbid."""
+    seat or prefer to stay unused (``bidding``: see :func:`_auction`). Returns how many places
+    were outbid."""
+    price, owner, lists, list_value, list_len, bound, queue = bidding
     m, _n, seats = values.shape
     owner[:] = -1
     total = caps.sum()
