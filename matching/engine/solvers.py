@@ -1602,7 +1602,8 @@ def _give_back(price, bound, ceiling, eps):  # pragma: no cover
 @numba.njit(cache=True, nogil=True)
 def _scan_state(values, scale, price):  # pragma: no cover
     """What :func:`_scan_blocks` skips blocks by: ``(tops, lift, last, given, common,
-    worth)``. Mosaic rows only; one-to-one rows are read whole, and get empty arrays."""
+    worth)``. One-to-one rows are read whole: they get ``tops`` (the auction takes each row's
+    ceiling from them) and empty arrays for the rest."""
     m, _n, seats = values.shape
     if seats > 1:
         common = _seat_means(values)
