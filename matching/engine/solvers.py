@@ -1549,7 +1549,7 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     # their scores), its length and the bound on seats off it; the queue of free places.
     bidding = (price, owner, lists, list_value, list_len, bound, queue)
     blocks = _scan_state(values, scale, price)
-    tops, given = blocks[0], blocks[3]
+    tops, _lift, _last, given, common, worth = blocks
     ceiling = np.empty(m, np.int64)
     for j in range(m):
         ceiling[j] = _row_ceiling(tops, j, scale)
@@ -1566,7 +1566,7 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
         # unused is then wrongly preferred in every later phase. Give that much back.
         _give_back(price, bound, ceiling, phase_eps)
         given[0] += phase_eps
-        _block_worths(blocks[4], price, scale, blocks[5])
+        _block_worths(common, price, scale, worth)
         if seats > 1 and outbid == 0 and calm:
             # Twice in a row nobody was outbid: every place found a seat of its own (boards
             # worth the same to a mentor, say) and each finer phase would only repeat that,
@@ -1604,14 +1604,8 @@ def _scan_state(values, scale, price):  # pragma: no cover
     """What :func:`_scan_blocks` skips blocks by: ``(tops, lift, last, given, common,
     worth)``. One-to-one rows are read whole: they get ``tops`` (the auction takes each row's
     ceiling from them) and empty arrays for the rest."""
-    m, _n, seats = values.shape
-    if seats > 1:
-        common = _seat_means(values)
-        tops, lift = _block_tops(values, common)
-    else:
-        common = np.zeros(0, np.int32)
-        tops, _lift = _block_tops(values, np.zeros(values.shape[1], np.int32))
-        lift = np.zeros((m, 0), np.int32)
+    common = _seat_means(values) if values.shape[2] > 1 else np.zeros(0, np.int32)
+    tops, lift = _block_tops(values, common)
     worth = np.empty(len(common) // _SCAN_BLOCK + 1, np.int64)
     _block_worths(common, price, scale, worth)
     # Each mentor's blocks as last read.
@@ -1666,24 +1660,27 @@ def _block_tops(values, common):  # pragma: no cover
     """Per mentor and block of ``_SCAN_BLOCK`` seats: the best score (``_MISSING`` if none is
     usable), what a seat there is worth at price 0 and the most it can be worth at any
     prices; and the most a usable score there stands above its seat's ``common`` score
-    (``lift``; ``_MISSING`` if none). Scans skip the blocks that cannot enter the list by
-    either without reading them."""
+    (``lift``; ``_MISSING`` if none; no columns when ``common`` is empty, as for one-to-one
+    rows, which are read whole). Scans skip the blocks that cannot enter the list by either
+    without reading them."""
     m = values.shape[0]
     width = values.shape[1] * values.shape[2]
     flat = values.reshape(m, width)
     n_blocks = (width + _SCAN_BLOCK - 1) // _SCAN_BLOCK
     tops = np.empty((m, n_blocks), np.int32)
-    lift = np.empty((m, n_blocks), np.int32)
+    with_lift = len(common) > 0
+    lift = np.empty((m, n_blocks if with_lift else 0), np.int32)
     for j in numba.prange(m):
         for b in range(n_blocks):
             top = np.int32(_MISSING)  # below every usable score
             above = np.int32(_MISSING)
             for r in range(b * _SCAN_BLOCK, min(b * _SCAN_BLOCK + _SCAN_BLOCK, width)):
                 top = max(top, flat[j, r])
-                if flat[j, r] != _MISSING:
+                if with_lift and flat[j, r] != _MISSING:
                     above = max(above, flat[j, r] - common[r])
             tops[j, b] = top
-            lift[j, b] = above
+            if with_lift:
+                lift[j, b] = above
     return tops, lift
 
 
@@ -1702,6 +1699,7 @@ def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # prag
     seat or prefer to stay unused (``bidding``: see :func:`_auction`). Returns how many places
     were outbid."""
     price, owner, lists, list_value, list_len, bound, queue = bidding
+    common, worth = blocks[4], blocks[5]  # see _scan_state
     m, _n, seats = values.shape
     owner[:] = -1
     total = caps.sum()
@@ -1754,7 +1752,7 @@ def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # prag
         owner[best_seat] = j
         price[best_seat] += best - second + eps
         if seats > 1:
-            _block_worth(blocks[4], price, scale, blocks[5], best_seat // _SCAN_BLOCK)
+            _block_worth(common, price, scale, worth, best_seat // _SCAN_BLOCK)
     return outbid
 
 
