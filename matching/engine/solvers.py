@@ -82,6 +82,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import scipy.sparse as sp
+from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
 from ortools.graph.python import max_flow, min_cost_flow
 
 from matching.engine.common import PeerPairing, maximum_at, minimum_at, move_flow, pair_on_edges
@@ -775,20 +776,13 @@ class _SparseRows:
         if scores.dtype not in (np.float32, np.float64):
             scores = scores.astype(np.float64)
         n, m = scores.shape
-        usable = np.ascontiguousarray(eligible, dtype=np.bool_)
-        counts = _row_counts(
-            usable,
-            np.ascontiguousarray(mentee_open, dtype=np.bool_),
-            np.ascontiguousarray(mentor_open, dtype=np.bool_),
-        )
+        usable = _as_words(eligible, mentor_open)
+        mentee_open = np.ascontiguousarray(mentee_open, dtype=np.bool_)
+        counts = _row_counts(usable[1], usable[3], mentee_open)
         indptr = np.zeros(n + 1, np.int64)
         np.cumsum(counts, out=indptr[1:])
         mentor, mentee, q, bad = _gather_rows(
-            np.ascontiguousarray(scores),
-            usable,
-            np.ascontiguousarray(mentee_open, dtype=np.bool_),
-            np.ascontiguousarray(mentor_open, dtype=np.bool_),
-            indptr,
+            np.ascontiguousarray(scores), usable[1], usable[3], mentee_open, indptr
         )
         if bad:
             raise ValueError(
@@ -797,24 +791,63 @@ class _SparseRows:
         return cls(n, m, indptr, mentor, mentee, q)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _row_counts(eligible, mentee_open, mentor_open):  # pragma: no cover
+def _as_words(eligible: np.ndarray, mentor_open: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The usable-pair mask as bytes and, over the same memory, as 64-bit words (eight pairs
+    a word), and the open mentors likewise. A row of 2,000 mentors is then 250 words, most of
+    them 0 when few pairs are eligible, instead of 2,000 bytes to test one by one. Rows are
+    padded with closed mentors to a whole number of words when they are not one already (a
+    copy)."""
     n, m = eligible.shape
+    width = -(-m // 8) * 8
+    mask = np.ascontiguousarray(eligible, dtype=np.bool_)
+    if width != m:
+        mask = np.zeros((n, width), np.bool_)
+        mask[:, :m] = eligible
+    mentors = np.zeros(width, np.bool_)
+    mentors[:m] = mentor_open
+    return mask, mask.view(np.uint64), mentors, mentors.view(np.uint64)
+
+
+_LOW_BITS = np.uint64(0x0101010101010101)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _byte_flags(word):  # pragma: no cover
+    """1 in each byte of ``word`` that is not 0, else 0 (a bool array's bytes are 0 or 1 when
+    numpy made it, but not always when it is a view of other bytes)."""
+    word |= word >> np.uint64(4)
+    word |= word >> np.uint64(2)
+    word |= word >> np.uint64(1)
+    return word & _LOW_BITS
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _row_counts(words, open_words, mentee_open):  # pragma: no cover
+    """Usable pairs per mentee: each word's byte flags summed by shifts."""
+    n, width = words.shape
     counts = np.zeros(n, np.int64)
     for i in numba.prange(n):
         if mentee_open[i]:
             count = 0
-            for j in range(m):
-                count += eligible[i, j] & mentor_open[j]
+            for x in range(width):
+                v = words[i, x]
+                if v:
+                    v = _byte_flags(v) & open_words[x]
+                    v += v >> np.uint64(8)
+                    v += v >> np.uint64(16)
+                    v += v >> np.uint64(32)
+                    count += np.int64(v & np.uint64(0xFF))
             counts[i] = count
     return counts
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _gather_rows(scores, eligible, mentee_open, mentor_open, indptr):  # pragma: no cover
+def _gather_rows(scores, words, open_words, mentee_open, indptr):  # pragma: no cover
     """Each mentee's usable mentors, its own index and the quantised scores, into its slice
-    of the arrays; also whether any usable score was not finite or out of range."""
-    n, m = eligible.shape
+    of the arrays; also whether any usable score was not finite or out of range. Each word of
+    :func:`_as_words` yields its non-zero bytes lowest first, which on the little-endian
+    machines numba runs on are the word's mentors in order."""
+    n, width = words.shape
     mentor = np.empty(indptr[n], np.int64)
     mentee = np.empty(indptr[n], np.int64)
     q = np.empty(indptr[n], np.int64)
@@ -824,8 +857,13 @@ def _gather_rows(scores, eligible, mentee_open, mentor_open, indptr):  # pragma:
         if not mentee_open[i]:
             continue
         k = indptr[i]
-        for j in range(m):
-            if eligible[i, j] and mentor_open[j]:
+        for x in range(width):
+            v = words[i, x]
+            if v:
+                v = _byte_flags(v) & open_words[x]
+            while v:
+                j = x * 8 + _trailing_zeros(v) // 8
+                v &= v - np.uint64(1)
                 value = np.float64(scores[i, j]) * SCORE_SCALE
                 if not np.abs(value) <= limit:  # also catches NaN
                     bad[i] = True

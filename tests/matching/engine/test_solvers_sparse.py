@@ -183,17 +183,19 @@ def test_sparse_scores_refuse_a_second_mask_and_unstored_pins():
     st.booleans(),
 )
 def test_the_pair_list_reads_every_usable_pair_of_any_width(n, m, density, seed, offset):
-    # The dense input read in parallel into the pair list: any width, closed mentees and
-    # mentors, and a mask that does not start on a word boundary.
+    # The dense input read in parallel into the pair list, eight pairs a word: any width,
+    # closed mentees and mentors, a mask that does not start on a word boundary, and a bool
+    # view of bytes that are not all 0 or 1 (numpy takes any non-zero byte as True).
     rng = np.random.default_rng(seed)
     scores = rng.uniform(-100, 100, (n, m))
     buffer = np.zeros(n * m + 1, np.uint8)
-    eligible = buffer[int(offset) :][: n * m].view(np.bool_).reshape(n, m)
-    eligible[:] = rng.random((n, m)) < density
+    raw = buffer[int(offset) :][: n * m].reshape(n, m)
+    raw[:] = (rng.random((n, m)) < density) * rng.integers(1, 256, (n, m))
+    eligible = raw.view(np.bool_)
     mentee_open = rng.random(n) < 0.8
     mentor_open = rng.random(m) < 0.8
     rows = solvers._SparseRows.from_dense(scores, eligible, mentee_open, mentor_open)
-    usable = eligible & mentee_open[:, None] & mentor_open[None, :]
+    usable = (raw != 0) & mentee_open[:, None] & mentor_open[None, :]
     mentee, mentor = np.nonzero(usable)
     assert rows.mentee.tolist() == mentee.tolist()
     assert rows.mentor.tolist() == mentor.tolist()
