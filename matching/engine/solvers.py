@@ -14,8 +14,9 @@ How the exact solvers work (:func:`assign_with_capacities`, :func:`assign_mosaic
    near-optimal assignment and near-optimal prices. It runs in epsilon-scaling phases (the bid
    increment shrinks sixfold per phase, eightfold over a pair list, prices kept, less the
    overshoot a phase may leave), on prices scaled by ``_PRICE_SCALE``, so that ties and many
-   places wanting the same seats cost a few bids instead of a price war. Each mentor keeps a short list of its best seats at
-   current prices and rescans its full row only when that list can no longer be trusted.
+   places wanting the same seats cost a few bids instead of a price war. Each mentor keeps a
+   short list of its best seats at current prices and rescans its full row only when that
+   list can no longer be trusted.
    With several seats per mentee, two phases in a row in which nobody is outbid skip to the
    last phase (finer ones would only repeat them, rescanning every row).
    When places outnumber open seats ``_PLENTY`` times over, the auction is skipped (it would
