@@ -1047,8 +1047,9 @@ def _auction_pairs(
     k = extra + max(caps.max(), 1) if m else 1
     lists = np.empty((m, k), np.int64)
     list_len = np.zeros(m, np.int64)
-    listed = (lists, list_len, np.empty((m, k), np.int32), np.empty((m, k), np.int64))
-    list_seat, list_value = listed[2], listed[3]
+    list_seat = np.empty((m, k), np.int32)
+    list_value = np.empty((m, k), np.int64)
+    listed = (lists, list_len, list_seat, list_value)
     bound = np.full(m, np.int64(1) << 62, np.int64)
     total = caps.sum()
     queue = np.empty(total + 1, np.int64)
@@ -1165,19 +1166,19 @@ def _seat_best_two(
     answer while the second best of the list stays at or above that bound. Chains of reverse
     bids come back to the same seats, and a scan of the seat's row costs every mentor it
     could take (600 at 30 % density, 10,000 x 2,000). ``keys`` and ``slots`` are the
-    caller's scratch for the scan, one longer than a list."""
+    caller's scratch for the scan, one longer than a list. Every seat is listed when the
+    step starts (:func:`_reverse_lists`)."""
     low = -(np.int64(1) << 62)
-    if list_len[r] >= 0:
-        best, second, best_p = low, low, -1
-        for s in range(list_len[r]):
-            p = lists[r, s]
-            w = (rows_q[p] + bonus) * scale - profit[rows_mentor[p]]
-            if w > best:
-                second, best, best_p = best, w, p
-            elif w > second:
-                second = w
-        if second >= rest[r]:
-            return best, second, best_p
+    best, second, best_p = low, low, -1
+    for s in range(list_len[r]):
+        p = lists[r, s]
+        w = (rows_q[p] + bonus) * scale - profit[rows_mentor[p]]
+        if w > best:
+            second, best, best_p = best, w, p
+        elif w > second:
+            second = w
+    if second >= rest[r]:
+        return best, second, best_p
     found = _scan_seat(rows_indptr, rows_mentor, rows_q, bonus, scale, profit, r, keys, slots)
     _list_seat(r, keys, slots, found, lists, list_len, rest)
     best = keys[0] if found > 0 else low
@@ -1264,7 +1265,7 @@ def _empty_seats_bid(
     keys = np.empty(_REVERSE_LIST + 1, np.int64)
     slots = np.empty(_REVERSE_LIST + 1, np.int64)
     lists = np.empty((n, _REVERSE_LIST), np.int64)
-    list_len = np.full(n, -1, np.int64)
+    list_len = np.empty(n, np.int64)
     rest = np.empty(n, np.int64)
     _reverse_lists(rows_indptr, rows_mentor, rows_q, bonus, scale, profit, lists, list_len, rest)
     while size > 0 and budget > 0:
@@ -1795,7 +1796,7 @@ def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # prag
     seat or prefer to stay unused (``bidding``: see :func:`_auction`). Returns how many places
     were outbid."""
     price, owner, lists, list_value, list_len, bound, queue = bidding
-    common, worth = blocks[4], blocks[5]  # see _scan_state
+    _tops, _lift, _last, _given, common, worth = blocks  # see _scan_state
     m, _n, seats = values.shape
     owner[:] = -1
     total = caps.sum()
