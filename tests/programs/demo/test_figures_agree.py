@@ -15,7 +15,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from programs.demo.institution import seed_demo
 from programs.domain.reminders import zone
 from programs.models import FacultyProfile, Program
 from programs.services.reports import report_export_run, report_export_start
@@ -67,8 +66,7 @@ def _report_tables(program: Program, director) -> dict[str, list[list[str]]]:
 
 
 @pytest.fixture
-def demo():
-    seed_demo()
+def demo(demo_world):
     director = FacultyProfile.objects.get(user__email="director@northbridge.example").user
     client = Client()
     client.force_login(director)

@@ -1,11 +1,10 @@
-"""The demo relationships: what the demo logins see, and seeding twice changes nothing."""
+"""The demo relationships: what the demo logins see."""
 
 from __future__ import annotations
 
 import pytest
 from django.utils import timezone
 
-from programs.demo.institution import seed_demo
 from programs.models import (
     AgreementVersion,
     Concern,
@@ -21,10 +20,8 @@ from programs.selectors.relationships import board_for
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_relationships_are_realistic_and_idempotent():
-    seed_demo()
-    first = Relationship.objects.count()
-    assert first >= 30
+def test_the_demo_relationships_are_realistic(demo_world):
+    assert Relationship.objects.count() >= 30
     stages = set(Relationship.objects.values_list("stage", flat=True))
     assert stages == {
         RelationshipStage.PILOT,
@@ -65,18 +62,12 @@ def test_the_demo_relationships_are_realistic_and_idempotent():
         person__user__email="mentor@northbridge.example"
     ).exists()
 
-    seed_demo()
-    assert Relationship.objects.count() == first
-    assert Concern.objects.count() == 1
 
-
-def test_the_demo_has_reviews_a_pair_at_risk_a_quiet_pair_and_a_ledger():
+def test_the_demo_has_reviews_a_pair_at_risk_a_quiet_pair_and_a_ledger(demo_world):
     from mentorship.notifications.models import Notification, Status
     from programs.models import RelationshipRisk, ReviewRequest, ReviewResponse
 
-    seed_demo()
-    answers = ReviewResponse.objects.count()
-    assert answers >= 8
+    assert ReviewResponse.objects.count() >= 8
     assert RelationshipRisk.objects.filter(cleared_at__isnull=True).exists()
     assert Relationship.objects.filter(quiet_since__isnull=False).exists()
     assert Notification.objects.exists()
@@ -84,15 +75,12 @@ def test_the_demo_has_reviews_a_pair_at_risk_a_quiet_pair_and_a_ledger():
     assert ReviewRequest.objects.filter(
         respondent__user__email="mentee@northbridge.example", completed_at__isnull=True
     ).exists()
-    seed_demo()
-    assert ReviewResponse.objects.count() == answers
 
 
-def test_the_demo_peer_program_has_circles_and_a_request_to_join_one():
+def test_the_demo_peer_program_has_circles_and_a_request_to_join_one(demo_world):
     from programs.demo.relationships import PEER_PROGRAM
     from programs.models import JoinRequest, JoinRequestStatus
 
-    seed_demo()
     circles = Relationship.objects.filter(
         program__name=PEER_PROGRAM, kind=RelationshipKind.PEER_GROUP
     )
@@ -103,6 +91,3 @@ def test_the_demo_peer_program_has_circles_and_a_request_to_join_one():
     waiting = JoinRequest.objects.get(circle__in=circles)
     assert waiting.status == JoinRequestStatus.PENDING
     assert not waiting.circle.members.filter(person=waiting.person).exists()
-    seed_demo()
-    assert circles.count() == 2
-    assert JoinRequest.objects.filter(circle__in=circles).count() == 1
