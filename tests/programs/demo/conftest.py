@@ -10,6 +10,7 @@ one test writes (an export, a page view) never reaches the next.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -22,26 +23,39 @@ from tests.assessment_factories import ensure_reference_data
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    rows: dict[str, int]  # every model's row count
+    memberships: list[tuple[str, str, str]]  # (program, person's email, role), sorted
+
+
+@dataclass(frozen=True)
 class SeededDemo:
     output: str  # what `manage.py seed_demo` printed the first time
-    first: dict[str, int]  # rows of every model after the first seeding
-    second: dict[str, int]  # ... and after seeding again
+    first: Snapshot  # after the first seeding
+    second: Snapshot  # ... and after seeding again
 
 
-def row_counts() -> dict[str, int]:
-    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+def snapshot() -> Snapshot:
+    from programs.models import Membership
+
+    return Snapshot(
+        rows={model._meta.label: model._default_manager.count() for model in apps.get_models()},
+        memberships=sorted(
+            Membership.objects.values_list("program__name", "person__user__email", "role")
+        ),
+    )
 
 
 @pytest.fixture(scope="package")
-def seeded_demo(django_db_setup, django_db_blocker) -> SeededDemo:
+def seeded_demo(django_db_setup, django_db_blocker) -> Iterator[SeededDemo]:
     with django_db_blocker.unblock(), transaction.atomic():
         # A transactional test earlier in the session may have flushed the reference data.
         ensure_reference_data()
         out = io.StringIO()
         call_command("seed_demo", stdout=out)
-        first = row_counts()
+        first = snapshot()
         seed_demo()
-        yield SeededDemo(output=out.getvalue(), first=first, second=row_counts())
+        yield SeededDemo(output=out.getvalue(), first=first, second=snapshot())
         transaction.set_rollback(True)
 
 

@@ -9,13 +9,15 @@ from programs.models import FacultyProfile, Membership, Program, Role
 pytestmark = pytest.mark.django_db
 
 
-def test_seeding_twice_adds_no_row_of_any_kind(demo_world):
+def test_seeding_twice_adds_no_row_of_any_kind_and_moves_nobody(demo_world):
+    first, second = demo_world.first, demo_world.second
     changed = {
-        model: (rows, demo_world.second[model])
-        for model, rows in demo_world.first.items()
-        if demo_world.second[model] != rows
+        model: (rows, second.rows[model])
+        for model, rows in first.rows.items()
+        if second.rows[model] != rows
     }
     assert not changed, f"Seeding the demo again changed these row counts: {changed}"
+    assert second.memberships == first.memberships
 
 
 def test_the_demo_is_realistic_and_prints_where_to_sign_in(demo_world):
