@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -720,14 +721,19 @@ class DeliveryHealth:
 
 
 def _waiting_q(now: datetime) -> Q:
-    return Q(status__in=[Status.PENDING, Status.SENDING], due_at__lte=now)
+    # An email that failed is waiting even while its next attempt is scheduled a little later:
+    # otherwise the count (and the notice) would flicker between retries.
+    return Q(status__in=[Status.PENDING, Status.SENDING]) & (
+        Q(due_at__lte=now) | Q(failing_since__isnull=False)
+    )
 
 
 def _delivery_figures(now: datetime) -> dict[str, Any]:
     waiting = _waiting_q(now)
     return {
         "waiting": Count("pk", filter=waiting),
-        "waiting_since": Min("due_at", filter=waiting),
+        # Since it was first due: a retried email's due time has moved on, its first failure has not.
+        "waiting_since": Min(Coalesce("failing_since", "due_at"), filter=waiting),
         "retrying": Count("pk", filter=waiting & Q(failing_since__isnull=False)),
         "failed": Count("pk", filter=Q(status=Status.FAILED)),
     }

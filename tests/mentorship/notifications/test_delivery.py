@@ -100,6 +100,28 @@ def test_a_451_leaves_an_attempt_and_its_error_in_the_ledger(mentee, test_kind):
     assert RelayState.objects.filter(state=RelayState.State.DOWN).count() == 0
 
 
+def test_an_email_between_two_attempts_still_counts_as_waiting_since_it_first_failed(
+    mentee, test_kind, settings
+):
+    settings.MENTORSHIP_EMAIL_RETRY_BASE = 600
+    first_due = timezone.now()
+    n = plan(mentee)
+    later = plan(mentee, cycle="next week")
+    Notification.objects.filter(pk=later.pk).update(due_at=first_due + timedelta(days=7))
+    with time_machine.travel(first_due + timedelta(minutes=1), tick=False):
+        with mock.patch(SEND, side_effect=refused_recipient(451)):
+            notification_deliver(notification_id=n.pk)
+    n.refresh_from_db()
+    with time_machine.travel(
+        n.due_at - timedelta(minutes=1), tick=False
+    ):  # the next try is due soon
+        health = delivery_health()
+    # The failed email is waiting (and its notice stays up); the one due next week is not.
+    assert (health.waiting, health.retrying) == (1, 1)
+    assert health.has_problem
+    assert health.waiting_since == n.failing_since < n.due_at
+
+
 def sweep_and_deliver():
     """What beat's sweep and the worker do each minute."""
     notifications_reclaim()
