@@ -151,6 +151,17 @@ _PLATEAU_UNITS = 16
 plateau is tried (:class:`_PathRepair`). Below, the next rounds' searches are cheap and
 the maximum flow's set-up is not (a network captured from the mosaic bench, additive
 scores, 26 units: 0.75 s trying it every round, about 0.4 s from 16 units up)."""
+_SEAT_AUCTION_PATHS = 256
+_SEAT_AUCTION_PATH_BUDGET = 16
+"""The repairs of the plentiful-places networks (:meth:`_SeatNetwork.from_seat_auction`): up
+to this many units, cheapest paths first, within this much work per arc and with no check of
+their progress after ``_PATH_CHECK_ROUNDS``. Their first repairs (7,000-28,000 units) take
+OR-Tools; the last ones are small, and OR-Tools costs about 1 s for them whatever their
+size. Replayed on repairs captured from the mosaic bench (10,000 x 2,000, seed 12):
+capacity/demand 2's last, 92 units, 0.13 s by paths against 1.0 s (the round check gave up at
+46 units left after 30 rounds of about 1 ms); capacity/demand 5's last, 235 units, is a search
+that wanders (1.4 s against OR-Tools' 0.8 s): this budget stops it after 0.2 s with 123
+left."""
 _PLENTY = 1.5
 """Places per open seat from which the exact solvers skip the auction over mentors' places.
 Mosaic boards then start from an auction the other way round (:func:`_seat_auction`)."""
@@ -1934,7 +1945,10 @@ class _SeatNetwork:
         # unused places priced, and the certificate then sees a violation in nearly every
         # board (43,000 pairs against 5,500, capacity/demand 2 at full size).
         network.flow.raise_potentials = False
-        network.flow.paths_up_to = 0
+        network.flow.paths_up_to = _SEAT_AUCTION_PATHS
+        network.flow.path_budget = min(_PATH_BUDGET, _SEAT_AUCTION_PATH_BUDGET)
+        network.flow.path_check_rounds = None
+        network.flow.search_spread = 1
         return network
 
     @classmethod
@@ -2520,9 +2534,15 @@ class _FlowNetwork:
     larger (10,000 x 2,000 in one process: needs + career stage 2.5 s against 3.4 s by paths,
     capacity/demand 2 1.0 s against 1.7 s). Mosaic networks, whose ties leave wide plateaus
     that each round's maximum flow routes at once, take none (interests alone, 1,695 units:
-    0.5 s against 1.1 s), except with places plentiful, which take 0: there the searches
-    wander over the unused places (235 units in 2.3-2.6 s against OR-Tools' 0.7-1.2 s, mosaic
-    capacity/demand 5)."""
+    0.5 s against 1.1 s), except with places plentiful, which take ``_SEAT_AUCTION_PATHS``
+    within a smaller budget: there the searches may wander over the unused places (235 units
+    in 1.4-2.6 s against OR-Tools' 0.7-1.2 s, mosaic capacity/demand 5)."""
+    path_budget: int | None = None
+    """Work per arc within which the cheapest-path repair must finish (``None``:
+    ``_PATH_BUDGET``)."""
+    path_check_rounds: int | None = _PATH_CHECK_ROUNDS
+    """Rounds after which the cheapest-path repair hands over if it is slow (``None``: never;
+    see ``_PATH_CHECK_SHARE``)."""
     search_spread: int = 1
     """How far each search of the cheapest-path repair goes past the first node with demand
     it reaches: until it has settled this many times as many nodes (or enough demand for all
@@ -2578,7 +2598,8 @@ class _FlowNetwork:
         if loose == 0 and prove_first and self.prove():
             return
         by_paths = self.paths_up_to is None or loose <= self.paths_up_to
-        if loose and by_paths and self.solve_ssp(budget=_PATH_BUDGET * len(self.tails)):
+        per_arc = _PATH_BUDGET if self.path_budget is None else self.path_budget
+        if loose and by_paths and self.solve_ssp(budget=per_arc * len(self.tails)):
             return
         self.solve_ortools()
 
@@ -2679,6 +2700,7 @@ class _PathRepair:
 
     def __init__(self, network: _FlowNetwork) -> None:
         self.pot, self.excess, self.spread = network.pot, network.excess, network.search_spread
+        self.check_rounds = network.path_check_rounds
         self.n_nodes = network.n_nodes
         # first, adjacent, head, residual, cost: every kernel here takes them in this order.
         self.graph: _ResidualGraph = _residual_graph(
@@ -2706,7 +2728,7 @@ class _PathRepair:
 
     def run(self, budget: int | None) -> bool:
         """Route the excess; whether all of it was. With a ``budget`` (work) the repair stops
-        when it is spent, or when ``_PATH_CHECK_ROUNDS`` rounds have left more than
+        when it is spent, or when the network's ``path_check_rounds`` rounds have left more than
         ``_PATH_CHECK_SHARE`` of the excess: many small steps of cost and few ties, where
         OR-Tools' cost scaling is quicker."""
         loose = int(self.excess[self.excess > 0].sum())
@@ -2719,7 +2741,7 @@ class _PathRepair:
             if budget is not None and (
                 work > budget
                 or (
-                    rounds == _PATH_CHECK_ROUNDS
+                    rounds == self.check_rounds
                     and self.excess[sources].sum() > _PATH_CHECK_SHARE * loose
                 )
             ):

@@ -165,11 +165,13 @@ def test_a_time_limit_returns_the_best_so_far_unproven():
     assert result.total_units <= best.total_units
 
 
+@pytest.mark.parametrize("path_budget", [solvers._SEAT_AUCTION_PATH_BUDGET, 0])
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("seats", [1, 3])
-def test_plentiful_places_skip_the_auction_and_stay_exact(seats, shape):
+def test_plentiful_places_skip_the_auction_and_stay_exact(seats, shape, path_budget):
     # Five places per seat: no auction among mentors' places. One seat per mentee starts
-    # from each seat's best mentors; boards start from seats bidding for places.
+    # from each seat's best mentors; boards start from seats bidding for places, and their
+    # repairs go by cheapest paths within a budget (or, with none, to the re-solve).
     rng = np.random.default_rng(seats)
     n, m = 50, 12
     scores = hostile_scores(rng, shape, n, m)
@@ -180,6 +182,7 @@ def test_plentiful_places_skip_the_auction_and_stay_exact(seats, shape):
     with (
         patch.object(solvers, "_auction", side_effect=AssertionError("auction ran")),
         patch.object(solvers, "_seat_auction", wraps=solvers._seat_auction) as seat_auction,
+        patch.object(solvers, "_SEAT_AUCTION_PATH_BUDGET", path_budget),
     ):
         result = assign_mosaic(area_scores, eligible, caps, areas)
     assert seat_auction.called == (seats > 1)
@@ -403,11 +406,9 @@ def test_cheapest_paths_out_of_budget_leave_a_flow_the_re_solve_finishes(seed, b
     network, supply, optimum = _tied_network(seed)
     network.raise_potentials = raised
     before = network.pot.copy()
+    network.path_check_rounds = 1
     twin = copy.deepcopy(network)
-    with (
-        patch.object(solvers, "_PATH_CHECK_ROUNDS", 1),
-        patch.object(solvers, "_PATH_CHECK_SHARE", 0.0),
-    ):
+    with patch.object(solvers, "_PATH_CHECK_SHARE", 0.0):
         routed = network.solve_ssp(budget=10**9 if by_rounds else 0)
     # Either way it stops where one round's work already overdraws a budget of nothing.
     assert routed == twin.solve_ssp(budget=0)
