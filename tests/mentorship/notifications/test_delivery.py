@@ -108,9 +108,11 @@ def test_an_email_between_two_attempts_still_counts_as_waiting_since_it_first_fa
     n = plan(mentee)
     later = plan(mentee, cycle="next week")
     Notification.objects.filter(pk=later.pk).update(due_at=first_due + timedelta(days=7))
-    with time_machine.travel(first_due + timedelta(minutes=1), tick=False):
-        with mock.patch(SEND, side_effect=refused_recipient(451)):
-            notification_deliver(notification_id=n.pk)
+    with (
+        time_machine.travel(first_due + timedelta(minutes=1), tick=False),
+        mock.patch(SEND, side_effect=refused_recipient(451)),
+    ):
+        notification_deliver(notification_id=n.pk)
     n.refresh_from_db()
     with time_machine.travel(
         n.due_at - timedelta(minutes=1), tick=False
