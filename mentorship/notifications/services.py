@@ -703,7 +703,7 @@ class DeliveryHealth:
     state_label: str
     since: datetime | None
     reason: str
-    waiting: int  # due, unsent
+    waiting: int  # unsent and due, or failed before (between two attempts)
     waiting_since: datetime | None
     retrying: int  # waiting after at least one failed attempt
     failed: int
