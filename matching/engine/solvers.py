@@ -1946,6 +1946,7 @@ class _SeatNetwork:
         # board (43,000 pairs against 5,500, capacity/demand 2 at full size).
         network.flow.raise_potentials = False
         network.flow.paths_up_to = _SEAT_AUCTION_PATHS
+        # Never above the general budget: the warm-up sets that to 0 to compile the re-solve.
         network.flow.path_budget = min(_PATH_BUDGET, _SEAT_AUCTION_PATH_BUDGET)
         network.flow.path_check_rounds = None
         network.flow.search_spread = 1

@@ -4,7 +4,7 @@ by SMTP stage; a relay breaker shared by all workers; visible failures an admin 
 from __future__ import annotations
 
 import smtplib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -104,9 +104,10 @@ def test_an_email_between_two_attempts_still_counts_as_waiting_since_it_first_fa
     mentee, test_kind, settings
 ):
     settings.MENTORSHIP_EMAIL_RETRY_BASE = 600
-    first_due = timezone.now()
-    n = plan(mentee)
-    later = plan(mentee, cycle="next week")
+    first_due = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
+    with time_machine.travel(first_due, tick=False):
+        n = plan(mentee)
+        later = plan(mentee, cycle="next week")
     Notification.objects.filter(pk=later.pk).update(due_at=first_due + timedelta(days=7))
     with (
         time_machine.travel(first_due + timedelta(minutes=1), tick=False),
@@ -114,9 +115,8 @@ def test_an_email_between_two_attempts_still_counts_as_waiting_since_it_first_fa
     ):
         notification_deliver(notification_id=n.pk)
     n.refresh_from_db()
-    with time_machine.travel(
-        n.due_at - timedelta(minutes=1), tick=False
-    ):  # the next try is due soon
+    # Just before the next try is due:
+    with time_machine.travel(n.due_at - timedelta(minutes=1), tick=False):
         health = delivery_health()
     # The failed email is waiting (and its notice stays up); the one due next week is not.
     assert (health.waiting, health.retrying) == (1, 1)
