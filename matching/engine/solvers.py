@@ -123,6 +123,10 @@ _AUCTION_LIST_EXTRA = 8
 _SCAN_BLOCK = 16
 """Seats per block of a full row scan of the dense auction (blocks that cannot enter the
 list are skipped after one branch-free pass)."""
+_SCAN_AHEAD = 64
+"""Queue places the dense auction looks over when a place must rescan its mentor's row: the
+mentors among them whose lists are stale too are rescanned with it, in parallel (a scan
+reads a row of 30,000 seats; a bid reads a list of 32)."""
 _EPS_FACTOR = 6
 _PAIR_EPS_FACTOR = 8
 """Epsilon's divisor from one phase of the pair-list auction to the next. Its phases start
@@ -1818,6 +1822,10 @@ def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # prag
             tail += 1
     head, size = 0, total
     outbid = 0
+    # Mentors rescanned together (see _stale_ahead), and when each was last looked at.
+    batch = np.empty(_SCAN_AHEAD + 1, np.int64)
+    mark = np.zeros(m, np.int64)
+    stamp = 0
     while size > 0:
         j = queue[head]
         head = (head + 1) % (total + 1)
@@ -1847,7 +1855,14 @@ def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # prag
             # A fresh list is always right: it holds more seats than j's own boards can take.
             if scanned or (best_seat >= 0 and best - bonus * scale >= bound[j]):
                 break
-            bound[j] = _scan_row(values, blocks, j, price, k, lists, list_value, list_len, scale)
+            stamp += 1
+            count = _stale_ahead(queue, head, size, j, bidding, scale, batch, mark, stamp)
+            if count == 1:
+                bound[j] = _scan_row(
+                    values, blocks, j, price, k, lists, list_value, list_len, scale
+                )
+            else:
+                _scan_rows(values, blocks, batch[:count], bidding, k, scale)
             scanned = True
         second = max(second, bound[j] + bonus * scale, 0)
         if best_seat < 0 or best <= 0:
@@ -1862,6 +1877,46 @@ def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # prag
         if seats > 1:
             _block_worth(common, price, scale, worth, best_seat // _SCAN_BLOCK)
     return outbid
+
+
+@numba.njit(cache=True, nogil=True)
+def _stale_ahead(queue, head, size, j, bidding, scale, batch, mark, stamp):  # pragma: no cover
+    """Mentor ``j``, whose list no longer answers, and the mentors of the next
+    ``_SCAN_AHEAD`` places in the queue whose lists are stale too (their best listed seat
+    below their bound, whoever holds it): into ``batch``, each once; returns how many.
+
+    Their bids would rescan them soon anyway, one after another; rescanned now, together,
+    the two cores share the rows. Lists made a few bids early stay right (prices only rise
+    within a phase, so a bound stays a bound): needs + career_stage's auction 1.9 -> 1.1 s,
+    additive 2.2 -> 1.4 s."""
+    price, _owner, lists, list_value, list_len, bound, _queue = bidding
+    batch[0] = j
+    mark[j] = stamp
+    count = 1
+    for d in range(min(size, _SCAN_AHEAD)):
+        other = queue[(head + d) % len(queue)]
+        if mark[other] == stamp:
+            continue
+        mark[other] = stamp
+        top = -(np.int64(1) << 62)
+        for t in range(list_len[other]):
+            top = max(top, np.int64(list_value[other, t]) * scale - price[lists[other, t]])
+        if top < bound[other]:
+            batch[count] = other
+            count += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _scan_rows(values, blocks, mentors, bidding, k, scale):  # pragma: no cover
+    """:func:`_scan_row` for several different mentors at once: each writes only its own
+    list, bound and blocks as last read. The caller scans a lone mentor itself: with that
+    case returned early here, before the parallel loop, the compiled auction never ended
+    (numba 0.68; the pure-Python run of the same code did)."""
+    price, _owner, lists, list_value, list_len, bound, _queue = bidding
+    for t in numba.prange(len(mentors)):
+        j = mentors[t]
+        bound[j] = _scan_row(values, blocks, j, price, k, lists, list_value, list_len, scale)
 
 
 @dataclass(eq=False)

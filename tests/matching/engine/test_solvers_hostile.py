@@ -244,6 +244,50 @@ def test_a_matched_first_board_with_scarce_eligible_mentors_is_exact():
     assert result.total_units + bonus * count == best
 
 
+@pytest.mark.parametrize("shape", ["mentor_only", "additive", "all_equal", "random"])
+def test_auction_lists_rescanned_together_still_hold_every_better_seat(shape):
+    # Mentors whose lists go stale are rescanned together, several rows at once and a few
+    # bids early; at the end each mentor's list must still hold its best seats at the final
+    # prices (the pruned network keeps only those): no seat off a list beats the list's best.
+    rng = np.random.default_rng(11)
+    n, seats, m = 240, 3, 90
+    scores = np.stack([hostile_scores(rng, shape, n, m) for _ in range(seats)], axis=1)
+    eligible = rng.random((n, seats, m)) < 0.8
+    caps = rng.integers(1, 6, m)
+    values, q_max = solvers._mentor_major(scores, eligible, np.ones((n, seats), bool), caps > 0)
+    scale = solvers._PRICE_SCALE
+    price, _owner, lists, list_len = solvers._auction(
+        values, caps, 0, q_max * scale, solvers._AUCTION_LIST_EXTRA, scale
+    )
+    worth = values.reshape(m, n * seats).astype(np.int64) * scale - price
+    worth[values.reshape(m, n * seats) == solvers._MISSING] = np.iinfo(np.int64).min
+    for j in range(m):
+        listed = lists[j, : list_len[j]]
+        off = np.delete(worth[j], listed)
+        if len(listed) and len(off):
+            assert off.max() <= worth[j, listed].max()
+
+
+def test_the_stale_lists_ahead_in_the_queue_are_gathered_once_each():
+    m, k, scale = 6, 2, 1
+    price = np.zeros(10, np.int64)
+    lists = np.zeros((m, k), np.int64)
+    list_value = np.full((m, k), 5, np.int32)
+    list_len = np.full(m, k, np.int64)
+    bound = np.full(m, 3, np.int64)  # every list's best (5) beats its bound: all fresh
+    bound[[2, 4]] = 9  # ... but these two
+    bidding = (price, np.full(10, -1), lists, list_value, list_len, bound, np.zeros(1))
+    queue = np.array([0, 2, 2, 4, 1, 5, 0, 0], np.int64)  # a ring: head 1, 4 places waiting
+    batch = np.empty(solvers._SCAN_AHEAD + 1, np.int64)
+    mark = np.zeros(m, np.int64)
+    count = solvers._stale_ahead(queue, 1, 4, 0, bidding, scale, batch, mark, 1)
+    assert batch[:count].tolist() == [0, 2, 4]  # the bidder first, then each stale one once
+    # Mentor 5 is past the places waiting and is not looked at.
+    bound[5] = 9
+    count = solvers._stale_ahead(queue, 1, 4, 0, bidding, scale, batch, mark, 2)
+    assert batch[:count].tolist() == [0, 2, 4]
+
+
 def _mosaic_network(features, areas, weights=None):
     """The pruned network the mosaic solver starts its repair from, and its values."""
     scores, eligible = score_mosaic(features, areas, weights)
