@@ -170,6 +170,98 @@ def lower_potentials(first, adjacent, head, residual, cost, pot, passes=64):  # 
     return True
 
 
+@numba.njit(cache=True, nogil=True)
+def lower_potentials_ordered(
+    first, adjacent, head, residual, cost, pot, passes=64
+):  # pragma: no cover
+    """:func:`lower_potentials`, with the nodes taken in order of how far they have fallen
+    (the furthest first, an indexed heap) instead of first in, first out. The result is the
+    same, the highest valid potentials at or below the start; the order pays when a repair
+    has moved flow along long paths (a node lowered once, to where it ends, rather than again
+    and again by each neighbour in turn): mosaic capacity/demand 1, 245 -> 77 ms after
+    cheapest paths and 288 -> 227 ms after OR-Tools."""
+    n = len(pot)
+    start = pot.copy()
+    keys = np.empty(n, np.int64)
+    nodes = np.empty(n, np.int64)
+    where = np.full(n, -1, np.int64)
+    size = 0
+    for u in range(n):
+        for k in range(first[u], first[u + 1]):
+            e = adjacent[k]
+            if residual[e] > 0 and pot[head[e]] > pot[u] + cost[e]:
+                pot[head[e]] = pot[u] + cost[e]
+    for v in range(n):
+        if pot[v] < start[v]:
+            size = _heap_offer(keys, nodes, where, size, pot[v] - start[v], v)
+    budget = np.int64(n) * np.int64(passes) + 1_000_000
+    while size > 0:
+        u = nodes[0]
+        size = _heap_take(keys, nodes, where, size)
+        budget -= 1
+        if budget < 0:
+            pot[:] = start
+            return False
+        base = pot[u]
+        for k in range(first[u], first[u + 1]):
+            e = adjacent[k]
+            if residual[e] <= 0:
+                continue
+            v = head[e]
+            if pot[v] > base + cost[e]:
+                pot[v] = base + cost[e]
+                size = _heap_offer(keys, nodes, where, size, pot[v] - start[v], v)
+    return True
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _heap_place(keys, nodes, where, pos, key, node):  # pragma: no cover
+    keys[pos] = key
+    nodes[pos] = node
+    where[node] = pos
+
+
+@numba.njit(cache=True, nogil=True)
+def _heap_offer(keys, nodes, where, size, key, node):  # pragma: no cover
+    """Insert ``node`` into the indexed min-heap, or lower its key if it is there (``where``:
+    each node's position, -1 when out); the new size."""
+    pos = where[node]
+    if pos < 0:
+        pos = size
+        size += 1
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if keys[parent] <= key:
+            break
+        _heap_place(keys, nodes, where, pos, keys[parent], nodes[parent])
+        pos = parent
+    _heap_place(keys, nodes, where, pos, key, node)
+    return size
+
+
+@numba.njit(cache=True, nogil=True)
+def _heap_take(keys, nodes, where, size):  # pragma: no cover
+    """Remove the top of the indexed min-heap; the new size."""
+    where[nodes[0]] = -1
+    size -= 1
+    if size == 0:
+        return 0
+    key, node = keys[size], nodes[size]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= key:
+            break
+        _heap_place(keys, nodes, where, pos, keys[child], nodes[child])
+        pos = child
+    _heap_place(keys, nodes, where, pos, key, node)
+    return size
+
+
 def raise_potentials(
     n_nodes: int,
     tails: np.ndarray,
@@ -179,18 +271,21 @@ def raise_potentials(
     cost: np.ndarray,
     pot: np.ndarray,
     passes: int = 64,
+    *,
+    ordered: bool = False,
 ) -> bool:
     """Raise ``pot`` (in place) until every residual arc of ``flow`` has
     ``cost + pot[tail] - pot[head] >= 0``: :func:`lower_potentials` of the negated potentials
-    over the reversed arcs, where the reduced costs are the same numbers. From the sink at 0
-    and every other node far below, the result is the lowest valid potentials: minus each
-    node's cheapest path to the sink. False, leaving ``pot`` as it was, if it fails within
-    about ``passes`` visits of every node."""
+    over the reversed arcs, where the reduced costs are the same numbers (with ``ordered``,
+    :func:`lower_potentials_ordered`). From the sink at 0 and every other node far below, the
+    result is the lowest valid potentials: minus each node's cheapest path to the sink. False,
+    leaving ``pot`` as it was, if it fails within about ``passes`` visits of every node."""
     first, adjacent, head, residual, arc_cost = residual_graph(
         n_nodes, heads, tails, capacity, flow, cost
     )
     negated = -pot
-    if not lower_potentials(first, adjacent, head, residual, arc_cost, negated, passes):
+    lower = lower_potentials_ordered if ordered else lower_potentials
+    if not lower(first, adjacent, head, residual, arc_cost, negated, passes):
         return False
     pot[:] = -negated
     return True

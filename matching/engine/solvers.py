@@ -2676,7 +2676,7 @@ class _FlowNetwork:
         within about ``passes`` visits of each node."""
         arcs = (self.tails, self.heads, self.capacity, self.flow, self.cost)
         if self.raise_potentials:
-            return _raise_potentials(self.n_nodes, *arcs, pot, passes)
+            return _raise_potentials(self.n_nodes, *arcs, pot, passes, ordered=True)
         first, adjacent, head, residual, arc_cost = _residual_graph(self.n_nodes, *arcs)
         return bool(_lower_potentials(first, adjacent, head, residual, arc_cost, pot, passes))
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.engine import solvers
+from matching.engine import common, solvers
 from matching.engine.features import board_areas, synthetic_problem
 from matching.engine.scoring import CRITERIA, score_mosaic, score_pairs
 from matching.engine.solvers import assign_mosaic, assign_with_capacities, quantise
@@ -384,6 +384,37 @@ def test_a_re_solve_from_a_part_routed_flow_is_the_whole_optimum(seed, valid_sta
     forward, backward = _residual_reduced_costs(network)
     assert (forward >= 0).all()
     assert (backward <= 0).all()
+
+
+@FAST
+@given(st.integers(0, 2**16))
+def test_potentials_raised_in_order_of_their_fall_are_the_same_lowest_valid_ones(seed):
+    # The ordered fit (mosaic networks) takes nodes furthest fallen first instead of first in,
+    # first out; from the same start it must reach the same potentials, and they must prove
+    # the optimal flow.
+    rng = np.random.default_rng(seed)
+    n_nodes, tails, heads, capacity = _random_arcs(rng, nodes=14, arcs=50)
+    cost = rng.integers(-40, 41, len(tails))
+    solver = solvers.min_cost_flow.SimpleMinCostFlow()
+    solver.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacity, cost
+    )
+    wanted = rng.integers(0, capacity + 1)
+    supply = np.zeros(n_nodes, np.int64)
+    solvers.move_flow(supply, heads, tails, wanted)
+    solver.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supply)
+    assert solver.solve() == solver.OPTIMAL
+    flow = solver.flows(np.arange(len(tails), dtype=np.int64)).astype(np.int64)
+    start = rng.integers(-200, 200, n_nodes)
+    fifo, ordered = start.copy(), start.copy()
+    arcs = (n_nodes, tails, heads, capacity, flow, cost)
+    assert common.raise_potentials(*arcs, fifo, n_nodes)
+    assert common.raise_potentials(*arcs, ordered, n_nodes, ordered=True)
+    assert (ordered == fifo).all()
+    assert (ordered >= start).all()
+    reduced = cost + ordered[tails] - ordered[heads]
+    assert (reduced[flow < capacity] >= 0).all()
+    assert (reduced[flow > 0] <= 0).all()
 
 
 def _tied_network(seed: int):
