@@ -417,6 +417,34 @@ def test_potentials_raised_in_order_of_their_fall_are_the_same_lowest_valid_ones
     assert (reduced[flow > 0] <= 0).all()
 
 
+def test_a_spent_path_budget_runs_on_only_for_the_last_few_units():
+    # OR-Tools re-solves the whole network whatever is left; the cheapest-path repair may go
+    # past its budget (up to twice) only when a few units, and a small share, are left.
+    network = solvers._FlowNetwork.with_flow(
+        3,
+        np.array([0, 1]),
+        np.array([1, 2]),
+        np.array([100, 100]),
+        np.array([1, 1]),
+        np.zeros(2, np.int64),
+        np.zeros(3, np.int64),
+        np.array([100, 0, -100]),
+    )
+    repair = solvers._PathRepair(network)
+    sources = np.array([0])
+    budget = 1000
+
+    def runs_on(left: int, loose: int, work: int) -> bool:
+        repair.excess[0] = left
+        return repair._nearly_done(sources, loose, work, budget)
+
+    assert runs_on(1, 6856, 1500)
+    assert runs_on(solvers._LAST_UNITS, 6856, 2000)
+    assert not runs_on(1, 6856, 2001)  # twice the budget spent
+    assert not runs_on(solvers._LAST_UNITS + 1, 6856, 1500)  # too many units left
+    assert not runs_on(1, 50, 1500)  # a fiftieth of the start is no small share
+
+
 def _tied_network(seed: int):
     """A random network whose costs are nearly all tied (0, 1 or 2), no flow yet and zero
     potentials (valid: every cost is non-negative), with supplies some flow can meet; and
