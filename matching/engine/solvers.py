@@ -2826,11 +2826,7 @@ class _PathRepair:
         (career_stage + time_zone: 1 of 6,856 units left, OR-Tools 1.0 s against 0.33 s more
         of searching)."""
         left = int(self.excess[sources].sum())
-        return (
-            work <= _LAST_UNITS_BUDGET * budget
-            and left <= _LAST_UNITS
-            and 100 * left <= loose
-        )
+        return work <= _LAST_UNITS_BUDGET * budget and left <= _LAST_UNITS and 100 * left <= loose
 
     def _max_flow(self, settled: np.ndarray) -> tuple[int, int]:
         """Route what the round's plateau still can (a maximum flow over the arcs that cost
