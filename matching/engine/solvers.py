@@ -1654,6 +1654,9 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     price = np.zeros(n_seats, np.int64)
     owner = np.full(n_seats, -1, np.int64)
     k = extra + seats * max(caps.max(), 1) if m else 1
+    # Each mentor's list is longer than its own boards can take, and no longer: a bid reads
+    # the whole list (capacity/demand 1 has places for 2 to 27 boards a mentor).
+    k_of = np.minimum(k, extra + seats * np.maximum(caps, 1))
     lists = np.empty((m, k), np.int64)
     list_value = np.empty((m, k), np.int32)
     list_len = np.zeros(m, np.int64)
@@ -1674,7 +1677,7 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
     calm = False
     while True:
         phase_eps = max(1, phase_eps // _EPS_FACTOR)
-        outbid = _auction_phase(values, blocks, bidding, caps, bonus, phase_eps, k, scale)
+        outbid = _auction_phase(values, blocks, bidding, caps, bonus, phase_eps, k_of, scale)
         if phase_eps == 1:
             break
         # A phase can push prices up to its epsilon above what any place will pay; staying
@@ -1697,7 +1700,9 @@ def _auction(values, caps, bonus, eps, extra, scale):  # pragma: no cover
         for t in range(list_len[j]):
             top = max(top, np.int64(list_value[j, t]) * scale - price[lists[j, t]])
         if top < bound[j]:
-            bound[j] = _scan_row(values, blocks, j, price, k, lists, list_value, list_len, scale)
+            bound[j] = _scan_row(
+                values, blocks, j, price, k_of[j], lists, list_value, list_len, scale
+            )
     return price, owner, lists, list_len
 
 
@@ -1809,10 +1814,10 @@ def _row_ceiling(tops, j, scale):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # pragma: no cover
+def _auction_phase(values, blocks, bidding, caps, bonus, eps, k_of, scale):  # pragma: no cover
     """One epsilon phase: every place starts free (prices are kept) and bids until all hold a
-    seat or prefer to stay unused (``bidding``: see :func:`_auction`). Returns how many places
-    were outbid."""
+    seat or prefer to stay unused (``bidding``: see :func:`_auction`; ``k_of``: each mentor's
+    list length). Returns how many places were outbid."""
     price, owner, lists, list_value, list_len, bound, queue = bidding
     _tops, _lift, _last, _given, common, worth = blocks  # see _scan_state
     m, _n, seats = values.shape
@@ -1862,10 +1867,10 @@ def _auction_phase(values, blocks, bidding, caps, bonus, eps, k, scale):  # prag
             count = _stale_ahead(queue, head, size, j, bidding, scale, batch, mark, stamp)
             if count == 1:
                 bound[j] = _scan_row(
-                    values, blocks, j, price, k, lists, list_value, list_len, scale
+                    values, blocks, j, price, k_of[j], lists, list_value, list_len, scale
                 )
             else:
-                _scan_rows(values, blocks, batch[:count], bidding, k, scale)
+                _scan_rows(values, blocks, batch[:count], bidding, k_of, scale)
             scanned = True
         second = max(second, bound[j] + bonus * scale, 0)
         if best_seat < 0 or best <= 0:
@@ -1911,7 +1916,7 @@ def _stale_ahead(queue, head, size, j, bidding, scale, batch, mark, stamp):  # p
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _scan_rows(values, blocks, mentors, bidding, k, scale):  # pragma: no cover
+def _scan_rows(values, blocks, mentors, bidding, k_of, scale):  # pragma: no cover
     """:func:`_scan_row` for several different mentors at once: each writes only its own
     list, bound and blocks as last read. The caller scans a lone mentor itself: with that
     case returned early here, before the parallel loop, the compiled auction never ended
@@ -1919,7 +1924,7 @@ def _scan_rows(values, blocks, mentors, bidding, k, scale):  # pragma: no cover
     price, _owner, lists, list_value, list_len, bound, _queue = bidding
     for t in numba.prange(len(mentors)):
         j = mentors[t]
-        bound[j] = _scan_row(values, blocks, j, price, k, lists, list_value, list_len, scale)
+        bound[j] = _scan_row(values, blocks, j, price, k_of[j], lists, list_value, list_len, scale)
 
 
 @dataclass(eq=False)
