@@ -148,9 +148,13 @@ _PATH_CHECK_SHARE = 0.25
 more than this share of what it started with is left. Of the 27 captured mosaic networks all
 but one were done within 27 rounds; capacity/demand 1's first repair still had 578 of its 783
 units then, and needed 180 rounds (4.6 s against OR-Tools' 2.1 s)."""
-_LAST_UNITS = 16
-_LAST_UNITS_BUDGET = 2
-"""See ``_PathRepair._nearly_done``."""
+_PATH_CHECK_UNITS = 64
+"""... unless no more than this many units are left, which a few more rounds route when the
+repair started small (capacity/demand 1's second repair: 40 of 148 left after 30 rounds of
+2 ms, then OR-Tools for 0.8 s)."""
+_PACE_ROUNDS = 4
+_OVER_BUDGET = 2
+"""See :func:`_finishes_soon`."""
 _PLATEAU_ARC_WORK = 4
 """An arc handed to OR-Tools' maximum flow costs about four arcs scanned by a search."""
 _PLATEAU_UNITS = 16
@@ -2798,15 +2802,19 @@ class _PathRepair:
         loose = int(self.excess[self.excess > 0].sum())
         work, rounds = 0, 0
         wait, skip = 0, 0
+        history: list[tuple[int, int]] = []  # (work, units left) after each round
         while True:
             sources = np.flatnonzero(self.excess > 0)
             if len(sources) == 0:
                 return True
+            left = int(self.excess[sources].sum())
+            history.append((work, left))
             if budget is not None and (
-                (work > budget and not self._nearly_done(sources, loose, work, budget))
+                (work > budget and not _finishes_soon(history, budget))
                 or (
                     rounds == self.check_rounds
-                    and self.excess[sources].sum() > _PATH_CHECK_SHARE * loose
+                    and left > _PATH_CHECK_SHARE * loose
+                    and left > _PATH_CHECK_UNITS
                 )
             ):
                 return False
@@ -2823,15 +2831,6 @@ class _PathRepair:
                 work += _PLATEAU_ARC_WORK * arcs
                 skip = 0 if more else max(1, 2 * skip)
                 wait = skip
-
-    def _nearly_done(self, sources: np.ndarray, loose: int, work: int, budget: int) -> bool:
-        """Whether a spent budget may run on to ``_LAST_UNITS_BUDGET`` times itself: only a
-        few units are left (at most ``_LAST_UNITS``, and at most a hundredth of the start).
-        Handing those to OR-Tools re-solves the whole network, about as long whatever is left
-        (career_stage + time_zone: 1 of 6,856 units left, OR-Tools 1.0 s against 0.33 s more
-        of searching)."""
-        left = int(self.excess[sources].sum())
-        return work <= _LAST_UNITS_BUDGET * budget and left <= _LAST_UNITS and 100 * left <= loose
 
     def _max_flow(self, settled: np.ndarray) -> tuple[int, int]:
         """Route what the round's plateau still can (a maximum flow over the arcs that cost
@@ -2858,6 +2857,23 @@ class _PathRepair:
         excess[sources] -= moved[len(arcs) : len(arcs) + len(sources)]
         excess[sinks] += moved[len(arcs) + len(sources) :]
         return int(solver.optimal_flow()), len(arcs)
+
+
+def _finishes_soon(history: list[tuple[int, int]], budget: int) -> bool:
+    """Whether a cheapest-path repair past its ``budget`` may go on: at the pace of its last
+    ``_PACE_ROUNDS`` rounds (work per unit routed) what is left takes it to no more than
+    ``_OVER_BUDGET`` times the budget. OR-Tools re-solves the whole network, about as long
+    whatever is left: career_stage + time_zone's second repair, 1,546 of 7,732 units left at
+    about 300 a round, or 1 of 6,856, went to OR-Tools for 0.75-1.0 s where a few more rounds
+    take 0.03-0.3 s."""
+    if len(history) <= _PACE_ROUNDS:
+        return False
+    work, left = history[-1]
+    before, left_before = history[-1 - _PACE_ROUNDS]
+    routed = left_before - left
+    if routed <= 0 or work > _OVER_BUDGET * budget:
+        return False
+    return work + left * (work - before) / routed <= _OVER_BUDGET * budget
 
 
 @numba.njit(cache=True, nogil=True)

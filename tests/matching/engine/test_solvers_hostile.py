@@ -417,32 +417,27 @@ def test_potentials_raised_in_order_of_their_fall_are_the_same_lowest_valid_ones
     assert (reduced[flow > 0] <= 0).all()
 
 
-def test_a_spent_path_budget_runs_on_only_for_the_last_few_units():
-    # OR-Tools re-solves the whole network whatever is left; the cheapest-path repair may go
-    # past its budget (up to twice) only when a few units, and a small share, are left.
-    network = solvers._FlowNetwork.with_flow(
-        3,
-        np.array([0, 1]),
-        np.array([1, 2]),
-        np.array([100, 100]),
-        np.array([1, 1]),
-        np.zeros(2, np.int64),
-        np.zeros(3, np.int64),
-        np.array([100, 0, -100]),
-    )
-    repair = solvers._PathRepair(network)
-    sources = np.array([0])
+def test_a_spent_path_budget_runs_on_only_when_its_pace_finishes_within_twice_the_budget():
+    # OR-Tools re-solves the whole network whatever is left; past its budget the
+    # cheapest-path repair goes on only while, at the pace of its last rounds (work per unit
+    # routed), what is left ends within twice the budget.
     budget = 1000
+    pace = solvers._PACE_ROUNDS
 
-    def runs_on(left: int, loose: int, work: int) -> bool:
-        repair.excess[0] = left
-        return repair._nearly_done(sources, loose, work, budget)
+    def history(work_per_round: int, units_per_round: int, left: int, rounds: int = 8):
+        return [
+            (r * work_per_round, left + (rounds - 1 - r) * units_per_round) for r in range(rounds)
+        ]
 
-    assert runs_on(1, 6856, 1500)
-    assert runs_on(solvers._LAST_UNITS, 6856, 2000)
-    assert not runs_on(1, 6856, 2001)  # twice the budget spent
-    assert not runs_on(solvers._LAST_UNITS + 1, 6856, 1500)  # too many units left
-    assert not runs_on(1, 50, 1500)  # a fiftieth of the start is no small share
+    # 1,050 spent at 150 a round routing 50 units: the 30 left take 90 more.
+    assert solvers._finishes_soon(history(150, 50, 30), budget)
+    # 1,120 spent at 160 a round routing 300: the 1,546 left take about 825 more.
+    assert solvers._finishes_soon(history(160, 300, 1546), budget)
+    # At that pace 4,000 left would take about 2,130 more: past twice the budget.
+    assert not solvers._finishes_soon(history(160, 300, 4000), budget)
+    assert not solvers._finishes_soon(history(150, 0, 5), budget)  # no progress
+    assert not solvers._finishes_soon(history(150, 50, 30)[:pace], budget)  # too few rounds
+    assert not solvers._finishes_soon(history(300, 50, 1, rounds=8), budget)  # 2,100 spent
 
 
 def _tied_network(seed: int):
@@ -511,7 +506,10 @@ def test_cheapest_paths_out_of_budget_leave_a_flow_the_re_solve_finishes(seed, b
     before = network.pot.copy()
     network.path_check_rounds = 1
     twin = copy.deepcopy(network)
-    with patch.object(solvers, "_PATH_CHECK_SHARE", 0.0):
+    with (
+        patch.object(solvers, "_PATH_CHECK_SHARE", 0.0),
+        patch.object(solvers, "_PATH_CHECK_UNITS", 0),
+    ):
         routed = network.solve_ssp(budget=10**9 if by_rounds else 0)
     # Either way it stops where one round's work already overdraws a budget of nothing.
     assert routed == twin.solve_ssp(budget=0)
