@@ -126,7 +126,7 @@ list are skipped after one branch-free pass)."""
 _SCAN_AHEAD = 64
 """Queue places the dense auction looks over when a place must rescan its mentor's row: the
 mentors among them whose lists are stale too are rescanned with it, in parallel (a scan
-reads a row of 30,000 seats; a bid reads a list of 32)."""
+reads a row of 30,000 seats; a bid reads a list of a few dozen)."""
 _EPS_FACTOR = 6
 _PAIR_EPS_FACTOR = 8
 """Epsilon's divisor from one phase of the pair-list auction to the next. Its phases start
@@ -149,9 +149,9 @@ more than this share of what it started with is left. Of the 27 captured mosaic 
 but one were done within 27 rounds; capacity/demand 1's first repair still had 578 of its 783
 units then, and needed 180 rounds (4.6 s against OR-Tools' 2.1 s)."""
 _PATH_CHECK_UNITS = 64
-"""... unless no more than this many units are left, which a few more rounds route when the
-repair started small (capacity/demand 1's second repair: 40 of 148 left after 30 rounds of
-2 ms, then OR-Tools for 0.8 s)."""
+"""The check of ``_PATH_CHECK_SHARE`` leaves the repair going when no more than this many
+units are left: a few more rounds route them when the repair started small (capacity/demand
+1's second repair had 40 of 148 left after 30 rounds of 2 ms, and OR-Tools then took 0.8 s)."""
 _PACE_ROUNDS = 4
 _OVER_BUDGET = 2
 """See :func:`_finishes_soon`."""
@@ -2796,9 +2796,10 @@ class _PathRepair:
 
     def run(self, budget: int | None) -> bool:
         """Route the excess; whether all of it was. With a ``budget`` (work) the repair stops
-        when it is spent, or when the network's ``path_check_rounds`` rounds have left more than
-        ``_PATH_CHECK_SHARE`` of the excess: many small steps of cost and few ties, where
-        OR-Tools' cost scaling is quicker."""
+        when it is spent, unless its pace says it ends soon (:func:`_finishes_soon`), or when
+        the network's ``path_check_rounds`` rounds have left more than ``_PATH_CHECK_SHARE``
+        of the excess and more than ``_PATH_CHECK_UNITS`` units: many small steps of cost and
+        few ties, where OR-Tools' cost scaling is quicker."""
         loose = int(self.excess[self.excess > 0].sum())
         work, rounds = 0, 0
         wait, skip = 0, 0
